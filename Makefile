@@ -1,0 +1,29 @@
+# Two commands do everything on a fresh machine:
+#   make demo   installs ddkit in .venv and scans the bundled sample company (reports/acme.xlsx)
+#   make test   installs ddkit with its test tools in .venv and runs the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.ddkit-installed
+
+.PHONY: demo test install bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/ddkit demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_history.py
+
+clean:
+	rm -rf $(VENV) reports/*.xlsx reports/*.json reports/*.sarif

@@ -1,0 +1,1 @@
+"""Analyze: small functions from DataFrames to DataFrames (ownership, IP, licenses, knowledge)."""

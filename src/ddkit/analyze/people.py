@@ -1,0 +1,61 @@
+"""People: commit statistics per person and who has departed (contract definition)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+PEOPLE_COLUMNS = ["person", "type", "vendor", "emails", "is_bot", "commits", "first_commit", "last_commit",
+                  "departed", "surviving_lines", "in_roster", "start_date", "end_date", "ip_assignment",
+                  "ip_assignment_date", "ip_document", "names", "person_id"]
+
+
+def local_day(commits: pd.DataFrame) -> pd.Series:
+    """The calendar day of each commit in its author's own time zone (what `git log` shows)."""
+    if commits.empty:
+        return pd.Series([], dtype="object")
+    tz = commits["author_tz"].fillna("+0000")
+    sign = tz.str[0].map({"+": 1, "-": -1}).fillna(1)
+    minutes = tz.str[1:3].astype(int) * 60 + tz.str[3:5].astype(int)
+    local = commits["author_date"] + pd.to_timedelta(sign * minutes, unit="m")
+    return local.dt.date
+
+
+def attach_people(commits: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFrame:
+    """Add resolved identity columns to the commits table."""
+    ids = identities[["name_raw", "email_raw", "name", "email", "person_id", "person"]].rename(
+        columns={"name_raw": "author_name_raw", "email_raw": "author_email_raw"})
+    out = commits.merge(ids, on=["author_name_raw", "author_email_raw"], how="left", validate="many_to_one")
+    out = out.rename(columns={"name": "author_name", "email": "author_email"})
+    out["author_day"] = local_day(out)
+    return out
+
+
+def people_table(people: pd.DataFrame, commits: pd.DataFrame, as_of: dt.date, inactivity_days: int) -> pd.DataFrame:
+    """Commit counts, first and last commit, and the departed flag for each person."""
+    if people.empty:
+        return pd.DataFrame(columns=PEOPLE_COLUMNS)
+    stats = commits.groupby("person_id").agg(commits=("sha", "size"), first_commit=("author_day", "min"),
+                                            last_commit=("author_day", "max"))
+    out = people.merge(stats, left_on="person_id", right_index=True, how="left")
+    out["commits"] = out["commits"].fillna(0).astype(int)
+    for c in ("start_date", "end_date", "ip_assignment_date", "ip_document", "vendor", "ip_assignment"):
+        if c not in out:
+            out[c] = None
+    window_start = as_of - dt.timedelta(days=inactivity_days)
+
+    def departed(r) -> bool:
+        if r["is_bot"]:
+            return False
+        if r["in_roster"]:
+            return r["end_date"] is not None and not pd.isna(r["end_date"]) and r["end_date"] <= as_of
+        last = r["last_commit"]
+        return last is None or pd.isna(last) or last <= window_start
+
+    out["departed"] = out.apply(departed, axis=1).astype(bool)
+    if "surviving_lines" not in out:
+        out["surviving_lines"] = 0
+    rest = [c for c in out.columns if c not in PEOPLE_COLUMNS]
+    out = out[[*PEOPLE_COLUMNS, *rest]]
+    return out.sort_values(["is_bot", "commits", "person"], ascending=[True, False, True], kind="stable").reset_index(drop=True)

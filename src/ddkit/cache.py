@@ -1,0 +1,21 @@
+"""ddkit's cache folder (contract: $DDKIT_CACHE_DIR, else $XDG_CACHE_HOME/ddkit, else ~/.cache/ddkit).
+
+Deleting the cache never changes a result, only the time a scan takes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_dir(*parts: str) -> Path:
+    base = os.environ.get("DDKIT_CACHE_DIR")
+    if base:
+        root = Path(base)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        root = (Path(xdg) if xdg else Path.home() / ".cache") / "ddkit"
+    p = root.joinpath(*parts)
+    p.mkdir(parents=True, exist_ok=True)
+    return p

@@ -1,0 +1,133 @@
+"""The ``ddkit`` command line.
+
+Exit codes (contract): 0 scan done and nothing at or above --fail-on; 1 findings at or above --fail-on;
+2 usage or input error, with one clear line on stderr and no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import SEVERITIES, severity_rank
+from .errors import DdkitError
+from .gitutil import GitError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+def _fail(msg: str, code: int = EXIT_INPUT) -> "click.exceptions.Exit":
+    click.echo(f"ddkit: error: {msg}", err=True)
+    return click.exceptions.Exit(code)
+
+
+def _progress(quiet: bool):
+    from .progress import Progress
+    if quiet or not sys.stderr.isatty():
+        return Progress()
+    from .report.console import RichProgress
+    return RichProgress()
+
+
+def count_at_or_above(findings, severity: str) -> int:
+    if findings is None or findings.empty:
+        return 0
+    limit = severity_rank(severity)
+    return int(sum(severity_rank(s) <= limit for s in findings["severity"]))
+
+
+_scan_options = [
+    click.option("--roster", type=click.Path(dir_okay=False), help="Contributor roster (CSV or XLSX)."),
+    click.option("--company", type=click.Path(dir_okay=False), help="Company profile (YAML)."),
+    click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="Folder of rules YAML overriding the defaults."),
+    click.option("--ref", default="HEAD", show_default=True, help="Ref to scan."),
+    click.option("--as-of", "as_of", help="Reference date (YYYY-MM-DD); default today."),
+    click.option("--out", type=click.Path(dir_okay=False), help="Write the workbook here (.xlsx)."),
+    click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the JSON report here."),
+    click.option("--sarif", type=click.Path(dir_okay=False), help="Write SARIF 2.1.0 here."),
+    click.option("--fail-on", type=click.Choice(SEVERITIES, case_sensitive=False),
+                 help="Exit 1 when a finding is at or above this severity."),
+    click.option("--no-licenses", is_flag=True, help="Skip the license scan (fast look)."),
+    click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: up to 2)."),
+    click.option("--quiet", is_flag=True, help="Print only results and errors."),
+    click.option("--pseudonymize", is_flag=True, help="Replace people by stable pseudonyms in the reports."),
+]
+
+
+def scan_options(f):
+    for opt in reversed(_scan_options):
+        f = opt(f)
+    return f
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (DdkitError, GitError) as e:
+            raise _fail(str(e)) from None
+        except KeyboardInterrupt:
+            raise _fail("interrupted", 130) from None
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as e:  # a bug: one line unless DDKIT_DEBUG asks for the traceback
+            if os.environ.get("DDKIT_DEBUG"):
+                raise
+            raise _fail(f"internal error: {type(e).__name__}: {e} (set DDKIT_DEBUG=1 for details)", 3) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ddkit")
+def main() -> None:
+    """Technical due diligence of git repositories: who wrote the code, and does the company own it?"""
+
+
+def run_scan(repo, roster, company, rules_dir, ref, as_of, out, json_path, sarif, fail_on, no_licenses,
+             jobs, quiet, pseudonymize):
+    from .scan import scan as do_scan
+    progress = _progress(quiet)
+    s = do_scan(repo, roster=roster, company=company, rules=rules_dir, ref=ref, as_of=as_of,
+                licenses=not no_licenses, jobs=jobs, progress=progress)
+    if out:
+        s.to_excel(out, pseudonymize=pseudonymize)
+    if json_path:
+        s.to_json(json_path, pseudonymize=pseudonymize)
+    if sarif:
+        s.to_sarif(sarif)
+    if not quiet:
+        from .report.console import print_summary
+        print_summary(s, out=out, json_path=json_path, sarif=sarif)
+    if fail_on and count_at_or_above(s.findings, fail_on.lower()):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+@main.command()
+@click.argument("repo", type=click.Path())
+@scan_options
+def scan(**kw) -> None:
+    """Scan one repository and write the reports asked for."""
+    sys.exit(run_scan(**kw))
+
+
+@main.command()
+@click.option("--out-dir", type=click.Path(file_okay=False), default="reports", show_default=True)
+@click.option("--name", default="acme", show_default=True, help="Which bundled sample to build.")
+@click.option("--quiet", is_flag=True)
+def demo(out_dir: str, name: str, quiet: bool) -> None:
+    """Build the bundled sample company repository and write reports/<name>.xlsx."""
+    from .samples import build_sample
+    paths = build_sample(name)
+    out = Path(out_dir) / f"{name}.xlsx"
+    code = run_scan(str(paths.repo), str(paths.roster), str(paths.company), None, "HEAD", paths.as_of,
+                    str(out), str(Path(out_dir) / f"{name}.json"), str(Path(out_dir) / f"{name}.sarif"),
+                    None, False, None, quiet, False)
+    sys.exit(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

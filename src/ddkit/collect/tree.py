@@ -1,0 +1,126 @@
+"""The files at the scanned ref: blob ids, sizes, line counts and what kind of file each is.
+
+Each file gets a ``category``:
+``text`` (scanned for ownership), ``vendored``, ``generated``, ``excluded`` (by the company profile),
+``binary``, ``symlink`` or ``submodule``, with the rule or glob that decided it in ``reason``.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import PurePosixPath
+
+import pandas as pd
+
+from .. import globs, gitutil
+from ..config import Company, Rules
+from ..text import decode_path, encode_path
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+FILE_COLUMNS = ["path", "blob", "mode", "size", "lines", "category", "reason", "module", "is_source"]
+ROOT_MODULE = "(root)"
+
+
+def module_of(path: str, company: Company) -> str:
+    for name, gl in company.modules.items():
+        if globs.first_match(path, gl):
+            return name
+    parts = path.split("/")
+    return parts[0] if len(parts) > 1 else ROOT_MODULE
+
+
+def list_files(repo: str, commit: str | None, rules: Rules, company: Company) -> pd.DataFrame:
+    if commit is None:
+        return pd.DataFrame(columns=FILE_COLUMNS)
+    # Blob id, mode and size of every entry.
+    out = gitutil.run(repo, "ls-tree", "-r", "-z", "--long", "--full-tree", commit)
+    entries = {}
+    for rec in out.split(b"\0"):
+        if not rec:
+            continue
+        meta, path = rec.split(b"\t", 1)
+        mode, typ, obj, size = meta.split()
+        entries[decode_path(path)] = (mode.decode(), typ.decode(), obj.decode(), size.decode())
+    # Line counts and git's own binary test, in one diff against the empty tree.
+    counts: dict[str, int | None] = {}
+    out = gitutil.run(repo, "diff", "--numstat", "-z", "--no-renames", "--no-ext-diff", "--no-textconv",
+                      EMPTY_TREE, commit, "--")
+    for rec in out.split(b"\0"):
+        if not rec:
+            continue
+        a, _d, path = rec.split(b"\t", 2)
+        counts[decode_path(path)] = None if a == b"-" else int(a)
+
+    pr = rules.get("paths", {})
+    vendored = [(g["glob"], g.get("reason", "vendored")) for g in pr.get("vendored", [])]
+    vendored += [(g, "vendored (company profile)") for g in company.vendored]
+    generated = [(g["glob"], g.get("reason", "generated")) for g in pr.get("generated", [])]
+    excludes = [(e["glob"], e["reason"]) for e in company.excludes]
+    src_ext = {e.lower() for e in pr.get("source_extensions", [])}
+
+    rows = []
+    candidates_for_markers = []
+    for path, (mode, typ, obj, size) in sorted(entries.items()):
+        lines = counts.get(path)
+        if typ == "commit":
+            cat, reason = "submodule", "git submodule (not scanned)"
+        elif mode == "120000":
+            cat, reason = "symlink", "symbolic link"
+        elif lines is None:
+            cat, reason = "binary", "binary file"
+        else:
+            cat, reason = "text", ""
+            for kind, lst in (("excluded", excludes), ("vendored", vendored), ("generated", generated)):
+                hit = next(((g, r) for g, r in lst if globs.match(path, g)), None)
+                if hit:
+                    cat, reason = kind, f"{hit[1]} ({hit[0]})"
+                    break
+            if cat == "text":
+                candidates_for_markers.append((path, obj))
+        ext = PurePosixPath(path).suffix.lower()
+        rows.append(dict(path=path, blob=obj, mode=mode, size=int(size) if size.isdigit() else 0,
+                         lines=lines or 0, category=cat, reason=reason, module=module_of(path, company),
+                         is_source=ext in src_ext))
+    df = pd.DataFrame(rows, columns=FILE_COLUMNS)
+    marked = _generated_by_marker(repo, candidates_for_markers, pr)
+    if marked:
+        idx = df["path"].isin(marked)
+        df.loc[idx, "category"] = "generated"
+        df.loc[idx, "reason"] = [f"generated (marker: {marked[p]})" for p in df.loc[idx, "path"]]
+    return df
+
+
+def _generated_by_marker(repo: str, files: list[tuple[str, str]], pr: dict) -> dict[str, str]:
+    """Files whose first lines say they are generated (e.g. 'DO NOT EDIT')."""
+    markers = [re.compile(m, re.I | re.M) for m in pr.get("generated_markers", [])]
+    n_lines = int(pr.get("marker_lines", 5))
+    if not markers or not files:
+        return {}
+    found: dict[str, str] = {}
+    proc = subprocess.Popen(gitutil.git_cmd(repo, "cat-file", "--batch"), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, env=gitutil.git_env())
+    assert proc.stdin and proc.stdout
+    import threading
+
+    def feed():
+        for _, obj in files:
+            proc.stdin.write(obj.encode() + b"\n")
+        proc.stdin.close()
+
+    t = threading.Thread(target=feed, daemon=True)
+    t.start()
+    for path, _obj in files:
+        header = proc.stdout.readline().split()
+        if len(header) < 3:          # "<obj> missing": nothing follows
+            continue
+        size = int(header[2])
+        data = proc.stdout.read(size + 1)[:size]
+        head = b"\n".join(data[:4096].split(b"\n")[:n_lines]).decode("utf-8", "replace")
+        for m in markers:
+            if m.search(head):
+                found[path] = m.pattern
+                break
+    t.join()
+    proc.wait()
+    return found

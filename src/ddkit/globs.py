@@ -1,0 +1,58 @@
+"""Path globs in git's wildmatch style: ``*`` stays inside a directory, ``**`` crosses them."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Iterable
+
+
+@lru_cache(maxsize=4096)
+def glob_regex(glob: str) -> re.Pattern[str]:
+    g = glob.strip().lstrip("/")
+    if g.endswith("/"):
+        g += "**"
+    out, i = [], 0
+    while i < len(g):
+        if g.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif g.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif g[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif g[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif g[i] == "[":
+            j = g.find("]", i + 1)
+            if j < 0:
+                out.append(re.escape(g[i]))
+                i += 1
+            else:
+                cls = g[i + 1:j].replace("\\", "\\\\")
+                if cls.startswith("!"):
+                    cls = "^" + cls[1:]
+                out.append("[" + cls + "]")
+                i = j + 1
+        else:
+            out.append(re.escape(g[i]))
+            i += 1
+    pat = "".join(out)
+    # A glob without a slash matches the name in any directory, as in .gitignore.
+    if "/" not in glob.strip().strip("/"):
+        pat = "(?:.*/)?" + pat
+    return re.compile(pat + r"\Z", re.DOTALL)
+
+
+def match(path: str, glob: str) -> bool:
+    return glob_regex(glob).match(path) is not None
+
+
+def first_match(path: str, globs: Iterable[str]) -> str | None:
+    for g in globs:
+        if match(path, g):
+            return g
+    return None

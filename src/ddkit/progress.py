@@ -1,0 +1,36 @@
+"""Progress reporting: a no-op by default; the command line plugs in rich progress bars."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Iterator
+
+
+class Progress:
+    """Receives stage starts and ends; subclasses show them. Also records how long each stage took."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def stage(self, name: str, total: int | None = None) -> Iterator["Progress"]:
+        t0 = time.perf_counter()
+        self.start(name, total)
+        try:
+            yield self
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
+            self.end(name)
+
+    def start(self, name: str, total: int | None) -> None:  # pragma: no cover - hooks
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def set_total(self, total: int) -> None:
+        pass
+
+    def end(self, name: str) -> None:
+        pass

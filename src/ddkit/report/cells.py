@@ -1,0 +1,79 @@
+"""Values safe for a report: no formula from repository text, no illegal XML, no silent truncation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# Excel's cell limit is 32,767 characters; keep well under it and say so when cutting.
+MAX_CELL = 32000
+CUT_MARKER = " … [cut: {n} more characters]"
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def clean_text(s: str, limit: int = MAX_CELL) -> str:
+    """Replace characters XML cannot hold with U+FFFD; cut long text with a visible marker."""
+    s = _ILLEGAL_XML.sub("\ufffd", s)
+    if len(s) > limit:
+        rest = len(s) - limit
+        s = s[:limit] + CUT_MARKER.format(n=rest)
+    return s
+
+
+def is_formula_like(s: str) -> bool:
+    return s.startswith(_FORMULA_START)
+
+
+def plain(v: Any) -> Any:
+    """A Python value for a cell or JSON: lists joined, NaN/NaT to None, numpy scalars unwrapped."""
+    if v is None:
+        return None
+    if isinstance(v, (list, tuple, set)):
+        return "; ".join(str(plain(x)) for x in v)
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {plain(x)}" for k, x in v.items())
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if v is pd.NaT:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime().replace(tzinfo=None)
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        return v.replace(tzinfo=None)
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v
+
+
+def json_value(v: Any) -> Any:
+    """A JSON-ready value: dates as ISO strings, lists kept as lists."""
+    if isinstance(v, (list, tuple, set)):
+        return [json_value(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): json_value(x) for k, x in v.items()}
+    if isinstance(v, np.ndarray):
+        return [json_value(x) for x in v.tolist()]
+    if isinstance(v, np.generic):
+        v = v.item()
+    if v is None or v is pd.NaT:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    if isinstance(v, str):
+        return v.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return v

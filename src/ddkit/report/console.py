@@ -1,0 +1,71 @@
+"""Terminal output: rich progress bars for long stages and a short summary at the end."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress as RProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from ..progress import Progress
+
+if TYPE_CHECKING:
+    from ..scan import Scan
+
+
+class RichProgress(Progress):
+    def __init__(self) -> None:
+        super().__init__()
+        self._p = RProgress(SpinnerColumn(), TextColumn("{task.description:<12}"), BarColumn(),
+                            MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True),
+                            transient=False)
+        self._task = None
+        self._started = False
+
+    def start(self, name: str, total: int | None) -> None:
+        if not self._started:
+            self._p.start()
+            self._started = True
+        self._task = self._p.add_task(name, total=total)
+
+    def set_total(self, total: int) -> None:
+        if self._task is not None:
+            self._p.update(self._task, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self._task is not None:
+            self._p.advance(self._task, n)
+
+    def end(self, name: str) -> None:
+        if self._task is not None:
+            t = self._p.tasks[self._task] if isinstance(self._task, int) else None
+            total = t.total if t is not None and t.total else 1
+            self._p.update(self._task, total=total, completed=total)
+        self._task = None
+
+    def __del__(self) -> None:
+        if self._started:
+            self._p.stop()
+
+
+def print_summary(s: "Scan", out=None, json_path=None, sarif=None) -> None:
+    con = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    sm = s.summary
+    bysev = sm.get("findings_by_severity", {})
+    sev = ", ".join(f"{n} {k}" for k, n in bysev.items() if n) or "none"
+    con.print(f"ddkit: {s.repo.path} @ {(s.repo.commit or 'empty')[:12]} (as of {s.as_of})")
+    line = f"  {sm.get('commits', 0)} commits, {sm.get('contributors', 0)} people, {sm.get('bots', 0)} bots"
+    if "readiness_score" in sm:
+        line += f"; readiness {sm['readiness_score']}/100 ({sm.get('rating')})"
+    if sm.get("truck_factor") is not None:
+        line += f"; truck factor {sm['truck_factor']}"
+    con.print(line)
+    con.print(f"  findings: {sev}")
+    for w in s.warnings[:5]:
+        con.print(f"  warning: {w}")
+    if len(s.warnings) > 5:
+        con.print(f"  … {len(s.warnings) - 5} more warnings (see the Methodology sheet)")
+    for label, p in (("workbook", out), ("json", json_path), ("sarif", sarif)):
+        if p:
+            con.print(f"  {label}: {p}")

@@ -1,0 +1,217 @@
+"""From raw git identities to people.
+
+Order of resolution for each (name, e-mail) pair seen in the history:
+1. ``.mailmap`` at the scanned ref;
+2. forge no-reply addresses reduced to one canonical form (``123+login@users.noreply.github.com``);
+3. bots, by the name and e-mail patterns in ``rules/identities.yaml``;
+4. the roster, by any of a person's e-mails (case-insensitive), raw or mapped;
+5. otherwise one person per canonical e-mail address, classified by the company's and vendors'
+   domains; such identities are *unresolved* and listed as such.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..config import Company, Rules
+from .mailmap import Mailmap
+
+IDENTITY_COLUMNS = ["name_raw", "email_raw", "name", "email", "email_key", "person_id", "person",
+                    "is_bot", "matched_by", "domain_class", "commits"]
+
+
+@dataclass
+class IdentityRules:
+    bot_name: list[re.Pattern[str]]
+    bot_email: list[re.Pattern[str]]
+    noreply: list[tuple[re.Pattern[str], str]]
+    freemail: set[str]
+    merge_by_name: bool = True
+    generic_names: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_rules(cls, rules: Rules) -> "IdentityRules":
+        r = rules.get("identities", {})
+        bots = r.get("bots", {})
+        return cls(
+            bot_name=[re.compile(p, re.I) for p in bots.get("name_patterns", [])],
+            bot_email=[re.compile(p, re.I) for p in bots.get("email_patterns", [])],
+            noreply=[(re.compile(x["pattern"], re.I), x["canonical"]) for x in r.get("forge_noreply", [])],
+            freemail={d.lower() for d in r.get("freemail_domains", [])},
+            merge_by_name=bool(r.get("merge_by_name", True)),
+            generic_names=frozenset(n.lower() for n in r.get("generic_names", [])),
+        )
+
+    def name_key(self, name: str) -> str | None:
+        """A key under which same-named unmatched identities merge, or None when the name is too weak."""
+        if not self.merge_by_name:
+            return None
+        n = unicodedata.normalize("NFKD", name)
+        n = "".join(ch for ch in n if not unicodedata.combining(ch))
+        n = " ".join(n.lower().replace(".", " ").split())
+        if len(n.split()) < 2 or n in self.generic_names or "@" in n:
+            return None
+        return n
+
+    def canonical_email(self, email: str) -> str:
+        e = email.strip().strip("<>").lower()
+        for pat, canon in self.noreply:
+            m = pat.match(e)
+            if m:
+                return canon.format(**m.groupdict())
+        return e
+
+    def is_bot(self, name: str, email: str) -> bool:
+        return any(p.search(name) for p in self.bot_name) or any(p.search(email) for p in self.bot_email)
+
+
+def _domain(email: str) -> str:
+    return email.rsplit("@", 1)[-1] if "@" in email else ""
+
+
+def _in_domains(domain: str, domains: list[str]) -> bool:
+    return any(domain == d or domain.endswith("." + d) for d in domains)
+
+
+def domain_class(email: str, company: Company, irules: IdentityRules) -> tuple[str, str | None]:
+    """('company'|'vendor'|'freemail'|'other'|'none', vendor name)."""
+    d = _domain(email)
+    if not d:
+        return "none", None
+    if _in_domains(d, company.domains):
+        return "company", None
+    for vendor, doms in company.vendors.items():
+        if _in_domains(d, doms):
+            return "vendor", vendor
+    if d in irules.freemail:
+        return "freemail", None
+    return "other", None
+
+
+@dataclass
+class Resolution:
+    identities: pd.DataFrame           # one row per raw (name, email) pair
+    people: pd.DataFrame               # one row per person (no commit statistics yet)
+    warnings: list[str] = field(default_factory=list)
+
+
+def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Company, rules: Rules,
+                       mailmap: Mailmap) -> Resolution:
+    irules = IdentityRules.from_rules(rules)
+    pairs = (commits.groupby(["author_name_raw", "author_email_raw"], sort=True, dropna=False)
+             .size().rename("commits").reset_index())
+
+    roster_by_email: dict[str, int] = {}
+    for i, emails in enumerate(roster["emails"] if len(roster) else []):
+        for e in emails:
+            roster_by_email[irules.canonical_email(e)] = i
+    have_roster = len(roster) > 0
+
+    rows = []
+    for name_raw, email_raw, n in pairs.itertuples(index=False):
+        name, email = mailmap.map(name_raw, email_raw)
+        mapped = (name, email) != (name_raw, email_raw)
+        key = irules.canonical_email(email)
+        raw_key = irules.canonical_email(email_raw)
+        dclass, vendor = domain_class(key, company, irules)
+        bot = irules.is_bot(name, key) or irules.is_bot(name_raw, raw_key)
+        r_idx = roster_by_email.get(key, roster_by_email.get(raw_key))
+        if r_idx is not None:
+            pid = "roster:" + roster.iloc[r_idx]["person"]
+            matched = "roster"
+        elif bot:
+            pid = "bot:" + (key or name.lower())
+            matched = "bot"
+        else:
+            pid = None  # decided below, once aliases are linked
+            matched = "mailmap" if mapped else ("domain" if dclass in ("company", "vendor") and not have_roster else "none")
+        rows.append(dict(name_raw=name_raw, email_raw=email_raw, name=name, email=email, email_key=key,
+                         person_id=pid, person=None, is_bot=bot and r_idx is None, matched_by=matched,
+                         domain_class=dclass, vendor_guess=vendor, commits=int(n)))
+    _link_unmatched(rows, irules)
+    ident = pd.DataFrame(rows, columns=[*IDENTITY_COLUMNS, "vendor_guess"])
+
+    people_rows = []
+    warnings: list[str] = []
+    for pid, grp in ident.groupby("person_id", sort=False):
+        names = (grp.groupby("name")["commits"].sum().sort_values(ascending=False, kind="stable"))
+        emails = sorted({e for e in grp["email_key"] if e} | {e.lower() for e in grp["email_raw"] if e})
+        base = dict(person_id=pid, names=list(names.index), emails=emails, is_bot=bool(grp["is_bot"].any()))
+        if pid.startswith("roster:"):
+            r = roster[roster["person"] == pid[len("roster:"):]].iloc[0]
+            rec = {**base, **{k: r[k] for k in roster.columns if k not in ("emails",)}}
+            rec.update(person=r["person"], in_roster=True, roster_emails=list(r["emails"]), resolved=True)
+        else:
+            dclasses = set(grp["domain_class"])
+            vendor = next((v for v in grp["vendor_guess"] if v), None)
+            if base["is_bot"]:
+                typ = "bot"
+            elif have_roster:
+                typ = "unknown"
+            elif "company" in dclasses:
+                typ = "employee"
+            elif vendor:
+                typ = "vendor"
+            else:
+                typ = "unknown"
+            rec = {**base, "person": names.index[0], "type": typ, "vendor": vendor if typ == "vendor" else None,
+                   "in_roster": False, "roster_emails": [], "ip_assignment": None,
+                   "resolved": base["is_bot"] or (not have_roster and typ != "unknown")}
+        rec["domain_class"] = ",".join(sorted(set(grp["domain_class"])))
+        people_rows.append(rec)
+    people = pd.DataFrame(people_rows)
+    if len(people):
+        people = _unique_display_names(people)
+        ident["person"] = ident["person_id"].map(dict(zip(people["person_id"], people["person"])))
+        unresolved = people[~people["resolved"]]
+        for _, p in unresolved.iterrows():
+            warnings.append(f"identity not resolved: {p['person']} <{', '.join(p['emails'])}>")
+    return Resolution(ident.drop(columns=["vendor_guess"]), people, warnings)
+
+
+def _link_unmatched(rows: list[dict], irules: IdentityRules) -> None:
+    """Identities that match nobody are one person when they share an address or a (strong) name."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    loose = [r for r in rows if r["person_id"] is None]
+    for r in loose:
+        e = "e:" + (r["email_key"] or "name:" + r["name"])
+        find(e)
+        nk = irules.name_key(r["name"])
+        if nk:
+            union(e, "n:" + nk)
+        raw = irules.canonical_email(r["email_raw"])
+        if raw and raw != r["email_key"]:
+            union(e, "e:" + raw)
+    # Name each component after its smallest e-mail key, so ids do not depend on row order.
+    members: dict[str, list[str]] = {}
+    for r in loose:
+        root = find("e:" + (r["email_key"] or "name:" + r["name"]))
+        members.setdefault(root, []).append(r["email_key"] or "name:" + r["name"])
+    label = {root: min(v) for root, v in members.items()}
+    for r in loose:
+        r["person_id"] = "id:" + label[find("e:" + (r["email_key"] or "name:" + r["name"]))]
+
+
+def _unique_display_names(people: pd.DataFrame) -> pd.DataFrame:
+    """Two different people must not share a display name in a report: add the address to clashes."""
+    dup = people["person"].duplicated(keep=False) & ~people["in_roster"]
+    people = people.copy()
+    people.loc[dup, "person"] = [f"{p} <{e[0]}>" if e else p
+                                 for p, e in zip(people.loc[dup, "person"], people.loc[dup, "emails"])]
+    return people

@@ -1,0 +1,148 @@
+"""The pipeline, in one sitting: collect → resolve → analyze → score → report.
+
+``scan()`` is the whole of it; each step is a small function in its own module that takes and
+returns DataFrames. The :class:`Scan` it returns holds every table and writes the reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import __version__, gitutil
+from .analyze import people as people_mod
+from .analyze.findings import findings_frame
+from .collect.history import collect_history
+from .collect.tree import list_files
+from .config import Company, Rules, load_company, load_rules
+from .errors import InputError
+from .progress import Progress
+from .resolve.identities import resolve_identities
+from .resolve.mailmap import read_mailmap
+from .roster import empty_roster, load_roster
+
+
+@dataclass
+class Scan:
+    """Everything one scan found. DataFrames for notebooks; ``to_*`` methods for reports."""
+
+    repo: gitutil.RepoInfo
+    as_of: dt.date
+    rules: Rules
+    company: Company
+    roster: pd.DataFrame
+    commits: pd.DataFrame
+    changes: pd.DataFrame
+    files: pd.DataFrame
+    identities: pd.DataFrame
+    people: pd.DataFrame
+    ownership: pd.DataFrame = field(default_factory=pd.DataFrame)
+    findings: pd.DataFrame = field(default_factory=lambda: findings_frame([]))
+    remediation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    licenses: pd.DataFrame = field(default_factory=pd.DataFrame)
+    bus_factor: pd.DataFrame = field(default_factory=pd.DataFrame)
+    trends: pd.DataFrame = field(default_factory=pd.DataFrame)
+    summary: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    # -- reports
+    def to_excel(self, path: str | os.PathLike, pseudonymize: bool = False) -> Path:
+        from .report.xlsx import write_workbook
+        return write_workbook(self, Path(path), pseudonymize=pseudonymize)
+
+    def to_json(self, path: str | os.PathLike | None = None, pseudonymize: bool = False) -> dict:
+        from .report.json_report import to_dict, write_json
+        if path is None:
+            return to_dict(self, pseudonymize=pseudonymize)
+        return write_json(self, Path(path), pseudonymize=pseudonymize)
+
+    def to_sarif(self, path: str | os.PathLike) -> dict:
+        from .report.sarif import write_sarif
+        return write_sarif(self, Path(path))
+
+    def __repr__(self) -> str:  # a short, useful line in a notebook
+        return (f"<ddkit.Scan {self.repo.path} @ {self.repo.commit and self.repo.commit[:12]} as_of {self.as_of}: "
+                f"{len(self.commits)} commits, {len(self.people)} people, {len(self.findings)} findings>")
+
+
+def _as_of(value: str | dt.date | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(f"--as-of '{value}' is not an ISO date (YYYY-MM-DD)") from None
+
+
+def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | None = None,
+         company: str | os.PathLike | Company | None = None, rules: str | os.PathLike | Rules | None = None,
+         ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
+         jobs: int | None = None, progress: Progress | None = None) -> Scan:
+    """Scan one repository. Inputs are validated before any work starts."""
+    progress = progress or Progress()
+    as_of_d = _as_of(as_of)
+    rules_o = rules if isinstance(rules, Rules) else load_rules(rules)
+    company_o = company if isinstance(company, Company) else load_company(company)
+    roster_df = roster if isinstance(roster, pd.DataFrame) else (load_roster(roster) if roster else empty_roster())
+    info = gitutil.open_repo(repo, ref)
+    jobs = jobs or min(2, os.cpu_count() or 1)
+    warnings: list[str] = []
+    if info.commit is None:
+        warnings.append("the repository is empty: nothing has been committed yet")
+    if info.is_shallow:
+        warnings.append("shallow clone: history is truncated, so first commits, commit counts, "
+                        "pre-incorporation work and departed authors may be wrong; fetch the full history "
+                        "(git fetch --unshallow) for a complete scan")
+
+    # -- collect
+    with progress.stage("history"):
+        hist = collect_history(info.path, info.commit)
+    with progress.stage("files"):
+        files = list_files(info.path, info.commit, rules_o, company_o)
+
+    # -- resolve
+    with progress.stage("identities"):
+        mailmap = read_mailmap(info.path, info.commit)
+        warnings += mailmap.warnings
+        res = resolve_identities(hist.commits, roster_df, company_o, rules_o, mailmap)
+        warnings += res.warnings
+        commits = people_mod.attach_people(hist.commits, res.identities)
+        inactivity = int(rules_o.get("identities", {}).get("inactivity_days", 365))
+        people = people_mod.people_table(res.people, commits, as_of_d, inactivity)
+
+    s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
+             commits=commits, changes=hist.changes, files=files, identities=res.identities,
+             people=people, warnings=warnings,
+             options=dict(licenses=licenses, jobs=jobs, ref=ref))
+    s.summary = _summary(s)
+    s.timings = dict(progress.timings)
+    return s
+
+
+def _summary(s: Scan) -> dict[str, Any]:
+    humans = s.people[~s.people["is_bot"]] if len(s.people) else s.people
+    sev = s.findings["severity"].value_counts().to_dict() if len(s.findings) else {}
+    return {
+        "company": s.company.name,
+        "commits": int(len(s.commits)),
+        "contributors": int(len(humans)),
+        "bots": int(len(s.people) - len(humans)),
+        "departed": int(humans["departed"].sum()) if len(humans) else 0,
+        "unresolved_identities": int((~s.people["resolved"]).sum()) if len(s.people) else 0,
+        "files": int(len(s.files)),
+        "scanned_files": int((s.files["category"] == "text").sum()) if len(s.files) else 0,
+        "findings": int(len(s.findings)),
+        "findings_by_severity": {k: int(sev.get(k, 0)) for k in ("critical", "high", "medium", "low", "info")},
+    }
