@@ -11,7 +11,7 @@ from ..config import SEVERITIES, Rules
 
 FINDING_COLUMNS = ["id", "rule", "area", "severity", "subject", "path", "lines_at_stake", "evidence",
                    "remediation", "person", "vendor", "commits", "first_commit", "last_commit",
-                   "first_sha", "last_sha", "files", "line"]
+                   "first_sha", "last_sha", "files", "line", "end_line"]
 
 _AREAS = {"ip": "ip", "own": "ownership", "lic": "license", "kn": "knowledge", "sec": "security"}
 

@@ -149,10 +149,17 @@ def write_workbook(s: "Scan", path: Path, pseudonymize: bool = False) -> Path:
         "Bus Factor": s.bus_factor,
         "Trends": s.trends,
     }
+    more = s.extras.get("sheet_tables", {})   # {sheet: {table title: DataFrame}} shown below the main table
     for name, df in tables.items():
         w = wb.create_sheet(name)
-        write_table(w, df if df is not None else pd.DataFrame(), name.replace(" ", ""),
-                    wrap=("evidence", "remediation"))
+        df = df if df is not None else pd.DataFrame()
+        write_table(w, df, name.replace(" ", ""), wrap=("evidence", "remediation"))
+        row = max(len(df), 1) + 3
+        for k, (title, extra_df) in enumerate(more.get(name, {}).items(), start=1):
+            set_cell(w, row, 1, title).font = Font(bold=True)
+            write_table(w, extra_df, f"{name.replace(' ', '')}_{k}", start_row=row + 1)
+            row += max(len(extra_df), 1) + 4
+        w.freeze_panes = "A2"
     if "security" in s.extras:
         write_table(wb.create_sheet("Security"), s.extras["security"], "Security")
     _key_values(wb.create_sheet("Methodology"), methodology_rows(s))
