@@ -1,3 +1,8 @@
 """ddkit: technical due diligence of git repositories."""
 
 __version__ = "0.1.0"
+
+from .errors import DdkitError, InputError  # noqa: E402
+from .scan import Scan, scan  # noqa: E402
+
+__all__ = ["scan", "Scan", "DdkitError", "InputError", "__version__"]

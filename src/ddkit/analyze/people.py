@@ -24,6 +24,11 @@ def local_day(commits: pd.DataFrame) -> pd.Series:
 
 def attach_people(commits: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFrame:
     """Add resolved identity columns to the commits table."""
+    if commits.empty:
+        out = commits.copy()
+        for c in ("author_name", "author_email", "person_id", "person", "author_day"):
+            out[c] = pd.Series(dtype="object")
+        return out
     ids = identities[["name_raw", "email_raw", "name", "email", "person_id", "person"]].rename(
         columns={"name_raw": "author_name_raw", "email_raw": "author_email_raw"})
     out = commits.merge(ids, on=["author_name_raw", "author_email_raw"], how="left", validate="many_to_one")

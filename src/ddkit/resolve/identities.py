@@ -147,7 +147,7 @@ def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Com
             rec.update(person=r["person"], in_roster=True, roster_emails=list(r["emails"]), resolved=True)
         else:
             dclasses = set(grp["domain_class"])
-            vendor = next((v for v in grp["vendor_guess"] if v), None)
+            vendor = next((v for v in grp["vendor_guess"] if isinstance(v, str) and v), None)
             if base["is_bot"]:
                 typ = "bot"
             elif have_roster:

@@ -1,0 +1,22 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # makes `sample_repos` importable
+
+from gitrepo import Repo  # noqa: E402
+
+
+@pytest.fixture
+def make_repo(tmp_path):
+    def _make(name: str = "repo") -> Repo:
+        return Repo(tmp_path / name)
+    return _make
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ddkit-cache"))

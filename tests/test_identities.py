@@ -1,0 +1,81 @@
+"""Identity resolution: .mailmap, roster e-mails, case, forge no-reply addresses, bots, classification."""
+
+import ddkit
+
+MAILMAP = """# people
+Bob Engineer <bob@acme.example> Bob E <bob.engineer@gmail.com>
+Carol Lead <carol@acme.example>
+"""
+
+
+def _repo(make_repo):
+    r = make_repo()
+    r.commit({".mailmap": MAILMAP, "a.txt": "1\n"}, name="Bob Engineer", email="bob@acme.example", date="2020-01-01T12:00:00+00:00")
+    r.commit({"a.txt": "1\n2\n"}, name="Bob E", email="bob.engineer@gmail.com", date="2020-02-01T12:00:00+00:00")
+    r.commit({"a.txt": "1\n2\n3\n"}, name="robert", email="Robert@ACME.example", date="2020-03-01T12:00:00+00:00")
+    r.commit({"b.txt": "1\n"}, name="carol", email="CAROL@ACME.EXAMPLE", date="2023-09-01T12:00:00+00:00")
+    r.commit({"b.txt": "1\n2\n"}, name="Carol L", email="12345+carol-gh@users.noreply.github.com", date="2023-10-01T12:00:00+00:00")
+    r.commit({"c.txt": "1\n"}, name="dependabot[bot]", email="49699333+dependabot[bot]@users.noreply.github.com", date="2023-11-01T12:00:00+00:00")
+    r.commit({"d.txt": "1\n"}, name="Eve Agency", email="eve@codeforge.example", date="2023-12-01T12:00:00+00:00")
+    r.commit({"e.txt": "1\n"}, name="Zed", email="zed1984@yahoo.com", date="2021-01-01T12:00:00+00:00")
+    r.commit({"f.txt": "1\n"}, name="Ivan Outsider", email="ivan@outsider.example", date="2021-02-01T12:00:00+00:00")
+    r.commit({"f.txt": "1\n2\n"}, name="ivan  outsider", email="ivan@home.example", date="2021-03-01T12:00:00+00:00")
+    return r
+
+
+def _company(tmp_path):
+    p = tmp_path / "company.yaml"
+    p.write_text("name: Acme\ndomains: [acme.example]\nvendors: {CodeForge Ltd: [codeforge.example]}\n")
+    return p
+
+
+def test_with_roster(make_repo, tmp_path):
+    r = _repo(make_repo)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("person,emails,type,vendor,end_date,ip_assignment\n"
+                      "Bob Engineer,bob@acme.example;robert@acme.example,employee,,,signed\n"
+                      "Carol Lead,carol@acme.example;carol-gh@users.noreply.github.com,employee,,2023-12-31,signed\n"
+                      "Eve Agency,eve@codeforge.example,vendor,CodeForge Ltd,,\n")
+    s = ddkit.scan(r.path, roster=roster, company=_company(tmp_path), licenses=False, as_of="2024-06-30")
+    p = s.people.set_index("person")
+    assert p.loc["Bob Engineer", "commits"] == 3      # .mailmap + roster alias merged
+    assert p.loc["Bob Engineer", "type"] == "employee"
+    assert p.loc["Carol Lead", "commits"] == 2        # case-insensitive + GitHub no-reply with id prefix
+    assert bool(p.loc["Carol Lead", "departed"])      # end_date on or before as_of
+    assert not bool(p.loc["Bob Engineer", "departed"])  # on the roster with no end date
+    assert p.loc["Eve Agency", "vendor"] == "CodeForge Ltd"
+    bot = p.loc["dependabot[bot]"]
+    assert bool(bot["is_bot"]) and not bool(bot["departed"]) and bot["type"] == "bot"
+    # Not on the roster: listed, unresolved, typed unknown even on a company-looking domain.
+    assert p.loc["Zed", "type"] == "unknown" and not bool(p.loc["Zed", "resolved"])
+    assert p.loc["Ivan Outsider", "commits"] == 2     # same name, two addresses: one person
+    assert bool(p.loc["Ivan Outsider", "departed"])   # no commit in the inactivity window
+    assert set(p.loc["Ivan Outsider", "emails"]) == {"ivan@outsider.example", "ivan@home.example"}
+    unresolved = [w for w in s.warnings if w.startswith("identity not resolved")]
+    assert len(unresolved) == 2
+    assert len(s.people) == 6
+    assert s.people["commits"].sum() == len(s.commits) == 10
+
+
+def test_without_roster_classifies_by_domain(make_repo, tmp_path):
+    r = _repo(make_repo)
+    s = ddkit.scan(r.path, company=_company(tmp_path), licenses=False, as_of="2024-06-30")
+    p = s.people.set_index("person")
+    assert p.loc["Bob Engineer", "type"] == "employee" and p.loc["Bob Engineer", "commits"] == 2
+    # robert@acme.example is not in the .mailmap: a separate person, but on the company domain.
+    assert p.loc["robert", "type"] == "employee"
+    assert p.loc["Eve Agency", "type"] == "vendor" and p.loc["Eve Agency", "vendor"] == "CodeForge Ltd"
+    assert p.loc["Zed", "type"] == "unknown"
+    assert p.loc["Carol Lead", "commits"] == 1  # the .mailmap name-only line renames the company address
+    assert s.people["commits"].sum() == 10
+
+
+def test_unresolved_identities_are_never_dropped(make_repo):
+    r = make_repo()
+    r.commit({"a": "1\n"}, name="x", email="")
+    r.commit({"b": "1\n"}, name="root", email="root@localhost")
+    r.commit({"c": "1\n"}, name="root", email="root@other-host")
+    s = ddkit.scan(r.path, licenses=False, as_of="2024-06-30")
+    assert s.people["commits"].sum() == 3
+    # "root" is a generic name: the two root identities are not merged.
+    assert len(s.people) == 3
