@@ -89,7 +89,7 @@ def _as_of(value: str | dt.date | None) -> dt.date:
 def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | None = None,
          company: str | os.PathLike | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
-         jobs: int | None = None, progress: Progress | None = None) -> Scan:
+         jobs: int | None = None, progress: Progress | None = None, secrets: bool = True) -> Scan:
     """Scan one repository. Inputs are validated before any work starts."""
     progress = progress or Progress()
     as_of_d = _as_of(as_of)
@@ -122,13 +122,45 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         inactivity = int(rules_o.get("identities", {}).get("inactivity_days", 365))
         people = people_mod.people_table(res.people, commits, as_of_d, inactivity)
 
+    found: list[dict] = []   # finding records from every analysis
+    extras: dict[str, Any] = {}
+
+    # -- security: secrets in history and at the ref, security-policy checklist
+    if secrets:
+        with progress.stage("secrets"):
+            sec_findings, sec_table, sec_stats = _security(info, files, hist.changes, commits, rules_o, jobs, progress)
+        found += sec_findings
+        extras["security"] = sec_table
+        extras["secrets_stats"] = sec_stats
+
     s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
              commits=commits, changes=hist.changes, files=files, identities=res.identities,
-             people=people, warnings=warnings,
-             options=dict(licenses=licenses, jobs=jobs, ref=ref))
+             people=people, warnings=warnings, findings=findings_frame(found), extras=extras,
+             options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets))
     s.summary = _summary(s)
     s.timings = dict(progress.timings)
     return s
+
+
+def _security(info, files, changes, commits, rules, jobs, progress):
+    from .analyze import security
+    from .collect import secrets as secrets_mod
+    hist, stats = secrets_mod.scan_history(info.path, info.commit, jobs=jobs, progress=progress)
+    # Where is each file that once held a secret now? Follow renames forward to the ref.
+    renamed = dict(zip(changes.loc[changes["status"] == "R", "old_path"], changes.loc[changes["status"] == "R", "path"]))
+    at_ref = set(files["path"])
+    paths = set()
+    for p in set(hist["path"]):
+        for _ in range(100):
+            if p in at_ref or p not in renamed:
+                break
+            p = renamed[p]
+        if p in at_ref:
+            paths.add(p)
+    tree = secrets_mod.scan_tree(info.path, info.commit, sorted(paths))
+    recs, rows = security.secret_findings(rules, hist, tree, commits, renamed)
+    recs2, rows2 = security.checklist(rules, files)
+    return recs + recs2, security.security_table(rows + rows2), stats
 
 
 def _summary(s: Scan) -> dict[str, Any]:
