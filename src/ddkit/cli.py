@@ -114,6 +114,43 @@ def scan(**kw) -> None:
     sys.exit(run_scan(**kw))
 
 
+@main.command("scan-many")
+@click.argument("repo_list", type=click.Path())
+@scan_options
+@click.option("--dask", help="Run on a Dask cluster: a scheduler ADDRESS, or 'local' for a local cluster.")
+def scan_many_cmd(repo_list, roster, company, rules_dir, ref, as_of, out, json_path, sarif, fail_on, no_licenses,
+                  jobs, quiet, pseudonymize, dask) -> None:
+    """Scan every repository listed in REPO_LIST (one path or URL per line, optionally a ref)."""
+    from .portfolio import read_list, scan_many
+    if sarif or pseudonymize:
+        raise _fail("--sarif and --pseudonymize are not available for scan-many yet; scan repositories one by one")
+    specs = read_list(repo_list)
+    if ref != "HEAD":
+        specs = [(r, ref if rf == "HEAD" else rf) for r, rf in specs]
+    progress = _progress(quiet)
+    with progress.stage("repositories", total=len(specs)):
+        p = scan_many(specs, roster=roster, company=company, rules=rules_dir, as_of=as_of,
+                      licenses=not no_licenses, jobs=jobs, dask=dask, progress=progress)
+    if out:
+        p.to_excel(out)
+    if json_path:
+        p.to_json(json_path)
+    repos = p.repositories
+    if not quiet:
+        ok = int((repos.status == "ok").sum())
+        click.echo(f"ddkit: {len(repos)} repositories, {ok} scanned, {len(repos) - ok} failed")
+        for r, e in zip(repos.loc[repos.status == "failed", "repo"], repos.loc[repos.status == "failed", "error"]):
+            click.echo(f"  failed: {r}: {e}")
+        for label, path in (("workbook", out), ("json", json_path)):
+            if path:
+                click.echo(f"  {label}: {path}")
+    if len(repos) and (repos.status == "failed").all():
+        raise _fail("no repository could be scanned")
+    if fail_on and count_at_or_above(p.findings, fail_on.lower()):
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_OK)
+
+
 @main.command()
 @click.option("--out-dir", type=click.Path(file_okay=False), default="reports", show_default=True)
 @click.option("--name", default="acme", show_default=True, help="Which bundled sample to build.")
