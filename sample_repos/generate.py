@@ -1,0 +1,840 @@
+"""Deterministic sample company repositories with known answers.
+
+    python sample_repos/generate.py OUTDIR [--name acme|globex|all] [--synthetic N] [--write-answers]
+
+``build(name, dest)`` creates ``dest/name``, a git repository whose every commit has fixed author and
+committer names, e-mails and dates, so that building twice gives the same HEAD sha. The generator keeps
+its own model of every file as a list of lines, each tagged with the person and the commit that wrote
+it, and of every commit's changes; ``answers(name)`` derives from that bookkeeping (not from running
+git blame or ddkit) what a correct scan must report: people, commit counts, surviving lines per file
+and person, departed people, IP and ownership findings, licenses, authors per file and truck factors.
+
+``build_synthetic(n, dest)`` writes a large repository (for benchmarks) with ``git fast-import``.
+
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SAMPLES = ("acme", "globex")
+AS_OF = "2024-06-30"
+INACTIVITY_DAYS = 365
+VENDORED = ("vendor/", "third_party/")
+SOURCE_EXT = {".py", ".c", ".h", ".js", ".ts", ".go", ".java", ".rb", ".sh"}
+
+
+# --------------------------------------------------------------------------- people of each sample
+@dataclass(frozen=True)
+class Who:
+    person: str          # the person the answers name (roster name, or git name when not on the roster)
+    name: bytes          # author name as recorded in the commit (may be non-UTF-8)
+    email: str
+
+
+@dataclass
+class Line:
+    text: str
+    person: str
+    commit: int          # index in Model.commits
+
+
+@dataclass
+class Model:
+    files: dict[str, list[Line] | bytes] = field(default_factory=dict)
+    commits: list[dict] = field(default_factory=list)
+    counter: int = 0
+
+
+class Builder:
+    """Writes commits to a real repository and keeps the bookkeeping model in step."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.model = Model()
+        self.home = Path(tempfile.mkdtemp(prefix="ddkit-sample-home-"))
+        self.pending: list[tuple[str, str, str | None]] = []   # (status, path, old path)
+        self.git("init", "-q", "-b", "main")
+
+    # -- git
+    def env(self, who: Who, date: str) -> dict[bytes, bytes]:
+        env = {k.encode(): v.encode() for k, v in os.environ.items()
+               if not k.startswith("GIT_") and k not in ("HOME", "XDG_CONFIG_HOME")}
+        stamp = f"{date}T12:00:00+00:00".encode()
+        env.update({b"HOME": str(self.home).encode(), b"GIT_CONFIG_NOSYSTEM": b"1",
+                    b"GIT_CONFIG_GLOBAL": os.devnull.encode(), b"GIT_AUTHOR_NAME": who.name,
+                    b"GIT_AUTHOR_EMAIL": who.email.encode(), b"GIT_AUTHOR_DATE": stamp,
+                    b"GIT_COMMITTER_NAME": who.name, b"GIT_COMMITTER_EMAIL": who.email.encode(),
+                    b"GIT_COMMITTER_DATE": stamp, b"LC_ALL": b"C"})
+        return env
+
+    def git(self, *args: str, env: dict | None = None) -> str:
+        e = env or self.env(Who("x", b"x", "x@x"), "2000-01-01")
+        proc = subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false",
+                               "-c", "i18n.commitEncoding=UTF-8", *args], cwd=self.path, env=e, capture_output=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"git {' '.join(args)}: {proc.stderr.decode(errors='replace')}")
+        return proc.stdout.decode(errors="replace").strip()
+
+    # -- content
+    def new_line(self, path: str, who: Who) -> Line:
+        self.model.counter += 1
+        n = self.model.counter
+        stem = Path(path).stem.replace("-", "_").replace(".", "_").upper() or "FILE"
+        ext = Path(path).suffix
+        if ext == ".py":
+            text = f"{stem}_{n} = 'v{n}'"
+        elif ext in (".c", ".h"):
+            text = f"int {stem.lower()}_{n} = {n};"
+        elif ext in (".js", ".ts"):
+            text = f"const {stem.lower()}_{n} = {n};"
+        elif path.endswith("requirements.txt"):
+            text = f"package-{n}=={n % 7}.{n % 5}.0"
+        else:
+            text = f"Line {n} of {Path(path).name}."
+        return Line(text, who.person, len(self.model.commits))
+
+    def _write(self, path: str) -> None:
+        p = self.path / path
+        p.parent.mkdir(parents=True, exist_ok=True)
+        content = self.model.files[path]
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text("".join(l.text + "\n" for l in content), encoding="utf-8")
+
+    def add(self, path: str, who: Who, n: int = 0, text: list[str] | None = None) -> None:
+        lines = [Line(t, who.person, len(self.model.commits)) for t in (text or [])]
+        lines += [self.new_line(path, who) for _ in range(n)]
+        self.model.files[path] = lines
+        self._write(path)
+        self.pending.append(("A", path, None))
+
+    def add_binary(self, path: str, data: bytes) -> None:
+        self.model.files[path] = data
+        self._write(path)
+        self.pending.append(("A", path, None))
+
+    def append(self, path: str, who: Who, n: int) -> None:
+        self.model.files[path] += [self.new_line(path, who) for _ in range(n)]
+        self._write(path)
+        self.pending.append(("M", path, None))
+
+    def replace(self, path: str, who: Who, start: int, count: int, text: list[str] | None = None) -> None:
+        lines = self.model.files[path]
+        new = [Line(t, who.person, len(self.model.commits)) for t in text] if text else \
+            [self.new_line(path, who) for _ in range(count)]
+        lines[start:start + count] = new
+        self._write(path)
+        self.pending.append(("M", path, None))
+
+    def reindent(self, path: str, start: int, count: int) -> None:
+        """A whitespace-only change: under blame -w the lines keep their authors."""
+        for l in self.model.files[path][start:start + count]:
+            l.text = "    " + l.text
+        self._write(path)
+        self.pending.append(("M", path, None))
+
+    def requote(self, path: str, start: int, count: int) -> None:
+        """A mechanical change (quote style); its commit goes into .git-blame-ignore-revs."""
+        for l in self.model.files[path][start:start + count]:
+            l.text = l.text.replace("'", '"')
+        self._write(path)
+        self.pending.append(("M", path, None))
+
+    def rename(self, old: str, new: str) -> None:
+        self.model.files[new] = self.model.files.pop(old)
+        self.git("mv", old, new)
+        self.pending.append(("R", new, old))
+
+    def delete(self, path: str) -> None:
+        del self.model.files[path]
+        self.git("rm", "-q", path)
+        self.pending.append(("D", path, None))
+
+    def commit(self, who: Who, date: str, msg: str) -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", msg, env=self.env(who, date))
+        sha = self.git("rev-parse", "HEAD")
+        self.model.commits.append(dict(sha=sha, person=who.person, email=who.email.lower(), date=date,
+                                       merge=False, changes=list(self.pending)))
+        self.pending = []
+        return sha
+
+    def merge(self, branch: str, who: Who, date: str, msg: str) -> str:
+        self.git("merge", "-q", "--no-ff", "-m", msg, branch, env=self.env(who, date))
+        sha = self.git("rev-parse", "HEAD")
+        self.model.commits.append(dict(sha=sha, person=who.person, email=who.email.lower(), date=date,
+                                       merge=True, changes=[]))
+        return sha
+
+
+# --------------------------------------------------------------------------- license texts
+GPL_HEADER = [
+    "/* minijson - a small JSON parser",
+    " * Copyright (C) 2015 Jane Hacker <jane@hacker.example>",
+    " *",
+    " * This program is free software; you can redistribute it and/or modify",
+    " * it under the terms of the GNU General Public License as published by",
+    " * the Free Software Foundation; either version 2 of the License, or",
+    " * (at your option) any later version.",
+    " *",
+    " * This program is distributed in the hope that it will be useful,",
+    " * but WITHOUT ANY WARRANTY; without even the implied warranty of",
+    " * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the",
+    " * GNU General Public License for more details.",
+    " */",
+]
+MIT_HEADER = [
+    "# Copyright (c) 2016 Some Other Corp.",
+    "#",
+    "# Permission is hereby granted, free of charge, to any person obtaining a copy",
+    "# of this software and associated documentation files (the \"Software\"), to deal",
+    "# in the Software without restriction, including without limitation the rights",
+    "# to use, copy, modify, merge, publish, distribute, sublicense, and/or sell",
+    "# copies of the Software, and to permit persons to whom the Software is",
+    "# furnished to do so, subject to the following conditions:",
+    "#",
+    "# The above copyright notice and this permission notice shall be included in",
+    "# all copies or substantial portions of the Software.",
+    "#",
+    "# THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR",
+    "# IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,",
+    "# FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT.",
+]
+AGPL_HEADER = [
+    "/* widget.js - embeddable chart widget",
+    " * Copyright (C) 2017 Widget Hackers",
+    " *",
+    " * This program is free software: you can redistribute it and/or modify",
+    " * it under the terms of the GNU Affero General Public License as published by",
+    " * the Free Software Foundation, either version 3 of the License, or",
+    " * (at your option) any later version.",
+    " *",
+    " * This program is distributed in the hope that it will be useful,",
+    " * but WITHOUT ANY WARRANTY; without even the implied warranty of",
+    " * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the",
+    " * GNU Affero General Public License for more details.",
+    " */",
+]
+LGPL_HEADER = [
+    "/* lgpl_helper - numeric helpers",
+    " * Copyright (C) 2012 Free Helper Project",
+    " *",
+    " * This library is free software; you can redistribute it and/or",
+    " * modify it under the terms of the GNU Lesser General Public",
+    " * License as published by the Free Software Foundation; either",
+    " * version 2.1 of the License, or (at your option) any later version.",
+    " *",
+    " * This library is distributed in the hope that it will be useful,",
+    " * but WITHOUT ANY WARRANTY; without even the implied warranty of",
+    " * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU",
+    " * Lesser General Public License for more details.",
+    " */",
+]
+PNG = bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52,
+             0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0])
+AWS_ID = "AKIAIOSFODNN7EXAMPLE"
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+# --------------------------------------------------------------------------- acme
+def _acme(b: Builder) -> dict:
+    alice_p = Who("Alice Founder", b"Alice", "alice.f@gmail.com")
+    alice = Who("Alice Founder", b"Alice Founder", "alice@acme.example")
+    bob = Who("Bob Engineer", b"Bob Engineer", "bob@acme.example")
+    bob_p = Who("Bob Engineer", b"Bob E", "bob.engineer@gmail.com")
+    robert = Who("Bob Engineer", b"Robert Engineer", "robert@acme.example")
+    carol = Who("Carol Lead", b"Carol Lead", "carol@acme.example")
+    carol_uc = Who("Carol Lead", b"Carol Lead", "CAROL@ACME.EXAMPLE")
+    carol_gh = Who("Carol Lead", b"Carol Lead", "12345+carol-gh@users.noreply.github.com")
+    dan = Who("Dan Freelancer", b"Dan Freelancer", "dan.freelance@gmail.com")
+    eve = Who("Eve Agency", b"Eve Agency", "eve@codeforge.example")
+    frank = Who("Frank Agency", b"Frank Agency", "frank@codeforge.example")
+    heidi = Who("Heidi Former", b"Heidi Former", "heidi@acme.example")
+    jose = Who("José Núñez", "José Núñez".encode("latin-1"), "jose@acme.example")
+    ivy = Who("Ivy Intern", b"Ivy Intern", "ivy@acme.example")
+    ivan = Who("Ivan Outsider", b"Ivan Outsider", "ivan@outsider.example")
+    zed = Who("zed1984", b"zed1984", "zed1984@yahoo.com")
+    dependabot = Who("dependabot[bot]", b"dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
+    gha = Who("github-actions[bot]", b"github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
+
+    b.add("core/ledger.py", alice_p, 30)
+    b.add("README.md", alice_p, 5)
+    b.commit(alice_p, "2019-01-10", "Start the ledger")
+    b.add("core/util.py", alice_p, 20)
+    b.commit(alice_p, "2019-02-15", "Utilities")
+    b.append("core/ledger.py", alice_p, 10)
+    b.commit(alice_p, "2019-04-20", "Ledger balances")
+    b.add("LICENSE", alice, text=["Copyright (c) 2019-2024 Acme Payments Inc. All rights reserved.", "",
+                                  "Proprietary and confidential. Unauthorized copying of this software,",
+                                  "via any medium, is strictly prohibited."])
+    b.add(".mailmap", alice, text=["# Acme identities",
+                                   "Alice Founder <alice@acme.example> Alice <alice.f@gmail.com>",
+                                   "Bob Engineer <bob@acme.example> Bob E <bob.engineer@gmail.com>"])
+    b.add("core/accounts.py", alice, 25)
+    b.commit(alice, "2019-06-10", "Accounts, license, mailmap")
+    b.add("api/server.py", bob, 30)
+    b.add("requirements.txt", bob, 5)
+    b.commit(bob, "2019-07-15", "API server")
+    b.append("api/server.py", bob_p, 10)
+    b.commit(bob_p, "2019-08-05", "Server health check")
+    b.add("api/routes.py", carol, 25)
+    b.commit(carol, "2019-09-10", "Routes")
+    b.add("core/reports.py", heidi, 30)
+    b.commit(heidi, "2019-10-01", "Reports")
+    b.replace("core/accounts.py", alice, 5, 5)
+    b.commit(alice, "2019-11-12", "Account limits")
+    b.append("core/ledger.py", heidi, 8)
+    b.commit(heidi, "2020-01-20", "Ledger export")
+    b.add("vendor/minijson/json.c", bob, 20, text=GPL_HEADER)
+    b.add("vendor/minijson/json.h", bob, 10, text=GPL_HEADER)
+    b.commit(bob, "2020-02-10", "Vendor minijson")
+    b.add_binary("assets/logo.png", PNG)
+    b.commit(bob, "2020-03-05", "Logo")
+    b.replace("api/routes.py", carol_uc, 10, 4)
+    b.commit(carol_uc, "2020-04-01", "Route fixes")
+    b.rename("core/util.py", "core/helpers.py")
+    b.commit(robert, "2020-05-15", "Rename util to helpers")
+    b.add("api/payments.py", dan, 30)
+    b.commit(dan, "2020-07-06", "Payments endpoint")
+    b.add("api/retry.py", dan, 15, text=MIT_HEADER)
+    b.commit(dan, "2020-08-10", "Retry helper")
+    b.replace("api/payments.py", dan, 2, 5)
+    b.commit(dan, "2020-09-01", "Payments validation")
+    b.append("api/payments.py", dan, 10)
+    b.commit(dan, "2020-10-05", "Payments refunds")
+    b.replace("api/server.py", heidi, 20, 3)
+    b.commit(heidi, "2020-11-20", "Server timeouts")
+    b.replace("api/retry.py", dan, 20, 2)
+    b.commit(dan, "2021-02-10", "Retry jitter")
+    b.add("tools/migrate.py", ivan, 12)
+    b.commit(ivan, "2021-03-03", "Migration script")
+    b.append("tools/migrate.py", ivan, 3)
+    b.commit(ivan, "2021-04-14", "Migration dry run")
+    b.add("core/fx.py", jose, 20)
+    b.commit(jose, "2021-05-10", "Currency conversion")
+    b.add("config/settings.py", bob, 3, text=[f'AWS_ACCESS_KEY_ID = "{AWS_ID}"', f'AWS_SECRET_ACCESS_KEY = "{AWS_SECRET}"'])
+    leak = b.commit(bob, "2021-06-01", "Settings")
+    b.replace("config/settings.py", bob, 0, 2, text=["import os",
+                                                      "AWS_SECRET_ACCESS_KEY = os.environ['AWS_SECRET_ACCESS_KEY']"])
+    b.commit(bob, "2021-06-02", "Read credentials from the environment")
+    b.reindent("core/reports.py", 10, 5)
+    b.commit(bob, "2021-07-01", "Indentation")
+    b.replace("core/ledger.py", alice, 12, 3)
+    b.commit(alice, "2021-09-09", "Ledger rounding")
+    b.append("core/accounts.py", alice, 5)
+    b.commit(alice, "2021-12-01", "Account closing")
+    b.requote("core/ledger.py", 0, 5)
+    requote = b.commit(carol, "2022-01-10", "Normalize quotes")
+    b.add(".git-blame-ignore-revs", carol, text=["# Quote-style normalization", requote])
+    b.commit(carol, "2022-01-11", "Ignore the quote normalization in blame")
+    b.git("checkout", "-q", "-b", "feature/billing")
+    b.add("billing/invoice.py", eve, 40)
+    b.commit(eve, "2022-02-01", "Invoices")
+    b.add("billing/tax.py", frank, 30)
+    b.commit(frank, "2022-02-15", "Tax rules")
+    b.append("billing/invoice.py", eve, 10)
+    b.commit(eve, "2022-03-01", "Invoice numbering")
+    b.git("checkout", "-q", "main")
+    b.merge("feature/billing", carol, "2022-03-05", "Merge billing")
+    b.append("api/routes.py", carol_gh, 5)
+    b.commit(carol_gh, "2022-04-01", "Billing routes")
+    b.replace("requirements.txt", dependabot, 1, 1)
+    b.commit(dependabot, "2022-05-10", "Bump package")
+    b.replace("core/reports.py", heidi, 0, 4)
+    b.commit(heidi, "2022-06-01", "Report headers")
+    b.replace("billing/tax.py", eve, 5, 5)
+    b.commit(eve, "2022-09-01", "Tax rates 2023")
+    b.add("billing/reconcile.py", frank, 25)
+    b.commit(frank, "2022-11-01", "Reconciliation")
+    b.append("core/helpers.py", heidi, 4)
+    b.commit(heidi, "2023-01-15", "Helpers for reports")
+    b.add("api/schema_pb2.py", bob, 15, text=["# -*- coding: utf-8 -*-",
+                                              "# Generated by the protocol buffer compiler.  DO NOT EDIT!"])
+    b.commit(bob, "2023-03-01", "Protobuf schema")
+    b.add("api/validators.py", ivy, 15)
+    b.commit(ivy, "2023-06-15", "Validators")
+    b.append("api/validators.py", ivy, 5)
+    b.commit(ivy, "2023-07-20", "More validators")
+    b.add("CHANGELOG.md", gha, 3)
+    b.commit(gha, "2023-09-01", "Update changelog")
+    b.replace("billing/invoice.py", eve, 20, 6)
+    b.commit(eve, "2023-10-01", "Invoice layout")
+    b.append("billing/reconcile.py", frank, 8)
+    b.commit(frank, "2024-01-10", "Reconcile refunds")
+    b.add("docs/hashes.md", bob, text=[
+        "# Release checksums",
+        "sha256 of ddkit-sample-1.0.tar.gz: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "Configure with API_KEY=<your-key-here> before running."])
+    b.commit(bob, "2024-02-01", "Release checksums")
+    b.append("README.md", zed, 2)
+    b.commit(zed, "2024-03-12", "Fix typo in README")
+    b.append("billing/tax.py", eve, 6)
+    b.commit(eve, "2024-04-02", "Tax exemptions")
+    b.append("api/server.py", carol, 4)
+    b.commit(carol, "2024-05-20", "Server metrics")
+    b.replace("requirements.txt", dependabot, 3, 1)
+    b.commit(dependabot, "2024-05-28", "Bump another package")
+    return {
+        "bots": ["dependabot[bot]", "github-actions[bot]"],
+        "licenses": [
+            {"path": "LICENSE", "license_spdx": None, "holders": ["Acme Payments Inc."], "third_party": False},
+            {"path": "api/retry.py", "license_spdx": "MIT", "holders": ["Some Other Corp."], "third_party": True},
+            {"path": "vendor/minijson/json.c", "license_spdx": "GPL-2.0-or-later", "holders": ["Jane Hacker"],
+             "third_party": True},
+            {"path": "vendor/minijson/json.h", "license_spdx": "GPL-2.0-or-later", "holders": ["Jane Hacker"],
+             "third_party": True},
+        ],
+        "license_findings": [
+            {"rule": "lic.strong-copyleft", "path": "vendor/minijson/json.c", "introduced_by": "Bob Engineer"},
+            {"rule": "lic.strong-copyleft", "path": "vendor/minijson/json.h", "introduced_by": "Bob Engineer"},
+            {"rule": "lic.third-party-copyright", "subject": "Jane Hacker"},
+            {"rule": "lic.third-party-copyright", "subject": "Some Other Corp.", "introduced_by": "Dan Freelancer"},
+        ],
+        "secrets": [{"path": "config/settings.py", "commit": leak, "present_at_head": False,
+                     "detectors": ["AWS Access Key"]}],
+        "secret_lookalikes": ["docs/hashes.md"],
+    }
+
+
+# --------------------------------------------------------------------------- globex
+def _globex(b: Builder) -> dict:
+    greta = Who("Greta Main", b"Greta Main", "greta@globex.example")
+    hans = Who("Hans Helper", b"Hans Helper", "hans@globex.example")
+    kim = Who("Kim Contract", b"Kim Contract", "kim@kimdev.example")
+    b.add("src/engine.py", greta, 40)
+    b.add("README.md", greta, 4)
+    b.commit(greta, "2018-04-02", "Engine")
+    b.add("src/model.py", greta, 30)
+    b.commit(greta, "2018-06-11", "Model")
+    b.add("src/io.py", greta, 25)
+    b.commit(greta, "2018-09-03", "IO")
+    b.add("src/cli.py", hans, 20)
+    b.commit(hans, "2019-02-04", "CLI")
+    b.replace("src/engine.py", greta, 3, 6)
+    b.commit(greta, "2019-05-06", "Engine speed-up")
+    b.add("src/lgpl_helper.c", hans, 15, text=LGPL_HEADER)
+    b.commit(hans, "2019-08-19", "Numeric helper")
+    b.add("third_party/agpl_widget/widget.js", hans, 20, text=AGPL_HEADER)
+    b.commit(hans, "2019-10-14", "Chart widget")
+    b.add("src/export.py", kim, 25)
+    b.commit(kim, "2020-03-02", "Export")
+    b.append("src/export.py", kim, 8)
+    b.commit(kim, "2020-06-15", "Export to parquet")
+    b.append("src/model.py", greta, 10)
+    b.commit(greta, "2021-01-11", "Model versions")
+    b.add("src/stats.py", greta, 30)
+    b.commit(greta, "2021-07-05", "Statistics")
+    b.replace("src/io.py", greta, 2, 4)
+    b.commit(greta, "2022-02-14", "IO retries")
+    b.append("src/cli.py", greta, 6)
+    b.commit(greta, "2022-10-03", "CLI options")
+    b.add("src/report.py", greta, 20)
+    b.commit(greta, "2023-05-22", "Reports")
+    b.append("src/stats.py", hans, 5)
+    b.commit(hans, "2024-04-08", "Percentiles")
+    return {
+        "bots": [],
+        "licenses": [
+            {"path": "src/lgpl_helper.c", "license_spdx": "LGPL-2.1-or-later", "holders": ["Free Helper Project"],
+             "third_party": True},
+            {"path": "third_party/agpl_widget/widget.js", "license_spdx": "AGPL-3.0-or-later",
+             "holders": ["Widget Hackers"], "third_party": True},
+        ],
+        "license_findings": [
+            {"rule": "lic.network-copyleft", "path": "third_party/agpl_widget/widget.js", "introduced_by": "Hans Helper"},
+            {"rule": "lic.weak-copyleft", "path": "src/lgpl_helper.c", "introduced_by": "Hans Helper"},
+            {"rule": "lic.third-party-copyright", "subject": "Widget Hackers"},
+            {"rule": "lic.third-party-copyright", "subject": "Free Helper Project"},
+            {"rule": "lic.missing-project-license", "subject": None},
+        ],
+        "secrets": [],
+        "secret_lookalikes": [],
+    }
+
+
+SCENARIOS = {"acme": _acme, "globex": _globex}
+
+
+# --------------------------------------------------------------------------- build
+def build(name: str, dest: Path) -> Path:
+    """Create the sample repository *name* at dest/name (replacing it) and return its path."""
+    repo, _ = _build(name, Path(dest))
+    return repo
+
+
+def _build(name: str, dest: Path) -> tuple[Path, dict]:
+    if name not in SCENARIOS:
+        raise ValueError(f"unknown sample {name!r}; choose from {', '.join(SAMPLES)}")
+    path = dest / name
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    b = Builder(path)
+    try:
+        extra = SCENARIOS[name](b)
+    finally:
+        shutil.rmtree(b.home, ignore_errors=True)
+    return path, _answers(name, b.model, extra)
+
+
+# --------------------------------------------------------------------------- answers
+def _read_csv(p: Path) -> list[dict]:
+    import csv
+    with open(p, encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _category(path: str, content) -> str:
+    if isinstance(content, bytes):
+        return "binary"
+    if path.startswith(VENDORED):
+        return "vendored"
+    head = "\n".join(l.text for l in content[:5]).lower()
+    if path.endswith("_pb2.py") or "do not edit" in head or "generated by" in head:
+        return "generated"
+    return "text"
+
+
+def _module(path: str) -> str:
+    return path.split("/", 1)[0] if "/" in path else "(root)"
+
+
+def _doa_authors(model: Model, files: list[str], bots: set[str]) -> dict[str, list[str]]:
+    """Avelino et al. degree of authorship, following renames back to the file's first name."""
+    renamed_from: dict[str, str] = {}
+    for c in model.commits:
+        for status, path, old in c["changes"]:
+            if status == "R":
+                renamed_from[path] = old
+    out = {}
+    for f in files:
+        names = {f}
+        cur = f
+        while cur in renamed_from:
+            cur = renamed_from[cur]
+            names.add(cur)
+        fa: dict[str, int] = {}
+        dl: dict[str, int] = {}
+        total = 0
+        for c in model.commits:
+            for status, path, _old in c["changes"]:
+                if path not in names:
+                    continue
+                who = c["person"]
+                if status == "A":
+                    fa[who] = 1
+                elif status in ("M", "R"):
+                    dl[who] = dl.get(who, 0) + 1
+                    total += 1
+        people = (set(fa) | set(dl)) - bots
+        doa = {p: 3.293 + 1.098 * fa.get(p, 0) + 0.164 * dl.get(p, 0) - 0.321 * math.log(1 + total - dl.get(p, 0))
+               for p in people}
+        if not doa:
+            out[f] = []
+            continue
+        best = max(doa.values())
+        out[f] = sorted(p for p, v in doa.items() if v / best > 0.75 and (v >= 3.293 or fa.get(p)))
+    return out
+
+
+def _truck_factor(authors: dict[str, list[str]]) -> int | None:
+    files = list(authors)
+    if not files:
+        return None
+    remaining = {f: set(a) for f, a in authors.items()}
+    tf = 0
+    while sum(1 for a in remaining.values() if a) * 2 >= len(files):
+        counts: dict[str, int] = {}
+        for a in remaining.values():
+            for p in a:
+                counts[p] = counts.get(p, 0) + 1
+        if not counts:
+            break
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        for a in remaining.values():
+            a.discard(top)
+        tf += 1
+    return tf
+
+
+def _answers(name: str, model: Model, extra: dict) -> dict:
+    roster = {r["person"]: r for r in _read_csv(HERE / name / "roster.csv")}
+    company = {}
+    for line in (HERE / name / "company.yaml").read_text(encoding="utf-8").splitlines():
+        if ":" in line and not line.startswith(" "):
+            k, v = line.split(":", 1)
+            company[k.strip()] = v.strip()
+    inc = dt.date.fromisoformat(company["incorporation_date"])
+    as_of = dt.date.fromisoformat(AS_OF)
+    bots = set(extra["bots"])
+    shas = [c["sha"] for c in model.commits]
+
+    # Files at HEAD and who owns each surviving line.
+    scanned, excluded, ownership = {}, {}, {}
+    line_commits: dict[int, int] = {}
+    for path in sorted(model.files):
+        content = model.files[path]
+        cat = _category(path, content)
+        if cat != "text":
+            excluded[path] = cat
+            continue
+        scanned[path] = len(content)
+        own: dict[str, int] = {}
+        for l in content:
+            own[l.person] = own.get(l.person, 0) + 1
+            line_commits[l.commit] = line_commits.get(l.commit, 0) + 1
+        ownership[path] = dict(sorted(own.items()))
+    surviving: dict[str, int] = {}
+    modules: dict[str, dict[str, int]] = {}
+    for path, own in ownership.items():
+        for p, n in own.items():
+            surviving[p] = surviving.get(p, 0) + n
+            m = modules.setdefault(_module(path), {})
+            m[p] = m.get(p, 0) + n
+
+    # People.
+    people = []
+    by_person: dict[str, list[dict]] = {}
+    for c in model.commits:
+        by_person.setdefault(c["person"], []).append(c)
+    for person, cs in by_person.items():
+        r = roster.get(person)
+        last = max(c["date"] for c in cs)
+        if person in bots:
+            departed = False
+        elif r is not None:
+            departed = bool(r["end_date"]) and dt.date.fromisoformat(r["end_date"]) <= as_of
+        else:
+            departed = dt.date.fromisoformat(last) <= as_of - dt.timedelta(days=INACTIVITY_DAYS)
+        people.append(dict(person=person, type="bot" if person in bots else (r["type"] if r else "unknown"),
+                           vendor=(r["vendor"] or None) if r else None, is_bot=person in bots,
+                           emails=sorted({c["email"] for c in cs}), commits=len(cs),
+                           first_commit=min(c["date"] for c in cs), last_commit=last, departed=departed,
+                           surviving_lines=surviving.get(person, 0)))
+    people.sort(key=lambda p: (p["is_bot"], -p["commits"], p["person"]))
+    pmap = {p["person"]: p for p in people}
+
+    def stake(idx: list[int]) -> int:
+        return sum(line_commits.get(i, 0) for i in idx)
+
+    def window(person: str, pred) -> dict | None:
+        idx = [i for i, c in enumerate(model.commits) if c["person"] == person and pred(dt.date.fromisoformat(c["date"]))]
+        if not idx:
+            return None
+        return dict(commits=len(idx), first_commit=model.commits[idx[0]]["date"],
+                    last_commit=model.commits[idx[-1]]["date"], lines_at_stake=stake(idx))
+
+    findings = []
+    for p in people:
+        person = p["person"]
+        if p["is_bot"]:
+            continue
+        r = roster.get(person)
+        w = window(person, lambda d: d < inc)
+        if w:
+            findings.append(dict(rule="ip.pre-incorporation-work", subject=person, **w))
+        if r is not None:
+            if r["ip_assignment"] == "signed" and r["ip_assignment_date"]:
+                signed = dt.date.fromisoformat(r["ip_assignment_date"])
+                w = window(person, lambda d: inc <= d < signed)
+                if w:
+                    findings.append(dict(rule="ip.pre-assignment-work", subject=person, **w))
+            status = r["ip_assignment"] or "missing"
+            if r["type"] == "contractor" and status not in ("signed", "not_required"):
+                findings.append(dict(rule="ip.contractor-no-assignment", subject=person,
+                                     lines_at_stake=p["surviving_lines"], commits=p["commits"]))
+            if r["type"] in ("employee", "founder", "intern", "advisor") and status in ("missing", "pending"):
+                findings.append(dict(rule="ip.missing-assignment", subject=person,
+                                     lines_at_stake=p["surviving_lines"], commits=p["commits"]))
+            if r["end_date"]:
+                end = dt.date.fromisoformat(r["end_date"])
+                w = window(person, lambda d: d > end)
+                if w:
+                    findings.append(dict(rule="ip.work-after-end-date", subject=person, **w))
+        else:
+            findings.append(dict(rule="ip.unknown-contributor", subject=person,
+                                 lines_at_stake=p["surviving_lines"], commits=p["commits"]))
+        if p["departed"] and p["surviving_lines"] > 0:
+            findings.append(dict(rule="own.departed-author", subject=person, lines_at_stake=p["surviving_lines"]))
+    vendors: dict[str, list[str]] = {}
+    for person, r in roster.items():
+        if r["type"] == "vendor" and (r["ip_assignment"] or "missing") not in ("signed", "not_required") \
+                and person in pmap:
+            vendors.setdefault(r["vendor"], []).append(person)
+    for vendor, staff in sorted(vendors.items()):
+        findings.append(dict(rule="ip.contractor-no-assignment", subject=vendor,
+                             lines_at_stake=sum(pmap[s]["surviving_lines"] for s in staff),
+                             commits=sum(pmap[s]["commits"] for s in staff)))
+    departed = {p["person"] for p in people if p["departed"]}
+    for m, own in sorted(modules.items()):
+        total = sum(own.values())
+        gone = sum(n for p, n in own.items() if p in departed)
+        if total >= 20 and gone / total > 0.5:
+            findings.append(dict(rule="own.orphaned-module", subject=m, lines_at_stake=gone))
+    findings.sort(key=lambda f: (f["rule"], f["subject"]))
+    flagged = {f["subject"] for f in findings if f["rule"].startswith("ip.")}
+    in_order = [p["person"] for p in people if p["person"] not in flagged and p["person"] not in vendors
+                and not (p["vendor"] and p["vendor"] in vendors)]
+
+    # Degree of authorship and truck factor over source files.
+    src = [p for p in scanned if Path(p).suffix in SOURCE_EXT]
+    doa = _doa_authors(model, src, bots)
+    by_module: dict[str, dict[str, list[str]]] = {}
+    for f, a in doa.items():
+        by_module.setdefault(_module(f), {})[f] = a
+
+    merges = sum(1 for c in model.commits if c["merge"])
+    return {
+        "name": name,
+        "as_of": AS_OF,
+        "ref": "HEAD",
+        "head": shas[-1],
+        "commit_count": len(model.commits),
+        "merge_commits": merges,
+        "people": people,
+        "roster_without_commits": sorted(set(roster) - set(by_person)),
+        "scanned_files": scanned,
+        "excluded_files": excluded,
+        "total_scanned_lines": sum(scanned.values()),
+        "ownership": ownership,
+        "modules": {m: dict(sorted(o.items())) for m, o in sorted(modules.items())},
+        "findings": findings,
+        "no_ip_findings_for": in_order,
+        "licenses": extra["licenses"],
+        "license_findings": extra["license_findings"],
+        "doa_authors": doa,
+        "truck_factor": {"repository": _truck_factor(doa),
+                         "modules": {m: _truck_factor(a) for m, a in sorted(by_module.items())}},
+        "secrets": extra["secrets"],
+        "secret_lookalikes": extra["secret_lookalikes"],
+    }
+
+
+def answers(name: str) -> dict:
+    """Build the sample in a temporary folder and return the answers a correct scan must give."""
+    with tempfile.TemporaryDirectory(prefix="ddkit-answers-") as tmp:
+        _, ans = _build(name, Path(tmp))
+    return ans
+
+
+def write_answers(name: str) -> Path:
+    out = HERE / name / "answers.json"
+    out.write_text(json.dumps(answers(name), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out
+
+
+# --------------------------------------------------------------------------- synthetic
+def build_synthetic(n_commits: int, dest: Path, seed: int = 0, authors: int = 30, files: int = 2000) -> Path:
+    """A large repository for benchmarks, written with git fast-import (deterministic from *seed*)."""
+    rng = random.Random(seed)
+    path = Path(dest) / f"synthetic-{n_commits}"
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True, env=env)
+    people = [(f"Dev {i:02d}", f"dev{i:02d}@{'corp' if i % 5 else 'agency'}.example") for i in range(authors)]
+    dirs = [f"pkg{d:02d}" for d in range(20)]
+    contents: dict[str, list[str]] = {}
+    live: list[str] = []
+    counter = 0
+    t0 = 1_500_000_000
+    proc = subprocess.Popen(["git", "fast-import", "--quiet", "--done"], cwd=path, stdin=subprocess.PIPE, env=env)
+    out = proc.stdin
+    assert out is not None
+
+    def data(b: bytes) -> None:
+        out.write(b"data %d\n" % len(b))
+        out.write(b)
+        out.write(b"\n")
+
+    for i in range(n_commits):
+        name, email = people[min(int(rng.paretovariate(1.2)) - 1, authors - 1)]
+        ts = t0 + i * 3600
+        out.write(b"commit refs/heads/main\n")
+        out.write(f"author {name} <{email}> {ts} +0000\n".encode())
+        out.write(f"committer {name} <{email}> {ts} +0000\n".encode())
+        data(f"change {i}".encode())
+
+        def put(p: str) -> None:
+            out.write(f"M 100644 inline {p}\n".encode())
+            data(("\n".join(contents[p]) + "\n").encode())
+
+        for _ in range(rng.choice((1, 1, 2, 3))):
+            r = rng.random()
+            if not live or (r < 0.15 and len(live) < files):
+                counter += 1
+                p = f"{rng.choice(dirs)}/mod_{counter:05d}.py"
+                contents[p] = [f"L{counter}_{k} = {k}" for k in range(rng.randint(10, 60))]
+                live.append(p)
+                put(p)
+            elif r < 0.18 and len(live) > 10:
+                old = rng.choice(live)
+                counter += 1
+                new = f"{rng.choice(dirs)}/mod_{counter:05d}.py"
+                contents[new] = contents.pop(old)
+                live[live.index(old)] = new
+                out.write(f"R {old} {new}\n".encode())
+            elif r < 0.20 and len(live) > 10:
+                old = rng.choice(live)
+                live.remove(old)
+                del contents[old]
+                out.write(f"D {old}\n".encode())
+            else:
+                p = rng.choice(live)
+                lines = contents[p]
+                for _ in range(rng.randint(1, 4)):
+                    counter += 1
+                    k = rng.randrange(len(lines) + 1)
+                    if lines and rng.random() < 0.5:
+                        lines[min(k, len(lines) - 1)] = f"C{counter} = {counter}"
+                    else:
+                        lines.insert(k, f"N{counter} = {counter}")
+                put(p)
+        out.write(b"\n")
+    out.write(b"done\n")
+    out.close()
+    if proc.wait() != 0:
+        raise RuntimeError("git fast-import failed")
+    subprocess.run(["git", "-C", str(path), "checkout", "-q", "-f", "main"], check=True, env=env)
+    return path
+
+
+# --------------------------------------------------------------------------- command line
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("outdir", nargs="?", default=None)
+    ap.add_argument("--name", default="all", choices=[*SAMPLES, "all"])
+    ap.add_argument("--synthetic", type=int, default=0, help="also build a synthetic repository of N commits")
+    ap.add_argument("--write-answers", action="store_true", help="rewrite sample_repos/<name>/answers.json")
+    a = ap.parse_args(argv)
+    names = SAMPLES if a.name == "all" else (a.name,)
+    if a.write_answers:
+        for n in names:
+            print(write_answers(n))
+    if a.outdir:
+        for n in names:
+            print(build(n, Path(a.outdir)))
+        if a.synthetic:
+            print(build_synthetic(a.synthetic, Path(a.outdir)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
