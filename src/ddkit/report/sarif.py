@@ -1,0 +1,86 @@
+"""SARIF 2.1.0 for CI (GitHub code scanning): one rule per ddkit rule id, one result per finding.
+
+Findings about a file carry its path and lines; findings about a person, vendor or module point at
+the file with the most lines at stake when there is one, and otherwise at no location (repository
+level). Each result's fingerprint is the finding's stable id.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .. import __version__
+from .cells import json_value
+
+if TYPE_CHECKING:
+    from ..scan import Scan
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
+
+
+def _first_file(files: Any) -> str | None:
+    if isinstance(files, (list, tuple)) and files:
+        f = files[0]
+        return f[0] if isinstance(f, (list, tuple)) else str(f).split(" (")[0]
+    if isinstance(files, str) and files:
+        return files.split(";")[0].split(" (")[0].strip()
+    return None
+
+
+def to_sarif(findings: pd.DataFrame, rules_severity: dict[str, str]) -> dict[str, Any]:
+    rule_ids = sorted(set(findings["rule"])) if len(findings) else []
+    index = {r: i for i, r in enumerate(rule_ids)}
+    rules = []
+    for r in rule_ids:
+        sev = rules_severity.get(r, "medium")
+        rules.append({
+            "id": r, "name": r.replace(".", "_").replace("-", "_"),
+            "shortDescription": {"text": r},
+            "defaultConfiguration": {"level": LEVELS.get(sev, "warning")},
+            "properties": {"tags": ["due-diligence", r.split(".")[0]], "security-severity": SECURITY_SEVERITY.get(sev, "5.0")},
+        })
+    results = []
+    for f in findings.to_dict(orient="records"):
+        res: dict[str, Any] = {
+            "ruleId": f["rule"], "ruleIndex": index[f["rule"]], "level": LEVELS.get(f["severity"], "warning"),
+            "message": {"text": f"{f['subject']}: {f.get('evidence') or ''} {f.get('remediation') or ''}".strip()},
+            "partialFingerprints": {"ddkitFindingId/v1": f["id"]},
+            "properties": {"severity": f["severity"], "area": f.get("area"),
+                           "linesAtStake": int(f.get("lines_at_stake") or 0), "subject": json_value(f["subject"])},
+        }
+        path = f.get("path") if isinstance(f.get("path"), str) else _first_file(f.get("files"))
+        if path:
+            loc: dict[str, Any] = {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}}
+            line = f.get("line")
+            if line is not None and not pd.isna(line) and int(line) > 0:
+                end = f.get("end_line")
+                end = int(end) if end is not None and not pd.isna(end) and int(end) >= int(line) else int(line)
+                loc["region"] = {"startLine": int(line), "endLine": end}
+            res["locations"] = [{"physicalLocation": loc}]
+        results.append(res)
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "ddkit", "version": __version__, "semanticVersion": __version__,
+                                "informationUri": "https://example.invalid/ddkit", "rules": rules}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": "file:///"}},
+            "results": results,
+        }],
+    }
+
+
+def write_sarif(s: "Scan", path: Path) -> dict[str, Any]:
+    sev = s.rules.get("findings", {}).get("severities", {})
+    data = to_sarif(s.findings, sev)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return data
