@@ -86,3 +86,56 @@ def test_demo_builds_and_scans(tmp_path):
                        capture_output=True, text=True, env={**__import__("os").environ})
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "reports" / "acme.xlsx").stat().st_size > 5000
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_surviving_lines_exact(sample_scans, name):
+    _, ans, s = sample_scans[name]
+    got: dict[str, dict[str, int]] = {}
+    for r in s.ownership.itertuples():
+        got.setdefault(r.path, {})[r.person] = int(r.lines)
+    assert got == ans["ownership"]
+    per_person = s.people.set_index("person")["surviving_lines"]
+    for p in ans["people"]:
+        assert int(per_person[p["person"]]) == p["surviving_lines"], p["person"]
+    # Line conservation: people plus bots own exactly the lines of the files scanned.
+    assert int(s.people["surviving_lines"].sum()) == int(s.files.loc[s.files.category == "text", "lines"].sum()) \
+        == ans["total_scanned_lines"]
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_ip_and_ownership_findings(sample_scans, name):
+    _, ans, s = sample_scans[name]
+    f = s.findings[s.findings.rule.str.match(r"^(ip|own)\.")]
+    got = {(r.rule, r.subject): r for r in f.itertuples()}
+    want = {(x["rule"], x["subject"]): x for x in ans["findings"]}
+    assert set(got) == set(want)
+    for key, x in want.items():
+        g = got[key]
+        assert int(g.lines_at_stake) == x["lines_at_stake"], key
+        if "commits" in x:
+            assert int(g.commits) == x["commits"], key
+        for k in ("first_commit", "last_commit"):
+            if k in x:
+                assert str(getattr(g, k)) == x[k], key
+        assert g.severity == s.rules.severity(g.rule)
+        assert g.evidence and g.remediation
+    flagged = set(f.loc[f.rule.str.startswith("ip."), "subject"])
+    for person in ans["no_ip_findings_for"]:
+        assert person not in flagged
+    # Findings are sorted by severity, then lines at stake.
+    ranks = [("critical", "high", "medium", "low", "info").index(x) for x in s.findings["severity"]]
+    assert ranks == sorted(ranks)
+
+
+def test_remediation_rows(sample_scans):
+    _, ans, s = sample_scans["acme"]
+    r = s.remediation.set_index("subject")
+    ip_subjects = {x["subject"] for x in ans["findings"] if x["rule"].startswith("ip.")}
+    assert set(r.index) == ip_subjects
+    assert r.loc["CodeForge Ltd", "subject_type"] == "vendor" and r.loc["CodeForge Ltd", "lines_at_stake"] == 119
+    dan = r.loc["Dan Freelancer"]
+    assert dan["ip_document"] == "DF-2020-IPA"
+    assert (str(dan["period_start"]), str(dan["period_end"])) == ("2020-07-06", "2021-02-10")
+    assert dan["lines_at_stake"] == 58 + 2  # before the assignment, plus after the end date
+    assert set(r["status"]) == {"Open"}

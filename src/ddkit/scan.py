@@ -16,7 +16,10 @@ import pandas as pd
 
 from . import __version__, gitutil
 from .analyze import people as people_mod
+from .analyze import ip, ownership
 from .analyze.findings import findings_frame
+from .analyze.remediation import remediation_table
+from .collect.blame import blame_files
 from .collect.history import collect_history
 from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
@@ -123,7 +126,23 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         people = people_mod.people_table(res.people, commits, as_of_d, inactivity)
 
     found: list[dict] = []   # finding records from every analysis
-    extras: dict[str, Any] = {}
+    extras: dict[str, Any] = {"sheet_tables": {}}
+
+    # -- collect: blame at the ref; analyze: ownership, departed authors, IP
+    with progress.stage("blame"):
+        blame, blame_warnings, extras["blame_stats"] = blame_files(info.path, info.commit, files, hist.changes,
+                                                                   jobs=jobs, progress=progress)
+    warnings += blame_warnings
+    with progress.stage("ownership"):
+        own = ownership.ownership_table(blame, commits, people, files)
+        totals = own.groupby("person_id")["lines"].sum() if len(own) else pd.Series(dtype=int)
+        people["surviving_lines"] = people["person_id"].map(totals).fillna(0).astype(int)
+        found += ownership.departed_findings(rules_o, own, people)
+        found += ownership.orphaned_module_findings(rules_o, own)
+        found += ip.ip_findings(rules_o, company_o, people, commits, blame, roster_given=len(roster_df) > 0)
+        extras["blame"] = blame
+        extras["sheet_tables"]["Ownership"] = {"By module": ownership.by_module(own),
+                                               "By classification": ownership.by_classification(own)}
 
     # -- security: secrets in history and at the ref, security-policy checklist
     if secrets:
@@ -136,7 +155,9 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
              commits=commits, changes=hist.changes, files=files, identities=res.identities,
              people=people, warnings=warnings, findings=findings_frame(found), extras=extras,
+             ownership=own.drop(columns=["person_id"]),
              options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets))
+    s.remediation = remediation_table(s.findings, people)
     s.summary = _summary(s)
     s.timings = dict(progress.timings)
     return s

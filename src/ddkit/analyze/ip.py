@@ -1,0 +1,168 @@
+"""IP findings: every ``ip.*`` rule of the contract (and ``ip.missing-assignment``, an extension).
+
+Each finding names the person or vendor, the evidence (commits, first and last commit with sha,
+surviving lines, the files with most lines at stake) and a remediation sentence counsel can act on.
+See the README for the exact semantics of each rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+import pandas as pd
+
+from ..config import Company, Rules
+from .findings import finding
+from .ownership import fmt_files
+
+EMPLOYEE_LIKE = ("employee", "founder", "intern", "advisor")
+
+
+def _is_date(v) -> bool:
+    return isinstance(v, dt.date) and not pd.isna(v)
+
+
+class _Stake:
+    """Surviving lines and files per commit, from the blame table."""
+
+    def __init__(self, blame: pd.DataFrame):
+        self.blame = blame
+        self.by_sha = blame.groupby("sha")["lines"].sum() if len(blame) else pd.Series(dtype=int)
+
+    def lines(self, shas: Iterable[str]) -> int:
+        return int(self.by_sha.reindex(list(shas)).fillna(0).sum())
+
+    def files(self, shas: Iterable[str], n: int = 5) -> list[tuple[str, int]]:
+        sub = self.blame[self.blame["sha"].isin(list(shas))]
+        t = sub.groupby("path")["lines"].sum().sort_values(ascending=False, kind="stable").head(n)
+        return [(p, int(v)) for p, v in t.items()]
+
+
+def _window_evidence(cs: pd.DataFrame, stake: _Stake) -> tuple[dict, str]:
+    cs = cs.sort_values(["author_date", "sha"], kind="stable")
+    first, last = cs.iloc[0], cs.iloc[-1]
+    lines = stake.lines(cs["sha"])
+    files = stake.files(cs["sha"])
+    info = dict(commits=len(cs), first_commit=first["author_day"], last_commit=last["author_day"],
+                first_sha=first["sha"], last_sha=last["sha"], lines_at_stake=lines, files=[f for f, _ in files])
+    text = (f"{len(cs)} commit{'s' if len(cs) != 1 else ''} from {first['author_day']} ({first['sha'][:10]}) "
+            f"to {last['author_day']} ({last['sha'][:10]}); {lines} surviving lines"
+            + (f"; files with most lines at stake: {fmt_files(files)}" if files else ""))
+    return info, text
+
+
+def _period(info: dict) -> str:
+    return f"from {info['first_commit']} to {info['last_commit']}"
+
+
+def _counts(info: dict) -> str:
+    return f"{info['commits']} commit{'s' if info['commits'] != 1 else ''}, {info['lines_at_stake']} surviving lines"
+
+
+def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: pd.DataFrame,
+                blame: pd.DataFrame, roster_given: bool) -> list[dict]:
+    stake = _Stake(blame)
+    recs: list[dict] = []
+    humans = people[~people["is_bot"]] if len(people) else people
+    by_person = {pid: g for pid, g in commits.groupby("person_id", sort=False)} if len(commits) else {}
+    inc = company.incorporation_date
+    vendor_staff: dict[str, list] = {}
+
+    for p in humans.itertuples():
+        cs = by_person.get(p.person_id)
+        if cs is None or cs.empty:
+            continue
+        days = cs["author_day"]
+        # Work before the company existed.
+        if inc is not None:
+            pre = cs[days < inc]
+            if len(pre):
+                info, ev = _window_evidence(pre, stake)
+                recs.append(finding(
+                    rules, "ip.pre-incorporation-work", p.person,
+                    f"{p.person} ({p.type}) committed before the company's incorporation on {inc}: {ev}.",
+                    f"Obtain a technology assignment (confirmatory, nunc pro tunc) from {p.person} to "
+                    f"{company.name or 'the company'} expressly covering the work written before incorporation, "
+                    f"{_period(info)} ({_counts(info)}).", person=p.person, **info))
+        if not p.in_roster:
+            continue
+        status = p.ip_assignment or "missing"
+        signed_on = p.ip_assignment_date if _is_date(p.ip_assignment_date) else None
+        # Work before the person's assignment was signed (after incorporation: before it is the rule above).
+        if status == "signed" and signed_on is not None:
+            sel = days < signed_on
+            if inc is not None:
+                sel &= days >= inc
+            pre = cs[sel]
+            if len(pre):
+                info, ev = _window_evidence(pre, stake)
+                recs.append(finding(
+                    rules, "ip.pre-assignment-work", p.person,
+                    f"{p.person} ({p.type}) signed the IP assignment on {signed_on}"
+                    f"{f' (document {p.ip_document})' if isinstance(p.ip_document, str) else ''} but committed "
+                    f"before that: {ev}.",
+                    f"Obtain a confirmatory IP assignment (nunc pro tunc) from {p.person} covering work "
+                    f"{_period(info)} ({_counts(info)}).", person=p.person, **info))
+        if p.type == "vendor" and status not in ("signed", "not_required"):
+            vendor_staff.setdefault(p.vendor or "(vendor not named)", []).append(p)
+        elif p.type == "contractor" and status not in ("signed", "not_required"):
+            info, ev = _window_evidence(cs, stake)
+            recs.append(finding(
+                rules, "ip.contractor-no-assignment", p.person,
+                f"{p.person} is a contractor with no signed IP assignment (roster: {status}); "
+                f"a contractor's code is not work made for hire: {ev}.",
+                f"Obtain a written IP assignment (present assignment, 'hereby assigns') from {p.person} covering "
+                f"all work {_period(info)} ({_counts(info)}).", person=p.person, **info))
+        elif p.type in EMPLOYEE_LIKE and status in ("missing", "pending"):
+            info, ev = _window_evidence(cs, stake)
+            recs.append(finding(
+                rules, "ip.missing-assignment", p.person,
+                f"{p.person} ({p.type}) has no signed invention-assignment agreement (roster: {status}): {ev}.",
+                f"Obtain a signed PIIA from {p.person} with a present assignment and a confirmatory assignment of "
+                f"the work already done {_period(info)} ({_counts(info)}).", person=p.person, **info))
+        if _is_date(p.end_date):
+            after = cs[days > p.end_date]
+            if len(after):
+                info, ev = _window_evidence(after, stake)
+                recs.append(finding(
+                    rules, "ip.work-after-end-date", p.person,
+                    f"{p.person} ({p.type}) committed after the engagement ended on {p.end_date}: {ev}.",
+                    f"Obtain a confirmatory IP assignment from {p.person} covering the work after the end date, "
+                    f"{_period(info)} ({_counts(info)}), or a record of the extended engagement.",
+                    person=p.person, **info))
+
+    for vendor, staff in sorted(vendor_staff.items()):
+        pids = [s.person_id for s in staff]
+        cs = commits[commits["person_id"].isin(pids)]
+        info, ev = _window_evidence(cs, stake)
+        names = ", ".join(s.person for s in staff)
+        recs.append(finding(
+            rules, "ip.contractor-no-assignment", vendor,
+            f"Staff of vendor {vendor} ({names}) have no signed IP assignment: {ev}.",
+            f"Obtain an IP assignment from {vendor} covering its staff's work {_period(info)} ({_counts(info)}), "
+            f"and check that the MSA/SOW assigns (not licenses) the deliverables, including any reusable framework.",
+            vendor=vendor, **info))
+
+    unresolved = humans[~humans["in_roster"]] if len(humans) else humans
+    for p in unresolved.itertuples():
+        cs = by_person.get(p.person_id)
+        if cs is None or cs.empty:
+            continue
+        info, ev = _window_evidence(cs, stake)
+        emails = ", ".join(p.emails) if isinstance(p.emails, list) else ""
+        if roster_given:
+            recs.append(finding(
+                rules, "ip.unknown-contributor", p.person,
+                f"{p.person} <{emails}> matches no roster entry: {ev}.",
+                f"Identify {p.person}; add them to the roster with their IP paperwork, or obtain an IP assignment "
+                f"covering work {_period(info)} ({_counts(info)}), or remove and rewrite that code.",
+                person=p.person, **info))
+        elif "company" not in str(p.domain_class).split(",") and "vendor" not in str(p.domain_class).split(","):
+            recs.append(finding(
+                rules, "ip.unverified-identity", p.person,
+                f"{p.person} <{emails}> committed from an address on neither a company nor a vendor domain, "
+                f"and no roster was given: {ev}.",
+                f"Identify {p.person} and record their relationship and IP paperwork in a roster "
+                f"({_counts(info)}).", person=p.person, **info))
+    return recs
