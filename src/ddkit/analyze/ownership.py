@@ -22,7 +22,7 @@ def ownership_table(blame: pd.DataFrame, commits: pd.DataFrame, people: pd.DataF
                     files: pd.DataFrame) -> pd.DataFrame:
     """One row per (path, person): surviving lines and their share of the file."""
     if blame.empty:
-        return pd.DataFrame(columns=OWNERSHIP_COLUMNS)
+        return pd.DataFrame(columns=OWNERSHIP_COLUMNS + ["person_id"])
     who = commits[["sha", "person_id"]]
     b = blame.merge(who, on="sha", how="left")
     b["person_id"] = b["person_id"].fillna("unknown:commit-not-in-history")
