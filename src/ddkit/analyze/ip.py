@@ -24,26 +24,32 @@ def _is_date(v) -> bool:
 
 
 class _Stake:
-    """Surviving lines and files per commit, from the blame table."""
+    """Surviving lines and files per commit, from the blame table (plain dicts: called per finding)."""
 
     def __init__(self, blame: pd.DataFrame):
-        self.blame = blame
-        self.by_sha = blame.groupby("sha")["lines"].sum() if len(blame) else pd.Series(dtype=int)
+        self.per_sha: dict[str, list[tuple[str, int]]] = {}
+        for path, sha, n in blame[["path", "sha", "lines"]].itertuples(index=False, name=None):
+            self.per_sha.setdefault(sha, []).append((path, int(n)))
 
     def lines(self, shas: Iterable[str]) -> int:
-        return int(self.by_sha.reindex(list(shas)).fillna(0).sum())
+        return sum(n for sha in shas for _, n in self.per_sha.get(sha, ()))
 
     def files(self, shas: Iterable[str], n: int = 5) -> list[tuple[str, int]]:
-        sub = self.blame[self.blame["sha"].isin(list(shas))]
-        t = sub.groupby("path")["lines"].sum().sort_values(ascending=False, kind="stable").head(n)
-        return [(p, int(v)) for p, v in t.items()]
+        acc: dict[str, int] = {}
+        for sha in shas:
+            for path, k in self.per_sha.get(sha, ()):
+                acc[path] = acc.get(path, 0) + k
+        return sorted(acc.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
 
 def _window_evidence(cs: pd.DataFrame, stake: _Stake) -> tuple[dict, str]:
-    cs = cs.sort_values(["author_date", "sha"], kind="stable")
-    first, last = cs.iloc[0], cs.iloc[-1]
-    lines = stake.lines(cs["sha"])
-    files = stake.files(cs["sha"])
+    """*cs*: one person's commits, oldest first."""
+    shas = cs["sha"].tolist()
+    days = cs["author_day"].tolist()
+    first = {"sha": shas[0], "author_day": days[0]}
+    last = {"sha": shas[-1], "author_day": days[-1]}
+    lines = stake.lines(shas)
+    files = stake.files(shas)
     info = dict(commits=len(cs), first_commit=first["author_day"], last_commit=last["author_day"],
                 first_sha=first["sha"], last_sha=last["sha"], lines_at_stake=lines, files=[f for f, _ in files])
     text = (f"{len(cs)} commit{'s' if len(cs) != 1 else ''} from {first['author_day']} ({first['sha'][:10]}) "
@@ -65,7 +71,8 @@ def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: p
     stake = _Stake(blame)
     recs: list[dict] = []
     humans = people[~people["is_bot"]] if len(people) else people
-    by_person = {pid: g for pid, g in commits.groupby("person_id", sort=False)} if len(commits) else {}
+    ordered = commits.sort_values(["author_date", "sha"], kind="stable") if len(commits) else commits
+    by_person = {pid: g for pid, g in ordered.groupby("person_id", sort=False)} if len(commits) else {}
     inc = company.incorporation_date
     vendor_staff: dict[str, list] = {}
 
@@ -134,7 +141,7 @@ def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: p
 
     for vendor, staff in sorted(vendor_staff.items()):
         pids = [s.person_id for s in staff]
-        cs = commits[commits["person_id"].isin(pids)]
+        cs = ordered[ordered["person_id"].isin(pids)]
         info, ev = _window_evidence(cs, stake)
         names = ", ".join(s.person for s in staff)
         recs.append(finding(

@@ -73,14 +73,17 @@ def departed_findings(rules: Rules, own: pd.DataFrame, people: pd.DataFrame) -> 
     recs = []
     if own.empty:
         return recs
-    lines = own.groupby("person_id")["lines"].sum()
+    per_person: dict[str, list[tuple[str, int]]] = {}
+    for pid, path, n in own[["person_id", "path", "lines"]].itertuples(index=False, name=None):
+        per_person.setdefault(pid, []).append((path, int(n)))
     for p in people.itertuples():
         if not p.departed or p.is_bot:
             continue
-        n = int(lines.get(p.person_id, 0))
+        held = per_person.get(p.person_id, [])
+        n = sum(k for _, k in held)
         if n <= 0:
             continue
-        tf = top_files(own, [p.person_id])
+        tf = sorted(held, key=lambda kv: (-kv[1], kv[0]))[:5]
         why = (f"left on {p.end_date}" if p.in_roster and p.end_date is not None and not pd.isna(p.end_date)
                else f"no commit since {p.last_commit}")
         evidence = (f"{p.person} ({p.type}) {why}, and still owns {n} surviving lines "

@@ -28,31 +28,34 @@ def remediation_table(findings: pd.DataFrame, people: pd.DataFrame, blame_files:
         return pd.DataFrame(columns=REMEDIATION_COLUMNS)
     docs = people.set_index("person")["ip_document"].to_dict() if "ip_document" in people else {}
     types = people.set_index("person")["type"].to_dict() if len(people) else {}
+    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+    groups: dict[str, list[dict]] = {}
+    for rec in ip.to_dict(orient="records"):
+        groups.setdefault(rec["subject"], []).append(rec)
     rows = []
-    for subject, g in ip.groupby("subject", sort=False):
-        g = g.sort_values("first_commit", kind="stable")
+    for subject, g in groups.items():
         files: dict[str, None] = {}
-        for lst in g["files"]:
-            for f in (lst if isinstance(lst, list) else []):
-                files[f] = None
-        is_vendor = g["vendor"].notna().any() and g["person"].isna().all()
+        for f in g:
+            for path in (f["files"] if isinstance(f["files"], list) else []):
+                files[path] = None
+        is_vendor = any(isinstance(f["vendor"], str) for f in g) and not any(isinstance(f["person"], str) for f in g)
         # Lines at stake, counted once: a rule about all of the subject's work covers the others; the
         # dated rules (before incorporation, before the assignment, after the end date) never overlap.
-        whole = g["rule"].isin(WHOLE_WORK)
-        lines = int(g.loc[whole, "lines_at_stake"].max()) if whole.any() else int(g["lines_at_stake"].sum())
-        rank = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
-        sev = min(g["severity"], key=lambda s: rank.get(s, 5))
+        whole = [int(f["lines_at_stake"]) for f in g if f["rule"] in WHOLE_WORK]
+        lines = max(whole) if whole else sum(int(f["lines_at_stake"]) for f in g)
+        firsts = [f["first_commit"] for f in g if f["first_commit"] is not None and not pd.isna(f["first_commit"])]
+        lasts = [f["last_commit"] for f in g if f["last_commit"] is not None and not pd.isna(f["last_commit"])]
         doc = docs.get(subject)
+        rules_ = list(dict.fromkeys(f["rule"] for f in g))
         rows.append(dict(
             subject=subject, subject_type="vendor" if is_vendor else types.get(subject, "unknown"),
-            document="; ".join(dict.fromkeys(DOCUMENTS[r] for r in g["rule"])) + f" — from {subject}",
-            period_start=min(x for x in g["first_commit"] if x is not None),
-            period_end=max(x for x in g["last_commit"] if x is not None),
+            document="; ".join(dict.fromkeys(DOCUMENTS[r] for r in rules_)) + f" — from {subject}",
+            period_start=min(firsts) if firsts else None, period_end=max(lasts) if lasts else None,
             lines_at_stake=lines, files_at_stake=len(files), top_files="; ".join(list(files)[:5]),
-            rules=", ".join(dict.fromkeys(g["rule"])), severity=sev,
-            ip_document=doc if isinstance(doc, str) else None, finding_ids=", ".join(g["id"]), status="Open"))
+            rules=", ".join(rules_), severity=min((f["severity"] for f in g), key=lambda x: rank.get(x, 5)),
+            ip_document=doc if isinstance(doc, str) else None, finding_ids=", ".join(f["id"] for f in g),
+            status="Open"))
     df = pd.DataFrame(rows, columns=REMEDIATION_COLUMNS)
-    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
     df["_r"] = df["severity"].map(rank)
     df = df.sort_values(["_r", "lines_at_stake", "subject"], ascending=[True, False, True], kind="stable")
     return df.drop(columns="_r").reset_index(drop=True)

