@@ -533,7 +533,7 @@ def _doa_authors(model: Model, files: list[str], bots: set[str]) -> dict[str, li
         total = 0
         for c in model.commits:
             for status, path, _old in c["changes"]:
-                if path not in names:
+                if path not in names or c["person"] in bots:
                     continue
                 who = c["person"]
                 if status == "A":
@@ -698,6 +698,38 @@ def _answers(name: str, model: Model, extra: dict) -> dict:
     for f, a in doa.items():
         by_module.setdefault(_module(f), {})[f] = a
 
+    # Knowledge findings (thresholds as in rules/findings.yaml: truck factor <= 1; modules of >= 3 files;
+    # shares >= 0.5).
+    types = {p["person"]: p["type"] for p in people}
+    vendor_of = {p["person"]: p["vendor"] for p in people}
+    knowledge = []
+    tf_repo = _truck_factor(doa)
+    if tf_repo is not None and tf_repo <= 1:
+        knowledge.append({"rule": "kn.low-truck-factor", "subject": "(repository)"})
+    for m, a in sorted(by_module.items()):
+        if len(a) < 3:
+            continue
+        if _truck_factor(a) <= 1:
+            knowledge.append({"rule": "kn.low-truck-factor", "subject": m})
+        vendor_files: dict[str, int] = {}
+        contractor = gone = 0
+        for authors_ in a.values():
+            if not authors_:
+                continue
+            vs = {vendor_of[x] for x in authors_}
+            if {types[x] for x in authors_} == {"vendor"} and len(vs) == 1:
+                v = next(iter(vs))
+                vendor_files[v] = vendor_files.get(v, 0) + 1
+            contractor += {types[x] for x in authors_} == {"contractor"}
+            gone += all(x in departed for x in authors_)
+        top = max(vendor_files.items(), key=lambda kv: (kv[1], kv[0])) if vendor_files else None
+        if top and top[1] / len(a) >= 0.5:
+            knowledge.append({"rule": "kn.vendor-concentration", "subject": m, "vendor": top[0]})
+        elif contractor / len(a) >= 0.5:
+            knowledge.append({"rule": "kn.vendor-concentration", "subject": m, "vendor": None})
+        if gone / len(a) >= 0.5:
+            knowledge.append({"rule": "kn.departed-concentration", "subject": m})
+
     merges = sum(1 for c in model.commits if c["merge"])
     return {
         "name": name,
@@ -720,6 +752,7 @@ def _answers(name: str, model: Model, extra: dict) -> dict:
         "doa_authors": doa,
         "truck_factor": {"repository": _truck_factor(doa),
                          "modules": {m: _truck_factor(a) for m, a in sorted(by_module.items())}},
+        "knowledge_findings": knowledge,
         "secrets": extra["secrets"],
         "secret_lookalikes": extra["secret_lookalikes"],
     }

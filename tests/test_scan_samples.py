@@ -139,3 +139,54 @@ def test_remediation_rows(sample_scans):
     assert (str(dan["period_start"]), str(dan["period_end"])) == ("2020-07-06", "2021-02-10")
     assert dan["lines_at_stake"] == 58 + 2  # before the assignment, plus after the end date
     assert set(r["status"]) == {"Open"}
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_doa_authors_and_truck_factor(sample_scans, name):
+    _, ans, s = sample_scans[name]
+    doa = s.extras["doa"]
+    got = {p: sorted(g.loc[g["author"], "person"]) for p, g in doa.groupby("path")}
+    assert got == ans["doa_authors"]
+    bf = s.bus_factor.set_index("scope")["truck_factor"]
+    assert int(bf["(repository)"]) == ans["truck_factor"]["repository"]
+    for m, tf in ans["truck_factor"]["modules"].items():
+        assert int(bf[m]) == tf, m
+    js = s.to_json()
+    assert js["bus_factor"] == ans["truck_factor"]
+    assert js["summary"]["truck_factor"] == ans["truck_factor"]["repository"]
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_knowledge_findings(sample_scans, name):
+    _, ans, s = sample_scans[name]
+    f = s.findings[s.findings.rule.str.startswith("kn.")]
+    assert sorted(zip(f.rule, f.subject)) == sorted((k["rule"], k["subject"]) for k in ans["knowledge_findings"])
+    for k in ans["knowledge_findings"]:
+        if k.get("vendor"):
+            row = f[(f.rule == k["rule"]) & (f.subject == k["subject"])].iloc[0]
+            assert row.vendor == k["vendor"]
+
+
+def test_offboarding_simulation(sample_scans):
+    _, ans, s = sample_scans["acme"]
+    sim = s.simulate_departure(["CodeForge Ltd"]).set_index("scope")
+    billing = [p for p in ans["doa_authors"] if p.startswith("billing/")]
+    assert sim.loc["billing", "orphaned_files"] == len(billing) == 3
+    assert sim.loc["billing", "truck_factor_after"] == 0
+    assert sim.loc["(repository)", "truck_factor_before"] == ans["truck_factor"]["repository"]
+    # Losing Alice orphans the core files only she knows.
+    alice = s.simulate_departure("Alice Founder").set_index("scope")
+    only_alice = sorted(p for p, a in ans["doa_authors"].items() if a == ["Alice Founder"])
+    assert sorted(alice.loc["(repository)", "orphaned"]) == only_alice
+    with pytest.raises(ddkit.InputError):
+        s.simulate_departure(["Nobody Here"])
+
+
+def test_trends(sample_scans):
+    _, ans, s = sample_scans["acme"]
+    t = s.trends.set_index("quarter")
+    humans = sum(p["commits"] for p in ans["people"] if not p["is_bot"])
+    assert int(t["commits"].sum()) == humans
+    assert int(t.loc["2019Q1", "founder_commits"]) == 2 and int(t.loc["2022Q1", "vendor_commits"]) == 3
+    assert 0 <= t["outsourced_share"].min() and t["outsourced_share"].max() <= 1
+    assert t.loc["2022Q1", "outsourced_share"] > 0.5

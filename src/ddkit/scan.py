@@ -16,7 +16,8 @@ import pandas as pd
 
 from . import __version__, gitutil
 from .analyze import people as people_mod
-from .analyze import ip, ownership
+from .analyze import bus_factor, ip, ownership
+from .analyze.trends import trends_table
 from .analyze.findings import findings_frame
 from .analyze.remediation import remediation_table
 from .collect.blame import blame_files
@@ -70,6 +71,13 @@ class Scan:
     def to_sarif(self, path: str | os.PathLike) -> dict:
         from .report.sarif import write_sarif
         return write_sarif(self, Path(path))
+
+    def simulate_departure(self, people_or_vendors) -> pd.DataFrame:
+        """Per module: the files left without an author, and the truck factor before and after, if these
+        people (or all staff of these vendors) left."""
+        from .analyze.bus_factor import simulate_departure
+        return simulate_departure(self.extras.get("doa", pd.DataFrame(columns=["path", "person_id", "author"])),
+                                  self.files, self.people, people_or_vendors)
 
     def __repr__(self) -> str:  # a short, useful line in a notebook
         return (f"<ddkit.Scan {self.repo.path} @ {self.repo.commit and self.repo.commit[:12]} as_of {self.as_of}: "
@@ -144,6 +152,19 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         extras["sheet_tables"]["Ownership"] = {"By module": ownership.by_module(own),
                                                "By classification": ownership.by_classification(own)}
 
+    # -- analyze: knowledge (degree of authorship, truck factor, concentration) and trends
+    with progress.stage("knowledge"):
+        doa = bus_factor.degree_of_authorship(hist.changes, commits, people, files)
+        bus = bus_factor.bus_factor_table(doa, files, people)
+        found += bus_factor.knowledge_findings(rules_o, bus)
+        trends = trends_table(commits, people)
+        extras["doa"] = doa
+        repo_row = bus[bus["scope"] == "(repository)"]
+        extras["bus_factor_json"] = {
+            "repository": int(repo_row["truck_factor"].iloc[0]) if len(repo_row) else None,
+            "modules": {r.scope: (int(r.truck_factor) if r.truck_factor is not None else None)
+                        for r in bus.itertuples() if r.scope != "(repository)"}}
+
     # -- security: secrets in history and at the ref, security-policy checklist
     if secrets:
         with progress.stage("secrets"):
@@ -155,9 +176,10 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
              commits=commits, changes=hist.changes, files=files, identities=res.identities,
              people=people, warnings=warnings, findings=findings_frame(found), extras=extras,
-             ownership=own.drop(columns=["person_id"]),
+             ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends,
              options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets))
     s.remediation = remediation_table(s.findings, people)
+    s.extras["sheet_tables"]["Bus Factor"] = {"Off-boarding simulation": _simulations(s)}
     s.summary = _summary(s)
     s.timings = dict(progress.timings)
     return s
@@ -184,6 +206,31 @@ def _security(info, files, changes, commits, rules, jobs, progress):
     return recs + recs2, security.security_table(rows + rows2), stats
 
 
+def _simulations(s: Scan, n_people: int = 3) -> pd.DataFrame:
+    """The off-boarding simulation for each vendor and for the people whose departure orphans most files."""
+    doa = s.extras.get("doa")
+    if doa is None or doa.empty:
+        return pd.DataFrame()
+    scenarios = sorted(v for v in s.people["vendor"].dropna().unique() if isinstance(v, str))
+    authors = doa[doa["author"]].groupby("person")["path"].nunique().sort_values(ascending=False, kind="stable")
+    scenarios += [p for p in authors.index[:n_people] if p not in scenarios]
+    frames = [s.simulate_departure([x]) for x in scenarios]
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if len(df):
+        df["orphaned"] = df["orphaned"].map(lambda x: "; ".join(x))
+    return df
+
+
+def _outsourced_share(s: Scan) -> float | None:
+    own = s.ownership
+    if own is None or own.empty:
+        return None
+    human = own[own["type"] != "bot"]
+    total = int(human["lines"].sum())
+    out = int(human.loc[human["type"].isin(["contractor", "vendor"]), "lines"].sum())
+    return round(out / total, 4) if total else None
+
+
 def _summary(s: Scan) -> dict[str, Any]:
     humans = s.people[~s.people["is_bot"]] if len(s.people) else s.people
     sev = s.findings["severity"].value_counts().to_dict() if len(s.findings) else {}
@@ -197,5 +244,7 @@ def _summary(s: Scan) -> dict[str, Any]:
         "files": int(len(s.files)),
         "scanned_files": int((s.files["category"] == "text").sum()) if len(s.files) else 0,
         "findings": int(len(s.findings)),
+        "truck_factor": (s.extras.get("bus_factor_json") or {}).get("repository"),
+        "outsourced_share": _outsourced_share(s),
         "findings_by_severity": {k: int(sev.get(k, 0)) for k in ("critical", "high", "medium", "low", "info")},
     }
