@@ -28,7 +28,7 @@ DOA_COLUMNS = ["path", "person_id", "person", "fa", "dl", "ac", "doa", "doa_norm
 def file_events(changes: pd.DataFrame, commits: pd.DataFrame) -> pd.DataFrame:
     """Changes oldest first, each tagged with a stable file id that follows renames, and its person."""
     if changes.empty:
-        return pd.DataFrame(columns=["file_id", "path", "person_id", "status"])
+        return pd.DataFrame(columns=["file_id", "path", "path_at_ref", "person_id", "status", "sha"])
     order = commits[["sha", "person_id", "author_date"]].copy()
     order["_pos"] = range(len(order), 0, -1)  # git log is newest first
     ch = changes.merge(order, on="sha", how="left").sort_values(["_pos"], kind="stable")
