@@ -190,3 +190,57 @@ def test_trends(sample_scans):
     assert int(t.loc["2019Q1", "founder_commits"]) == 2 and int(t.loc["2022Q1", "vendor_commits"]) == 3
     assert 0 <= t["outsourced_share"].min() and t["outsourced_share"].max() <= 1
     assert t.loc["2022Q1", "outsourced_share"] > 0.5
+
+
+@pytest.fixture(scope="session")
+def license_scans(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lic")
+    out = {}
+    for name in SAMPLES:
+        repo = build(name, root)
+        ans = json.loads((HERE / name / "answers.json").read_text(encoding="utf-8"))
+        out[name] = (ans, ddkit.scan(repo, roster=HERE / name / "roster.csv", company=HERE / name / "company.yaml",
+                                     as_of=ans["as_of"], secrets=False, jobs=2))
+    return out
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_licenses(license_scans, name):
+    ans, s = license_scans[name]
+    lic = s.licenses.set_index("path")
+    for x in ans["licenses"]:
+        row = lic.loc[x["path"]]
+        if x["license_spdx"]:
+            # ScanCode may name more than one license for a notice; the one written must be among them.
+            assert x["license_spdx"] in row["license_spdx"].split(" AND "), (x["path"], row["license_spdx"])
+        assert list(row["holders"]) == x["holders"], x["path"]
+        assert bool(row["vendored"]) == x["path"].startswith(("vendor/", "third_party/"))
+    f = s.findings[s.findings.area == "license"]
+    got = set()
+    for r in f.itertuples():
+        got.add((r.rule, r.subject if r.rule in ("lic.third-party-copyright",) else
+                 (r.path if isinstance(r.path, str) else None)))
+    want = set()
+    for x in ans["license_findings"]:
+        want.add((x["rule"], x.get("subject") if x["rule"] == "lic.third-party-copyright" else x.get("path")))
+    assert got == want
+    for x in ans["license_findings"]:
+        if x.get("introduced_by") and x.get("path"):
+            assert f[(f.rule == x["rule"]) & (f.path == x["path"])].iloc[0]["person"] == x["introduced_by"]
+            assert x["introduced_by"] in f[(f.rule == x["rule"]) & (f.path == x["path"])].iloc[0]["evidence"]
+    # Severities follow the policy for the company's outbound license.
+    sev = dict(zip(f.rule, f.severity))
+    if name == "acme":
+        assert sev["lic.strong-copyleft"] == "high"
+        gpl = f[f.rule == "lic.strong-copyleft"].iloc[0]
+        assert "vendored" in gpl.evidence and "Bob Engineer (employee, IP assignment: signed)" in gpl.evidence
+        assert int(gpl.line) >= 1 and int(gpl.end_line) >= int(gpl.line)
+    else:
+        assert sev["lic.network-copyleft"] == "critical" and sev["lic.weak-copyleft"] == "medium"
+        assert sev["lic.third-party-copyright"] == "info"   # an Apache-2.0 product: notices are ordinary
+
+
+def test_no_licenses_skips_the_stage(sample_scans):
+    _, _, s = sample_scans["acme"]
+    assert "licenses" not in s.timings and s.licenses.empty
+    assert not (s.findings.area == "license").any()

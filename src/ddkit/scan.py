@@ -17,7 +17,9 @@ import pandas as pd
 from . import __version__, gitutil
 from .analyze import people as people_mod
 from .analyze import bus_factor, ip, ownership
+from .analyze import licenses as lic_mod
 from .analyze.trends import trends_table
+from .collect.licenses import license_db_summary, scan_licenses
 from .analyze.findings import findings_frame
 from .analyze.remediation import remediation_table
 from .collect.blame import blame_files
@@ -165,6 +167,21 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
             "modules": {r.scope: (int(r.truck_factor) if r.truck_factor is not None else None)
                         for r in bus.itertuples() if r.scope != "(repository)"}}
 
+    # -- collect and analyze: licenses and third-party notices (skipped entirely with licenses=False)
+    lic_table = pd.DataFrame(columns=lic_mod.LICENSE_COLUMNS)
+    if licenses:
+        with progress.stage("licenses"):
+            excludes = [(e["glob"], e.get("reason", "excluded by rules")) for e in rules_o.get("licenses", {}).get("excludes", [])]
+            excludes += [(e["glob"], e["reason"]) for e in company_o.excludes]
+            lic_scan, not_scanned, lic_warn, extras["license_stats"] = scan_licenses(
+                info.path, info.commit, files, rules_o.get("licenses", {}), excludes, jobs=jobs, progress=progress)
+            warnings += lic_warn
+            extras["not_scanned_for_licenses"] = not_scanned
+            db = license_db_summary() if len(lic_scan) else {}
+            intro = lic_mod.introductions(hist.changes, commits, people)
+            lic_table = lic_mod.license_table(lic_scan, files, rules_o, company_o, db, intro)
+            found += lic_mod.license_findings(rules_o, company_o, lic_table, files, set(files["path"]))
+
     # -- security: secrets in history and at the ref, security-policy checklist
     if secrets:
         with progress.stage("secrets"):
@@ -176,7 +193,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
              commits=commits, changes=hist.changes, files=files, identities=res.identities,
              people=people, warnings=warnings, findings=findings_frame(found), extras=extras,
-             ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends,
+             ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
              options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets))
     s.remediation = remediation_table(s.findings, people)
     s.extras["sheet_tables"]["Bus Factor"] = {"Off-boarding simulation": _simulations(s)}
