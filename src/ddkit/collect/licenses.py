@@ -38,7 +38,7 @@ from ..cache import cache_dir
 
 SCAN_COLUMNS = ["path", "blob", "license_expression", "license_spdx", "detections", "copyrights", "holders",
                 "error"]
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"
 
 
 def scancode_version() -> str:
@@ -102,6 +102,26 @@ def _screen(rules: dict) -> tuple[re.Pattern[bytes], list[str]]:
     return re.compile(b"|".join(w.encode() for w in words), re.I), names
 
 
+WINDOW = 30
+
+
+def _windows(data: bytes, screen: re.Pattern[bytes], around: int) -> bytes:
+    """Keep the lines within *around* lines of a keyword hit; blank the rest (line numbers stay true).
+
+    License notices and copyright statements sit where their keywords are; ScanCode's cost grows with
+    the size of the text, so a long source file with a short header is scanned as its header.
+    """
+    lines = data.split(b"\n")
+    if len(lines) <= 4 * around:
+        return data
+    keep = bytearray(len(lines))
+    for i, ln in enumerate(lines):
+        if screen.search(ln):
+            lo, hi = max(0, i - around), min(len(lines), i + around + 1)
+            keep[lo:hi] = b"\x01" * (hi - lo)
+    return b"\n".join(ln if keep[i] else b"" for i, ln in enumerate(lines))
+
+
 def license_db_summary() -> dict[str, dict[str, str | None]]:
     """ScanCode license key -> {category, spdx}, cached per ScanCode version (loading the DB is slow)."""
     f = cache_dir("licenses") / f"db-{scancode_version()}.json"
@@ -154,7 +174,7 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
     empty = pd.DataFrame(columns=SCAN_COLUMNS)
     if commit is None or files.empty:
         return empty, pd.DataFrame(columns=["path", "reason"]), [], stats
-    cand = files[files["category"].isin(["text", "vendored", "generated"])]
+    cand = files[files["category"].isin(["text", "vendored", "generated", "binary"])]
     skipped = []
     keep = []
     for path, blob in zip(cand["path"], cand["blob"]):
@@ -176,9 +196,13 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
             continue
         name = PurePosixPath(path).name
         forced = any(globs.match(name, g) for g in always)
-        if not forced and not screen.search(data):
+        # Binaries hold their strings in UTF-16 as often as not: screen them with the NULs removed.
+        probe = data.replace(b"\0", b"") if b"\0" in data[:8000] else data
+        if not forced and not screen.search(probe):
             stats["screened_out"] += 1
             continue
+        if not forced and b"\0" not in data[:8000]:
+            data = _windows(data, screen, WINDOW)
         key = hashlib.sha256("\x1f".join([_CACHE_VERSION, version, name, hashlib.sha1(data).hexdigest()]).encode(
             "utf-8", "surrogateescape")).hexdigest()
         if cdir is not None:
