@@ -55,6 +55,8 @@ _scan_options = [
     click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: up to 2)."),
     click.option("--quiet", is_flag=True, help="Print only results and errors."),
     click.option("--pseudonymize", is_flag=True, help="Replace people by stable pseudonyms in the reports."),
+    click.option("--pseudonym-key", type=click.Path(dir_okay=False),
+                 help="With --pseudonymize: also write the pseudonym-to-person key to this CSV file."),
 ]
 
 
@@ -87,7 +89,7 @@ def main() -> None:
 
 
 def run_scan(repo, roster, company, rules_dir, ref, as_of, out, json_path, sarif, fail_on, no_licenses,
-             jobs, quiet, pseudonymize):
+             jobs, quiet, pseudonymize, pseudonym_key=None):
     from .scan import scan as do_scan
     progress = _progress(quiet)
     s = do_scan(repo, roster=roster, company=company, rules=rules_dir, ref=ref, as_of=as_of,
@@ -97,7 +99,12 @@ def run_scan(repo, roster, company, rules_dir, ref, as_of, out, json_path, sarif
     if json_path:
         s.to_json(json_path, pseudonymize=pseudonymize)
     if sarif:
-        s.to_sarif(sarif)
+        s.to_sarif(sarif, pseudonymize=pseudonymize)
+    if pseudonym_key:
+        if not pseudonymize:
+            raise _fail("--pseudonym-key goes with --pseudonymize")
+        from .report.pseudonym import write_key
+        write_key(s, pseudonym_key)
     if not quiet:
         from .report.console import print_summary
         print_summary(s, out=out, json_path=json_path, sarif=sarif)
@@ -119,7 +126,7 @@ def scan(**kw) -> None:
 @scan_options
 @click.option("--dask", help="Run on a Dask cluster: a scheduler ADDRESS, or 'local' for a local cluster.")
 def scan_many_cmd(repo_list, roster, company, rules_dir, ref, as_of, out, json_path, sarif, fail_on, no_licenses,
-                  jobs, quiet, pseudonymize, dask) -> None:
+                  jobs, quiet, pseudonymize, pseudonym_key, dask) -> None:
     """Scan every repository listed in REPO_LIST (one path or URL per line, optionally a ref)."""
     from .portfolio import read_list, scan_many
     if sarif or pseudonymize:

@@ -28,6 +28,7 @@ from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
 from .errors import InputError
 from .progress import Progress
+from .score import readiness
 from .resolve.identities import resolve_identities
 from .resolve.mailmap import read_mailmap
 from .roster import empty_roster, load_roster
@@ -70,8 +71,11 @@ class Scan:
             return to_dict(self, pseudonymize=pseudonymize)
         return write_json(self, Path(path), pseudonymize=pseudonymize)
 
-    def to_sarif(self, path: str | os.PathLike) -> dict:
+    def to_sarif(self, path: str | os.PathLike, pseudonymize: bool = False) -> dict:
         from .report.sarif import write_sarif
+        if pseudonymize:
+            from .report.pseudonym import pseudonymized
+            return write_sarif(pseudonymized(self), Path(path))
         return write_sarif(self, Path(path))
 
     def simulate_departure(self, people_or_vendors) -> pd.DataFrame:
@@ -198,6 +202,10 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     s.remediation = remediation_table(s.findings, people)
     s.extras["sheet_tables"]["Bus Factor"] = {"Off-boarding simulation": _simulations(s)}
     s.summary = _summary(s)
+    areas = ["ip", "ownership", "knowledge"] + (["license"] if licenses else []) + (["security"] if secrets else [])
+    sc = readiness(s.findings, rules_o, areas)
+    s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
+                     areas=sc["areas"], score_capped_by=sc["capped_by"])
     s.timings = dict(progress.timings)
     return s
 

@@ -30,6 +30,9 @@ def _records(df: pd.DataFrame, fields: list[str], extra: bool = False) -> list[d
 
 
 def to_dict(s: "Scan", pseudonymize: bool = False) -> dict[str, Any]:
+    if pseudonymize:
+        from .pseudonym import pseudonymized
+        s = pseudonymized(s)
     people = _records(s.people, PEOPLE_FIELDS)
     bus = s.extras.get("bus_factor_json") or {"repository": s.summary.get("truck_factor"), "modules": {}}
     return {
@@ -38,6 +41,7 @@ def to_dict(s: "Scan", pseudonymize: bool = False) -> dict[str, Any]:
         "repo": {"path": s.repo.path, "ref": s.repo.ref, "commit": s.repo.commit, "remote": s.repo.remote},
         "as_of": s.as_of.isoformat(),
         "summary": json_value(s.summary),
+        "rules_sha256": s.rules.sha256,
         "people": people,
         "findings": _records(s.findings, FINDING_FIELDS, extra=True),
         "licenses": _records(s.licenses, LICENSE_FIELDS),

@@ -8,6 +8,7 @@ a formula, and characters XML cannot hold are replaced.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -123,46 +124,277 @@ def methodology_rows(s: "Scan") -> list[tuple[str, Any]]:
         ("Definition: truck factor", "Avelino et al. (ICPC 2016) degree-of-authorship algorithm: the fewest "
          "authors whose removal leaves more than half of the files without an author."),
     ]
+    from ..score import explanation
+    rows += [
+        ("Definition: identities", "Raw git identities are resolved through the .mailmap at the scanned ref, "
+         "GitHub/GitLab no-reply forms, bot patterns (rules/identities.yaml) and the roster's e-mails. Identities "
+         "that match no roster entry are listed as unresolved (People sheet, type unknown), never dropped."),
+        ("Definition: IP findings", "See the README: pre-incorporation work, work before the assignment date, "
+         "contractors and vendors without a signed assignment, employees without a PIIA, unknown contributors, "
+         "work after the end date. Dates are the author dates in the author's time zone."),
+        ("Definition: licenses", "ScanCode (scancode-toolkit " + str(s.extras.get("scancode_version", "")) + ") on "
+         "the files at the ref, after a keyword screen; categories from ScanCode's license database; policy per "
+         "outbound license in rules/licenses.yaml." if s.options.get("licenses") else "Licenses were not scanned (--no-licenses)."),
+        ("Definition: secrets", "detect-secrets on every line added in the history; reports show a fingerprint, "
+         "never the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
+        ("Readiness score", explanation(s.rules)),
+    ]
+    if len(not_scanned):
+        for cat, g in not_scanned.groupby("category"):
+            rows.append((f"Not scanned for ownership: {cat}", f"{len(g)} files, e.g. " + "; ".join(
+                f"{p} ({r})" if r else p for p, r in zip(g["path"].head(8), g["reason"].head(8)))))
+    ns = s.extras.get("not_scanned_for_licenses")
+    if ns is not None and len(ns):
+        for reason, g in ns.groupby("reason"):
+            rows.append(("Not scanned for licenses", f"{reason}: {len(g)} files, e.g. " + "; ".join(g["path"].head(5))))
+    unresolved = s.people[~s.people["resolved"].astype(bool)] if len(s.people) and "resolved" in s.people else []
+    if len(unresolved):
+        rows.append(("Identities not resolved", "; ".join(unresolved["person"].head(50)) +
+                     (f" … and {len(unresolved) - 50} more" if len(unresolved) > 50 else "")))
     for w in s.warnings:
         rows.append(("Warning", w))
     return rows
 
 
-def write_workbook(s: "Scan", path: Path, pseudonymize: bool = False) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = Workbook()
+SEV_FILL = {"critical": "C00000", "high": "FF6B6B", "medium": "FFC000", "low": "FFF2CC", "info": "E7E6E6"}
+RATING_FILL = {"red": "C00000", "amber": "FFC000", "green": "70AD47"}
+AREA_NAMES = {"ip": "IP and chain of title", "ownership": "Code ownership", "license": "Licenses and third-party code",
+              "knowledge": "Knowledge and bus factor", "security": "Security"}
+SHA_COLUMNS = ("first_sha", "last_sha", "introduced_sha", "commit", "sha")
+
+
+def commit_url(remote: str | None, sha: str) -> str | None:
+    """A link to the commit on a known forge (GitHub, GitLab, Bitbucket), from the origin URL."""
+    if not remote or not isinstance(sha, str) or len(sha) < 7:
+        return None
+    m = re.match(r"^(?:https?://(?:[^@/]+@)?|ssh://(?:[^@/]+@)?|git@)(github\.com|gitlab\.com|bitbucket\.org)[:/](.+?)(?:\.git)?/?$",
+                 remote)
+    if not m:
+        return None
+    host, path = m.groups()
+    if host == "github.com":
+        return f"https://github.com/{path}/commit/{sha}"
+    if host == "gitlab.com":
+        return f"https://gitlab.com/{path}/-/commit/{sha}"
+    return f"https://bitbucket.org/{path}/commits/{sha}"
+
+
+def _style_table(ws, df: pd.DataFrame, remote: str | None, start_row: int = 1) -> None:
+    cols = list(df.columns)
+    if "severity" in cols:
+        j = cols.index("severity") + 1
+        for i, sev in enumerate(df["severity"], start=start_row + 1):
+            if isinstance(sev, str) and sev in SEV_FILL:
+                c = ws.cell(row=i, column=j)
+                c.fill = PatternFill("solid", fgColor=SEV_FILL[sev])
+                c.font = Font(bold=True, color="FFFFFF" if sev in ("critical", "high") else "000000")
+    for name in SHA_COLUMNS:
+        if name in cols:
+            j = cols.index(name) + 1
+            for i, sha in enumerate(df[name], start=start_row + 1):
+                url = commit_url(remote, sha) if isinstance(sha, str) else None
+                if url:
+                    c = ws.cell(row=i, column=j)
+                    c.hyperlink = url
+                    c.font = Font(color="0563C1", underline="single")
+
+
+def _summary_sheet(wb, s: "Scan") -> None:
+    from ..score import explanation
     ws = wb.active
     ws.title = "Summary"
-    ws["A1"] = "Acquisition-readiness summary"
-    ws["A1"].font = TITLE_FONT
-    summary = [("Company", s.company.name or "(no company profile)"), ("Repository", s.repo.path),
-               ("Commit", s.repo.commit), ("As of", s.as_of.isoformat())]
-    summary += [(k.replace("_", " ").capitalize(), v) for k, v in s.summary.items() if not isinstance(v, dict)]
-    _key_values(ws, summary, start_row=3)
+    ws.sheet_view.showGridLines = False
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 18
+    ws.column_dimensions["C"].width = 14
+    ws.column_dimensions["D"].width = 70
+    sm = s.summary
+    ws["A1"] = f"Acquisition-readiness report: {s.company.name or Path(s.repo.path).name}"
+    ws["A1"].font = Font(bold=True, size=16, color="1F3864")
+    rows = [("Repository", s.repo.remote or s.repo.path), ("Commit scanned", s.repo.commit or "(empty repository)"),
+            ("Ref", s.repo.ref), ("As of", s.as_of.isoformat()), ("Generated by", f"ddkit {__version__}")]
+    r = 3
+    for k, v in rows:
+        set_cell(ws, r, 1, k).font = Font(bold=True)
+        set_cell(ws, r, 2, v)
+        r += 1
+    if s.repo.commit and commit_url(s.repo.remote, s.repo.commit):
+        ws.cell(row=4, column=2).hyperlink = commit_url(s.repo.remote, s.repo.commit)
+    r += 1
+    set_cell(ws, r, 1, "Readiness score").font = Font(bold=True, size=14)
+    c = ws.cell(row=r, column=2, value=sm.get("readiness_score"))
+    c.font = Font(bold=True, size=20)
+    rc = set_cell(ws, r, 3, str(sm.get("rating", "")).upper())
+    rc.fill = PatternFill("solid", fgColor=RATING_FILL.get(sm.get("rating"), "FFFFFF"))
+    rc.font = Font(bold=True, color="FFFFFF")
+    rc.alignment = Alignment(horizontal="center", vertical="center")
+    r += 2
+    for j, h in enumerate(("Area", "Score", "Rating", "Findings"), start=1):
+        hc = set_cell(ws, r, j, h)
+        hc.font, hc.fill = HEADER_FONT, HEADER_FILL
+    r += 1
+    for area, a in (sm.get("areas") or {}).items():
+        set_cell(ws, r, 1, AREA_NAMES.get(area, area))
+        ws.cell(row=r, column=2, value=a["score"])
+        cc = set_cell(ws, r, 3, a["rating"])
+        cc.fill = PatternFill("solid", fgColor=RATING_FILL.get(a["rating"], "FFFFFF"))
+        ws.cell(row=r, column=4, value=a["findings"])
+        r += 1
+    r += 1
+    set_cell(ws, r, 1, "Findings by severity").font = Font(bold=True, size=12)
+    r += 1
+    sev_first = r
+    for sev, n in (sm.get("findings_by_severity") or {}).items():
+        cc = set_cell(ws, r, 1, sev)
+        cc.fill = PatternFill("solid", fgColor=SEV_FILL[sev])
+        ws.cell(row=r, column=2, value=int(n))
+        r += 1
+    sev_last = r - 1
+    r += 1
+    set_cell(ws, r, 1, "Key figures").font = Font(bold=True, size=12)
+    r += 1
+    share = sm.get("outsourced_share")
+    for k, v in (("Commits", sm.get("commits")), ("Contributors (people)", sm.get("contributors")),
+                 ("Departed contributors", sm.get("departed")), ("Identities not resolved", sm.get("unresolved_identities")),
+                 ("Truck factor", sm.get("truck_factor")),
+                 ("Surviving lines by contractors and vendors", f"{share:.0%}" if share is not None else "n/a")):
+        set_cell(ws, r, 1, k)
+        set_cell(ws, r, 2, v)
+        r += 1
+    r += 1
+    set_cell(ws, r, 1, "Top findings").font = Font(bold=True, size=12)
+    r += 1
+    for k, f in enumerate(s.findings.head(10).to_dict(orient="records"), start=1):
+        set_cell(ws, r, 1, f"{k}. {f['severity'].upper()} · {AREA_NAMES.get(f['area'], f['area'])}")
+        ws.cell(row=r, column=1).fill = PatternFill("solid", fgColor=SEV_FILL.get(f["severity"], "FFFFFF"))
+        text = f"{f['subject']}: {f['remediation']}"
+        cc = set_cell(ws, r, 2, text)
+        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=4)
+        cc.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[r].height = 15 * max(1, min(6, len(text) // 95 + 1))
+        r += 1
+    r += 1
+    set_cell(ws, r, 1, "How the score is computed").font = Font(bold=True)
+    cc = set_cell(ws, r, 2, explanation(s.rules))
+    ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=4)
+    cc.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[r].height = 75
+    # Charts: findings by severity; surviving lines by classification.
+    from openpyxl.chart import BarChart, PieChart, Reference
+    ch = BarChart()
+    ch.type = "bar"
+    ch.title = "Findings by severity"
+    ch.legend = None
+    ch.add_data(Reference(ws, min_col=2, min_row=sev_first, max_row=sev_last), titles_from_data=False)
+    ch.set_categories(Reference(ws, min_col=1, min_row=sev_first, max_row=sev_last))
+    ch.height, ch.width = 6, 11
+    ws.add_chart(ch, "F3")
+    own = s.ownership
+    if own is not None and len(own):
+        by = own.groupby("classification")["lines"].sum().sort_values(ascending=False)
+        base = r + 3
+        set_cell(ws, base, 6, "Surviving lines by classification").font = Font(bold=True)
+        for k, (cl, n) in enumerate(by.items(), start=base + 1):
+            set_cell(ws, k, 6, cl)
+            ws.cell(row=k, column=7, value=int(n))
+        pie = PieChart()
+        pie.title = "Surviving lines by classification"
+        pie.add_data(Reference(ws, min_col=7, min_row=base + 1, max_row=base + len(by)), titles_from_data=False)
+        pie.set_categories(Reference(ws, min_col=6, min_row=base + 1, max_row=base + len(by)))
+        pie.height, pie.width = 7, 11
+        ws.add_chart(pie, "F17")
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToHeight = 0
 
+
+def _remediation_frame(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy() if df is not None else pd.DataFrame()
+    df["status"] = df["status"] if "status" in df else "Open"
+    df["owner"] = None
+    df["due_date"] = None
+    return df
+
+
+def _trends_chart(ws, df: pd.DataFrame) -> None:
+    from openpyxl.chart import LineChart, Reference
+    if df is None or df.empty or "outsourced_share" not in df:
+        return
+    cols = list(df.columns)
+    n = len(df)
+    ch = LineChart()
+    ch.title = "Outsourced share of added lines, per quarter"
+    j = cols.index("outsourced_share") + 1
+    ch.add_data(Reference(ws, min_col=j, min_row=1, max_row=n + 1), titles_from_data=True)
+    ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
+    ch.height, ch.width = 8, 18
+    ws.add_chart(ch, f"A{n + 4}")
+    ch2 = LineChart()
+    ch2.title = "Added lines per quarter by classification"
+    for name in cols:
+        if name.endswith("_lines") and name != "added_lines" and df[name].sum() > 0:
+            k = cols.index(name) + 1
+            ch2.add_data(Reference(ws, min_col=k, min_row=1, max_row=n + 1), titles_from_data=True)
+    ch2.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
+    ch2.height, ch2.width = 8, 18
+    ws.add_chart(ch2, f"K{n + 4}")
+
+
+def write_workbook(s: "Scan", path: Path, pseudonymize: bool = False) -> Path:
+    if pseudonymize:
+        from .pseudonym import pseudonymized
+        s = pseudonymized(s)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook()
+    _summary_sheet(wb, s)
+    remote = s.repo.remote
     tables = {
         "Findings": s.findings,
-        "Remediation": s.remediation,
+        "Remediation": _remediation_frame(s.remediation),
         "People": people_sheet_frame(s),
         "Ownership": s.ownership,
         "Licenses": s.licenses,
         "Bus Factor": s.bus_factor,
         "Trends": s.trends,
     }
+    if "security" in s.extras:
+        tables["Security"] = s.extras["security"]
     more = s.extras.get("sheet_tables", {})   # {sheet: {table title: DataFrame}} shown below the main table
     for name, df in tables.items():
         w = wb.create_sheet(name)
         df = df if df is not None else pd.DataFrame()
-        write_table(w, df, name.replace(" ", ""), wrap=("evidence", "remediation"))
-        row = max(len(df), 1) + 3
+        widths = {"evidence": 80, "remediation": 60, "document": 50, "top_files": 40}
+        write_table(w, df, name.replace(" ", ""), wrap=("evidence", "remediation", "document", "top_files"),
+                    widths=widths)
+        _style_table(w, df, remote)
+        if name == "Remediation" and len(df):
+            from openpyxl.worksheet.datavalidation import DataValidation
+            cols = list(df.columns)
+            j = get_column_letter(cols.index("status") + 1)
+            dv = DataValidation(type="list", formula1='"Open,Requested,Signed,Not needed"', allow_blank=False,
+                                showErrorMessage=True, errorTitle="Status", error="Choose Open, Requested, Signed or Not needed")
+            dv.add(f"{j}2:{j}{len(df) + 1}")
+            w.add_data_validation(dv)
+            dj = get_column_letter(cols.index("due_date") + 1)
+            dd = DataValidation(type="date", operator="greaterThan", formula1="1")
+            dd.add(f"{dj}2:{dj}{len(df) + 1}")
+            w.add_data_validation(dd)
+        if name == "Trends":
+            _trends_chart(w, df)
+        row = max(len(df), 1) + 3 + (22 if name == "Trends" and len(df) else 0)
         for k, (title, extra_df) in enumerate(more.get(name, {}).items(), start=1):
             set_cell(w, row, 1, title).font = Font(bold=True)
             write_table(w, extra_df, f"{name.replace(' ', '')}_{k}", start_row=row + 1)
             row += max(len(extra_df), 1) + 4
         w.freeze_panes = "A2"
-    if "security" in s.extras:
-        write_table(wb.create_sheet("Security"), s.extras["security"], "Security")
     _key_values(wb.create_sheet("Methodology"), methodology_rows(s))
+    # Deterministic file: document dates come from as_of, not from the clock.
+    import datetime as _dt
+    stamp = _dt.datetime.combine(s.as_of, _dt.time(0, 0))
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    wb.properties.creator = "ddkit"
     tmp = path.with_name(path.name + ".tmp")
     wb.save(tmp)
     tmp.replace(path)
