@@ -159,6 +159,32 @@ def scan_many_cmd(repo_list, roster, company, rules_dir, ref, as_of, out, json_p
 
 
 @main.command()
+@click.argument("before", type=click.Path())
+@click.argument("after", type=click.Path())
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the comparison workbook here (.xlsx).")
+@click.option("--fail-on", type=click.Choice(SEVERITIES, case_sensitive=False),
+              help="Exit 1 when a NEW finding is at or above this severity.")
+@click.option("--quiet", is_flag=True)
+def diff(before, after, out, fail_on, quiet) -> None:
+    """Bring-down comparison of two JSON reports: new, resolved and changed findings."""
+    from .report.diff import diff_reports, load_report, write_diff_workbook
+    b, a = load_report(before), load_report(after)
+    df = diff_reports(b, a)
+    if out:
+        write_diff_workbook(df, b, a, Path(out))
+    if not quiet:
+        counts = df["change"].value_counts().to_dict() if len(df) else {}
+        click.echo(f"ddkit diff: {counts.get('new', 0)} new, {counts.get('changed', 0)} changed, "
+                   f"{counts.get('resolved', 0)} resolved findings")
+        for r in df.head(20).itertuples():
+            click.echo(f"  {r.change:<8} {r.severity:<8} {r.rule:<30} {r.subject}")
+    new = df[df["change"] == "new"] if len(df) else df
+    if fail_on and count_at_or_above(new, fail_on.lower()):
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_OK)
+
+
+@main.command()
 @click.option("--out-dir", type=click.Path(file_okay=False), default="reports", show_default=True)
 @click.option("--name", default="acme", show_default=True, help="Which bundled sample to build.")
 @click.option("--quiet", is_flag=True)

@@ -1,0 +1,75 @@
+"""Bring-down comparison: which findings are new, resolved or changed between two JSON reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError
+
+DIFF_COLUMNS = ["change", "id", "rule", "severity", "subject", "path", "lines_before", "lines_after",
+                "severity_before", "evidence"]
+
+
+def load_report(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"{path}: not a ddkit JSON report ({e.__class__.__name__})") from None
+    if not isinstance(data, dict) or data.get("schema_version") != 1 or "findings" not in data:
+        raise InputError(f"{path}: not a ddkit JSON report with schema_version 1")
+    return data
+
+
+def diff_reports(before: dict, after: dict) -> pd.DataFrame:
+    b = {f["id"]: f for f in before["findings"]}
+    a = {f["id"]: f for f in after["findings"]}
+    rows = []
+    for fid, f in a.items():
+        if fid not in b:
+            rows.append(dict(change="new", id=fid, rule=f["rule"], severity=f["severity"], subject=f["subject"],
+                             path=f.get("path"), lines_before=None, lines_after=f.get("lines_at_stake"),
+                             severity_before=None, evidence=f.get("evidence")))
+        else:
+            o = b[fid]
+            if (o.get("lines_at_stake"), o["severity"]) != (f.get("lines_at_stake"), f["severity"]):
+                rows.append(dict(change="changed", id=fid, rule=f["rule"], severity=f["severity"], subject=f["subject"],
+                                 path=f.get("path"), lines_before=o.get("lines_at_stake"),
+                                 lines_after=f.get("lines_at_stake"), severity_before=o["severity"],
+                                 evidence=f.get("evidence")))
+    for fid, o in b.items():
+        if fid not in a:
+            rows.append(dict(change="resolved", id=fid, rule=o["rule"], severity=o["severity"], subject=o["subject"],
+                             path=o.get("path"), lines_before=o.get("lines_at_stake"), lines_after=None,
+                             severity_before=o["severity"], evidence=o.get("evidence")))
+    order = {"new": 0, "changed": 1, "resolved": 2}
+    df = pd.DataFrame(rows, columns=DIFF_COLUMNS)
+    if len(df):
+        df = df.sort_values(["change", "rule", "subject"], key=lambda s: s.map(order) if s.name == "change" else s,
+                            kind="stable").reset_index(drop=True)
+    return df
+
+
+def write_diff_workbook(df: pd.DataFrame, before: dict, after: dict, path: Path) -> Path:
+    from openpyxl import Workbook
+    from .xlsx import _key_values, _style_table, write_table
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Summary"
+    counts = df["change"].value_counts().to_dict() if len(df) else {}
+    _key_values(ws, [("Before", f"{before['repo'].get('commit')} as of {before.get('as_of')}"),
+                     ("After", f"{after['repo'].get('commit')} as of {after.get('as_of')}"),
+                     ("New findings", counts.get("new", 0)), ("Changed findings", counts.get("changed", 0)),
+                     ("Resolved findings", counts.get("resolved", 0))])
+    w = wb.create_sheet("Changes")
+    write_table(w, df, "Changes", wrap=("evidence",), widths={"evidence": 80})
+    _style_table(w, df, None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
