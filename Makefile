@@ -20,7 +20,8 @@ demo: $(STAMP)
 	$(VENV)/bin/ddkit demo
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	bash scripts/system-deps.sh
+	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_history.py
