@@ -1,0 +1,91 @@
+"""Portfolio scans: the samples plus a bad path and a local URL, through the default executor and a Dask
+LocalCluster, with identical results."""
+
+import json
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+
+import ddkit
+from sample_repos.generate import HERE, build
+
+
+@pytest.fixture(scope="module")
+def portfolio_list(tmp_path_factory):
+    root = tmp_path_factory.mktemp("portfolio")
+    acme = build("acme", root)
+    globex = build("globex", root)
+    lst = root / "repos.txt"
+    lst.write_text(f"# the target's repositories\n{acme}\n{globex} main\n{root / 'missing-repo'}\nfile://{acme}\n")
+    return root, lst, acme, globex
+
+
+def _scan(lst, **kw):
+    from ddkit.portfolio import read_list
+    return ddkit.scan_many(read_list(lst), roster=HERE / "acme" / "roster.csv", company=HERE / "acme" / "company.yaml",
+                           as_of="2024-06-30", licenses=False, cache=False, **kw)
+
+
+def test_default_and_dask_agree(portfolio_list):
+    root, lst, acme, globex = portfolio_list
+    a = _scan(lst)
+    repos = a.repositories
+    assert list(repos["status"]) == ["ok", "ok", "failed", "ok"]
+    assert "no such file" in repos.loc[2, "error"]
+    single = ddkit.scan(acme, roster=HERE / "acme" / "roster.csv", company=HERE / "acme" / "company.yaml",
+                        as_of="2024-06-30", licenses=False)
+    assert repos.loc[0, "commit"] == repos.loc[3, "commit"] == single.repo.commit
+    assert repos.loc[0, "readiness_score"] == single.summary["readiness_score"]
+    f = a.findings
+    assert set(f["repository"]) == {str(acme), str(globex), f"file://{acme}"}
+    assert len(f[f.repository == str(acme)]) == len(single.findings)
+    # People merged across repositories: Alice's lines in acme and in its URL clone, counted once per repository.
+    ppl = a.people.set_index("person")
+    alice = ppl.loc["Alice Founder"]
+    assert alice["repositories"] == sorted([str(acme), f"file://{acme}"])
+    assert alice["surviving_lines"] == 2 * int(single.people.set_index("person").loc["Alice Founder", "surviving_lines"])
+    # The paperwork is needed once per person or vendor, not once per repository.
+    rem = a.remediation
+    assert rem["subject"].is_unique and "CodeForge Ltd" in set(rem["subject"])
+
+    from dask.distributed import Client, LocalCluster
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        b = _scan(lst, executor=client.get_executor())
+    assert a.repositories.drop(columns=["seconds"]).equals(b.repositories.drop(columns=["seconds"]))
+    assert a.findings.equals(b.findings)
+    assert a.people.equals(b.people)
+
+
+def test_cli_cache_and_workbook(portfolio_list, tmp_path):
+    root, lst, acme, globex = portfolio_list
+    out, js = tmp_path / "p.xlsx", tmp_path / "p.json"
+    args = [sys.executable, "-m", "ddkit", "scan-many", str(lst), "--no-licenses", "--as-of", "2024-06-30",
+            "--roster", str(HERE / "acme" / "roster.csv"), "--out", str(out), "--json", str(js), "--fail-on", "high"]
+    p = subprocess.run(args, capture_output=True, text=True)
+    assert p.returncode == 1, p.stderr           # high findings in acme
+    assert "failed: " in p.stdout and "missing-repo" in p.stdout
+    data = json.loads(js.read_text())
+    assert data["schema_version"] == 1 and len(data["repositories"]) == 4
+    assert {r["status"] for r in data["repositories"]} == {"ok", "failed"}
+    assert all("repository" in f for f in data["findings"])
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Summary", "Repositories", "Findings", "Remediation", "People", "Methodology"]
+    for name in ("Repositories", "Findings", "Remediation", "People"):
+        assert wb[name].tables and wb[name].freeze_panes == "A2"
+        for row in wb[name].iter_rows():
+            for c in row:
+                assert c.data_type != "f"
+    # A re-run answers unchanged repositories from the cache.
+    p2 = subprocess.run(args, capture_output=True, text=True)
+    data2 = json.loads(js.read_text())
+    assert [r["cached"] for r in data2["repositories"]] == [True, True, False, True]
+    assert [f["id"] for f in data2["findings"]] == [f["id"] for f in data["findings"]]
+
+
+def test_credentials_never_reported(tmp_path):
+    from ddkit.portfolio import _scan_one
+    res = _scan_one("https://user:s3cret-token@127.0.0.1:9/none.git", "HEAD", {"clone_timeout": 20})
+    assert res.status == "failed" and "s3cret-token" not in (res.error or "") and "s3cret-token" not in res.repo
