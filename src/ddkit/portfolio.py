@@ -47,6 +47,7 @@ class RepoResult:
     warnings: list[str] = field(default_factory=list)
     cached: bool = False
     seconds: float = 0.0
+    peak_rss_mb: float | None = None   # the worker process's peak memory after this scan
 
 
 def read_list(path: str | os.PathLike) -> list[tuple[str, str]]:
@@ -113,9 +114,11 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
         s = scan(path, roster=opts.get("roster"), company=opts.get("company"), rules=opts.get("rules"), ref=ref,
                  as_of=opts.get("as_of"), licenses=opts.get("licenses", True), jobs=1,
                  secrets=opts.get("secrets", True))
+        import resource
         res = RepoResult(repo=display, ref=ref, status="ok", commit=s.repo.commit, summary=dict(s.summary),
                          findings=s.findings, people=s.people, remediation=s.remediation,
-                         warnings=list(s.warnings), seconds=time.perf_counter() - t0)
+                         warnings=list(s.warnings), seconds=time.perf_counter() - t0,
+                         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         if cfile is not None:
             tmp = cfile.with_suffix(".tmp")
             with open(tmp, "wb") as fh:
