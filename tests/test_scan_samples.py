@@ -11,17 +11,20 @@ import ddkit
 from sample_repos.generate import HERE, SAMPLES, build
 
 
-@pytest.fixture(scope="session")
-def sample_scans(tmp_path_factory):
-    root = tmp_path_factory.mktemp("samples")
+def _scan_samples(root, **options):
+    """{name: (repo, answers, scan)} for every sample, scanned with its roster, profile and as_of."""
     out = {}
     for name in SAMPLES:
         repo = build(name, root)
         ans = json.loads((HERE / name / "answers.json").read_text(encoding="utf-8"))
-        scan = ddkit.scan(repo, roster=HERE / name / "roster.csv", company=HERE / name / "company.yaml",
-                          as_of=ans["as_of"], licenses=False)
-        out[name] = (repo, ans, scan)
+        out[name] = (repo, ans, ddkit.scan(repo, roster=HERE / name / "roster.csv",
+                                           company=HERE / name / "company.yaml", as_of=ans["as_of"], **options))
     return out
+
+
+@pytest.fixture(scope="session")
+def sample_scans(tmp_path_factory):
+    return _scan_samples(tmp_path_factory.mktemp("samples"), licenses=False)
 
 
 @pytest.mark.parametrize("name", SAMPLES)
@@ -194,14 +197,8 @@ def test_trends(sample_scans):
 
 @pytest.fixture(scope="session")
 def license_scans(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lic")
-    out = {}
-    for name in SAMPLES:
-        repo = build(name, root)
-        ans = json.loads((HERE / name / "answers.json").read_text(encoding="utf-8"))
-        out[name] = (ans, ddkit.scan(repo, roster=HERE / name / "roster.csv", company=HERE / name / "company.yaml",
-                                     as_of=ans["as_of"], secrets=False, jobs=2))
-    return out
+    scans = _scan_samples(tmp_path_factory.mktemp("lic"), secrets=False, jobs=2)
+    return {name: (ans, s) for name, (_repo, ans, s) in scans.items()}
 
 
 @pytest.mark.parametrize("name", SAMPLES)

@@ -140,6 +140,15 @@ class Portfolio:
     as_of: dt.date
     options: dict[str, Any]
 
+    def _tagged(self, attr: str) -> list[pd.DataFrame]:
+        """Each repository's table *attr*, with a repository column."""
+        frames = []
+        for r in self.results:
+            df = getattr(r, attr)
+            if df is not None and len(df):
+                frames.append(df.assign(repository=r.repo))
+        return frames
+
     @property
     def repositories(self) -> pd.DataFrame:
         rows = []
@@ -158,12 +167,7 @@ class Portfolio:
 
     @property
     def findings(self) -> pd.DataFrame:
-        frames = []
-        for r in self.results:
-            if r.findings is not None and len(r.findings):
-                f = r.findings.copy()
-                f.insert(0, "repository", r.repo)
-                frames.append(f)
+        frames = self._tagged("findings")
         if not frames:
             return pd.DataFrame(columns=["repository", "id", "rule", "area", "severity", "subject", "path",
                                          "lines_at_stake", "evidence", "remediation"])
@@ -175,12 +179,7 @@ class Portfolio:
     @property
     def people(self) -> pd.DataFrame:
         """People merged across repositories: the same person's lines, commits and repositories, once."""
-        frames = []
-        for r in self.results:
-            if r.people is not None and len(r.people):
-                p = r.people.copy()
-                p["repository"] = r.repo
-                frames.append(p)
+        frames = self._tagged("people")
         if not frames:
             return pd.DataFrame(columns=["person", "type", "vendor", "is_bot", "repositories", "commits",
                                          "first_commit", "last_commit", "departed", "surviving_lines", "emails"])
@@ -205,12 +204,7 @@ class Portfolio:
     @property
     def remediation(self) -> pd.DataFrame:
         """One row per person or vendor needing paperwork, across all repositories (signed once)."""
-        frames = []
-        for r in self.results:
-            if r.remediation is not None and len(r.remediation):
-                x = r.remediation.copy()
-                x["repository"] = r.repo
-                frames.append(x)
+        frames = self._tagged("remediation")
         if not frames:
             return pd.DataFrame(columns=["subject", "document", "repositories", "lines_at_stake"])
         df = pd.concat(frames, ignore_index=True)
