@@ -22,6 +22,7 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
+import posixpath
 import re
 import subprocess
 import tempfile
@@ -38,7 +39,7 @@ from ..cache import cache_dir
 
 SCAN_COLUMNS = ["path", "blob", "license_expression", "license_spdx", "detections", "copyrights", "holders",
                 "error"]
-_CACHE_VERSION = "2"
+_CACHE_VERSION = "4"
 
 
 def scancode_version() -> str:
@@ -64,6 +65,16 @@ def _scan_file(name: str, data: bytes, timeout: float) -> dict[str, Any]:
             cop = get_copyrights(loc, deadline=time.time() + timeout)
         except Exception as e:  # ScanCode raises many kinds on odd input
             return {"error": f"{type(e).__name__}: {e}"[:300]}
+    referenced: list[str] = []
+    try:
+        from licensedcode.detection import LicenseDetectionFromResult, get_referenced_filenames
+        for m in lic.get("license_detections") or []:
+            det = LicenseDetectionFromResult.from_license_detection_mapping(m, file_path=name)
+            for f in get_referenced_filenames(det.matches):
+                if f not in referenced:
+                    referenced.append(f)
+    except Exception:  # pragma: no cover - a ScanCode internals change: no reference following
+        referenced = []
     detections = []
     for d_ in lic.get("license_detections") or []:
         lines = [(m.get("start_line"), m.get("end_line")) for m in d_.get("matches", [])]
@@ -83,7 +94,56 @@ def _scan_file(name: str, data: bytes, timeout: float) -> dict[str, Any]:
                         "end_line": c.get("end_line")} for c in cop.get("copyrights") or []],
         "holders": list(dict.fromkeys(h.get("holder") for h in cop.get("holders") or [] if h.get("holder"))),
         "error": None,
+        "raw_detections": lic.get("license_detections") or [],
+        "referenced": referenced,
     }
+
+
+class _Resource:
+    """Just enough of a ScanCode codebase Resource for its reference-following post-scan step."""
+
+    def __init__(self, path: str, detections: list[dict]):
+        self.path = path
+        self.license_detections = detections
+        self.is_file = True
+        self.detected_license_expression = None
+        self.detected_license_expression_spdx = None
+
+    def parent_path(self) -> str:
+        return posixpath.dirname(self.path)
+
+
+class _Codebase:
+    def __init__(self, resources: dict[str, "_Resource"]):
+        self.resources = resources
+        self.root = _Resource(_ROOT, [])
+
+    def get_resource(self, path: str):
+        return self.resources.get(path)
+
+    def save_resource(self, resource) -> None:
+        self.resources[resource.path] = resource
+
+
+_ROOT = "root"
+
+
+def _resolve_references(task: tuple[str, list[dict], dict[str, list[dict]]]) -> tuple | None:
+    """ScanCode's own post-scan step that follows "see the LICENSE file" to that file's detections
+    (licensedcode.plugin_license), run on one file and the files it references. None: unchanged."""
+    import copy
+    from licensedcode.plugin_license import add_referenced_filenames_license_matches_for_detections
+    path, dets, refs = task
+    res = {f"{_ROOT}/{p}": _Resource(f"{_ROOT}/{p}", copy.deepcopy(d)) for p, d in refs.items()}
+    me = _Resource(f"{_ROOT}/{path}", copy.deepcopy(dets))
+    res[me.path] = me
+    try:
+        out = add_referenced_filenames_license_matches_for_detections(me, _Codebase(res))
+    except Exception:
+        return None
+    if not out:
+        return None
+    return me.detected_license_expression, me.detected_license_expression_spdx, me.license_detections
 
 
 def _init_worker() -> None:
@@ -102,7 +162,7 @@ def _screen(rules: dict) -> tuple[re.Pattern[bytes], list[str]]:
     return re.compile(b"|".join(w.encode() for w in words), re.I), names
 
 
-WINDOW = 30
+WINDOW = 20
 
 
 def _windows(data: bytes, screen: re.Pattern[bytes], around: int) -> bytes:
@@ -166,6 +226,86 @@ def _blobs(repo: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, bytes
     proc.wait()
 
 
+def _cache_put(cdir: Path, key: str, value: dict) -> None:
+    f = cdir / key[:2] / f"{key}.json"
+    f.parent.mkdir(parents=True, exist_ok=True)
+    tmp = f.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(value))
+    tmp.replace(f)
+
+
+def _follow_references(results: dict, hashes: dict, cdir: Path | None, version: str, ex, in_process: bool,
+                       stats: dict) -> None:
+    """Resolve "see LICENSE.txt"-style references as ScanCode's post-scan does (the referenced file beside
+    the file, else at the root), cached by the blobs involved. A referenced file that itself refers on
+    (packaging's LICENSE → LICENSE.APACHE, LICENSE.BSD) is resolved first: files are taken deepest
+    first, then in passes until nothing changes, as ScanCode walks the codebase bottom-up."""
+    done: set[str] = set()
+    for _ in range(3):
+        tasks, keys, paths = [], [], []
+        pending = {p for p, r in results.items() if not r.get("error") and r.get("referenced") and p not in done}
+        for path in sorted(pending, key=lambda p: (-p.count("/"), p)):
+            r = results[path]
+            refs = {}
+            for name in r["referenced"]:
+                name = name.strip("/")
+                for cand in (posixpath.join(posixpath.dirname(path), name), name):
+                    hit = results.get(cand)
+                    if hit and hit.get("raw_detections") and cand != path:
+                        refs[cand] = hit["raw_detections"]
+                        break
+            if not refs:
+                done.add(path)
+                continue
+            if any(c in pending and c not in done for c in refs):
+                continue  # resolve what it refers to first
+            key = hashlib.sha256("\x1f".join([_CACHE_VERSION, "ref", version, path, hashes.get(path, "")] +
+                                              sorted(f"{p}={hashes.get(p, '')}" for p in refs)).encode(
+                "utf-8", "surrogateescape")).hexdigest()
+            if cdir is not None:
+                f = cdir / key[:2] / f"{key}.json"
+                if f.exists():
+                    try:
+                        _apply_reference(r, json.loads(f.read_text()))
+                        done.add(path)
+                        continue
+                    except ValueError:
+                        pass
+            tasks.append((path, r["raw_detections"], refs))
+            keys.append(key)
+            paths.append(path)
+        if not tasks:
+            if not pending - done:
+                break
+            # A cycle of references: resolve the rest as they stand.
+            for p in pending - done:
+                done.add(p)
+            continue
+        stats["references_resolved"] = stats.get("references_resolved", 0) + len(tasks)
+        if ex is not None:
+            outs = list(ex.map(_resolve_references, tasks))
+        elif in_process:
+            outs = [_resolve_references(t) for t in tasks]
+        else:
+            with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"), initializer=_init_worker) as one:
+                outs = list(one.map(_resolve_references, tasks))
+        for path, key, out in zip(paths, keys, outs):
+            value = ({"expression": out[0], "spdx": out[1], "detections": out[2]} if out else
+                     {"expression": None, "spdx": None, "detections": None})
+            _apply_reference(results[path], value)
+            done.add(path)
+            if cdir is not None:
+                _cache_put(cdir, key, value)
+
+
+def _apply_reference(r: dict, value: dict) -> None:
+    if value.get("expression"):
+        r["license_expression"] = value["expression"]
+        r["license_spdx"] = value["spdx"]
+    if value.get("detections"):
+        r["raw_detections"] = value["detections"]
+
+
 def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dict, excludes: list[tuple[str, str]],
                   jobs: int = 2, timeout: float = 120.0, cache: bool = True,
                   progress=None) -> tuple[pd.DataFrame, pd.DataFrame, list[str], dict]:
@@ -189,6 +329,7 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
     cdir = cache_dir("licenses", "files") if cache else None
     version = scancode_version()
     results: dict[str, dict[str, Any]] = {}
+    hashes: dict[str, str] = {}
     todo: list[tuple[str, str, bytes, str]] = []   # path, blob, data, cache key
     for path, data in _blobs(repo, keep):
         if data is None:
@@ -203,7 +344,8 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
             continue
         if not forced and b"\0" not in data[:8000]:
             data = _windows(data, screen, WINDOW)
-        key = hashlib.sha256("\x1f".join([_CACHE_VERSION, version, name, hashlib.sha1(data).hexdigest()]).encode(
+        hashes[path] = hashlib.sha1(data).hexdigest()
+        key = hashlib.sha256("\x1f".join([_CACHE_VERSION, version, name, hashes[path]]).encode(
             "utf-8", "surrogateescape")).hexdigest()
         if cdir is not None:
             f = cdir / key[:2] / f"{key}.json"
@@ -217,31 +359,34 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
         todo.append((path, name, data, key))
     if progress is not None:
         progress.set_total(len(todo))
-    if todo:
-        tasks = [(name, data, timeout) for _, name, data, _ in todo]
-        if jobs <= 1 or mp.current_process().daemon or len(todo) < 4:
-            outs = []
-            for t in tasks:
-                outs.append(_worker(t))
-                if progress is not None:
-                    progress.advance(1)
-        else:
-            ctx = mp.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx, initializer=_init_worker) as ex:
+    in_process = jobs <= 1 or mp.current_process().daemon
+    ex = None
+    try:
+        if todo:
+            tasks = [(name, data, timeout) for _, name, data, _ in todo]
+            if in_process or len(todo) < 4:
+                outs = []
+                for t in tasks:
+                    outs.append(_worker(t))
+                    if progress is not None:
+                        progress.advance(1)
+            else:
+                ex = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context("spawn"),
+                                         initializer=_init_worker)
                 outs = []
                 for o in ex.map(_worker, tasks, chunksize=4):
                     outs.append(o)
                     if progress is not None:
                         progress.advance(1)
-        for (path, _name, _data, key), out in zip(todo, outs):
-            results[path] = out
-            stats["scanned"] += 1
-            if cdir is not None and not out.get("error"):
-                f = cdir / key[:2] / f"{key}.json"
-                f.parent.mkdir(parents=True, exist_ok=True)
-                tmp = f.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(out))
-                tmp.replace(f)
+            for (path, _name, _data, key), out in zip(todo, outs):
+                results[path] = out
+                stats["scanned"] += 1
+                if cdir is not None and not out.get("error"):
+                    _cache_put(cdir, key, out)
+        _follow_references(results, hashes, cdir, version, ex, in_process, stats)
+    finally:
+        if ex is not None:
+            ex.shutdown()
     blobs = dict(keep)
     rows = []
     warnings = []
