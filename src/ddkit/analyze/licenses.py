@@ -48,7 +48,7 @@ def is_company(holder: str, company: Company) -> bool:
 
 
 def _keys(expression: str | None) -> list[str]:
-    if not expression:
+    if not isinstance(expression, str) or not expression:
         return []
     return [k for k in re.split(r"[\s()]+", expression) if k and k.upper() not in ("AND", "OR", "WITH")]
 
@@ -98,7 +98,7 @@ def license_table(scan: pd.DataFrame, files: pd.DataFrame, rules: Rules, company
     f = files.set_index("path") if len(files) else pd.DataFrame()
     rows = []
     for r in scan.itertuples():
-        if r.error:
+        if isinstance(r.error, str) and r.error:
             rows.append(dict(path=r.path, license_spdx=None, license_expression=None, category="scan-error",
                              holders=[], copyrights=[], severity="medium", rule="lic.unknown-license",
                              start_line=None, end_line=None, score=None,
@@ -123,8 +123,9 @@ def license_table(scan: pd.DataFrame, files: pd.DataFrame, rules: Rules, company
             end = max((c["end_line"] for c in r.copyrights if c.get("end_line")), default=None)
         scores = [d["score"] for d in r.detections if d.get("score") is not None]
         severity = sev_over.get(rule, rules.severity(rule)) if rule else "info"
-        rows.append(dict(path=r.path, license_spdx=r.license_spdx, license_expression=r.license_expression,
-                         category=cat if r.license_expression else None, holders=list(r.holders),
+        expr = r.license_expression if isinstance(r.license_expression, str) else None
+        rows.append(dict(path=r.path, license_spdx=r.license_spdx if isinstance(r.license_spdx, str) else None,
+                         license_expression=expr, category=cat if expr else None, holders=list(r.holders),
                          copyrights=[c["copyright"] for c in r.copyrights], severity=severity, rule=rule,
                          start_line=start, end_line=end, score=min(scores) if scores else None,
                          vendored=bool(len(f) and r.path in f.index and f.at[r.path, "category"] == "vendored"),
