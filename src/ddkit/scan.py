@@ -226,7 +226,7 @@ def _security(info, files, changes, commits, rules, jobs, progress):
         if p in at_ref:
             paths.add(p)
     tree = secrets_mod.scan_tree(info.path, info.commit, sorted(paths))
-    recs, rows = security.secret_findings(rules, hist, tree, commits, renamed)
+    recs, rows = security.secret_findings(rules, hist, tree, commits)
     recs2, rows2 = security.checklist(rules, files)
     return recs + recs2, security.security_table(rows + rows2), stats
 

@@ -21,8 +21,3 @@ def decode_path(b: bytes) -> str:
 
 def encode_path(s: str) -> bytes:
     return s.encode("utf-8", "surrogateescape")
-
-
-def printable_path(s: str) -> str:
-    """A path for reports: undecodable bytes shown as U+FFFD."""
-    return s.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

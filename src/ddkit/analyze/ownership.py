@@ -57,14 +57,6 @@ def by_classification(own: pd.DataFrame) -> pd.DataFrame:
     return c.sort_values(["module", "lines"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
-def top_files(own: pd.DataFrame, person_ids, n: int = 5) -> list[tuple[str, int]]:
-    sub = own[own["person_id"].isin(list(person_ids))]
-    if sub.empty:
-        return []
-    t = sub.groupby("path")["lines"].sum().sort_values(ascending=False, kind="stable").head(n)
-    return [(p, int(v)) for p, v in t.items()]
-
-
 def fmt_files(files: list[tuple[str, int]]) -> str:
     return "; ".join(f"{p} ({n})" for p, n in files)
 

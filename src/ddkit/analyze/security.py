@@ -22,8 +22,8 @@ def _matches(path: str, globs: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(p, g.lower()) for g in globs)
 
 
-def secret_findings(rules: Rules, history: pd.DataFrame, tree: pd.DataFrame, commits: pd.DataFrame,
-                    renames: dict[str, str]) -> tuple[list[dict], list[dict]]:
+def secret_findings(rules: Rules, history: pd.DataFrame, tree: pd.DataFrame,
+                    commits: pd.DataFrame) -> tuple[list[dict], list[dict]]:
     """One finding per distinct secret (by fingerprint): in the tree if still present at the ref."""
     texts = rules.get("security", {}).get("secret_remediation", {})
     if history.empty and tree.empty:
