@@ -52,6 +52,7 @@ _scan_options = [
     click.option("--fail-on", type=click.Choice(SEVERITIES, case_sensitive=False),
                  help="Exit 1 when a finding is at or above this severity."),
     click.option("--no-licenses", is_flag=True, help="Skip the license scan (fast look)."),
+    click.option("--no-secrets", is_flag=True, help="Skip the secrets scan of the history (fast look)."),
     click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: up to 2)."),
     click.option("--quiet", is_flag=True, help="Print only results and errors."),
     click.option("--pseudonymize", is_flag=True, help="Replace people by stable pseudonyms in the reports."),
@@ -89,11 +90,11 @@ def main() -> None:
 
 
 def run_scan(repo, roster, company, rules_dir, ref, as_of, out, json_path, sarif, fail_on, no_licenses,
-             jobs, quiet, pseudonymize, pseudonym_key=None):
+             jobs, quiet, pseudonymize, pseudonym_key=None, no_secrets=False):
     from .scan import scan as do_scan
     progress = _progress(quiet)
     s = do_scan(repo, roster=roster, company=company, rules=rules_dir, ref=ref, as_of=as_of,
-                licenses=not no_licenses, jobs=jobs, progress=progress)
+                licenses=not no_licenses, jobs=jobs, progress=progress, secrets=not no_secrets)
     if out:
         s.to_excel(out, pseudonymize=pseudonymize)
     if json_path:
@@ -126,7 +127,7 @@ def scan(**kw) -> None:
 @scan_options
 @click.option("--dask", help="Run on a Dask cluster: a scheduler ADDRESS, or 'local' for a local cluster.")
 def scan_many_cmd(repo_list, roster, company, rules_dir, ref, as_of, out, json_path, sarif, fail_on, no_licenses,
-                  jobs, quiet, pseudonymize, pseudonym_key, dask) -> None:
+                  no_secrets, jobs, quiet, pseudonymize, pseudonym_key, dask) -> None:
     """Scan every repository listed in REPO_LIST (one path or URL per line, optionally a ref)."""
     from .portfolio import read_list, scan_many
     if sarif or pseudonymize:
@@ -137,7 +138,7 @@ def scan_many_cmd(repo_list, roster, company, rules_dir, ref, as_of, out, json_p
     progress = _progress(quiet)
     with progress.stage("repositories", total=len(specs)):
         p = scan_many(specs, roster=roster, company=company, rules=rules_dir, as_of=as_of,
-                      licenses=not no_licenses, jobs=jobs, dask=dask, progress=progress)
+                      licenses=not no_licenses, secrets=not no_secrets, jobs=jobs, dask=dask, progress=progress)
     if out:
         p.to_excel(out)
     if json_path:
