@@ -183,3 +183,14 @@ def test_diff_bring_down(acme, tmp_path):
     bad.write_text("{}")
     q = run("diff", bad, out / "acme.json")
     assert q.returncode == 2 and "not a ddkit JSON report" in q.stderr
+
+
+def test_commit_links():
+    from ddkit.report.xlsx import commit_url
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    assert commit_url("https://github.com/acme/pay.git", sha) == f"https://github.com/acme/pay/commit/{sha}"
+    assert commit_url("git@github.com:acme/pay.git", sha) == f"https://github.com/acme/pay/commit/{sha}"
+    assert commit_url("https://gitlab.com/acme/sub/pay", sha) == f"https://gitlab.com/acme/sub/pay/-/commit/{sha}"
+    assert commit_url("ssh://git@bitbucket.org/acme/pay.git", sha) == f"https://bitbucket.org/acme/pay/commits/{sha}"
+    assert commit_url("https://git.internal.example/acme/pay.git", sha) is None
+    assert commit_url(None, sha) is None
