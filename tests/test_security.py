@@ -106,3 +106,6 @@ def test_screen_changes_time_not_result(make_repo):
     assert st["checked"] < st2["checked"]
     par, _ = scan_history(str(r.path), r.head(), screen=True, jobs=2)
     assert par.sort_values(key).reset_index(drop=True).equals(slow.sort_values(key).reset_index(drop=True))
+    # The line-by-line `re` screen (used when Hyperscan is not installed) gives the same answer too.
+    plain, _ = scan_history(str(r.path), r.head(), screen=True, fast=False, jobs=2)
+    assert plain.sort_values(key).reset_index(drop=True).equals(slow.sort_values(key).reset_index(drop=True))

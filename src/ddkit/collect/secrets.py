@@ -24,6 +24,7 @@ from typing import Iterator
 import pandas as pd
 
 from .. import gitutil
+from . import secrets_fast
 from ..text import decode_path
 
 SECRET_COLUMNS = ["sha", "path", "line", "detector", "fingerprint"]
@@ -290,8 +291,80 @@ def _batches(repo: str, commit: str) -> Iterator[list[tuple[str, str, int, str]]
         yield rows
 
 
+def _check_groups(groups: list[tuple[str, str, list[tuple[int, str]]]]) -> list[tuple]:
+    """detect-secrets' full pipeline on candidate lines, grouped by (commit, path)."""
+    from detect_secrets.core.scan import _process_line_based_plugins
+    rows = []
+    for sha, path, items in groups:
+        if _file_filtered(path):
+            continue
+        for s in _process_line_based_plugins(items, filename=path):
+            if s.secret_value is not None:
+                rows.append((sha, path, int(s.line_number), s.type, fingerprint(s.secret_value)))
+    return rows
+
+
+def _check_groups_worker(groups):
+    global _WORKER_SETTINGS
+    if _WORKER_SETTINGS is None:
+        _WORKER_SETTINGS = _detect_secrets()
+        _WORKER_SETTINGS.__enter__()
+    return _check_groups(groups)
+
+
+def _scan_history_fast(repo: str, commit: str, jobs: int) -> tuple[pd.DataFrame, dict]:
+    """Hyperscan finds the candidate lines in one pass per block; detect-secrets checks them, in
+    *jobs* worker processes while git is still writing the history."""
+    import multiprocessing as mp
+    stats = {"lines": 0, "checked": 0}
+    rows: list[tuple] = []
+    with _detect_secrets():
+        patterns = secrets_fast.plugin_patterns()
+        if patterns is None:
+            return scan_history(repo, commit, fast=False)
+        scr = secrets_fast.Screen(patterns)
+        ex = None
+        if jobs > 1 and not mp.current_process().daemon:
+            from concurrent.futures import ProcessPoolExecutor
+            ex = ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn"))
+        futures = []
+        try:
+            batch: list[tuple[str, str, list[tuple[int, str]]]] = []
+            cur_key, cur = None, {}
+
+            def flush_group():
+                if cur_key is not None:
+                    batch.append((cur_key[0], cur_key[1], sorted(cur.items())))
+                    stats["checked"] += len(cur)
+
+            for sha, path, n, text in secrets_fast.candidate_lines(repo, commit, scr, stats):
+                if (sha, path) != cur_key:
+                    flush_group()
+                    cur_key, cur = (sha, path), {}
+                    if len(batch) >= 200:
+                        futures.append(ex.submit(_check_groups_worker, batch) if ex else None)
+                        if not ex:
+                            rows += _check_groups(batch)
+                        batch = []
+                cur[n] = text
+            flush_group()
+            if batch:
+                if ex:
+                    futures.append(ex.submit(_check_groups_worker, batch))
+                else:
+                    rows += _check_groups(batch)
+            for f in futures:
+                if f is not None:
+                    rows += f.result()
+        finally:
+            if ex:
+                ex.shutdown()
+    df = pd.DataFrame(rows, columns=SECRET_COLUMNS).drop_duplicates()
+    return df.reset_index(drop=True), stats
+
+
 def scan_history(repo: str, commit: str | None, screen: bool = True, jobs: int = 1,
-                 progress=None) -> tuple[pd.DataFrame, dict]:
+                 progress=None, fast: bool = True) -> tuple[pd.DataFrame, dict]:
     """Every secret detect-secrets finds in lines added anywhere in the history of *commit*.
 
     With jobs > 1, batches of added lines are screened and scanned in that many worker processes
@@ -301,6 +374,8 @@ def scan_history(repo: str, commit: str | None, screen: bool = True, jobs: int =
     if commit is None:
         return pd.DataFrame(columns=SECRET_COLUMNS), {"lines": 0, "checked": 0}
     import multiprocessing as mp
+    if screen and fast and secrets_fast.available():
+        return _scan_history_fast(repo, commit, jobs)
     if mp.current_process().daemon:
         jobs = 1
     rows: list[tuple] = []
