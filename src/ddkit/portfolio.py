@@ -241,6 +241,42 @@ class Portfolio:
             Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return data
 
+    def pseudonymized(self) -> "Portfolio":
+        """The same portfolio with people replaced by pseudonyms consistent across repositories."""
+        import copy
+        from .report.pseudonym import _replacer, frame, mapping, people_frame
+        names = mapping(self.people)
+        frames = [r.people for r in self.results if r.people is not None and len(r.people)]
+        allp = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["person", "names"])
+        fix = _replacer(allp, names)
+        out = []
+        for r in self.results:
+            r2 = copy.copy(r)
+            if r.people is not None:
+                r2.people = people_frame(r.people, names, fix)
+            r2.findings = frame(r.findings, fix) if r.findings is not None else None
+            r2.remediation = frame(r.remediation, fix) if r.remediation is not None else None
+            r2.warnings = [fix(w) for w in r.warnings]
+            out.append(r2)
+        return Portfolio(out, self.as_of, self.options)
+
+    def to_sarif(self, path: str | os.PathLike) -> dict[str, Any]:
+        """SARIF 2.1.0 with one run per scanned repository."""
+        from .report.sarif import to_sarif
+        sev = load_rules(self.options.get("rules")).get("findings", {}).get("severities", {})
+        runs = []
+        for r in self.results:
+            if r.status != "ok" or r.findings is None:
+                continue
+            run = to_sarif(r.findings, sev)["runs"][0]
+            run["automationDetails"] = {"id": f"ddkit/{r.repo}/"}
+            run["properties"] = {"repository": r.repo, "commit": r.commit}
+            runs.append(run)
+        data = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": runs}
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return data
+
     def to_excel(self, path: str | os.PathLike) -> Path:
         from .report.portfolio_xlsx import write_portfolio_workbook
         return write_portfolio_workbook(self, Path(path))

@@ -49,38 +49,47 @@ def _replacer(people: pd.DataFrame, names: dict[str, str]):
     return fix
 
 
+def frame(df: pd.DataFrame, fix) -> pd.DataFrame:
+    """Every text cell of *df* with names replaced and e-mail addresses removed."""
+    if df is None or df.empty:
+        return df
+    df = df.copy()
+    for c in df.columns:
+        if df[c].dtype == object or str(df[c].dtype).startswith("str"):
+            df[c] = df[c].map(fix)
+    return df
+
+
+def people_frame(people: pd.DataFrame, names: dict[str, str], fix) -> pd.DataFrame:
+    out = people.copy()
+    out["person"] = out["person"].map(lambda p: names.get(p, p))
+    for c in ("emails", "names", "roster_emails"):
+        if c in out:
+            out[c] = [[] for _ in range(len(out))]
+    for col in [c for c in out.columns if c not in ("person", "emails", "names", "roster_emails")]:
+        if out[col].dtype == object:
+            out[col] = out[col].map(fix)
+    return out
+
+
 def pseudonymized(s: "Scan") -> "Scan":
     names = mapping(s.people)
     fix = _replacer(s.people, names)
     out = copy.copy(s)
-    out.people = s.people.copy()
-    out.people["person"] = out.people["person"].map(lambda p: names.get(p, p))
-    out.people["emails"] = [[] for _ in range(len(out.people))]
-    out.people["names"] = [[] for _ in range(len(out.people))]
-    for col in [c for c in out.people.columns if c not in ("person", "emails", "names")]:
-        if out.people[col].dtype == object:
-            out.people[col] = out.people[col].map(fix)
-
-    def frame(df: pd.DataFrame) -> pd.DataFrame:
-        if df is None or df.empty:
-            return df
-        df = df.copy()
-        for c in df.columns:
-            if df[c].dtype == object or str(df[c].dtype).startswith("str"):
-                df[c] = df[c].map(fix)
-        return df
-    out.findings = frame(s.findings)
-    out.remediation = frame(s.remediation)
-    out.ownership = frame(s.ownership)
-    out.licenses = frame(s.licenses)
-    out.bus_factor = frame(s.bus_factor)
-    out.identities = frame(s.identities.drop(columns=["email_raw", "email", "email_key"], errors="ignore"))
-    out.commits = frame(s.commits.drop(columns=["author_email_raw", "committer_email_raw", "author_email"], errors="ignore"))
+    out.people = people_frame(s.people, names, fix)
+    out.findings = frame(s.findings, fix)
+    out.remediation = frame(s.remediation, fix)
+    out.ownership = frame(s.ownership, fix)
+    out.licenses = frame(s.licenses, fix)
+    out.bus_factor = frame(s.bus_factor, fix)
+    out.identities = frame(s.identities.drop(columns=["email_raw", "email", "email_key"], errors="ignore"), fix)
+    out.commits = frame(s.commits.drop(columns=["author_email_raw", "committer_email_raw", "author_email"],
+                                       errors="ignore"), fix)
     out.extras = dict(s.extras)
-    out.extras["sheet_tables"] = {sheet: {t: frame(df) for t, df in tables.items()}
+    out.extras["sheet_tables"] = {sheet: {t: frame(df, fix) for t, df in tables.items()}
                                   for sheet, tables in s.extras.get("sheet_tables", {}).items()}
     if "security" in s.extras:
-        out.extras["security"] = frame(s.extras["security"])
+        out.extras["security"] = frame(s.extras["security"], fix)
     out.warnings = [fix(w) for w in s.warnings]
     return out
 
