@@ -93,8 +93,11 @@ def run_scan(repo, roster, company, rules_dir, ref, as_of, out, json_path, sarif
              jobs, quiet, pseudonymize, pseudonym_key=None, no_secrets=False):
     from .scan import scan as do_scan
     progress = _progress(quiet)
-    s = do_scan(repo, roster=roster, company=company, rules=rules_dir, ref=ref, as_of=as_of,
-                licenses=not no_licenses, jobs=jobs, progress=progress, secrets=not no_secrets)
+    try:
+        s = do_scan(repo, roster=roster, company=company, rules=rules_dir, ref=ref, as_of=as_of,
+                    licenses=not no_licenses, jobs=jobs, progress=progress, secrets=not no_secrets)
+    finally:
+        progress.close()
     if out:
         s.to_excel(out, pseudonymize=pseudonymize)
     if json_path:
@@ -137,8 +140,11 @@ def scan_many_cmd(repo_list, roster, company, rules_dir, ref, as_of, out, json_p
         specs = [(r, ref if rf == "HEAD" else rf) for r, rf in specs]
     progress = _progress(quiet)
     with progress.stage("repositories", total=len(specs)):
-        p = scan_many(specs, roster=roster, company=company, rules=rules_dir, as_of=as_of,
-                      licenses=not no_licenses, secrets=not no_secrets, jobs=jobs, dask=dask, progress=progress)
+        try:
+            p = scan_many(specs, roster=roster, company=company, rules=rules_dir, as_of=as_of,
+                          licenses=not no_licenses, secrets=not no_secrets, jobs=jobs, dask=dask, progress=progress)
+        finally:
+            progress.close()
     report = p.pseudonymized() if pseudonymize else p
     if out:
         report.to_excel(out)

@@ -34,3 +34,6 @@ class Progress:
 
     def end(self, name: str) -> None:
         pass
+
+    def close(self) -> None:
+        """Stop any live display (before the final summary is printed)."""

@@ -44,9 +44,13 @@ class RichProgress(Progress):
             self._p.update(self._task, total=total, completed=total)
         self._task = None
 
-    def __del__(self) -> None:
+    def close(self) -> None:
         if self._started:
             self._p.stop()
+            self._started = False
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def print_summary(s: "Scan", out=None, json_path=None, sarif=None) -> None:

@@ -204,10 +204,8 @@ def _summary_sheet(wb, s: "Scan") -> None:
     ws = wb.active
     ws.title = "Summary"
     ws.sheet_view.showGridLines = False
-    ws.column_dimensions["A"].width = 34
-    ws.column_dimensions["B"].width = 18
-    ws.column_dimensions["C"].width = 14
-    ws.column_dimensions["D"].width = 70
+    for col, w in zip("ABCDEF", (34, 16, 12, 12, 30, 30)):
+        ws.column_dimensions[col].width = w
     sm = s.summary
     ws["A1"] = f"Acquisition-readiness report: {s.company.name or Path(s.repo.path).name}"
     ws["A1"].font = Font(bold=True, size=16, color="1F3864")
@@ -269,14 +267,14 @@ def _summary_sheet(wb, s: "Scan") -> None:
         ws.cell(row=r, column=1).fill = PatternFill("solid", fgColor=SEV_FILL.get(f["severity"], "FFFFFF"))
         text = f"{f['subject']}: {f['remediation']}"
         cc = set_cell(ws, r, 2, text)
-        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=4)
+        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
         cc.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[r].height = 15 * max(1, min(6, len(text) // 95 + 1))
+        ws.row_dimensions[r].height = 15 * max(1, min(6, len(text) // 110 + 1))
         r += 1
     r += 1
     set_cell(ws, r, 1, "How the score is computed").font = Font(bold=True)
     cc = set_cell(ws, r, 2, explanation(s.rules))
-    ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=4)
+    ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
     cc.alignment = Alignment(wrap_text=True, vertical="top")
     ws.row_dimensions[r].height = 75
     # Charts: findings by severity; surviving lines by classification.
@@ -288,21 +286,21 @@ def _summary_sheet(wb, s: "Scan") -> None:
     ch.add_data(Reference(ws, min_col=2, min_row=sev_first, max_row=sev_last), titles_from_data=False)
     ch.set_categories(Reference(ws, min_col=1, min_row=sev_first, max_row=sev_last))
     ch.height, ch.width = 6, 11
-    ws.add_chart(ch, "F3")
+    ws.add_chart(ch, "H3")
     own = s.ownership
     if own is not None and len(own):
         by = own.groupby("classification")["lines"].sum().sort_values(ascending=False)
         base = r + 3
-        set_cell(ws, base, 6, "Surviving lines by classification").font = Font(bold=True)
+        set_cell(ws, base, 1, "Surviving lines by classification").font = Font(bold=True)
         for k, (cl, n) in enumerate(by.items(), start=base + 1):
-            set_cell(ws, k, 6, cl)
-            ws.cell(row=k, column=7, value=int(n))
+            set_cell(ws, k, 1, cl)
+            ws.cell(row=k, column=2, value=int(n))
         pie = PieChart()
         pie.title = "Surviving lines by classification"
-        pie.add_data(Reference(ws, min_col=7, min_row=base + 1, max_row=base + len(by)), titles_from_data=False)
-        pie.set_categories(Reference(ws, min_col=6, min_row=base + 1, max_row=base + len(by)))
+        pie.add_data(Reference(ws, min_col=2, min_row=base + 1, max_row=base + len(by)), titles_from_data=False)
+        pie.set_categories(Reference(ws, min_col=1, min_row=base + 1, max_row=base + len(by)))
         pie.height, pie.width = 7, 11
-        ws.add_chart(pie, "F17")
+        ws.add_chart(pie, "H17")
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.sheet_properties.pageSetUpPr.fitToPage = True
