@@ -193,6 +193,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         found += sec_findings
         extras["security"] = sec_table
         extras["secrets_stats"] = sec_stats
+        warnings += sec_stats.get("warnings", [])
 
     s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
              commits=commits, changes=hist.changes, files=files, identities=res.identities,
@@ -213,19 +214,20 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
 def _security(info, files, changes, commits, rules, jobs, progress):
     from .analyze import security
     from .collect import secrets as secrets_mod
-    hist, stats = secrets_mod.scan_history(info.path, info.commit, jobs=jobs, progress=progress)
+    hist, stats = secrets_mod.scan_history(info.path, info.commit, jobs=jobs, progress=progress, rules=rules)
     # Where is each file that once held a secret now? Follow renames forward to the ref.
     renamed = dict(zip(changes.loc[changes["status"] == "R", "old_path"], changes.loc[changes["status"] == "R", "path"]))
     at_ref = set(files["path"])
     paths = set()
-    for p in set(hist["path"]):
+    for p in set(hist.loc[hist["action"] != "suppress", "path"]):
         for _ in range(100):
             if p in at_ref or p not in renamed:
                 break
             p = renamed[p]
         if p in at_ref:
             paths.add(p)
-    tree = secrets_mod.scan_tree(info.path, info.commit, sorted(paths))
+    tree, tstats = secrets_mod.scan_tree(info.path, info.commit, sorted(paths), rules=rules)
+    stats.update(security.suppression_counts(hist, tree))
     recs, rows = security.secret_findings(rules, hist, tree, commits)
     recs2, rows2 = security.checklist(rules, files)
     return recs + recs2, security.security_table(rows + rows2), stats
