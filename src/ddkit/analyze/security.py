@@ -84,7 +84,7 @@ def secret_findings(rules: Rules, history: pd.DataFrame, tree: pd.DataFrame,
         here = now.sort_values(["path", "line"], kind="stable").iloc[0] if still else first
         path, line = here["path"], int(here["line"])
         all_paths = list(dict.fromkeys(list(occ.sort_values(["path"], kind="stable")["path"])))
-        now_paths = list(dict.fromkeys(now["path"])) if still else []
+        now_paths = sorted(set(now["path"])) if still else []
         reason = best["reason"] if downgraded else ""
         parts = [f"{detector} ({tier} tier, {best['engine']} detector {best['detector_id']})"]
         if first is not None:

@@ -101,6 +101,9 @@ def settings(rules: Any = None) -> dict[str, Any]:
     sec = (rules.get("security", {}) or {}).get("secrets", {}) or {}
     out = {**DEFAULTS, **sec}
     out["severities"] = {**DEFAULTS["severities"], **(sec.get("severities") or {})}
+    # The project's vendored-path globs (rules/paths.yaml) count as vendored here too.
+    extra = [v["glob"] for v in ((rules.get("paths", {}) or {}).get("vendored") or []) if isinstance(v, dict)]
+    out["vendored"] = list(dict.fromkeys([*out["vendored"], *extra]))
     return out
 
 

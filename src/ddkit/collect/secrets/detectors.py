@@ -46,7 +46,7 @@ def _d(id_, name, tier, pattern, paths=(), i=False):
 DETECTORS: list[Detector] = [
     # Provider formats an engine may filter as "documented examples": a planted key is still a leak.
     _d("aws-access-key-id", "AWS Access Key", PROVIDER,
-       rb"(?P<secret>(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16})(?:[^A-Za-z0-9]|$)"),
+       rb"(?:^|[^A-Za-z0-9+/])(?P<secret>(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16})(?:[^A-Za-z0-9+/]|$)"),
     _d("aws-secret-access-key", "AWS Secret Access Key", PROVIDER,
        rb"aws_?secret_?(?:access_?)?key[\"']?\s*(?::|=>|=)\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)", i=True),
     _d("database-url", "Database URL with password", PROVIDER,
@@ -101,10 +101,10 @@ DETECTORS: list[Detector] = [
        rb"(?P<secret>\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}|pbkdf2_sha256\$\d+\$[A-Za-z0-9]+\$[A-Za-z0-9+/=]{40,}|\$argon2id?\$v=\d+\$[^\s'\"]+)",
        ["*.sql", "*.dump", "*.sql.gz", "*.psql", "*.mysql", "*dump*.json"]),
     _d("shell-export", "Token exported by a shell profile", GENERIC,
-       rb"export\s+[A-Z0-9_]*(?:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|ACCESS_KEY|PAT)[A-Z0-9_]*=[\"']?(?P<secret>[^\s\"'$]{8,})",
+       rb"export\s+(?:[A-Z0-9]+_)*(?:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|ACCESS_KEY|PAT|KEY)(?:_[A-Z0-9]+)*=[\"']?(?P<secret>[^\s\"'$]{8,})",
        SHELL_PROFILES),
     _d("dotenv", "Secret in a .env file", GENERIC,
-       rb"^\s*(?:export\s+)?[A-Za-z0-9_]*(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|KEY|CREDENTIALS?|AUTH)[A-Za-z0-9_]*\s*=\s*[\"']?(?P<secret>[^\s\"'#$]{6,})",
+       rb"^\s*(?:export\s+)?(?:[A-Za-z0-9]+_)*(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|KEY|CREDENTIALS?|AUTH)(?:_[A-Za-z0-9]+)*\s*=\s*[\"']?(?P<secret>[^\s\"'#$]{6,})",
        [".env", "*/.env", ".env.*", "*/.env.*", "*.env"], i=True),
     _d("putty-private-key", "PuTTY private key", PROVIDER, rb"Private-MAC:\s*(?P<secret>[0-9a-f]{40,64})"),
 ]
@@ -136,6 +136,8 @@ class DetectorSet:
             db = hyperscan.Database()
             db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
             self.db = db
+        import threading
+        self._local = threading.local()
 
     def candidates(self, text: bytes, starts: list[int]) -> dict[int, set[int]]:
         """{line index: detector indexes} where a detector may match (every line without a screen)."""
@@ -148,5 +150,9 @@ class DetectorSet:
         def on(idx, _from, to, _flags, _ctx):
             line = bisect.bisect_right(starts, max(to - 1, 0)) - 1
             out.setdefault(line, set()).add(idx)
-        self.db.scan(text, match_event_handler=on)
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            import hyperscan
+            scratch = self._local.scratch = hyperscan.Scratch(self.db)  # one per thread
+        self.db.scan(text, match_event_handler=on, scratch=scratch)
         return out

@@ -43,18 +43,33 @@ def _scanner():
     return sc
 
 
+_WORDS = {"aws": "AWS", "api": "API", "pat": "PAT", "github": "GitHub", "gitlab": "GitLab", "jwt": "JWT",
+          "npm": "npm", "uri": "URI", "url": "URL", "id": "ID", "oauth": "OAuth", "ssh": "SSH", "gcp": "GCP",
+          "openai": "OpenAI", "pypi": "PyPI", "sendgrid": "SendGrid", "mongodb": "MongoDB", "digitalocean": "DigitalOcean",
+          "hubspot": "HubSpot", "paypal": "PayPal", "huggingface": "Hugging Face", "sql": "SQL", "ci": "CI",
+          "dockerhub": "Docker Hub", "mailgun": "Mailgun", "mailchimp": "Mailchimp", "pem": "PEM", "rsa": "RSA"}
+
+
+def display_name(rule_id: str) -> str:
+    """A short name from a rule id ('betterleaks.github-pat' -> 'GitHub PAT'); kingfisher's own rule
+    names are sentences."""
+    name = rule_id.split(".", 1)[-1].rsplit("/", 1)[-1]
+    name = name.rstrip(".0123456789") or name
+    return " ".join(_WORDS.get(w, w.capitalize()) for w in name.replace("_", "-").split("-") if w)
+
+
 def tier(rule_id: str) -> str:
     name = rule_id.rsplit(".", 1)[-1].rsplit("/", 1)[-1]
     return "generic" if name.startswith("generic") else "provider"
 
 
 def scan(text: bytes, skip: frozenset[str] = frozenset()) -> list[tuple[int, str, str, str, bytes]]:
-    """(0-based line, rule id, rule name, tier, secret bytes) for every visible finding in *text*."""
+    """(0-based line, rule id, short name, tier, secret bytes) for every visible finding in *text*."""
     out = []
     for f in _scanner().scan(text):
         if not f.visible or f.rule_id in skip:
             continue
         secret = f.secret
         secret_b = secret.encode("utf-8", "surrogateescape") if isinstance(secret, str) else bytes(secret)
-        out.append((int(f.location["line"]) - 1, f.rule_id, f.rule_name, tier(f.rule_id), secret_b))
+        out.append((int(f.location["line"]) - 1, f.rule_id, display_name(f.rule_id), tier(f.rule_id), secret_b))
     return out
