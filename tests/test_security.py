@@ -122,6 +122,7 @@ DETECTOR_SAMPLES = {
     "dump-password-hash": ("db/dump.sql", f"INSERT INTO users VALUES (1, '$2b$12${_rand(53)}');"),
     "shell-export": (".bashrc", f"export GITHUB_TOKEN={_rand(40)}"),
     "dotenv": (".env", f"STRIPE_KEY={_rand(30)}"),
+    "telegram-bot-token": ("bots/tg.py", f"TG = '{_rand(9, '0123456789')}:AA{_rand(33)}'"),
     "putty-private-key": ("keys/me.ppk", f"Private-MAC: {_rand(40, '0123456789abcdef')}"),
 }
 

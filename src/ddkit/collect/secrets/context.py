@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "test_readme_pattern": r"\b(test(ing)?|dummy|fake)\s+(certificates?|certs?|keys?|ca|pki)\b|for test(s|ing)?\b"
                            r"|do not use in production",
     "engine_rules_off": [],
+    "local_hosts": ["@localhost", "@127.0.0.1", "@0.0.0.0", "@[::1]", "@host.docker.internal"],
+    "local_url_detectors": ["ddkit.database-url", "ddkit.basic-auth-url"],
     "severities": {"provider": {"tree": "critical", "history": "high"},
                    "generic": {"tree": "high", "history": "medium"},
                    "entropy": {"tree": "low", "history": "low"},
@@ -46,11 +48,13 @@ class Context:
     _ph: list[bytes] = field(default_factory=list)
     _php: list[re.Pattern[bytes]] = field(default_factory=list)
     _hash: list[re.Pattern[bytes]] = field(default_factory=list)
+    _local: list[bytes] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._ph = [p.lower().encode() for p in self.cfg["placeholders"]]
         self._php = [re.compile(p.encode()) for p in self.cfg["placeholder_patterns"]]
         self._hash = [re.compile(p.encode(), re.I) for p in self.cfg["hash_context"]]
+        self._local = [h.lower().encode() for h in self.cfg["local_hosts"]]
 
     @classmethod
     def from_rules(cls, rules: Any = None, readme_says_test=None) -> "Context":
@@ -69,8 +73,10 @@ class Context:
     def decide(self, tier: str, detector_id: str, path: str, line: bytes, value: bytes) -> tuple[str, str]:
         """(action, reason) for one occurrence."""
         cfg = self.cfg
+        if detector_id in cfg["local_url_detectors"] and any(h in line.lower() for h in self._local):
+            return SUPPRESS, "local development address"
         if tier == "provider":
-            if self._trivial(value):
+            if self._trivial(value) or (detector_id in cfg["local_url_detectors"] and self.placeholder(value)):
                 return SUPPRESS, "placeholder value"
             if any(k in detector_id for k in cfg["test_key_detectors"]):
                 if first_match(path, cfg["tests"]) or (self.readme_says_test and self.readme_says_test(path)):

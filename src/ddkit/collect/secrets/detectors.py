@@ -51,6 +51,8 @@ DETECTORS: list[Detector] = [
        rb"aws_?secret_?(?:access_?)?key[\"']?\s*(?::|=>|=)\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)", i=True),
     _d("database-url", "Database URL with password", PROVIDER,
        rb"(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|oracle|jdbc:[a-z]+)://[^:/\s@\"'<>]{1,64}:(?P<secret>[^@/\s\"'<>]{3,128})@[A-Za-z0-9.\-_]+", i=True),
+    _d("telegram-bot-token", "Telegram bot token", PROVIDER,
+       rb"(?:^|[^0-9A-Za-z_:])(?P<secret>[0-9]{8,10}:AA[0-9A-Za-z_\-]{33})(?:[^0-9A-Za-z_\-]|$)"),
     # Generic credentials.
     _d("basic-auth-url", "Basic Auth Credentials in URL", GENERIC,
        rb"[a-z][a-z0-9+.\-]{1,15}://[^:/\s@\"'<>]{1,64}:(?P<secret>[^@/\s\"'<>]{3,128})@[A-Za-z0-9.\-_]+", i=True),
