@@ -8,7 +8,8 @@ some renamed) and LOOKALIKES (hashes in lockfiles and RECORD files, test fixture
 examples, placeholders, public keys, UUIDs, git SHAs, ...) all present at the ref, then runs
 ``ddkit.scan`` on it and prints, per kind, whether it was found (and at which severity), and every
 look-alike reported at high or critical. With ``--engines`` it also measures each engine alone, before
-ddkit's context filter (kingfisher, ddkit's detectors, and detect-secrets / whispers when installed).
+ddkit's context filter (kingfisher, ddkit's detectors, detect-secrets when installed, whispers with
+``--whispers BIN``).
 """
 
 from __future__ import annotations
@@ -257,7 +258,7 @@ def evaluate(repo: Path, planted: list[dict], looks: list[dict]) -> dict:
                                for lk in looks if len(hits(lk["path"]))])
 
 
-def raw_engines(planted: list[dict], looks: list[dict]) -> None:
+def raw_engines(planted: list[dict], looks: list[dict], whispers_bin: str | None = None) -> None:
     """Each engine alone, before ddkit's context filter: recall and look-alikes it flags at all."""
     from ddkit.collect.secrets import kingfisher_engine
     from ddkit.collect.secrets.detectors import DetectorSet
@@ -283,10 +284,8 @@ def raw_engines(planted: list[dict], looks: list[dict]) -> None:
         engines["detect-secrets"] = _detect_secrets_raw()
     except ImportError:
         print("detect-secrets: not installed")
-    try:
-        engines["whispers"] = _whispers_raw()
-    except ImportError:
-        print("whispers: not installed")
+    if whispers_bin:
+        engines["whispers"] = _whispers_raw(whispers_bin, list(contents.values()) + list(lcontents.values()))
     print("\nEngines alone (before ddkit's context filter):")
     print(f"{'engine':18} {'kinds found':>12} {'look-alikes flagged':>20} {'seconds':>8}")
     per_kind: dict[str, dict[str, bool]] = {}
@@ -315,17 +314,25 @@ def _detect_secrets_raw():
     return run
 
 
-def _whispers_raw():
-    import whispers  # noqa: F401
-
-    def run(rel, text):
-        d = Path(tempfile.mkdtemp(prefix="ddkit-whispers-"))
-        f = d / rel
+def _whispers_raw(binary: str, files: list[tuple[str, str]]):
+    """whispers (its command line, installed in its own virtualenv) run once over every file."""
+    import json
+    d = Path(tempfile.mkdtemp(prefix="ddkit-whispers-"))
+    where = {}
+    for i, (rel, text) in enumerate(files):
+        f = d / str(i) / rel
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(text)
-        from whispers.core import run as wrun  # type: ignore
-        from whispers.cli import parse_args  # type: ignore
-        return list(wrun(parse_args([str(f)])))
+        where[str(f)] = (rel, text)
+    out = d.parent / (d.name + ".json")
+    subprocess.run([binary, "-o", str(out), str(d)], capture_output=True, check=False)
+    text = out.read_text() if out.exists() else "[]"
+    hits: dict[tuple[str, str], list[str]] = {}
+    for rec in json.loads(text.strip().splitlines()[-1] if text.strip() else "[]"):
+        hits.setdefault(where.get(rec["file"], ("?", "")), []).append(rec["rule_id"])
+
+    def run(rel, text):
+        return hits.get((rel, text), [])
     return run
 
 
@@ -333,6 +340,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--keep", help="build the corpus here (kept) instead of a temporary folder")
     ap.add_argument("--engines", action="store_true", help="also measure each engine alone")
+    ap.add_argument("--whispers", help="with --engines: the whispers command (e.g. from its own virtualenv)")
     a = ap.parse_args()
     os.environ.setdefault("DDKIT_CACHE_DIR", tempfile.mkdtemp(prefix="ddkit-bench-q-"))
     repo = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="ddkit-corpus-")) / "corpus"
@@ -353,7 +361,7 @@ def main() -> int:
     print("suppressed (occurrences per reason):", st.get("suppressed"))
     print("downgraded (occurrences per reason):", st.get("downgraded"))
     if a.engines:
-        raw_engines(planted, looks)
+        raw_engines(planted, looks, a.whispers)
     return 0 if res["found"] >= 0.95 * n and not res["bad"] else 1
 
 
