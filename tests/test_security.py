@@ -248,3 +248,18 @@ def test_readme_says_test_key(make_repo):
               "prod/site.key": key.replace(_rand(64, seed=0), _rand(64, seed=99))})
     tree, _ = scan_tree(str(r.path), r.head(), ["pki/dev.key", "prod/site.key"])
     assert dict(zip(tree["path"], tree["action"])) == {"pki/dev.key": "downgrade", "prod/site.key": "report"}
+
+
+def test_rules_change_the_lists(make_repo, tmp_path):
+    """--rules can change the context lists; an unknown key under secrets is a warning naming it."""
+    r = make_repo()
+    r.commit({"qa/login.py": f"password = '{_rand(12, seed=5)}Zq1'\n"})
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "security.yaml").write_text("secrets:\n  tests: ['qa/**']\n  colour: blue\n")
+    rules = ddkit.config.load_rules(rules_dir)
+    default, _ = scan_history(str(r.path), r.head())
+    custom, st = scan_history(str(r.path), r.head(), rules=rules)
+    assert list(default["action"]) == ["report"]
+    assert list(zip(custom["action"], custom["reason"])) == [("suppress", "test fixture")]
+    assert st["warnings"] == ["rules: unknown key security.secrets.colour (ignored)"]

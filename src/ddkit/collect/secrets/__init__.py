@@ -24,7 +24,7 @@ import pandas as pd
 
 from ... import gitutil
 from . import kingfisher_engine
-from .context import DOWNGRADE, REPORT, SUPPRESS, Context, settings  # noqa: F401
+from .context import DOWNGRADE, REPORT, SUPPRESS, Context, settings, unknown_keys  # noqa: F401
 from .detectors import DetectorSet
 from .history import Block, added_blocks, tree_block
 
@@ -156,7 +156,8 @@ def scan_history(repo: str, commit: str | None, screen: bool = True, jobs: int =
                     done(f.result(), b)
             for f, b in pending:
                 done(f.result(), b)
-    stats["warnings"] = long_line_warning(stats["long_lines"], max_line)
+    stats["warnings"] = [f"rules: unknown key security.secrets.{k} (ignored)" for k in unknown_keys(rules or {})] \
+        + long_line_warning(stats["long_lines"], max_line)
     return _frame(rows), stats
 
 

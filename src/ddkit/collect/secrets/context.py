@@ -114,5 +114,7 @@ def settings(rules: Any = None) -> dict[str, Any]:
 
 
 def unknown_keys(rules: Any) -> list[str]:
+    if rules is None or not hasattr(rules, "get"):
+        return []
     sec = (rules.get("security", {}) or {}).get("secrets", {}) or {}
     return sorted(k for k in sec if k not in KNOWN_KEYS)
