@@ -98,8 +98,7 @@ def _generated_by_marker(repo: str, files: list[tuple[str, str]], pr: dict) -> d
     if not markers or not files:
         return {}
     found: dict[str, str] = {}
-    proc = subprocess.Popen(gitutil.git_cmd(repo, "cat-file", "--batch"), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, env=gitutil.git_env())
+    proc = gitutil.popen(repo, "cat-file", "--batch", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdin and proc.stdout
     import threading
 
