@@ -253,7 +253,7 @@ def evaluate(repo: Path, planted: list[dict], looks: list[dict]) -> dict:
         loud = h[h.severity.isin(["critical", "high"])]
         if len(loud):
             bad.append((lk["kind"], lk["path"], ", ".join(sorted(set(loud["detector"])))))
-    return dict(rows=rows, found=found, bad=bad, stats=s.extras.get("secrets_stats", {}), took=took,
+    return dict(rows=rows, found=found, bad=bad, stats=s.stats.secrets, took=took,
                 look_reported=[(lk["kind"], ", ".join(sorted(set(hits(lk["path"])["severity"]))))
                                for lk in looks if len(hits(lk["path"]))])
 

@@ -226,3 +226,10 @@ def read_blob(repo: str | os.PathLike, spec: str) -> bytes | None:
     """Contents of REV:PATH, or None when it does not exist."""
     proc = subprocess.run(git_cmd(repo, "cat-file", "blob", spec), capture_output=True, env=git_env())
     return proc.stdout if proc.returncode == 0 else None
+
+
+@functools.lru_cache(maxsize=1)
+def git_version() -> str:
+    """git's version, for the Methodology sheet ("2.39.5")."""
+    out = run(None, "--version", check=False).decode("utf-8", "replace").strip()
+    return out.rsplit(" ", 1)[-1] if out else "unknown"

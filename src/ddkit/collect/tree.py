@@ -15,7 +15,7 @@ import pandas as pd
 
 from .. import globs, gitutil
 from ..config import Company, Rules
-from ..text import decode_path, encode_path
+from ..text import decode_path
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 FILE_COLUMNS = ["path", "blob", "mode", "size", "lines", "category", "reason", "module", "is_source"]
