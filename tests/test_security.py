@@ -156,9 +156,10 @@ def test_screen_changes_time_not_result(make_repo):
 def test_paths_are_byte_exact(make_repo):
     """Names with a space, a quote, a backslash, non-UTF-8 bytes, and a rename: reported where they are."""
     r = make_repo()
-    names = ["my config.py", 'say "hi".py', "back\\slash.py", os.fsdecode(b"caf\xe9 latin1.py"), "d\u00e9j\u00e0.py"]
+    names = ["my config.py", 'say "hi".py', "back\\slash.py", os.fsdecode(b"caf\xe9 latin1.py"), "d\u00e9j\u00e0.py",
+             "new\nline.py"]
     for i, n in enumerate(names):
-        r.commit({n: f"x = 1\ntoken = '{GH_TOKEN[:-2]}{i:02d}'\n"}, date=f"2021-01-0{i + 1}T12:00:00+00:00")
+        r.commit({n: f"x = 1\ntoken = '{GH_TOKEN[:-2]}{i:02d}'\n"}, date=f"2021-01-{i + 1:02d}T12:00:00+00:00")
     r.commit({"to move.py": f"t = '{GH_TOKEN[:-2]}99'\n"}, date="2021-02-01T12:00:00+00:00")
     r.git("mv", "to move.py", "moved here.py")
     r.commit(date="2021-02-02T12:00:00+00:00")

@@ -155,8 +155,9 @@ def tree_block(repo: str, commit: str, paths: list[str], max_line: int) -> Block
     blk = Block()
     if not paths:
         return blk
-    spec = b"".join(commit.encode() + b":" + encode_path(p) + b"\n" for p in paths)
-    out = gitutil.run(repo, "cat-file", "--batch", input=spec)
+    # NUL-separated requests (-z), so that a path may hold any byte, a newline included.
+    spec = b"".join(commit.encode() + b":" + encode_path(p) + b"\0" for p in paths)
+    out = gitutil.run(repo, "cat-file", "--batch", "-z", input=spec)
     pos = 0
     for p in paths:
         nl = out.index(b"\n", pos)
