@@ -112,7 +112,8 @@ DETECTOR_SAMPLES = {
     "docker-auth": (".docker/config.json", f'{{"auths": {{"r.acme.example": {{"auth": "{_rand(32)}"}}}}}}'),
     "s3cfg": (".s3cfg", f"secret_key = {_rand(40)}"),
     "heroku-api-key": ("deploy/heroku.sh", f"HEROKU_API_KEY={_rand(8, '0123456789abcdef')}-{_rand(4, '0123456789abcdef')}-"
-                                          f"{_rand(4, '0123456789abcdef', 2)}-{_rand(4, '0123456789abcdef', 3)}-{_rand(12, '0123456789abcdef')}"),
+                                          f"{_rand(4, '0123456789abcdef', 2)}-{_rand(4, '0123456789abcdef', 3)}-"
+                                          f"{_rand(12, '0123456789abcdef')}"),
     "doctl-token": ("doctl/config.yaml", f"access-token: {_rand(64, '0123456789abcdef')}"),
     "filezilla": ("sitemanager.xml", f'<Pass encoding="base64">{_rand(20)}</Pass>'),
     "sftp-config": ("sftp-config.json", f'"password": "{_rand(14)}",'),
@@ -134,8 +135,8 @@ def test_every_detector_has_a_sample():
 def test_screen_changes_time_not_result(make_repo):
     """The Hyperscan screen must find exactly what the detectors find on every line, and they find each sample."""
     r = make_repo()
-    for k, (path, line) in enumerate(DETECTOR_SAMPLES.items()):
-        r.commit({line[0]: f"# unrelated line\n{line[1]}\nplain = 1\n"}, date=f"2020-01-{k % 28 + 1:02d}T12:00:00+00:00")
+    for k, (path, line) in enumerate(DETECTOR_SAMPLES.values()):
+        r.commit({path: f"# unrelated line\n{line}\nplain = 1\n"}, date=f"2020-01-{k % 28 + 1:02d}T12:00:00+00:00")
     r.commit({"notes.py": "nothing to see here\nversion = '1.2.3.4'\n"})
     kw = dict(engines=("ddkit",))
     fast, st = scan_history(str(r.path), r.head(), screen=True, **kw)
@@ -205,7 +206,8 @@ def test_context_tiers_and_reasons(make_repo):
     """Placeholders, hashes, lockfiles, test fixtures and docs are suppressed with their reason; a provider
     token in a test file is still reported; a test key is downgraded; severities follow the tier."""
     r = make_repo()
-    key = "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(_rand(64, seed=s) for s in range(8)) + "\n-----END RSA PRIVATE KEY-----\n"
+    body = "\n".join(_rand(64, seed=s) for s in range(8))
+    key = "-----BEGIN RSA PRIVATE KEY-----\n" + body + "\n-----END RSA PRIVATE KEY-----\n"
     real_pw = _rand(14) + "Zq9"
     r.commit({
         "app/settings.py": "password = 'changeme123'\nAPI_KEY = '${API_KEY}'\nsecret = 'YOUR_APP_SECRET'\n"
