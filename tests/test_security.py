@@ -266,3 +266,27 @@ def test_rules_change_the_lists(make_repo, tmp_path):
     assert list(default["action"]) == ["report"]
     assert list(zip(custom["action"], custom["reason"])) == [("suppress", "test fixture")]
     assert st["warnings"] == ["rules: unknown key security.secrets.colour (ignored)"]
+
+
+def test_blocks_find_what_kingfisher_finds_per_file(make_repo):
+    """Joining many files' added lines into one block changes the time, never kingfisher's result:
+    compared with kingfisher run on each file on its own (every commit here only adds files)."""
+    from ddkit import gitutil
+    from ddkit.collect.secrets import kingfisher_engine
+    r = make_repo()
+    tokens = [f"ghp_{_rand(36, seed=s)}" for s in range(4)]
+    tokens += [f"xoxb-{_rand(12, '0123456789')}-{_rand(13, '0123456789')}-{_rand(24)}", f"sk_live_{_rand(24, seed=9)}",
+               f"glpat-{_rand(20, seed=8)}"]
+    for c in range(3):
+        r.commit({f"c{c}/f{i}.py": "\n" * (i + c) + f"t = '{tok}'\nx = 1\n" for i, tok in enumerate(tokens)},
+                 date=f"2021-01-0{c + 1}T12:00:00+00:00")
+    hist, _ = scan_history(str(r.path), r.head(), engines=("kingfisher",))
+    got = set(zip(hist["path"], hist["line"], hist["detector_id"], hist["fingerprint"]))
+    want = set()
+    for c in range(3):
+        for i in range(len(tokens)):
+            path = f"c{c}/f{i}.py"
+            blob = gitutil.read_blob(str(r.path), f"HEAD:{path}")
+            want |= {(path, ln + 1, rid, fingerprint(v)) for ln, rid, _n, _t, v in kingfisher_engine.scan(blob)}
+    assert len(want) == 3 * len(tokens)
+    assert got == want
