@@ -145,7 +145,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     # -- collect: blame at the ref; analyze: ownership, departed authors, IP
     with progress.stage("blame"):
         blame, blame_warnings, extras["blame_stats"] = blame_files(info.path, info.commit, files, hist.changes,
-                                                                   jobs=jobs, progress=progress)
+                                                                   jobs=jobs, progress=progress,
+                                                                   commits=hist.commits["sha"])
     warnings += blame_warnings
     with progress.stage("ownership"):
         own = ownership.ownership_table(blame, commits, people, files)
