@@ -56,3 +56,67 @@ def test_blame_ignore_revs_abbreviated_head_and_nul(make_repo, nul):
     assert ("abc\\x00def" in w[0]) == nul
     assert reformat[:10] not in w[0]
     assert not [x for x in s.warnings if "blame failed" in x], s.warnings
+
+
+# --------------------------------------------------------------------------- 4. any path bytes in every report
+WEIRD = b"caf\xe9\tdir/na\xefve \x1b[31m%41.py"   # Latin-1 bytes, a tab, ESC, a literal '%41'
+
+
+def _weird_repo(make_repo):
+    r = make_repo()
+    r.write(os.fsdecode(WEIRD), "".join(f"v{i} = {i}\n" for i in range(30)))
+    r.git("add", "--", os.fsdecode(WEIRD))
+    r.commit({"ok.py": "a = 1\n"}, name="Dave Departed", email="dave@example.com", date="2019-01-01T12:00:00+00:00")
+    r.commit({"b.py": "b = 1\n"}, name="Erin", email="erin@example.com", date="2023-12-01T12:00:00+00:00")
+    return r
+
+
+def test_reports_any_path_bytes(make_repo, tmp_path):
+    r = _weird_repo(make_repo)
+    out = tmp_path / "out"
+    p = ddkit_cli("scan", r.path, "--as-of", "2024-01-01", "--no-licenses", "--no-secrets", "--quiet",
+                  "--sarif", out / "r.sarif", "--json", out / "r.json", "--out", out / "r.xlsx")
+    assert p.returncode == 0, p.stderr
+    assert sorted(x.name for x in out.iterdir()) == ["r.json", "r.sarif", "r.xlsx"]   # no .tmp left behind
+    sarif = json.loads((out / "r.sarif").read_text(encoding="utf-8"))
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+            for res in sarif["runs"][0]["results"] for loc in res.get("locations", [])}
+    # RFC 3986 percent-encoding of the path's own bytes; '/' stays a separator; '%' itself is encoded.
+    assert "caf%E9%09dir/na%EFve%20%1B%5B31m%2541.py" in uris, uris
+    from urllib.parse import unquote_to_bytes
+    assert {unquote_to_bytes(u) for u in uris} >= {WEIRD}
+    data = json.loads((out / "r.json").read_text(encoding="utf-8"))
+    assert data["findings"] and data["people"]
+    import openpyxl
+    assert "Ownership" in openpyxl.load_workbook(out / "r.xlsx").sheetnames
+
+
+def test_failed_report_leaves_no_temp_file(make_repo, tmp_path, monkeypatch):
+    r = make_repo()
+    r.commit({"a.py": "a = 1\n"})
+    s = ddkit.scan(r.path, licenses=False, secrets=False)
+
+    def boom(*a, **k):       # the last step of every writer fails (a full disk, a vanished folder)
+        raise OSError("disk full")
+    monkeypatch.setattr(os, "replace", boom)
+    monkeypatch.setattr(Path, "replace", boom)
+    out = tmp_path / "out"
+    for name, write in (("x.sarif", s.to_sarif), ("x.json", s.to_json), ("x.xlsx", s.to_excel)):
+        with pytest.raises(OSError):
+            write(out / name)
+    assert list(out.iterdir()) == []
+
+
+def test_scan_many_any_path_bytes(make_repo, tmp_path):
+    r = _weird_repo(make_repo)
+    lst = tmp_path / "repos.txt"
+    lst.write_text(f"{r.path}\n")
+    out = tmp_path / "out"
+    p = ddkit_cli("scan-many", lst, "--as-of", "2024-01-01", "--no-licenses", "--no-secrets", "--quiet",
+                  "--sarif", out / "p.sarif", "--json", out / "p.json", "--out", out / "p.xlsx")
+    assert p.returncode == 0, p.stderr
+    assert sorted(x.name for x in out.iterdir()) == ["p.json", "p.sarif", "p.xlsx"]
+    sarif = json.loads((out / "p.sarif").read_text(encoding="utf-8"))
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+            for run in sarif["runs"] for res in run["results"] for loc in res.get("locations", [])}
+    assert "caf%E9%09dir/na%EFve%20%1B%5B31m%2541.py" in uris

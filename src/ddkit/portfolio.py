@@ -237,8 +237,8 @@ class Portfolio:
                        for rec in self.people.to_dict(orient="records")],
         }
         if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            from .report.cells import json_bytes, write_atomic
+            write_atomic(path, lambda tmp: tmp.write_bytes(json_bytes(data)))   # any path bytes; no temp left
         return data
 
     def pseudonymized(self) -> "Portfolio":
@@ -273,8 +273,8 @@ class Portfolio:
             run["properties"] = {"repository": r.repo, "commit": r.commit}
             runs.append(run)
         data = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": runs}
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        from .report.cells import json_bytes, write_atomic
+        write_atomic(path, lambda tmp: tmp.write_bytes(json_bytes(data)))   # any path bytes; no temp left
         return data
 
     def to_excel(self, path: str | os.PathLike) -> Path:

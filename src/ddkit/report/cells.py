@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import math
+import os
 import re
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -61,7 +65,7 @@ def json_value(v: Any) -> Any:
     if isinstance(v, (list, tuple, set)):
         return [json_value(x) for x in v]
     if isinstance(v, dict):
-        return {str(k): json_value(x) for k, x in v.items()}
+        return {json_value(str(k)): json_value(x) for k, x in v.items()}
     if isinstance(v, np.ndarray):
         return [json_value(x) for x in v.tolist()]
     if isinstance(v, np.generic):
@@ -77,3 +81,28 @@ def json_value(v: Any) -> Any:
     if isinstance(v, str):
         return v.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return v
+
+
+def json_bytes(data: Any) -> bytes:
+    """UTF-8 JSON for a report. Every string goes through :func:`json_value` first: paths and names from
+    git may hold undecodable bytes (kept as surrogates), which UTF-8 cannot encode; they become U+FFFD."""
+    return (json.dumps(json_value(data), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_atomic(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
+    """Write a report through a temporary file beside *path*, renamed into place when complete.
+
+    A reader never sees half a report, and a failed write (a full disk, an unencodable value) leaves
+    neither a partial report nor the temporary file behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return path

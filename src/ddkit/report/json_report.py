@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .. import __version__
-from .cells import json_value
+from .cells import json_bytes, json_value, write_atomic
 
 if TYPE_CHECKING:
     from ..scan import Scan
@@ -52,8 +51,5 @@ def to_dict(s: "Scan", pseudonymize: bool = False) -> dict[str, Any]:
 
 def write_json(s: "Scan", path: Path, pseudonymize: bool = False) -> dict[str, Any]:
     data = to_dict(s, pseudonymize=pseudonymize)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, lambda tmp: tmp.write_bytes(json_bytes(data)))   # any path bytes; no temp file left
     return data

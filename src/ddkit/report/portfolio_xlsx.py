@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from .. import __version__
+from .cells import write_atomic
 from .xlsx import TITLE_FONT, _key_values, write_table
 
 if TYPE_CHECKING:
@@ -48,7 +49,5 @@ def write_portfolio_workbook(p: "Portfolio", path: Path) -> Path:
                                                                      repos.loc[repos.status == 'failed', 'error']))
          or "none"),
     ])
-    tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(path)
+    write_atomic(path, wb.save)   # no temp file left behind on failure
     return path

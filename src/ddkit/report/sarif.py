@@ -7,14 +7,15 @@ level). Each result's fingerprint is the finding's stable id.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import pandas as pd
 
 from .. import __version__
-from .cells import json_value
+from ..text import encode_path
+from .cells import json_bytes, json_value, write_atomic
 
 if TYPE_CHECKING:
     from ..scan import Scan
@@ -31,6 +32,16 @@ def _first_file(files: Any) -> str | None:
     if isinstance(files, str) and files:
         return files.split(";")[0].split(" (")[0].strip()
     return None
+
+
+def artifact_uri(path: str) -> str:
+    """A relative URI reference for a repository path (RFC 3986), made from the path's own bytes.
+
+    Every byte outside the unreserved set is percent-encoded ('/' stays the separator), so Latin-1 or
+    other undecodable bytes, tabs, control characters, spaces and '%' itself survive exactly:
+    ``unquote_to_bytes(uri)`` gives back git's path.
+    """
+    return quote(encode_path(path), safe="/")
 
 
 def to_sarif(findings: pd.DataFrame, rules_severity: dict[str, str]) -> dict[str, Any]:
@@ -56,7 +67,7 @@ def to_sarif(findings: pd.DataFrame, rules_severity: dict[str, str]) -> dict[str
         }
         path = f.get("path") if isinstance(f.get("path"), str) else _first_file(f.get("files"))
         if path:
-            loc: dict[str, Any] = {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}}
+            loc: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(path), "uriBaseId": "%SRCROOT%"}}
             line = f.get("line")
             if line is not None and not pd.isna(line) and int(line) > 0:
                 end = f.get("end_line")
@@ -79,8 +90,5 @@ def to_sarif(findings: pd.DataFrame, rules_severity: dict[str, str]) -> dict[str
 def write_sarif(s: "Scan", path: Path) -> dict[str, Any]:
     sev = s.rules.get("findings", {}).get("severities", {})
     data = to_sarif(s.findings, sev)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, lambda tmp: tmp.write_bytes(json_bytes(data)))
     return data

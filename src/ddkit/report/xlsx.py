@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from .. import __version__
-from .cells import clean_text, is_formula_like, plain
+from .cells import clean_text, is_formula_like, plain, write_atomic
 
 if TYPE_CHECKING:
     from ..scan import Scan
@@ -393,7 +393,4 @@ def write_workbook(s: "Scan", path: Path, pseudonymize: bool = False) -> Path:
     wb.properties.created = stamp
     wb.properties.modified = stamp
     wb.properties.creator = "ddkit"
-    tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(path)
-    return path
+    return write_atomic(path, wb.save)   # no temp file left behind on failure
