@@ -120,3 +120,23 @@ def test_scan_many_any_path_bytes(make_repo, tmp_path):
     uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
             for run in sarif["runs"] for res in run["results"] for loc in res.get("locations", [])}
     assert "caf%E9%09dir/na%EFve%20%1B%5B31m%2541.py" in uris
+
+
+# --------------------------------------------------------------------------- 5a. markup and control characters
+def test_console_prints_names_as_written(make_repo, tmp_path):
+    r = make_repo()
+    evil = "Mallory [/bold][link=x] \x1b]0;pwned\x07\x1b[2J\u202eevil"
+    r.commit({"a.py": "a = 1\n"}, name=evil, email="m@example.com")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("person,emails,type\nAlice,alice@example.com,employee\n")
+    p = ddkit_cli("scan", r.path, "--roster", roster, "--no-licenses", "--no-secrets", "--json", tmp_path / "r.json")
+    assert p.returncode == 0, p.stderr
+    assert "identity not resolved: Mallory [/bold][link=x] \\x1b]0;pwned\\x07\\x1b[2J\\u202eevil" in p.stdout, p.stdout
+    assert not any(c in p.stdout + p.stderr for c in "\x1b\x07\u202e")
+
+
+def test_error_line_escapes_control_characters(make_repo):
+    r = make_repo()
+    r.commit({"a.py": "a = 1\n"})
+    p = ddkit_cli("scan", r.path, "--ref", "nope\x1b[2J\nsecond line", "--no-licenses")
+    one_line_error(p, "nope\\x1b[2J\\x0asecond line")

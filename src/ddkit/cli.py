@@ -16,12 +16,14 @@ from . import __version__
 from .config import SEVERITIES, severity_rank
 from .errors import DdkitError
 from .gitutil import GitError
+from .text import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
 def _fail(msg: str, code: int = EXIT_INPUT) -> "click.exceptions.Exit":
-    click.echo(f"ddkit: error: {msg}", err=True)
+    # Messages quote paths, refs and git's stderr: one line, no control characters reach the terminal.
+    click.echo(f"ddkit: error: {printable(msg)}", err=True)
     return click.exceptions.Exit(code)
 
 
@@ -168,10 +170,10 @@ def scan_many_cmd(repo_list, roster, company, rules_dir, ref, as_of, out, json_p
         ok = int((repos.status == "ok").sum())
         click.echo(f"ddkit: {len(repos)} repositories, {ok} scanned, {len(repos) - ok} failed")
         for r, e in zip(repos.loc[repos.status == "failed", "repo"], repos.loc[repos.status == "failed", "error"]):
-            click.echo(f"  failed: {r}: {e}")
+            click.echo(f"  failed: {printable(r)}: {printable(e)}")
         for label, path in (("workbook", out), ("json", json_path)):
             if path:
-                click.echo(f"  {label}: {path}")
+                click.echo(f"  {label}: {printable(path)}")
     if len(repos) and (repos.status == "failed").all():
         raise _fail("no repository could be scanned")
     if fail_on and count_at_or_above(p.findings, fail_on.lower()):
@@ -198,7 +200,7 @@ def diff(before, after, out, fail_on, quiet) -> None:
         click.echo(f"ddkit diff: {counts.get('new', 0)} new, {counts.get('changed', 0)} changed, "
                    f"{counts.get('resolved', 0)} resolved findings")
         for r in df.head(20).itertuples():
-            click.echo(f"  {r.change:<8} {r.severity:<8} {r.rule:<30} {r.subject}")
+            click.echo(f"  {r.change:<8} {r.severity:<8} {r.rule:<30} {printable(r.subject)}")
     new = df[df["change"] == "new"] if len(df) else df
     if fail_on and count_at_or_above(new, fail_on.lower()):
         sys.exit(EXIT_FINDINGS)
