@@ -140,3 +140,32 @@ def test_error_line_escapes_control_characters(make_repo):
     r.commit({"a.py": "a = 1\n"})
     p = ddkit_cli("scan", r.path, "--ref", "nope\x1b[2J\nsecond line", "--no-licenses")
     one_line_error(p, "nope\\x1b[2J\\x0asecond line")
+
+
+# --------------------------------------------------------------------------- 5b. tokens in query strings
+def _xlsx_text(path: Path) -> str:
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        return " ".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+
+
+def test_query_string_tokens_never_shown(make_repo, tmp_path):
+    from ddkit.gitutil import strip_credentials
+    assert strip_credentials("https://u:S3CRET@h.example/x.git?access_token=S3CRET&ref=main#top") == \
+        "https://h.example/x.git?ref=main#top"
+    assert strip_credentials("https://h.example/x.git?private_token=S3CRET") == "https://h.example/x.git"
+    assert strip_credentials("fatal: unable to access 'https://h.example/x/?token=S3CRET': 403") == \
+        "fatal: unable to access 'https://h.example/x/': 403"
+    r = make_repo()
+    r.commit({"a.py": "a = 1\n"})
+    r.git("remote", "add", "origin", "https://h.example/acme/x.git?private_token=S3CRET&token=S3CRET")
+    out = tmp_path / "out"
+    p = ddkit_cli("scan", r.path, "--no-licenses", "--no-secrets", "--json", out / "r.json", "--out", out / "r.xlsx",
+                  "--sarif", out / "r.sarif")
+    assert p.returncode == 0, p.stderr
+    data = json.loads((out / "r.json").read_text())
+    assert data["repo"]["remote"] == "https://h.example/acme/x.git"
+    assert "acme/x.git" in _xlsx_text(out / "r.xlsx")    # the remote is shown, without the token
+    for text in (p.stdout, p.stderr, (out / "r.json").read_text(), (out / "r.sarif").read_text(),
+                 _xlsx_text(out / "r.xlsx")):
+        assert "S3CRET" not in text
