@@ -169,3 +169,31 @@ def test_query_string_tokens_never_shown(make_repo, tmp_path):
     for text in (p.stdout, p.stderr, (out / "r.json").read_text(), (out / "r.sarif").read_text(),
                  _xlsx_text(out / "r.xlsx")):
         assert "S3CRET" not in text
+
+
+# --------------------------------------------------------------------------- 5c. credentials of cached mirrors
+def test_mirror_keeps_no_credentials_and_uses_the_current_one(make_repo, tmp_path):
+    from ddkit import remote
+    r = make_repo("origin")
+    r.commit({"a.py": "a = 1\n"})
+    # A file:// URL whose "token" is part of the path: the clean URL names nothing, so a clone or fetch
+    # only works when git is given the credential URL, and only the clean one may be recorded.
+    served = tmp_path / "srv" / "x.git?private_token=OLD"
+    served.parent.mkdir()
+    subprocess.run(["git", "clone", "-q", "--bare", str(r.path), str(served)], check=True, capture_output=True)
+    url = f"file://{served}"
+    clean = f"file://{served.parent}/x.git"
+    mirror = Path(remote.materialize(url))
+    assert ddkit.scan(mirror, licenses=False, secrets=False).repo.commit == r.head()
+    cfg = (mirror / "config").read_text()
+    assert "OLD" not in cfg and clean in cfg
+    for d in (mirror.parent, mirror):
+        assert (d.stat().st_mode & 0o077) == 0, oct(d.stat().st_mode)
+    # The token changes (the old one no longer works) and the repository moves on.
+    new = served.with_name("x.git?private_token=NEW")
+    served.rename(new)
+    second = r.commit({"b.py": "b = 1\n"})
+    subprocess.run(["git", "-C", str(r.path), "push", "-q", str(new), "HEAD:main"], check=True, capture_output=True)
+    assert Path(remote.materialize(f"file://{new}")) == mirror
+    assert ddkit.scan(mirror, licenses=False, secrets=False).repo.commit == second
+    assert "NEW" not in (mirror / "config").read_text()

@@ -17,5 +17,8 @@ def cache_dir(*parts: str) -> Path:
         xdg = os.environ.get("XDG_CACHE_HOME")
         root = (Path(xdg) if xdg else Path.home() / ".cache") / "ddkit"
     p = root.joinpath(*parts)
-    p.mkdir(parents=True, exist_ok=True)
+    if not root.is_dir():
+        # Private from the start: the cache holds mirrors of private repositories and what was in them.
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    p.mkdir(mode=0o700, parents=True, exist_ok=True)
     return p

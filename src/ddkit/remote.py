@@ -1,12 +1,17 @@
 """Remote repositories: URLs are cloned once into the cache (a bare mirror) and fetched on later runs.
 
-Credentials in a URL (https://user:token@host/…) are used for git but never written to a report or a
-log: every place that shows a URL shows it through :func:`ddkit.gitutil.strip_credentials`.
+Credentials in a URL (https://user:token@host/…, ?private_token=…) are used for git but never written to
+a report, a log or the disk: every place that shows a URL shows it through
+:func:`ddkit.gitutil.strip_credentials`, and the cached mirror records only the credential-free URL. The
+credential URL is handed to each clone or fetch in git's environment (an ``url.<credential URL>.insteadOf
+= <clean URL>`` rewrite, read only by that git process and not visible in the process list), so a token
+changed in the portfolio list is the one used on the next fetch. Cache folders are private (0700).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -25,7 +30,24 @@ def is_url(spec: str) -> bool:
 def clone_dir(url: str) -> Path:
     safe = gitutil.strip_credentials(url) or url
     tail = re.sub(r"[^A-Za-z0-9._-]+", "_", safe.rstrip("/").rsplit("/", 1)[-1])[:40] or "repo"
-    return cache_dir("repos") / f"{hashlib.sha256(safe.encode()).hexdigest()[:16]}-{tail}"
+    repos = cache_dir("repos")
+    os.chmod(repos, 0o700)   # mirrors of private repositories: readable by their owner only
+    return repos / f"{hashlib.sha256(safe.encode()).hexdigest()[:16]}-{tail}"
+
+
+def credential_env(url: str) -> dict[str, str]:
+    """git environment that makes the credential-free form of *url* fetch from *url* itself.
+
+    Appended after any configuration already passed through the environment (GIT_CONFIG_COUNT).
+    """
+    clean = gitutil.strip_credentials(url) or url
+    env = gitutil.git_env()
+    if clean == url:
+        return env
+    n = int(env.get("GIT_CONFIG_COUNT") or 0)
+    env.update({"GIT_CONFIG_COUNT": str(n + 1), f"GIT_CONFIG_KEY_{n}": f"url.{url}.insteadOf",
+                f"GIT_CONFIG_VALUE_{n}": clean})
+    return env
 
 
 def materialize(spec: str, timeout: float | None = None) -> str:
@@ -33,10 +55,13 @@ def materialize(spec: str, timeout: float | None = None) -> str:
     if not is_url(spec):
         return spec
     dest = clone_dir(spec)
-    shown = gitutil.strip_credentials(spec)
-    env = gitutil.git_env()
+    shown = gitutil.strip_credentials(spec) or spec
+    env = credential_env(spec)   # git fetches from *spec*, but only *shown* is ever written down
     try:
         if (dest / "HEAD").exists():
+            # A mirror made by an older ddkit may hold the token in its config: record the clean URL.
+            subprocess.run(["git", "-C", str(dest), "config", "remote.origin.url", shown], capture_output=True,
+                           env=gitutil.git_env())
             cmd = ["git", "-C", str(dest), "fetch", "--quiet", "--prune", "--tags", "--force", "origin",
                    "+refs/heads/*:refs/heads/*"]
         else:
@@ -44,7 +69,7 @@ def materialize(spec: str, timeout: float | None = None) -> str:
             if tmp.exists():
                 import shutil
                 shutil.rmtree(tmp)
-            cmd = ["git", "clone", "--quiet", "--bare", spec, str(tmp)]
+            cmd = ["git", "clone", "--quiet", "--bare", "--", shown, str(tmp)]
         proc = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise InputError(f"{shown}: clone or fetch timed out") from None
@@ -53,5 +78,6 @@ def materialize(spec: str, timeout: float | None = None) -> str:
         first = next((m for m in msg if m.startswith("fatal:")), msg[0] if msg else f"exit code {proc.returncode}")
         raise InputError(f"{shown}: cannot clone or fetch: {gitutil.strip_credentials(first)}")
     if not (dest / "HEAD").exists():
+        os.chmod(tmp, 0o700)
         tmp.rename(dest)  # only a complete clone takes the cache's name
     return str(dest)
