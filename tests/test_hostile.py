@@ -18,9 +18,16 @@ import ddkit
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def child_env(**extra) -> dict:
+    """The environment for a child Python: the ddkit under test wherever the child's cwd is."""
+    src = str(Path(ddkit.__file__).resolve().parents[1])
+    pp = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([src] + ([pp] if pp else [])), **extra}
+
+
 def ddkit_cli(*args, env=None, cwd=None, timeout=120):
     return subprocess.run([sys.executable, "-m", "ddkit", *map(str, args)], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=timeout)
+                          env=env or child_env(), cwd=cwd, timeout=timeout)
 
 
 def one_line_error(p, *needles, code=2):
@@ -197,3 +204,178 @@ def test_mirror_keeps_no_credentials_and_uses_the_current_one(make_repo, tmp_pat
     assert Path(remote.materialize(f"file://{new}")) == mirror
     assert ddkit.scan(mirror, licenses=False, secrets=False).repo.commit == second
     assert "NEW" not in (mirror / "config").read_text()
+
+
+# --------------------------------------------------------------------------- 7. any Python entry point
+def _license_repo(make_repo):
+    """Small, but with enough license files that the scan starts its worker processes."""
+    r = make_repo("licensed")
+    files = {f"LICENSE-{k}": f"Copyright (c) 2020 {k} Authors\nPermission is hereby granted, free of charge, "
+                             f"to any person obtaining a copy of this software ({k})\n" for k in "ABCDE"}
+    files["a.py"] = "# SPDX-License-Identifier: MIT\nprint(1)\n"
+    r.commit(files, name="Alice", email="alice@example.com")
+    return r
+
+
+_SCRIPT = """
+import json, ddkit
+s = ddkit.scan({repo!r}, secrets=False, jobs=2)
+print(json.dumps({{"workers": s.extras["license_stats"].get("workers"), "scanned": s.extras["license_stats"]["scanned"],
+                  "errors": s.extras["license_stats"]["errors"], "licensed": sorted(s.licenses["path"])}}))
+"""
+
+
+def _fresh_cache_with_license_db(d: Path) -> str:
+    """An empty cache but for ScanCode's license table (seconds to build; no part of what is tested)."""
+    import shutil
+    from ddkit.cache import cache_dir
+    from ddkit.collect.licenses import license_db_summary, scancode_version
+    license_db_summary()
+    name = f"db-{scancode_version()}.json"
+    (d / "licenses").mkdir(parents=True)
+    shutil.copy(cache_dir("licenses") / name, d / "licenses" / name)
+    return str(d)
+
+
+def test_library_from_any_entry_point(make_repo, tmp_path):
+    r = _license_repo(make_repo)
+    code = _SCRIPT.format(repo=str(r.path))   # no `if __name__ == "__main__":` guard
+    script = tmp_path / "plain_script.py"
+    script.write_text(code)
+    runs = {"script": ([sys.executable, str(script)], None), "-c": ([sys.executable, "-c", code], None),
+            "stdin": ([sys.executable, "-"], code)}
+    procs = {}
+    for name, (cmd, stdin) in runs.items():   # concurrently: each loads ScanCode's index in its worker
+        env = child_env(DDKIT_CACHE_DIR=_fresh_cache_with_license_db(tmp_path / f"cache-{name}"))
+        procs[name] = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       env=env, cwd=tmp_path, text=True)
+        if stdin is not None:
+            procs[name].stdin.write(stdin)
+        procs[name].stdin.close()
+        procs[name].stdin = None
+    for name, p in procs.items():
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, (name, err[-2000:])
+        res = json.loads(out.strip().splitlines()[-1])
+        assert res["workers"] == 1 and res["scanned"] == 6 and res["errors"] == 0, (name, res)
+        assert res["licensed"] == ["LICENSE-A", "LICENSE-B", "LICENSE-C", "LICENSE-D", "LICENSE-E", "a.py"], name
+
+
+# --------------------------------------------------------------------------- 5d, 6. workers die with ddkit
+def _workers_of(pid: int) -> list[int]:
+    """Live ddkit worker processes whose parent is *pid* (Linux /proc)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            state = stat.rsplit(")", 1)[1].split()[0]
+            cmd = (d / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid and b"ddkit.workerpool" in cmd and state != "Z":
+            out.append(int(d.name))
+    return out
+
+
+def _alive(pids) -> list[int]:
+    live = []
+    for p in pids:
+        try:
+            if (Path("/proc") / str(p) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                live.append(p)
+        except OSError:
+            pass
+    return live
+
+
+def _wait_for(cond, timeout: float, step: float = 0.05):
+    import time
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step)
+    return cond()
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+def _start_license_scan(r, tmp_path, **popen):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir(exist_ok=True)
+    env = child_env(TMPDIR=str(tmp), DDKIT_CACHE_DIR=_fresh_cache_with_license_db(tmp_path / "cache"))
+    return subprocess.Popen([sys.executable, "-m", "ddkit", "scan", str(r.path), "--no-secrets", "--quiet",
+                             "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, **popen), tmp
+
+
+def test_sigkill_of_ddkit_takes_its_workers_and_stale_temp_dirs_go(make_repo, tmp_path):
+    import signal
+    r = _license_repo(make_repo)
+    (tmp_path / "tmp").mkdir()
+    stale = tmp_path / "tmp" / f"ddkit-lic-{_dead_pid()}-x1"     # left by a worker killed in an earlier run
+    (stale / "sub").mkdir(parents=True)
+    (stale / "sub" / "LICENSE").write_text("copy of a scanned file")
+    other = tmp_path / "tmp" / f"ddkit-lic-{os.getpid()}-x2"    # a running process's: kept
+    other.mkdir()
+    p, tmp = _start_license_scan(r, tmp_path)
+    try:
+        workers = _wait_for(lambda: _workers_of(p.pid), 60)
+        assert workers, "no worker started"
+        assert not stale.exists() and other.exists()
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+        _wait_for(lambda: not _alive(workers), 5)
+        assert _alive(workers) == [], "workers outlived ddkit"
+    finally:
+        p.kill()
+        p.wait()
+        for w in _alive(_workers_of(p.pid)):
+            os.kill(w, signal.SIGKILL)
+
+
+def test_ctrl_c_stops_promptly_with_one_line(make_repo, tmp_path):
+    import signal
+    import time
+    r = _license_repo(make_repo)
+    p, tmp = _start_license_scan(r, tmp_path, start_new_session=True)
+    try:
+        workers = _wait_for(lambda: _workers_of(p.pid), 60)
+        assert workers, "no worker started"
+        t0 = time.monotonic()
+        os.killpg(p.pid, signal.SIGINT)          # what Ctrl-C does: the whole foreground process group
+        out, err = p.communicate(timeout=30)
+        took = time.monotonic() - t0
+        assert p.returncode == 130, (p.returncode, err)
+        assert err.decode().strip().splitlines() == ["ddkit: error: interrupted"], err.decode()
+        assert took < 3, took
+        assert _alive(workers) == []
+        assert list(tmp.glob("ddkit-lic-*")) == []
+    finally:
+        p.kill()
+        p.wait()
+
+
+# --------------------------------------------------------------------------- 5e. SHA-256 repositories
+def test_sha256_repository(tmp_path):
+    from gitrepo import Repo
+    r = Repo.__new__(Repo)
+    r.path, r.home, r._n = tmp_path / "s256", tmp_path / "s256.home", 0
+    r.path.mkdir()
+    r.home.mkdir()
+    r.git("init", "-q", "-b", "main", "--object-format=sha256")
+    r.commit({"a.py": "a = 1\nb = 2\n"}, name="Alice", email="alice@example.com")
+    r.commit({"b.py": "c = 3\n"}, name="Bob", email="bob@example.com")
+    assert len(r.head()) == 64
+    s = ddkit.scan(r.path, licenses=False, secrets=False, as_of="2024-01-01")
+    assert s.repo.commit == r.head()
+    assert lines_by_author(s) == {"Alice": 2, "Bob": 1}
+    assert set(s.files["path"]) == {"a.py", "b.py"} and set(s.files["lines"]) == {2, 1}
+    assert not s.warnings or all("identity" in w for w in s.warnings), s.warnings

@@ -90,17 +90,25 @@ class Scan:
                 f"{len(self.commits)} commits, {len(self.people)} people, {len(self.findings)} findings>")
 
 
+# git dates start in 1970; the analyses subtract windows from as_of and pandas stops at 2262.
+AS_OF_RANGE = (dt.date(1970, 1, 1), dt.date(2200, 12, 31))
+
+
 def _as_of(value: str | dt.date | None) -> dt.date:
     if value is None:
         return dt.date.today()
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise InputError(f"--as-of '{value}' is not an ISO date (YYYY-MM-DD)") from None
+        d = value.date()
+    elif isinstance(value, dt.date):
+        d = value
+    else:
+        try:
+            d = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise InputError(f"--as-of '{value}' is not an ISO date (YYYY-MM-DD)") from None
+    if not AS_OF_RANGE[0] <= d <= AS_OF_RANGE[1]:
+        raise InputError(f"--as-of {d.isoformat()} is out of range: give a date from {AS_OF_RANGE[0]} to {AS_OF_RANGE[1]}")
+    return d
 
 
 def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | None = None,

@@ -218,10 +218,16 @@ def blame_files(repo: str, commit: str | None, files: pd.DataFrame, changes: pd.
     try:
         if progress is not None:
             progress.set_total(len(todo))
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        ex = ThreadPoolExecutor(max_workers=max(1, jobs))
+        try:
             # Largest files first keeps both workers busy to the end.
             order = todo.sort_values("lines", ascending=False, kind="stable")
             list(ex.map(lambda r: one(*r), order.itertuples(index=False, name=None)))
+        except BaseException:
+            # Ctrl-C or an error: drop the files not started (a `with` block would blame them all first).
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise
+        ex.shutdown()
     finally:
         if ignore_file:
             os.unlink(ignore_file)

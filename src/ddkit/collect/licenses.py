@@ -9,7 +9,9 @@ uncommitted edits are not scanned. Three things keep it fast:
 2. a cache keyed by blob id and file name under ``cache_dir("licenses")``: a re-scan only scans
    blobs it has not seen;
 3. long-lived worker processes, each loading ScanCode's license index once (about 1.4 GB), started
-   only when something is left to scan.
+   only when something is left to scan. They are ``python -m ddkit.workerpool`` processes (see there):
+   they never import the caller's main module, die with the process that started them, and ignore
+   Ctrl-C, which the main process handles by stopping them.
 
 Per-file timeouts use ScanCode's own ``deadline`` (no SIGALRM), so scanning also works off the main
 thread and inside Dask workers; there (a daemonic process cannot start children) it runs in-process.
@@ -24,11 +26,11 @@ import multiprocessing as mp
 import os
 import posixpath
 import re
+import shutil
 import subprocess
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
@@ -36,6 +38,7 @@ import pandas as pd
 
 from .. import globs, gitutil
 from ..cache import cache_dir
+from ..workerpool import WorkerPool, at_parent_exit
 
 SCAN_COLUMNS = ["path", "blob", "license_expression", "license_spdx", "detections", "copyrights", "holders",
                 "error"]
@@ -51,9 +54,55 @@ def scancode_version() -> str:
 
 
 # ----------------------------------------------------------------------------- worker side
+# ScanCode reads files by name, so each file is copied into a temporary folder. The folder's name
+# carries the pid of the process that made it: a later run removes the folders of processes that
+# are gone (a worker killed with its parent cannot clean up after itself).
+_TMP_PREFIX = "ddkit-lic-"
+_TMP_RE = re.compile(r"ddkit-lic-(\d+)-")
+_live_dirs: set[str] = set()
+
+
+def _remove_live_dirs() -> None:
+    for d in list(_live_dirs):
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def remove_stale_temp_dirs(max_age_unknown: float = 86400.0) -> int:
+    """Remove the temporary folders of ddkit processes that no longer run; returns how many."""
+    n = 0
+    tmp = Path(tempfile.gettempdir())
+    try:
+        entries = list(tmp.glob(_TMP_PREFIX + "*"))
+    except OSError:
+        return 0
+    for d in entries:
+        m = _TMP_RE.match(d.name)
+        try:
+            if m:
+                pid = int(m.group(1))
+                if pid == os.getpid():
+                    continue
+                try:
+                    os.kill(pid, 0)
+                    continue          # its process still runs (or the pid is taken): leave it
+                except ProcessLookupError:
+                    pass
+                except PermissionError:
+                    continue
+            elif time.time() - d.stat().st_mtime < max_age_unknown:
+                continue              # an older ddkit's folder, without a pid: only when a day old
+            shutil.rmtree(d, ignore_errors=True)
+            n += 1
+        except OSError:
+            continue
+    return n
+
+
 def _scan_file(name: str, data: bytes, timeout: float) -> dict[str, Any]:
     from scancode.api import get_copyrights, get_licenses
-    with tempfile.TemporaryDirectory(prefix="ddkit-lic-") as d:
+    d = tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-")
+    _live_dirs.add(d)
+    try:
         loc = os.path.join(d, name or "file")
         with open(loc, "wb") as fh:
             fh.write(data)
@@ -65,6 +114,9 @@ def _scan_file(name: str, data: bytes, timeout: float) -> dict[str, Any]:
             cop = get_copyrights(loc, deadline=time.time() + timeout)
         except Exception as e:  # ScanCode raises many kinds on odd input
             return {"error": f"{type(e).__name__}: {e}"[:300]}
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+        _live_dirs.discard(d)
     referenced: list[str] = []
     try:
         from licensedcode.detection import LicenseDetectionFromResult, get_referenced_filenames
@@ -147,8 +199,12 @@ def _resolve_references(task: tuple[str, list[dict], dict[str, list[dict]]]) -> 
 
 
 def _init_worker() -> None:
+    at_parent_exit(_remove_live_dirs)
     from licensedcode.cache import get_index
     get_index()  # load once per worker
+
+
+_INIT = "ddkit.collect.licenses:_init_worker"
 
 
 def _worker(task: tuple[str, bytes, float]) -> dict[str, Any]:
@@ -163,6 +219,7 @@ def _screen(rules: dict) -> tuple[re.Pattern[bytes], list[str]]:
 
 
 WINDOW = 20
+_FILES_PER_EXTRA_WORKER = 64
 
 
 def _windows(data: bytes, screen: re.Pattern[bytes], around: int) -> bytes:
@@ -234,8 +291,8 @@ def _cache_put(cdir: Path, key: str, value: dict) -> None:
     tmp.replace(f)
 
 
-def _follow_references(results: dict, hashes: dict, cdir: Path | None, version: str, ex, in_process: bool,
-                       stats: dict) -> None:
+def _follow_references(results: dict, hashes: dict, cdir: Path | None, version: str, pool: WorkerPool | None,
+                       in_process: bool, stats: dict) -> None:
     """Resolve "see LICENSE.txt"-style references as ScanCode's post-scan does (the referenced file beside
     the file, else at the root), cached by the blobs involved. A referenced file that itself refers on
     (packaging's LICENSE → LICENSE.APACHE, LICENSE.BSD) is resolved first: files are taken deepest
@@ -282,13 +339,14 @@ def _follow_references(results: dict, hashes: dict, cdir: Path | None, version: 
                 done.add(p)
             continue
         stats["references_resolved"] = stats.get("references_resolved", 0) + len(tasks)
-        if ex is not None:
-            outs = list(ex.map(_resolve_references, tasks))
+        spec = "ddkit.collect.licenses:_resolve_references"
+        if pool is not None:
+            outs = pool.map(spec, [(t,) for t in tasks], on_error=lambda msg: None)
         elif in_process:
             outs = [_resolve_references(t) for t in tasks]
         else:
-            with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"), initializer=_init_worker) as one:
-                outs = list(one.map(_resolve_references, tasks))
+            with WorkerPool(1, init=_INIT) as one:
+                outs = one.map(spec, [(t,) for t in tasks], on_error=lambda msg: None)
         for path, key, out in zip(paths, keys, outs):
             value = ({"expression": out[0], "spdx": out[1], "detections": out[2]} if out else
                      {"expression": None, "spdx": None, "detections": None})
@@ -359,8 +417,10 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
         todo.append((path, name, data, key))
     if progress is not None:
         progress.set_total(len(todo))
+    # In a daemonic process (a Dask worker) scan in-process: one index per Dask worker is enough memory.
     in_process = jobs <= 1 or mp.current_process().daemon
-    ex = None
+    pool = None
+    remove_stale_temp_dirs()
     try:
         if todo:
             tasks = [(name, data, timeout) for _, name, data, _ in todo]
@@ -371,22 +431,26 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
                     if progress is not None:
                         progress.advance(1)
             else:
-                ex = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context("spawn"),
-                                         initializer=_init_worker)
-                outs = []
-                for o in ex.map(_worker, tasks, chunksize=4):
-                    outs.append(o)
-                    if progress is not None:
-                        progress.advance(1)
+                # Each worker first loads the index (seconds of CPU, 1.2 GB): a second one pays off only
+                # when there are many files to share out.
+                pool = WorkerPool(min(jobs, 1 + len(todo) // _FILES_PER_EXTRA_WORKER), init=_INIT)
+                outs = pool.map("ddkit.collect.licenses:_worker", [(t,) for t in tasks],
+                                on_result=(progress.advance if progress is not None else None),
+                                on_error=lambda msg: {"error": msg})
+                stats["workers"] = pool.started
             for (path, _name, _data, key), out in zip(todo, outs):
                 results[path] = out
                 stats["scanned"] += 1
                 if cdir is not None and not out.get("error"):
                     _cache_put(cdir, key, out)
-        _follow_references(results, hashes, cdir, version, ex, in_process, stats)
+        _follow_references(results, hashes, cdir, version, pool, in_process, stats)
+    except BaseException:
+        if pool is not None:
+            pool.close(kill=True)   # Ctrl-C or an error: stop the workers now, not after their files
+        raise
     finally:
-        if ex is not None:
-            ex.shutdown()
+        if pool is not None:
+            pool.close()
     blobs = dict(keep)
     rows = []
     warnings = []

@@ -17,7 +17,7 @@ from .. import globs, gitutil
 from ..config import Company, Rules
 from ..text import decode_path, encode_path
 
-EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"   # SHA-1's; see empty_tree()
 FILE_COLUMNS = ["path", "blob", "mode", "size", "lines", "category", "reason", "module", "is_source"]
 ROOT_MODULE = "(root)"
 
@@ -28,6 +28,11 @@ def module_of(path: str, company: Company) -> str:
             return name
     parts = path.split("/")
     return parts[0] if len(parts) > 1 else ROOT_MODULE
+
+
+def empty_tree(repo: str) -> str:
+    """The empty tree's id in *repo*'s object format (SHA-1 and SHA-256 repositories differ)."""
+    return gitutil.run(repo, "hash-object", "-t", "tree", "--stdin", input=b"").decode().strip()
 
 
 def list_files(repo: str, commit: str | None, rules: Rules, company: Company) -> pd.DataFrame:
@@ -45,7 +50,7 @@ def list_files(repo: str, commit: str | None, rules: Rules, company: Company) ->
     # Line counts and git's own binary test, in one diff against the empty tree.
     counts: dict[str, int | None] = {}
     out = gitutil.run(repo, "diff", "--numstat", "-z", "--no-renames", "--no-ext-diff", "--no-textconv",
-                      EMPTY_TREE, commit, "--")
+                      empty_tree(repo), commit, "--")
     for rec in out.split(b"\0"):
         if not rec:
             continue
