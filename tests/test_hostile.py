@@ -379,3 +379,114 @@ def test_sha256_repository(tmp_path):
     assert lines_by_author(s) == {"Alice": 2, "Bob": 1}
     assert set(s.files["path"]) == {"a.py", "b.py"} and set(s.files["lines"]) == {2, 1}
     assert not s.warnings or all("identity" in w for w in s.warnings), s.warnings
+
+
+# --------------------------------------------------------------------------- 6. exit 2 or a warning, never 3
+def test_as_of_out_of_range(make_repo):
+    r = make_repo()
+    r.commit({"a.py": "a = 1\n"})
+    for bad in ("0001-01-01", "9999-12-31"):
+        one_line_error(ddkit_cli("scan", r.path, "--as-of", bad, "--no-licenses", "--no-secrets"), "out of range")
+
+
+def _craft_commit(r, edit) -> str:
+    """A copy of HEAD's commit object, edited byte for byte (git itself refuses to write such headers)."""
+    raw = subprocess.run(["git", "-C", str(r.path), "cat-file", "commit", "HEAD"], capture_output=True,
+                         check=True).stdout
+    sha = subprocess.run(["git", "-C", str(r.path), "hash-object", "-t", "commit", "-w", "--literally", "--stdin"],
+                         input=edit(raw), capture_output=True, check=True).stdout.decode().strip()
+    subprocess.run(["git", "-C", str(r.path), "update-ref", "refs/heads/main", sha], check=True)
+    return sha
+
+
+def test_nul_and_separators_in_commit_headers(make_repo, tmp_path):
+    r = make_repo()
+    r.commit({"a.py": "a = 1\n"}, name="Alice", email="alice@example.com")
+    r.commit({"b.py": "b = 1\nb2 = 2\n"}, name="Mallory", email="m@example.com", date="2021-01-01T12:00:00+00:00")
+    nul = _craft_commit(r, lambda raw: raw.replace(b"author Mallory <", b"author Mal\x00lory <"))
+    r.git("reset", "-q", "--hard", nul)
+    # Bytes the log parser once used as separators, in a name and in a path.
+    r.commit({"c\x1ed\x1f.py": "c = 1\n"}, name="Eve\x1e\x1f Sep", email="eve@example.com",
+             date="2022-01-01T12:00:00+00:00")
+    p = ddkit_cli("scan", r.path, "--as-of", "2024-01-01", "--no-licenses", "--no-secrets", "--quiet",
+                  "--json", tmp_path / "r.json")
+    assert p.returncode == 0, p.stderr
+    s = ddkit.scan(r.path, as_of="2024-01-01", licenses=False, secrets=False)
+    c = s.commits.set_index("sha")
+    assert c.loc[nul, "author_name_raw"] == "Mal\ufffdlory" and c.loc[nul, "author_email_raw"] == "m@example.com"
+    assert str(c.loc[nul, "author_date"].date()) == "2021-01-01"
+    assert sorted(s.changes["path"]) == ["a.py", "b.py", "c\x1ed\x1f.py"]
+    assert lines_by_author(s) == {"Alice": 1, "Mal\ufffdlory": 2, "Eve\x1e\x1f Sep": 1}
+    w = [x for x in s.warnings if "malformed" in x]
+    assert len(w) == 1 and nul[:12] in w[0], s.warnings
+
+
+def test_implausible_commit_dates_warned(make_repo):
+    r = make_repo()
+    r.commit({"a.py": "a = 1\n"}, date="1970-01-02T00:00:00+00:00")
+    r.commit({"b.py": "b = 1\n"}, date="2020-06-01T00:00:00+00:00")
+    future = r.commit({"c.py": "c = 1\n"}, date="2031-01-01T00:00:00+00:00")
+    s = ddkit.scan(r.path, as_of="2024-01-01", licenses=False, secrets=False)
+    w = [x for x in s.warnings if "dated before 1990" in x]
+    assert len(w) == 1 and w[0].startswith("2 commits") and future[:12] in w[0], s.warnings
+    s2 = ddkit.scan(r.path, as_of="2030-12-31", licenses=False, secrets=False)    # + 1 day is still fine
+    assert [x for x in s2.warnings if "dated before 1990" in x][0].startswith("1 commits")
+
+
+def test_unwritable_cache_or_output_refused_before_scanning(make_repo, tmp_path):
+    r = make_repo()
+    r.commit({"a.py": "a = 1\n"})
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    cache = tmp_path / "cache"
+    env = child_env(DDKIT_CACHE_DIR=str(cache))
+    for opt in ("--out", "--json", "--sarif"):
+        p = ddkit_cli("scan", r.path, opt, afile / "sub" / "r.out", "--no-secrets", env=env)
+        one_line_error(p, str(afile / "sub" / "r.out"), "cannot write")
+    assert not cache.exists()        # refused before the scan started
+    p = ddkit_cli("scan", r.path, "--no-licenses", "--no-secrets", env=child_env(DDKIT_CACHE_DIR=str(afile / "c")))
+    one_line_error(p, "cache folder", "not writable")
+    if os.geteuid() != 0:            # (root writes into a read-only folder anyway)
+        ro = tmp_path / "ro"
+        ro.mkdir(mode=0o555)
+        one_line_error(ddkit_cli("scan", r.path, "--no-licenses", env=child_env(DDKIT_CACHE_DIR=str(ro))),
+                       "not writable")
+
+
+def test_cache_entries_validated(make_repo, tmp_path, monkeypatch):
+    from ddkit.cache import cache_dir
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "cache"))
+    r = make_repo()
+    r.commit({"a.py": "a = 1\nb = 2\n"}, name="Alice", email="alice@example.com")
+    r.commit({"LICENSE": "Copyright (c) 2020 Alice\nMIT License\n"}, name="Alice", email="alice@example.com")
+    s = ddkit.scan(r.path, secrets=False, jobs=1)
+    good = lines_by_author(s)
+    assert good == {"Alice": 4} and len(s.licenses) == 1
+    blame = sorted(cache_dir("blame").rglob("*.json"))
+    lic = sorted(cache_dir("licenses", "files").rglob("*.json"))
+    assert blame and lic
+    fake = "f" * 40
+    for poison in ({fake: 2}, [1, 2], {"x": "y"}, 7, {r.head(): -3}):   # wrong shape, or a sha from nowhere
+        for f in blame:
+            f.write_text(json.dumps(poison))
+        for f in lic:
+            f.write_text(json.dumps(poison if not isinstance(poison, dict) else {"detections": "no"}))
+        (cache_dir("licenses") / next(cache_dir("licenses").glob("db-*.json")).name).write_text(json.dumps([1]))
+        s = ddkit.scan(r.path, secrets=False, jobs=1)
+        assert lines_by_author(s) == good and fake not in set(s.ownership.get("sha", []))
+        assert s.extras["blame_stats"]["cached"] == 0 and s.extras["license_stats"]["cached"] == 0
+        assert len(s.licenses) == 1
+
+
+def test_lfs_pointers_not_owned_and_listed(make_repo):
+    r = make_repo()
+    pointer = ("version https://git-lfs.github.com/spec/v1\n"
+               "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n")
+    r.commit({"model.bin": pointer, "a.py": "a = 1\n"}, name="Alice", email="alice@example.com")
+    s = ddkit.scan(r.path, secrets=False, jobs=1)
+    f = s.files.set_index("path")
+    assert f.loc["model.bin", "category"] == "lfs-pointer" and "LFS" in f.loc["model.bin", "reason"]
+    assert f.loc["a.py", "category"] == "text"
+    assert lines_by_author(s) == {"Alice": 1}
+    ns = s.extras["not_scanned_for_licenses"]
+    assert list(ns.loc[ns["path"] == "model.bin", "reason"]) == [f.loc["model.bin", "reason"]]

@@ -91,9 +91,29 @@ def main() -> None:
     """Technical due diligence of git repositories: who wrote the code, and does the company own it?"""
 
 
+def check_outputs(*paths) -> None:
+    """Refuse, before any scanning, report paths that cannot be written: a scan can take an hour, and
+    its results must not be lost to a typo or a read-only folder at the very end."""
+    import tempfile
+    for p in paths:
+        if not p:
+            continue
+        path = Path(p)
+        if path.is_dir():
+            raise _fail(f"{p}: is a folder; give a file name for the report")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as e:
+            raise _fail(f"{p}: cannot write the report there ({e.strerror or e})") from None
+
+
 def run_scan(repo, roster, company, rules_dir, ref, as_of, out, json_path, sarif, fail_on, no_licenses,
              jobs, quiet, pseudonymize, pseudonym_key=None, no_secrets=False):
     from .scan import scan as do_scan
+    check_outputs(out, json_path, sarif, pseudonym_key)
     progress = _progress(quiet)
     try:
         s = do_scan(repo, roster=roster, company=company, rules=rules_dir, ref=ref, as_of=as_of,
@@ -137,6 +157,7 @@ def scan_many_cmd(repo_list, roster, company, rules_dir, ref, as_of, out, json_p
     from .portfolio import read_list, scan_many
     if pseudonym_key and not pseudonymize:
         raise _fail("--pseudonym-key goes with --pseudonymize")
+    check_outputs(out, json_path, sarif, pseudonym_key)
     specs = read_list(repo_list)
     if ref != "HEAD":
         specs = [(r, ref if rf == "HEAD" else rf) for r, rf in specs]
@@ -191,6 +212,7 @@ def scan_many_cmd(repo_list, roster, company, rules_dir, ref, as_of, out, json_p
 def diff(before, after, out, fail_on, quiet) -> None:
     """Bring-down comparison of two JSON reports: new, resolved and changed findings."""
     from .report.diff import diff_reports, load_report, write_diff_workbook
+    check_outputs(out)
     b, a = load_report(before), load_report(after)
     df = diff_reports(b, a)
     if out:

@@ -23,7 +23,7 @@ from .collect.licenses import license_db_summary, scan_licenses
 from .analyze.findings import findings_frame
 from .analyze.remediation import remediation_table
 from .collect.blame import blame_files
-from .collect.history import collect_history
+from .collect.history import collect_history, implausible_dates
 from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
 from .errors import InputError
@@ -134,6 +134,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     # -- collect
     with progress.stage("history"):
         hist = collect_history(info.path, info.commit)
+        warnings += hist.warnings + implausible_dates(hist.commits, as_of_d)
     with progress.stage("files"):
         files = list_files(info.path, info.commit, rules_o, company_o)
 

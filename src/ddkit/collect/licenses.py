@@ -242,11 +242,10 @@ def _windows(data: bytes, screen: re.Pattern[bytes], around: int) -> bytes:
 def license_db_summary() -> dict[str, dict[str, str | None]]:
     """ScanCode license key -> {category, spdx}, cached per ScanCode version (loading the DB is slow)."""
     f = cache_dir("licenses") / f"db-{scancode_version()}.json"
-    if f.exists():
-        try:
-            return json.loads(f.read_text())
-        except ValueError:
-            pass
+    hit = _cache_get(f, lambda v: isinstance(v, dict) and all(
+        isinstance(x, dict) and _is_opt_str(x.get("category")) and _is_opt_str(x.get("spdx")) for x in v.values()))
+    if hit:
+        return hit
     from licensedcode.cache import get_licenses_db
     out = {k: {"category": lic.category, "spdx": lic.spdx_license_key, "name": lic.short_name}
            for k, lic in get_licenses_db().items()}
@@ -281,6 +280,38 @@ def _blobs(repo: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, bytes
         yield path, data
     t.join()
     proc.wait()
+
+
+def _is_opt_str(v: Any) -> bool:
+    return v is None or isinstance(v, str)
+
+
+def _valid_result(v: Any) -> bool:
+    """A cached per-file result has the shape _scan_file returns (anything else is recomputed)."""
+    if not isinstance(v, dict) or v.get("error") is not None:
+        return False
+    if not (_is_opt_str(v.get("license_expression")) and _is_opt_str(v.get("license_spdx"))):
+        return False
+    lists = ("detections", "copyrights", "holders", "raw_detections", "referenced")
+    if not all(isinstance(v.get(k, []), list) for k in lists):
+        return False
+    return (all(isinstance(d, dict) for k in ("detections", "copyrights", "raw_detections") for d in v.get(k, []))
+            and all(isinstance(h, str) for k in ("holders", "referenced") for h in v.get(k, [])))
+
+
+def _valid_reference(v: Any) -> bool:
+    return (isinstance(v, dict) and _is_opt_str(v.get("expression")) and _is_opt_str(v.get("spdx"))
+            and (v.get("detections") is None or (isinstance(v["detections"], list)
+                                                  and all(isinstance(d, dict) for d in v["detections"]))))
+
+
+def _cache_get(f: Path, valid) -> Any | None:
+    """A cache entry, or None when it is missing, unreadable or not of the expected shape."""
+    try:
+        v = json.loads(f.read_text())
+    except (OSError, ValueError):
+        return None
+    return v if valid(v) else None
 
 
 def _cache_put(cdir: Path, key: str, value: dict) -> None:
@@ -320,14 +351,11 @@ def _follow_references(results: dict, hashes: dict, cdir: Path | None, version: 
                                               sorted(f"{p}={hashes.get(p, '')}" for p in refs)).encode(
                 "utf-8", "surrogateescape")).hexdigest()
             if cdir is not None:
-                f = cdir / key[:2] / f"{key}.json"
-                if f.exists():
-                    try:
-                        _apply_reference(r, json.loads(f.read_text()))
-                        done.add(path)
-                        continue
-                    except ValueError:
-                        pass
+                hit = _cache_get(cdir / key[:2] / f"{key}.json", _valid_reference)
+                if hit is not None:
+                    _apply_reference(r, hit)
+                    done.add(path)
+                    continue
             tasks.append((path, r["raw_detections"], refs))
             keys.append(key)
             paths.append(path)
@@ -381,6 +409,8 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
             skipped.append((path, f"{hit[1]} ({hit[0]})"))
         else:
             keep.append((path, blob))
+    # Files whose content is not in the repository (Git LFS pointers) cannot be scanned: say so.
+    skipped += [(p, r) for p, c, r in zip(files["path"], files["category"], files["reason"]) if c == "lfs-pointer"]
     not_scanned = pd.DataFrame(skipped, columns=["path", "reason"])
     stats["files"] = len(keep)
     screen, always = _screen(rules)
@@ -406,14 +436,11 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
         key = hashlib.sha256("\x1f".join([_CACHE_VERSION, version, name, hashes[path]]).encode(
             "utf-8", "surrogateescape")).hexdigest()
         if cdir is not None:
-            f = cdir / key[:2] / f"{key}.json"
-            if f.exists():
-                try:
-                    results[path] = json.loads(f.read_text())
-                    stats["cached"] += 1
-                    continue
-                except ValueError:
-                    pass
+            hit = _cache_get(cdir / key[:2] / f"{key}.json", _valid_result)
+            if hit is not None:
+                results[path] = hit
+                stats["cached"] += 1
+                continue
         todo.append((path, name, data, key))
     if progress is not None:
         progress.set_total(len(todo))

@@ -2,7 +2,9 @@
 
 Each file gets a ``category``:
 ``text`` (scanned for ownership), ``vendored``, ``generated``, ``excluded`` (by the company profile),
-``binary``, ``symlink`` or ``submodule``, with the rule or glob that decided it in ``reason``.
+``binary``, ``symlink``, ``submodule`` or ``lfs-pointer`` (a Git LFS pointer: the content lives outside
+the repository, so neither its lines nor its license can be scanned), with the rule or glob that decided
+it in ``reason``.
 """
 
 from __future__ import annotations
@@ -88,12 +90,57 @@ def list_files(repo: str, commit: str | None, rules: Rules, company: Company) ->
                          lines=lines or 0, category=cat, reason=reason, module=module_of(path, company),
                          is_source=ext in src_ext))
     df = pd.DataFrame(rows, columns=FILE_COLUMNS)
+    # Git LFS pointers are small text files (three lines: version, oid, size) standing in for content
+    # stored elsewhere; counted as text, they would credit their committer with owned code.
+    small = [(p, o) for p, o in candidates_for_markers if entries[p][3].isdigit() and int(entries[p][3]) < LFS_MAX]
+    lfs = {p for p, data in _read_blobs(repo, small) if data is not None and data.startswith(LFS_SPECS)}
+    if lfs:
+        idx = df["path"].isin(lfs)
+        df.loc[idx, "category"] = "lfs-pointer"
+        df.loc[idx, "reason"] = "Git LFS pointer: the content is stored outside the repository (not scanned)"
+        candidates_for_markers = [(p, o) for p, o in candidates_for_markers if p not in lfs]
     marked = _generated_by_marker(repo, candidates_for_markers, pr)
     if marked:
         idx = df["path"].isin(marked)
         df.loc[idx, "category"] = "generated"
         df.loc[idx, "reason"] = [f"generated (marker: {marked[p]})" for p in df.loc[idx, "path"]]
     return df
+
+
+LFS_MAX = 1024   # the LFS specification: pointer files are under 1024 bytes
+LFS_SPECS = (b"version https://git-lfs.github.com/spec/", b"version https://hawser.github.com/spec/")
+
+
+def _read_blobs(repo: str, files: list[tuple[str, str]]):
+    """(path, content or None) for each (path, blob id), through one ``git cat-file --batch``."""
+    if not files:
+        return
+    proc = subprocess.Popen(gitutil.git_cmd(repo, "cat-file", "--batch"), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, env=gitutil.git_env())
+    assert proc.stdin and proc.stdout
+    import threading
+
+    def feed():
+        try:
+            for _, obj in files:
+                proc.stdin.write(obj.encode() + b"\n")
+        finally:
+            proc.stdin.close()
+
+    t = threading.Thread(target=feed, daemon=True)
+    t.start()
+    try:
+        for path, _obj in files:
+            header = proc.stdout.readline().split()
+            if len(header) < 3:          # "<obj> missing": nothing follows
+                yield path, None
+                continue
+            size = int(header[2])
+            yield path, proc.stdout.read(size + 1)[:size]
+    finally:
+        t.join()
+        proc.stdout.close()
+        proc.wait()
 
 
 def _generated_by_marker(repo: str, files: list[tuple[str, str]], pr: dict) -> dict[str, str]:
