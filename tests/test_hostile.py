@@ -490,3 +490,18 @@ def test_lfs_pointers_not_owned_and_listed(make_repo):
     assert lines_by_author(s) == {"Alice": 1}
     ns = s.extras["not_scanned_for_licenses"]
     assert list(ns.loc[ns["path"] == "model.bin", "reason"]) == [f.loc["model.bin", "reason"]]
+
+
+# --------------------------------------------------------------------------- 8. co-authors
+def test_coauthors_recorded_per_commit(make_repo):
+    r = make_repo()
+    one = r.commit({"a.py": "a = 1\n"}, name="Alice", email="alice@example.com",
+                   msg="Pair work\n\nbody text\n\nCo-authored-by: Bob Builder <bob@example.com>\n"
+                       "co-authored-by: Carol\n  Continued <carol@example.com>\nCo-authored-by: Bob Builder <bob@example.com>\n"
+                       "Signed-off-by: Alice <alice@example.com>\n")
+    two = r.commit({"b.py": "b = 1\n"}, name="Alice", email="alice@example.com",
+                   msg="Mentions Co-authored-by: Eve <eve@example.com> in the subject only\n")
+    s = ddkit.scan(r.path, licenses=False, secrets=False)
+    c = s.commits.set_index("sha")["coauthors"]
+    assert c[one] == [("Bob Builder", "bob@example.com"), ("Carol Continued", "carol@example.com")]
+    assert c[two] == []

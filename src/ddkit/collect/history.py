@@ -1,7 +1,8 @@
 """History collection: one streamed pass of ``git log`` into two tables.
 
 ``commits``: one row per commit reachable from the ref (merges included), with the raw author and
-committer identities as git recorded them (identity resolution happens later, in ``resolve``).
+committer identities as git recorded them (identity resolution happens later, in ``resolve``), and
+``coauthors``: the (name, e-mail) pairs of the message's ``Co-authored-by:`` trailers.
 
 ``changes``: one row per file touched by a non-merge commit, with rename source, numstat counts and
 git's change status (A, M, D, R, C, T). Merge commits carry no file rows (git shows no diff for them
@@ -25,15 +26,18 @@ from ..text import decode_name, decode_path
 # cuts a header at a NUL byte). Each record starts with a marker holding a random nonce: paths are
 # NUL-terminated under -z and may hold any other byte, so no file name in a hostile repository can
 # fake a record start it cannot know in advance. (RS/US separators were forgeable by an author name.)
-_N_HEADER = 9
-_FIELDS = "%H%x00%P%x00%an%x00%ae%x00%at%x00%ai%x00%cn%x00%ce%x00%ct%x00"
+_N_HEADER = 10
+# The last field: the message's Co-authored-by trailers, one per line (unfolded, so a value is one line).
+_FIELDS = ("%H%x00%P%x00%an%x00%ae%x00%at%x00%ai%x00%cn%x00%ce%x00%ct%x00"
+           "%(trailers:key=Co-authored-by,valueonly,unfold,separator=%x0a)%x00")
+_COAUTHOR = re.compile(r"^(?P<name>.*?)\s*<(?P<email>[^<>]*)>\s*$")
 _SHA = re.compile(rb"[0-9a-f]{40}|[0-9a-f]{64}")
 _TZ = re.compile(rb".*[+-][0-9]{4}")
 _IDENT = re.compile(rb"^(?P<name>.*?) *<(?P<email>[^>]*)> *(?P<ts>[0-9]+) *(?P<tz>[+-][0-9]{4})?")
 
 COMMIT_COLUMNS = ["sha", "author_name_raw", "author_email_raw", "author_date", "author_tz",
                   "committer_name_raw", "committer_email_raw", "committer_date", "parents",
-                  "files_changed", "added", "deleted"]
+                  "files_changed", "added", "deleted", "coauthors"]
 CHANGE_COLUMNS = ["sha", "path", "old_path", "status", "added", "deleted", "binary", "blob"]
 
 
@@ -73,6 +77,24 @@ def collect_history(repo: str, commit: str | None, *, renames: bool = True) -> H
     return History(_commits_frame(parser.c), _changes_frame(parser.f), parser.warnings())
 
 
+def coauthors(trailers: bytes) -> list[tuple[str, str]]:
+    """(name, e-mail) of each ``Co-authored-by:`` trailer, in message order, without repeats.
+
+    Co-authors are authors for copyright, whatever git's single author field says. A trailer without an
+    ``<e-mail>`` is kept with an empty e-mail (a person to ask about, not to drop).
+    """
+    out: list[tuple[str, str]] = []
+    for line in trailers.split(b"\n"):
+        v = decode_name(line.strip())
+        if not v:
+            continue
+        m = _COAUTHOR.match(v)
+        pair = (m["name"].strip(), m["email"].strip()) if m else (v, "")
+        if pair not in out:
+            out.append(pair)
+    return out
+
+
 class _Parser:
     def __init__(self, repo: str) -> None:
         self.repo = repo
@@ -91,7 +113,7 @@ class _Parser:
         head = rec.split(b"\0", _N_HEADER)
         if len(head) <= _N_HEADER or not _SHA.fullmatch(head[0]):
             raise ValueError("unexpected git log output")
-        sha, parents, an, ae, at, ai, cn, ce, ct = head[:_N_HEADER]
+        sha, parents, an, ae, at, ai, cn, ce, ct, trailers = head[:_N_HEADER]
         body = head[_N_HEADER]
         if not (at.isdigit() and ct.isdigit() and _TZ.fullmatch(ai)):
             # git could not parse an identity line (a NUL byte in it, a missing '<>'): it prints empty
@@ -108,6 +130,7 @@ class _Parser:
         c["committer_email_raw"].append(decode_name(ce))
         c["committer_date"].append(int(ct))
         c["parents"].append(len(parents.split()))
+        c["coauthors"].append(coauthors(trailers))
         files, added, deleted = self._changes(c["sha"][-1], body)
         c["files_changed"].append(files)
         c["added"].append(added)
