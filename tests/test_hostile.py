@@ -220,8 +220,8 @@ def _license_repo(make_repo):
 _SCRIPT = """
 import json, ddkit
 s = ddkit.scan({repo!r}, secrets=False, jobs=2)
-print(json.dumps({{"workers": s.extras["license_stats"].get("workers"), "scanned": s.extras["license_stats"]["scanned"],
-                  "errors": s.extras["license_stats"]["errors"], "licensed": sorted(s.licenses["path"])}}))
+print(json.dumps({{"workers": s.stats.licenses.get("workers"), "scanned": s.stats.licenses["scanned"],
+                  "errors": s.stats.licenses["errors"], "licensed": sorted(s.licenses["path"])}}))
 """
 
 
@@ -474,7 +474,7 @@ def test_cache_entries_validated(make_repo, tmp_path, monkeypatch):
         (cache_dir("licenses") / next(cache_dir("licenses").glob("db-*.json")).name).write_text(json.dumps([1]))
         s = ddkit.scan(r.path, secrets=False, jobs=1)
         assert lines_by_author(s) == good and fake not in set(s.ownership.get("sha", []))
-        assert s.extras["blame_stats"]["cached"] == 0 and s.extras["license_stats"]["cached"] == 0
+        assert s.stats.blame["cached"] == 0 and s.stats.licenses["cached"] == 0
         assert len(s.licenses) == 1
 
 
@@ -488,7 +488,7 @@ def test_lfs_pointers_not_owned_and_listed(make_repo):
     assert f.loc["model.bin", "category"] == "lfs-pointer" and "LFS" in f.loc["model.bin", "reason"]
     assert f.loc["a.py", "category"] == "text"
     assert lines_by_author(s) == {"Alice": 1}
-    ns = s.extras["not_scanned_for_licenses"]
+    ns = s.not_scanned_for_licenses
     assert list(ns.loc[ns["path"] == "model.bin", "reason"]) == [f.loc["model.bin", "reason"]]
 
 

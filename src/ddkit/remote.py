@@ -36,18 +36,16 @@ def clone_dir(url: str) -> Path:
 
 
 def credential_env(url: str) -> dict[str, str]:
-    """git environment that makes the credential-free form of *url* fetch from *url* itself.
+    """Extra git environment that makes the credential-free form of *url* fetch from *url* itself.
 
-    Appended after any configuration already passed through the environment (GIT_CONFIG_COUNT).
+    Appended after any configuration gitutil already passes through the environment (GIT_CONFIG_COUNT).
     """
     clean = gitutil.strip_credentials(url) or url
-    env = gitutil.git_env()
     if clean == url:
-        return env
-    n = int(env.get("GIT_CONFIG_COUNT") or 0)
-    env.update({"GIT_CONFIG_COUNT": str(n + 1), f"GIT_CONFIG_KEY_{n}": f"url.{url}.insteadOf",
-                f"GIT_CONFIG_VALUE_{n}": clean})
-    return env
+        return {}
+    n = int(gitutil.git_env().get("GIT_CONFIG_COUNT") or 0)
+    return {"GIT_CONFIG_COUNT": str(n + 1), f"GIT_CONFIG_KEY_{n}": f"url.{url}.insteadOf",
+            f"GIT_CONFIG_VALUE_{n}": clean}
 
 
 def materialize(spec: str, timeout: float | None = None) -> str:
@@ -60,17 +58,18 @@ def materialize(spec: str, timeout: float | None = None) -> str:
     try:
         if (dest / "HEAD").exists():
             # A mirror made by an older ddkit may hold the token in its config: record the clean URL.
-            subprocess.run(["git", "-C", str(dest), "config", "remote.origin.url", shown], capture_output=True,
-                           env=gitutil.git_env())
-            cmd = ["git", "-C", str(dest), "fetch", "--quiet", "--prune", "--tags", "--force", "origin",
-                   "+refs/heads/*:refs/heads/*"]
+            gitutil.run(dest, "config", "remote.origin.url", shown, check=False)
+            args = ["-C", str(dest), "fetch", "--quiet", "--prune", "--tags", "--force", "origin",
+                    "+refs/heads/*:refs/heads/*"]
         else:
             tmp = dest.with_name(dest.name + ".partial")
             if tmp.exists():
                 import shutil
                 shutil.rmtree(tmp)
-            cmd = ["git", "clone", "--quiet", "--bare", "--", shown, str(tmp)]
-        proc = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout)
+            # --template= : no sample hooks in the mirror; the source's configuration is never copied.
+            args = ["clone", "--quiet", "--bare", "--template=", "--", shown, str(tmp)]
+        proc = subprocess.run(gitutil.git_cmd(None, *args), capture_output=True, env=gitutil.git_env(env),
+                              timeout=timeout)
     except subprocess.TimeoutExpired:
         raise InputError(f"{shown}: clone or fetch timed out") from None
     if proc.returncode != 0:

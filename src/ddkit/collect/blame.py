@@ -144,14 +144,12 @@ def commit_graph_env(repo: str) -> dict[str, str]:
     d = cache_dir("commit-graph", hashlib.sha256(os.path.realpath(objects).encode()).hexdigest()[:16], "objects")
     (d / "info").mkdir(exist_ok=True)
     (d / "pack").mkdir(exist_ok=True)
-    alternates = [objects]
-    extra = os.environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES")
-    if extra:
-        alternates.append(extra)
-    env = {"GIT_OBJECT_DIRECTORY": str(d), "GIT_ALTERNATE_OBJECT_DIRECTORIES": os.pathsep.join(alternates)}
-    proc = subprocess.run(gitutil.git_cmd(repo, "commit-graph", "write", "--reachable", "--changed-paths", "--split"),
-                          capture_output=True, env={**gitutil.git_env(), **env})
-    return env if proc.returncode == 0 else {}
+    env = {"GIT_OBJECT_DIRECTORY": str(d), "GIT_ALTERNATE_OBJECT_DIRECTORIES": objects}
+    try:
+        gitutil.run(repo, "commit-graph", "write", "--reachable", "--changed-paths", "--split", env=env)
+    except gitutil.GitError:
+        return {}
+    return env
 
 
 def blame_files(repo: str, commit: str | None, files: pd.DataFrame, changes: pd.DataFrame, jobs: int = 2,
@@ -184,7 +182,7 @@ def blame_files(repo: str, commit: str | None, files: pd.DataFrame, changes: pd.
     last = last_changes(changes)
     bc = BlameCache(cache)
     known = set(commits) if commits is not None else None
-    env = {**gitutil.git_env(), **commit_graph_env(repo)}
+    env = gitutil.git_env(commit_graph_env(repo))
     rows: list[tuple[str, str, int]] = []
     lock = threading.Lock()
 
@@ -194,9 +192,9 @@ def blame_files(repo: str, commit: str | None, files: pd.DataFrame, changes: pd.
         counts = bc.get(key, known)
         cached = counts is not None
         if counts is None:
-            # An empty blame.ignoreRevsFile clears any the repository's own config names: only the list
-            # checked above may reach git (one bad line there makes git refuse every blame).
-            args = ["-c", "blame.ignoreRevsFile=", "blame", "-w", "--incremental"]
+            # (gitutil passes an empty blame.ignoreRevsFile: the repository's own config cannot name a list
+            # other than the one checked above; one bad line there makes git refuse every blame.)
+            args = ["blame", "-w", "--incremental"]
             if ignore_file:
                 args += ["--ignore-revs-file", ignore_file]
             cmd = gitutil.git_cmd(repo, *args, commit, "--")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import globs, gitutil
 from ..config import Company, Rules
-from ..text import decode_path, encode_path
+from ..text import decode_path
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"   # SHA-1's; see empty_tree()
 FILE_COLUMNS = ["path", "blob", "mode", "size", "lines", "category", "reason", "module", "is_source"]
@@ -115,8 +115,7 @@ def _read_blobs(repo: str, files: list[tuple[str, str]]):
     """(path, content or None) for each (path, blob id), through one ``git cat-file --batch``."""
     if not files:
         return
-    proc = subprocess.Popen(gitutil.git_cmd(repo, "cat-file", "--batch"), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, env=gitutil.git_env())
+    proc = gitutil.popen(repo, "cat-file", "--batch", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdin and proc.stdout
     import threading
 
@@ -150,8 +149,7 @@ def _generated_by_marker(repo: str, files: list[tuple[str, str]], pr: dict) -> d
     if not markers or not files:
         return {}
     found: dict[str, str] = {}
-    proc = subprocess.Popen(gitutil.git_cmd(repo, "cat-file", "--batch"), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, env=gitutil.git_env())
+    proc = gitutil.popen(repo, "cat-file", "--batch", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdin and proc.stdout
     import threading
 

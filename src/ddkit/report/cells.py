@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import math
-import os
 import re
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -87,22 +84,3 @@ def json_bytes(data: Any) -> bytes:
     """UTF-8 JSON for a report. Every string goes through :func:`json_value` first: paths and names from
     git may hold undecodable bytes (kept as surrogates), which UTF-8 cannot encode; they become U+FFFD."""
     return (json.dumps(json_value(data), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def write_atomic(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
-    """Write a report through a temporary file beside *path*, renamed into place when complete.
-
-    A reader never sees half a report, and a failed write (a full disk, an unencodable value) leaves
-    neither a partial report nor the temporary file behind.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return path

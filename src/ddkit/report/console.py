@@ -13,7 +13,7 @@ from ..progress import Progress
 from ..text import printable
 
 if TYPE_CHECKING:
-    from ..scan import Scan
+    from ..model import Scan
 
 
 class RichProgress(Progress):

@@ -13,12 +13,14 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
+from ..fsutil import atomic_write
 from ..text import encode_path
-from .cells import json_bytes, json_value, write_atomic
+from .cells import json_bytes, json_value
 
 if TYPE_CHECKING:
-    from ..scan import Scan
+    from ..config import Rules
+    from ..model import Portfolio, Scan
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -44,15 +46,18 @@ def artifact_uri(path: str) -> str:
     return quote(encode_path(path), safe="/")
 
 
-def to_sarif(findings: pd.DataFrame, rules_severity: dict[str, str]) -> dict[str, Any]:
+def to_sarif(findings: pd.DataFrame, policy: Rules) -> dict[str, Any]:
     rule_ids = sorted(set(findings["rule"])) if len(findings) else []
     index = {r: i for i, r in enumerate(rule_ids)}
     rules = []
     for r in rule_ids:
-        sev = rules_severity.get(r, "medium")
+        sev = policy.severity(r)
+        entry = policy.rule(r)
         rules.append({
             "id": r, "name": r.replace(".", "_").replace("-", "_"),
-            "shortDescription": {"text": r},
+            "shortDescription": {"text": entry["title"]},
+            "fullDescription": {"text": entry["meaning"]},
+            "help": {"text": entry["remediation"]},
             "defaultConfiguration": {"level": LEVELS.get(sev, "warning")},
             "properties": {"tags": ["due-diligence", r.split(".")[0]], "security-severity": SECURITY_SEVERITY.get(sev, "5.0")},
         })
@@ -87,8 +92,31 @@ def to_sarif(findings: pd.DataFrame, rules_severity: dict[str, str]) -> dict[str
     }
 
 
-def write_sarif(s: "Scan", path: Path) -> dict[str, Any]:
-    sev = s.rules.get("findings", {}).get("severities", {})
-    data = to_sarif(s.findings, sev)
-    write_atomic(path, lambda tmp: tmp.write_bytes(json_bytes(data)))
+def _write(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
+    if path is not None:
+        atomic_write(path, json_bytes(data))   # any path bytes (undecodable ones become U+FFFD)
     return data
+
+
+class SarifReporter:
+    format = "sarif"
+
+    def scan(self, s: Scan, path: Path | None) -> dict[str, Any]:
+        return _write(to_sarif(s.findings, s.rules), path)
+
+    def portfolio(self, p: Portfolio, path: Path | None) -> dict[str, Any]:
+        """One run per scanned repository."""
+        from ..config import load_rules
+        policy = p.rules or load_rules(p.options.get("rules"))
+        runs = []
+        for r in p.results:
+            if r.status != "ok" or r.findings is None:
+                continue
+            run = to_sarif(r.findings, policy)["runs"][0]
+            run["automationDetails"] = {"id": f"ddkit/{r.repo}/"}
+            run["properties"] = {"repository": r.repo, "commit": r.commit}
+            runs.append(run)
+        return _write({"$schema": SCHEMA, "version": "2.1.0", "runs": runs}, path)
+
+
+REPORTER = SarifReporter()
