@@ -237,6 +237,24 @@ def _fresh_cache_with_license_db(d: Path) -> str:
     return str(d)
 
 
+_SCRIPT_MANY = """
+import json, ddkit
+p = ddkit.scan_many([{repo!r}], licenses=False, secrets=False, jobs=1, cache=False)
+print(json.dumps({{"status": list(p.repositories["status"]), "error": list(p.repositories["error"])}}))
+"""
+
+
+def test_scan_many_from_a_script_without_guard(make_repo, tmp_path):
+    r = make_repo()
+    r.commit({"a.py": "a = 1\n"})
+    script = tmp_path / "plain_many.py"
+    script.write_text(_SCRIPT_MANY.format(repo=str(r.path)))
+    p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=child_env(), cwd=tmp_path,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert json.loads(p.stdout.strip().splitlines()[-1]) == {"status": ["ok"], "error": [None]}
+
+
 def test_library_from_any_entry_point(make_repo, tmp_path):
     r = _license_repo(make_repo)
     code = _SCRIPT.format(repo=str(r.path))   # no `if __name__ == "__main__":` guard
@@ -355,7 +373,7 @@ def test_ctrl_c_stops_promptly_with_one_line(make_repo, tmp_path):
         took = time.monotonic() - t0
         assert p.returncode == 130, (p.returncode, err)
         assert err.decode().strip().splitlines() == ["ddkit: error: interrupted"], err.decode()
-        assert took < 3, took
+        assert took < 5, took   # (the issue measured 14 s: pools finishing their queues first)
         assert _alive(workers) == []
         assert list(tmp.glob("ddkit-lic-*")) == []
     finally:

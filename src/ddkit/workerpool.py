@@ -20,6 +20,7 @@ worker's own standard output and input are /dev/null, so a library that prints c
 
 from __future__ import annotations
 
+import concurrent.futures
 import importlib
 import os
 import pickle
@@ -32,7 +33,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 _LEN = struct.Struct("!Q")
 
@@ -133,6 +134,7 @@ class WorkerPool:
         self.init = init
         self.procs: list[subprocess.Popen] = []
         self.started = 0
+        self._lock = threading.Lock()
 
     def _start(self) -> subprocess.Popen:
         env = dict(os.environ)
@@ -146,8 +148,9 @@ class WorkerPool:
         p = subprocess.Popen([sys.executable, "-m", "ddkit.workerpool"], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=None if debug else subprocess.DEVNULL, env=env,
                              close_fds=True)
-        self.procs.append(p)
-        self.started += 1
+        with self._lock:
+            self.procs.append(p)
+            self.started += 1
         return p
 
     def map(self, spec: str, tasks: Iterable[tuple], on_result: Callable[[], None] | None = None,
@@ -240,6 +243,85 @@ class WorkerPool:
     def __exit__(self, exc_type, exc, tb) -> None:
         # On an error or Ctrl-C, stop at once: no worker finishes a file nobody will read.
         self.close(kill=exc_type is not None)
+
+
+class WorkerExecutor(concurrent.futures.Executor):
+    """A :class:`concurrent.futures.Executor` on ddkit worker processes (see the module's docstring).
+
+    ``submit(fn, *args)`` runs a ddkit module-level function in one of *n* workers, one task at a time
+    per worker. A task that raises, or whose worker dies, fails its future with :class:`WorkerError`.
+    ``shutdown(wait=False)`` (and leaving a ``with`` block by an exception) kills the workers at once.
+    """
+
+    def __init__(self, n: int, init: str | None = None):
+        self._pool = WorkerPool(n, init)
+        self._q: "queue.Queue[Any]" = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._closed = False
+
+    def submit(self, fn, /, *args, **kwargs):
+        if self._closed:
+            raise RuntimeError("cannot submit after shutdown")
+        if kwargs:
+            raise TypeError("WorkerExecutor.submit takes positional arguments only")
+        spec = fn if isinstance(fn, str) else f"{fn.__module__}:{fn.__qualname__}"
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        self._q.put((fut, spec, args))
+        if len(self._threads) < self._pool.n:
+            t = threading.Thread(target=self._run, daemon=True, name="ddkit-worker-feeder")
+            t.start()
+            self._threads.append(t)
+        return fut
+
+    def _run(self) -> None:
+        p: subprocess.Popen | None = None
+        while True:
+            item = self._q.get()
+            if item is None:
+                return
+            fut, spec, args = item
+            if not fut.set_running_or_notify_cancel():
+                continue
+            if p is None or p.poll() is not None:
+                p = self._pool._start()
+            try:
+                assert p.stdin is not None and p.stdout is not None
+                p.stdin.write(_pack((0, spec, args)))
+                p.stdin.flush()
+                msg = _read_msg(p.stdout)
+            except (OSError, ValueError):
+                msg = None
+            if msg is None:
+                code = p.poll()
+                p = None
+                fut.set_exception(WorkerError(f"worker process died (exit code {code})"))
+            elif msg[1]:
+                fut.set_result(msg[2])
+            else:
+                fut.set_exception(WorkerError(msg[2]))
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._closed = True
+        if cancel_futures or not wait:
+            while True:
+                try:
+                    item = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    item[0].cancel()
+        for _ in self._threads:
+            self._q.put(None)
+        if wait:
+            for t in self._threads:
+                t.join()
+            self._pool.close()
+        else:
+            self._pool.close(kill=True)   # Ctrl-C or an error: running tasks are abandoned
+
+    def __exit__(self, exc_type, exc, tb):
+        self.shutdown(wait=exc_type is None, cancel_futures=exc_type is not None)
+        return False
 
 
 if __name__ == "__main__":
