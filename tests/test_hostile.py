@@ -138,7 +138,8 @@ def test_console_prints_names_as_written(make_repo, tmp_path):
     roster.write_text("person,emails,type\nAlice,alice@example.com,employee\n")
     p = ddkit_cli("scan", r.path, "--roster", roster, "--no-licenses", "--no-secrets", "--json", tmp_path / "r.json")
     assert p.returncode == 0, p.stderr
-    assert "identity not resolved: Mallory [/bold][link=x] \\x1b]0;pwned\\x07\\x1b[2J\\u202eevil" in p.stdout, p.stdout
+    # (the name is in the unresolved-identity warning of the summary)
+    assert "Mallory [/bold][link=x] \\x1b]0;pwned\\x07\\x1b[2J\\u202eevil" in p.stdout, p.stdout
     assert not any(c in p.stdout + p.stderr for c in "\x1b\x07\u202e")
 
 

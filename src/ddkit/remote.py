@@ -31,7 +31,10 @@ def clone_dir(url: str) -> Path:
     safe = gitutil.strip_credentials(url) or url
     tail = re.sub(r"[^A-Za-z0-9._-]+", "_", safe.rstrip("/").rsplit("/", 1)[-1])[:40] or "repo"
     repos = cache_dir("repos")
-    os.chmod(repos, 0o700)   # mirrors of private repositories: readable by their owner only
+    try:
+        os.chmod(repos, 0o700)   # mirrors of private repositories: readable by their owner only
+    except OSError:
+        pass                     # not ours to change (a shared cache): the mirrors themselves are 0700
     return repos / f"{hashlib.sha256(safe.encode()).hexdigest()[:16]}-{tail}"
 
 
