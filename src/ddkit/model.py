@@ -1,6 +1,6 @@
 """The domain objects every stage produces and every report reads: plain dataclasses of DataFrames.
 
-Reports import this module, never the orchestrator (``scan.py``) or ``portfolio.py``; the stages fill
+Reports import this module, never the orchestrator (``pipeline.py``) or ``portfolio.py``; the stages fill
 it. Each table that leaves the pipeline has its columns declared once here (``*_COLUMNS``), and the
 severity order is one enum (:data:`SEVERITIES`), also used as an ordered categorical so that
 ``findings.sort_values("severity")`` puts the worst first.
@@ -80,6 +80,7 @@ class Scan:
     not_scanned_for_licenses: pd.DataFrame | None = None
     stats: StageStats = field(default_factory=StageStats)
     versions: dict[str, str] = field(default_factory=dict)              # ddkit, git, scancode, detect-secrets
+    triage_stale: list[dict[str, Any]] = field(default_factory=list)    # decisions whose finding no longer occurs
 
     # -- reports: each goes through the reporter registry (ddkit.report)
     def to_excel(self, path: str | os.PathLike, pseudonymize: bool = False) -> Path:

@@ -11,21 +11,9 @@ from __future__ import annotations
 import pandas as pd
 
 # ------------------------------------------------------------------ severities (one enum)
-SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+from .severity import SEVERITIES, count_at_or_above, severity_rank  # noqa: F401  (re-exported)
+
 SEVERITY_TYPE = pd.CategoricalDtype(list(SEVERITIES), ordered=True)
-
-
-def severity_rank(s: str) -> int:
-    """0 for critical … 4 for info (lower is worse)."""
-    return SEVERITIES.index(s)
-
-
-def count_at_or_above(findings: pd.DataFrame | None, severity: str) -> int:
-    """How many findings are at *severity* or worse (what ``--fail-on`` counts)."""
-    if findings is None or findings.empty:
-        return 0
-    limit = severity_rank(severity)
-    return int(sum(severity_rank(str(s)) <= limit for s in findings["severity"]))
 
 
 # ------------------------------------------------------------------ table schemas
@@ -36,9 +24,10 @@ FINDING_COLUMNS = ["id", "rule", "area", "severity", "subject", "path", "lines_a
 # public subset PEOPLE_PUBLIC (person_id and raw names stay internal).
 PEOPLE_COLUMNS = ["person", "type", "vendor", "emails", "is_bot", "commits", "first_commit", "last_commit",
                   "departed", "surviving_lines", "in_roster", "start_date", "end_date", "ip_assignment",
-                  "ip_assignment_date", "ip_document", "names", "person_id"]
+                  "ip_assignment_date", "ip_document", "names", "person_id", "possible_roster_match",
+                  "possible_roster_match_reason"]
 PEOPLE_PUBLIC = ["person", "type", "vendor", "emails", "is_bot", "commits", "first_commit", "last_commit",
-                 "departed", "surviving_lines"]
+                 "departed", "surviving_lines", "possible_roster_match"]
 LICENSE_PUBLIC = ["path", "license_spdx", "category", "holders", "severity"]
 REPO_COLUMNS = ["repo", "ref", "status", "error", "commit", "readiness_score", "rating", "truck_factor",
                 "critical", "high", "medium", "low", "info", "commits", "contributors", "outsourced_share",
