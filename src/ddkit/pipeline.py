@@ -103,6 +103,9 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     found: list[dict] = []   # finding records from every analysis
     stats = StageStats()
 
+    # Secrets in history read `git log -p` while blame runs (both mostly wait on git; see README).
+    sec_hist = _start_secrets_history(info, rules_o, jobs) if secrets else None
+
     # -- collect: blame at the ref; analyze: ownership, departed authors, IP
     with progress.stage("blame"):
         blame, blame_warnings, stats.blame = blame_files(info.path, info.commit, files, hist.changes,
@@ -151,7 +154,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     if secrets:
         with progress.stage("secrets"):
             sec_findings, sec_table, stats.secrets = _security(info, files, hist.changes, commits, rules_o, jobs,
-                                                               progress)
+                                                               progress, sec_hist)
+        progress.timings["secrets history (overlapped)"] = sec_hist.seconds
         found += sec_findings
         versions["kingfisher-secret-scanner"] = _dist_version("kingfisher-secret-scanner")
         warnings += stats.secrets.get("warnings", [])
@@ -193,10 +197,49 @@ def _dist_version(name: str) -> str:
         return "not installed"
 
 
-def _security(info, files, changes, commits, rules, jobs, progress):
+class _Background:
+    """A call run in a thread: ``result()`` waits for it (and re-raises what it raised)."""
+
+    def __init__(self, fn, *args, **kw):
+        import threading
+        self.seconds = 0.0
+        self._out = self._err = None
+
+        def target():
+            import time
+            t0 = time.perf_counter()
+            try:
+                self._out = fn(*args, **kw)
+            except BaseException as e:  # handed to the caller
+                self._err = e
+            self.seconds = time.perf_counter() - t0
+        self._t = threading.Thread(target=target, name="ddkit-secrets-history", daemon=True)
+        if _OVERLAP:
+            self._t.start()
+        else:
+            target()
+
+    def result(self):
+        if self._t.is_alive() or self._t.ident is not None:
+            self._t.join()
+        if self._err is not None:
+            raise self._err
+        return self._out
+
+
+# Set DDKIT_OVERLAP=0 to run the secrets history after blame instead of beside it (benchmarks compare).
+_OVERLAP = os.environ.get("DDKIT_OVERLAP", "1") != "0"
+
+
+def _start_secrets_history(info, rules, jobs) -> _Background:
+    from .collect import secrets as secrets_mod
+    return _Background(secrets_mod.scan_history, info.path, info.commit, jobs=jobs, progress=None, rules=rules)
+
+
+def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):
     from .analyze import security
     from .collect import secrets as secrets_mod
-    hist, stats = secrets_mod.scan_history(info.path, info.commit, jobs=jobs, progress=progress, rules=rules)
+    hist, stats = sec_hist.result()
     # Where is each file that once held a secret now? Follow renames forward to the ref.
     renamed = dict(zip(changes.loc[changes["status"] == "R", "old_path"], changes.loc[changes["status"] == "R", "path"]))
     at_ref = set(files["path"])

@@ -53,16 +53,56 @@ def empty_history() -> History:
                    _changes_frame({c: [] for c in CHANGE_COLUMNS}))
 
 
-def collect_history(repo: str, commit: str | None, *, renames: bool = True) -> History:
-    """Read every commit reachable from *commit* (a resolved sha; None = empty repository)."""
+def collect_history(repo: str, commit: str | None, *, renames: bool = True, cache: bool = True) -> History:
+    """Read every commit reachable from *commit* (a resolved sha; None = empty repository).
+
+    With *cache*, the tables are kept per (repository, commit): a re-scan of the same commit reads
+    nothing, and a scan of a descendant of a cached commit reads only ``OLD..NEW`` (see
+    :mod:`.incremental`); the result is the same as a cold read's, row for row.
+    """
     if commit is None:
         return empty_history()
+    if not cache:
+        return _history(_read(repo, commit, None, renames))
+    from . import incremental
+    store = incremental.Store("history", repo, {"renames": renames}, _valid_payload)
+    base = store.base(commit)
+    if base is not None and base[0] == commit:
+        return _history(base[1])
+    if base is None:
+        payload = _read(repo, commit, None, renames)
+    else:
+        old, cached = base
+        new = _read(repo, commit, old, renames)
+        payload = _combine(new, cached, incremental.rev_list(repo, commit, "--date-order"))
+    if payload is not None:
+        store.save(commit, payload)
+    else:   # the pieces did not add up (cannot happen with an ancestor; never guessed): read it all
+        payload = _read(repo, commit, None, renames)
+    return _history(payload)
+
+
+def _history(p: dict) -> History:
+    return History(p["commits"].copy(), p["changes"].copy(), _malformed_warning(p["malformed"]))
+
+
+def _valid_payload(p) -> bool:
+    return (isinstance(p, dict) and isinstance(p.get("commits"), pd.DataFrame)
+            and isinstance(p.get("changes"), pd.DataFrame) and isinstance(p.get("malformed"), list)
+            and list(p["commits"].columns) == COMMIT_COLUMNS and list(p["changes"].columns) == CHANGE_COLUMNS
+            and isinstance(p["commits"]["author_date"].dtype, pd.DatetimeTZDtype)
+            and str(p["changes"]["added"].dtype) == "int64"
+            and bool(p["commits"]["sha"].is_unique))
+
+
+def _read(repo: str, commit: str, exclude: str | None, renames: bool) -> dict:
+    """One streamed ``git log`` of *commit* (without what *exclude* reaches) into the payload tables."""
     marker = b"\x00\x1eddkit-" + secrets.token_hex(12).encode() + b"\x1e\x00"
     fmt = "".join(f"%x{b:02x}" for b in marker) + _FIELDS
     args = ["log", "-z", "--raw", "--numstat", "--no-abbrev", "--no-color", "--no-ext-diff",
             "--no-textconv", "--date-order", "--format=" + fmt]
     args.append("-M" if renames else "--no-renames")
-    args += ["--end-of-options", commit, "--"]
+    args += ["--end-of-options", commit] + (["^" + exclude] if exclude else []) + ["--"]
     parser = _Parser(repo)
     buf = b""
     for chunk in gitutil.stream(repo, *args):
@@ -74,7 +114,38 @@ def collect_history(repo: str, commit: str | None, *, renames: bool = True) -> H
                 parser.record(rec)
     if buf:
         parser.record(buf)
-    return History(_commits_frame(parser.c), _changes_frame(parser.f), parser.warnings())
+    return {"commits": _commits_frame(parser.c), "changes": _changes_frame(parser.f), "malformed": parser.malformed}
+
+
+def _combine(new: dict, old: dict, order: list[str]) -> dict | None:
+    """The tables of OLD..NEW and of OLD, in the order a cold ``git log --date-order NEW`` gives them."""
+    commits = pd.concat([new["commits"], old["commits"]], ignore_index=True)
+    if len(commits) != len(order) or not commits["sha"].is_unique:
+        return None
+    rank = {s: i for i, s in enumerate(order)}
+    pos = commits["sha"].map(rank)
+    if pos.isna().any():
+        return None
+    commits = commits.iloc[pos.to_numpy().argsort(kind="stable")].reset_index(drop=True)
+    changes = pd.concat([new["changes"], old["changes"]], ignore_index=True)
+    cpos = changes["sha"].map(rank).to_numpy()
+    changes = changes.iloc[cpos.argsort(kind="stable")].reset_index(drop=True)
+    malformed = sorted(set(new["malformed"]) | set(old["malformed"]), key=lambda s: rank.get(s, 0))
+    return {"commits": _commits_frame_fix(commits), "changes": changes, "malformed": malformed}
+
+
+def _commits_frame_fix(df: pd.DataFrame) -> pd.DataFrame:
+    for col in ("parents", "files_changed", "added", "deleted"):
+        df[col] = df[col].astype("int64")
+    return df
+
+
+def _malformed_warning(malformed: list[str]) -> list[str]:
+    if not malformed:
+        return []
+    ex = ", ".join(s[:12] for s in malformed[:5])
+    return [f"{len(malformed)} commits have a malformed author or committer header (git fsck reports them; "
+            f"e.g. a NUL byte): their identities and dates were read from the raw commit object: {ex}"]
 
 
 def coauthors(trailers: bytes) -> list[tuple[str, str]]:
@@ -103,11 +174,7 @@ class _Parser:
         self.malformed: list[str] = []
 
     def warnings(self) -> list[str]:
-        if not self.malformed:
-            return []
-        ex = ", ".join(s[:12] for s in self.malformed[:5])
-        return [f"{len(self.malformed)} commits have a malformed author or committer header (git fsck reports them; "
-                f"e.g. a NUL byte): their identities and dates were read from the raw commit object: {ex}"]
+        return _malformed_warning(self.malformed)
 
     def record(self, rec: bytes) -> None:
         head = rec.split(b"\0", _N_HEADER)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ... import gitutil
 from . import kingfisher_engine
-from .context import DOWNGRADE, REPORT, SUPPRESS, Context, settings, unknown_keys  # noqa: F401
+from .context import DOWNGRADE, REPORT, SUPPRESS, TEST_KEY, Context, settings, unknown_keys  # noqa: F401
 from .detectors import DetectorSet
 from .history import Block, added_blocks, tree_block
 
@@ -118,47 +118,110 @@ def _readme_checker(repo: str, commit: str | None, pattern: str):
 
 def scan_history(repo: str, commit: str | None, screen: bool = True, jobs: int = 1, progress=None,
                  rules: Any = None, engines: tuple[str, ...] = ("kingfisher", "ddkit"),
-                 ref_commit: str | None = None) -> tuple[pd.DataFrame, dict]:
+                 ref_commit: str | None = None, cache: bool = True) -> tuple[pd.DataFrame, dict]:
     """Every credential in lines added anywhere in the history of *commit*, with its context decision.
 
-    Returns (occurrences, stats). *jobs* threads scan blocks while git writes the history.
+    Returns (occurrences, stats). *jobs* threads scan blocks while git writes the history. With *cache*,
+    the occurrences are kept per (repository, commit, effective secrets rules, engines, ddkit and
+    kingfisher versions): a re-scan of the same commit reads nothing, a scan of a descendant reads only
+    the lines added by ``OLD..NEW`` (see :mod:`ddkit.collect.incremental`). Rows come in ``git log``
+    order either way, so a re-scan's table equals a cold scan's.
     """
     stats: dict[str, Any] = {"lines": 0, "checked": 0, "long_lines": 0}
     if commit is None:
         return pd.DataFrame(columns=SECRET_COLUMNS), stats
     cfg = settings(rules)
-    ctx = Context(cfg, _readme_checker(repo, ref_commit or commit, cfg["test_readme_pattern"]))
-    sc = Scanner(ctx, screen=screen, engines=engines)
-    stats["engines"] = {"ddkit": "builtin", **({"kingfisher": kingfisher_engine.version()}
-                                                 if "kingfisher" in sc.engines else {})}
-    rows: list[tuple] = []
+    readme = _readme_checker(repo, ref_commit or commit, cfg["test_readme_pattern"])
+    ctx = Context(cfg, readme)
+    kf = "kingfisher" in engines and kingfisher_engine.available()
+    stats["engines"] = {"ddkit": "builtin", **({"kingfisher": kingfisher_engine.version()} if kf else {})}
     max_line = int(cfg["max_line_bytes"])
+    store = base = None
+    if cache:
+        from .. import incremental
+        store = incremental.Store("secrets", repo, {"cfg": cfg, "engines": stats["engines"], "screen": screen},
+                                  _valid_payload)
+        base = store.base(commit)
+    if base is not None and base[0] == commit:
+        df, counts = base[1]["rows"], base[1]["stats"]
+    else:
+        sc = Scanner(ctx, screen=screen, engines=engines)   # compiles the rules: only when there is work
+        df, counts = _scan_added(sc, repo, commit, base[0] if base else None, jobs, progress, max_line)
+        if base is not None:
+            from .. import incremental
+            df = pd.concat([df, base[1]["rows"]], ignore_index=True)
+            counts = {k: counts[k] + base[1]["stats"][k] for k in counts}
+            rank = {s: i for i, s in enumerate(incremental.rev_list(repo, commit))}
+            df = df.iloc[df["sha"].map(rank).to_numpy().argsort(kind="stable")]
+            df = _frame(df)
+        if store is not None:
+            store.save(commit, {"rows": df, "stats": counts})
+        df = df.copy()
+    if base is not None:
+        df = _redecide_test_keys(df, ctx)
+    stats.update(counts)
+    stats["warnings"] = [f"rules: unknown key security.secrets.{k} (ignored)" for k in unknown_keys(rules or {})] \
+        + long_line_warning(stats["long_lines"], max_line)
+    return df, stats
+
+
+def _valid_payload(p) -> bool:
+    return (isinstance(p, dict) and isinstance(p.get("rows"), pd.DataFrame)
+            and list(p["rows"].columns) == SECRET_COLUMNS and isinstance(p.get("stats"), dict)
+            and all(isinstance(p["stats"].get(k), int) for k in ("lines", "checked", "long_lines"))
+            and set(p["rows"]["action"]) <= {REPORT, DOWNGRADE, SUPPRESS})
+
+
+def _redecide_test_keys(df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """Rows read at an older ref: the one decision that depends on the ref (a README at the ref saying a
+    folder's keys are for tests) is taken again at this ref, exactly as :meth:`Context.decide` takes it."""
+    if df.empty or ctx.readme_says_test is None:
+        return df
+    from ...globs import first_match
+    cfg = ctx.cfg
+    df = df.reset_index(drop=True)
+    for i, r in enumerate(df.itertuples(index=False)):
+        if r.tier != "provider" or not any(k in r.detector_id for k in cfg["test_key_detectors"]):
+            continue
+        if not ((r.action == REPORT and r.reason == "") or (r.action == DOWNGRADE and r.reason == TEST_KEY)):
+            continue
+        if first_match(r.path, cfg["tests"]):
+            continue
+        act = (DOWNGRADE, TEST_KEY) if ctx.readme_says_test(r.path) else (REPORT, "")
+        if act != (r.action, r.reason):
+            df.loc[i, ["action", "reason"]] = act
+    return _frame(df)
+
+
+def _scan_added(sc: Scanner, repo: str, commit: str, exclude: str | None, jobs: int, progress,
+                max_line: int) -> tuple[pd.DataFrame, dict]:
+    counts = {"lines": 0, "checked": 0, "long_lines": 0}
+    rows: list[tuple] = []
 
     def done(res, blk):
         r, checked = res
         rows.extend(r)
-        stats["lines"] += len(blk.lines) - len(blk.groups)
-        stats["checked"] += checked
-        stats["long_lines"] += blk.long_lines
+        counts["lines"] += len(blk.lines) - len(blk.groups)
+        counts["checked"] += checked
+        counts["long_lines"] += blk.long_lines
         if progress is not None:
             progress.advance(len(blk.lines) - len(blk.groups))
 
+    blocks = added_blocks(repo, commit, max_line, exclude=exclude)
     if jobs <= 1:
-        for blk in added_blocks(repo, commit, max_line):
+        for blk in blocks:
             done(sc.scan_block(blk), blk)
     else:
         with ThreadPoolExecutor(jobs) as ex:
             pending: list = []
-            for blk in added_blocks(repo, commit, max_line):
+            for blk in blocks:
                 pending.append((ex.submit(sc.scan_block, blk), blk))
                 while len(pending) > 2 * jobs:
                     f, b = pending.pop(0)
                     done(f.result(), b)
             for f, b in pending:
                 done(f.result(), b)
-    stats["warnings"] = [f"rules: unknown key security.secrets.{k} (ignored)" for k in unknown_keys(rules or {})] \
-        + long_line_warning(stats["long_lines"], max_line)
-    return _frame(rows), stats
+    return _frame(rows), counts
 
 
 def long_line_warning(n: int, max_line: int) -> list[str]:

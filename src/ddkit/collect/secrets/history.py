@@ -92,10 +92,13 @@ def header_path(target: bytes, prefix: bytes = b"b/") -> str | None:
     return decode_path(raw)
 
 
-def added_blocks(repo: str, commit: str, max_line: int, block_lines: int = _BLOCK_LINES) -> Iterator[Block]:
-    """Blocks of the lines added by every non-merge commit reachable from *commit* (git log order)."""
+def added_blocks(repo: str, commit: str, max_line: int, block_lines: int = _BLOCK_LINES,
+                 exclude: str | None = None) -> Iterator[Block]:
+    """Blocks of the lines added by every non-merge commit reachable from *commit* and not from
+    *exclude* (git log order)."""
     args = ["log", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames",
-            "--src-prefix=a/", "--dst-prefix=b/", "--format=%x1eC%H", "--end-of-options", commit, "--"]
+            "--src-prefix=a/", "--dst-prefix=b/", "--format=%x1eC%H", "--end-of-options", commit,
+            *(["^" + exclude] if exclude else []), "--"]
     blk = Block()
     sha = ""
     path: str | None = None

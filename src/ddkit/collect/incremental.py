@@ -1,0 +1,132 @@
+"""Results of the history readers, kept per (repository, ref commit) so a re-scan reads only OLD..NEW.
+
+A stage that reads the whole history (the commit tables, the secrets in added lines) stores what it
+found for the commit it reached, under ``cache_dir("incremental", <repository>, <stage>)``. The next
+scan of the same repository takes:
+
+* the entry of exactly the same commit (nothing to read), or else
+* the most recently written entry whose commit is an ancestor of the new one (``git merge-base
+  --is-ancestor``: detected, never assumed), and reads only ``OLD..NEW``; or else
+* nothing (a rewritten or moved-back ref, a first scan): a cold run.
+
+An entry is one pickle behind a header holding its length and SHA-256, written with
+:func:`ddkit.fsutil.atomic_write`: a truncated or corrupt file, a pickle of another shape or from
+another ddkit version is dropped and recomputed, never trusted. The stage's own ``validate`` checks the
+payload's shape (columns and types) on top. The cache is ddkit's own private folder (0700), so a
+pickle there is as trusted as ddkit's own code; nothing in it comes from a pickle a repository holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .. import gitutil
+from .._version import __version__
+from ..cache import cache_dir
+from ..fsutil import atomic_write
+
+SCHEMA = 1
+MAGIC = b"ddkit-incremental\n"
+KEEP = 6            # entries kept per (repository, stage, parameters): branches switched between
+CANDIDATES = 3      # entries tried as an ancestor base, newest first
+
+
+def params_hash(params: Any) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def repo_key(repo: str) -> str:
+    """The repository's object store (and whatever rewrites its history: shallow, grafts)."""
+    objects = gitutil.run(repo, "rev-parse", "--path-format=absolute", "--git-common-dir",
+                          check=False).decode("utf-8", "surrogateescape").strip() or str(repo)
+    h = hashlib.sha256(os.path.realpath(objects).encode("utf-8", "surrogateescape"))
+    for extra in ("shallow", "info/grafts"):
+        try:
+            h.update(b"\0" + extra.encode() + b"\0" + Path(objects, extra).read_bytes())
+        except OSError:
+            pass
+    return h.hexdigest()[:16]
+
+
+def is_ancestor(repo: str, old: str, new: str) -> bool:
+    try:
+        gitutil.run(repo, "merge-base", "--is-ancestor", "--end-of-options", old, new)
+        return True
+    except Exception:  # exit 1 (not an ancestor), or an unknown object after a rewrite and gc
+        return False
+
+
+class Store:
+    def __init__(self, stage: str, repo: str, params: Any, validate: Callable[[Any], bool]):
+        self.stage = stage
+        self.repo = repo
+        self.params = params_hash({"params": params, "ddkit": __version__, "schema": SCHEMA})
+        self.validate = validate
+        self.dir = cache_dir("incremental", repo_key(repo), stage)
+
+    def _path(self, commit: str) -> Path:
+        return self.dir / f"{self.params}-{commit}.pkl"
+
+    def load(self, commit: str) -> Any | None:
+        p = self._path(commit)
+        try:
+            raw = p.read_bytes()
+        except OSError:
+            return None
+        try:
+            head, rest = raw[:len(MAGIC)], raw[len(MAGIC):]
+            nl = rest.index(b"\n")
+            size_s, digest = rest[:nl].split(b" ")
+            body = rest[nl + 1:]
+            if head != MAGIC or int(size_s) != len(body) or hashlib.sha256(body).hexdigest().encode() != digest:
+                raise ValueError("truncated or corrupt")
+            obj = pickle.loads(body)
+            if not (isinstance(obj, dict) and obj.get("schema") == SCHEMA and obj.get("stage") == self.stage
+                    and obj.get("params") == self.params and obj.get("commit") == commit
+                    and self.validate(obj.get("payload"))):
+                raise ValueError("unexpected shape")
+        except Exception:
+            p.unlink(missing_ok=True)     # never trusted; recomputed and rewritten by the caller
+            return None
+        os.utime(p)                      # most recently used first
+        return obj["payload"]
+
+    def save(self, commit: str, payload: Any) -> None:
+        body = pickle.dumps({"schema": SCHEMA, "stage": self.stage, "params": self.params, "commit": commit,
+                             "payload": payload}, protocol=pickle.HIGHEST_PROTOCOL)
+        digest = hashlib.sha256(body).hexdigest().encode()
+        try:
+            atomic_write(self._path(commit), MAGIC + str(len(body)).encode() + b" " + digest + b"\n" + body)
+            old = sorted(self.dir.glob(f"{self.params}-*.pkl"), key=lambda q: q.stat().st_mtime, reverse=True)
+            for q in old[KEEP:]:
+                q.unlink(missing_ok=True)
+        except OSError:
+            pass                          # a cache that cannot be written only costs time
+
+    def base(self, commit: str) -> tuple[str, Any] | None:
+        """(commit, payload) of the exact entry, else of the newest entry that is an ancestor of *commit*."""
+        exact = self.load(commit)
+        if exact is not None:
+            return commit, exact
+        try:
+            cands = sorted(self.dir.glob(f"{self.params}-*.pkl"), key=lambda q: q.stat().st_mtime, reverse=True)
+        except OSError:
+            return None
+        for q in cands[:CANDIDATES]:
+            old = q.stem[len(self.params) + 1:]
+            if old != commit and is_ancestor(self.repo, old, commit):
+                payload = self.load(old)
+                if payload is not None:
+                    return old, payload
+        return None
+
+
+def rev_list(repo: str, commit: str, *flags: str) -> list[str]:
+    """Every commit reachable from *commit*, in the order ``git log`` with *flags* walks them."""
+    return gitutil.run(repo, "rev-list", *flags, "--end-of-options", commit, "--").decode().split()
