@@ -160,15 +160,28 @@ def _line_of(path: Path, keys: list[Any]) -> int | None:
 
 def validate_rules_file(stem: str, content: Any, path: Path) -> None:
     """Check one rules file (or overlay) against its JSON Schema: an unknown key or a wrong type is an
-    input error naming the file, the key and its line."""
-    import jsonschema
+    input error naming the file, the key and its line.
+
+    A (content, schema) pair that passed once is remembered in the cache (importing jsonschema alone
+    costs about a second, most of a re-scan with nothing changed); a failure is never remembered.
+    """
     schema = _schema(stem)
     if schema is None:
         raise InputError(f"{path}: unknown rules file '{stem}.yaml' (known: "
                          + ", ".join(sorted(p.name.split(".")[0] for p in (resources.files("ddkit") / "schemas" / "rules").iterdir()))
                          + ")")
+    marker = _validated_marker(content, schema)
+    if marker is not None and marker.is_file():
+        return
+    import jsonschema
     err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(content))
     if err is None:
+        if marker is not None:
+            try:
+                from .fsutil import atomic_write
+                atomic_write(marker, b"")
+            except OSError:
+                pass
         return
     keys = list(err.absolute_path)
     if err.validator == "additionalProperties":
@@ -179,6 +192,17 @@ def validate_rules_file(stem: str, content: Any, path: Path) -> None:
         what = f"{'.'.join(map(str, keys)) or 'top level'}: {err.message}"
     line = _line_of(path, keys)
     raise InputError(f"{path}{f', line {line}' if line else ''}: {what}")
+
+
+def _validated_marker(content: Any, schema: dict) -> Path | None:
+    from importlib.metadata import version
+
+    from .cache import cache_dir
+    try:
+        blob = json.dumps([content, schema, version("jsonschema")], sort_keys=True, default=repr).encode()
+        return cache_dir("rules-validated") / hashlib.sha256(blob).hexdigest()
+    except Exception:   # no usable cache (the scan reports it itself) or an unserialisable value: validate
+        return None
 
 
 def _validate_rules(data: dict) -> None:

@@ -81,6 +81,7 @@ class Scan:
     stats: StageStats = field(default_factory=StageStats)
     versions: dict[str, str] = field(default_factory=dict)              # ddkit, git, scancode, kingfisher-secret-scanner
     triage_stale: list[dict[str, Any]] = field(default_factory=list)    # decisions whose finding no longer occurs
+    cache_key: str | None = None        # inputs + commit this result stands for (None: not cached); see report.write
 
     # -- reports: each goes through the reporter registry (ddkit.report)
     def to_excel(self, path: str | os.PathLike, pseudonymize: bool = False) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from typing import Any
 
 import pandas as pd
@@ -74,6 +75,14 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     triage_path = triage if triage is not None else (None if info.is_bare else triage_mod.default_path(info.path))
     decisions = triage_mod.load_triage(triage_path)
     jobs = jobs or min(2, os.cpu_count() or 1)
+    store = _result_store(info, ref, as_of_d, rules_o, company_o, roster_df, triage_path, decisions,
+                          licenses=licenses, secrets=secrets, jobs=jobs) if info.commit else None
+    if store is not None:
+        t0 = time.perf_counter()
+        hit = store.load(info.commit)
+        if hit is not None:   # the same commit and the same inputs: the same result (README: Caches)
+            hit.timings = {"cached result": time.perf_counter() - t0}
+            return hit
     warnings: list[str] = []
     if info.commit is None:
         warnings.append("the repository is empty: nothing has been committed yet")
@@ -186,7 +195,24 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
                      areas=sc["areas"], score_capped_by=sc["capped_by"])
     s.timings = dict(progress.timings)
+    if store is not None:
+        s.cache_key = store.params
+        store.save(info.commit, s)
     return s
+
+
+def _result_store(info, ref, as_of, rules, company, roster, triage_path, decisions, **options):
+    """Where the whole result of a scan is kept: per (repository, commit) and every input that shapes it."""
+    import dataclasses
+    from .collect import incremental
+    params = {"repo": [info.path, ref, info.is_bare, info.is_shallow, info.remote], "as_of": as_of.isoformat(),
+              "rules": [rules.sha256, rules.sources], "company": dataclasses.asdict(company),
+              "roster": [list(map(str, roster.columns)), list(map(str, roster.dtypes)), roster.to_csv()],
+              "triage": [str(triage_path), decisions], "options": options, "git": gitutil.git_version(),
+              "kingfisher": _dist_version("kingfisher-secret-scanner") if options["secrets"] else None,
+              "scancode": _dist_version("scancode-toolkit") if options["licenses"] else None}
+    return incremental.Store("scan", info.path, params,
+                             lambda v: isinstance(v, Scan) and v.repo.commit == info.commit and v.as_of == as_of)
 
 
 def _dist_version(name: str) -> str:

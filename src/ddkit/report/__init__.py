@@ -38,10 +38,40 @@ def reporter(fmt: str) -> Reporter:
 
 def write(fmt: str, s: Any, path: Path | None, pseudonymize: bool = False) -> Any:
     """Write scan *s* as *fmt*; pseudonymised first when asked (the same for every format)."""
+    key = getattr(s, "cache_key", None)
+    if key and path is not None and s.repo.commit:
+        done = _cached_report(fmt, s, Path(path), pseudonymize, key)
+        if done is not None:
+            return done
     if pseudonymize:
         from .pseudonym import pseudonymized
         s = pseudonymized(s)
-    return reporter(fmt).scan(s, path)
+    out = reporter(fmt).scan(s, path)
+    if key and path is not None and s.repo.commit:
+        _store_report(fmt, s, Path(path), pseudonymize, key)
+    return out
+
+
+def _report_store(fmt: str, s: Any, pseudonymize: bool, key: str):
+    """A report is a function of the scan's inputs and commit (README: Determinism), so the bytes written
+    for a cached result are kept beside it and written again as they are when nothing changed."""
+    from ..collect import incremental
+    return incremental.Store("report", s.repo.path, {"scan": key, "format": fmt, "pseudonymize": pseudonymize},
+                             lambda v: isinstance(v, bytes))
+
+
+def _cached_report(fmt: str, s: Any, path: Path, pseudonymize: bool, key: str) -> Path | None:
+    from ..fsutil import atomic_write
+    data = _report_store(fmt, s, pseudonymize, key).load(s.repo.commit)
+    return atomic_write(path, data) if data is not None else None
+
+
+def _store_report(fmt: str, s: Any, path: Path, pseudonymize: bool, key: str) -> None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return
+    _report_store(fmt, s, pseudonymize, key).save(s.repo.commit, data)
 
 
 def write_portfolio(fmt: str, p: Any, path: Path | None, pseudonymize: bool = False) -> Any:
