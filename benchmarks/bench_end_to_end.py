@@ -1,6 +1,6 @@
 """The whole scan, end to end from the command line, against git-fame, cold and incremental.
 
-Usage: python benchmarks/bench_end_to_end.py [REPO [REF]] [--rounds N] [--no-licensed]
+Usage: python benchmarks/bench_end_to_end.py [REPO [REF]] [--rounds N] [--no-licensed] [--overlap N]
 (default: a /tmp clone of the pypa/pip mirror at 6d30920; needs `pip install git-fame`).
 
 Each figure is the wall clock of one CLI process (`ddkit scan --no-licenses --out X.xlsx --json X.json`),
@@ -10,6 +10,9 @@ fresh cache for "cold". Rounds alternate ddkit and git-fame, so both see the sam
 2. the same command again, nothing changed (target <= 5% of cold);
 3. after one new commit that changes one file (target <= 10% of cold);
 4. with licenses: cold, then after one new commit (target <= 10% of the cold licensed scan).
+
+--overlap N instead alternates N cold scans with the secrets history read after blame (DDKIT_OVERLAP=0)
+and beside it (the default).
 """
 
 from __future__ import annotations
@@ -58,6 +61,11 @@ def main() -> int:
         i = args.index("--rounds")
         rounds = int(args[i + 1])
         del args[i:i + 2]
+    overlap = 0
+    if "--overlap" in args:
+        i = args.index("--overlap")
+        overlap = int(args[i + 1])
+        del args[i:i + 2]
     if "--no-licensed" in args:
         args.remove("--no-licensed")
         licensed = False
@@ -80,6 +88,19 @@ def main() -> int:
                       str(out / "r.xlsx"), "--json", str(out / "r.json"), *extra],
                      env={**env0, "DDKIT_CACHE_DIR": str(cache)})
 
+    if overlap:
+        seq, par = [], []
+        for r in range(overlap):
+            seq.append(timed([PY, "-m", "ddkit", "scan", repo, "--quiet", "--no-licenses", "--as-of", "2026-01-01",
+                              "--json", str(out / "s.json")],
+                             env={**env0, "DDKIT_CACHE_DIR": str(work / f"ov-s{r}"), "DDKIT_OVERLAP": "0"}))
+            par.append(timed([PY, "-m", "ddkit", "scan", repo, "--quiet", "--no-licenses", "--as-of", "2026-01-01",
+                              "--json", str(out / "p.json")],
+                             env={**env0, "DDKIT_CACHE_DIR": str(work / f"ov-p{r}"), "DDKIT_OVERLAP": "1"}))
+            print(f"cold, secrets after blame {seq[-1]:.1f} s, secrets beside blame {par[-1]:.1f} s", flush=True)
+        print(f"overlap: median {statistics.median(par):.1f} s vs {statistics.median(seq):.1f} s sequential "
+              f"({statistics.median(par) / statistics.median(seq):.2f}x)")
+        return 0
     colds, fames, warms, incs = [], [], [], []
     n = 0
     for r in range(rounds):
