@@ -31,7 +31,7 @@ from .progress import Progress
 from .score import readiness
 from .resolve.identities import resolve_identities
 from .resolve.mailmap import read_mailmap
-from .roster import empty_roster, load_roster
+from .roster import empty_roster, gaps_warning, load_roster, roster_gaps
 
 
 def _as_of(value: str | dt.date | None) -> dt.date:
@@ -138,6 +138,10 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         found += sec_findings
         versions["detect-secrets"] = _dist_version("detect-secrets")
 
+    if len(roster_df):  # one line: which roster rows still have blank cells that matter
+        gap_line = gaps_warning(roster_gaps(roster_df, people))
+        if gap_line:
+            warnings.append(gap_line)
     s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
              commits=commits, changes=hist.changes, files=files, identities=res.identities,
              people=people, warnings=warnings, findings=findings_frame(found),
