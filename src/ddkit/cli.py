@@ -266,6 +266,8 @@ def roster_init_cmd(repo: str, company: str | None, rules_dir: str | None, ref: 
         unknown = int((df["type"] == "unknown").sum()) if len(df) else 0
         click.echo(f"ddkit: roster of {len(df)} people written to {out} ({unknown} of unknown type); "
                    f"fill in type, dates and ip_assignment, then: ddkit roster check {out}")
+        if not company:
+            click.echo("  note: no --company profile: no type could be suggested from company or vendor domains")
         for n in notes:
             click.echo(f"  note: {n}")
     sys.exit(EXIT_OK)
