@@ -103,6 +103,15 @@ def test_init_csv_reads_back_and_is_safe(make_repo, tmp_path):
     back = load_roster(out)
     assert list(back["person"]) == ['=HYPERLINK("http://x")', "Zoë Employee"]  # bots left out
     assert list(back["type"]) == ["unknown", "employee"]
+    xl = tmp_path / "roster.xlsx"
+    init_roster(r.path, xl, company=company)
+    cell = openpyxl.load_workbook(xl).worksheets[0]["A2"]
+    assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://x")'  # text, not a formula
+    assert list(load_roster(xl)["person"]) == list(back["person"])
+    # --ref: the history up to that ref only.
+    first = r.git("rev-parse", "HEAD~2")
+    df, _ = init_roster(r.path, tmp_path / "old.csv", company=company, ref=first)
+    assert list(df["person"]) == ['=HYPERLINK("http://x")']
 
 
 def test_init_cli(acme, tmp_path):
