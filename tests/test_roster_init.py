@@ -64,6 +64,10 @@ def test_init_xlsx_rows(acme):
     assert by["Dan Freelancer"]["type"] == "unknown"           # gmail only
     assert by["Ivan Outsider"]["type"] == "unknown"
     assert by["Alice Founder"]["emails"] == "alice.f@gmail.com; alice@acme.example"
+    # Bob's old address committed under another name is its own row, with a hint to merge it.
+    assert by["Robert Engineer"]["possibly_same_as"].startswith("Bob Engineer (row ")
+    assert names.index("Bob Engineer") + 2 == int(by["Robert Engineer"]["possibly_same_as"].split("row ")[1].split(")")[0])
+    assert by["Alice Founder"]["possibly_same_as"] is None
     assert by["Alice Founder"]["git_first_commit"].date() == dt.date.fromisoformat(people["Alice Founder"]["first_commit"])
     assert by["Alice Founder"]["git_commits"] == people["Alice Founder"]["commits"]
     assert by["Alice Founder"]["git_surviving_lines"] == people["Alice Founder"]["surviving_lines"]

@@ -24,7 +24,9 @@ from .fsutil import atomic_write
 from .roster import _EMAIL_RE, _FORMULA_START, IP_STATUSES, KNOWN, TYPES
 
 INFO_COLUMNS = ["git_commits", "git_first_commit", "git_last_commit", "git_surviving_lines", "git_names",
-                "type_suggested_from"]
+                "type_suggested_from", "possibly_same_as"]
+# Rows compared with the rows above them for "possibly the same person" (the most material ones).
+SAME_AS_CANDIDATES = 300
 INIT_COLUMNS = [*KNOWN, *INFO_COLUMNS]
 DATE_COLUMNS = ("start_date", "end_date", "ip_assignment_date")
 
@@ -46,8 +48,13 @@ INSTRUCTIONS = [
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
-def roster_from_people(people: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """The roster rows for a scan's people table (scanned without a roster), and notes on anything left out."""
+def roster_from_people(people: pd.DataFrame, rules: Any = None) -> tuple[pd.DataFrame, list[str]]:
+    """The roster rows for a scan's people table (scanned without a roster), and notes on anything left out.
+
+    ``possibly_same_as`` names a row above (more material) that may be the same person — the same user
+    name at another domain, say — by the same test a scan uses to suggest roster matches; rows are never
+    merged silently.
+    """
     notes: list[str] = []
     humans = people[~people["is_bot"].astype(bool)] if len(people) else people
     if len(humans):
@@ -86,7 +93,68 @@ def roster_from_people(people: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             "git_names": "; ".join(dict.fromkeys(_CONTROL.sub(" ", str(n)).strip() for n in (p.names or []))),
             "type_suggested_from": why,
         })
+    _same_as(rows, humans, rules)
     return pd.DataFrame(rows, columns=INIT_COLUMNS), notes
+
+
+_GENERIC_LOCAL = {"admin", "contact", "github", "hello", "info", "noreply", "no-reply", "office", "support",
+                  "webmaster", "postmaster", "developer", "dev", "mail", "root", "team", "git", "code"}
+
+
+def _same_as(rows: list[dict[str, Any]], humans: pd.DataFrame, rules: Any) -> None:
+    """Mark rows that may be a more material row's person: the same distinctive user name at another
+    domain (``marc.schlaich@gmail.com`` and ``marc.schlaich@googlemail.com``), or the same family name
+    with an address on the same non-freemail domain (``robert@acme.example`` committing as "Robert
+    Engineer" and ``bob@acme.example`` as "Bob Engineer"). A hint for the person filling in the roster."""
+    from .config import load_rules
+    from .resolve.identities import IdentityRules
+    if len(rows) < 2:
+        return
+    freemail = IdentityRules.from_rules(rules if rules is not None else load_rules(None)).freemail
+    names = {str(p.person): [str(n) for n in p.names] if isinstance(p.names, list) else [str(p.person)]
+             for p in humans.itertuples(index=False)}
+    by_local: dict[str, int] = {}
+    by_family_domain: dict[tuple[str, str], int] = {}
+    for i, r in enumerate(rows):
+        emails = r["emails"].split("; ")
+        families = {_family(n) for n in names.get(r["person"], [r["person"]])} - {None}
+        doms = {e.rsplit("@", 1)[1] for e in emails} - freemail
+        doms = {d for d in doms if "noreply" not in d}
+        locals_ = {e.rsplit("@", 1)[0] for e in emails}
+        given = {n.split()[0].lower() for n in names.get(r["person"], [r["person"]]) if n.split()}
+        locals_ = {x for x in locals_ if x not in _GENERIC_LOCAL and x not in given  # 'daniel@' says little
+                   and (len(x) >= 6 or re.search(r"[._\-]", x)) and "+" not in x}
+        hit = None
+        for x in sorted(locals_):
+            k = by_local.get(x)
+            if k is not None and k != i:
+                hit = (k, f"same user name '{x}' at another domain")
+                break
+        if hit is None:
+            for f in sorted(families):
+                for d in sorted(doms):
+                    k = by_family_domain.get((f, d))
+                    if k is not None and k != i:
+                        hit = (k, f"same family name '{f}', address on {d}")
+                        break
+                if hit:
+                    break
+        if hit and i > 0:
+            k, why = hit
+            r["possibly_same_as"] = f"{rows[k]['person']} (row {k + 2}): {why}"
+        if i < SAME_AS_CANDIDATES:
+            for x in locals_:
+                by_local.setdefault(x, i)
+            for f in families:
+                for d in doms:
+                    by_family_domain.setdefault((f, d), i)
+
+
+def _family(name: str) -> str | None:
+    parts = [t for t in re.split(r"[\s.]+", name.lower()) if t]
+    if len(parts) < 2 or len(parts[-1]) < 3 or not parts[-1].isalpha():
+        return None
+    return parts[-1]
 
 
 def _suggest(p) -> tuple[str, str | None, str]:
@@ -115,7 +183,7 @@ def init_roster(repo: str | os.PathLike, out: str | os.PathLike, company: Any = 
         raise InputError(f"{out}: the roster must be written as .csv or .xlsx")
     from .scan import scan
     s = scan(repo, company=company, rules=rules, ref=ref, licenses=False, secrets=False, progress=progress)
-    df, notes = roster_from_people(s.people)
+    df, notes = roster_from_people(s.people, s.rules)
     if suffix == ".csv":
         write_csv(df, out)
     else:
