@@ -127,7 +127,10 @@ def test_init_cli(acme, tmp_path):
     for args, needle in [(("roster", "init", repo, "-o", tmp_path / "r.txt"), ".csv or .xlsx"),
                          (("roster", "init", tmp_path / "missing", "-o", tmp_path / "r.csv"), "missing"),
                          (("roster", "init", repo, "--company", tmp_path / "none.yaml", "-o", tmp_path / "r.csv"),
-                          "none.yaml")]:
+                          "none.yaml"),
+                         (("roster", "init", repo, "-o", tmp_path / "r.csv" / "x.csv"), "not a folder")]:
+        if args[-1] == tmp_path / "r.csv" / "x.csv":
+            (tmp_path / "r.csv").write_text("a file, not a folder")
         p = ddkit_cli(*args)
         assert p.returncode == 2, (args, p.stderr)
         assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr and needle in p.stderr

@@ -181,14 +181,30 @@ def init_roster(repo: str | os.PathLike, out: str | os.PathLike, company: Any = 
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise InputError(f"{out}: the roster must be written as .csv or .xlsx")
+    _check_writable(out)  # before the scan, not after it
     from .scan import scan
     s = scan(repo, company=company, rules=rules, ref=ref, licenses=False, secrets=False, progress=progress)
     df, notes = roster_from_people(s.people, s.rules)
-    if suffix == ".csv":
-        write_csv(df, out)
-    else:
-        write_xlsx(df, out)
+    try:
+        if suffix == ".csv":
+            write_csv(df, out)
+        else:
+            write_xlsx(df, out)
+    except OSError as e:
+        raise InputError(f"{out}: cannot write the roster: {e.strerror or e}") from None
     return df, notes
+
+
+def _check_writable(out: Path) -> None:
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; give a file name ending in .csv or .xlsx")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"{out}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{out}: cannot write in {parent} (permission denied)")
 
 
 # -- writers ----------------------------------------------------------------------------------------
