@@ -292,6 +292,14 @@ def test_check_lists_every_problem(tmp_path):
     assert cli.stderr.strip().splitlines() == [f"ddkit: error: {p}: 7 problems in the roster"]
 
 
+def test_check_shows_control_characters(tmp_path):
+    p = tmp_path / "roster.csv"
+    p.write_text('person,emails,type\nA,a@x.example,"\x1b]0;owned\x07"\n')
+    _, problems = check_roster(p)
+    assert problems == [f"{p}, row 2: type '\\x1b]0;owned\\x07' is not one of "
+                        "employee, founder, contractor, vendor, intern, advisor, unknown"]
+
+
 def test_check_header_problems_and_ok(tmp_path):
     p = tmp_path / "roster.csv"
     p.write_text("Person,PERSON,type\nA,a@x.example,employee\n")

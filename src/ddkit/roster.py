@@ -27,6 +27,7 @@ ROSTER_COLUMNS = [*KNOWN, "row"]
 _FORMULA_START = ("=", "+", "-", "@")
 _ALIASES = {"email": "emails", "e_mail": "emails", "e_mails": "emails", "email_addresses": "emails",
             "ip_assignment_status": "ip_assignment"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _EMAIL_RE = re.compile(r"^[^@\s;,<>]+@[^@\s;,<>]+$")
 
 
@@ -66,10 +67,10 @@ def check_roster(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
         else:
             raise InputError(f"{path}: roster must be a .csv or .xlsx file")
     except InputError as e:
-        return empty_roster(), [str(e)]
+        return empty_roster(), [_printable(str(e))]
     problems: list[str] = []
     df = _validate(str(path), header, rows, problems)
-    return df, problems
+    return df, [_printable(x) for x in problems]
 
 
 def _read_csv(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
@@ -151,6 +152,11 @@ def _cell(v: Any) -> str:
     if s.startswith("'") and s[1:2] in _FORMULA_START:
         s = s[1:]  # written by `roster init` so that a spreadsheet shows the text instead of running it
     return s
+
+
+def _printable(s: str) -> str:
+    """A problem line quotes cells: control characters (a terminal escape, a line break) are shown, not sent."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
 
 
 def normalize_header(h: str) -> str:
