@@ -285,6 +285,10 @@ def write_xlsx(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         ws[f"{col[c]}1"].comment = Comment("For information only (what the history shows); not used by ddkit.",
                                            "ddkit")
     ws.freeze_panes = "B2"
+    ws.page_setup.orientation = "landscape"  # prints one page wide
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
 
     info = wb.create_sheet("Instructions")
     set_cell(info, 1, 1, "ddkit roster: instructions").font = Font(bold=True, size=14)
