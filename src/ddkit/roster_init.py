@@ -41,7 +41,8 @@ INSTRUCTIONS = [
     f"ip_assignment: one of {', '.join(IP_STATUSES)}; an empty cell counts as missing.",
     "ip_assignment_date: the date the assignment was signed; ip_document: where the signed document is.",
     "Delete the rows of people who are not on the company's roster: ddkit then reports them as unknown contributors.",
-    "git_* and type_suggested_from columns are for information only (what the history shows); "
+    "possibly_same_as: a row above that may be the same person (merge the rows if so).",
+    "git_*, type_suggested_from and possibly_same_as are for information only (what the history shows); "
     "they are kept but not used. Check the file with: ddkit roster check FILE",
 ]
 
@@ -51,9 +52,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 def roster_from_people(people: pd.DataFrame, rules: Any = None) -> tuple[pd.DataFrame, list[str]]:
     """The roster rows for a scan's people table (scanned without a roster), and notes on anything left out.
 
-    ``possibly_same_as`` names a row above (more material) that may be the same person — the same user
-    name at another domain, say — by the same test a scan uses to suggest roster matches; rows are never
-    merged silently.
+    ``possibly_same_as`` names a row above (more material) that may be the same person (see
+    :func:`_same_as`); rows are never merged silently.
     """
     notes: list[str] = []
     humans = people[~people["is_bot"].astype(bool)] if len(people) else people
@@ -63,6 +63,7 @@ def roster_from_people(people: pd.DataFrame, rules: Any = None) -> tuple[pd.Data
     rows: list[dict[str, Any]] = []
     owner: dict[str, str] = {}
     names_used: set[str] = set()
+    row_names: list[list[str]] = []
     for p in humans.itertuples(index=False):
         emails = []
         for e in p.emails:
@@ -84,16 +85,18 @@ def roster_from_people(people: pd.DataFrame, rules: Any = None) -> tuple[pd.Data
             name, k = f"{base} ({k})", k + 1
         names_used.add(name)
         typ, vendor, why = _suggest(p)
+        seen_names = [_CONTROL.sub(" ", str(n)).strip() for n in (p.names if isinstance(p.names, list) else [])]
+        row_names.append([n for n in seen_names if n] or [name])
         rows.append({
             "person": name, "emails": "; ".join(emails), "type": typ, "vendor": vendor,
             "start_date": None, "end_date": None, "ip_assignment": None, "ip_assignment_date": None,
             "ip_document": None,
             "git_commits": int(p.commits), "git_first_commit": _day(p.first_commit),
             "git_last_commit": _day(p.last_commit), "git_surviving_lines": int(p.surviving_lines),
-            "git_names": "; ".join(dict.fromkeys(_CONTROL.sub(" ", str(n)).strip() for n in (p.names or []))),
+            "git_names": "; ".join(dict.fromkeys(row_names[-1])),
             "type_suggested_from": why,
         })
-    _same_as(rows, humans, rules)
+    _same_as(rows, row_names, rules)
     return pd.DataFrame(rows, columns=INIT_COLUMNS), notes
 
 
@@ -101,7 +104,7 @@ _GENERIC_LOCAL = {"admin", "contact", "github", "hello", "info", "noreply", "no-
                   "webmaster", "postmaster", "developer", "dev", "mail", "root", "team", "git", "code"}
 
 
-def _same_as(rows: list[dict[str, Any]], humans: pd.DataFrame, rules: Any) -> None:
+def _same_as(rows: list[dict[str, Any]], row_names: list[list[str]], rules: Any) -> None:
     """Mark rows that may be a more material row's person: the same distinctive user name at another
     domain (``marc.schlaich@gmail.com`` and ``marc.schlaich@googlemail.com``), or the same family name
     with an address on the same non-freemail domain (``robert@acme.example`` committing as "Robert
@@ -111,17 +114,15 @@ def _same_as(rows: list[dict[str, Any]], humans: pd.DataFrame, rules: Any) -> No
     if len(rows) < 2:
         return
     freemail = IdentityRules.from_rules(rules if rules is not None else load_rules(None)).freemail
-    names = {str(p.person): [str(n) for n in p.names] if isinstance(p.names, list) else [str(p.person)]
-             for p in humans.itertuples(index=False)}
     by_local: dict[str, int] = {}
     by_family_domain: dict[tuple[str, str], int] = {}
     for i, r in enumerate(rows):
         emails = r["emails"].split("; ")
-        families = {_family(n) for n in names.get(r["person"], [r["person"]])} - {None}
+        families = {_family(n) for n in row_names[i]} - {None}
         doms = {e.rsplit("@", 1)[1] for e in emails} - freemail
         doms = {d for d in doms if "noreply" not in d}
         locals_ = {e.rsplit("@", 1)[0] for e in emails}
-        given = {n.split()[0].lower() for n in names.get(r["person"], [r["person"]]) if n.split()}
+        given = {n.split()[0].lower() for n in row_names[i] if n.split()}
         locals_ = {x for x in locals_ if x not in _GENERIC_LOCAL and x not in given  # 'daniel@' says little
                    and (len(x) >= 6 or re.search(r"[._\-]", x)) and "+" not in x}
         hit = None
