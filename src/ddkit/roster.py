@@ -197,7 +197,7 @@ def _validate(path: str, header: list[str], rows: list[tuple[int, list[Any]]],
     out: list[dict[str, Any]] = []
     email_owner: dict[str, tuple[int, str]] = {}
     person_row: dict[str, int] = {}
-    blank: dict[int, list[str]] = {}
+    ip_blank: list[int] = []
     for n, rec in rows:
         vals = [_cell(v) for v in rec]
         if not any(vals):
@@ -251,7 +251,8 @@ def _validate(path: str, header: list[str], rows: list[tuple[int, list[Any]]],
         problems.extend(f"{where}: {e}" for e in errs)
         if errs:
             continue
-        blank[n] = [c for c in KNOWN if not get.get(c, "")]
+        if not ip_raw:
+            ip_blank.append(n)
         row: dict[str, Any] = {
             "person": person, "emails": list(dict.fromkeys(emails)), "type": typ, "vendor": vendor,
             "start_date": dates["start_date"], "end_date": dates["end_date"], "ip_assignment": ip,
@@ -262,7 +263,9 @@ def _validate(path: str, header: list[str], rows: list[tuple[int, list[Any]]],
             row[h] = get.get(c, "") or None
         out.append(row)
     df = pd.DataFrame(out, columns=[*ROSTER_COLUMNS, *[h for h, _ in extra_cols]])
-    df.attrs["blank_cells"] = blank  # row -> the contract's columns left empty (an empty cell is not a 'missing' typed in)
+    # The rows whose ip_assignment cell was left empty (read as 'missing', but not typed in): a tuple, as
+    # pandas copies attrs with every derived frame.
+    df.attrs["ip_assignment_blank"] = tuple(ip_blank)
     return df
 
 
@@ -284,7 +287,8 @@ def roster_gaps(roster: pd.DataFrame, people: pd.DataFrame | None = None) -> pd.
     """
     if roster is None or not len(roster):
         return pd.DataFrame(columns=GAP_COLUMNS)
-    blank = roster.attrs.get("blank_cells")
+    blank = roster.attrs.get("ip_assignment_blank")
+    blank = set(blank) if blank is not None else None
     lines: dict[str, int] = {}
     if people is not None and len(people) and "surviving_lines" in people:
         lines = {p: int(n) for p, n in zip(people["person"], people["surviving_lines"]) if not pd.isna(n)}
@@ -292,11 +296,11 @@ def roster_gaps(roster: pd.DataFrame, people: pd.DataFrame | None = None) -> pd.
     for r in roster.itertuples(index=False, name=None):
         d = dict(zip(roster.columns, r))
         row = int(d["row"]) if "row" in d and not pd.isna(d["row"]) else None
-        empty = set(blank.get(row, [])) if blank is not None and row is not None else None
+        typed_in = blank is not None and row is not None and row not in blank
         cells, detail = [], []
         ip = d.get("ip_assignment")
         if ip in (None, "") or (isinstance(ip, float) and pd.isna(ip)) or (
-                ip == "missing" and (empty is None or "ip_assignment" in empty)):
+                ip == "missing" and not typed_in):
             cells.append("ip_assignment")
             detail.append("ip_assignment is empty (read as 'missing'): signed, pending, missing or not_required?")
         if d.get("type") == "unknown":
