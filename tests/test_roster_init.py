@@ -357,3 +357,18 @@ def test_xlsx_spaces_in_headers_trailing_empties(tmp_path):
     assert a["type"] == "founder" and a["ip_assignment"] == "signed" and a["ip_assignment_date"] == dt.date(2019, 6, 1)
     assert a["Badge No"] == "7"  # unknown columns kept under their own name
     assert b["end_date"] == dt.date(2023, 1, 31) and b["ip_assignment"] == "missing"
+
+
+def test_docs_cover_the_roster():
+    from pathlib import Path
+    from ddkit.roster import KNOWN, TYPES, IP_STATUSES
+    root = Path(__file__).resolve().parents[1]
+    doc = (root / "docs" / "inputs.md").read_text(encoding="utf-8")
+    for heading in ("## Roster", "## Company profile", "## Rules", "## Triage file"):
+        assert f"\n{heading}\n" in doc, heading
+    for c in (*KNOWN, *INFO_COLUMNS):
+        assert f"`{c}`" in doc, c
+    for v in (*TYPES, *IP_STATUSES):
+        assert f"`{v}`" in doc, v
+    assert "ddkit roster init" in doc and "ddkit roster check" in doc
+    assert "docs/inputs.md" in (root / "README.md").read_text(encoding="utf-8")
