@@ -15,7 +15,7 @@ from sample_repos.generate import HERE, build
 
 ROOT = Path(__file__).resolve().parents[1]
 SHEETS = ["Summary", "Findings", "Remediation", "People", "Ownership", "Licenses", "Bus Factor", "Trends",
-          "Security", "Methodology"]
+          "Security", "Triaged", "Methodology"]
 
 
 def run(*args, cwd=None):
