@@ -1,6 +1,7 @@
 """The roster workflow: `roster init` writes a roster to fill in, `roster check` lists every problem,
 a scan says which cells are still blank; the reader takes what Excel and HR systems export."""
 
+import csv
 import datetime as dt
 import json
 import subprocess
@@ -184,21 +185,38 @@ def _findings(s):
     return sorted(tuple(str(v) for v in r) for r in s.findings[cols].itertuples(index=False, name=None))
 
 
-def test_acme_round_trip(acme):
+def _read_generated(path):
+    if path.suffix == ".xlsx":
+        return _sheet_rows(path)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rows = [{k: (v if v != "" else None) for k, v in r.items()} for r in rows]
+    return None, None, list(rows[0].keys()), rows
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_acme_round_trip(acme, fmt):
     """Generated roster + blanks filled from the sample's truth = the sample's answers, exactly."""
     repo, ans, truth_scan, root = acme
-    out = root / "roundtrip.xlsx"
+    out = root / f"roundtrip.{fmt}"
     init_roster(repo, out, company=HERE / "acme" / "company.yaml")
-    wb, ws, header, rows = _sheet_rows(out)
+    wb, ws, header, rows = _read_generated(out)
     truth = load_roster(HERE / "acme" / "roster.csv")
     filled, merged, dropped = _fill_from_truth(rows, truth)
     assert merged == {"Bob Engineer": ["Robert Engineer"]}
     assert sorted(dropped) == ["Ivan Outsider", "zed1984"]
-    # Write the filled rows into the generated workbook itself (dropdowns and all), as a user would.
-    ws.delete_rows(2, ws.max_row)
-    for r in filled:
-        ws.append([r[h] for h in header])
-    wb.save(out)
+    if fmt == "xlsx":  # into the generated workbook itself (dropdowns and all), as a user would
+        ws.delete_rows(2, ws.max_row)
+        for r in filled:
+            ws.append([r[h] for h in header])
+        wb.save(out)
+    else:  # saved again as Excel does in many locales: BOM, ';' between fields, CRLF
+        with open(out, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+            w.writerow(header)
+            for r in filled:
+                w.writerow(["" if r[h] is None else (r[h].isoformat() if hasattr(r[h], "isoformat") else r[h])
+                            for h in header])
     assert check_roster(out)[1] == []
     s = ddkit.scan(repo, roster=out, company=HERE / "acme" / "company.yaml", as_of=ans["as_of"],
                    licenses=False, secrets=False)
