@@ -390,3 +390,16 @@ def test_docs_cover_the_roster():
         assert f"`{v}`" in doc, v
     assert "ddkit roster init" in doc and "ddkit roster check" in doc
     assert "docs/inputs.md" in (root / "README.md").read_text(encoding="utf-8")
+
+
+def test_extra_columns_named_like_computed_ones(acme, tmp_path):
+    """A roster's own 'commits' or 'departed' column is kept, renamed, and does not shadow ddkit's."""
+    repo, ans, _, _ = acme
+    p = tmp_path / "r.csv"
+    p.write_text("person,emails,type,Commits,departed,Row\nAlice,alice@acme.example,founder,3,yes,x\n")
+    r = load_roster(p)
+    assert r.iloc[0]["Commits (roster)"] == "3" and r.iloc[0]["departed (roster)"] == "yes"
+    assert r.iloc[0]["Row (roster)"] == "x" and r.iloc[0]["row"] == 2
+    s = ddkit.scan(repo, roster=p, as_of=ans["as_of"], licenses=False, secrets=False)
+    alice = s.people.set_index("person").loc["Alice"]
+    assert int(alice["commits"]) == 7 and bool(alice["departed"]) is False

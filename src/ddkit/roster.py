@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError
+from .schema import PEOPLE_COLUMNS
 
 TYPES = ("employee", "founder", "contractor", "vendor", "intern", "advisor", "unknown")
 IP_STATUSES = ("signed", "missing", "pending", "not_required")
@@ -27,6 +28,9 @@ ROSTER_COLUMNS = [*KNOWN, "row"]
 _FORMULA_START = ("=", "+", "-", "@")
 _ALIASES = {"email": "emails", "e_mail": "emails", "e_mails": "emails", "email_addresses": "emails",
             "ip_assignment_status": "ip_assignment"}
+# An extra column may not take the name of a column ddkit computes per person (a roster's own 'commits' or
+# 'departed' column would shadow it): it is kept as '<name> (roster)'.
+_RESERVED = {*PEOPLE_COLUMNS, "row", "roster_emails", "resolved", "domain_class", "person_id", "names"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _EMAIL_RE = re.compile(r"^[^@\s;,<>]+@[^@\s;,<>]+$")
 
@@ -193,7 +197,8 @@ def _validate(path: str, header: list[str], rows: list[tuple[int, list[Any]]],
             problems.append(f"{path}, row 1: missing required column '{req}'")
     if len(problems) > start:  # without a sound header the rows cannot be read
         return empty_roster()
-    extra_cols = [(h, c) for h, c in zip(raw, cols) if c and c not in KNOWN]
+    extra_cols = [(f"{h} (roster)" if c in _RESERVED or h in _RESERVED else h, c)
+                  for h, c in zip(raw, cols) if c and c not in KNOWN]
     out: list[dict[str, Any]] = []
     email_owner: dict[str, tuple[int, str]] = {}
     person_row: dict[str, int] = {}
