@@ -183,7 +183,7 @@ def init_roster(repo: str | os.PathLike, out: str | os.PathLike, company: Any = 
     if suffix not in (".csv", ".xlsx"):
         raise InputError(f"{out}: the roster must be written as .csv or .xlsx")
     _check_writable(out)  # before the scan, not after it
-    from .scan import scan
+    from .pipeline import scan
     s = scan(repo, company=company, rules=rules, ref=ref, licenses=False, secrets=False, progress=progress)
     df, notes = roster_from_people(s.people, s.rules)
     try:
