@@ -133,15 +133,20 @@ def test_ip_and_ownership_findings(sample_scans, name):
 
 def test_remediation_rows(sample_scans):
     _, ans, s = sample_scans["acme"]
-    r = s.remediation.set_index("subject")
+    rem = s.remediation
     ip_subjects = {x["subject"] for x in ans["findings"] if x["rule"].startswith("ip.")}
-    assert set(r.index) == ip_subjects
+    assert set(rem["subject"]) == ip_subjects
+    r = rem.drop_duplicates("subject").set_index("subject")
     assert r.loc["CodeForge Ltd", "subject_type"] == "vendor" and r.loc["CodeForge Ltd", "lines_at_stake"] == 119
-    dan = r.loc["Dan Freelancer"]
-    assert dan["ip_document"] == "DF-2020-IPA"
-    assert (str(dan["period_start"]), str(dan["period_end"])) == ("2020-07-06", "2021-02-10")
-    assert dan["lines_at_stake"] == 58 + 2  # before the assignment, plus after the end date
-    assert set(r["status"]) == {"Open"}
+    # One row per gap: Dan's work before the assignment and after the end date need different documents
+    # and periods, so neither row covers the months his signed agreement covers.
+    dan = rem[rem["subject"] == "Dan Freelancer"].sort_values("period_start")
+    assert set(dan["ip_document"]) == {"DF-2020-IPA"}
+    assert [(str(a), str(b)) for a, b in zip(dan["period_start"], dan["period_end"])] == \
+        [("2020-07-06", "2020-09-01"), ("2021-02-10", "2021-02-10")]
+    assert list(dan["lines_at_stake"]) == [58, 2]
+    assert set(dan["contact"]) == {"dan.freelance@gmail.com"}
+    assert set(rem["status"]) == {"Open"}
 
 
 @pytest.mark.parametrize("name", SAMPLES)

@@ -80,6 +80,9 @@ class Scan:
     not_scanned_for_licenses: pd.DataFrame | None = None
     stats: StageStats = field(default_factory=StageStats)
     versions: dict[str, str] = field(default_factory=dict)              # ddkit, git, scancode, detect-secrets
+    # -- the buyer's next questions (analyze/retention.py): whom to retain; what a clean-room rewrite would cover
+    retention: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rewrite_scope: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     # -- reports: each goes through the reporter registry (ddkit.report)
     def to_excel(self, path: str | os.PathLike, pseudonymize: bool = False) -> Path:
