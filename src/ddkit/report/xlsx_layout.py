@@ -60,7 +60,7 @@ def text_lines(text: str, width: float, bold: bool = False, size: float = FONT_S
     """How many lines *text* takes in a wrapped cell *width* units wide (greedy word wrap, long words broken)."""
     if not text:
         return 1
-    avail = max(1.0, (width - 1.0) * FONT_SIZE / size * 1.04)
+    avail = max(1.0, (width - 1.0) * FONT_SIZE / size * 0.95)
     total = 0
     for para in str(text).split("\n"):
         lines, cur = 1, 0.0
@@ -168,6 +168,9 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
         cell = set_cell(ws, start_row, j, c.label, HEADER_FONT)
         cell.fill = HEADER_FILL
         cell.alignment = WRAP
+        # never narrower than the header's longest word: a header word is not broken
+        longest = max(sum(char_units(ch, True) for ch in w) for w in c.label.split()) if c.label.strip() else 0
+        c.width = max(c.width, round(longest + 2.0, 1))
         ws.column_dimensions[get_column_letter(j)].width = c.width
         hdr_lines = max(hdr_lines, text_lines(c.label, c.width, bold=True))
     ws.row_dimensions[start_row].height = row_height(hdr_lines)
