@@ -15,7 +15,7 @@ import pandas as pd
 from . import gitutil
 from ._version import __version__
 from .analyze import people as people_mod
-from .analyze import bus_factor, ip, ownership
+from .analyze import bus_factor, ip, materiality, ownership
 from .analyze import licenses as lic_mod
 from .analyze.trends import trends_table
 from .collect.licenses import license_db_summary, scan_licenses, scancode_version
@@ -75,7 +75,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
 
     # -- resolve
     with progress.stage("identities"):
-        mailmap = read_mailmap(info.path, info.commit)
+        mailmap = read_mailmap(info.path, info.commit,
+                               zip(hist.commits["author_name_raw"], hist.commits["author_email_raw"]))
         warnings += mailmap.warnings
         res = resolve_identities(hist.commits, roster_df, company_o, rules_o, mailmap)
         warnings += res.warnings
@@ -137,6 +138,9 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                                                                progress)
         found += sec_findings
         versions["detect-secrets"] = _dist_version("detect-secrets")
+
+    # Materiality: de-minimis people roll up into one finding per rule (nothing is dropped).
+    found = materiality.roll_up(rules_o, found, people, int(own["lines"].sum()) if len(own) else 0)
 
     s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
              commits=commits, changes=hist.changes, files=files, identities=res.identities,
