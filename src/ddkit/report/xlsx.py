@@ -79,11 +79,14 @@ def findings_cols(df: pd.DataFrame, catalogue: dict) -> list[Col]:
         Col("issue", "Issue", 20, get=lambda r: (catalogue.get(str(r.get("rule"))) or {}).get("title")),
         Col("subject", "Subject", 18),
         Col("lines_at_stake", "Lines at stake", 8, "int"),
-        Col("evidence", "Evidence", 50),
-        Col("remediation", "What to do", 32),
+        Col("evidence", "Evidence", 50, max_lines=16),
+        Col("remediation", "What to do", 32, max_lines=16),
         Col("first_commit", "First commit", 10.5, "date"),
         Col("last_commit", "Last commit", 10.5, "date"),
         Col("first_sha", "Commit", 11, "sha"),
+        Col("possible_roster_match", "Possible roster match", 14),
+        Col("rolled_up", "Roll-up of de-minimis subjects", 9, "bool"),
+        Col("subjects", "Subjects rolled up", 30, max_lines=6),
     ]
     drop = ("person", "vendor", "commits", "files", "line", "end_line", "last_sha", "path", "fingerprint")
     ids = [Col("rule", "Rule id", 14, "id"), Col("id", "Finding id", 12, "id")]
@@ -108,14 +111,16 @@ def _period(r: dict) -> str | None:
 
 
 REMEDIATION_SPEC = [
-    Col("subject", "Subject", 16), Col("subject_type", "Type", 10), Col("contact", "Contact (roster e-mail)", 20),
+    Col("subject", "Subject", 16), Col("subject_type", "Type", 10),
+    Col("contact", "Contact (roster e-mail)", 24, get=lambda r: "\n".join(str(plain(r.get("contact")) or "").split("; ")) or None),
     Col("gap", "Gap in the chain of title", 18), Col("document", "Document needed", 30),
     Col("period", "Period to cover", 12, get=_period), Col("lines_at_stake", "Lines at stake", 8, "int"),
-    Col("files_at_stake", "Files at stake", 7, "int"), Col("ip_document", "Document on file", 12),
+    Col("ip_document", "Document on file", 12),
     Col("severity", "Severity", 9), Col("status", "Status", 11), Col("owner", "Owner", 13),
     Col("due_date", "Due date", 11, "date"),
 ]
-REMEDIATION_DROP = ("period_start", "period_end", "top_files")
+# files_at_stake counts the findings' top files only: the Rewrite scope sheet has every file.
+REMEDIATION_DROP = ("period_start", "period_end", "top_files", "files_at_stake")
 
 
 def remediation_cols(df: pd.DataFrame) -> list[Col]:
@@ -292,13 +297,45 @@ def _labels(val: bool = False, percent: bool = False):
 
 
 def _data_sheet(wb, s: "Scan", title: str, df: pd.DataFrame | None, cols: list[Col],
-                style: Callable | None = None) -> Any:
+                style: Callable | None = None, material: bool = False) -> Any:
+    """One sheet, one table. With *material*, rows about de-minimis people (materiality in the rules: not
+    on the roster, few surviving lines) are filtered out of the print but stay in the table."""
     ws = wb.create_sheet(title)
     df = df if df is not None else pd.DataFrame()
     remote = s.repo.remote
-    last = write_cols(ws, df, title, cols, link=lambda sha: commit_url(remote, sha), style=style or _severity_style)
-    page_setup(ws, _company(s), s.as_of.isoformat(), len(cols), last)
+    note = None
+    show = None
+    if material and len(df) and "person" in df:
+        small = de_minimis_people(s)
+        if small:
+            df = df.assign(material=~df["person"].isin(small))
+            cols = cols + [Col("material", "Material (not de minimis)", 10, "bool")]
+            hidden = int((~df["material"]).sum())
+            if hidden:
+                show = ("material", "Yes")
+                note = f"{hidden} rows about de-minimis contributors hidden by the filter"
+    last = write_cols(ws, df, title, cols, link=lambda sha: commit_url(remote, sha), style=style or _severity_style,
+                      show_only=show)
+    page_setup(ws, _company(s), s.as_of.isoformat(), len(cols), last, note=note)
     return ws
+
+
+def de_minimis_people(s: "Scan") -> set[str]:
+    """People whose findings the materiality rules roll up: not on the roster, not a bot, and too few
+    surviving lines (rules/findings.yaml, materiality)."""
+    m = s.rules.get("findings", {}).get("materiality", {}) or {}
+    min_lines, min_share = int(m.get("min_lines", 0)), float(m.get("min_share", 0.0))
+    ppl = s.people
+    if not min_lines or ppl is None or ppl.empty:
+        return set()
+    total = int(ppl["surviving_lines"].fillna(0).sum())
+    out = set()
+    for p, lines, roster, bot in zip(ppl["person"], ppl["surviving_lines"].fillna(0), ppl["in_roster"].astype(bool),
+                                     ppl["is_bot"].astype(bool)):
+        share = lines / total if total else 0.0
+        if not roster and not bot and lines < min_lines and share < min_share:
+            out.add(p)
+    return out
 
 
 def _company(s: "Scan") -> str:
@@ -669,9 +706,9 @@ def write_workbook(s: "Scan", path: Path) -> Path:
     _remediation_sheet(wb, s)
     _data_sheet(wb, s, "Rewrite scope", s.rewrite_scope, REWRITE_SPEC)
     ppl = people_sheet_frame(s)
-    _data_sheet(wb, s, "People", ppl, _cols(ppl, PEOPLE_SPEC))
+    _data_sheet(wb, s, "People", ppl, _cols(ppl, PEOPLE_SPEC), material=True)
     _data_sheet(wb, s, "Ownership", ownership_by_file(s.ownership), OWNERSHIP_SPEC)
-    _data_sheet(wb, s, "Ownership by module", s.ownership_by_module, OWN_MODULE_SPEC)
+    _data_sheet(wb, s, "Ownership by module", s.ownership_by_module, OWN_MODULE_SPEC, material=True)
     _data_sheet(wb, s, "Ownership by class", s.ownership_by_classification, OWN_CLASS_SPEC)
     _data_sheet(wb, s, "Licenses", s.licenses, _cols(s.licenses, LICENSE_SPEC, LICENSE_DROP, [Col("rule", "Rule id", 14, "id")]))
     # "Dependencies" goes here (after Licenses), from the dependencies work.

@@ -125,6 +125,7 @@ class Col:
     width: float = 12
     kind: str = "text"             # text | int | num | pct | date | bool | sha | id
     get: Callable[[dict], Any] | None = None   # computes the value from the row's record
+    max_lines: int = MAX_LINES     # longer text is shortened with a visible marker
 
 
 def _as_date(v: Any) -> Any:
@@ -157,9 +158,12 @@ def cell_value(col: Col, rec: dict) -> Any:
 
 def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int = 1,
                 link: Callable[[str], str | None] | None = None,
-                style: Callable[[Any, Col, dict], None] | None = None) -> int:
+                style: Callable[[Any, Col, dict], None] | None = None,
+                show_only: tuple[str, str] | None = None) -> int:
     """Write *df* through *cols* as one Excel table with filters, a frozen header and computed row heights.
 
+    *show_only* = (column key, value): the table's filter is set to that value and the other rows are
+    hidden (still in the table: clearing the filter shows them; hidden rows are not printed).
     Returns the last row written.
     """
     recs = df.to_dict(orient="records") if df is not None and len(df) else []
@@ -181,7 +185,7 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
             v = cell_value(c, rec)
             size = 8 if c.kind == "id" else FONT_SIZE
             if isinstance(v, str):
-                v = fit_text(v, c.width, size=size)
+                v = fit_text(v, c.width, max_lines=c.max_lines, size=size)
                 lines = max(lines, math.ceil(text_lines(v, c.width, size=size) * size / FONT_SIZE))
             cell = set_cell(ws, r, j, v, SMALL_FONT if c.kind == "id" else None)
             if isinstance(v, str):
@@ -203,9 +207,18 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
             if style is not None:
                 style(cell, c, rec)
         ws.row_dimensions[r].height = row_height(lines)
+        if show_only is not None:
+            key = next(c for c in cols if c.key == show_only[0])
+            if cell_value(key, rec) != show_only[1]:
+                ws.row_dimensions[r].hidden = True
     last_row = max(r, start_row + 1)
     ref = f"A{start_row}:{get_column_letter(len(cols))}{last_row}"
     table = Table(displayName="".join(ch for ch in name if ch.isalnum()) or "Table", ref=ref)
+    if show_only is not None:
+        from openpyxl.worksheet.filters import AutoFilter, FilterColumn, Filters
+        k = [c.key for c in cols].index(show_only[0])
+        table.autoFilter = AutoFilter(ref=ref)
+        table.autoFilter.filterColumn.append(FilterColumn(colId=k, filters=Filters(filter=[show_only[1]])))
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
     ws.add_table(table)
     ws.freeze_panes = ws.cell(row=start_row + 1, column=1)
@@ -215,7 +228,7 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
 
 # ------------------------------------------------------------------ page setup
 def page_setup(ws, company: str, as_of: str, last_col: int, last_row: int, fit_height: int = 0,
-               landscape: bool = True) -> None:
+               landscape: bool = True, note: str | None = None) -> None:
     """Landscape, fit to one page wide (and *fit_height* pages high, 0 = as many as needed), margins,
     header/footer and print area."""
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
@@ -229,7 +242,7 @@ def page_setup(ws, company: str, as_of: str, last_col: int, last_row: int, fit_h
     ws.page_margins.header = ws.page_margins.footer = 0.25
     for hf in (ws.oddHeader, ws.evenHeader, ws.firstHeader):
         hf.left.text = _hf(company)
-        hf.center.text = "&A"
+        hf.center.text = "&A" + (f" — {_hf(note)}" if note else "")
         hf.right.text = _hf(f"As of {as_of}")
         for part in (hf.left, hf.center, hf.right):
             part.size, part.font = 8, "Arial,Regular"

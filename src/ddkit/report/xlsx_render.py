@@ -49,7 +49,7 @@ class Rendering:
 
 def _sheet_of(page: str, names: list[str]) -> str | None:
     head = next((line for line in page.splitlines() if line.strip()), "")
-    hits = [n for n in names if re.search(r"(^|\s{2,})" + re.escape(n) + r"(\s{2,}|$)", head)]
+    hits = [n for n in names if re.search(r"(^|\s{2,})" + re.escape(n) + r"(\s{2,}|$| — )", head)]
     return max(hits, key=len) if hits else None
 
 
@@ -89,7 +89,7 @@ def measure(xlsx: Path, outdir: Path) -> Rendering:
         want = collections.Counter()
         for row in ws.iter_rows():
             for c in row:
-                if isinstance(c.value, str):
+                if isinstance(c.value, str) and not ws.row_dimensions[c.row].hidden:
                     want.update(WORD.findall(c.value))
         have = collections.Counter(WORD.findall(" ".join(mine)))
         # A word too long for its column is broken across lines: look for it in the text stream with
