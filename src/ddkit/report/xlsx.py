@@ -388,8 +388,10 @@ def _trends_sheet(wb, s: "Scan") -> None:
     if n == 0:
         return
     keys = [c.key for c in cols]
-    top = n + 3
-    ws.row_breaks.append(Break(id=n + 1))          # the charts start on a page of their own
+    # Each chart on a page of its own (a row break before each), so that none is split.
+    top = n + 2
+    ws.row_breaks.append(Break(id=n + 1))
+    ws.row_breaks.append(Break(id=top + 22))
     bar = BarChart()
     bar.type, bar.grouping, bar.overlap = "col", "stacked", 100
     bar.title = "Lines added per quarter, by who wrote them"
@@ -401,7 +403,8 @@ def _trends_sheet(wb, s: "Scan") -> None:
     bar.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
     bar.y_axis.title = "Lines added"
     bar.y_axis.scaling.min = 0
-    bar.height, bar.width = 8.5, 24
+    bar.height, bar.width = 9, 24
+    bar.legend.position = "b"
     ws.add_chart(bar, f"A{top}")
     if "outsourced_share" in keys:
         line = LineChart()
@@ -420,9 +423,9 @@ def _trends_sheet(wb, s: "Scan") -> None:
             line.dataLabels = _labels(val=True)
             line.dataLabels.numFmt = "0%"
             line.dataLabels.position = "t"
-        line.height, line.width = 8.5, 24
-        ws.add_chart(line, f"A{top + 19}")
-    page_setup(ws, _company(s), s.as_of.isoformat(), len(cols), top + 38)
+        line.height, line.width = 9, 24
+        ws.add_chart(line, f"A{top + 23}")
+    page_setup(ws, _company(s), s.as_of.isoformat(), len(cols), top + 44)
 
 
 def methodology_rows(s: "Scan") -> list[tuple[str, Any]]:
