@@ -139,7 +139,8 @@ def people_sheet_frame(s: "Scan") -> pd.DataFrame:
 
 PEOPLE_SPEC = [
     Col("person", "Person", 18), Col("type", "Type", 10), Col("vendor", "Vendor", 12),
-    Col("emails", "E-mail addresses", 26), Col("is_bot", "Bot", 5, "bool"), Col("commits", "Commits", 8, "int"),
+    Col("emails", "E-mail addresses", 26, get=lambda r: "\n".join(r["emails"]) if isinstance(r.get("emails"), list)
+        else r.get("emails")), Col("is_bot", "Bot", 5, "bool"), Col("commits", "Commits", 8, "int"),
     Col("first_commit", "First commit", 10.5, "date"), Col("last_commit", "Last commit", 10.5, "date"),
     Col("departed", "Departed", 8, "bool"), Col("surviving_lines", "Surviving lines", 9, "int"),
     Col("in_roster", "On the roster", 7, "bool"), Col("start_date", "Start date", 10.5, "date"),
