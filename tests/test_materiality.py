@@ -69,3 +69,18 @@ def test_thresholds_come_from_rules(make_repo, tmp_path):
     s = ddkit.scan(r.path, rules=rules, as_of="2020-06-30", licenses=False, secrets=False)
     u = s.findings[s.findings["rule"] == "ip.unverified-identity"]
     assert sorted(u["subject"]) == ["2 other contributors with unverified identities", "Alice Main"]
+
+
+def test_console_says_what_to_do_next_without_a_roster(make_repo):
+    import subprocess
+    import sys
+    r = make_repo()
+    r.commit({"a.py": _lines("a", 30)}, name="Alice Main", email="alice@else.example")
+    r.commit({"b.py": _lines("b", 10)}, name="Bob Other", email="bob@gmail.com")
+    p = subprocess.run([sys.executable, "-m", "ddkit", "scan", str(r.path), "--no-licenses", "--no-secrets",
+                        "--as-of", "2020-06-30"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    nxt = [line for line in p.stdout.splitlines() if line.strip().startswith("next:")]
+    assert len(nxt) == 1
+    assert "2 people holding 40 surviving lines (100% of surviving lines)" in nxt[0]
+    assert f"ddkit roster init {r.path}" in nxt[0]

@@ -80,6 +80,7 @@ class Scan:
     not_scanned_for_licenses: pd.DataFrame | None = None
     stats: StageStats = field(default_factory=StageStats)
     versions: dict[str, str] = field(default_factory=dict)              # ddkit, git, scancode, detect-secrets
+    triage_stale: list[dict[str, Any]] = field(default_factory=list)    # decisions whose finding no longer occurs
     # -- the buyer's next questions (analyze/retention.py): whom to retain; what a clean-room rewrite would cover
     retention: pd.DataFrame = field(default_factory=pd.DataFrame)
     rewrite_scope: pd.DataFrame = field(default_factory=pd.DataFrame)

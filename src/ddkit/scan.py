@@ -27,6 +27,7 @@ from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
 from .errors import InputError
 from .model import Scan, StageStats
+from . import triage as triage_mod
 from .progress import Progress
 from .score import readiness
 from .resolve.identities import resolve_identities
@@ -50,14 +51,20 @@ def _as_of(value: str | dt.date | None) -> dt.date:
 def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | None = None,
          company: str | os.PathLike | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
-         jobs: int | None = None, progress: Progress | None = None, secrets: bool = True) -> Scan:
-    """Scan one repository. Inputs are validated before any work starts."""
+         jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
+         triage: str | os.PathLike | None = None) -> Scan:
+    """Scan one repository. Inputs are validated before any work starts.
+
+    *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the work tree when present.
+    """
     progress = progress or Progress()
     as_of_d = _as_of(as_of)
     rules_o = rules if isinstance(rules, Rules) else load_rules(rules)
     company_o = company if isinstance(company, Company) else load_company(company)
     roster_df = roster if isinstance(roster, pd.DataFrame) else (load_roster(roster) if roster else empty_roster())
     info = gitutil.open_repo(repo, ref)
+    triage_path = triage if triage is not None else (None if info.is_bare else triage_mod.default_path(info.path))
+    decisions = triage_mod.load_triage(triage_path)
     jobs = jobs or min(2, os.cpu_count() or 1)
     warnings: list[str] = []
     if info.commit is None:
@@ -150,7 +157,13 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
              blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
              ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
              stats=stats, versions=versions)
-    s.remediation = remediation_table(s.findings, people)
+    s.findings, stale = triage_mod.apply_triage(s.findings, decisions)
+    s.triage_stale = stale
+    if stale:
+        s.warnings.append(f"triage: {len(stale)} decision{'s' if len(stale) != 1 else ''} in {triage_path} name "
+                          f"findings that no longer occur (stale): " + ", ".join(e["id"] for e in stale[:10])
+                          + (" …" if len(stale) > 10 else ""))
+    s.remediation = _remediation_status(remediation_table(s.findings, people), s.findings)
     s.simulations = _simulations(s)
     # -- the buyer's next questions: whom to retain, and the rewrite scope of each remediation subject
     from .analyze.retention import retention_table, rewrite_scope_table
@@ -159,7 +172,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     s.summary = _summary(s)
     # Areas assessed: every area of the catalogue whose stage ran (a skipped stage is not scored as clean).
     skipped = ({"license"} if not licenses else set()) | ({"security"} if not secrets else set()) | {"dependencies"}
-    sc = readiness(s.findings, rules_o, [a for a in rules_o.areas() if a not in skipped])
+    sc = readiness(triage_mod.counted(s.findings), rules_o, [a for a in rules_o.areas() if a not in skipped])
     s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
                      areas=sc["areas"], score_capped_by=sc["capped_by"])
     s.timings = dict(progress.timings)
@@ -195,6 +208,19 @@ def _security(info, files, changes, commits, rules, jobs, progress):
     return recs + recs2, security.security_table(rows + rows2), stats
 
 
+def _remediation_status(rem: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
+    """A subject whose findings counsel has all triaged shows it: Signed (resolved) or Not needed."""
+    if rem.empty or "status" not in findings:
+        return rem
+    status = dict(zip(findings["id"], findings["status"]))
+    out = []
+    for ids in rem["finding_ids"]:
+        st = {status.get(i.strip(), "open") for i in str(ids).split(",") if i.strip()}
+        out.append("Signed" if st == {"resolved"} else "Not needed" if st and st <= {"accepted", "false-positive"}
+                   else "Open")
+    return rem.assign(status=out)
+
+
 def _simulations(s: Scan, n_people: int = 3) -> pd.DataFrame:
     """The off-boarding simulation for each vendor and for the people whose departure orphans most files."""
     doa = s.doa
@@ -222,7 +248,8 @@ def _outsourced_share(s: Scan) -> float | None:
 
 def _summary(s: Scan) -> dict[str, Any]:
     humans = s.people[~s.people["is_bot"]] if len(s.people) else s.people
-    sev = s.findings["severity"].value_counts().to_dict() if len(s.findings) else {}
+    counted = triage_mod.counted(s.findings)
+    sev = counted["severity"].value_counts().to_dict() if len(counted) else {}
     return {
         "company": s.company.name,
         "commits": int(len(s.commits)),
@@ -232,7 +259,8 @@ def _summary(s: Scan) -> dict[str, Any]:
         "unresolved_identities": int((~s.people["resolved"]).sum()) if len(s.people) else 0,
         "files": int(len(s.files)),
         "scanned_files": int((s.files["category"] == "text").sum()) if len(s.files) else 0,
-        "findings": int(len(s.findings)),
+        "findings": int(len(counted)),
+        "findings_triaged": int(len(s.findings) - len(counted)),
         "truck_factor": s.truck_factors.get("repository"),
         "outsourced_share": _outsourced_share(s),
         "findings_by_severity": {k: int(sev.get(k, 0)) for k in ("critical", "high", "medium", "low", "info")},

@@ -88,9 +88,44 @@ def findings_cols(df: pd.DataFrame, catalogue: dict) -> list[Col]:
         Col("rolled_up", "Roll-up of de-minimis subjects", 9, "bool"),
         Col("subjects", "Subjects rolled up", 30, max_lines=6),
     ]
-    drop = ("person", "vendor", "commits", "files", "line", "end_line", "last_sha", "path", "fingerprint")
+    drop = ("person", "vendor", "commits", "files", "line", "end_line", "last_sha", "path", "fingerprint", "triage")
     ids = [Col("rule", "Rule id", 14, "id"), Col("id", "Finding id", 12, "id")]
-    return _cols(df, spec, drop, ids)
+    return _cols(df, spec + TRIAGE_COLS, drop, ids)
+
+
+TRIAGE_COLS = [Col("status", "Status", 12), Col("triage_reason", "Triage reason", 18),
+               Col("triaged_by", "Triaged by", 11), Col("triage_date", "Triage date", 10.5, "date")]
+
+
+def findings_frame(findings: pd.DataFrame, triaged: bool) -> pd.DataFrame:
+    """Open findings (Findings sheet) or the ones counsel triaged (Triaged sheet), with the triage columns
+    counsel types into: status, reason, by, date (read back by `ddkit triage import`)."""
+    if "status" not in findings.columns:
+        findings = findings.assign(status="open", triage=None)
+    if "triage" not in findings.columns:
+        findings = findings.assign(triage=None)
+    sel = findings["status"] != "open" if triaged else findings["status"] == "open"
+    df = findings[sel].copy()
+    tri = [t if isinstance(t, dict) else {} for t in df["triage"]]
+    df["triage_reason"] = [t.get("reason") for t in tri]
+    df["triaged_by"] = [t.get("by") for t in tri]
+    df["triage_date"] = [t.get("date") for t in tri]
+    return df.drop(columns=["triage"])
+
+
+def _triage_validation(ws, cols: list[Col], n: int) -> None:
+    from openpyxl.worksheet.datavalidation import DataValidation
+    keys = [c.key for c in cols]
+    j = get_column_letter(keys.index("status") + 1)
+    dv = DataValidation(type="list", formula1='"open,accepted,false-positive,resolved"', allow_blank=False,
+                        showErrorMessage=True, errorTitle="Status",
+                        error="Choose open, accepted, false-positive or resolved")
+    dv.add(f"{j}2:{j}{n + 1}")
+    ws.add_data_validation(dv)
+    dj = get_column_letter(keys.index("triage_date") + 1)
+    dd = DataValidation(type="date", operator="greaterThan", formula1="1")
+    dd.add(f"{dj}2:{dj}{n + 1}")
+    ws.add_data_validation(dd)
 
 
 def remediation_frame(df: pd.DataFrame | None) -> pd.DataFrame:
@@ -636,7 +671,8 @@ def _summary_sheet(wb, s: "Scan") -> None:
             r += 1
         return r + 1
 
-    top = top_findings(s.findings, s.people, s.rules.catalogue, 10)
+    open_findings = s.findings[s.findings["status"] == "open"] if "status" in s.findings else s.findings
+    top = top_findings(open_findings, s.people, s.rules.catalogue, 10)
     items = [(f"{k}. {str(f['severity']).upper()} · {AREA_NAMES.get(str(f['area']), f['area'])}", text,
               SEV_FILL.get(str(f["severity"]))) for k, (f, text) in enumerate(top, start=1)]
     r = block("Top findings: the problem → the fix", items, r)
@@ -706,7 +742,11 @@ def write_workbook(s: "Scan", path: Path) -> Path:
     set_default_font(wb)
     _summary_sheet(wb, s)
     cat = s.rules.catalogue
-    _data_sheet(wb, s, "Findings", s.findings, findings_cols(s.findings, cat))
+    df = findings_frame(s.findings, False)          # open findings; triaged ones on the Triaged sheet
+    cols = findings_cols(df, cat)
+    ws = _data_sheet(wb, s, "Findings", df, cols)
+    if len(df):
+        _triage_validation(ws, cols, len(df))
     _remediation_sheet(wb, s)
     _data_sheet(wb, s, "Rewrite scope", s.rewrite_scope, REWRITE_SPEC)
     ppl = people_sheet_frame(s)
@@ -723,7 +763,12 @@ def write_workbook(s: "Scan", path: Path) -> Path:
     _trends_sheet(wb, s)
     if s.security is not None:
         _data_sheet(wb, s, "Security", s.security, _cols(s.security, SECURITY_SPEC, (), [Col("rule", "Rule id", 14, "id")]))
-    # "Triaged" goes here (after Security), from the triage work.
+    # Triaged: the findings counsel decided (accepted, false positive, resolved), never dropped.
+    df = findings_frame(s.findings, True)
+    cols = findings_cols(df, cat)
+    ws = _data_sheet(wb, s, "Triaged", df, cols)
+    if len(df):
+        _triage_validation(ws, cols, len(df))
     _rules_sheet(wb, s)
     _methodology_sheet(wb, s)
     # Deterministic file: document dates come from as_of, not from the clock.
@@ -744,7 +789,8 @@ def write_portfolio_workbook(p: "Portfolio", path: Path) -> Path:
     ws.title = "Summary"
     set_cell(ws, 1, 1, "Portfolio acquisition-readiness summary", TITLE_FONT)
     ok = repos[repos["status"] == "ok"]
-    sev = findings["severity"].value_counts().to_dict() if len(findings) else {}
+    counted = findings[findings["status"] == "open"] if "status" in findings and len(findings) else findings
+    sev = counted["severity"].value_counts().to_dict() if len(counted) else {}
     rows = [("As of", p.as_of.isoformat()), ("Repositories", len(repos)), ("Scanned", len(ok)),
             ("Failed", int((repos["status"] == "failed").sum())),
             ("Red / amber / green", " / ".join(str(int((ok["rating"] == c).sum())) for c in ("red", "amber", "green"))),
