@@ -116,8 +116,8 @@ def test_plain_english_and_print_setup(acme):
                     assert not re.fullmatch(r"[0-9a-f]{40}", c.value), (ws.title, c.coordinate)
                 if isinstance(c.value, str) and c.alignment.wrap_text and ws.title != "Summary":
                     width = ws.column_dimensions[c.column_letter].width
-                    # an optimistic bound: no renderer fits more than 1.3 characters per width unit
-                    need = sum(max(1, -(-len(p) // int(width * 1.3))) for p in c.value.split("\n"))
+                    # an optimistic bound: no renderer fits more than 1.6 characters per width unit
+                    need = sum(max(1, -(-len(p) // int(width * 1.6))) for p in c.value.split("\n"))
                     assert (ws.row_dimensions[c.row].height or 15) >= need * 12.75 * (8 / 10 if c.font.sz == 8 else 1) - 1, \
                         (ws.title, c.coordinate)
     assert wb["Summary"].page_setup.fitToHeight == 1          # the Summary is one page

@@ -75,26 +75,28 @@ def _cols(df: pd.DataFrame, spec: list[Col], drop: tuple[str, ...] = (), ids: li
 def findings_cols(df: pd.DataFrame, catalogue: dict) -> list[Col]:
     spec = [
         Col("severity", "Severity", 9),
-        Col("area", "Area", 12, get=lambda r: AREA_NAMES.get(str(r.get("area")), r.get("area"))),
-        Col("issue", "Issue", 20, get=lambda r: (catalogue.get(str(r.get("rule"))) or {}).get("title")),
-        Col("subject", "Subject", 18),
+        Col("area", "Area", 12, get=lambda r: AREA_NAMES.get(str(r.get("area")), r.get("area")), hidden=True),
+        Col("issue", "Issue", 16, get=lambda r: (catalogue.get(str(r.get("rule"))) or {}).get("title")),
+        Col("subject", "Subject", 16),
         Col("lines_at_stake", "Lines at stake", 8, "int"),
-        Col("evidence", "Evidence", 50, max_lines=16),
-        Col("remediation", "What to do", 32, max_lines=16),
-        Col("first_commit", "First commit", 10.5, "date"),
-        Col("last_commit", "Last commit", 10.5, "date"),
+        Col("evidence", "Evidence", 44, max_lines=16),
+        Col("remediation", "What to do", 27, max_lines=16),
+        Col("period", "Period", 11, get=lambda r: _period({"period_start": r.get("first_commit"),
+                                                           "period_end": r.get("last_commit")})),
+        Col("first_commit", "First commit", 10.5, "date", hidden=True),
+        Col("last_commit", "Last commit", 10.5, "date", hidden=True),
         Col("first_sha", "Commit", 11, "sha"),
-        Col("possible_roster_match", "Possible roster match", 14),
-        Col("rolled_up", "Roll-up of de-minimis subjects", 9, "bool"),
-        Col("subjects", "Subjects rolled up", 30, max_lines=6),
+        Col("possible_roster_match", "Possible roster match", 14, hidden=True),
+        Col("rolled_up", "Roll-up of de-minimis subjects", 9, "bool", hidden=True),
+        Col("subjects", "Subjects rolled up", 30, max_lines=6, hidden=True),
     ]
     drop = ("person", "vendor", "commits", "files", "line", "end_line", "last_sha", "path", "fingerprint", "triage")
     ids = [Col("rule", "Rule id", 14, "id"), Col("id", "Finding id", 12, "id")]
     return _cols(df, spec + TRIAGE_COLS, drop, ids)
 
 
-TRIAGE_COLS = [Col("status", "Status", 12), Col("triage_reason", "Triage reason", 18),
-               Col("triaged_by", "Triaged by", 11), Col("triage_date", "Triage date", 10.5, "date")]
+TRIAGE_COLS = [Col("status", "Status", 10), Col("triage_reason", "Triage reason", 13),
+               Col("triaged_by", "Triaged by", 9), Col("triage_date", "Triage date", 10.5, "date")]
 
 
 def findings_frame(findings: pd.DataFrame, triaged: bool) -> pd.DataFrame:

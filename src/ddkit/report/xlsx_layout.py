@@ -51,8 +51,10 @@ def char_units(ch: str, bold: bool = False) -> float:
         w = 1.5
     elif ch.isupper():
         w = 1.22
-    else:
+    elif ch.isdigit():
         w = 1.0
+    else:
+        w = 0.9        # average lowercase letter in Arial, in digit widths
     return w * (1.08 if bold else 1.0)
 
 
@@ -60,7 +62,7 @@ def text_lines(text: str, width: float, bold: bool = False, size: float = FONT_S
     """How many lines *text* takes in a wrapped cell *width* units wide (greedy word wrap, long words broken)."""
     if not text:
         return 1
-    avail = max(1.0, (width - 1.0) * FONT_SIZE / size * 0.95)
+    avail = max(1.0, (width - 1.0) * FONT_SIZE / size * 0.97)
     total = 0
     for para in str(text).split("\n"):
         lines, cur = 1, 0.0
@@ -126,6 +128,7 @@ class Col:
     kind: str = "text"             # text | int | num | pct | date | bool | sha | id
     get: Callable[[dict], Any] | None = None   # computes the value from the row's record
     max_lines: int = MAX_LINES     # longer text is shortened with a visible marker
+    hidden: bool = False           # in the table (filters, JSON-like detail) but not printed
 
 
 def _as_date(v: Any) -> Any:
@@ -176,7 +179,10 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
         longest = max(sum(char_units(ch, True) for ch in w) for w in c.label.split()) if c.label.strip() else 0
         c.width = max(c.width, round(longest + 2.0, 1))
         ws.column_dimensions[get_column_letter(j)].width = c.width
-        hdr_lines = max(hdr_lines, text_lines(c.label, c.width, bold=True))
+        if c.hidden:
+            ws.column_dimensions[get_column_letter(j)].hidden = True
+        else:
+            hdr_lines = max(hdr_lines, text_lines(c.label, c.width, bold=True))
     ws.row_dimensions[start_row].height = row_height(hdr_lines)
     r = start_row
     for r, rec in enumerate(recs, start=start_row + 1):
@@ -186,7 +192,8 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
             size = 8 if c.kind == "id" else FONT_SIZE
             if isinstance(v, str):
                 v = fit_text(v, c.width, max_lines=c.max_lines, size=size)
-                lines = max(lines, math.ceil(text_lines(v, c.width, size=size) * size / FONT_SIZE))
+                if not c.hidden:
+                    lines = max(lines, math.ceil(text_lines(v, c.width, size=size) * size / FONT_SIZE))
             cell = set_cell(ws, r, j, v, SMALL_FONT if c.kind == "id" else None)
             if isinstance(v, str):
                 cell.alignment = WRAP

@@ -78,7 +78,8 @@ def measure(xlsx: Path, outdir: Path) -> Rendering:
         if ws.tables:
             t = next(iter(ws.tables.values()))
             first_row = ws[t.ref.split(":")[0]].row
-            hdr = [str(c.value) for c in ws[first_row] if c.value is not None]
+            hdr = [str(c.value) for c in ws[first_row]
+                   if c.value is not None and not ws.column_dimensions[c.column_letter].hidden]
             edges = [hdr[0].split()[0], hdr[-1].split()[0]]
             for k, p in enumerate(mine, start=1):
                 # the repeated header row sits right under the page header: look for both edges there
@@ -91,7 +92,8 @@ def measure(xlsx: Path, outdir: Path) -> Rendering:
         want = collections.Counter()
         for row in ws.iter_rows():
             for c in row:
-                if isinstance(c.value, str) and not ws.row_dimensions[c.row].hidden:
+                if isinstance(c.value, str) and not ws.row_dimensions[c.row].hidden \
+                        and not ws.column_dimensions[c.column_letter].hidden:
                     want.update(WORD.findall(c.value))
         have = collections.Counter(WORD.findall(" ".join(mine)))
         # A word too long for its column is broken across lines: look for it in the text stream with
