@@ -85,7 +85,9 @@ def test_workbook_structure(acme):
     meth = " ".join(str(c.value) for row in wb["Methodology"].iter_rows() for c in row if c.value is not None)
     assert ans["head"] in meth and "Rules SHA-256" in meth and ddkit.__version__ in meth
     from ddkit.collect.licenses import scancode_version
-    assert f"scancode-toolkit {scancode_version()}" in meth and "detect-secrets" in meth
+    assert f"scancode-toolkit {scancode_version()}" in meth
+    data = json.loads((out / "acme.json").read_text())
+    assert "Secrets engine version" in meth and "secrets not scanned" not in meth
     assert "README" not in meth and "Limits" in meth
 
 

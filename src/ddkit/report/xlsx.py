@@ -89,6 +89,9 @@ def findings_cols(df: pd.DataFrame, catalogue: dict) -> list[Col]:
         Col("possible_roster_match", "Possible roster match", 14, hidden=True),
         Col("rolled_up", "Roll-up of de-minimis subjects", 9, "bool", hidden=True),
         Col("subjects", "Subjects rolled up", 30, max_lines=6, hidden=True),
+        Col("tier", "Secret tier", 10, hidden=True), Col("detector", "Detector", 16, hidden=True),
+        Col("detector_id", "Detector id", 16, hidden=True), Col("engine", "Secret engine", 12, hidden=True),
+        Col("context", "Why downgraded", 20, hidden=True), Col("paths", "Paths", 30, max_lines=6, hidden=True),
     ]
     drop = ("person", "vendor", "commits", "files", "line", "end_line", "last_sha", "path", "fingerprint", "triage")
     ids = [Col("rule", "Rule id", 14, "id"), Col("id", "Finding id", 12, "id")]
@@ -306,6 +309,8 @@ SECURITY_SPEC = [
     Col("check", "Check", 22), Col("status", "Status", 9), Col("severity", "Severity", 9), Col("detail", "Detail", 24),
     Col("path", "File", 26), Col("line", "Line", 6, "int"), Col("date", "Date", 10.5, "date"),
     Col("author", "Author", 16), Col("commit", "Commit", 11, "sha"), Col("fingerprint", "Fingerprint", 20),
+    Col("tier", "Tier", 9), Col("detector", "Detector", 16, hidden=True),
+    Col("reason", "Why downgraded", 18), Col("paths", "All paths", 24, max_lines=6),
 ]
 CLASSES = ["employee", "founder", "contractor", "vendor", "intern", "advisor", "unknown"]
 
@@ -487,8 +492,8 @@ def methodology_rows(s: "Scan") -> list[tuple[str, Any]]:
         ("git version", v.get("git", "unknown")),
         ("ScanCode version", f"scancode-toolkit {v['scancode']}" if "scancode" in v else
          "ScanCode not run (licenses not scanned)"),
-        ("Secrets engine version", f"detect-secrets {v['detect-secrets']}" if "detect-secrets" in v else
-         "not run (secrets not scanned)"),
+        ("Secrets engine version", "; ".join(f"{k} {x}" for k, x in v.items() if k not in ("ddkit", "git", "scancode"))
+         or "not run (secrets not scanned)"),
         ("Rules in force", "; ".join(s.rules.sources)),
         ("Rules SHA-256", s.rules.sha256),
         ("Shallow history", "yes: history is truncated" if s.repo.is_shallow else "no"),
@@ -535,8 +540,12 @@ def methodology_rows(s: "Scan") -> list[tuple[str, Any]]:
         ("Definition: licenses", "ScanCode (scancode-toolkit " + v.get("scancode", "unknown") + ") on the files at "
          "the ref, after a keyword screen; categories from ScanCode's license database; policy per outbound "
          "license in the rules." if s.options.get("licenses") else "Licenses were not scanned (--no-licenses)."),
-        ("Definition: secrets", "detect-secrets on every line added in the history; reports show a fingerprint, "
-         "never the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
+        ("Definition: secrets", "The secrets engine (" + ("; ".join(f"{k} {x}" for k, x in v.items()
+         if k not in ("ddkit", "git", "scancode")) or "see above") + ") on every line added in the history and on "
+         "the files at the ref. Tiers: provider (a recognised credential format, e.g. an AWS key), generic (a "
+         "password or token assigned in code), entropy (a random-looking string: a guess). Findings in test "
+         "fixtures or documentation examples are downgraded, with the reason. Reports show a fingerprint, never "
+         "the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
         ("Readiness score", explanation(s.rules)),
         ("Limits", "ddkit reads the repository, not the contracts: a finding says a document is needed or missing "
          "from the roster, not that rights are lacking. Blame shows who last changed a line, not who had the idea; "
