@@ -250,3 +250,21 @@ def test_no_licenses_skips_the_stage(sample_scans):
     _, _, s = sample_scans["acme"]
     assert "licenses" not in s.timings and s.licenses.empty
     assert not (s.findings.area == "license").any()
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_retention_and_rewrite_scope_truth(sample_scans, name):
+    """Whom to retain and the rewrite scopes equal the generator's own bookkeeping (answers.json)."""
+    _, ans, s = sample_scans[name]
+    got = [dict(rank=r.rank, person=r.person, files_known=r.files_known, files_orphaned=r.files_orphaned,
+                orphaned_files=sorted(r.orphaned_files), modules_losing_knowledge=r.modules_losing_knowledge,
+                repository_truck_factor_after=r.repository_truck_factor_after, surviving_lines=r.surviving_lines)
+           for r in s.retention.itertuples()]
+    want = [{k: x[k] for k in got[0]} for x in ans["retention"]] if got else []
+    assert got == want and len(want) == len(ans["retention"])
+    rw = s.rewrite_scope
+    assert list(rw["subject"]) == [x["subject"] for x in ans["rewrite_scope"]]
+    for r, t in zip(rw.itertuples(), ans["rewrite_scope"]):
+        assert r.surviving_lines == t["surviving_lines"] and {f["path"]: f["lines"] for f in r.files} == t["files"]
+        assert r.modules == t["modules"] and r.current_staff_who_know == t["current_staff_who_know"]
+        assert r.nobody_on_staff_knows == t["nobody_on_staff_knows"]
