@@ -5,9 +5,9 @@ import subprocess
 import sys
 
 import pytest
+from sample_repos.generate import HERE, build
 
 from ddkit.report import xlsx_render
-from sample_repos.generate import HERE, build
 
 needs_office = pytest.mark.skipif(not (xlsx_render.available() and __import__("shutil").which("pdftoppm")),
                                   reason="LibreOffice or poppler-utils not installed (scripts/system-deps.sh installs them)")

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from .bus_factor import authors_by_file, simulate_departure, source_files, truck_factor
+from .bus_factor import authors_by_file, simulate_departure, source_files
 from .remediation import WHOLE_WORK
 
 RETENTION_COLUMNS = ["rank", "person", "type", "surviving_lines", "files_known", "files_orphaned",
@@ -126,7 +126,7 @@ def rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame
             m = module_of.get(p, "(root)")
             by_mod[m] = by_mod.get(m, 0) + int(n)
         knowers: dict[str, int] = {}
-        for p, pid in auth.loc[auth["path"].isin(set(by_file.index)), ["path", "person_id"]].itertuples(index=False):
+        for _path, pid in auth.loc[auth["path"].isin(set(by_file.index)), ["path", "person_id"]].itertuples(index=False):
             if pid in staff_ids and pid not in ids:
                 knowers[names[pid]] = knowers.get(names[pid], 0) + 1
         src_files = set(source_files(files)["path"]) & set(by_file.index)

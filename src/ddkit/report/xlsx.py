@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -25,8 +26,20 @@ from openpyxl.utils import get_column_letter
 from .._version import __version__
 from ..fsutil import atomic_write
 from .cells import plain
-from .xlsx_layout import (BASE_FONT, BOLD, HEADER_FILL, HEADER_FONT, WRAP, Col, fit_text, key_value_rows,
-                          page_setup, row_height, set_cell, set_default_font, text_lines)
+from .xlsx_layout import (
+    BOLD,
+    HEADER_FILL,
+    HEADER_FONT,
+    WRAP,
+    Col,
+    fit_text,
+    key_value_rows,
+    page_setup,
+    row_height,
+    set_cell,
+    set_default_font,
+    text_lines,
+)
 from .xlsx_layout import write_table as write_cols
 from .xlsx_text import AREA_NAMES, label, top_findings
 
@@ -152,7 +165,8 @@ def _period(r: dict) -> str | None:
 
 REMEDIATION_SPEC = [
     Col("subject", "Subject", 16), Col("subject_type", "Type", 10),
-    Col("contact", "Contact (roster e-mail)", 24, get=lambda r: "\n".join(str(plain(r.get("contact")) or "").split("; ")) or None),
+    Col("contact", "Contact (roster e-mail)", 24,
+        get=lambda r: "\n".join(str(plain(r.get("contact")) or "").split("; ")) or None),
     Col("gap", "Gap in the chain of title", 18), Col("document", "Document needed", 30),
     Col("period", "Period to cover", 12, get=_period), Col("lines_at_stake", "Lines at stake", 8, "int"),
     Col("ip_document", "Document on file", 12),
@@ -168,7 +182,7 @@ def remediation_cols(df: pd.DataFrame) -> list[Col]:
     return _cols(df, REMEDIATION_SPEC, REMEDIATION_DROP, ids)
 
 
-def people_sheet_frame(s: "Scan") -> pd.DataFrame:
+def people_sheet_frame(s: Scan) -> pd.DataFrame:
     cols = ["person", "type", "vendor", "emails", "is_bot", "commits", "first_commit", "last_commit",
             "departed", "surviving_lines", "in_roster", "start_date", "end_date", "ip_assignment",
             "ip_assignment_date", "ip_document"]
@@ -339,7 +353,7 @@ def _labels(val: bool = False, percent: bool = False):
     return d
 
 
-def _data_sheet(wb, s: "Scan", title: str, df: pd.DataFrame | None, cols: list[Col],
+def _data_sheet(wb, s: Scan, title: str, df: pd.DataFrame | None, cols: list[Col],
                 style: Callable | None = None, material: bool = False) -> Any:
     """One sheet, one table. With *material*, rows about de-minimis people (materiality in the rules: not
     on the roster, few surviving lines) are filtered out of the print but stay in the table."""
@@ -363,7 +377,7 @@ def _data_sheet(wb, s: "Scan", title: str, df: pd.DataFrame | None, cols: list[C
     return ws
 
 
-def de_minimis_people(s: "Scan") -> set[str]:
+def de_minimis_people(s: Scan) -> set[str]:
     """People whose findings the materiality rules roll up: not on the roster, not a bot, and too few
     surviving lines (rules/findings.yaml, materiality)."""
     m = s.rules.get("findings", {}).get("materiality", {}) or {}
@@ -381,11 +395,11 @@ def de_minimis_people(s: "Scan") -> set[str]:
     return out
 
 
-def _company(s: "Scan") -> str:
+def _company(s: Scan) -> str:
     return s.company.name or Path(s.repo.path).name
 
 
-def _remediation_sheet(wb, s: "Scan") -> None:
+def _remediation_sheet(wb, s: Scan) -> None:
     df = remediation_frame(s.remediation)
     cols = remediation_cols(df)
     ws = _data_sheet(wb, s, "Remediation", df, cols)
@@ -405,7 +419,7 @@ def _remediation_sheet(wb, s: "Scan") -> None:
             ws.cell(row=r, column=keys.index("due_date") + 1).number_format = "yyyy-mm-dd"
 
 
-def _rules_sheet(wb, s: "Scan") -> None:
+def _rules_sheet(wb, s: Scan) -> None:
     cat = s.rules.catalogue
     rows = []
     for rid, e in cat.items():
@@ -420,9 +434,8 @@ def _rules_sheet(wb, s: "Scan") -> None:
     _data_sheet(wb, s, "Rules", pd.DataFrame(rows), cols)
 
 
-def _trends_sheet(wb, s: "Scan") -> None:
+def _trends_sheet(wb, s: Scan) -> None:
     from openpyxl.chart import BarChart, LineChart, Reference
-    from openpyxl.chart.label import DataLabelList
     from openpyxl.worksheet.pagebreak import Break
     df = trends_frame(s.trends)
     cols = trends_cols(df)
@@ -471,7 +484,7 @@ def _trends_sheet(wb, s: "Scan") -> None:
     page_setup(ws, _company(s), s.as_of.isoformat(), len(cols), top + 44)
 
 
-def methodology_rows(s: "Scan") -> list[tuple[str, Any]]:
+def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
     from ..score import explanation
     f = s.files
     not_scanned = f[f["category"] != "text"] if len(f) else f
@@ -570,7 +583,7 @@ def methodology_rows(s: "Scan") -> list[tuple[str, Any]]:
     return rows
 
 
-def _methodology_sheet(wb, s: "Scan") -> None:
+def _methodology_sheet(wb, s: Scan) -> None:
     ws = wb.create_sheet("Methodology")
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 110
@@ -584,9 +597,9 @@ def _methodology_sheet(wb, s: "Scan") -> None:
 
 
 # ------------------------------------------------------------------ Summary
-def _summary_sheet(wb, s: "Scan") -> None:
+def _summary_sheet(wb, s: Scan) -> None:
     from openpyxl.chart import BarChart, PieChart, Reference
-    from openpyxl.chart.label import DataLabelList
+
     from ..score import explanation
     ws = wb.active
     ws.title = "Summary"
@@ -748,7 +761,7 @@ def _summary_sheet(wb, s: "Scan") -> None:
 
 
 # ------------------------------------------------------------------ the workbook
-def write_workbook(s: "Scan", path: Path) -> Path:
+def write_workbook(s: Scan, path: Path) -> Path:
     wb = Workbook()
     set_default_font(wb)
     _summary_sheet(wb, s)
@@ -791,7 +804,7 @@ def write_workbook(s: "Scan", path: Path) -> Path:
     return path
 
 
-def write_portfolio_workbook(p: "Portfolio", path: Path) -> Path:
+def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
     repos = p.repositories
     findings = p.findings
     wb = Workbook()
@@ -863,12 +876,12 @@ def _key_values(ws, rows: list[tuple[str, Any]], start_row: int = 1) -> int:
 class XlsxReporter:
     format = "xlsx"
 
-    def scan(self, s: "Scan", path: Path | None) -> Path:
+    def scan(self, s: Scan, path: Path | None) -> Path:
         if path is None:
             raise ValueError("the workbook needs a path")
         return write_workbook(s, path)
 
-    def portfolio(self, p: "Portfolio", path: Path | None) -> Path:
+    def portfolio(self, p: Portfolio, path: Path | None) -> Path:
         if path is None:
             raise ValueError("the workbook needs a path")
         return write_portfolio_workbook(p, path)

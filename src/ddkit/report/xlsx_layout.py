@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
