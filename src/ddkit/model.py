@@ -79,7 +79,7 @@ class Scan:
     security: pd.DataFrame | None = None                                 # None when secrets were not scanned
     not_scanned_for_licenses: pd.DataFrame | None = None
     stats: StageStats = field(default_factory=StageStats)
-    versions: dict[str, str] = field(default_factory=dict)              # ddkit, git, scancode, detect-secrets
+    versions: dict[str, str] = field(default_factory=dict)              # ddkit, git, scancode, kingfisher-secret-scanner
     triage_stale: list[dict[str, Any]] = field(default_factory=list)    # decisions whose finding no longer occurs
     # -- the buyer's next questions (analyze/retention.py): whom to retain; what a clean-room rewrite would cover
     retention: pd.DataFrame = field(default_factory=pd.DataFrame)
