@@ -179,6 +179,10 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                           + (" …" if len(stale) > 10 else ""))
     s.remediation = _remediation_status(remediation_table(s.findings, people), s.findings)
     s.simulations = _simulations(s)
+    # -- the buyer's next questions: whom to retain, and the rewrite scope of each remediation subject
+    from .analyze.retention import retention_table, rewrite_scope_table
+    s.retention = retention_table(doa, files, people)
+    s.rewrite_scope = rewrite_scope_table(s.remediation, s.findings, blame, commits, people, doa, files)
     s.summary = _summary(s)
     # Areas assessed: every area of the catalogue whose stage ran (a skipped stage is not scored as clean).
     skipped = ({"license"} if not licenses else set()) | ({"security"} if not secrets else set()) | {"dependencies"}
