@@ -247,7 +247,7 @@ def write_xlsx(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     ws = wb.active
     ws.title = "Roster"
     write_table(ws, df, "Roster", widths={"emails": 45, "person": 24, "type_suggested_from": 40, "git_names": 30,
-                                         "ip_document": 18, "vendor": 18})
+                                         "ip_document": 18, "vendor": 18}, plain_headers=False)
     last = max(len(df) + 1, 2) + 500  # rows added below the table keep the checks
     col = {c: get_column_letter(i) for i, c in enumerate(df.columns, start=1)}
 

@@ -854,11 +854,15 @@ def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
 
 # ------------------------------------------------------------------ for other workbooks (the bring-down diff)
 def write_table(ws, df: pd.DataFrame, name: str, start_row: int = 1, widths: dict[str, int] | None = None,
-                wrap=()) -> int:
-    """*df* as one Excel table with plain-English headers (generic columns), filters and a frozen header."""
+                wrap=(), plain_headers: bool = True) -> int:
+    """*df* as one Excel table with plain-English headers (generic columns), filters and a frozen header.
+
+    ``plain_headers=False`` keeps the column names as they are: for a file ddkit reads back by its column
+    names (the roster a user fills in)."""
     widths = widths or {}
     kinds = {"id": "id", "rule": "id", "first_commit": "date", "last_commit": "date"}
-    cols = [Col(str(c), label(str(c)), widths.get(str(c), 40 if str(c) in set(wrap) else 16), kinds.get(str(c), "text"))
+    cols = [Col(str(c), label(str(c)) if plain_headers else str(c),
+                widths.get(str(c), 40 if str(c) in set(wrap) else 16), kinds.get(str(c), "text"))
             for c in df.columns]
     return write_cols(ws, df, name, cols, start_row=start_row, style=_severity_style)
 
