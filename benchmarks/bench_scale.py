@@ -42,6 +42,10 @@ def git(repo: str, *args: str) -> str:
 
 def pick(repo: str, fp: list[str], n: int) -> tuple[str, int]:
     """The first-parent commit (fp: newest first) whose reachable count is closest to n from above."""
+    return fp[_pick(repo, fp, n)], int(git(repo, "rev-list", "--count", fp[_pick(repo, fp, n)]))
+
+
+def _pick(repo: str, fp: list[str], n: int) -> int:
     lo, hi = 0, len(fp) - 1           # count(fp[0]) is the largest
     while lo < hi:
         mid = (lo + hi + 1) // 2
@@ -49,7 +53,7 @@ def pick(repo: str, fp: list[str], n: int) -> tuple[str, int]:
             lo = mid
         else:
             hi = mid - 1
-    return fp[lo], int(git(repo, "rev-list", "--count", fp[lo]))
+    return lo
 
 
 def main() -> int:
@@ -80,9 +84,22 @@ def main() -> int:
             continue
         r = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append((count, wall, r))
+        # Incremental: the next first-parent commit (one merge or commit pulled), same cache.
+        i = fp.index(sha)
+        inc = ""
+        if i > 0:
+            t0 = time.perf_counter()
+            o2 = subprocess.run([sys.executable, "-c", _CHILD, repo, fp[i - 1], "1" if secrets else "0"],
+                                capture_output=True, text=True, env=env)
+            w2 = time.perf_counter() - t0
+            if o2.returncode == 0:
+                r2 = json.loads(o2.stdout.strip().splitlines()[-1])
+                inc = (f"\n{'':>8} next first-parent commit ({r2['commits'] - count} new): {w2:.1f} s "
+                       f"= {100 * w2 / wall:.1f}% of cold | " + ", ".join(
+                           f"{k} {v:.1f}" for k, v in sorted(r2["timings"].items(), key=lambda kv: -kv[1])[:5]))
         tm = ", ".join(f"{k} {v:.1f}" for k, v in sorted(r["timings"].items(), key=lambda kv: -kv[1]))
         print(f"{count:>7} commits @ {sha[:10]}: wall {wall:7.1f} s  {1000 * wall / count:6.2f} ms/commit  "
-              f"peak RSS ddkit {r['rss'] / 1024:6.0f} MiB, git child {r['git_rss'] / 1024:6.0f} MiB  | {tm}",
+              f"peak RSS ddkit {r['rss'] / 1024:6.0f} MiB, git child {r['git_rss'] / 1024:6.0f} MiB  | {tm}{inc}",
               flush=True)
     if len(rows) > 1:
         (c0, w0, _), (c1, w1, _) = rows[0], rows[-1]

@@ -159,3 +159,27 @@ def test_incremental_history_unit(make_repo, tmp_path, monkeypatch):
         pd.testing.assert_frame_equal(inc.commits, cold.commits)
         pd.testing.assert_frame_equal(inc.changes, cold.changes)
     shutil.rmtree(tmp_path / "c")
+
+
+def test_incremental_secrets_unit(make_repo, tmp_path, monkeypatch):
+    """Secrets in added lines with and without the cache: a line of commits, then a merge."""
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "c"))
+    r = make_repo()
+    r.commit({"a.py": PASSWORD}, date="2021-01-05T10:00:00+00:00")
+    steps = [({"b.py": f"t = '{TOKEN}'\n"}, "2021-01-02"), ({"c.txt": "nothing\n"}, "2021-01-09"),
+             ({"d.py": 'api_secret = "Kp2!xW9qLz7vRm"\n'}, "2021-01-03")]
+    for files, d in steps:
+        r.commit(files, date=f"{d}T10:00:00+00:00")
+        head = r.git("rev-parse", "HEAD")
+        inc, st = secrets_mod.scan_history(str(r.path), head)
+        cold, st0 = secrets_mod.scan_history(str(r.path), head, cache=False)
+        pd.testing.assert_frame_equal(inc, cold)
+        assert {k: st[k] for k in ("lines", "checked", "long_lines")} == {k: st0[k] for k in ("lines", "checked", "long_lines")}
+    r.git("checkout", "-q", "-b", "side", "HEAD~2")
+    r.commit({"e.py": f"k = '{TOKEN[:-2]}zz'\n"}, date="2021-01-01T10:00:00+00:00")
+    r.git("checkout", "-q", "main")
+    r.git("merge", "-q", "--no-ff", "-m", "m", "side", env=r.env(date="2021-01-10T10:00:00+00:00"))
+    head = r.git("rev-parse", "HEAD")
+    inc, _ = secrets_mod.scan_history(str(r.path), head)
+    pd.testing.assert_frame_equal(inc, secrets_mod.scan_history(str(r.path), head, cache=False)[0])
+    assert len(inc) >= 3

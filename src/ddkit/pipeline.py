@@ -215,7 +215,8 @@ def _result_store(info, ref, as_of, rules, company, roster, triage_path, decisio
     from .collect import incremental
     params = {"repo": [info.path, ref, info.is_bare, info.is_shallow, info.remote], "as_of": as_of.isoformat(),
               "rules": [rules.sha256, rules.sources], "company": dataclasses.asdict(company),
-              "roster": [list(map(str, roster.columns)), list(map(str, roster.dtypes)), roster.to_csv()],
+              "roster": [list(map(str, roster.columns)), list(map(str, roster.dtypes)), roster.to_csv(),
+                         repr(sorted(roster.attrs.items()))],
               "triage": [str(triage_path), decisions], "options": options, "git": gitutil.git_version(),
               "kingfisher": _dist_version("kingfisher-secret-scanner") if options["secrets"] else None,
               "scancode": _dist_version("scancode-toolkit") if options["licenses"] else None}

@@ -74,7 +74,11 @@ def collect_history(repo: str, commit: str | None, *, renames: bool = True, cach
     else:
         old, cached = base
         new = _read(repo, commit, old, renames)
-        payload = _combine(new, cached, incremental.rev_list(repo, commit, "--date-order"))
+        if new.pop("chain"):     # OLD..NEW is a line on top of OLD: new rows first, then OLD's, as they are
+            order = [*new["commits"]["sha"], *cached["commits"]["sha"]]
+        else:
+            order = incremental.rev_list(repo, commit, "--date-order")
+        payload = _combine(new, cached, order)
     if payload is not None:
         store.save(commit, payload)
     else:   # the pieces did not add up (cannot happen with an ancestor; never guessed): read it all
@@ -114,7 +118,26 @@ def _read(repo: str, commit: str, exclude: str | None, renames: bool) -> dict:
                 parser.record(rec)
     if buf:
         parser.record(buf)
-    return {"commits": _commits_frame(parser.c), "changes": _changes_frame(parser.f), "malformed": parser.malformed}
+    out = {"commits": _commits_frame(parser.c), "changes": _changes_frame(parser.f), "malformed": parser.malformed}
+    if exclude:
+        out["chain"] = is_chain(parser.c["sha"], parser.parent_shas, exclude)
+    return out
+
+
+def is_chain(shas: list[str], parents: list[bytes], base: str) -> bool:
+    """Are the commits *shas* (newest first) a line of single-parent commits on top of *base*?
+
+    Then every walk order git has (date order, the default, topological) shows them first, in this
+    order, and then exactly what the same walk from *base* shows: *base*'s whole history is their
+    ancestry, and once they are shown the walk is at *base* alone. No other walk is needed to order them.
+    """
+    if not shas:
+        return True
+    for i, p in enumerate(parents):
+        nxt = shas[i + 1] if i + 1 < len(shas) else base
+        if p.decode() != nxt:
+            return False
+    return True
 
 
 def _combine(new: dict, old: dict, order: list[str]) -> dict | None:
@@ -172,6 +195,7 @@ class _Parser:
         self.c: dict[str, list] = {k: [] for k in COMMIT_COLUMNS}
         self.f: dict[str, list] = {k: [] for k in CHANGE_COLUMNS}
         self.malformed: list[str] = []
+        self.parent_shas: list[bytes] = []   # as git printed them (not a column: the chain check below)
 
     def warnings(self) -> list[str]:
         return _malformed_warning(self.malformed)
@@ -197,6 +221,7 @@ class _Parser:
         c["committer_email_raw"].append(decode_name(ce))
         c["committer_date"].append(int(ct))
         c["parents"].append(len(parents.split()))
+        self.parent_shas.append(parents)
         c["coauthors"].append(coauthors(trailers))
         files, added, deleted = self._changes(c["sha"][-1], body)
         c["files_changed"].append(files)

@@ -145,15 +145,22 @@ def scan_history(repo: str, commit: str | None, screen: bool = True, jobs: int =
     if base is not None and base[0] == commit:
         df, counts = base[1]["rows"], base[1]["stats"]
     else:
+        from .. import incremental
         sc = Scanner(ctx, screen=screen, engines=engines)   # compiles the rules: only when there is work
         df, counts = _scan_added(sc, repo, commit, base[0] if base else None, jobs, progress, max_line)
-        if base is not None:
-            from .. import incremental
-            df = pd.concat([df, base[1]["rows"]], ignore_index=True)
+        if base is None:
+            df = _canonical(df, incremental.rev_list(repo, commit))
+        else:
             counts = {k: counts[k] + base[1]["stats"][k] for k in counts}
-            rank = {s: i for i, s in enumerate(incremental.rev_list(repo, commit))}
-            df = df.iloc[df["sha"].map(rank).to_numpy().argsort(kind="stable")]
-            df = _frame(df)
+            if df.empty:        # nothing found in OLD..NEW: OLD's rows are the answer, in their order
+                df = base[1]["rows"]
+            else:
+                chain = _chain(repo, commit, base[0])
+                if chain is not None:   # a line on top of OLD: its rows, then OLD's, is git log's own order
+                    df = _frame(pd.concat([_canonical(df, chain), base[1]["rows"]], ignore_index=True))
+                else:
+                    df = _canonical(pd.concat([df, base[1]["rows"]], ignore_index=True),
+                                    incremental.rev_list(repo, commit))
         if store is not None:
             store.save(commit, {"rows": df, "stats": counts})
         df = df.copy()
@@ -163,6 +170,29 @@ def scan_history(repo: str, commit: str | None, screen: bool = True, jobs: int =
     stats["warnings"] = [f"rules: unknown key security.secrets.{k} (ignored)" for k in unknown_keys(rules or {})] \
         + long_line_warning(stats["long_lines"], max_line)
     return df, stats
+
+
+def _chain(repo: str, commit: str, base: str) -> list[str] | None:
+    """The commits of base..commit, newest first, when they are a line of single-parent commits on *base*."""
+    from ..history import is_chain
+    out = gitutil.run(repo, "rev-list", "--parents", "--end-of-options", commit, "^" + base, "--").decode().split("\n")
+    rows = [ln.split() for ln in out if ln.strip()]
+    if any(len(r) != 2 for r in rows):
+        return None
+    shas = [r[0] for r in rows]
+    return shas if is_chain(shas, [r[1].encode() for r in rows], base) else None
+
+
+def _canonical(df: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Occurrences in git log order of their commits, then by path, line and detector: one order whatever
+    blocks the lines were read in (engines report a block's hits engine by engine)."""
+    if df.empty:
+        return _frame(df)
+    rank = {s: i for i, s in enumerate(order)}
+    key = df.assign(_rank=df["sha"].map(rank).fillna(len(rank)).astype("int64"))
+    key = key.sort_values(["_rank", "path", "line", "engine", "detector_id", "fingerprint", "tier", "detector",
+                           "action", "reason"], kind="mergesort")
+    return _frame(key.drop(columns=["_rank"]))
 
 
 def _valid_payload(p) -> bool:
