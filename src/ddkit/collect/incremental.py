@@ -103,8 +103,11 @@ class Store:
         digest = hashlib.sha256(body).hexdigest().encode()
         try:
             atomic_write(self._path(commit), MAGIC + str(len(body)).encode() + b" " + digest + b"\n" + body)
-            old = sorted(self.dir.glob(f"{self.params}-*.pkl"), key=lambda q: q.stat().st_mtime, reverse=True)
-            for q in old[KEEP:]:
+            def newest(pattern: str) -> list[Path]:
+                return sorted(self.dir.glob(pattern), key=lambda q: q.stat().st_mtime, reverse=True)
+            # At most KEEP entries per parameters, and 2 * KEEP per stage whatever the parameters
+            # (an as-of date that changes daily must not grow the cache without bound).
+            for q in newest(f"{self.params}-*.pkl")[KEEP:] + newest("*.pkl")[2 * KEEP:]:
                 q.unlink(missing_ok=True)
         except OSError:
             pass                          # a cache that cannot be written only costs time
