@@ -91,12 +91,16 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
 
     # -- resolve
     with progress.stage("identities"):
-        mailmap = read_mailmap(info.path, info.commit,
-                               zip(hist.commits["author_name_raw"], hist.commits["author_email_raw"]))
+        # Co-authors (Co-authored-by: trailers) are authors for copyright: resolved like commit authors.
+        co = people_mod.coauthor_rows(hist.commits)
+        idents = pd.concat([hist.commits[["author_name_raw", "author_email_raw"]],
+                            co[["author_name_raw", "author_email_raw"]]], ignore_index=True)
+        mailmap = read_mailmap(info.path, info.commit, zip(idents["author_name_raw"], idents["author_email_raw"]))
         warnings += mailmap.warnings
-        res = resolve_identities(hist.commits, roster_df, company_o, rules_o, mailmap)
+        res = resolve_identities(idents, roster_df, company_o, rules_o, mailmap)
         warnings += res.warnings
         commits = people_mod.attach_people(hist.commits, res.identities)
+        coauthored = people_mod.attach_coauthors(co, commits, res.identities)
         inactivity = int(rules_o.get("identities", {}).get("inactivity_days", 365))
         people = people_mod.people_table(res.people, commits, as_of_d, inactivity)
 
@@ -114,7 +118,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         people["surviving_lines"] = people["person_id"].map(totals).fillna(0).astype(int)
         found += ownership.departed_findings(rules_o, own, people)
         found += ownership.orphaned_module_findings(rules_o, own)
-        found += ip.ip_findings(rules_o, company_o, people, commits, blame, roster_given=len(roster_df) > 0)
+        found += ip.ip_findings(rules_o, company_o, people, commits, blame, roster_given=len(roster_df) > 0,
+                                coauthored=coauthored)
         own_by_module, own_by_class = ownership.by_module(own), ownership.by_classification(own)
 
     # -- analyze: knowledge (degree of authorship, truck factor, concentration) and trends

@@ -52,7 +52,9 @@ def _window_evidence(cs: pd.DataFrame, stake: _Stake) -> tuple[dict, str]:
     files = stake.files(shas)
     info = dict(commits=len(cs), first_commit=first["author_day"], last_commit=last["author_day"],
                 first_sha=first["sha"], last_sha=last["sha"], lines_at_stake=lines, files=[f for f, _ in files])
-    text = (f"{len(cs)} commit{'s' if len(cs) != 1 else ''} from {first['author_day']} ({first['sha'][:10]}) "
+    n_co = int(cs["coauthor"].fillna(False).astype(bool).sum()) if "coauthor" in cs else 0
+    co_note = f" ({n_co} as co-author)" if n_co else ""
+    text = (f"{len(cs)} commit{'s' if len(cs) != 1 else ''}{co_note} from {first['author_day']} ({first['sha'][:10]}) "
             f"to {last['author_day']} ({last['sha'][:10]}); {lines} surviving lines"
             + (f"; files with most lines at stake: {fmt_files(files)}" if files else ""))
     return info, text
@@ -67,10 +69,14 @@ def _counts(info: dict) -> str:
 
 
 def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: pd.DataFrame,
-                blame: pd.DataFrame, roster_given: bool) -> list[dict]:
+                blame: pd.DataFrame, roster_given: bool, coauthored: pd.DataFrame | None = None) -> list[dict]:
+    """Every ip.* finding. *coauthored*: co-authored commits as rows of their co-authors, who are authors
+    for copyright (they need paperwork too): their windows and lines at stake include those commits."""
     stake = _Stake(blame)
     recs: list[dict] = []
     humans = people[~people["is_bot"]] if len(people) else people
+    if coauthored is not None and len(coauthored):
+        commits = pd.concat([commits.assign(coauthor=False), coauthored], ignore_index=True)
     ordered = commits.sort_values(["author_date", "sha"], kind="stable") if len(commits) else commits
     by_person = {pid: g for pid, g in ordered.groupby("person_id", sort=False)} if len(commits) else {}
     inc = company.incorporation_date
