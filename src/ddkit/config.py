@@ -132,8 +132,12 @@ def load_rules(override: str | Path | None = None) -> Rules:
     return Rules(data, sources)
 
 
+def _schema_dir():
+    return resources.files("ddkit") / "schemas" / "rules"
+
+
 def _schema(stem: str) -> dict | None:
-    f = resources.files("ddkit") / "schemas" / "rules" / f"{stem}.schema.json"
+    f = _schema_dir() / f"{stem}.schema.json"
     return json.loads(f.read_text(encoding="utf-8")) if f.is_file() else None
 
 
@@ -165,7 +169,7 @@ def validate_rules_file(stem: str, content: Any, path: Path) -> None:
     schema = _schema(stem)
     if schema is None:
         raise InputError(f"{path}: unknown rules file '{stem}.yaml' (known: "
-                         + ", ".join(sorted(p.name.split(".")[0] for p in (resources.files("ddkit") / "schemas" / "rules").iterdir()))
+                         + ", ".join(sorted(q.name.split(".")[0] for q in _schema_dir().iterdir()))
                          + ")")
     err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(content))
     if err is None:

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 import pandas as pd
 
-from .. import globs, gitutil
+from .. import gitutil, globs
 from ..config import Company, Rules
 from ..text import decode_path
 
