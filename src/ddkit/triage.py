@@ -47,8 +47,8 @@ def load_triage(path: str | Path | None) -> dict[str, dict[str, Any]]:
         raise InputError(f"{path}: triage file not found")
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as e:
-        raise InputError(f"{path}: cannot read the triage file: {str(e).splitlines()[0]}") from None
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as err:
+        raise InputError(f"{path}: cannot read the triage file: {str(err).splitlines()[0]}") from None
     if data is None:
         return {}
     if not isinstance(data, dict) or set(data) - {"findings"}:
