@@ -198,6 +198,7 @@ class WorkerPool:
                             fail(tid, f"worker process died (exit code {p.wait()})")
                         if pending:
                             q = self._start()
+                            assert q.stdout is not None
                             sel.register(q.stdout, selectors.EVENT_READ, q)
                             feed(q)
                         continue

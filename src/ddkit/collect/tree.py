@@ -47,8 +47,8 @@ def list_files(repo: str, commit: str | None, rules: Rules, company: Company) ->
         if not rec:
             continue
         meta, raw_path = rec.split(b"\t", 1)
-        mode, typ, obj, size = meta.split()
-        entries[decode_path(raw_path)] = (mode.decode(), typ.decode(), obj.decode(), size.decode())
+        mode_b, typ_b, obj_b, size_b = meta.split()
+        entries[decode_path(raw_path)] = (mode_b.decode(), typ_b.decode(), obj_b.decode(), size_b.decode())
     # Line counts and git's own binary test, in one diff against the empty tree.
     counts: dict[str, int | None] = {}
     out = gitutil.run(repo, "diff", "--numstat", "-z", "--no-renames", "--no-ext-diff", "--no-textconv",

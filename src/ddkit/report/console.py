@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RProgress
 
 from ..progress import Progress
@@ -23,7 +23,7 @@ class RichProgress(Progress):
         self._p = RProgress(SpinnerColumn(), TextColumn("{task.description:<12}"), BarColumn(),
                             MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True),
                             transient=False)
-        self._task = None
+        self._task: TaskID | None = None
         self._started = False
 
     def start(self, name: str, total: int | None) -> None:
