@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -104,7 +105,7 @@ class Rules:
         return self.data.get("findings", {}).get("thresholds", {})[name]
 
 
-def load_rules(override: str | Path | None = None) -> Rules:
+def load_rules(override: str | os.PathLike[str] | None = None) -> Rules:
     """Load ddkit's default rules, then overlay the YAML files of *override* (key by key)."""
     base = data_dir("rules")
     files = {p.stem: p for p in sorted(base.glob("*.yaml"))}
@@ -234,7 +235,7 @@ def _str_list(value: Any, what: str, where: str) -> list[str]:
     raise InputError(f"{where}: {what} must be a list of strings")
 
 
-def load_company(path: str | Path | None) -> Company:
+def load_company(path: str | os.PathLike[str] | None) -> Company:
     if path is None:
         return Company()
     p = Path(path)

@@ -19,6 +19,7 @@ longer occurs is *stale* and reported as such.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ def default_path(repo_path: str | Path) -> Path | None:
     return p if p.is_file() else None
 
 
-def load_triage(path: str | Path | None) -> dict[str, dict[str, Any]]:
+def load_triage(path: str | os.PathLike[str] | None) -> dict[str, dict[str, Any]]:
     """Read and check a triage file; every problem is an input error naming the file and the finding id."""
     if path is None:
         return {}
