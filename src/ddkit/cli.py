@@ -15,15 +15,15 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .severity import SEVERITIES, count_at_or_above
 from .errors import DdkitError
 from .gitutil import GitError
+from .severity import SEVERITIES, count_at_or_above
 from .text import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
-def _fail(msg: str, code: int = EXIT_INPUT) -> "click.exceptions.Exit":
+def _fail(msg: str, code: int = EXIT_INPUT) -> click.exceptions.Exit:
     # Messages quote paths, refs and git's stderr: one line, no control characters reach the terminal.
     click.echo(f"ddkit: error: {printable(msg)}", err=True)
     return click.exceptions.Exit(code)
@@ -141,8 +141,8 @@ def check_outputs(*paths) -> None:
 
 
 def run_scan(repo: str, o: RunOptions) -> int:
-    from .report import write
     from .pipeline import scan as do_scan
+    from .report import write
     check_outputs(*o.outputs.values(), o.pseudonym_key)
     progress = _progress(o.quiet)
     try:

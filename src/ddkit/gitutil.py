@@ -11,9 +11,9 @@ import os
 import re
 import subprocess
 import urllib.parse
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from .errors import InputError
 

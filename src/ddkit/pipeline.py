@@ -13,27 +13,26 @@ from typing import Any
 import pandas as pd
 
 from . import gitutil
+from . import triage as triage_mod
 from ._version import __version__
-from .analyze import people as people_mod
 from .analyze import bus_factor, ip, materiality, ownership
 from .analyze import licenses as lic_mod
-from .analyze.trends import trends_table
-from .collect.licenses import license_db_summary, scan_licenses, scancode_version
+from .analyze import people as people_mod
 from .analyze.findings import findings_frame
 from .analyze.remediation import remediation_table
+from .analyze.trends import trends_table
 from .collect.blame import blame_files
 from .collect.history import collect_history, implausible_dates
+from .collect.licenses import license_db_summary, scan_licenses, scancode_version
 from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
 from .errors import InputError
 from .model import Scan, StageStats
-from . import triage as triage_mod
 from .progress import Progress
-from .score import readiness
 from .resolve.identities import resolve_identities
 from .resolve.mailmap import read_mailmap
 from .roster import empty_roster, gaps_warning, load_roster, roster_gaps
-
+from .score import readiness
 
 # git dates start in 1970; the analyses subtract windows from as_of and pandas stops at 2262.
 AS_OF_RANGE = (dt.date(1970, 1, 1), dt.date(2200, 12, 31))
@@ -140,7 +139,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     versions = {"ddkit": __version__, "git": gitutil.git_version()}
     if licenses:
         with progress.stage("licenses"):
-            excludes = [(e["glob"], e.get("reason", "excluded by rules")) for e in rules_o.get("licenses", {}).get("excludes", [])]
+            excludes = [(e["glob"], e.get("reason", "excluded by rules"))
+                        for e in rules_o.get("licenses", {}).get("excludes", [])]
             excludes += [(e["glob"], e["reason"]) for e in company_o.excludes]
             lic_scan, not_scanned, lic_warn, stats.licenses = scan_licenses(
                 info.path, info.commit, files, rules_o.get("licenses", {}), excludes, jobs=jobs, progress=progress)

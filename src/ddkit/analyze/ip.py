@@ -8,7 +8,7 @@ See the README for the exact semantics of each rule.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 import pandas as pd
 

@@ -31,12 +31,13 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 
-from .. import globs, gitutil
+from .. import gitutil, globs
 from ..cache import cache_dir
 from ..workerpool import WorkerPool, at_parent_exit
 
@@ -166,7 +167,7 @@ class _Resource:
 
 
 class _Codebase:
-    def __init__(self, resources: dict[str, "_Resource"]):
+    def __init__(self, resources: dict[str, _Resource]):
         self.resources = resources
         self.root = _Resource(_ROOT, [])
 
@@ -184,6 +185,7 @@ def _resolve_references(task: tuple[str, list[dict], dict[str, list[dict]]]) -> 
     """ScanCode's own post-scan step that follows "see the LICENSE file" to that file's detections
     (licensedcode.plugin_license), run on one file and the files it references. None: unchanged."""
     import copy
+
     from licensedcode.plugin_license import add_referenced_filenames_license_matches_for_detections
     path, dets, refs = task
     res = {f"{_ROOT}/{p}": _Resource(f"{_ROOT}/{p}", copy.deepcopy(d)) for p, d in refs.items()}

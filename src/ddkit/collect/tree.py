@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 import pandas as pd
 
-from .. import globs, gitutil
+from .. import gitutil, globs
 from ..config import Company, Rules
 from ..text import decode_path
 
@@ -46,9 +46,9 @@ def list_files(repo: str, commit: str | None, rules: Rules, company: Company) ->
     for rec in out.split(b"\0"):
         if not rec:
             continue
-        meta, path = rec.split(b"\t", 1)
-        mode, typ, obj, size = meta.split()
-        entries[decode_path(path)] = (mode.decode(), typ.decode(), obj.decode(), size.decode())
+        meta, raw_path = rec.split(b"\t", 1)
+        mode_b, typ_b, obj_b, size_b = meta.split()
+        entries[decode_path(raw_path)] = (mode_b.decode(), typ_b.decode(), obj_b.decode(), size_b.decode())
     # Line counts and git's own binary test, in one diff against the empty tree.
     counts: dict[str, int | None] = {}
     out = gitutil.run(repo, "diff", "--numstat", "-z", "--no-renames", "--no-ext-diff", "--no-textconv",
@@ -56,8 +56,8 @@ def list_files(repo: str, commit: str | None, rules: Rules, company: Company) ->
     for rec in out.split(b"\0"):
         if not rec:
             continue
-        a, _d, path = rec.split(b"\t", 2)
-        counts[decode_path(path)] = None if a == b"-" else int(a)
+        a, _d, raw_path = rec.split(b"\t", 2)
+        counts[decode_path(raw_path)] = None if a == b"-" else int(a)
 
     pr = rules.get("paths", {})
     vendored = [(g["glob"], g.get("reason", "vendored")) for g in pr.get("vendored", [])]

@@ -13,7 +13,7 @@ from ..schema import FINDING_COLUMNS, LICENSE_PUBLIC, PEOPLE_PUBLIC
 from .cells import json_bytes, json_value
 
 if TYPE_CHECKING:
-    from ..schema import Portfolio, Scan
+    from ..model import Portfolio, Scan
 
 # The first fields of each finding, in this order; every other column follows.
 FINDING_FIELDS = [*FINDING_COLUMNS[:9], "status", "triage"]

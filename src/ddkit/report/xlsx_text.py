@@ -181,6 +181,7 @@ def top_findings(findings: pd.DataFrame, people: pd.DataFrame, catalogue: dict, 
     for r in recs:
         rule = str(r["rule"])
         sha = plain(r.get("first_sha"))
+        key: Any  # (rule, sha, path), (rule, sha) or the finding's id
         if rule.startswith("sec.secret") and sha:
             key = (rule, sha, plain(r.get("path")))
         elif rule.startswith(("lic.", "dep.")) and sha:
