@@ -140,6 +140,15 @@ def check_outputs(*paths) -> None:
             raise _fail(f"{p}: cannot write the report there ({e.strerror or e})") from None
 
 
+def _write_reports(o: RunOptions, writer, result) -> None:
+    """Every format asked for, then the pseudonym key when asked (a scan's or a portfolio's people)."""
+    for fmt, path in o.outputs.items():
+        writer(fmt, result, Path(path), pseudonymize=o.pseudonymize)
+    if o.pseudonym_key:
+        from .report.pseudonym import write_key
+        write_key(result.people, o.pseudonym_key)
+
+
 def run_scan(repo: str, o: RunOptions) -> int:
     from .pipeline import scan as do_scan
     from .report import write
@@ -149,11 +158,7 @@ def run_scan(repo: str, o: RunOptions) -> int:
         s = do_scan(repo, progress=progress, **o.inputs)
     finally:
         progress.close()
-    for fmt, path in o.outputs.items():
-        write(fmt, s, Path(path), pseudonymize=o.pseudonymize)
-    if o.pseudonym_key:
-        from .report.pseudonym import write_key
-        write_key(s.people, o.pseudonym_key)
+    _write_reports(o, write, s)
     if not o.quiet:
         from .report.console import print_summary
         print_summary(s, out=o.outputs.get("xlsx"), json_path=o.outputs.get("json"), sarif=o.outputs.get("sarif"))
@@ -201,11 +206,7 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
             p = scan_many(specs, dask=dask, progress=progress, **inputs)
         finally:
             progress.close()
-    for fmt, path in o.outputs.items():
-        write_portfolio(fmt, p, Path(path), pseudonymize=o.pseudonymize)
-    if o.pseudonym_key:
-        from .report.pseudonym import write_key
-        write_key(p.people, o.pseudonym_key)
+    _write_reports(o, write_portfolio, p)
     repos = p.repositories
     if not o.quiet:
         ok = int((repos.status == "ok").sum())

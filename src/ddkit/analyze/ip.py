@@ -82,6 +82,13 @@ def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: p
     inc = company.incorporation_date
     vendor_staff: dict[str, list] = {}
 
+    def emit(rule: str, p, window: pd.DataFrame, evidence, remedy) -> None:
+        """One finding about *p*'s commits in *window* (none when it is empty); *evidence* and *remedy*
+        make the sentences from (info, evidence of the window) and info."""
+        if len(window):
+            info, ev = _window_evidence(window, stake)
+            recs.append(finding(rules, rule, p.person, evidence(info, ev), remedy(info), person=p.person, **info))
+
     for p in humans.itertuples():
         cs = by_person.get(p.person_id)
         if cs is None or cs.empty:
@@ -89,15 +96,11 @@ def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: p
         days = cs["author_day"]
         # Work before the company existed.
         if inc is not None:
-            pre = cs[days < inc]
-            if len(pre):
-                info, ev = _window_evidence(pre, stake)
-                recs.append(finding(
-                    rules, "ip.pre-incorporation-work", p.person,
-                    f"{p.person} ({p.type}) committed before the company's incorporation on {inc}: {ev}.",
-                    f"Obtain a technology assignment (confirmatory, nunc pro tunc) from {p.person} to "
-                    f"{company.name or 'the company'} expressly covering the work written before incorporation, "
-                    f"{_period(info)} ({_counts(info)}).", person=p.person, **info))
+            emit("ip.pre-incorporation-work", p, cs[days < inc],
+                 lambda info, ev, p=p: f"{p.person} ({p.type}) committed before the company's incorporation on {inc}: {ev}.",
+                 lambda info, p=p: f"Obtain a technology assignment (confirmatory, nunc pro tunc) from {p.person} to "
+                 f"{company.name or 'the company'} expressly covering the work written before incorporation, "
+                 f"{_period(info)} ({_counts(info)}).")
         if not p.in_roster:
             continue
         status = p.ip_assignment or "missing"
@@ -107,43 +110,31 @@ def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: p
             sel = days < signed_on
             if inc is not None:
                 sel &= days >= inc
-            pre = cs[sel]
-            if len(pre):
-                info, ev = _window_evidence(pre, stake)
-                recs.append(finding(
-                    rules, "ip.pre-assignment-work", p.person,
-                    f"{p.person} ({p.type}) signed the IP assignment on {signed_on}"
-                    f"{f' (document {p.ip_document})' if isinstance(p.ip_document, str) else ''} but committed "
-                    f"before that: {ev}.",
-                    f"Obtain a confirmatory IP assignment (nunc pro tunc) from {p.person} covering work "
-                    f"{_period(info)} ({_counts(info)}).", person=p.person, **info))
+            doc = f" (document {p.ip_document})" if isinstance(p.ip_document, str) else ""
+            emit("ip.pre-assignment-work", p, cs[sel],
+                 lambda info, ev, p=p, doc=doc, on=signed_on: f"{p.person} ({p.type}) signed the IP assignment on "
+                 f"{on}{doc} but committed before that: {ev}.",
+                 lambda info, p=p: f"Obtain a confirmatory IP assignment (nunc pro tunc) from {p.person} covering "
+                 f"work {_period(info)} ({_counts(info)}).")
         if p.type == "vendor" and status not in ("signed", "not_required"):
             vendor_staff.setdefault(p.vendor or "(vendor not named)", []).append(p)
         elif p.type == "contractor" and status not in ("signed", "not_required"):
-            info, ev = _window_evidence(cs, stake)
-            recs.append(finding(
-                rules, "ip.contractor-no-assignment", p.person,
-                f"{p.person} is a contractor with no signed IP assignment (roster: {status}); "
-                f"a contractor's code is not work made for hire: {ev}.",
-                f"Obtain a written IP assignment (present assignment, 'hereby assigns') from {p.person} covering "
-                f"all work {_period(info)} ({_counts(info)}).", person=p.person, **info))
+            emit("ip.contractor-no-assignment", p, cs,
+                 lambda info, ev, p=p, st=status: f"{p.person} is a contractor with no signed IP assignment (roster: "
+                 f"{st}); a contractor's code is not work made for hire: {ev}.",
+                 lambda info, p=p: f"Obtain a written IP assignment (present assignment, 'hereby assigns') from "
+                 f"{p.person} covering all work {_period(info)} ({_counts(info)}).")
         elif p.type in EMPLOYEE_LIKE and status in ("missing", "pending"):
-            info, ev = _window_evidence(cs, stake)
-            recs.append(finding(
-                rules, "ip.missing-assignment", p.person,
-                f"{p.person} ({p.type}) has no signed invention-assignment agreement (roster: {status}): {ev}.",
-                f"Obtain a signed PIIA from {p.person} with a present assignment and a confirmatory assignment of "
-                f"the work already done {_period(info)} ({_counts(info)}).", person=p.person, **info))
+            emit("ip.missing-assignment", p, cs,
+                 lambda info, ev, p=p, st=status: f"{p.person} ({p.type}) has no signed invention-assignment agreement "
+                 f"(roster: {st}): {ev}.",
+                 lambda info, p=p: f"Obtain a signed PIIA from {p.person} with a present assignment and a confirmatory "
+                 f"assignment of the work already done {_period(info)} ({_counts(info)}).")
         if _is_date(p.end_date):
-            after = cs[days > p.end_date]
-            if len(after):
-                info, ev = _window_evidence(after, stake)
-                recs.append(finding(
-                    rules, "ip.work-after-end-date", p.person,
-                    f"{p.person} ({p.type}) committed after the engagement ended on {p.end_date}: {ev}.",
-                    f"Obtain a confirmatory IP assignment from {p.person} covering the work after the end date, "
-                    f"{_period(info)} ({_counts(info)}), or a record of the extended engagement.",
-                    person=p.person, **info))
+            emit("ip.work-after-end-date", p, cs[days > p.end_date],
+                 lambda info, ev, p=p: f"{p.person} ({p.type}) committed after the engagement ended on {p.end_date}: {ev}.",
+                 lambda info, p=p: f"Obtain a confirmatory IP assignment from {p.person} covering the work after the "
+                 f"end date, {_period(info)} ({_counts(info)}), or a record of the extended engagement.")
 
     for vendor, staff in sorted(vendor_staff.items()):
         pids = [s.person_id for s in staff]

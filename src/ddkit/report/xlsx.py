@@ -131,19 +131,24 @@ def findings_frame(findings: pd.DataFrame, triaged: bool) -> pd.DataFrame:
     return df.drop(columns=["triage"])
 
 
-def _triage_validation(ws, cols: list[Col], n: int) -> None:
+def _status_and_date(ws, cols: list[Col], n: int, choices: list[str], date_key: str) -> None:
+    """A dropdown of *choices* on the status column and date validation on *date_key*, rows 2..n+1: the
+    columns counsel types into (read back by `ddkit triage import`)."""
     from openpyxl.worksheet.datavalidation import DataValidation
     keys = [c.key for c in cols]
     j = get_column_letter(keys.index("status") + 1)
-    dv = DataValidation(type="list", formula1='"open,accepted,false-positive,resolved"', allow_blank=False,
-                        showErrorMessage=True, errorTitle="Status",
-                        error="Choose open, accepted, false-positive or resolved")
+    dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=False,
+                        showErrorMessage=True, errorTitle="Status", error="Choose " + ", ".join(choices))
     dv.add(f"{j}2:{j}{n + 1}")
     ws.add_data_validation(dv)
-    dj = get_column_letter(keys.index("triage_date") + 1)
+    dj = get_column_letter(keys.index(date_key) + 1)
     dd = DataValidation(type="date", operator="greaterThan", formula1="1")
     dd.add(f"{dj}2:{dj}{n + 1}")
     ws.add_data_validation(dd)
+
+
+def _triage_validation(ws, cols: list[Col], n: int) -> None:
+    _status_and_date(ws, cols, n, ["open", "accepted", "false-positive", "resolved"], "triage_date")
 
 
 def remediation_frame(df: pd.DataFrame | None) -> pd.DataFrame:
@@ -404,17 +409,8 @@ def _remediation_sheet(wb, s: Scan) -> None:
     cols = remediation_cols(df)
     ws = _data_sheet(wb, s, "Remediation", df, cols)
     if len(df):
-        from openpyxl.worksheet.datavalidation import DataValidation
         keys = [c.key for c in cols]
-        j = get_column_letter(keys.index("status") + 1)
-        dv = DataValidation(type="list", formula1='"Open,Requested,Signed,Not needed"', allow_blank=False,
-                            showErrorMessage=True, errorTitle="Status", error="Choose Open, Requested, Signed or Not needed")
-        dv.add(f"{j}2:{j}{len(df) + 1}")
-        ws.add_data_validation(dv)
-        dj = get_column_letter(keys.index("due_date") + 1)
-        dd = DataValidation(type="date", operator="greaterThan", formula1="1")
-        dd.add(f"{dj}2:{dj}{len(df) + 1}")
-        ws.add_data_validation(dd)
+        _status_and_date(ws, cols, len(df), ["Open", "Requested", "Signed", "Not needed"], "due_date")
         for r in range(2, len(df) + 2):
             ws.cell(row=r, column=keys.index("due_date") + 1).number_format = "yyyy-mm-dd"
 
