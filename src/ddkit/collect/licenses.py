@@ -27,9 +27,7 @@ import os
 import posixpath
 import re
 import shutil
-import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -259,28 +257,8 @@ def license_db_summary() -> dict[str, dict[str, str | None]]:
 
 def _blobs(repo: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, bytes | None]]:
     """(path, content) for each (path, blob id), streamed through one `git cat-file --batch`."""
-    proc = gitutil.popen(repo, "cat-file", "--batch", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert proc.stdin and proc.stdout
-
-    def feed():
-        try:
-            for _, blob in items:
-                proc.stdin.write(blob.encode() + b"\n")
-        finally:
-            proc.stdin.close()
-
-    t = threading.Thread(target=feed, daemon=True)
-    t.start()
-    for path, _blob in items:
-        header = proc.stdout.readline().split()
-        if len(header) < 3:
-            yield path, None
-            continue
-        size = int(header[2])
-        data = proc.stdout.read(size + 1)[:size]
+    for (path, _blob), (_typ, data) in zip(items, gitutil.iter_objects(repo, [blob for _, blob in items])):
         yield path, data
-    t.join()
-    proc.wait()
 
 
 def _is_opt_str(v: Any) -> bool:

@@ -10,7 +10,6 @@ it in ``reason``.
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import PurePosixPath
 
 import pandas as pd
@@ -132,23 +131,10 @@ def _sniff(repo: str, files: list[tuple[str, str]], pr: dict) -> dict[str, tuple
     if not files:
         return {}
     found: dict[str, tuple[str, str]] = {}
-    proc = gitutil.popen(repo, "cat-file", "--batch", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert proc.stdin and proc.stdout
-    import threading
-
-    def feed():
-        for _, obj in files:
-            proc.stdin.write(obj.encode() + b"\n")
-        proc.stdin.close()
-
-    t = threading.Thread(target=feed, daemon=True)
-    t.start()
-    for path, _obj in files:
-        header = proc.stdout.readline().split()
-        if len(header) < 3:          # "<obj> missing": nothing follows
+    for (path, _obj), (_typ, data) in zip(files, gitutil.iter_objects(repo, [obj for _, obj in files])):
+        if data is None:
             continue
-        size = int(header[2])
-        data = proc.stdout.read(size + 1)[:size]
+        size = len(data)
         if size < LFS_MAX and data.startswith(LFS_SPECS):
             # A Git LFS pointer (three lines: version, oid, size) stands in for content stored elsewhere;
             # counted as text, it would credit its committer with owned code.
@@ -164,6 +150,4 @@ def _sniff(repo: str, files: list[tuple[str, str]], pr: dict) -> dict[str, tuple
             if m.search(head):
                 found[path] = ("generated", f"generated (marker: {m.pattern})")
                 break
-    t.join()
-    proc.wait()
     return found
