@@ -166,6 +166,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     # -- security: secrets in history and at the ref, security-policy checklist
     sec_table = None
     if secrets:
+        assert sec_hist is not None
         with progress.stage("secrets"):
             sec_findings, sec_table, stats.secrets = _security(info, files, hist.changes, commits, rules_o, jobs,
                                                                progress, sec_hist)
@@ -217,6 +218,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
 def _result_store(info, ref, as_of, rules, company, roster, triage_path, decisions, **options):
     """Where the whole result of a scan is kept: per (repository, commit) and every input that shapes it."""
     import dataclasses
+
     from .collect import incremental
     params = {"repo": [info.path, ref, info.is_bare, info.is_shallow, info.remote], "as_of": as_of.isoformat(),
               "rules": [rules.sha256, rules.sources], "company": dataclasses.asdict(company),

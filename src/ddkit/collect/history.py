@@ -69,6 +69,7 @@ def collect_history(repo: str, commit: str | None, *, renames: bool = True, cach
     base = store.base(commit)
     if base is not None and base[0] == commit:
         return _history(base[1])
+    payload: dict | None
     if base is None:
         payload = _read(repo, commit, None, renames)
     else:

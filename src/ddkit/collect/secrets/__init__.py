@@ -24,7 +24,7 @@ import pandas as pd
 
 from ... import gitutil
 from . import kingfisher_engine
-from .context import DOWNGRADE, REPORT, SUPPRESS, TEST_KEY, Context, settings, unknown_keys  # noqa: F401
+from .context import DOWNGRADE, REPORT, SUPPRESS, TEST_KEY, Context, settings, unknown_keys
 from .detectors import DetectorSet
 from .history import Block, added_blocks, tree_block
 
