@@ -14,7 +14,7 @@ import ddkit
 from sample_repos.generate import HERE, build
 
 ROOT = Path(__file__).resolve().parents[1]
-SHEETS = ["Summary", "Findings", "Remediation", "People", "Ownership", "Licenses", "Bus Factor", "Trends",
+SHEETS = ["Summary", "Findings", "Remediation", "People", "Ownership", "Licenses", "Dependencies", "Bus Factor", "Trends",
           "Security", "Methodology"]
 
 

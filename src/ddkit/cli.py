@@ -58,6 +58,13 @@ _scan_options = [
     click.option("--pseudonymize", is_flag=True, help="Replace people by stable pseudonyms in the reports."),
     click.option("--pseudonym-key", type=click.Path(dir_okay=False),
                  help="With --pseudonymize: also write the pseudonym-to-person key to this CSV file."),
+    # deps: dependency licenses from the user's SBOMs and installed environments; a CycloneDX SBOM out
+    click.option("--sbom", "sbom", multiple=True, type=click.Path(dir_okay=False),
+                 help="CycloneDX or SPDX JSON to take dependency licenses from (repeatable)."),
+    click.option("--environment", "environment", multiple=True, type=click.Path(),
+                 help="A virtualenv or node_modules tree to read installed package licenses from (repeatable)."),
+    click.option("--sbom-out", "sbom_out", type=click.Path(dir_okay=False),
+                 help="Write a CycloneDX 1.6 JSON SBOM here."),
 ]
 
 
@@ -90,14 +97,17 @@ def main() -> None:
 
 
 def run_scan(repo, roster, company, rules_dir, ref, as_of, out, json_path, sarif, fail_on, no_licenses,
-             jobs, quiet, pseudonymize, pseudonym_key=None, no_secrets=False):
+             jobs, quiet, pseudonymize, pseudonym_key=None, no_secrets=False, sbom=(), environment=(), sbom_out=None):
     from .scan import scan as do_scan
     progress = _progress(quiet)
     try:
         s = do_scan(repo, roster=roster, company=company, rules=rules_dir, ref=ref, as_of=as_of,
-                    licenses=not no_licenses, jobs=jobs, progress=progress, secrets=not no_secrets)
+                    licenses=not no_licenses, jobs=jobs, progress=progress, secrets=not no_secrets,
+                    sbom=list(sbom or ()), environment=list(environment or ()))   # deps
     finally:
         progress.close()
+    if sbom_out:   # deps
+        s.to_sbom(sbom_out)
     if out:
         s.to_excel(out, pseudonymize=pseudonymize)
     if json_path:
@@ -130,7 +140,8 @@ def scan(**kw) -> None:
 @scan_options
 @click.option("--dask", help="Run on a Dask cluster: a scheduler ADDRESS, or 'local' for a local cluster.")
 def scan_many_cmd(repo_list, roster, company, rules_dir, ref, as_of, out, json_path, sarif, fail_on, no_licenses,
-                  no_secrets, jobs, quiet, pseudonymize, pseudonym_key, dask) -> None:
+                  no_secrets, jobs, quiet, pseudonymize, pseudonym_key, dask, sbom=(), environment=(),
+                  sbom_out=None) -> None:
     """Scan every repository listed in REPO_LIST (one path or URL per line, optionally a ref)."""
     from .portfolio import read_list, scan_many
     if pseudonym_key and not pseudonymize:
@@ -142,10 +153,14 @@ def scan_many_cmd(repo_list, roster, company, rules_dir, ref, as_of, out, json_p
     with progress.stage("repositories", total=len(specs)):
         try:
             p = scan_many(specs, roster=roster, company=company, rules=rules_dir, as_of=as_of,
-                          licenses=not no_licenses, secrets=not no_secrets, jobs=jobs, dask=dask, progress=progress)
+                          licenses=not no_licenses, secrets=not no_secrets, jobs=jobs, dask=dask, progress=progress,
+                          sbom=list(sbom or ()), environment=list(environment or ()))   # deps
         finally:
             progress.close()
     report = p.pseudonymized() if pseudonymize else p
+    if sbom_out:   # deps: one CycloneDX document for the portfolio
+        from .report.sbom import write_portfolio_sbom
+        write_portfolio_sbom(p, Path(sbom_out))
     if out:
         report.to_excel(out)
     if json_path:

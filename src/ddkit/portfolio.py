@@ -44,6 +44,7 @@ class RepoResult:
     findings: pd.DataFrame | None = None
     people: pd.DataFrame | None = None
     remediation: pd.DataFrame | None = None
+    dependencies: pd.DataFrame | None = None   # deps
     warnings: list[str] = field(default_factory=list)
     cached: bool = False
     seconds: float = 0.0
@@ -89,7 +90,8 @@ def _cache_key(display: str, commit: str, opts: dict[str, Any]) -> str:
     rules = load_rules(opts.get("rules"))
     parts = [__version__, display, commit, rules.sha256, _file_hash(opts.get("roster")),
              _file_hash(opts.get("company")), str(opts.get("as_of")), str(opts.get("licenses")),
-             str(opts.get("secrets", True))]
+             str(opts.get("secrets", True)),
+             [_file_hash(x) for x in opts.get("sbom") or []], sorted(opts.get("environment") or [])]   # deps
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
@@ -113,10 +115,11 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
                 pass  # a damaged cache entry is ignored and rewritten
         s = scan(path, roster=opts.get("roster"), company=opts.get("company"), rules=opts.get("rules"), ref=ref,
                  as_of=opts.get("as_of"), licenses=opts.get("licenses", True), jobs=1,
-                 secrets=opts.get("secrets", True))
+                 secrets=opts.get("secrets", True), sbom=opts.get("sbom"), environment=opts.get("environment"))
         import resource
         res = RepoResult(repo=display, ref=ref, status="ok", commit=s.repo.commit, summary=dict(s.summary),
                          findings=s.findings, people=s.people, remediation=s.remediation,
+                         dependencies=s.dependencies,   # deps
                          warnings=list(s.warnings), seconds=time.perf_counter() - t0,
                          peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         if cfile is not None:
@@ -202,6 +205,12 @@ class Portfolio:
                                ascending=[True, False, False, True], kind="stable").reset_index(drop=True)
 
     @property
+    def dependencies(self) -> pd.DataFrame:   # deps
+        """Dependencies merged across repositories: one row per package, version and license."""
+        from .analyze.dependencies import merge_portfolio
+        return merge_portfolio(self._tagged("dependencies"))
+
+    @property
     def remediation(self) -> pd.DataFrame:
         """One row per person or vendor needing paperwork, across all repositories (signed once)."""
         frames = self._tagged("remediation")
@@ -235,6 +244,8 @@ class Portfolio:
             "findings": [{k: json_value(v) for k, v in rec.items()} for rec in self.findings.to_dict(orient="records")],
             "people": [{k: json_value(v) for k, v in rec.items() if k != "person_id"}
                        for rec in self.people.to_dict(orient="records")],
+            "dependencies": [{k: json_value(v) for k, v in rec.items()}   # deps
+                             for rec in self.dependencies.to_dict(orient="records")],
         }
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -313,7 +324,7 @@ def _make_executor(executor: Executor | None, dask: str | None, jobs: int | None
 def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None, rules=None, ref: str = "HEAD",
               as_of=None, licenses: bool = True, jobs: int | None = None, executor: Executor | None = None,
               dask: str | None = None, secrets: bool = True, cache: bool = True, timeout: float | None = None,
-              progress=None) -> Portfolio:
+              progress=None, sbom=None, environment=None) -> Portfolio:
     """Scan many repositories (paths or URLs, or (repo, ref) pairs) and merge the results."""
     from .roster import load_roster
     from .scan import _as_of
@@ -323,10 +334,13 @@ def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None,
     load_company(company) if company else None
     load_rules(rules)
     as_of_d = _as_of(as_of)
+    from .analyze.dependencies import load_inputs   # deps: check the user's SBOMs and environments first
+    load_inputs(sbom, environment)
     specs: list[tuple[str, str]] = [(r, ref) if isinstance(r, str) else (r[0], r[1]) for r in repos]
     opts = dict(roster=str(roster) if roster else None, company=str(company) if company else None,
                 rules=str(rules) if rules else None, as_of=as_of_d, licenses=licenses, secrets=secrets,
-                cache=cache, clone_timeout=timeout)
+                cache=cache, clone_timeout=timeout,
+                sbom=[str(x) for x in (sbom or [])], environment=[str(x) for x in (environment or [])])   # deps
     ex, close = _make_executor(executor, dask, jobs)
     results: list[RepoResult | None] = [None] * len(specs)
     try:

@@ -18,6 +18,7 @@ from . import __version__, gitutil
 from .analyze import people as people_mod
 from .analyze import bus_factor, ip, ownership
 from .analyze import licenses as lic_mod
+from .analyze import dependencies as dep_mod
 from .analyze.trends import trends_table
 from .collect.licenses import license_db_summary, scan_licenses
 from .analyze.findings import findings_frame
@@ -54,6 +55,7 @@ class Scan:
     licenses: pd.DataFrame = field(default_factory=pd.DataFrame)
     bus_factor: pd.DataFrame = field(default_factory=pd.DataFrame)
     trends: pd.DataFrame = field(default_factory=pd.DataFrame)
+    dependencies: pd.DataFrame = field(default_factory=pd.DataFrame)   # deps: one row per (manifest, dependency)
     summary: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -77,6 +79,10 @@ class Scan:
             from .report.pseudonym import pseudonymized
             return write_sarif(pseudonymized(self), Path(path))
         return write_sarif(self, Path(path))
+
+    def to_sbom(self, path: str | os.PathLike) -> dict:   # deps: CycloneDX 1.6 JSON
+        from .report.sbom import write_sbom
+        return write_sbom(self, Path(path))
 
     def simulate_departure(self, people_or_vendors) -> pd.DataFrame:
         """Per module: the files left without an author, and the truck factor before and after, if these
@@ -106,13 +112,15 @@ def _as_of(value: str | dt.date | None) -> dt.date:
 def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | None = None,
          company: str | os.PathLike | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
-         jobs: int | None = None, progress: Progress | None = None, secrets: bool = True) -> Scan:
+         jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
+         sbom=None, environment=None) -> Scan:
     """Scan one repository. Inputs are validated before any work starts."""
     progress = progress or Progress()
     as_of_d = _as_of(as_of)
     rules_o = rules if isinstance(rules, Rules) else load_rules(rules)
     company_o = company if isinstance(company, Company) else load_company(company)
     roster_df = roster if isinstance(roster, pd.DataFrame) else (load_roster(roster) if roster else empty_roster())
+    dep_inputs = dep_mod.load_inputs(sbom, environment)   # deps: user's SBOMs and environments, checked first
     info = gitutil.open_repo(repo, ref)
     jobs = jobs or min(2, os.cpu_count() or 1)
     warnings: list[str] = []
@@ -186,6 +194,13 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
             lic_table = lic_mod.license_table(lic_scan, files, rules_o, company_o, db, intro)
             found += lic_mod.license_findings(rules_o, company_o, lic_table, files, set(files["path"]))
 
+    # -- dependencies: manifests and lockfiles at the ref, their licenses, who added them (deps)
+    with progress.stage("dependencies"):
+        deps, dep_found, dep_warn = dep_mod.analyze(info.path, files, hist.changes, commits, people, rules_o,
+                                                    company_o, lic_table if licenses else None, dep_inputs)
+        warnings += dep_warn
+        found = dep_mod.fold_vendored(found, deps) + dep_found
+
     # -- security: secrets in history and at the ref, security-policy checklist
     if secrets:
         with progress.stage("secrets"):
@@ -198,11 +213,12 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
              commits=commits, changes=hist.changes, files=files, identities=res.identities,
              people=people, warnings=warnings, findings=findings_frame(found), extras=extras,
              ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
+             dependencies=dep_mod.public(deps),
              options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets))
     s.remediation = remediation_table(s.findings, people)
     s.extras["sheet_tables"]["Bus Factor"] = {"Off-boarding simulation": _simulations(s)}
     s.summary = _summary(s)
-    areas = ["ip", "ownership", "knowledge"] + (["license"] if licenses else []) + (["security"] if secrets else [])
+    areas = ["ip", "ownership", "knowledge", "dependencies"] + (["license"] if licenses else []) + (["security"] if secrets else [])
     sc = readiness(s.findings, rules_o, areas)
     s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
                      areas=sc["areas"], score_capped_by=sc["capped_by"])

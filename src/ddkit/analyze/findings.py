@@ -13,7 +13,8 @@ FINDING_COLUMNS = ["id", "rule", "area", "severity", "subject", "path", "lines_a
                    "remediation", "person", "vendor", "commits", "first_commit", "last_commit",
                    "first_sha", "last_sha", "files", "line", "end_line"]
 
-_AREAS = {"ip": "ip", "own": "ownership", "lic": "license", "kn": "knowledge", "sec": "security"}
+_AREAS = {"ip": "ip", "own": "ownership", "lic": "license", "kn": "knowledge", "sec": "security",
+          "dep": "dependencies"}
 
 
 def area_of(rule: str) -> str:

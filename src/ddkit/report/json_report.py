@@ -18,6 +18,7 @@ PEOPLE_FIELDS = ["person", "type", "vendor", "emails", "is_bot", "commits", "fir
                  "departed", "surviving_lines"]
 FINDING_FIELDS = ["id", "rule", "area", "severity", "subject", "path", "lines_at_stake", "evidence", "remediation"]
 LICENSE_FIELDS = ["path", "license_spdx", "category", "holders", "severity"]
+from ..analyze.dependencies import JSON_FIELDS as DEPENDENCY_FIELDS  # noqa: E402  (deps)
 
 
 def _records(df: pd.DataFrame, fields: list[str], extra: bool = False) -> list[dict[str, Any]]:
@@ -45,6 +46,7 @@ def to_dict(s: "Scan", pseudonymize: bool = False) -> dict[str, Any]:
         "people": people,
         "findings": _records(s.findings, FINDING_FIELDS, extra=True),
         "licenses": _records(s.licenses, LICENSE_FIELDS),
+        "dependencies": _records(s.dependencies, DEPENDENCY_FIELDS),   # deps
         "bus_factor": json_value(bus),
         "warnings": list(s.warnings),
     }

@@ -81,6 +81,7 @@ def pseudonymized(s: "Scan") -> "Scan":
     out.remediation = frame(s.remediation, fix)
     out.ownership = frame(s.ownership, fix)
     out.licenses = frame(s.licenses, fix)
+    out.dependencies = frame(s.dependencies, fix)   # deps
     out.bus_factor = frame(s.bus_factor, fix)
     out.identities = frame(s.identities.drop(columns=["email_raw", "email", "email_key"], errors="ignore"), fix)
     out.commits = frame(s.commits.drop(columns=["author_email_raw", "committer_email_raw", "author_email"],

@@ -20,11 +20,12 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from .. import __version__
 from .cells import clean_text, is_formula_like, plain
+from ..analyze.dependencies import sheet_frame as dependencies_sheet  # deps
 
 if TYPE_CHECKING:
     from ..scan import Scan
 
-SHEETS = ["Summary", "Findings", "Remediation", "People", "Ownership", "Licenses", "Bus Factor", "Trends",
+SHEETS = ["Summary", "Findings", "Remediation", "People", "Ownership", "Licenses", "Dependencies", "Bus Factor", "Trends",
           "Security", "Methodology"]
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -159,8 +160,9 @@ def methodology_rows(s: "Scan") -> list[tuple[str, Any]]:
 SEV_FILL = {"critical": "C00000", "high": "FF6B6B", "medium": "FFC000", "low": "FFF2CC", "info": "E7E6E6"}
 RATING_FILL = {"red": "C00000", "amber": "FFC000", "green": "70AD47"}
 AREA_NAMES = {"ip": "IP and chain of title", "ownership": "Code ownership", "license": "Licenses and third-party code",
-              "knowledge": "Knowledge and bus factor", "security": "Security"}
-SHA_COLUMNS = ("first_sha", "last_sha", "introduced_sha", "commit", "sha")
+              "knowledge": "Knowledge and bus factor", "security": "Security",
+              "dependencies": "Third-party dependencies"}   # deps
+SHA_COLUMNS = ("first_sha", "last_sha", "introduced_sha", "commit", "sha", "added in commit")
 
 
 def commit_url(remote: str | None, sha: str) -> str | None:
@@ -353,6 +355,7 @@ def write_workbook(s: "Scan", path: Path, pseudonymize: bool = False) -> Path:
         "People": people_sheet_frame(s),
         "Ownership": s.ownership,
         "Licenses": s.licenses,
+        "Dependencies": dependencies_sheet(s.dependencies),   # deps
         "Bus Factor": s.bus_factor,
         "Trends": s.trends,
     }
