@@ -390,11 +390,13 @@ def dependency_findings(rules: Rules, deps: pd.DataFrame) -> list[dict]:
 
 
 def fold_vendored(found: list[dict], deps: pd.DataFrame) -> list[dict]:
-    """Drop the file-level license findings (lic.*copyleft, …) on a vendored copy of a package that is also a
-    declared dependency with its own dep.* finding: one component, one finding."""
+    """Drop the file-level license findings (lic.*copyleft, …) that the dependency analysis already reports:
+    on a vendored copy of a package that is also a declared dependency with its own dep.* finding (one
+    component, one finding), and on the manifests and lockfiles themselves (the license names a lockfile
+    records, or a dependency named like a license, are about dependencies, not about that file)."""
     if deps is None or deps.empty or "_vendored_files" not in deps:
         return found
-    covered: set[str] = set()
+    covered: set[str] = set(deps["manifest"])
     for r in deps.to_dict(orient="records"):
         if isinstance(r.get("rule"), str) and r.get("_vendored_files"):
             covered.update(r["_vendored_files"])

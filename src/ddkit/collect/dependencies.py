@@ -273,6 +273,9 @@ def parse_manifest(path: str, data: bytes) -> tuple[list[dict], dict[str, Any], 
             direct = bool(d.get("is_direct")) if kind == "manifest" else None
             if eco == "golang" and line and "// indirect" in text_lines[line - 1]:
                 direct = False
+            if kind == "manifest" and not pu.version and isinstance(version, str) and \
+                    re.fullmatch(r"=?v?\d+(\.\d+)*([-+][\w.]+)?", version.strip()):
+                pu = pu._replace(version=version.strip().lstrip("="))   # an exact pin: the purl names it
             key = (eco, norm_name(eco, name), pu.version if kind == "lockfile" else None)
             row = dict(purl=_canonical_purl(pu), name=name, version=version, ecosystem=eco, scope=scope,
                        direct=direct, manifest=path, line=line, kind=kind, datasource=ds,
