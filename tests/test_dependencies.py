@@ -244,3 +244,37 @@ def test_requests_runtime_dependencies(tmp_path):
         assert run_.loc[name, "purl"] == f"pkg:pypi/{name}"
         assert run_.loc[name, "license_source"] == "environment"
     assert run_.loc["certifi", "license_spdx"] == "MPL-2.0"
+
+
+def test_scan_many_merges_dependencies(initech, tmp_path):
+    """Two repositories declaring the same packages: one merged row per package, version, license and scope."""
+    from concurrent.futures import ThreadPoolExecutor
+    repo, ans, _, env, sbom = initech
+    other = build("initech", tmp_path)
+    with ThreadPoolExecutor(2) as ex:
+        p = ddkit.scan_many([str(repo), str(other)], as_of=ans["as_of"], licenses=False, secrets=False, cache=False,
+                            executor=ex, environment=[env], sbom=[sbom])
+    assert list(p.repositories["status"]) == ["ok", "ok"]
+    m = p.dependencies
+    per_repo = {(r["ecosystem"], r["name"], r["version"] or "", r["scope"]) for r in ans["dependencies"]}
+    assert len(m) == len(per_repo)
+    assert all(len(r) == 2 for r in m["repositories"])
+    req = m[m["name"] == "requests"].iloc[0]
+    assert (req["license_spdx"], req["license_source"]) == ("Apache-2.0", "environment")
+    out = p.to_json()
+    assert len(out["dependencies"]) == len(m)
+
+
+def test_vendored_package_manifest_is_a_license_source(make_repo):
+    """Without the license scan, a vendored package's own package.json gives its license (source: manifest)."""
+    r = make_repo()
+    r.commit({"package.json": json.dumps({"name": "app", "dependencies": {"foo": "^1.0.0", "bar": "2.0.0"}}, indent=2),
+              "node_modules/foo/package.json": json.dumps({"name": "foo", "version": "1.0.4", "license": "GPL-3.0-only"}),
+              "node_modules/foo/index.js": "module.exports = 1;\n"})
+    s = ddkit.scan(r.path, licenses=False, secrets=False, as_of="2024-06-30")
+    d = s.dependencies.set_index("name")
+    assert set(d.index) == {"foo", "bar"}              # node_modules/foo/package.json declares nothing for the project
+    assert (d.loc["foo", "license_spdx"], d.loc["foo", "license_source"]) == ("GPL-3.0-only", "manifest")
+    assert d.loc["bar", "license_source"] == "none" and d.loc["bar", "purl"] == "pkg:npm/bar@2.0.0"
+    f = s.findings.set_index("subject")
+    assert f.loc["foo (npm)", "rule"] == "dep.strong-copyleft" and f.loc["bar (npm)", "rule"] == "dep.unknown-license"

@@ -165,7 +165,7 @@ def dependency_table(inv: pd.DataFrame, added: dict, vendored_pkgs: pd.DataFrame
     """The inventory with each row's license (and where it came from) and who added it."""
     if inv is None or inv.empty:
         return empty_table()
-    from ..collect.dep_licenses import normalize_license
+    from ..collect.dep_licenses import normalize_license, statement_to_spdx
     env = _lookup(environment)
     sb = _lookup(sbom)
     vc = vendored_components(license_table)
@@ -209,7 +209,7 @@ def dependency_table(inv: pd.DataFrame, added: dict, vendored_pkgs: pd.DataFrame
                 ev = hit and hit.get("directory")
             else:
                 hit = vman.get(vkey)
-                val = normalize_license(hit.get("license")) if hit and isinstance(hit.get("license"), str) else None
+                val = statement_to_spdx(hit.get("license")) if hit else None
                 ev = hit and hit.get("path")
             if val:
                 lic, source, evidence = val, src, ev

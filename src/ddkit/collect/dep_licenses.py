@@ -280,3 +280,32 @@ def read_sbom(path: str | os.PathLike) -> pd.DataFrame:
 def read_sboms(paths) -> pd.DataFrame:
     frames = [read_sbom(p) for p in (paths or [])]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LICENSE_ROW_COLUMNS)
+
+
+def statement_to_spdx(stmt) -> str | None:
+    """ScanCode's ``extracted_license_statement`` of a package manifest (a string, a list, or YAML text such
+    as ``license: MIT`` / ``classifiers: [...]``) as an SPDX expression."""
+    if stmt is None:
+        return None
+    if isinstance(stmt, (list, tuple)):
+        parts = [statement_to_spdx(x) for x in stmt]
+        parts = [p for p in parts if p]
+        return " AND ".join(dict.fromkeys(parts)) if parts else None
+    if isinstance(stmt, dict):
+        for k in ("license", "type", "name", "id"):
+            if stmt.get(k):
+                return statement_to_spdx(stmt[k])
+        cls = [c.split("::")[-1].strip() for c in stmt.get("classifiers") or [] if isinstance(c, str)]
+        spdx = [CLASSIFIERS[c] for c in cls if c in CLASSIFIERS]
+        return spdx[0] if spdx else None
+    if not isinstance(stmt, str):
+        return None
+    if "\n" in stmt or stmt.lstrip().startswith(("license:", "classifiers:", "- ")):
+        try:
+            import yaml
+            doc = yaml.safe_load(stmt)
+        except Exception:
+            doc = None
+        if isinstance(doc, (dict, list)):
+            return statement_to_spdx(doc)
+    return normalize_license(stmt)

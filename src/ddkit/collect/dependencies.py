@@ -143,10 +143,10 @@ def map_scope(scope: str | None, is_runtime: bool | None, is_optional: bool | No
     s = (scope or "").lower()
     base = posixpath.basename(manifest).lower()
     dirs = set(manifest.lower().split("/")[:-1])
-    if "test" in s or (s in ("install", "") and (re.search(r"test", base) or dirs & {"test", "tests"})):
+    if "test" in s or dirs & {"test", "tests", "testing"} or (s in ("install", "") and re.search(r"test", base)):
         return "test"
-    if s in ("install", "") and (re.search(r"dev|lint|doc|build|ci\b|typing", base)
-                                 or dirs & {"docs", "doc", "ci", ".github", "tools", "scripts"}):
+    if dirs & {"docs", "doc", "ci", ".github", "tools", "scripts", "examples"} or (
+            s in ("install", "") and re.search(r"dev|lint|doc|build|ci\b|typing", base)):
         return "dev"
     if is_runtime is False or "dev" in s or s in ("development", "build-dependencies", "provided"):
         return "dev"
