@@ -40,7 +40,7 @@ def main() -> int:
 
     def ownership_time() -> tuple[float, dict, int]:
         s = ddkit.scan(work, licenses=False, secrets=False, as_of="2026-01-01")
-        return s.timings["blame"] + s.timings["ownership"], s.extras["blame_stats"], int(s.people["surviving_lines"].sum())
+        return s.timings["blame"] + s.timings["ownership"], s.stats.blame, int(s.people["surviving_lines"].sum())
 
     cold, st_cold, lines = ownership_time()
     # One new commit that changes one file.

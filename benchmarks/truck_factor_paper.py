@@ -47,7 +47,7 @@ def main() -> int:
                                     capture_output=True, text=True).stdout.strip()
             t0 = time.perf_counter()
             s = ddkit.scan(path, ref=commit, licenses=False, secrets=False, as_of=day)
-            doa = s.extras["doa"]
+            doa = s.doa
             src = source_files(s.files)
             names = dict(zip(s.people["person_id"], s.people["person"]))
             ours, removed = truck_factor(authors_by_file(doa, src["path"]), names)

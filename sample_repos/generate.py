@@ -662,7 +662,7 @@ def _initech(b: Builder) -> dict:
              "added_by": "Omar Contract", "severity": "high",
              "vendored_files": ["vendor/github.com/gplmath/gplmath/math.go"]},
             {"rule": "dep.unknown-license", "subject": "nolicense-pkg (pypi)", "added_by": "Vera Vendor",
-             "severity": "medium"},
+             "severity": "low"},
         ],
         # Inputs a scan is given for the licenses that are not in the repository.
         "environment": {"pypi": {"requests": {"version": "2.32.0", "license_expression": "Apache-2.0"}}},

@@ -90,11 +90,22 @@ def test_company_profile(tmp_path):
     p = tmp_path / "company.yaml"
     p.write_text("name: Acme Payments Inc.\nlegal_names: [Acme Payments]\ndomains: [Acme.example]\n"
                  "incorporation_date: 2019-06-01\noutbound_license: proprietary\n"
-                 "vendors: {CodeForge Ltd: [codeforge.example]}\nsomething_else: 1\n")
+                 "vendors: {CodeForge Ltd: [codeforge.example]}\n")
     c = load_company(p)
     assert c.legal_names == ["Acme Payments Inc.", "Acme Payments"]
     assert c.domains == ["acme.example"] and c.incorporation_date == dt.date(2019, 6, 1)
-    assert c.vendors == {"CodeForge Ltd": ["codeforge.example"]} and c.extra == {"something_else": 1}
+    assert c.vendors == {"CodeForge Ltd": ["codeforge.example"]}
+    # A typo must not silently drop every pre-incorporation finding: unknown keys are errors naming the
+    # key, its line and the key meant.
+    p.write_text("name: Acme\nincoporation_date: 2019-06-01\n")
+    with pytest.raises(InputError, match=r"line 2: unknown key 'incoporation_date' \(did you mean 'incorporation_date'\?\)"):
+        load_company(p)
+    p.write_text("incorporation_date: 2019-06-31\n")
+    with pytest.raises(InputError, match="invalid value"):
+        load_company(p)
+    p.write_text("")
+    with pytest.raises(InputError, match="empty"):
+        load_company(p)
     p.write_text("incorporation_date: June 2019\n")
     with pytest.raises(InputError, match="incorporation_date 'June 2019' is not an ISO date"):
         load_company(p)

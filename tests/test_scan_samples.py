@@ -147,7 +147,7 @@ def test_remediation_rows(sample_scans):
 @pytest.mark.parametrize("name", SAMPLES)
 def test_doa_authors_and_truck_factor(sample_scans, name):
     _, ans, s = sample_scans[name]
-    doa = s.extras["doa"]
+    doa = s.doa
     got = {p: sorted(g.loc[g["author"], "person"]) for p, g in doa.groupby("path")}
     assert got == ans["doa_authors"]
     bf = s.bus_factor.set_index("scope")["truck_factor"]

@@ -57,7 +57,7 @@ def test_secrets_found_with_commit_and_never_reported(secret_repo, tmp_path):
     assert p.returncode == 0, p.stderr
     wb = openpyxl.load_workbook(out)
     cells = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None)
-    everything = [p.stdout, p.stderr, js.read_text(), cells, s.findings.to_csv(), s.extras["security"].to_csv(),
+    everything = [p.stdout, p.stderr, js.read_text(), cells, s.findings.to_csv(), s.security.to_csv(),
                   " ".join(s.warnings)]
     assert "Security" in wb.sheetnames
     for secret in (AWS_ID, AWS_SECRET, GH_TOKEN, GH_TOKEN[4:20], AWS_SECRET[:16]):
@@ -81,7 +81,7 @@ def test_checklist(secret_repo):
              date="2021-06-01T12:00:00+00:00")
     s2 = ddkit.scan(r.path, licenses=False, as_of="2024-06-30")
     assert not any(x.startswith("sec.missing") for x in s2.findings["rule"])
-    sec = s2.extras["security"]
+    sec = s2.security
     assert (sec.loc[sec.rule.str.startswith("sec.missing"), "status"] == "present").all()
 
 

@@ -1,11 +1,10 @@
 """ddkit: technical due diligence of git repositories."""
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .errors import DdkitError, InputError  # noqa: E402
-from .scan import Scan, scan  # noqa: E402
+from .model import Portfolio, Scan  # noqa: E402
+from .portfolio import scan_many  # noqa: E402
+from .scan import scan  # noqa: E402
 
-__all__ = ["scan", "Scan", "DdkitError", "InputError", "__version__"]
-from .portfolio import Portfolio, scan_many  # noqa: E402
-
-__all__ += ["scan_many", "Portfolio"]
+__all__ = ["DdkitError", "InputError", "Portfolio", "Scan", "__version__", "scan", "scan_many"]

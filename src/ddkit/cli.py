@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
-from . import __version__
-from .config import SEVERITIES, severity_rank
+from ._version import __version__
+from .schema import SEVERITIES, count_at_or_above
 from .errors import DdkitError
 from .gitutil import GitError
 
@@ -33,11 +35,40 @@ def _progress(quiet: bool):
     return RichProgress()
 
 
-def count_at_or_above(findings, severity: str) -> int:
-    if findings is None or findings.empty:
-        return 0
-    limit = severity_rank(severity)
-    return int(sum(severity_rank(s) <= limit for s in findings["severity"]))
+@dataclass
+class RunOptions:
+    """Everything one `scan` or `scan-many` invocation asked for: built once from the flags."""
+
+    inputs: dict[str, Any]                 # roster, company, rules, ref, as_of, licenses, secrets, jobs
+    outputs: dict[str, str]                # report format (ddkit.report.REGISTRY key) -> path
+    fail_on: str | None = None
+    quiet: bool = False
+    pseudonymize: bool = False
+    pseudonym_key: str | None = None
+
+    @classmethod
+    def from_flags(cls, kw: dict[str, Any]) -> RunOptions:
+        from .report import REGISTRY
+        outputs = {fmt: kw.pop(_dest(f.option)) for fmt, f in REGISTRY.items()}
+        opts = cls(inputs=dict(roster=kw.pop("roster"), company=kw.pop("company"), rules=kw.pop("rules_dir"),
+                               ref=kw.pop("ref"), as_of=kw.pop("as_of"), licenses=not kw.pop("no_licenses"),
+                               secrets=not kw.pop("no_secrets"), jobs=kw.pop("jobs"),
+                               sbom=list(kw.pop("sbom")), environment=list(kw.pop("environment"))),   # deps
+                   outputs={k: v for k, v in outputs.items() if v}, fail_on=kw.pop("fail_on"),
+                   quiet=kw.pop("quiet"), pseudonymize=kw.pop("pseudonymize"), pseudonym_key=kw.pop("pseudonym_key"))
+        if opts.pseudonym_key and not opts.pseudonymize:
+            raise _fail("--pseudonym-key goes with --pseudonymize")
+        return opts
+
+
+def _dest(option: str) -> str:
+    return option.lstrip("-").replace("-", "_") + ("_path" if option in ("--json",) else "")
+
+
+def _output_options() -> list:
+    from .report import REGISTRY
+    return [click.option(f.option, _dest(f.option), type=click.Path(dir_okay=False), help=f.help)
+            for f in REGISTRY.values()]
 
 
 _scan_options = [
@@ -46,9 +77,7 @@ _scan_options = [
     click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="Folder of rules YAML overriding the defaults."),
     click.option("--ref", default="HEAD", show_default=True, help="Ref to scan."),
     click.option("--as-of", "as_of", help="Reference date (YYYY-MM-DD); default today."),
-    click.option("--out", type=click.Path(dir_okay=False), help="Write the workbook here (.xlsx)."),
-    click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the JSON report here."),
-    click.option("--sarif", type=click.Path(dir_okay=False), help="Write SARIF 2.1.0 here."),
+    *_output_options(),
     click.option("--fail-on", type=click.Choice(SEVERITIES, case_sensitive=False),
                  help="Exit 1 when a finding is at or above this severity."),
     click.option("--no-licenses", is_flag=True, help="Skip the license scan (fast look)."),
@@ -58,13 +87,11 @@ _scan_options = [
     click.option("--pseudonymize", is_flag=True, help="Replace people by stable pseudonyms in the reports."),
     click.option("--pseudonym-key", type=click.Path(dir_okay=False),
                  help="With --pseudonymize: also write the pseudonym-to-person key to this CSV file."),
-    # deps: dependency licenses from the user's SBOMs and installed environments; a CycloneDX SBOM out
+    # deps: dependency licenses from the user's SBOMs and installed environments (--sbom-out is a report)
     click.option("--sbom", "sbom", multiple=True, type=click.Path(dir_okay=False),
                  help="CycloneDX or SPDX JSON to take dependency licenses from (repeatable)."),
     click.option("--environment", "environment", multiple=True, type=click.Path(),
                  help="A virtualenv or node_modules tree to read installed package licenses from (repeatable)."),
-    click.option("--sbom-out", "sbom_out", type=click.Path(dir_okay=False),
-                 help="Write a CycloneDX 1.6 JSON SBOM here."),
 ]
 
 
@@ -96,33 +123,23 @@ def main() -> None:
     """Technical due diligence of git repositories: who wrote the code, and does the company own it?"""
 
 
-def run_scan(repo, roster, company, rules_dir, ref, as_of, out, json_path, sarif, fail_on, no_licenses,
-             jobs, quiet, pseudonymize, pseudonym_key=None, no_secrets=False, sbom=(), environment=(), sbom_out=None):
+def run_scan(repo: str, o: RunOptions) -> int:
+    from .report import write
     from .scan import scan as do_scan
-    progress = _progress(quiet)
+    progress = _progress(o.quiet)
     try:
-        s = do_scan(repo, roster=roster, company=company, rules=rules_dir, ref=ref, as_of=as_of,
-                    licenses=not no_licenses, jobs=jobs, progress=progress, secrets=not no_secrets,
-                    sbom=list(sbom or ()), environment=list(environment or ()))   # deps
+        s = do_scan(repo, progress=progress, **o.inputs)
     finally:
         progress.close()
-    if sbom_out:   # deps
-        s.to_sbom(sbom_out)
-    if out:
-        s.to_excel(out, pseudonymize=pseudonymize)
-    if json_path:
-        s.to_json(json_path, pseudonymize=pseudonymize)
-    if sarif:
-        s.to_sarif(sarif, pseudonymize=pseudonymize)
-    if pseudonym_key:
-        if not pseudonymize:
-            raise _fail("--pseudonym-key goes with --pseudonymize")
+    for fmt, path in o.outputs.items():
+        write(fmt, s, Path(path), pseudonymize=o.pseudonymize)
+    if o.pseudonym_key:
         from .report.pseudonym import write_key
-        write_key(s, pseudonym_key)
-    if not quiet:
+        write_key(s.people, o.pseudonym_key)
+    if not o.quiet:
         from .report.console import print_summary
-        print_summary(s, out=out, json_path=json_path, sarif=sarif)
-    if fail_on and count_at_or_above(s.findings, fail_on.lower()):
+        print_summary(s, out=o.outputs.get("xlsx"), json_path=o.outputs.get("json"), sarif=o.outputs.get("sarif"))
+    if o.fail_on and count_at_or_above(s.findings, o.fail_on.lower()):
         return EXIT_FINDINGS
     return EXIT_OK
 
@@ -130,66 +147,48 @@ def run_scan(repo, roster, company, rules_dir, ref, as_of, out, json_path, sarif
 @main.command()
 @click.argument("repo", type=click.Path())
 @scan_options
-def scan(**kw) -> None:
+def scan(repo: str, **kw) -> None:
     """Scan one repository and write the reports asked for."""
-    sys.exit(run_scan(**kw))
+    sys.exit(run_scan(repo, RunOptions.from_flags(kw)))
 
 
 @main.command("scan-many")
 @click.argument("repo_list", type=click.Path())
 @scan_options
 @click.option("--dask", help="Run on a Dask cluster: a scheduler ADDRESS, or 'local' for a local cluster.")
-def scan_many_cmd(repo_list, roster, company, rules_dir, ref, as_of, out, json_path, sarif, fail_on, no_licenses,
-                  no_secrets, jobs, quiet, pseudonymize, pseudonym_key, dask, sbom=(), environment=(),
-                  sbom_out=None) -> None:
+def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
     """Scan every repository listed in REPO_LIST (one path or URL per line, optionally a ref)."""
     from .portfolio import read_list, scan_many
-    if pseudonym_key and not pseudonymize:
-        raise _fail("--pseudonym-key goes with --pseudonymize")
+    from .report import write_portfolio
+    o = RunOptions.from_flags(kw)
     specs = read_list(repo_list)
+    inputs = dict(o.inputs)
+    ref = inputs.pop("ref")
     if ref != "HEAD":
         specs = [(r, ref if rf == "HEAD" else rf) for r, rf in specs]
-    progress = _progress(quiet)
+    progress = _progress(o.quiet)
     with progress.stage("repositories", total=len(specs)):
         try:
-            p = scan_many(specs, roster=roster, company=company, rules=rules_dir, as_of=as_of,
-                          licenses=not no_licenses, secrets=not no_secrets, jobs=jobs, dask=dask, progress=progress,
-                          sbom=list(sbom or ()), environment=list(environment or ()))   # deps
+            p = scan_many(specs, dask=dask, progress=progress, **inputs)
         finally:
             progress.close()
-    report = p.pseudonymized() if pseudonymize else p
-    if sbom_out:   # deps: one CycloneDX document for the portfolio
-        from .report.sbom import write_portfolio_sbom
-        write_portfolio_sbom(p, Path(sbom_out))
-    if out:
-        report.to_excel(out)
-    if json_path:
-        report.to_json(json_path)
-    if sarif:
-        report.to_sarif(sarif)
-    if pseudonym_key:
-        from .report.pseudonym import mapping
-        import csv
-        Path(pseudonym_key).parent.mkdir(parents=True, exist_ok=True)
-        with open(pseudonym_key, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["pseudonym", "person", "emails"])
-            people = p.people
-            for person, pseudo in mapping(people).items():
-                row = people[people["person"] == person].iloc[0]
-                w.writerow([pseudo, person, "; ".join(row["emails"])])
+    for fmt, path in o.outputs.items():
+        write_portfolio(fmt, p, Path(path), pseudonymize=o.pseudonymize)
+    if o.pseudonym_key:
+        from .report.pseudonym import write_key
+        write_key(p.people, o.pseudonym_key)
     repos = p.repositories
-    if not quiet:
+    if not o.quiet:
         ok = int((repos.status == "ok").sum())
         click.echo(f"ddkit: {len(repos)} repositories, {ok} scanned, {len(repos) - ok} failed")
         for r, e in zip(repos.loc[repos.status == "failed", "repo"], repos.loc[repos.status == "failed", "error"]):
             click.echo(f"  failed: {r}: {e}")
-        for label, path in (("workbook", out), ("json", json_path)):
-            if path:
-                click.echo(f"  {label}: {path}")
+        for label, fmt in (("workbook", "xlsx"), ("json", "json")):
+            if fmt in o.outputs:
+                click.echo(f"  {label}: {o.outputs[fmt]}")
     if len(repos) and (repos.status == "failed").all():
         raise _fail("no repository could be scanned")
-    if fail_on and count_at_or_above(p.findings, fail_on.lower()):
+    if o.fail_on and count_at_or_above(p.findings, o.fail_on.lower()):
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_OK)
 
@@ -229,9 +228,10 @@ def demo(out_dir: str, name: str, quiet: bool) -> None:
     from .samples import build_sample
     paths = build_sample(name)
     out = Path(out_dir) / f"{name}.xlsx"
-    code = run_scan(str(paths.repo), str(paths.roster), str(paths.company), None, "HEAD", paths.as_of,
-                    str(out), str(Path(out_dir) / f"{name}.json"), str(Path(out_dir) / f"{name}.sarif"),
-                    None, False, None, quiet, False)
+    o = RunOptions(inputs=dict(roster=str(paths.roster), company=str(paths.company), as_of=paths.as_of),
+                   outputs={"xlsx": str(out), "json": str(Path(out_dir) / f"{name}.json"),
+                            "sarif": str(Path(out_dir) / f"{name}.sarif")}, quiet=quiet)
+    code = run_scan(str(paths.repo), o)
     sys.exit(code)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from .errors import InputError
+from .schema import SEVERITIES, severity_rank  # noqa: F401  (re-exported)
 
 
 def data_dir(name: str) -> Path:
@@ -37,6 +38,8 @@ def _load_yaml(path: Path) -> Any:
         raise InputError(f"{path}: cannot read: {e}") from None
     try:
         return yaml.safe_load(text)
+    except ValueError as e:  # a well-formed scalar that is no value, e.g. the date 2019-06-31
+        raise InputError(f"{path}: invalid value: {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
@@ -72,11 +75,30 @@ class Rules:
         blob = json.dumps(self.data, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()
 
+    @property
+    def catalogue(self) -> dict[str, dict[str, Any]]:
+        """Rule id -> {area, severity, title, meaning, remediation, document} (rules/findings.yaml)."""
+        return self.data.get("findings", {}).get("rules", {})
+
+    def rule(self, rule_id: str) -> dict[str, Any]:
+        try:
+            return self.catalogue[rule_id]
+        except KeyError:
+            raise KeyError(f"rule {rule_id} is not in the rule catalogue (rules/findings.yaml)") from None
+
     def severity(self, rule_id: str) -> str:
-        sev = self.data.get("findings", {}).get("severities", {})
-        if rule_id in sev:
-            return sev[rule_id]
-        raise KeyError(f"no severity for rule {rule_id} in rules/findings.yaml")
+        """The severity in force: a `severities:` override, else the catalogue's."""
+        override = self.data.get("findings", {}).get("severities", {})
+        if rule_id in override:
+            return str(override[rule_id])
+        return str(self.rule(rule_id)["severity"])
+
+    def area(self, rule_id: str) -> str:
+        return str(self.rule(rule_id)["area"])
+
+    def areas(self) -> list[str]:
+        """Every area, in the catalogue's order."""
+        return list(dict.fromkeys(str(r["area"]) for r in self.catalogue.values()))
 
     def threshold(self, name: str) -> Any:
         return self.data.get("findings", {}).get("thresholds", {})[name]
@@ -90,6 +112,7 @@ def load_rules(override: str | Path | None = None) -> Rules:
     sources = []
     for stem, p in files.items():
         data[stem] = _load_yaml(p) or {}
+        validate_rules_file(stem, data[stem], p)
         sources.append(str(p))
     if override is not None:
         od = Path(override)
@@ -102,31 +125,70 @@ def load_rules(override: str | Path | None = None) -> Rules:
             content = _load_yaml(p) or {}
             if not isinstance(content, dict):
                 raise InputError(f"{p}: a rules file must be a mapping")
+            validate_rules_file(p.stem, content, p)
             data[p.stem] = _deep_merge(data.get(p.stem, {}), content)
             sources.append(str(p))
     _validate_rules(data)
     return Rules(data, sources)
 
 
-_SEVERITIES = ("critical", "high", "medium", "low", "info")
+def _schema(stem: str) -> dict | None:
+    f = resources.files("ddkit") / "schemas" / "rules" / f"{stem}.schema.json"
+    return json.loads(f.read_text(encoding="utf-8")) if f.is_file() else None
+
+
+def _line_of(path: Path, keys: list[Any]) -> int | None:
+    """The line of the YAML node at *keys* in *path* (1-based), for error messages."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for k in keys:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next(((kn, vn) for kn, vn in node.value if kn.value == str(k)), None)
+            if nxt is None:
+                break
+            line, node = nxt[0].start_mark.line + 1, nxt[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(k, int) and k < len(node.value):
+            node = node.value[k]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def validate_rules_file(stem: str, content: Any, path: Path) -> None:
+    """Check one rules file (or overlay) against its JSON Schema: an unknown key or a wrong type is an
+    input error naming the file, the key and its line."""
+    import jsonschema
+    schema = _schema(stem)
+    if schema is None:
+        raise InputError(f"{path}: unknown rules file '{stem}.yaml' (known: "
+                         + ", ".join(sorted(p.name.split(".")[0] for p in (resources.files("ddkit") / "schemas" / "rules").iterdir()))
+                         + ")")
+    err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(content))
+    if err is None:
+        return
+    keys = list(err.absolute_path)
+    if err.validator == "additionalProperties":
+        extra = [k for k in (err.instance or {}) if k not in err.schema.get("properties", {})]
+        keys += extra[:1]
+        what = f"unknown key '{'.'.join(map(str, keys))}'"
+    else:
+        what = f"{'.'.join(map(str, keys)) or 'top level'}: {err.message}"
+    line = _line_of(path, keys)
+    raise InputError(f"{path}{f', line {line}' if line else ''}: {what}")
 
 
 def _validate_rules(data: dict) -> None:
-    sev = data.get("findings", {}).get("severities", {})
-    for rule, s in sev.items():
-        if s not in _SEVERITIES:
-            raise InputError(f"rules: severity of {rule} is '{s}', expected one of {', '.join(_SEVERITIES)}")
-    ident = data.get("identities", {})
-    if not isinstance(ident.get("inactivity_days", 365), int):
-        raise InputError("rules: identities.inactivity_days must be a whole number of days")
-
-
-SEVERITIES = _SEVERITIES
-
-
-def severity_rank(s: str) -> int:
-    """0 for critical … 4 for info (lower is worse)."""
-    return _SEVERITIES.index(s)
+    for rule, entry in data.get("findings", {}).get("rules", {}).items():
+        missing = [k for k in ("area", "severity", "title", "meaning", "remediation") if k not in entry]
+        if missing:
+            raise InputError(f"rules: rule {rule} in the catalogue lacks {', '.join(missing)}")
+    for rule in data.get("findings", {}).get("severities", {}):
+        if rule not in data.get("findings", {}).get("rules", {}):
+            raise InputError(f"rules: severities names rule '{rule}', which is not in the rule catalogue")
 
 
 # ---------------------------------------------------------------- company profile
@@ -142,7 +204,6 @@ class Company:
     modules: dict[str, list[str]] = field(default_factory=dict)   # module -> path globs
     vendored: list[str] = field(default_factory=list)             # extra vendored globs
     excludes: list[dict] = field(default_factory=list)            # [{glob, reason}]
-    extra: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
 
 
@@ -177,12 +238,20 @@ def load_company(path: str | Path | None) -> Company:
         raise InputError(f"{path}: company profile not found")
     data = _load_yaml(p)
     if data is None:
-        data = {}
+        raise InputError(f"{path}: the company profile is empty")
     if not isinstance(data, dict):
         raise InputError(f"{path}: the company profile must be a YAML mapping")
     where = str(path)
     known = {"name", "legal_names", "domains", "incorporation_date", "outbound_license", "vendors",
              "modules", "vendored", "excludes"}
+    for k in data:
+        if k not in known:
+            import difflib
+            near = difflib.get_close_matches(str(k), sorted(known), n=1)
+            line = _line_of(p, [k])
+            raise InputError(f"{path}{f', line {line}' if line else ''}: unknown key '{k}'"
+                             + (f" (did you mean '{near[0]}'?)" if near else "")
+                             + "; known keys: " + ", ".join(sorted(known)))
     vendors_raw = data.get("vendors") or {}
     if not isinstance(vendors_raw, dict):
         raise InputError(f"{where}: vendors must map a vendor name to its e-mail domains")
@@ -208,6 +277,5 @@ def load_company(path: str | Path | None) -> Company:
         vendored=_str_list(data.get("vendored"), "vendored", where),
         excludes=[{"glob": str(e["glob"]), "reason": str(e.get("reason") or "excluded by the company profile")}
                   for e in excludes],
-        extra={k: v for k, v in data.items() if k not in known},
         source=str(p),
     )

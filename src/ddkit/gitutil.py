@@ -6,6 +6,7 @@ ask for a password or read a user's configuration that would change its output.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -15,32 +16,120 @@ from typing import Iterator, Sequence
 
 from .errors import InputError
 
+# ddkit treats a scanned repository as untrusted input (README, "Threat model"): its configuration,
+# attributes and hooks come from the other side of a deal, and git would happily run programs they name
+# (a textconv or filter driver, an fsmonitor hook, a pager...). Every git command ddkit runs is built here
+# so that none can forget the defences below.
+
+# Environment: git reads the user's shell too. Nothing inherited that starts with GIT_ reaches git (a
+# stray GIT_DIR, GIT_EXTERNAL_DIFF or GIT_CONFIG_PARAMETERS would redirect it), except the few that only
+# say how to reach a remote the user chose to scan.
+_KEEP_ENV = {"GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "GIT_SSL_NO_VERIFY"}
 _GIT_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "",              # empty, not unset: git then skips core.askPass and SSH_ASKPASS too
     "GIT_PAGER": "cat",
     "PAGER": "cat",
     "LC_ALL": "C",
     "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,  # neither the machine's nor the user's configuration changes a result
+    "GIT_ATTR_NOSYSTEM": "1",
+    "GIT_NO_REPLACE_OBJECTS": "1",  # the objects as they are: refs/replace cannot rewrite who wrote what
+    "GIT_OPTIONAL_LOCKS": "0",      # read-only: never refresh the scanned repository's index
+    # Transports a scan may use (portfolio URLs); ext:: and fd:: run programs and are refused.
+    "GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh",
 }
 
-# Options that keep git's output stable whatever the user's configuration says.
-_GIT_OPTS = ("-c", "core.quotepath=off", "-c", "log.showSignature=false", "-c", "color.ui=never",
-             "-c", "diff.noprefix=false", "-c", "log.mailmap=false", "-c", "core.precomposeunicode=false")
+# Options that keep git's output stable whatever the configuration says, and close every configuration
+# key of fixed name that names a program. Command-line configuration wins over the repository's own.
+_GIT_OPTS = ("--no-pager",
+             "-c", "core.quotepath=off", "-c", "log.showSignature=false", "-c", "color.ui=never",
+             "-c", "diff.noprefix=false", "-c", "log.mailmap=false", "-c", "core.precomposeunicode=false",
+             "-c", "i18n.logOutputEncoding=UTF-8", "-c", "blame.ignoreRevsFile=", "-c", "diff.orderFile=" + os.devnull,
+             "-c", "core.fsmonitor=false", "-c", "core.hooksPath=" + os.devnull, "-c", "core.pager=cat",
+             "-c", "core.sshCommand=ssh", "-c", "core.askPass=", "-c", "credential.helper=",
+             "-c", "core.alternateRefsCommand=", "-c", "core.gitProxy=", "-c", "diff.external=",
+             "-c", "gpg.program=", "-c", "core.editor=true", "-c", "sequence.editor=true",
+             "-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never",
+             "-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "core.attributesFile=" + os.devnull)
+
+# Keys of free name that name a program: diff.<driver>.textconv, filter.<driver>.process, ... A
+# repository's .gitattributes can attach any of them to any path, so each one found in its configuration
+# (includes followed) is overridden with an empty value, which git takes as "no program".
+_PROGRAM_KEY = re.compile(r"^(?:[^.]+\..+\.(?:textconv|command|cmd|clean|smudge|process|driver|program|helper|"
+                          r"uploadpack|receivepack|vcs|sshcommand)|pager\..+|alias\..+)$", re.IGNORECASE)
+
+# Subcommands that can show a diff: never through a textconv driver or an external diff program.
+_DIFF_COMMANDS = {"log", "show", "diff", "diff-tree", "diff-index", "diff-files", "whatchanged", "blame",
+                  "format-patch"}
 
 
-def git_env() -> dict[str, str]:
-    env = dict(os.environ)
+def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("GIT_") or k in _KEEP_ENV}
+    env.pop("SSH_ASKPASS", None)
     env.update(_GIT_ENV)
+    if extra:
+        env.update(extra)
     return env
 
 
-def git_cmd(repo: str | os.PathLike, *args: str) -> list[str]:
-    return ["git", "-C", str(repo), *_GIT_OPTS, *args]
+@functools.lru_cache(maxsize=64)
+def _repo_overrides(repo: str, stamp: tuple) -> tuple[str, ...]:
+    """``-c KEY=`` for every program-naming key of free name in *repo*'s configuration.
+
+    Reading configuration runs nothing (``git config`` never executes a value). A key that cannot be
+    written as ``-c key=`` (its subsection holds '=') cannot be overridden, so the scan is refused.
+    """
+    proc = subprocess.run(["git", "-C", repo, "--no-pager", "config", "--list", "-z", "--includes"],
+                          capture_output=True, env=git_env())
+    out: list[str] = []
+    for entry in proc.stdout.split(b"\0"):
+        key = entry.split(b"\n", 1)[0].decode("utf-8", "surrogateescape")
+        if key and _PROGRAM_KEY.match(key):
+            if "=" in key:
+                raise InputError(f"{repo}: refusing to scan: its git configuration names a program under a key "
+                                 f"ddkit cannot override ({key!r})")
+            out += ["-c", f"{key}="]
+            if key.lower().startswith("filter."):
+                out += ["-c", key.rsplit(".", 1)[0] + ".required=false"]
+    return tuple(out)
 
 
-def run(repo: str | os.PathLike, *args: str, check: bool = True, input: bytes | None = None) -> bytes:
+def _config_stamp(repo: str) -> tuple:
+    # Re-read the overrides when the repository's configuration file changes (tests and long-lived
+    # notebooks scan the same path more than once).
+    stamps = []
+    for name in (".git/config", "config", ".git/config.worktree"):
+        try:
+            st = os.stat(os.path.join(repo, name))
+            stamps.append((name, st.st_mtime_ns, st.st_size))
+        except OSError:
+            pass
+    return tuple(stamps)
+
+
+def git_cmd(repo: str | os.PathLike | None, *args: str) -> list[str]:
+    """The argument list of a git command on *repo* (None: no repository, e.g. a clone)."""
+    args_l = list(args)
+    if args_l and args_l[0] in _DIFF_COMMANDS:
+        args_l[1:1] = ["--no-textconv", "--no-ext-diff"]
+    if repo is None:
+        return ["git", *_GIT_OPTS, *args_l]
+    r = str(repo)
+    return ["git", "-C", r, *_repo_overrides(r, _config_stamp(r)), *_GIT_OPTS, *args_l]
+
+
+def popen(repo: str | os.PathLike | None, *args: str, env: dict[str, str] | None = None,
+          **kwargs) -> subprocess.Popen:
+    """Start git with the defences above; *env* adds variables (e.g. an object directory of ddkit's)."""
+    return subprocess.Popen(git_cmd(repo, *args), env=git_env(env), **kwargs)
+
+
+def run(repo: str | os.PathLike | None, *args: str, check: bool = True, input: bytes | None = None,
+        env: dict[str, str] | None = None, timeout: float | None = None) -> bytes:
     """Run git and return its standard output as bytes."""
-    proc = subprocess.run(git_cmd(repo, *args), input=input, capture_output=True, env=git_env())
+    proc = subprocess.run(git_cmd(repo, *args), input=input, capture_output=True, env=git_env(env), timeout=timeout)
     if check and proc.returncode != 0:
         raise GitError(args, proc.returncode, proc.stderr.decode("utf-8", "replace"))
     return proc.stdout
@@ -48,8 +137,7 @@ def run(repo: str | os.PathLike, *args: str, check: bool = True, input: bytes | 
 
 def stream(repo: str | os.PathLike, *args: str, bufsize: int = 1 << 20) -> Iterator[bytes]:
     """Stream git's standard output in chunks; raise GitError if git fails."""
-    proc = subprocess.Popen(git_cmd(repo, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=git_env(), bufsize=bufsize)
+    proc = popen(repo, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=bufsize)
     assert proc.stdout is not None
     try:
         while True:
@@ -138,3 +226,10 @@ def read_blob(repo: str | os.PathLike, spec: str) -> bytes | None:
     """Contents of REV:PATH, or None when it does not exist."""
     proc = subprocess.run(git_cmd(repo, "cat-file", "blob", spec), capture_output=True, env=git_env())
     return proc.stdout if proc.returncode == 0 else None
+
+
+@functools.lru_cache(maxsize=1)
+def git_version() -> str:
+    """git's version, for the Methodology sheet ("2.39.5")."""
+    out = run(None, "--version", check=False).decode("utf-8", "replace").strip()
+    return out.rsplit(" ", 1)[-1] if out else "unknown"

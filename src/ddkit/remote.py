@@ -34,18 +34,19 @@ def materialize(spec: str, timeout: float | None = None) -> str:
         return spec
     dest = clone_dir(spec)
     shown = gitutil.strip_credentials(spec)
-    env = gitutil.git_env()
     try:
         if (dest / "HEAD").exists():
-            cmd = ["git", "-C", str(dest), "fetch", "--quiet", "--prune", "--tags", "--force", "origin",
-                   "+refs/heads/*:refs/heads/*"]
+            args = ["-C", str(dest), "fetch", "--quiet", "--prune", "--tags", "--force", "origin",
+                    "+refs/heads/*:refs/heads/*"]
         else:
             tmp = dest.with_name(dest.name + ".partial")
             if tmp.exists():
                 import shutil
                 shutil.rmtree(tmp)
-            cmd = ["git", "clone", "--quiet", "--bare", spec, str(tmp)]
-        proc = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout)
+            # --template= : no sample hooks in the mirror; the source's configuration is never copied.
+            args = ["clone", "--quiet", "--bare", "--template=", "--", spec, str(tmp)]
+        proc = subprocess.run(gitutil.git_cmd(None, *args), capture_output=True, env=gitutil.git_env(),
+                              timeout=timeout)
     except subprocess.TimeoutExpired:
         raise InputError(f"{shown}: clone or fetch timed out") from None
     if proc.returncode != 0:

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import __version__, gitutil
+from . import gitutil
+from ._version import __version__
 from .analyze import people as people_mod
 from .analyze import bus_factor, ip, ownership
 from .analyze import licenses as lic_mod
 from .analyze import dependencies as dep_mod
 from .analyze.trends import trends_table
-from .collect.licenses import license_db_summary, scan_licenses
+from .collect.licenses import license_db_summary, scan_licenses, scancode_version
 from .analyze.findings import findings_frame
 from .analyze.remediation import remediation_table
 from .collect.blame import blame_files
@@ -28,72 +27,12 @@ from .collect.history import collect_history
 from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
 from .errors import InputError
+from .model import Scan, StageStats
 from .progress import Progress
 from .score import readiness
 from .resolve.identities import resolve_identities
 from .resolve.mailmap import read_mailmap
 from .roster import empty_roster, load_roster
-
-
-@dataclass
-class Scan:
-    """Everything one scan found. DataFrames for notebooks; ``to_*`` methods for reports."""
-
-    repo: gitutil.RepoInfo
-    as_of: dt.date
-    rules: Rules
-    company: Company
-    roster: pd.DataFrame
-    commits: pd.DataFrame
-    changes: pd.DataFrame
-    files: pd.DataFrame
-    identities: pd.DataFrame
-    people: pd.DataFrame
-    ownership: pd.DataFrame = field(default_factory=pd.DataFrame)
-    findings: pd.DataFrame = field(default_factory=lambda: findings_frame([]))
-    remediation: pd.DataFrame = field(default_factory=pd.DataFrame)
-    licenses: pd.DataFrame = field(default_factory=pd.DataFrame)
-    bus_factor: pd.DataFrame = field(default_factory=pd.DataFrame)
-    trends: pd.DataFrame = field(default_factory=pd.DataFrame)
-    dependencies: pd.DataFrame = field(default_factory=pd.DataFrame)   # deps: one row per (manifest, dependency)
-    summary: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    # -- reports
-    def to_excel(self, path: str | os.PathLike, pseudonymize: bool = False) -> Path:
-        from .report.xlsx import write_workbook
-        return write_workbook(self, Path(path), pseudonymize=pseudonymize)
-
-    def to_json(self, path: str | os.PathLike | None = None, pseudonymize: bool = False) -> dict:
-        from .report.json_report import to_dict, write_json
-        if path is None:
-            return to_dict(self, pseudonymize=pseudonymize)
-        return write_json(self, Path(path), pseudonymize=pseudonymize)
-
-    def to_sarif(self, path: str | os.PathLike, pseudonymize: bool = False) -> dict:
-        from .report.sarif import write_sarif
-        if pseudonymize:
-            from .report.pseudonym import pseudonymized
-            return write_sarif(pseudonymized(self), Path(path))
-        return write_sarif(self, Path(path))
-
-    def to_sbom(self, path: str | os.PathLike) -> dict:   # deps: CycloneDX 1.6 JSON
-        from .report.sbom import write_sbom
-        return write_sbom(self, Path(path))
-
-    def simulate_departure(self, people_or_vendors) -> pd.DataFrame:
-        """Per module: the files left without an author, and the truck factor before and after, if these
-        people (or all staff of these vendors) left."""
-        from .analyze.bus_factor import simulate_departure
-        return simulate_departure(self.extras.get("doa", pd.DataFrame(columns=["path", "person_id", "author"])),
-                                  self.files, self.people, people_or_vendors)
-
-    def __repr__(self) -> str:  # a short, useful line in a notebook
-        return (f"<ddkit.Scan {self.repo.path} @ {self.repo.commit and self.repo.commit[:12]} as_of {self.as_of}: "
-                f"{len(self.commits)} commits, {len(self.people)} people, {len(self.findings)} findings>")
 
 
 def _as_of(value: str | dt.date | None) -> dt.date:
@@ -148,11 +87,11 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         people = people_mod.people_table(res.people, commits, as_of_d, inactivity)
 
     found: list[dict] = []   # finding records from every analysis
-    extras: dict[str, Any] = {"sheet_tables": {}}
+    stats = StageStats()
 
     # -- collect: blame at the ref; analyze: ownership, departed authors, IP
     with progress.stage("blame"):
-        blame, blame_warnings, extras["blame_stats"] = blame_files(info.path, info.commit, files, hist.changes,
+        blame, blame_warnings, stats.blame = blame_files(info.path, info.commit, files, hist.changes,
                                                                    jobs=jobs, progress=progress)
     warnings += blame_warnings
     with progress.stage("ownership"):
@@ -162,9 +101,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         found += ownership.departed_findings(rules_o, own, people)
         found += ownership.orphaned_module_findings(rules_o, own)
         found += ip.ip_findings(rules_o, company_o, people, commits, blame, roster_given=len(roster_df) > 0)
-        extras["blame"] = blame
-        extras["sheet_tables"]["Ownership"] = {"By module": ownership.by_module(own),
-                                               "By classification": ownership.by_classification(own)}
+        own_by_module, own_by_class = ownership.by_module(own), ownership.by_classification(own)
 
     # -- analyze: knowledge (degree of authorship, truck factor, concentration) and trends
     with progress.stage("knowledge"):
@@ -172,23 +109,24 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         bus = bus_factor.bus_factor_table(doa, files, people)
         found += bus_factor.knowledge_findings(rules_o, bus)
         trends = trends_table(commits, people)
-        extras["doa"] = doa
         repo_row = bus[bus["scope"] == "(repository)"]
-        extras["bus_factor_json"] = {
+        truck_factors = {
             "repository": int(repo_row["truck_factor"].iloc[0]) if len(repo_row) else None,
             "modules": {r.scope: (int(r.truck_factor) if r.truck_factor is not None else None)
                         for r in bus.itertuples() if r.scope != "(repository)"}}
 
     # -- collect and analyze: licenses and third-party notices (skipped entirely with licenses=False)
     lic_table = pd.DataFrame(columns=lic_mod.LICENSE_COLUMNS)
+    not_scanned = None
+    versions = {"ddkit": __version__, "git": gitutil.git_version()}
     if licenses:
         with progress.stage("licenses"):
             excludes = [(e["glob"], e.get("reason", "excluded by rules")) for e in rules_o.get("licenses", {}).get("excludes", [])]
             excludes += [(e["glob"], e["reason"]) for e in company_o.excludes]
-            lic_scan, not_scanned, lic_warn, extras["license_stats"] = scan_licenses(
+            lic_scan, not_scanned, lic_warn, stats.licenses = scan_licenses(
                 info.path, info.commit, files, rules_o.get("licenses", {}), excludes, jobs=jobs, progress=progress)
             warnings += lic_warn
-            extras["not_scanned_for_licenses"] = not_scanned
+            versions["scancode"] = scancode_version()
             db = license_db_summary() if len(lic_scan) else {}
             intro = lic_mod.introductions(hist.changes, commits, people)
             lic_table = lic_mod.license_table(lic_scan, files, rules_o, company_o, db, intro)
@@ -202,28 +140,41 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         found = dep_mod.fold_vendored(found, deps) + dep_found
 
     # -- security: secrets in history and at the ref, security-policy checklist
+    sec_table = None
     if secrets:
         with progress.stage("secrets"):
-            sec_findings, sec_table, sec_stats = _security(info, files, hist.changes, commits, rules_o, jobs, progress)
+            sec_findings, sec_table, stats.secrets = _security(info, files, hist.changes, commits, rules_o, jobs,
+                                                               progress)
         found += sec_findings
-        extras["security"] = sec_table
-        extras["secrets_stats"] = sec_stats
+        versions["detect-secrets"] = _dist_version("detect-secrets")
 
     s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
              commits=commits, changes=hist.changes, files=files, identities=res.identities,
-             people=people, warnings=warnings, findings=findings_frame(found), extras=extras,
+             people=people, warnings=warnings, findings=findings_frame(found),
              ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
-             dependencies=dep_mod.public(deps),
-             options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets))
+             options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets),
+             blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
+             ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
+             stats=stats, versions=versions,
+             dependencies=dep_mod.public(deps))   # deps
     s.remediation = remediation_table(s.findings, people)
-    s.extras["sheet_tables"]["Bus Factor"] = {"Off-boarding simulation": _simulations(s)}
+    s.simulations = _simulations(s)
     s.summary = _summary(s)
-    areas = ["ip", "ownership", "knowledge", "dependencies"] + (["license"] if licenses else []) + (["security"] if secrets else [])
-    sc = readiness(s.findings, rules_o, areas)
+    # Areas assessed: every area of the catalogue whose stage ran (a skipped stage is not scored as clean).
+    skipped = ({"license"} if not licenses else set()) | ({"security"} if not secrets else set())
+    sc = readiness(s.findings, rules_o, [a for a in rules_o.areas() if a not in skipped])
     s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
                      areas=sc["areas"], score_capped_by=sc["capped_by"])
     s.timings = dict(progress.timings)
     return s
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def _security(info, files, changes, commits, rules, jobs, progress):
@@ -249,8 +200,8 @@ def _security(info, files, changes, commits, rules, jobs, progress):
 
 def _simulations(s: Scan, n_people: int = 3) -> pd.DataFrame:
     """The off-boarding simulation for each vendor and for the people whose departure orphans most files."""
-    doa = s.extras.get("doa")
-    if doa is None or doa.empty:
+    doa = s.doa
+    if doa.empty:
         return pd.DataFrame()
     scenarios = sorted(v for v in s.people["vendor"].dropna().unique() if isinstance(v, str))
     authors = doa[doa["author"]].groupby("person")["path"].nunique().sort_values(ascending=False, kind="stable")
@@ -285,7 +236,7 @@ def _summary(s: Scan) -> dict[str, Any]:
         "files": int(len(s.files)),
         "scanned_files": int((s.files["category"] == "text").sum()) if len(s.files) else 0,
         "findings": int(len(s.findings)),
-        "truck_factor": (s.extras.get("bus_factor_json") or {}).get("repository"),
+        "truck_factor": s.truck_factors.get("repository"),
         "outsourced_share": _outsourced_share(s),
         "findings_by_severity": {k: int(sev.get(k, 0)) for k in ("critical", "high", "medium", "low", "info")},
     }

@@ -8,8 +8,6 @@ import pandas as pd
 
 from .config import Rules
 
-AREAS = ("ip", "ownership", "license", "knowledge", "security")
-
 
 def rating(score: float, th: dict) -> str:
     return "green" if score >= th.get("green", 80) else ("amber" if score >= th.get("amber", 50) else "red")
@@ -26,13 +24,14 @@ def readiness(findings: pd.DataFrame, rules: Rules, areas_assessed: list[str]) -
         f = findings[findings["area"] == area] if len(findings) else findings
         cost = 0.0
         if len(f):
-            by_rule = f.assign(c=f["severity"].map(lambda s: float(w.get(s, 0)))).groupby("rule")["c"].sum()
+            cost_of = [float(w.get(str(s), 0)) for s in f["severity"]]
+            by_rule = pd.Series(cost_of, index=f["rule"].to_numpy()).groupby(level=0).sum()
             cost = float(by_rule.clip(upper=cap_rule).sum())
         score = max(0.0, 100.0 - cost)
         per_area[area] = {"score": round(score), "rating": rating(score, th), "findings": int(len(f))}
     total_w = sum(float(aw.get(a, 0)) for a in per_area)
     overall = sum(per_area[a]["score"] * float(aw.get(a, 0)) for a in per_area) / total_w if total_w else 100.0
-    sev = set(findings["severity"]) if len(findings) else set()
+    sev = {str(x) for x in findings["severity"]} if len(findings) else set()
     caps = cfg.get("caps", {})
     capped_by = None
     for s in ("critical", "high"):

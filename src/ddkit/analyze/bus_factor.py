@@ -188,7 +188,7 @@ def knowledge_findings(rules: Rules, bus: pd.DataFrame) -> list[dict]:
                 rules, "kn.vendor-concentration", r.scope,
                 f"{r.contractor_share:.0%} of the source files of {where} are known only to contractors. "
                 f"Top authors: {r.top_authors}.",
-                f"Plan a hand-over from the contractors to employees and confirm their IP assignments.",
+                "Plan a hand-over from the contractors to employees and confirm their IP assignments.",
                 id_extra="contractors"))
         if r.departed_share >= d_share:
             recs.append(finding(

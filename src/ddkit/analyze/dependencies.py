@@ -16,12 +16,12 @@ from typing import Any, Iterable
 import pandas as pd
 
 from ..config import Company, Rules
+from ..schema import DEPENDENCY_PUBLIC
 from ..collect.dependencies import norm_name
 from .findings import finding
 
 # The contract's JSON fields, in order, then extra columns for the sheet and findings.
-JSON_FIELDS = ["purl", "name", "version", "ecosystem", "scope", "direct", "license_spdx", "license_source",
-               "manifest", "line", "added_by", "added_by_type", "added_sha", "added_date"]
+JSON_FIELDS = DEPENDENCY_PUBLIC
 DEPENDENCY_COLUMNS = JSON_FIELDS + ["added_by_ip_status", "kind", "license_evidence", "category", "rule", "severity"]
 SOURCES = ("sbom", "environment", "lockfile", "vendored", "manifest")   # first that knows a license wins
 DISTRIBUTED_DEFAULT = ("runtime", "optional")
@@ -410,21 +410,6 @@ def public(deps: pd.DataFrame) -> pd.DataFrame:
     if deps is None or deps.empty:
         return empty_table()
     return deps[[c for c in DEPENDENCY_COLUMNS if c in deps.columns]].reset_index(drop=True)
-
-
-SHEET_COLUMNS = {"name": "package", "version": "version", "ecosystem": "ecosystem", "scope": "scope",
-                 "direct": "direct", "license_spdx": "license", "license_source": "license source",
-                 "manifest": "manifest", "line": "line", "added_by": "added by", "added_by_type": "added by type",
-                 "added_by_ip_status": "added by IP status", "added_date": "added on", "added_sha": "added in commit",
-                 "purl": "purl", "severity": "severity", "rule": "rule", "license_evidence": "license evidence"}
-
-
-def sheet_frame(deps: pd.DataFrame) -> pd.DataFrame:
-    """The Dependencies sheet: one Excel table, plain-English headers."""
-    if deps is None or deps.empty:
-        return pd.DataFrame(columns=list(SHEET_COLUMNS.values()))
-    df = deps[[c for c in SHEET_COLUMNS if c in deps.columns]].copy()
-    return df.rename(columns=SHEET_COLUMNS)
 
 
 # ----------------------------------------------------------------------------- the whole step

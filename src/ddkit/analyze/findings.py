@@ -7,18 +7,8 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from ..config import SEVERITIES, Rules
-
-FINDING_COLUMNS = ["id", "rule", "area", "severity", "subject", "path", "lines_at_stake", "evidence",
-                   "remediation", "person", "vendor", "commits", "first_commit", "last_commit",
-                   "first_sha", "last_sha", "files", "line", "end_line"]
-
-_AREAS = {"ip": "ip", "own": "ownership", "lic": "license", "kn": "knowledge", "sec": "security",
-          "dep": "dependencies"}
-
-
-def area_of(rule: str) -> str:
-    return _AREAS.get(rule.split(".", 1)[0], rule.split(".", 1)[0])
+from ..config import Rules
+from ..schema import FINDING_COLUMNS, SEVERITIES, typed_findings
 
 
 def finding_id(rule: str, subject: str | None, path: str | None = None, extra: str = "") -> str:
@@ -30,7 +20,7 @@ def finding_id(rule: str, subject: str | None, path: str | None = None, extra: s
 def finding(rules: Rules, rule: str, subject: str, evidence: str, remediation: str, *,
             path: str | None = None, lines_at_stake: int = 0, id_extra: str = "", **extra: Any) -> dict:
     rec = {c: None for c in FINDING_COLUMNS}
-    rec.update(id=finding_id(rule, subject, path, id_extra), rule=rule, area=area_of(rule),
+    rec.update(id=finding_id(rule, subject, path, id_extra), rule=rule, area=rules.area(rule),
                severity=rules.severity(rule), subject=subject, path=path,
                lines_at_stake=int(lines_at_stake or 0), evidence=evidence, remediation=remediation)
     rec.update(extra)
@@ -44,11 +34,11 @@ def findings_frame(records: Iterable[dict] | pd.DataFrame) -> pd.DataFrame:
         if c not in df:
             df[c] = None
     if df.empty:
-        return df[FINDING_COLUMNS].copy()
+        return typed_findings(df[FINDING_COLUMNS])
     df = df.copy()
     df["lines_at_stake"] = df["lines_at_stake"].fillna(0).astype(int)
     df["_rank"] = df["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
     df = df.sort_values(["_rank", "lines_at_stake", "rule", "subject", "path"],
                         ascending=[True, False, True, True, True], kind="stable", na_position="first")
     extra = [c for c in df.columns if c not in FINDING_COLUMNS and c != "_rank"]
-    return df[[*FINDING_COLUMNS, *extra]].reset_index(drop=True)
+    return typed_findings(df[[*FINDING_COLUMNS, *extra]].reset_index(drop=True))

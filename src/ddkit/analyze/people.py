@@ -6,9 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-PEOPLE_COLUMNS = ["person", "type", "vendor", "emails", "is_bot", "commits", "first_commit", "last_commit",
-                  "departed", "surviving_lines", "in_roster", "start_date", "end_date", "ip_assignment",
-                  "ip_assignment_date", "ip_document", "names", "person_id"]
+from ..schema import PEOPLE_COLUMNS
 
 
 def local_day(commits: pd.DataFrame) -> pd.Series:

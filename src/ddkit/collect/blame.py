@@ -98,14 +98,12 @@ def commit_graph_env(repo: str) -> dict[str, str]:
     d = cache_dir("commit-graph", hashlib.sha256(os.path.realpath(objects).encode()).hexdigest()[:16], "objects")
     (d / "info").mkdir(exist_ok=True)
     (d / "pack").mkdir(exist_ok=True)
-    alternates = [objects]
-    extra = os.environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES")
-    if extra:
-        alternates.append(extra)
-    env = {"GIT_OBJECT_DIRECTORY": str(d), "GIT_ALTERNATE_OBJECT_DIRECTORIES": os.pathsep.join(alternates)}
-    proc = subprocess.run(gitutil.git_cmd(repo, "commit-graph", "write", "--reachable", "--changed-paths", "--split"),
-                          capture_output=True, env={**gitutil.git_env(), **env})
-    return env if proc.returncode == 0 else {}
+    env = {"GIT_OBJECT_DIRECTORY": str(d), "GIT_ALTERNATE_OBJECT_DIRECTORIES": objects}
+    try:
+        gitutil.run(repo, "commit-graph", "write", "--reachable", "--changed-paths", "--split", env=env)
+    except gitutil.GitError:
+        return {}
+    return env
 
 
 def blame_files(repo: str, commit: str | None, files: pd.DataFrame, changes: pd.DataFrame, jobs: int = 2,
@@ -133,7 +131,7 @@ def blame_files(repo: str, commit: str | None, files: pd.DataFrame, changes: pd.
     ign_hash = hashlib.sha256(ignore or b"").hexdigest()[:16]
     last = last_changes(changes)
     bc = BlameCache(cache)
-    env = {**gitutil.git_env(), **commit_graph_env(repo)}
+    env = gitutil.git_env(commit_graph_env(repo))
     rows: list[tuple[str, str, int]] = []
     warnings: list[str] = []
     lock = threading.Lock()

@@ -201,8 +201,7 @@ def license_db_summary() -> dict[str, dict[str, str | None]]:
 
 def _blobs(repo: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, bytes | None]]:
     """(path, content) for each (path, blob id), streamed through one `git cat-file --batch`."""
-    proc = subprocess.Popen(gitutil.git_cmd(repo, "cat-file", "--batch"), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, env=gitutil.git_env())
+    proc = gitutil.popen(repo, "cat-file", "--batch", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdin and proc.stdout
 
     def feed():

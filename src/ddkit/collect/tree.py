@@ -15,7 +15,7 @@ import pandas as pd
 
 from .. import globs, gitutil
 from ..config import Company, Rules
-from ..text import decode_path, encode_path
+from ..text import decode_path
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 FILE_COLUMNS = ["path", "blob", "mode", "size", "lines", "category", "reason", "module", "is_source"]
@@ -98,8 +98,7 @@ def _generated_by_marker(repo: str, files: list[tuple[str, str]], pr: dict) -> d
     if not markers or not files:
         return {}
     found: dict[str, str] = {}
-    proc = subprocess.Popen(gitutil.git_cmd(repo, "cat-file", "--batch"), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, env=gitutil.git_env())
+    proc = gitutil.popen(repo, "cat-file", "--batch", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdin and proc.stdout
     import threading
 

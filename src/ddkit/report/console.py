@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress as RProgress, 
 from ..progress import Progress
 
 if TYPE_CHECKING:
-    from ..scan import Scan
+    from ..model import Scan
 
 
 class RichProgress(Progress):

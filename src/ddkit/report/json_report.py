@@ -1,4 +1,4 @@
-"""The JSON report, schema_version 1 (see the contract)."""
+"""The JSON report, schema_version 1 (see docs and schemas/report.schema.json), for a scan and a portfolio."""
 
 from __future__ import annotations
 
@@ -8,17 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
+from ..fsutil import atomic_write
+from ..schema import DEPENDENCY_PUBLIC, FINDING_COLUMNS, LICENSE_PUBLIC, PEOPLE_PUBLIC
 from .cells import json_value
 
 if TYPE_CHECKING:
-    from ..scan import Scan
+    from ..schema import Portfolio, Scan
 
-PEOPLE_FIELDS = ["person", "type", "vendor", "emails", "is_bot", "commits", "first_commit", "last_commit",
-                 "departed", "surviving_lines"]
-FINDING_FIELDS = ["id", "rule", "area", "severity", "subject", "path", "lines_at_stake", "evidence", "remediation"]
-LICENSE_FIELDS = ["path", "license_spdx", "category", "holders", "severity"]
-from ..analyze.dependencies import JSON_FIELDS as DEPENDENCY_FIELDS  # noqa: E402  (deps)
+# The first fields of each finding, in this order; every other column follows.
+FINDING_FIELDS = FINDING_COLUMNS[:9]
 
 
 def _records(df: pd.DataFrame, fields: list[str], extra: bool = False) -> list[dict[str, Any]]:
@@ -30,12 +29,7 @@ def _records(df: pd.DataFrame, fields: list[str], extra: bool = False) -> list[d
     return [{c: json_value(v) for c, v in zip(cols, rec)} for rec in df[cols].itertuples(index=False, name=None)]
 
 
-def to_dict(s: "Scan", pseudonymize: bool = False) -> dict[str, Any]:
-    if pseudonymize:
-        from .pseudonym import pseudonymized
-        s = pseudonymized(s)
-    people = _records(s.people, PEOPLE_FIELDS)
-    bus = s.extras.get("bus_factor_json") or {"repository": s.summary.get("truck_factor"), "modules": {}}
+def to_dict(s: Scan) -> dict[str, Any]:
     return {
         "schema_version": 1,
         "ddkit_version": __version__,
@@ -43,19 +37,41 @@ def to_dict(s: "Scan", pseudonymize: bool = False) -> dict[str, Any]:
         "as_of": s.as_of.isoformat(),
         "summary": json_value(s.summary),
         "rules_sha256": s.rules.sha256,
-        "people": people,
+        "people": _records(s.people, PEOPLE_PUBLIC),
         "findings": _records(s.findings, FINDING_FIELDS, extra=True),
-        "licenses": _records(s.licenses, LICENSE_FIELDS),
-        "dependencies": _records(s.dependencies, DEPENDENCY_FIELDS),   # deps
-        "bus_factor": json_value(bus),
+        "licenses": _records(s.licenses, LICENSE_PUBLIC),
+        "dependencies": _records(s.dependencies, DEPENDENCY_PUBLIC),   # deps
+        "bus_factor": json_value(s.truck_factors),
         "warnings": list(s.warnings),
     }
 
 
-def write_json(s: "Scan", path: Path, pseudonymize: bool = False) -> dict[str, Any]:
-    data = to_dict(s, pseudonymize=pseudonymize)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+def portfolio_to_dict(p: Portfolio) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "ddkit_version": __version__,
+        "as_of": p.as_of.isoformat(),
+        "repositories": _records(p.repositories, list(p.repositories.columns)),
+        "findings": _records(p.findings, list(p.findings.columns)),
+        "people": _records(p.people, [c for c in p.people.columns if c != "person_id"]),
+        "dependencies": _records(p.dependencies, list(p.dependencies.columns)),   # deps
+    }
+
+
+def _write(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
+    if path is not None:
+        atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return data
+
+
+class JsonReporter:
+    format = "json"
+
+    def scan(self, s: Scan, path: Path | None) -> dict[str, Any]:
+        return _write(to_dict(s), path)
+
+    def portfolio(self, p: Portfolio, path: Path | None) -> dict[str, Any]:
+        return _write(portfolio_to_dict(p), path)
+
+
+REPORTER = JsonReporter()

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..fsutil import atomic_write
+
 if TYPE_CHECKING:
-    from ..scan import Scan
+    from ..model import Portfolio, Scan
 
 _EMAIL = re.compile(r"[\w.+\-\[\]]+@[\w\-]+(?:\.[\w\-]+)+")
 
@@ -72,37 +75,57 @@ def people_frame(people: pd.DataFrame, names: dict[str, str], fix) -> pd.DataFra
     return out
 
 
-def pseudonymized(s: "Scan") -> "Scan":
+def pseudonymized(s: Scan) -> Scan:
+    """A copy of *s* in which every table, every text cell and every warning is pseudonymised.
+
+    Walks the model's fields generically: any DataFrame field (today's and any added later) has its
+    text cells rewritten, so a new table cannot leak names.
+    """
     names = mapping(s.people)
     fix = _replacer(s.people, names)
     out = copy.copy(s)
-    out.people = people_frame(s.people, names, fix)
-    out.findings = frame(s.findings, fix)
-    out.remediation = frame(s.remediation, fix)
-    out.ownership = frame(s.ownership, fix)
-    out.licenses = frame(s.licenses, fix)
-    out.dependencies = frame(s.dependencies, fix)   # deps
-    out.bus_factor = frame(s.bus_factor, fix)
-    out.identities = frame(s.identities.drop(columns=["email_raw", "email", "email_key"], errors="ignore"), fix)
-    out.commits = frame(s.commits.drop(columns=["author_email_raw", "committer_email_raw", "author_email"],
-                                       errors="ignore"), fix)
-    out.extras = dict(s.extras)
-    out.extras["sheet_tables"] = {sheet: {t: frame(df, fix) for t, df in tables.items()}
-                                  for sheet, tables in s.extras.get("sheet_tables", {}).items()}
-    if "security" in s.extras:
-        out.extras["security"] = frame(s.extras["security"], fix)
+    for f in dataclasses.fields(s):
+        v = getattr(s, f.name)
+        if isinstance(v, pd.DataFrame):
+            if f.name in ("people",):
+                setattr(out, f.name, people_frame(v, names, fix))
+            else:
+                setattr(out, f.name, frame(v.drop(columns=[c for c in _RAW_COLUMNS if c in v.columns]), fix))
     out.warnings = [fix(w) for w in s.warnings]
     return out
 
 
-def write_key(s: "Scan", path: str | Path) -> Path:
-    names = mapping(s.people)
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with open(p, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["pseudonym", "person", "emails"])
-        for r in s.people.itertuples():
-            if r.person in names:
-                w.writerow([names[r.person], r.person, "; ".join(r.emails)])
-    return p
+# Raw identities (as git wrote them) are never shown in a pseudonymised report.
+_RAW_COLUMNS = ("email_raw", "email", "email_key", "author_email_raw", "committer_email_raw", "author_email")
+
+
+def pseudonymized_portfolio(p: Portfolio) -> Portfolio:
+    """The same portfolio with people replaced by pseudonyms consistent across repositories."""
+    names = mapping(p.people)
+    frames = [r.people for r in p.results if r.people is not None and len(r.people)]
+    allp = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["person", "names"])
+    fix = _replacer(allp, names)
+    out = []
+    for r in p.results:
+        r2 = copy.copy(r)
+        if r.people is not None:
+            r2.people = people_frame(r.people, names, fix)
+        r2.findings = frame(r.findings, fix) if r.findings is not None else None
+        r2.remediation = frame(r.remediation, fix) if r.remediation is not None else None
+        r2.dependencies = frame(r.dependencies, fix) if r.dependencies is not None else None   # deps
+        r2.warnings = [fix(w) for w in r.warnings]
+        out.append(r2)
+    return dataclasses.replace(p, results=out)
+
+
+def write_key(people: pd.DataFrame, path: str | Path) -> Path:
+    """The pseudonym-to-person key (CSV), for a scan's or a portfolio's people."""
+    import io
+    names = mapping(people)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["pseudonym", "person", "emails"])
+    for person, pseudo in names.items():
+        row = people[people["person"] == person].iloc[0]
+        w.writerow([pseudo, person, "; ".join(row["emails"])])
+    return atomic_write(path, buf.getvalue())

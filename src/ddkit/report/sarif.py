@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
+from ..fsutil import atomic_write
 from .cells import json_value
 
 if TYPE_CHECKING:
-    from ..scan import Scan
+    from ..config import Rules
+    from ..model import Portfolio, Scan
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -33,15 +35,18 @@ def _first_file(files: Any) -> str | None:
     return None
 
 
-def to_sarif(findings: pd.DataFrame, rules_severity: dict[str, str]) -> dict[str, Any]:
+def to_sarif(findings: pd.DataFrame, policy: Rules) -> dict[str, Any]:
     rule_ids = sorted(set(findings["rule"])) if len(findings) else []
     index = {r: i for i, r in enumerate(rule_ids)}
     rules = []
     for r in rule_ids:
-        sev = rules_severity.get(r, "medium")
+        sev = policy.severity(r)
+        entry = policy.rule(r)
         rules.append({
             "id": r, "name": r.replace(".", "_").replace("-", "_"),
-            "shortDescription": {"text": r},
+            "shortDescription": {"text": entry["title"]},
+            "fullDescription": {"text": entry["meaning"]},
+            "help": {"text": entry["remediation"]},
             "defaultConfiguration": {"level": LEVELS.get(sev, "warning")},
             "properties": {"tags": ["due-diligence", r.split(".")[0]], "security-severity": SECURITY_SEVERITY.get(sev, "5.0")},
         })
@@ -76,11 +81,31 @@ def to_sarif(findings: pd.DataFrame, rules_severity: dict[str, str]) -> dict[str
     }
 
 
-def write_sarif(s: "Scan", path: Path) -> dict[str, Any]:
-    sev = s.rules.get("findings", {}).get("severities", {})
-    data = to_sarif(s.findings, sev)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+def _write(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
+    if path is not None:
+        atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return data
+
+
+class SarifReporter:
+    format = "sarif"
+
+    def scan(self, s: Scan, path: Path | None) -> dict[str, Any]:
+        return _write(to_sarif(s.findings, s.rules), path)
+
+    def portfolio(self, p: Portfolio, path: Path | None) -> dict[str, Any]:
+        """One run per scanned repository."""
+        from ..config import load_rules
+        policy = p.rules or load_rules(p.options.get("rules"))
+        runs = []
+        for r in p.results:
+            if r.status != "ok" or r.findings is None:
+                continue
+            run = to_sarif(r.findings, policy)["runs"][0]
+            run["automationDetails"] = {"id": f"ddkit/{r.repo}/"}
+            run["properties"] = {"repository": r.repo, "commit": r.commit}
+            runs.append(run)
+        return _write({"$schema": SCHEMA, "version": "2.1.0", "runs": runs}, path)
+
+
+REPORTER = SarifReporter()

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..analyze.dependencies import SCOPE_ORDER, vendored_components
+from ..fsutil import atomic_write
 from ..collect.dependencies import norm_name
 
 if TYPE_CHECKING:
-    from ..scan import Scan
+    from ..model import Portfolio, Scan
 
 
 def _licenses(expr: Any):
@@ -113,26 +114,35 @@ def to_json_text(bom) -> str:
     return JsonV1Dot6(bom).output_as_string(indent=2)
 
 
-def write_sbom(s: "Scan", path: Path) -> dict:
+def _write(text: str, path: Path | None) -> dict:
+    if path is not None:
+        atomic_write(path, text + "\n")
+    return json.loads(text)
+
+
+def write_sbom(s: "Scan", path: Path | None) -> dict:
     name = s.company.name or Path(s.repo.path).name
     bom = build_bom(s.dependencies, s.licenses, name, s.repo.commit, s.as_of, f"{s.repo.path}@{s.repo.commit}")
-    text = to_json_text(bom)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return json.loads(text)
+    return _write(to_json_text(bom), path)
 
 
-def write_portfolio_sbom(p, path: Path) -> dict:
+def write_portfolio_sbom(p: "Portfolio", path: Path | None) -> dict:
     """scan-many: one document whose components are every repository's dependencies (merged)."""
-    frames = []
-    for r in p.results:
-        if r.status == "ok" and r.dependencies is not None and len(r.dependencies):
-            frames.append(r.dependencies)
+    frames = [r.dependencies for r in p.results
+              if r.status == "ok" and r.dependencies is not None and len(r.dependencies)]
     deps = pd.concat(frames, ignore_index=True) if frames else None
     bom = build_bom(deps, None, "portfolio", None, p.as_of, "portfolio:" + ",".join(sorted(r.repo for r in p.results)))
-    text = to_json_text(bom)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text + "\n", encoding="utf-8")
-    return json.loads(text)
+    return _write(to_json_text(bom), path)
+
+
+class CycloneDxReporter:
+    format = "cyclonedx"
+
+    def scan(self, s: "Scan", path: Path | None) -> dict:
+        return write_sbom(s, path)
+
+    def portfolio(self, p: "Portfolio", path: Path | None) -> dict:
+        return write_portfolio_sbom(p, path)
+
+
+REPORTER = CycloneDxReporter()

@@ -18,15 +18,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from .. import __version__
+from .._version import __version__
+from ..fsutil import atomic_write
 from .cells import clean_text, is_formula_like, plain
-from ..analyze.dependencies import sheet_frame as dependencies_sheet  # deps
+from .dependency_sheet import sheet_frame as dependencies_sheet  # deps
 
 if TYPE_CHECKING:
-    from ..scan import Scan
+    from ..model import Portfolio, Scan
 
-SHEETS = ["Summary", "Findings", "Remediation", "People", "Ownership", "Licenses", "Dependencies", "Bus Factor", "Trends",
-          "Security", "Methodology"]
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 TITLE_FONT = Font(bold=True, size=14)
@@ -133,7 +132,7 @@ def methodology_rows(s: "Scan") -> list[tuple[str, Any]]:
         ("Definition: IP findings", "See the README: pre-incorporation work, work before the assignment date, "
          "contractors and vendors without a signed assignment, employees without a PIIA, unknown contributors, "
          "work after the end date. Dates are the author dates in the author's time zone."),
-        ("Definition: licenses", "ScanCode (scancode-toolkit " + str(s.extras.get("scancode_version", "")) + ") on "
+        ("Definition: licenses", "ScanCode (scancode-toolkit " + s.versions.get("scancode", "unknown") + ") on "
          "the files at the ref, after a keyword screen; categories from ScanCode's license database; policy per "
          "outbound license in rules/licenses.yaml." if s.options.get("licenses") else "Licenses were not scanned (--no-licenses)."),
         ("Definition: secrets", "detect-secrets on every line added in the history; reports show a fingerprint, "
@@ -144,7 +143,7 @@ def methodology_rows(s: "Scan") -> list[tuple[str, Any]]:
         for cat, g in not_scanned.groupby("category"):
             rows.append((f"Not scanned for ownership: {cat}", f"{len(g)} files, e.g. " + "; ".join(
                 f"{p} ({r})" if r else p for p, r in zip(g["path"].head(8), g["reason"].head(8)))))
-    ns = s.extras.get("not_scanned_for_licenses")
+    ns = s.not_scanned_for_licenses
     if ns is not None and len(ns):
         for reason, g in ns.groupby("reason"):
             rows.append(("Not scanned for licenses", f"{reason}: {len(g)} files, e.g. " + "; ".join(g["path"].head(5))))
@@ -162,7 +161,7 @@ RATING_FILL = {"red": "C00000", "amber": "FFC000", "green": "70AD47"}
 AREA_NAMES = {"ip": "IP and chain of title", "ownership": "Code ownership", "license": "Licenses and third-party code",
               "knowledge": "Knowledge and bus factor", "security": "Security",
               "dependencies": "Third-party dependencies"}   # deps
-SHA_COLUMNS = ("first_sha", "last_sha", "introduced_sha", "commit", "sha", "added in commit")
+SHA_COLUMNS = ("first_sha", "last_sha", "introduced_sha", "commit", "sha", "added in commit")   # deps
 
 
 def commit_url(remote: str | None, sha: str) -> str | None:
@@ -341,11 +340,7 @@ def _trends_chart(ws, df: pd.DataFrame) -> None:
     ws.add_chart(ch2, f"K{n + 4}")
 
 
-def write_workbook(s: "Scan", path: Path, pseudonymize: bool = False) -> Path:
-    if pseudonymize:
-        from .pseudonym import pseudonymized
-        s = pseudonymized(s)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_workbook(s: Scan, path: Path) -> Path:
     wb = Workbook()
     _summary_sheet(wb, s)
     remote = s.repo.remote
@@ -359,9 +354,11 @@ def write_workbook(s: "Scan", path: Path, pseudonymize: bool = False) -> Path:
         "Bus Factor": s.bus_factor,
         "Trends": s.trends,
     }
-    if "security" in s.extras:
-        tables["Security"] = s.extras["security"]
-    more = s.extras.get("sheet_tables", {})   # {sheet: {table title: DataFrame}} shown below the main table
+    if s.security is not None:
+        tables["Security"] = s.security
+    # {sheet: {table title: DataFrame}} shown below the main table
+    more = {"Ownership": {"By module": s.ownership_by_module, "By classification": s.ownership_by_classification},
+            "Bus Factor": {"Off-boarding simulation": s.simulations}}
     for name, df in tables.items():
         w = wb.create_sheet(name)
         df = df if df is not None else pd.DataFrame()
@@ -396,7 +393,56 @@ def write_workbook(s: "Scan", path: Path, pseudonymize: bool = False) -> Path:
     wb.properties.created = stamp
     wb.properties.modified = stamp
     wb.properties.creator = "ddkit"
-    tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(path)
+    atomic_write(path, wb.save)
     return path
+
+
+def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
+    repos = p.repositories
+    findings = p.findings
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Summary"
+    ws["A1"] = "Portfolio acquisition-readiness summary"
+    ws["A1"].font = TITLE_FONT
+    ok = repos[repos["status"] == "ok"]
+    sev = findings["severity"].value_counts().to_dict() if len(findings) else {}
+    rows = [("As of", p.as_of.isoformat()), ("Repositories", len(repos)), ("Scanned", len(ok)),
+            ("Failed", int((repos["status"] == "failed").sum())),
+            ("Red / amber / green", " / ".join(str(int((ok["rating"] == c).sum())) for c in ("red", "amber", "green"))),
+            *[(f"Findings: {k}", int(sev.get(k, 0))) for k in ("critical", "high", "medium", "low", "info")],
+            ("People (merged across repositories)", int((~p.people["is_bot"]).sum()) if len(p.people) else 0)]
+    _key_values(ws, rows, start_row=3)
+    for name, df in (("Repositories", repos), ("Findings", findings), ("Remediation", p.remediation),
+                     ("People", p.people.drop(columns=["person_id"], errors="ignore")),
+                     ("Dependencies", p.dependencies)):   # deps
+        write_table(wb.create_sheet(name), df, name, wrap=("evidence", "remediation", "error"))
+    meth = wb.create_sheet("Methodology")
+    _key_values(meth, [
+        ("Report", "ddkit portfolio workbook"), ("ddkit version", __version__), ("As of", p.as_of.isoformat()),
+        ("Method", "Each repository is scanned exactly as `ddkit scan` does; see a single repository's "
+                   "Methodology sheet for the definitions. People are merged across repositories by roster "
+                   "entry, or by e-mail address when not on the roster."),
+        ("Failed repositories", "; ".join(f"{r}: {e}" for r, e in zip(repos.loc[repos.status == 'failed', 'repo'],
+                                                                     repos.loc[repos.status == 'failed', 'error']))
+         or "none"),
+    ])
+    atomic_write(path, wb.save)
+    return path
+
+
+class XlsxReporter:
+    format = "xlsx"
+
+    def scan(self, s: Scan, path: Path | None) -> Path:
+        if path is None:
+            raise ValueError("the workbook needs a path")
+        return write_workbook(s, path)
+
+    def portfolio(self, p: Portfolio, path: Path | None) -> Path:
+        if path is None:
+            raise ValueError("the workbook needs a path")
+        return write_portfolio_workbook(p, path)
+
+
+REPORTER = XlsxReporter()

@@ -1,0 +1,33 @@
+"""Writing files so that a reader never sees half of one: write beside, then rename over."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], None]) -> Path:
+    """Write *data* (bytes, text, or a function that writes a given path) to *path* atomically.
+
+    The temporary file sits in the same folder (a rename is atomic only within one file system), has a
+    unique name (concurrent writers never share it) and is removed when writing fails.
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    tmp = Path(tmp_name)
+    try:
+        if callable(data):
+            os.close(fd)
+            data(tmp)
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)
+        tmp.replace(p)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return p

@@ -1,0 +1,155 @@
+"""Unit layer: no git, no ScanCode. Rules catalogue and validation, score, license policy, globs,
+pseudonymisation, the model's schemas and the reporter registry, each against values worked out by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ddkit import report
+from ddkit.analyze.findings import finding, findings_frame
+from ddkit.analyze.licenses import classify, policy_for
+from ddkit.config import load_rules
+from ddkit.errors import InputError
+from ddkit.globs import match
+from ddkit.model import SEVERITIES, count_at_or_above
+from ddkit.report.pseudonym import frame, mapping
+from ddkit.score import readiness
+
+RULES = load_rules()
+CONTRACT_RULE_IDS = {
+    "ip.pre-incorporation-work", "ip.pre-assignment-work", "ip.contractor-no-assignment", "ip.unknown-contributor",
+    "ip.unverified-identity", "ip.work-after-end-date", "ip.missing-assignment", "own.departed-author",
+    "own.orphaned-module", "lic.network-copyleft", "lic.strong-copyleft", "lic.weak-copyleft",
+    "lic.proprietary-or-commercial", "lic.unknown-license", "lic.third-party-copyright",
+    "lic.missing-project-license", "kn.low-truck-factor", "kn.vendor-concentration", "kn.departed-concentration",
+    "dep.network-copyleft", "dep.strong-copyleft", "dep.weak-copyleft", "dep.proprietary-or-commercial",
+    "dep.unknown-license", "sec.secret-in-history", "sec.secret-in-tree", "sec.missing-security-policy",
+    "sec.missing-license", "sec.missing-codeowners", "sec.missing-ci", "sec.missing-dependency-updates",
+    "sec.missing-lockfile"}
+
+
+def test_catalogue_covers_every_contract_rule_with_words():
+    assert CONTRACT_RULE_IDS <= set(RULES.catalogue)
+    for rid, entry in RULES.catalogue.items():
+        assert entry["severity"] in SEVERITIES
+        assert len(entry["title"]) > 5 and len(entry["meaning"]) > 20 and len(entry["remediation"]) > 5, rid
+    assert RULES.area("kn.low-truck-factor") == "knowledge" and RULES.area("lic.weak-copyleft") == "license"
+    assert RULES.areas()[:4] == ["ip", "ownership", "license", "knowledge"]
+
+
+def _overlay(tmp_path: Path, name: str, text: str) -> Path:
+    d = tmp_path / "rules"
+    d.mkdir(exist_ok=True)
+    (d / name).write_text(text)
+    return d
+
+
+def test_overlay_changes_one_severity_both_spellings(tmp_path):
+    r = load_rules(_overlay(tmp_path, "findings.yaml", "severities: {own.departed-author: medium}\n"))
+    assert r.severity("own.departed-author") == "medium" and r.severity("own.orphaned-module") == "medium"
+    r = load_rules(_overlay(tmp_path, "findings.yaml", "rules: {own.departed-author: {severity: high}}\n"))
+    assert r.severity("own.departed-author") == "high"
+    assert r.rule("own.departed-author")["title"] == RULES.rule("own.departed-author")["title"]
+
+
+@pytest.mark.parametrize("name,text,message", [
+    ("findings.yaml", "thresholds:\n  orphaned_module_share: 0.5\nseverites: {x: high}\n",
+     r"findings.yaml, line 3: unknown key 'severites'"),
+    ("identities.yaml", "inactivity_days: a year\n", r"identities.yaml, line 1: inactivity_days: 'a year' is not of type 'integer'"),
+    ("score.yaml", "weights: {critical: 40}\ncaps: {severe: 10}\n", r"score.yaml, line 2: .*severe"),
+    ("findings.yaml", "severities: {own.departed-author: urgent}\n", r"line 1: .*urgent"),
+    ("colours.yaml", "a: 1\n", r"unknown rules file 'colours.yaml'"),
+    ("findings.yaml", "severities: {own.no-such-rule: high}\n", r"not in the rule catalogue"),
+])
+def test_rules_typos_are_input_errors_naming_file_key_and_line(tmp_path, name, text, message):
+    with pytest.raises(InputError, match=message):
+        load_rules(_overlay(tmp_path, name, text))
+
+
+def _findings(*sev_rule: tuple[str, str]) -> pd.DataFrame:
+    recs = []
+    for i, (sev, rule) in enumerate(sev_rule):
+        rec = finding(RULES, rule, f"subject {i}", "evidence", "fix")
+        rec["severity"] = sev
+        recs.append(rec)
+    return findings_frame(recs)
+
+
+def test_findings_sort_worst_first_and_severity_is_ordered():
+    df = _findings(("low", "own.departed-author"), ("critical", "sec.secret-in-tree"), ("medium", "ip.unknown-contributor"))
+    assert list(df["severity"]) == ["critical", "medium", "low"]
+    shuffled = df.sample(frac=1, random_state=1).sort_values("severity")
+    assert list(shuffled["severity"]) == ["critical", "medium", "low"]
+    assert count_at_or_above(df, "medium") == 2 and count_at_or_above(df, "critical") == 1
+    assert set(df["area"]) == {"security", "ip", "ownership"}
+
+
+def test_score_by_hand():
+    # weights critical 40, high 15, medium 5, low 1; per-rule cap 45; areas ip .35 ownership .15 license .25
+    # knowledge .15 security .10; caps: critical -> 49, high -> 79.
+    df = _findings(*[("medium", "ip.unknown-contributor")] * 10, ("low", "own.departed-author"))
+    sc = readiness(df, RULES, ["ip", "ownership", "knowledge"])
+    assert sc["areas"]["ip"]["score"] == 55          # 10 x 5 = 50, capped at 45 per rule
+    assert sc["areas"]["ownership"]["score"] == 99
+    assert sc["areas"]["knowledge"]["score"] == 100
+    expected = (55 * .35 + 99 * .15 + 100 * .15) / (.35 + .15 + .15)
+    assert sc["readiness_score"] == round(expected) and sc["capped_by"] is None
+    sc = readiness(_findings(("critical", "sec.secret-in-tree")), RULES, ["security", "ip"])
+    assert sc["readiness_score"] == 49 and sc["capped_by"] == "critical" and sc["rating"] == "red"
+
+
+def test_license_policy_per_outbound():
+    db = {"gpl-2.0": {"category": "Copyleft"}, "mit": {"category": "Permissive"},
+          "lgpl-2.1": {"category": "Copyleft Limited"}, "agpl-3.0": {"category": "Copyleft"}}
+    order = RULES["licenses"]["rule_order"]
+    key, pol = policy_for(RULES, "proprietary")
+    assert key == "proprietary"
+    assert classify("mit", db, pol, order) == ("Permissive", None)
+    assert classify("mit AND gpl-2.0", db, pol, order)[1] == "lic.strong-copyleft"
+    assert classify("agpl-3.0", db, pol, order)[1] == "lic.network-copyleft"
+    assert classify("lgpl-2.1", db, pol, order)[1] == "lic.weak-copyleft"
+    assert classify("no-such-key", db, pol, order)[1] == "lic.unknown-license"
+    key, pol = policy_for(RULES, "GPL-3.0-only")
+    assert key == "copyleft"
+    assert policy_for(RULES, "Apache-2.0")[0] == "permissive"
+
+
+@pytest.mark.parametrize("path,glob,expected", [
+    ("vendor/x.c", "vendor/**", True), ("a/vendor/x.c", "**/vendor/**", True), ("a/vendor/x.c", "vendor/**", False),
+    ("src/a.min.js", "**/*.min.js", True), ("a.min.js", "**/*.min.js", True), ("src/a/b.py", "src/*.py", False),
+    ("src/b.py", "src/*.py", True)])
+def test_globs_wildmatch(path, glob, expected):
+    assert match(path, glob) is expected
+
+
+def test_pseudonymisation_rewrites_every_text_cell():
+    people = pd.DataFrame({"person": ["Alice Smith", "Bob Jones", "ci-bot"], "is_bot": [False, False, True],
+                           "surviving_lines": [10, 50, 0], "commits": [3, 4, 9],
+                           "names": [["Alice Smith", "alice"], ["Bob Jones"], ["ci-bot"]]})
+    names = mapping(people)
+    assert names == {"Bob Jones": "Contributor 01", "Alice Smith": "Contributor 02"}
+    from ddkit.report.pseudonym import _replacer
+    fix = _replacer(people, names)
+    df = pd.DataFrame({"evidence": ["Alice Smith <alice@x.example> wrote it with Bob Jones"], "n": [1]})
+    out = frame(df, fix)
+    assert out.loc[0, "evidence"] == "Contributor 02 <[e-mail removed]> wrote it with Contributor 01"
+
+
+def test_report_registry():
+    assert set(report.REGISTRY) >= {"xlsx", "json", "sarif"}
+    for fmt in report.REGISTRY:
+        r = report.reporter(fmt)
+        assert r.format == fmt and callable(r.scan) and callable(r.portfolio)
+    with pytest.raises(ValueError, match="unknown report format"):
+        report.reporter("pdf")
+
+
+def test_as_of_and_dates():
+    from ddkit.scan import _as_of
+    assert _as_of("2024-06-30") == dt.date(2024, 6, 30)
+    with pytest.raises(InputError, match="not an ISO date"):
+        _as_of("30/06/2024")

@@ -1,0 +1,34 @@
+"""The codebase's shape: no import cycle among ddkit's modules, and the model carries no grab-bag."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+from ddkit.model import Portfolio, Scan
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_no_import_cycles():
+    p = subprocess.run([sys.executable, str(ROOT / "scripts" / "import_cycles.py")], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout
+
+
+def test_cycle_finder_finds_a_planted_cycle():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import import_cycles
+    finally:
+        sys.path.pop(0)
+    assert import_cycles.cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_model_has_explicit_fields_only():
+    for cls in (Scan, Portfolio):
+        names = {f.name for f in dataclasses.fields(cls)}
+        assert "extras" not in names
+        for f in dataclasses.fields(cls):
+            assert "dict[str, Any]" != str(f.type) or f.name in ("summary", "options", "truck_factors")
