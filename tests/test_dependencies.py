@@ -278,3 +278,26 @@ def test_vendored_package_manifest_is_a_license_source(make_repo):
     assert d.loc["bar", "license_source"] == "none" and d.loc["bar", "purl"] == "pkg:npm/bar@2.0.0"
     f = s.findings.set_index("subject")
     assert f.loc["foo (npm)", "rule"] == "dep.strong-copyleft" and f.loc["bar (npm)", "rule"] == "dep.unknown-license"
+
+
+def test_who_added_follows_bumps_removals_moves_and_renames(make_repo):
+    """History written here, so the truth is known: a bump is not an addition, a removal and re-addition is,
+    moving a dependency from requirements.txt to pyproject.toml in one commit is not, a rename is not."""
+    r = make_repo()
+    day = "2021-0{}-01T12:00:00+00:00"
+    c1 = r.commit({"requirements.txt": "alpha==1.0\nbeta==1.0\n"}, name="Ann", email="ann@x.example", date=day.format(1))
+    r.commit({"requirements.txt": "alpha==2.0\nbeta==1.0\n"}, name="Ben", email="ben@x.example", date=day.format(2))
+    r.commit({"requirements.txt": "alpha==2.0\n"}, name="Cid", email="cid@x.example", date=day.format(3))
+    c4 = r.commit({"requirements.txt": "alpha==2.0\nbeta==1.1\n"}, name="Dee", email="dee@x.example", date=day.format(4))
+    r.commit({"requirements.txt": "beta==1.1\n",
+              "pyproject.toml": '[project]\nname = "app"\nversion = "1"\ndependencies = ["alpha>=2"]\n'},
+             name="Eve", email="eve@x.example", date=day.format(5))
+    r.git("mv", "requirements.txt", "requirements-base.txt")
+    r.commit(name="Fay", email="fay@x.example", date=day.format(6))
+    c7 = r.commit({"requirements-base.txt": "beta==1.1\ngamma\n"}, name="Gus", email="gus@x.example", date=day.format(7))
+    s = ddkit.scan(r.path, licenses=False, secrets=False, as_of="2022-01-01")
+    d = s.dependencies.set_index("name")
+    assert (d.loc["alpha", "manifest"], d.loc["alpha", "added_sha"], d.loc["alpha", "added_by"]) == ("pyproject.toml", c1, "Ann")
+    assert (d.loc["beta", "manifest"], d.loc["beta", "added_sha"], d.loc["beta", "added_by"]) == ("requirements-base.txt", c4, "Dee")
+    assert (d.loc["gamma", "added_sha"], str(d.loc["gamma", "added_date"])) == (c7, "2021-07-01")
+    assert d.loc["gamma", "version"] is None or d.loc["gamma", "version"] != d.loc["gamma", "version"]

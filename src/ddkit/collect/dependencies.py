@@ -81,8 +81,8 @@ def read_blobs(repo: str, blobs: Iterable[str]) -> Iterator[tuple[str, bytes | N
     items = list(dict.fromkeys(b for b in blobs if b))
     if not items:
         return
-    proc = subprocess.Popen(gitutil.git_cmd(repo, "cat-file", "--batch"), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=gitutil.git_env())
+    proc = gitutil.popen(repo, "cat-file", "--batch", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
     assert proc.stdin and proc.stdout
 
     def feed():
@@ -210,10 +210,35 @@ def _lock_licenses(path: str, data: bytes) -> dict[str, Any]:
     return out
 
 
-def _line_of(text_lines: list[str], ecosystem: str, name: str, kind: str) -> int | None:
+_TOKEN = re.compile(r"@?[A-Za-z0-9_.][A-Za-z0-9_./:+-]*")
+
+
+def _token_index(text_lines: list[str]) -> dict[str, int]:
+    """First line of every name-like token (for large lockfiles, where a scan per dependency is too slow)."""
+    idx: dict[str, int] = {}
+    for i, line in enumerate(text_lines, start=1):
+        for t in _TOKEN.findall(line):
+            t = t.rstrip(".:/").lower()
+            if "node_modules/" in t:
+                idx.setdefault("nm:" + t.rsplit("node_modules/", 1)[-1], i)
+            for v in {t, t.split("@")[0] if not t.startswith("@") else "@" + t[1:].split("@")[0],
+                      t.rsplit("node_modules/", 1)[-1]}:
+                if v:
+                    idx.setdefault(v, i)
+                    idx.setdefault(re.sub(r"[-_.]+", "-", v), i)
+    return idx
+
+
+def _line_of(text_lines: list[str], ecosystem: str, name: str, kind: str,
+             index: dict[str, int] | None = None) -> int | None:
     """The first line that names the dependency (ScanCode does not give line numbers)."""
     if not name:
         return None
+    if index is not None:
+        n = name.lower()
+        if ecosystem == "npm" and kind == "lockfile" and "nm:" + n in index:
+            return index["nm:" + n]
+        return index.get(n) or index.get(re.sub(r"[-_.]+", "-", n) if ecosystem == "pypi" else n)
     core = re.escape(name)
     if ecosystem == "pypi":
         core = "[-_.]+".join(re.escape(p) for p in re.split(r"[-_.]+", name))
@@ -239,6 +264,8 @@ def parse_manifest(path: str, data: bytes) -> tuple[list[dict], dict[str, Any], 
         warnings.append(f"dependencies: {path} could not be read as a package manifest ({e})")
     lock_lic = _lock_licenses(path, data)
     text_lines = data.decode("utf-8", "replace").splitlines()
+    n_deps = sum(len(m.get("dependencies") or []) for m in maps)
+    index = _token_index(text_lines) if n_deps * len(text_lines) > 2_000_000 else None
     rows: list[dict] = []
     seen: dict[tuple, int] = {}
     own: dict[str, Any] = {}
@@ -268,7 +295,7 @@ def parse_manifest(path: str, data: bytes) -> tuple[list[dict], dict[str, Any], 
                     version = m_.group(3).split(";")[0].strip() or None
             if isinstance(version, str) and version.strip() in ("*", ""):
                 version = None
-            line = _line_of(text_lines, eco, name, kind)
+            line = _line_of(text_lines, eco, name, kind, index)
             # go.mod marks indirect requirements with a comment on their line.
             direct = bool(d.get("is_direct")) if kind == "manifest" else None
             if eco == "golang" and line and "// indirect" in text_lines[line - 1]:

@@ -137,6 +137,11 @@ def methodology_rows(s: "Scan") -> list[tuple[str, Any]]:
          "outbound license in rules/licenses.yaml." if s.options.get("licenses") else "Licenses were not scanned (--no-licenses)."),
         ("Definition: secrets", "detect-secrets on every line added in the history; reports show a fingerprint, "
          "never the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
+        ("Definition: dependencies", "Manifests and lockfiles at the ref read with ScanCode's package parsers; "   # deps
+         "license from the SBOMs given, the installed environment, the lockfile, a vendored copy or its manifest, "
+         "in that order (column 'license source'); 'added by' is the commit after which the dependency has been "
+         "declared without a break (version bumps and renames are not additions); dev and test dependencies are "
+         "not distributed (rules/licenses.yaml: dependencies)."),
         ("Readiness score", explanation(s.rules)),
     ]
     if len(not_scanned):
