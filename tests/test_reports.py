@@ -14,8 +14,8 @@ import ddkit
 from sample_repos.generate import HERE, build
 
 ROOT = Path(__file__).resolve().parents[1]
-SHEETS = ["Summary", "Findings", "Remediation", "People", "Ownership", "Licenses", "Dependencies", "Bus Factor", "Trends",
-          "Security", "Methodology"]
+SHEETS = ["Summary", "Findings", "Remediation", "People", "Ownership", "Licenses", "Dependencies", "Bus Factor",
+          "Trends", "Security", "Triaged", "Methodology"]
 
 
 def run(*args, cwd=None):

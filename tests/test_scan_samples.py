@@ -68,9 +68,13 @@ def test_files_classified(sample_scans, name):
 
 def test_unresolved_identities_listed(sample_scans):
     _, ans, s = sample_scans["acme"]
-    unresolved = [w for w in s.warnings if w.startswith("identity not resolved")]
-    assert len(unresolved) == 2
-    assert any("Ivan Outsider" in w for w in unresolved) and any("zed1984" in w for w in unresolved)
+    # One summary warning (not one per contributor); the People table lists each one.
+    unresolved = [w for w in s.warnings if "not resolved" in w]
+    assert len(unresolved) == 1 and unresolved[0].startswith("2 identities not resolved")
+    assert "Ivan Outsider" in unresolved[0] and "zed1984" in unresolved[0]
+    people = s.people.set_index("person")
+    assert sorted(people.index[~people["resolved"]]) == sorted(
+        p["person"] for p in ans["people"] if p["type"] == "unknown")
 
 
 def test_secrets_in_sample(sample_scans):

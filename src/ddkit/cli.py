@@ -52,7 +52,7 @@ class RunOptions:
         outputs = {fmt: kw.pop(_dest(f.option)) for fmt, f in REGISTRY.items()}
         opts = cls(inputs=dict(roster=kw.pop("roster"), company=kw.pop("company"), rules=kw.pop("rules_dir"),
                                ref=kw.pop("ref"), as_of=kw.pop("as_of"), licenses=not kw.pop("no_licenses"),
-                               secrets=not kw.pop("no_secrets"), jobs=kw.pop("jobs"),
+                               secrets=not kw.pop("no_secrets"), jobs=kw.pop("jobs"), triage=kw.pop("triage"),
                                sbom=list(kw.pop("sbom")), environment=list(kw.pop("environment"))),   # deps
                    outputs={k: v for k, v in outputs.items() if v}, fail_on=kw.pop("fail_on"),
                    quiet=kw.pop("quiet"), pseudonymize=kw.pop("pseudonymize"), pseudonym_key=kw.pop("pseudonym_key"))
@@ -83,6 +83,8 @@ _scan_options = [
     click.option("--no-licenses", is_flag=True, help="Skip the license scan (fast look)."),
     click.option("--no-secrets", is_flag=True, help="Skip the secrets scan of the history (fast look)."),
     click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: up to 2)."),
+    click.option("--triage", type=click.Path(dir_okay=False),
+                 help="Triage decisions (YAML); default .ddkit/triage.yaml in the scanned work tree when present."),
     click.option("--quiet", is_flag=True, help="Print only results and errors."),
     click.option("--pseudonymize", is_flag=True, help="Replace people by stable pseudonyms in the reports."),
     click.option("--pseudonym-key", type=click.Path(dir_okay=False),
@@ -139,7 +141,8 @@ def run_scan(repo: str, o: RunOptions) -> int:
     if not o.quiet:
         from .report.console import print_summary
         print_summary(s, out=o.outputs.get("xlsx"), json_path=o.outputs.get("json"), sarif=o.outputs.get("sarif"))
-    if o.fail_on and count_at_or_above(s.findings, o.fail_on.lower()):
+    from .triage import counted
+    if o.fail_on and count_at_or_above(counted(s.findings), o.fail_on.lower()):
         return EXIT_FINDINGS
     return EXIT_OK
 
@@ -188,7 +191,8 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
                 click.echo(f"  {label}: {o.outputs[fmt]}")
     if len(repos) and (repos.status == "failed").all():
         raise _fail("no repository could be scanned")
-    if o.fail_on and count_at_or_above(p.findings, o.fail_on.lower()):
+    from .triage import counted
+    if o.fail_on and count_at_or_above(counted(p.findings), o.fail_on.lower()):
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_OK)
 
@@ -210,9 +214,10 @@ def diff(before, after, out, fail_on, quiet) -> None:
     if not quiet:
         counts = df["change"].value_counts().to_dict() if len(df) else {}
         click.echo(f"ddkit diff: {counts.get('new', 0)} new, {counts.get('changed', 0)} changed, "
-                   f"{counts.get('resolved', 0)} resolved findings")
+                   f"{counts.get('resolved', 0)} resolved findings, {counts.get('status', 0)} triage status changes")
         for r in df.head(20).itertuples():
-            click.echo(f"  {r.change:<8} {r.severity:<8} {r.rule:<30} {r.subject}")
+            st = f" ({r.status_before} -> {r.status_after})" if r.change == "status" else ""
+            click.echo(f"  {r.change:<8} {r.severity:<8} {r.rule:<30} {r.subject}{st}")
     new = df[df["change"] == "new"] if len(df) else df
     if fail_on and count_at_or_above(new, fail_on.lower()):
         sys.exit(EXIT_FINDINGS)
@@ -233,6 +238,27 @@ def demo(out_dir: str, name: str, quiet: bool) -> None:
                             "sarif": str(Path(out_dir) / f"{name}.sarif")}, quiet=quiet)
     code = run_scan(str(paths.repo), o)
     sys.exit(code)
+
+
+@main.group()
+def triage() -> None:
+    """Counsel's decisions about findings (accepted, false positive, resolved), kept across re-scans."""
+
+
+@triage.command("import")
+@click.argument("workbook", type=click.Path(dir_okay=False))
+@click.option("--triage", "triage_path", type=click.Path(dir_okay=False), default=".ddkit/triage.yaml",
+              show_default=True, help="The triage file to update (created when missing).")
+def triage_import(workbook: str, triage_path: str) -> None:
+    """Read the statuses typed into WORKBOOK's Findings, Triaged and Remediation sheets into the triage file."""
+    from .triage import import_workbook, load_triage, write_triage
+    if not Path(workbook).is_file():
+        raise _fail(f"{workbook}: no such file")
+    existing = load_triage(triage_path) if Path(triage_path).is_file() else {}
+    entries, n = import_workbook(workbook, existing)
+    write_triage(triage_path, entries)
+    click.echo(f"ddkit triage: {n} decision{'s' if n != 1 else ''} read from {workbook}; "
+               f"{len(entries)} in {triage_path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -81,6 +81,7 @@ class Scan:
     not_scanned_for_licenses: pd.DataFrame | None = None
     stats: StageStats = field(default_factory=StageStats)
     versions: dict[str, str] = field(default_factory=dict)              # ddkit, git, scancode, detect-secrets
+    triage_stale: list[dict[str, Any]] = field(default_factory=list)    # decisions whose finding no longer occurs
 
     # -- reports: each goes through the reporter registry (ddkit.report)
     def to_excel(self, path: str | os.PathLike, pseudonymize: bool = False) -> Path:

@@ -15,7 +15,7 @@ import pandas as pd
 from . import gitutil
 from ._version import __version__
 from .analyze import people as people_mod
-from .analyze import bus_factor, ip, ownership
+from .analyze import bus_factor, ip, materiality, ownership
 from .analyze import licenses as lic_mod
 from .analyze import dependencies as dep_mod
 from .analyze.trends import trends_table
@@ -28,6 +28,7 @@ from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
 from .errors import InputError
 from .model import Scan, StageStats
+from . import triage as triage_mod
 from .progress import Progress
 from .score import readiness
 from .resolve.identities import resolve_identities
@@ -52,8 +53,12 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
          company: str | os.PathLike | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
          jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
-         sbom=None, environment=None) -> Scan:
-    """Scan one repository. Inputs are validated before any work starts."""
+         triage: str | os.PathLike | None = None, sbom=None, environment=None) -> Scan:
+    """Scan one repository. Inputs are validated before any work starts.
+
+    *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the work tree when present.
+    *sbom*, *environment*: where dependency licenses may come from (deps).
+    """
     progress = progress or Progress()
     as_of_d = _as_of(as_of)
     rules_o = rules if isinstance(rules, Rules) else load_rules(rules)
@@ -61,6 +66,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     roster_df = roster if isinstance(roster, pd.DataFrame) else (load_roster(roster) if roster else empty_roster())
     dep_inputs = dep_mod.load_inputs(sbom, environment)   # deps: user's SBOMs and environments, checked first
     info = gitutil.open_repo(repo, ref)
+    triage_path = triage if triage is not None else (None if info.is_bare else triage_mod.default_path(info.path))
+    decisions = triage_mod.load_triage(triage_path)
     jobs = jobs or min(2, os.cpu_count() or 1)
     warnings: list[str] = []
     if info.commit is None:
@@ -78,7 +85,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
 
     # -- resolve
     with progress.stage("identities"):
-        mailmap = read_mailmap(info.path, info.commit)
+        mailmap = read_mailmap(info.path, info.commit,
+                               zip(hist.commits["author_name_raw"], hist.commits["author_email_raw"]))
         warnings += mailmap.warnings
         res = resolve_identities(hist.commits, roster_df, company_o, rules_o, mailmap)
         warnings += res.warnings
@@ -148,6 +156,9 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         found += sec_findings
         versions["detect-secrets"] = _dist_version("detect-secrets")
 
+    # Materiality: de-minimis people roll up into one finding per rule (nothing is dropped).
+    found = materiality.roll_up(rules_o, found, people, int(own["lines"].sum()) if len(own) else 0)
+
     s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
              commits=commits, changes=hist.changes, files=files, identities=res.identities,
              people=people, warnings=warnings, findings=findings_frame(found),
@@ -157,12 +168,18 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
              ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
              stats=stats, versions=versions,
              dependencies=dep_mod.public(deps))   # deps
-    s.remediation = remediation_table(s.findings, people)
+    s.findings, stale = triage_mod.apply_triage(s.findings, decisions)
+    s.triage_stale = stale
+    if stale:
+        s.warnings.append(f"triage: {len(stale)} decision{'s' if len(stale) != 1 else ''} in {triage_path} name "
+                          f"findings that no longer occur (stale): " + ", ".join(e["id"] for e in stale[:10])
+                          + (" …" if len(stale) > 10 else ""))
+    s.remediation = _remediation_status(remediation_table(s.findings, people), s.findings)
     s.simulations = _simulations(s)
     s.summary = _summary(s)
     # Areas assessed: every area of the catalogue whose stage ran (a skipped stage is not scored as clean).
     skipped = ({"license"} if not licenses else set()) | ({"security"} if not secrets else set())
-    sc = readiness(s.findings, rules_o, [a for a in rules_o.areas() if a not in skipped])
+    sc = readiness(triage_mod.counted(s.findings), rules_o, [a for a in rules_o.areas() if a not in skipped])
     s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
                      areas=sc["areas"], score_capped_by=sc["capped_by"])
     s.timings = dict(progress.timings)
@@ -198,6 +215,19 @@ def _security(info, files, changes, commits, rules, jobs, progress):
     return recs + recs2, security.security_table(rows + rows2), stats
 
 
+def _remediation_status(rem: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
+    """A subject whose findings counsel has all triaged shows it: Signed (resolved) or Not needed."""
+    if rem.empty or "status" not in findings:
+        return rem
+    status = dict(zip(findings["id"], findings["status"]))
+    out = []
+    for ids in rem["finding_ids"]:
+        st = {status.get(i.strip(), "open") for i in str(ids).split(",") if i.strip()}
+        out.append("Signed" if st == {"resolved"} else "Not needed" if st and st <= {"accepted", "false-positive"}
+                   else "Open")
+    return rem.assign(status=out)
+
+
 def _simulations(s: Scan, n_people: int = 3) -> pd.DataFrame:
     """The off-boarding simulation for each vendor and for the people whose departure orphans most files."""
     doa = s.doa
@@ -225,7 +255,8 @@ def _outsourced_share(s: Scan) -> float | None:
 
 def _summary(s: Scan) -> dict[str, Any]:
     humans = s.people[~s.people["is_bot"]] if len(s.people) else s.people
-    sev = s.findings["severity"].value_counts().to_dict() if len(s.findings) else {}
+    counted = triage_mod.counted(s.findings)
+    sev = counted["severity"].value_counts().to_dict() if len(counted) else {}
     return {
         "company": s.company.name,
         "commits": int(len(s.commits)),
@@ -235,7 +266,8 @@ def _summary(s: Scan) -> dict[str, Any]:
         "unresolved_identities": int((~s.people["resolved"]).sum()) if len(s.people) else 0,
         "files": int(len(s.files)),
         "scanned_files": int((s.files["category"] == "text").sum()) if len(s.files) else 0,
-        "findings": int(len(s.findings)),
+        "findings": int(len(counted)),
+        "findings_triaged": int(len(s.findings) - len(counted)),
         "truck_factor": s.truck_factors.get("repository"),
         "outsourced_share": _outsourced_share(s),
         "findings_by_severity": {k: int(sev.get(k, 0)) for k in ("critical", "high", "medium", "low", "info")},

@@ -158,17 +158,24 @@ def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: p
             continue
         info, ev = _window_evidence(cs, stake)
         emails = ", ".join(p.emails) if isinstance(p.emails, list) else ""
+        # A display name made unique with its address already shows it.
+        who = p.person if p.person.endswith(">") else f"{p.person} <{emails}>"
+        hint = ""
+        match = getattr(p, "possible_roster_match", None)
+        if isinstance(match, str):
+            hint = (f" Possibly {match} on the roster ({p.possible_roster_match_reason}): add the address to the "
+                    f"roster to merge them.")
         if roster_given:
             recs.append(finding(
                 rules, "ip.unknown-contributor", p.person,
-                f"{p.person} <{emails}> matches no roster entry: {ev}.",
+                f"{who} matches no roster entry: {ev}.{hint}",
                 f"Identify {p.person}; add them to the roster with their IP paperwork, or obtain an IP assignment "
                 f"covering work {_period(info)} ({_counts(info)}), or remove and rewrite that code.",
-                person=p.person, **info))
+                person=p.person, possible_roster_match=match if isinstance(match, str) else None, **info))
         elif "company" not in str(p.domain_class).split(",") and "vendor" not in str(p.domain_class).split(","):
             recs.append(finding(
                 rules, "ip.unverified-identity", p.person,
-                f"{p.person} <{emails}> committed from an address on neither a company nor a vendor domain, "
+                f"{who} committed from an address on neither a company nor a vendor domain, "
                 f"and no roster was given: {ev}.",
                 f"Identify {p.person} and record their relationship and IP paperwork in a roster "
                 f"({_counts(info)}).", person=p.person, **info))

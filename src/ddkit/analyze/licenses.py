@@ -115,6 +115,11 @@ def license_table(scan: pd.DataFrame, files: pd.DataFrame, rules: Rules, company
             # The company's own license or ownership notice is not a third-party license.
             rule = None
             cat = f"{cat} (the company's own notice)" if cat else "the company's own notice"
+        elif rule and is_doc_mention(r.path, rules):
+            # "chardet ... is an LGPL-licensed dependency" in the docs mentions a license; it licenses nothing
+            # in the product. Listed (info), not a finding.
+            rule = None
+            cat = f"{cat} (mentioned in documentation)"
         dets = [d for d in r.detections if d.get("start_line")]
         start = min((d["start_line"] for d in dets), default=None)
         end = max((d["end_line"] for d in dets if d.get("end_line")), default=None)
@@ -140,6 +145,15 @@ def license_table(scan: pd.DataFrame, files: pd.DataFrame, rules: Rules, company
     df["_r"] = df["severity"].map({s: i for i, s in enumerate(SEVERITY_ORDER)})
     df = df.sort_values(["_r", "path"], kind="stable").drop(columns="_r")
     return df[LICENSE_COLUMNS + ["scan_error"]].reset_index(drop=True)
+
+
+def is_doc_mention(path: str, rules: Rules) -> bool:
+    """A documentation file that is not itself a license text (rules/licenses.yaml)."""
+    lic = rules.get("licenses", {})
+    name = path.rsplit("/", 1)[-1]
+    if any(globs.match(name, g) for g in lic.get("screen", {}).get("always_scan", [])):
+        return False
+    return any(globs.match(path, g) for g in lic.get("documentation_globs", []))
 
 
 def _who(row: Any) -> str:

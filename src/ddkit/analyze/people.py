@@ -43,7 +43,8 @@ def people_table(people: pd.DataFrame, commits: pd.DataFrame, as_of: dt.date, in
                                             last_commit=("author_day", "max"))
     out = people.merge(stats, left_on="person_id", right_index=True, how="left")
     out["commits"] = out["commits"].fillna(0).astype(int)
-    for c in ("start_date", "end_date", "ip_assignment_date", "ip_document", "vendor", "ip_assignment"):
+    for c in ("start_date", "end_date", "ip_assignment_date", "ip_document", "vendor", "ip_assignment",
+              "possible_roster_match", "possible_roster_match_reason"):
         if c not in out:
             out[c] = None
     window_start = as_of - dt.timedelta(days=inactivity_days)

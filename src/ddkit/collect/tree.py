@@ -83,21 +83,43 @@ def list_files(repo: str, commit: str | None, rules: Rules, company: Company) ->
                          lines=lines or 0, category=cat, reason=reason, module=module_of(path, company),
                          is_source=ext in src_ext))
     df = pd.DataFrame(rows, columns=FILE_COLUMNS)
-    marked = _generated_by_marker(repo, candidates_for_markers, pr)
-    if marked:
-        idx = df["path"].isin(marked)
-        df.loc[idx, "category"] = "generated"
-        df.loc[idx, "reason"] = [f"generated (marker: {marked[p]})" for p in df.loc[idx, "path"]]
+    for path, (cat, reason) in _sniff(repo, candidates_for_markers, pr).items():
+        i = df.index[df["path"] == path]
+        df.loc[i, "category"] = cat
+        df.loc[i, "reason"] = reason
+        if cat == "binary":
+            df.loc[i, "lines"] = 0
     return df
 
 
-def _generated_by_marker(repo: str, files: list[tuple[str, str]], pr: dict) -> dict[str, str]:
-    """Files whose first lines say they are generated (e.g. 'DO NOT EDIT')."""
+# Magic numbers of binary formats whose first bytes can pass git's NUL test (git only looks for a NUL
+# byte in the first 8,000 bytes): a PDF-based Illustrator file has long stretches of plain ASCII.
+_MAGIC = ((b"%PDF-", "PDF document"), (b"%!PS", "PostScript document"), (b"\x89PNG", "PNG image"),
+          (b"GIF8", "GIF image"), (b"\xff\xd8\xff", "JPEG image"), (b"PK\x03\x04", "zip archive"),
+          (b"\x1f\x8b", "gzip archive"), (b"\x7fELF", "ELF executable"), (b"\xd0\xcf\x11\xe0", "OLE document"),
+          (b"BZh", "bzip2 archive"), (b"\xfd7zXZ", "xz archive"), (b"7z\xbc\xaf", "7-zip archive"),
+          (b"\x00\x00\x01\x00", "icon"), (b"wOFF", "web font"), (b"wOF2", "web font"), (b"OTTO", "font"))
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27)) + b"\x7f"
+
+
+def binary_by_content(head: bytes) -> str | None:
+    """The kind of binary file *head* (the first bytes of a file) starts, or None for text."""
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    sample = head[:8000]
+    if sample and sum(sample.count(bytes([c])) for c in _CONTROL) > len(sample) // 10:
+        return "binary content (control bytes)"
+    return None
+
+
+def _sniff(repo: str, files: list[tuple[str, str]], pr: dict) -> dict[str, tuple[str, str]]:
+    """Text files that are binary by content, or whose first lines say they are generated ('DO NOT EDIT')."""
     markers = [re.compile(m, re.I | re.M) for m in pr.get("generated_markers", [])]
     n_lines = int(pr.get("marker_lines", 5))
-    if not markers or not files:
+    if not files:
         return {}
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str]] = {}
     proc = gitutil.popen(repo, "cat-file", "--batch", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdin and proc.stdout
     import threading
@@ -115,10 +137,14 @@ def _generated_by_marker(repo: str, files: list[tuple[str, str]], pr: dict) -> d
             continue
         size = int(header[2])
         data = proc.stdout.read(size + 1)[:size]
+        what = binary_by_content(data[:8000])
+        if what:
+            found[path] = ("binary", f"binary file ({what}, by content)")
+            continue
         head = b"\n".join(data[:4096].split(b"\n")[:n_lines]).decode("utf-8", "replace")
         for m in markers:
             if m.search(head):
-                found[path] = m.pattern
+                found[path] = ("generated", f"generated (marker: {m.pattern})")
                 break
     t.join()
     proc.wait()

@@ -73,3 +73,20 @@ def print_summary(s: "Scan", out=None, json_path=None, sarif=None) -> None:
     for label, p in (("workbook", out), ("json", json_path), ("sarif", sarif)):
         if p:
             con.print(f"  {label}: {p}")
+    hint = next_step(s)
+    if hint:
+        con.print(f"  next: {hint}")
+
+
+def next_step(s: "Scan") -> str | None:
+    """What the user should do next, in one line: without a roster, make one."""
+    if len(s.roster):
+        return None
+    people = s.people
+    unknown = people[(people["type"] == "unknown") & ~people["is_bot"]] if len(people) else people
+    lines = int(unknown["surviving_lines"].sum()) if len(unknown) else 0
+    total = int(people["surviving_lines"].sum()) if len(people) else 0
+    share = f" ({lines / total:.0%} of surviving lines)" if total else ""
+    return (f"no roster given: {len(unknown)} people holding {lines:,} surviving lines{share} could not be "
+            f"classified; create one with `ddkit roster init {s.repo.path} -o roster.xlsx`, fill it in, and "
+            f"re-scan with --roster roster.xlsx")

@@ -11,7 +11,7 @@ import pandas as pd
 from ..errors import InputError
 
 DIFF_COLUMNS = ["change", "id", "rule", "severity", "subject", "path", "lines_before", "lines_after",
-                "severity_before", "evidence"]
+                "severity_before", "evidence", "status_before", "status_after"]
 
 
 def load_report(path: str | Path) -> dict[str, Any]:
@@ -38,7 +38,14 @@ def diff_reports(before: dict, after: dict) -> pd.DataFrame:
                              severity_before=None, evidence=f.get("evidence")))
         else:
             o = b[fid]
-            if (o.get("lines_at_stake"), o["severity"]) != (f.get("lines_at_stake"), f["severity"]):
+            st_b, st_a = o.get("status", "open"), f.get("status", "open")
+            if st_b != st_a:
+                rows.append(dict(change="status", id=fid, rule=f["rule"], severity=f["severity"], subject=f["subject"],
+                                 path=f.get("path"), lines_before=o.get("lines_at_stake"),
+                                 lines_after=f.get("lines_at_stake"), severity_before=o["severity"],
+                                 evidence=((f.get("triage") or {}).get("reason") or f.get("evidence")),
+                                 status_before=st_b, status_after=st_a))
+            elif (o.get("lines_at_stake"), o["severity"]) != (f.get("lines_at_stake"), f["severity"]):
                 rows.append(dict(change="changed", id=fid, rule=f["rule"], severity=f["severity"], subject=f["subject"],
                                  path=f.get("path"), lines_before=o.get("lines_at_stake"),
                                  lines_after=f.get("lines_at_stake"), severity_before=o["severity"],
@@ -48,7 +55,7 @@ def diff_reports(before: dict, after: dict) -> pd.DataFrame:
             rows.append(dict(change="resolved", id=fid, rule=o["rule"], severity=o["severity"], subject=o["subject"],
                              path=o.get("path"), lines_before=o.get("lines_at_stake"), lines_after=None,
                              severity_before=o["severity"], evidence=o.get("evidence")))
-    order = {"new": 0, "changed": 1, "resolved": 2}
+    order = {"new": 0, "changed": 1, "status": 2, "resolved": 3}
     df = pd.DataFrame(rows, columns=DIFF_COLUMNS)
     if len(df):
         df = df.sort_values(["change", "rule", "subject"], key=lambda s: s.map(order) if s.name == "change" else s,
@@ -66,7 +73,8 @@ def write_diff_workbook(df: pd.DataFrame, before: dict, after: dict, path: Path)
     _key_values(ws, [("Before", f"{before['repo'].get('commit')} as of {before.get('as_of')}"),
                      ("After", f"{after['repo'].get('commit')} as of {after.get('as_of')}"),
                      ("New findings", counts.get("new", 0)), ("Changed findings", counts.get("changed", 0)),
-                     ("Resolved findings", counts.get("resolved", 0))])
+                     ("Resolved findings", counts.get("resolved", 0)),
+                     ("Triage status changes", counts.get("status", 0))])
     w = wb.create_sheet("Changes")
     write_table(w, df, "Changes", wrap=("evidence",), widths={"evidence": 80})
     _style_table(w, df, None)

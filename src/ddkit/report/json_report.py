@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..schema import Portfolio, Scan
 
 # The first fields of each finding, in this order; every other column follows.
-FINDING_FIELDS = FINDING_COLUMNS[:9]
+FINDING_FIELDS = [*FINDING_COLUMNS[:9], "status", "triage"]
 
 
 def _records(df: pd.DataFrame, fields: list[str], extra: bool = False) -> list[dict[str, Any]]:
@@ -42,6 +42,7 @@ def to_dict(s: Scan) -> dict[str, Any]:
         "licenses": _records(s.licenses, LICENSE_PUBLIC),
         "dependencies": _records(s.dependencies, DEPENDENCY_PUBLIC),   # deps
         "bus_factor": json_value(s.truck_factors),
+        "triage_stale": json_value(s.triage_stale),
         "warnings": list(s.warnings),
     }
 

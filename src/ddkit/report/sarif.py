@@ -59,6 +59,11 @@ def to_sarif(findings: pd.DataFrame, policy: Rules) -> dict[str, Any]:
             "properties": {"severity": f["severity"], "area": f.get("area"),
                            "linesAtStake": int(f.get("lines_at_stake") or 0), "subject": json_value(f["subject"])},
         }
+        if f.get("status") not in (None, "open"):
+            # Counsel's triage: a suppression, so code scanning shows it as dismissed, with the reason.
+            tri = f.get("triage") if isinstance(f.get("triage"), dict) else {}
+            res["suppressions"] = [{"kind": "external", "status": "accepted",
+                                    "justification": f"{f['status']}: {tri.get('reason') or ''}".strip(" :")}]
         path = f.get("path") if isinstance(f.get("path"), str) else _first_file(f.get("files"))
         if path:
             loc: dict[str, Any] = {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}}

@@ -268,7 +268,8 @@ def _summary_sheet(wb, s: "Scan") -> None:
     r += 1
     set_cell(ws, r, 1, "Top findings").font = Font(bold=True, size=12)
     r += 1
-    for k, f in enumerate(s.findings.head(10).to_dict(orient="records"), start=1):
+    open_findings = s.findings[s.findings["status"] == "open"] if "status" in s.findings else s.findings
+    for k, f in enumerate(open_findings.head(10).to_dict(orient="records"), start=1):
         set_cell(ws, r, 1, f"{k}. {f['severity'].upper()} · {AREA_NAMES.get(f['area'], f['area'])}")
         ws.cell(row=r, column=1).fill = PatternFill("solid", fgColor=SEV_FILL.get(f["severity"], "FFFFFF"))
         text = f"{f['subject']}: {f['remediation']}"
@@ -345,12 +346,41 @@ def _trends_chart(ws, df: pd.DataFrame) -> None:
     ws.add_chart(ch2, f"K{n + 4}")
 
 
+def _findings_frame(findings: pd.DataFrame, triaged: bool) -> pd.DataFrame:
+    """Open findings (Findings sheet) or the ones counsel triaged (Triaged sheet), with the triage columns
+    counsel types into: status, reason, by, date (read back by `ddkit triage import`)."""
+    if "status" not in findings.columns:
+        findings = findings.assign(status="open", triage=None)
+    sel = findings["status"] != "open" if triaged else findings["status"] == "open"
+    df = findings[sel].copy()
+    tri = [t if isinstance(t, dict) else {} for t in df["triage"]]
+    df["triage_reason"] = [t.get("reason") for t in tri]
+    df["triaged_by"] = [t.get("by") for t in tri]
+    df["triage_date"] = [t.get("date") for t in tri]
+    return df.drop(columns=["triage"])
+
+
+def _triage_validation(w, df: pd.DataFrame) -> None:
+    from openpyxl.worksheet.datavalidation import DataValidation
+    cols = list(df.columns)
+    j = get_column_letter(cols.index("status") + 1)
+    dv = DataValidation(type="list", formula1='"open,accepted,false-positive,resolved"', allow_blank=False,
+                        showErrorMessage=True, errorTitle="Status",
+                        error="Choose open, accepted, false-positive or resolved")
+    dv.add(f"{j}2:{j}{len(df) + 1}")
+    w.add_data_validation(dv)
+    dj = get_column_letter(cols.index("triage_date") + 1)
+    dd = DataValidation(type="date", operator="greaterThan", formula1="1")
+    dd.add(f"{dj}2:{dj}{len(df) + 1}")
+    w.add_data_validation(dd)
+
+
 def write_workbook(s: Scan, path: Path) -> Path:
     wb = Workbook()
     _summary_sheet(wb, s)
     remote = s.repo.remote
     tables = {
-        "Findings": s.findings,
+        "Findings": _findings_frame(s.findings, triaged=False),
         "Remediation": _remediation_frame(s.remediation),
         "People": people_sheet_frame(s),
         "Ownership": s.ownership,
@@ -361,6 +391,7 @@ def write_workbook(s: Scan, path: Path) -> Path:
     }
     if s.security is not None:
         tables["Security"] = s.security
+    tables["Triaged"] = _findings_frame(s.findings, triaged=True)
     # {sheet: {table title: DataFrame}} shown below the main table
     more = {"Ownership": {"By module": s.ownership_by_module, "By classification": s.ownership_by_classification},
             "Bus Factor": {"Off-boarding simulation": s.simulations}}
@@ -383,6 +414,8 @@ def write_workbook(s: Scan, path: Path) -> Path:
             dd = DataValidation(type="date", operator="greaterThan", formula1="1")
             dd.add(f"{dj}2:{dj}{len(df) + 1}")
             w.add_data_validation(dd)
+        if name in ("Findings", "Triaged") and len(df):
+            _triage_validation(w, df)
         if name == "Trends":
             _trends_chart(w, df)
         row = max(len(df), 1) + 3 + (22 if name == "Trends" and len(df) else 0)
@@ -411,7 +444,8 @@ def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
     ws["A1"] = "Portfolio acquisition-readiness summary"
     ws["A1"].font = TITLE_FONT
     ok = repos[repos["status"] == "ok"]
-    sev = findings["severity"].value_counts().to_dict() if len(findings) else {}
+    counted = findings[findings["status"] == "open"] if "status" in findings and len(findings) else findings
+    sev = counted["severity"].value_counts().to_dict() if len(counted) else {}
     rows = [("As of", p.as_of.isoformat()), ("Repositories", len(repos)), ("Scanned", len(ok)),
             ("Failed", int((repos["status"] == "failed").sum())),
             ("Red / amber / green", " / ".join(str(int((ok["rating"] == c).sum())) for c in ("red", "amber", "green"))),

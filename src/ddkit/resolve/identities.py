@@ -167,10 +167,47 @@ def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Com
     if len(people):
         people = _unique_display_names(people)
         ident["person"] = ident["person_id"].map(dict(zip(people["person_id"], people["person"])))
+        people["possible_roster_match"], people["possible_roster_match_reason"] = zip(
+            *[suggest_roster_match(p, roster, irules) if not p.in_roster and not p.is_bot else (None, None)
+              for p in people.itertuples()])
         unresolved = people[~people["resolved"]]
-        for _, p in unresolved.iterrows():
-            warnings.append(f"identity not resolved: {p['person']} <{', '.join(p['emails'])}>")
+        if len(unresolved):
+            # One line, not one per contributor (git/git has thousands): the People sheet lists them all.
+            shown = ", ".join(unresolved["person"].head(5))
+            warnings.append(f"{len(unresolved)} identit{'y' if len(unresolved) == 1 else 'ies'} not resolved to a "
+                            f"roster entry or a company/vendor domain (listed on the People sheet, type unknown), e.g. "
+                            f"{shown}{' …' if len(unresolved) > 5 else ''}")
     return Resolution(ident.drop(columns=["vendor_guess"]), people, warnings)
+
+
+# Local parts too common to say anything about who wrote a commit.
+_GENERIC_LOCAL = {"me", "mail", "info", "admin", "dev", "git", "github", "hello", "contact", "root", "user", "noreply",
+                  "no-reply", "support", "office", "team", "webmaster", "postmaster", "code", "hi", "_"}
+
+
+def suggest_roster_match(p, roster: pd.DataFrame, irules: IdentityRules) -> tuple[str | None, str | None]:
+    """A roster person this unresolved identity may be, and why; never merged silently (a suggestion)."""
+    if not len(roster):
+        return None, None
+    names = [n for n in (p.names if isinstance(p.names, list) else [p.person]) if isinstance(n, str)]
+    keys = {irules.name_key(n) for n in names} - {None}
+    emails = [e for e in (p.emails if isinstance(p.emails, list) else []) if "@" in e]
+    for r in roster.itertuples():
+        rk = irules.name_key(str(r.person))
+        if rk and rk in keys:
+            return r.person, "same name, different address"
+    for r in roster.itertuples():
+        for re_ in r.emails:
+            rl, _, rd = re_.lower().partition("@")
+            for e in emails:
+                el, _, ed = e.partition("@")
+                if el == rl and len(el) >= 3 and el not in _GENERIC_LOCAL and not ed.startswith("users.noreply"):
+                    return r.person, f"same user name as the roster's {re_}"
+                stem_e, stem_r = ed.rsplit(".", 2)[-2:-1], rd.rsplit(".", 2)[-2:-1]
+                if (stem_e and stem_e == stem_r and ed != rd and ed not in irules.freemail
+                        and rd not in irules.freemail):
+                    return r.person, f"address on {ed}, like the roster's {re_}"
+    return None, None
 
 
 def _link_unmatched(rows: list[dict], irules: IdentityRules) -> None:

@@ -1,57 +1,65 @@
-"""git's .mailmap, read from the scanned ref so that the result does not depend on the work tree."""
+"""git's .mailmap, resolved by git itself at the scanned ref.
+
+``git check-mailmap`` applies exactly the rules git applies (every form git accepts, case rules,
+name-only lines), so ddkit keeps no parser of its own. The .mailmap is read from the scanned commit
+(``mailmap.blob=<commit>:.mailmap``) with the repository opened bare, so neither the work tree's
+.mailmap nor a user's ``mailmap.file`` changes the result.
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .. import gitutil
-from ..text import decode_name
-
-_ENTRY = re.compile(r"^\s*(?P<n1>[^<#]*?)\s*<(?P<e1>[^>]*)>\s*(?:(?P<n2>[^<#]*?)\s*<(?P<e2>[^>]*)>)?\s*(?:#.*)?$")
 
 
 @dataclass
 class Mailmap:
-    # (commit email, commit name or None) -> (proper name or None, proper email or None)
-    entries: dict[tuple[str, str | None], tuple[str | None, str | None]] = field(default_factory=dict)
+    # (commit name, commit email) -> (proper name, proper email), only for identities the .mailmap changes
+    mapped: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.mapped)
 
     def map(self, name: str, email: str) -> tuple[str, str]:
-        key = email.strip().lower()
-        hit = self.entries.get((key, name.strip().lower())) or self.entries.get((key, None))
-        if not hit:
-            return name, email
-        pn, pe = hit
-        return (pn or name), (pe or email)
+        return self.mapped.get((name, email), (name, email))
 
 
-def parse_mailmap(text: str, source: str = ".mailmap") -> Mailmap:
+def _contact(line: str) -> tuple[str, str] | None:
+    line = line.rstrip("\n")
+    if not line.endswith(">") or "<" not in line:
+        return None
+    i = line.rindex("<")
+    return line[:i].rstrip(" "), line[i + 1:-1]
+
+
+def read_mailmap(repo: str, commit: str | None, identities: Iterable[tuple[str, str]] = ()) -> Mailmap:
+    """Map every (name, email) pair in *identities* through the .mailmap of *commit*."""
+    pairs = [(n, e) for n, e in dict.fromkeys(identities) if "\n" not in n + e and "<" not in n + e and ">" not in e]
+    if commit is None or not pairs or gitutil.read_blob(repo, f"{commit}:.mailmap") is None:
+        return Mailmap()
+    gitdir = gitutil.run(repo, "rev-parse", "--absolute-git-dir").decode("utf-8", "surrogateescape").strip()
+    stdin = "".join(f"{n} <{e}>\n" for n, e in pairs).encode("utf-8", "surrogateescape")
+    try:
+        out = gitutil.run(gitdir, "--bare", "-c", f"mailmap.blob={commit}:.mailmap", "-c", "mailmap.file=" + _devnull(),
+                          "check-mailmap", "--stdin", input=stdin)
+    except gitutil.GitError as e:
+        return Mailmap(warnings=[f".mailmap at the scanned commit could not be applied ({e}); identities are "
+                                 "resolved without it"])
+    lines = out.decode("utf-8", "surrogateescape").splitlines()
     mm = Mailmap()
-    for n, line in enumerate(text.splitlines(), start=1):
-        s = line.strip()
-        if not s or s.startswith("#"):
-            continue
-        m = _ENTRY.match(s)
-        if not m:
-            mm.warnings.append(f"{source}, line {n}: not understood, ignored: {s[:80]}")
-            continue
-        n1, e1, n2, e2 = (m.group("n1") or None), m.group("e1").strip(), (m.group("n2") or None), m.group("e2")
-        if e2 is None:
-            # "Proper Name <commit@email>": only the name is replaced.
-            mm.entries[(e1.lower(), None)] = (n1, None)
-        else:
-            mm.entries[(e2.strip().lower(), n2.strip().lower() if n2 else None)] = (n1, e1 or None)
+    if len(lines) != len(pairs):
+        mm.warnings.append(f".mailmap: git answered {len(lines)} lines for {len(pairs)} identities; ignored")
+        return mm
+    for (n, e), line in zip(pairs, lines):
+        c = _contact(line)
+        if c is not None and c != (n, e):
+            mm.mapped[(n, e)] = c
     return mm
 
 
-def read_mailmap(repo: str, commit: str | None) -> Mailmap:
-    if commit is None:
-        return Mailmap()
-    blob = gitutil.read_blob(repo, f"{commit}:.mailmap")
-    if blob is None:
-        return Mailmap()
-    return parse_mailmap(decode_name(blob))
+def _devnull() -> str:
+    import os
+    return os.devnull

@@ -1,0 +1,91 @@
+"""Materiality: de-minimis subjects roll up into one finding per rule.
+
+Diligence reports what could change the price or the deal; a one-line patch from a passer-by is *de
+minimis* and is summarised, not listed one by one (GLOSSARY). A finding about a person is de minimis
+when that person is not on the roster and their surviving lines are fewer than
+``materiality.min_lines`` *and* less than ``materiality.min_share`` of the repository's surviving lines
+(rules/findings.yaml). Counsel decides de minimis for known people, so a person on the roster is always
+an individual finding, whatever the size.
+
+Nothing disappears: the roll-up names every subject (``subjects``), carries their total lines at
+stake, and People still lists everyone. Lines are conserved per rule: individual plus rolled-up lines at
+stake equal the lines of all the people the rule concerns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..config import Rules
+from .findings import finding
+
+# What the roll-up calls its subjects, per rule.
+_NOUN = {
+    "ip.unknown-contributor": "contributors not on the roster",
+    "ip.unverified-identity": "contributors with unverified identities",
+    "own.departed-author": "departed contributors",
+    "ip.pre-incorporation-work": "contributors not on the roster with pre-incorporation commits",
+    "ip.work-after-end-date": "contributors with work after their end date",
+}
+
+
+def _settings(rules: Rules) -> dict[str, Any]:
+    m = rules.get("findings", {}).get("materiality", {})
+    return {"min_lines": int(m.get("min_lines", 0)), "min_share": float(m.get("min_share", 0.0)),
+            "rules": list(m.get("rules", [])), "rollup_severity": str(m.get("rollup_severity", "low"))}
+
+
+def is_de_minimis(lines: int, total_lines: int, min_lines: int, min_share: float) -> bool:
+    share = lines / total_lines if total_lines else 0.0
+    return lines <= 0 or (lines < min_lines and share < min_share)
+
+
+def roll_up(rules: Rules, records: list[dict], people: pd.DataFrame, total_lines: int) -> list[dict]:
+    """Replace the de-minimis person findings of each rule in ``materiality.rules`` by one roll-up."""
+    cfg = _settings(rules)
+    if not cfg["rules"]:
+        return records
+    on_roster = set(people.loc[people["in_roster"].astype(bool), "person"]) if len(people) else set()
+    keep: list[dict] = []
+    groups: dict[str, list[dict]] = {}
+    for rec in records:
+        who = rec.get("person")
+        # A suggested roster match stays individual: its lines may well be a known person's.
+        if (rec["rule"] in cfg["rules"] and isinstance(who, str) and who not in on_roster
+                and not isinstance(rec.get("possible_roster_match"), str)
+                and is_de_minimis(int(rec.get("lines_at_stake") or 0), total_lines, cfg["min_lines"], cfg["min_share"])):
+            groups.setdefault(rec["rule"], []).append(rec)
+        else:
+            keep.append(rec)
+    for rule, g in groups.items():
+        if len(g) == 1 and int(g[0].get("lines_at_stake") or 0) > 0:
+            keep.append(g[0])      # one small subject is clearer shown as itself
+            continue
+        keep.append(_rollup(rules, rule, g, total_lines, cfg))
+    return keep
+
+
+def _rollup(rules: Rules, rule: str, g: list[dict], total_lines: int, cfg: dict[str, Any]) -> dict:
+    g = sorted(g, key=lambda r: (-int(r.get("lines_at_stake") or 0), str(r["subject"])))
+    lines = sum(int(r.get("lines_at_stake") or 0) for r in g)
+    commits = sum(int(r.get("commits") or 0) for r in g)
+    firsts = [r["first_commit"] for r in g if r.get("first_commit") is not None and not pd.isna(r["first_commit"])]
+    lasts = [r["last_commit"] for r in g if r.get("last_commit") is not None and not pd.isna(r["last_commit"])]
+    share = lines / total_lines if total_lines else 0.0
+    noun = _NOUN.get(rule, "subjects")
+    names = [str(r["subject"]) for r in g]
+    shown = ", ".join(f"{r['subject']} ({int(r.get('lines_at_stake') or 0)})" for r in g[:10])
+    evidence = (f"{len(g)} {noun} own {share:.1%} of the surviving lines ({lines:,} lines, {commits:,} commits"
+                + (f", {min(firsts)} to {max(lasts)}" if firsts and lasts else "") + "); each is below the "
+                f"materiality threshold ({cfg['min_lines']} lines and {cfg['min_share']:.1%} of the code). "
+                f"Largest: {shown}{' …' if len(g) > 10 else ''}. Every one is listed on the People sheet and in "
+                f"this finding's subjects.")
+    remediation = ("De minimis: no document per person is needed unless counsel decides otherwise; record the "
+                   "decision (triage), or remove and rewrite these lines if the buyer requires it.")
+    rec = finding(rules, rule, f"{len(g)} other {noun}", evidence, remediation, lines_at_stake=lines,
+                  id_extra="de-minimis", commits=commits, first_commit=min(firsts) if firsts else None,
+                  last_commit=max(lasts) if lasts else None, subjects=names, rolled_up=True)
+    rec["severity"] = cfg["rollup_severity"]
+    return rec
