@@ -443,9 +443,9 @@ def analyze(repo: str, files: pd.DataFrame, changes: pd.DataFrame, commits: pd.D
     warnings += w
     added = additions(hist, commits, people)
     deps = dependency_table(inv, added, vend_pkgs, license_table, inputs.get("environment"), inputs.get("sbom"))
-    if db is None:
+    if db is None:   # ScanCode's license database (categories), loaded only when some license is known
         from ..collect.licenses import license_db_summary
-        db = license_db_summary()
+        db = license_db_summary() if deps["license_spdx"].notna().any() else {}
     deps = apply_policy(deps, rules, company, db)
     return deps, dependency_findings(rules, deps), warnings
 
