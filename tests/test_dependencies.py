@@ -301,3 +301,15 @@ def test_who_added_follows_bumps_removals_moves_and_renames(make_repo):
     assert (d.loc["beta", "manifest"], d.loc["beta", "added_sha"], d.loc["beta", "added_by"]) == ("requirements-base.txt", c4, "Dee")
     assert (d.loc["gamma", "added_sha"], str(d.loc["gamma", "added_date"])) == (c7, "2021-07-01")
     assert d.loc["gamma", "version"] is None or d.loc["gamma", "version"] != d.loc["gamma", "version"]
+
+
+def test_pseudonymized_report_keeps_purls(initech, tmp_path):
+    repo, ans, _, env, sbom = initech
+    p = run("scan", repo, "--roster", HERE / "initech" / "roster.csv", "--no-licenses", "--no-secrets", "--quiet",
+            "--as-of", ans["as_of"], "--pseudonymize", "--json", tmp_path / "p.json")
+    assert p.returncode == 0, p.stderr
+    deps = json.loads((tmp_path / "p.json").read_text())["dependencies"]
+    assert {d["purl"] for d in deps} == {r["purl"] for r in ans["dependencies"]}
+    people = {r["added_by"] for r in ans["dependencies"] if r["added_by"]}
+    assert not people & {d["added_by"] for d in deps}
+    assert all(d["added_by"] is None or d["added_by"].startswith("Contributor ") for d in deps)

@@ -58,9 +58,14 @@ def frame(df: pd.DataFrame, fix) -> pd.DataFrame:
         return df
     df = df.copy()
     for c in df.columns:
+        if c in _NOT_PERSONAL:   # deps: "pkg:npm/x@1.0.0" is a package, not an e-mail address
+            continue
         if df[c].dtype == object or str(df[c].dtype).startswith("str"):
             df[c] = df[c].map(fix)
     return df
+
+
+_NOT_PERSONAL = ("purl",)   # deps
 
 
 def people_frame(people: pd.DataFrame, names: dict[str, str], fix) -> pd.DataFrame:
