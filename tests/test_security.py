@@ -1,14 +1,16 @@
 """Secrets in history and the security checklist, on repositories whose secrets are known."""
 
-import json
+import os
 import subprocess
 import sys
+import time
 
 import openpyxl
 import pytest
 
 import ddkit
-from ddkit.collect.secrets import scan_history
+from ddkit.collect.secrets import fingerprint, scan_history, scan_tree
+from ddkit.collect.secrets.detectors import DETECTORS
 
 AWS_ID = "AKIAIOSFODNN7EXAMPLE"
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -85,27 +87,180 @@ def test_checklist(secret_repo):
     assert (sec.loc[sec.rule.str.startswith("sec.missing"), "status"] == "present").all()
 
 
+def _rand(n, alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", seed=7):
+    import random
+    r = random.Random(seed * 1000 + n)
+    return "".join(r.choice(alphabet) for _ in range(n))
+
+
+# One line (and the file it must be in) per ddkit detector, values assembled at run time.
+DETECTOR_SAMPLES = {
+    "aws-access-key-id": ("cfg/aws.py", f'key = "{AWS_ID}"'),
+    "aws-secret-access-key": ("cfg/aws2.py", f'aws_secret_access_key = "{_rand(40)}"'),
+    "database-url": ("cfg/db.py", f'DB = "postgres://app:{_rand(14)}@db.internal:5432/app"'),
+    "basic-auth-url": ("cfg/url.py", f'U = "https://deploy:{_rand(12)}@ci.acme.example/x"'),
+    "password-assignment": ("cfg/pw.py", f'db_password = "{_rand(12)}Q1"'),
+    "config-password": ("cfg/app.ini", f"api_token = {_rand(24)}"),
+    "django-secret-key": ("cfg/settings.py", f"SECRET_KEY = '{_rand(50)}'"),
+    "rails-master-key": ("config/master.key", _rand(32, "0123456789abcdef")),
+    "rails-secret-key-base": ("config/secrets.yml", f"  secret_key_base: {_rand(128, '0123456789abcdef')}"),
+    "wordpress-config": ("wp-config.php", f"define('DB_PASSWORD', '{_rand(16)}');"),
+    "netrc": (".netrc", f"machine api.acme.example login bob password {_rand(16)}"),
+    "pgpass": (".pgpass", f"db.acme.example:5432:app:bob:{_rand(16)}"),
+    "git-credentials": (".git-credentials", f"https://bob:{_rand(20)}@git.acme.example"),
+    "npmrc-auth": (".npmrc", f"//registry.npmjs.org/:_authToken={_rand(36)}"),
+    "docker-auth": (".docker/config.json", f'{{"auths": {{"r.acme.example": {{"auth": "{_rand(32)}"}}}}}}'),
+    "s3cfg": (".s3cfg", f"secret_key = {_rand(40)}"),
+    "heroku-api-key": ("deploy/heroku.sh", f"HEROKU_API_KEY={_rand(8, '0123456789abcdef')}-{_rand(4, '0123456789abcdef')}-"
+                                          f"{_rand(4, '0123456789abcdef', 2)}-{_rand(4, '0123456789abcdef', 3)}-{_rand(12, '0123456789abcdef')}"),
+    "doctl-token": ("doctl/config.yaml", f"access-token: {_rand(64, '0123456789abcdef')}"),
+    "filezilla": ("sitemanager.xml", f'<Pass encoding="base64">{_rand(20)}</Pass>'),
+    "sftp-config": ("sftp-config.json", f'"password": "{_rand(14)}",'),
+    "publish-profile": ("Site.pubxml", f"<UserPWD>{_rand(14)}</UserPWD>"),
+    "htpasswd": (".htpasswd", f"admin:$apr1${_rand(8)}${_rand(22)}"),
+    "shadow": ("etc/shadow", f"root:$6${_rand(16)}${_rand(86)}:19000:0:99999:7:::"),
+    "dump-password-hash": ("db/dump.sql", f"INSERT INTO users VALUES (1, '$2b$12${_rand(53)}');"),
+    "shell-export": (".bashrc", f"export GITHUB_TOKEN={_rand(40)}"),
+    "dotenv": (".env", f"STRIPE_KEY={_rand(30)}"),
+    "telegram-bot-token": ("bots/tg.py", f"TG = '{_rand(9, '0123456789')}:AA{_rand(33)}'"),
+    "putty-private-key": ("keys/me.ppk", f"Private-MAC: {_rand(40, '0123456789abcdef')}"),
+}
+
+
+def test_every_detector_has_a_sample():
+    assert set(DETECTOR_SAMPLES) == {d.id for d in DETECTORS}
+
+
 def test_screen_changes_time_not_result(make_repo):
-    """The fast screen must find exactly what detect-secrets finds on every line."""
+    """The Hyperscan screen must find exactly what the detectors find on every line, and they find each sample."""
     r = make_repo()
-    lines = [
-        f'aws = "{AWS_ID}"', f"secret_key = '{AWS_SECRET}'", f"token = {GH_TOKEN}", PRIVATE,
-        "url = 'https://user:hunter2pass@example.com/x'", "password = 'correct-horse-battery'",
-        'x = "8f14e45fceea167a5a36dedd4bea2543"', 'y = "c2VjcmV0IHNlY3JldCBzZWNyZXQgc2VjcmV0IQ=="',
-        "xoxb-123456789012-1234567890123-abcdefghijklmnopqrstuvwx", "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
-        "jwt = eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "ip = 203.0.113.77",
-        "db_pass: 'Sup3rS3cret!'", "nothing to see here", "version = '1.2.3.4'",
-    ] + [f"def plain_function_{k}(): return {k}" for k in range(9)]
-    for i in range(0, len(lines), 3):
-        r.commit({f"f{i}.py": "\n".join(lines[i:i + 3]) + "\n"}, date=f"2020-01-{i + 1:02d}T12:00:00+00:00")
-    fast, st = scan_history(str(r.path), r.head(), screen=True)
-    slow, st2 = scan_history(str(r.path), r.head(), screen=False)
-    key = ["sha", "path", "line", "detector", "fingerprint"]
-    assert len(slow) >= 8
+    for k, (path, line) in enumerate(DETECTOR_SAMPLES.items()):
+        r.commit({line[0]: f"# unrelated line\n{line[1]}\nplain = 1\n"}, date=f"2020-01-{k % 28 + 1:02d}T12:00:00+00:00")
+    r.commit({"notes.py": "nothing to see here\nversion = '1.2.3.4'\n"})
+    kw = dict(engines=("ddkit",))
+    fast, st = scan_history(str(r.path), r.head(), screen=True, **kw)
+    slow, st2 = scan_history(str(r.path), r.head(), screen=False, **kw)
+    key = ["sha", "path", "line", "detector_id", "fingerprint"]
     assert fast.sort_values(key).reset_index(drop=True).equals(slow.sort_values(key).reset_index(drop=True))
     assert st["checked"] < st2["checked"]
-    par, _ = scan_history(str(r.path), r.head(), screen=True, jobs=2)
+    par, _ = scan_history(str(r.path), r.head(), screen=True, jobs=2, **kw)
     assert par.sort_values(key).reset_index(drop=True).equals(slow.sort_values(key).reset_index(drop=True))
-    # The line-by-line `re` screen (used when Hyperscan is not installed) gives the same answer too.
-    plain, _ = scan_history(str(r.path), r.head(), screen=True, fast=False, jobs=2)
-    assert plain.sort_values(key).reset_index(drop=True).equals(slow.sort_values(key).reset_index(drop=True))
+    # Every detector finds its own sample, on line 2 of its file, and nothing fires on the plain lines.
+    found = {(p, d) for p, d, ln in zip(fast["path"], fast["detector_id"], fast["line"]) if ln == 2}
+    for det, (path, _) in DETECTOR_SAMPLES.items():
+        assert (path, "ddkit." + det) in found, det
+    assert set(fast["line"]) == {2}
+    assert not (fast["path"] == "notes.py").any()
+
+
+def test_paths_are_byte_exact(make_repo):
+    """Names with a space, a quote, a backslash, non-UTF-8 bytes, and a rename: reported where they are."""
+    r = make_repo()
+    names = ["my config.py", 'say "hi".py', "back\\slash.py", os.fsdecode(b"caf\xe9 latin1.py"), "d\u00e9j\u00e0.py",
+             "new\nline.py"]
+    for i, n in enumerate(names):
+        r.commit({n: f"x = 1\ntoken = '{GH_TOKEN[:-2]}{i:02d}'\n"}, date=f"2021-01-{i + 1:02d}T12:00:00+00:00")
+    r.commit({"to move.py": f"t = '{GH_TOKEN[:-2]}99'\n"}, date="2021-02-01T12:00:00+00:00")
+    r.git("mv", "to move.py", "moved here.py")
+    r.commit(date="2021-02-02T12:00:00+00:00")
+    # An added line whose text starts with "++ " is content, not a file header.
+    r.commit({"plus.txt": f"++ {GH_TOKEN[:-2]}77\n"}, date="2021-02-03T12:00:00+00:00")
+    hist, _ = scan_history(str(r.path), r.head())
+    got = {(p, ln) for p, ln in zip(hist["path"], hist["line"])}
+    assert got == {(n, 2) for n in names} | {("to move.py", 1), ("plus.txt", 1)}
+    s = ddkit.scan(r.path, licenses=False, as_of="2024-06-30")
+    f = s.findings[s.findings.rule.str.startswith("sec.secret")]
+    assert set(f["rule"]) == {"sec.secret-in-tree"}
+    assert set(f["path"]) == set(names) | {"moved here.py", "plus.txt"}
+
+
+def test_one_finding_per_secret_names_every_path(make_repo):
+    r = make_repo()
+    r.commit({"a/one.py": f"k = '{GH_TOKEN}'\n", "b/two.py": f"k = '{GH_TOKEN}'\n", "c/three.yml": f"k: {GH_TOKEN}\n"},
+             date="2021-01-01T12:00:00+00:00")
+    r.commit({"c/three.yml": None}, date="2021-01-02T12:00:00+00:00")
+    s = ddkit.scan(r.path, licenses=False, as_of="2024-06-30")
+    f = s.findings[s.findings.rule.str.startswith("sec.secret")]
+    assert len(f) == 1
+    row = f.iloc[0]
+    assert row["rule"] == "sec.secret-in-tree" and row["fingerprint"] == fingerprint(GH_TOKEN)
+    assert row["paths"].split("; ") == ["a/one.py", "b/two.py", "c/three.yml"]
+    for p in ("a/one.py", "b/two.py", "c/three.yml"):
+        assert p in row["evidence"]
+    assert "still present at the ref in a/one.py; b/two.py" in row["evidence"]
+
+
+def test_long_line_is_bounded_and_warned(make_repo):
+    r = make_repo()
+    big = "password=" + "a1" * (5 << 20) + "\n"
+    r.commit({"data/blob.txt": big, "app.py": f"x = '{GH_TOKEN}'\n"})
+    t0 = time.perf_counter()
+    hist, st = scan_history(str(r.path), r.head())
+    assert time.perf_counter() - t0 < 10
+    assert st["long_lines"] == 1 and "longer than" in st["warnings"][0]
+    assert set(hist.loc[hist.action == "report", "path"]) == {"app.py"}
+
+
+def test_context_tiers_and_reasons(make_repo):
+    """Placeholders, hashes, lockfiles, test fixtures and docs are suppressed with their reason; a provider
+    token in a test file is still reported; a test key is downgraded; severities follow the tier."""
+    r = make_repo()
+    key = "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(_rand(64, seed=s) for s in range(8)) + "\n-----END RSA PRIVATE KEY-----\n"
+    real_pw = _rand(14) + "Zq9"
+    r.commit({
+        "app/settings.py": "password = 'changeme123'\nAPI_KEY = '${API_KEY}'\nsecret = 'YOUR_APP_SECRET'\n"
+                           f"db_password = '{real_pw}'\n",
+        "tests/test_api.py": f"password = '{_rand(12)}Zq1'\ngh = '{GH_TOKEN}'\n",
+        "docs/usage.md": f"proxies = {{'http': 'http://user:{_rand(10)}@10.10.1.10:3128'}}\n",
+        "tests/certs/server.key": key,
+        "requirements.txt": f"pkg==1.0 --hash=sha256:{_rand(64, '0123456789abcdef')}\n",
+        "deploy/ci.env": f"token: {_rand(20, seed=3)}\n",
+    })
+    hist, _ = scan_history(str(r.path), r.head())
+    by = {(p, a, why) for p, a, why in zip(hist["path"], hist["action"], hist["reason"])}
+    assert ("app/settings.py", "suppress", "placeholder value") in by
+    assert ("tests/test_api.py", "suppress", "test fixture") in by
+    assert ("tests/test_api.py", "report", "") in by                       # the GitHub token
+    assert ("docs/usage.md", "suppress", "documentation or example") in by
+    assert ("tests/certs/server.key", "downgrade", "test key: confirm it is not used in production") in by
+    reported = hist[hist.action == "report"]
+    assert set(reported["fingerprint"]) == {fingerprint(GH_TOKEN), fingerprint(real_pw), fingerprint(_rand(20, seed=3))}
+    s = ddkit.scan(r.path, licenses=False, as_of="2024-06-30")
+    f = s.findings[s.findings.rule.str.startswith("sec.secret")]
+    sev = dict(zip(f["path"], f["severity"]))
+    assert sev == {"app/settings.py": "high", "tests/test_api.py": "critical", "tests/certs/server.key": "low",
+                   "deploy/ci.env": "high"}
+    tiers = dict(zip(f["path"], f["tier"]))
+    assert tiers["tests/test_api.py"] == "provider" and tiers["app/settings.py"] == "generic"
+    st = s.stats.secrets
+    assert st["suppressed"]["placeholder value"] >= 3 and st["suppressed_secrets"]["test fixture"] == 1
+    assert st["downgraded_secrets"] == {"test key: confirm it is not used in production": 1}
+    # Deleted from the tree: the provider token is high, the generic password medium.
+    r.commit({"tests/test_api.py": None, "app/settings.py": "x = 1\n"})
+    s2 = ddkit.scan(r.path, licenses=False, as_of="2024-06-30")
+    f2 = s2.findings[s2.findings.rule == "sec.secret-in-history"]
+    assert dict(zip(f2["path"], f2["severity"])) == {"tests/test_api.py": "high", "app/settings.py": "medium"}
+
+
+def test_readme_says_test_key(make_repo):
+    r = make_repo()
+    key = "-----BEGIN EC PRIVATE KEY-----\n" + "\n".join(_rand(64, seed=s) for s in range(3)) + "\n-----END EC PRIVATE KEY-----\n"
+    r.commit({"pki/dev.key": key, "pki/README.md": "Testing certificates for the local stack.\n",
+              "prod/site.key": key.replace(_rand(64, seed=0), _rand(64, seed=99))})
+    tree, _ = scan_tree(str(r.path), r.head(), ["pki/dev.key", "prod/site.key"])
+    assert dict(zip(tree["path"], tree["action"])) == {"pki/dev.key": "downgrade", "prod/site.key": "report"}
+
+
+def test_rules_change_the_lists(make_repo, tmp_path):
+    """--rules can change the context lists; an unknown key under secrets is a warning naming it."""
+    r = make_repo()
+    r.commit({"qa/login.py": f"password = '{_rand(12, seed=5)}Zq1'\n"})
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "security.yaml").write_text("secrets:\n  tests: ['qa/**']\n  colour: blue\n")
+    rules = ddkit.config.load_rules(rules_dir)
+    default, _ = scan_history(str(r.path), r.head())
+    custom, st = scan_history(str(r.path), r.head(), rules=rules)
+    assert list(default["action"]) == ["report"]
+    assert list(zip(custom["action"], custom["reason"])) == [("suppress", "test fixture")]
+    assert st["warnings"] == ["rules: unknown key security.secrets.colour (ignored)"]

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .schema import SEVERITIES, count_at_or_above
+from .severity import SEVERITIES, count_at_or_above
 from .errors import DdkitError
 from .gitutil import GitError
 
@@ -127,7 +127,7 @@ def main() -> None:
 
 def run_scan(repo: str, o: RunOptions) -> int:
     from .report import write
-    from .scan import scan as do_scan
+    from .pipeline import scan as do_scan
     progress = _progress(o.quiet)
     try:
         s = do_scan(repo, progress=progress, **o.inputs)

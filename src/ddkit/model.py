@@ -1,6 +1,6 @@
 """The domain objects every stage produces and every report reads: plain dataclasses of DataFrames.
 
-Reports import this module, never the orchestrator (``scan.py``) or ``portfolio.py``; the stages fill
+Reports import this module, never the orchestrator (``pipeline.py``) or ``portfolio.py``; the stages fill
 it. Each table that leaves the pipeline has its columns declared once here (``*_COLUMNS``), and the
 severity order is one enum (:data:`SEVERITIES`), also used as an ordered categorical so that
 ``findings.sort_values("severity")`` puts the worst first.

@@ -75,7 +75,7 @@ def _cache_key(display: str, commit: str, opts: dict[str, Any]) -> str:
 
 def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
     """Scan one repository inside a worker. Never raises: failures become a 'failed' result."""
-    from .scan import scan
+    from .pipeline import scan
     display = gitutil.strip_credentials(repo) or repo
     t0 = time.perf_counter()
     try:
@@ -147,7 +147,7 @@ def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None,
               progress=None, triage=None, sbom=None, environment=None) -> Portfolio:
     """Scan many repositories (paths or URLs, or (repo, ref) pairs) and merge the results."""
     from .roster import load_roster
-    from .scan import _as_of
+    from .pipeline import _as_of
     from .config import load_company
     # Validate the shared inputs once, before any work starts.
     load_roster(roster) if roster else None

@@ -11,21 +11,9 @@ from __future__ import annotations
 import pandas as pd
 
 # ------------------------------------------------------------------ severities (one enum)
-SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+from .severity import SEVERITIES, count_at_or_above, severity_rank  # noqa: F401  (re-exported)
+
 SEVERITY_TYPE = pd.CategoricalDtype(list(SEVERITIES), ordered=True)
-
-
-def severity_rank(s: str) -> int:
-    """0 for critical … 4 for info (lower is worse)."""
-    return SEVERITIES.index(s)
-
-
-def count_at_or_above(findings: pd.DataFrame | None, severity: str) -> int:
-    """How many findings are at *severity* or worse (what ``--fail-on`` counts)."""
-    if findings is None or findings.empty:
-        return 0
-    limit = severity_rank(severity)
-    return int(sum(severity_rank(str(s)) <= limit for s in findings["severity"]))
 
 
 # ------------------------------------------------------------------ table schemas

@@ -149,7 +149,7 @@ def test_report_registry():
 
 
 def test_as_of_and_dates():
-    from ddkit.scan import _as_of
+    from ddkit.pipeline import _as_of
     assert _as_of("2024-06-30") == dt.date(2024, 6, 30)
     with pytest.raises(InputError, match="not an ISO date"):
         _as_of("30/06/2024")

@@ -14,7 +14,8 @@ from ..config import Rules
 from .findings import finding
 
 SECURITY_COLUMNS = ["check", "status", "rule", "severity", "detail", "path", "line", "commit", "date",
-                    "author", "fingerprint"]
+                    "author", "fingerprint", "tier", "detector", "reason", "paths"]
+_TIER_RANK = {"provider": 0, "generic": 1, "entropy": 2}
 
 
 def _matches(path: str, globs: list[str]) -> bool:
@@ -22,54 +23,99 @@ def _matches(path: str, globs: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(p, g.lower()) for g in globs)
 
 
+def _best(grp: pd.DataFrame) -> pd.Series:
+    """The occurrence that speaks for a secret: reported before downgraded, then the strongest tier."""
+    order = grp.assign(_a=(grp["action"] != "report").astype(int), _t=grp["tier"].map(_TIER_RANK).fillna(3))
+    return order.sort_values(["_a", "_t"], kind="stable").iloc[0]
+
+
+def suppression_counts(history: pd.DataFrame, tree: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Occurrences and distinct secrets suppressed or downgraded, per reason (for the Methodology sheet)."""
+    both = pd.concat([d for d in (history, tree) if len(d)], ignore_index=True) if (len(history) or len(tree)) \
+        else pd.DataFrame(columns=["action", "reason", "fingerprint"])
+    out: dict[str, dict[str, int]] = {}
+    for action, key in (("suppress", "suppressed"), ("downgrade", "downgraded")):
+        sub = both[both["action"] == action]
+        out[key] = {str(r): int(n) for r, n in sub.groupby("reason")["fingerprint"].size().items()}
+        # A secret counts under a reason only when no occurrence of it is reported.
+        reported = set(both.loc[both["action"] == "report", "fingerprint"])
+        only = sub[~sub["fingerprint"].isin(reported)]
+        out[key + "_secrets"] = {str(r): int(n) for r, n in only.groupby("reason")["fingerprint"].nunique().items()}
+    return out
+
+
 def secret_findings(rules: Rules, history: pd.DataFrame, tree: pd.DataFrame,
                     commits: pd.DataFrame) -> tuple[list[dict], list[dict]]:
-    """One finding per distinct secret (by fingerprint): in the tree if still present at the ref."""
+    """One finding per distinct secret (by fingerprint), naming every path it was found in.
+
+    In the tree (``sec.secret-in-tree``) if still present at the ref. Severity comes from the tier of its
+    strongest unsuppressed occurrence (``secrets.severities`` in rules/security.yaml); a secret whose
+    every occurrence is suppressed is not reported (it is counted per reason in the statistics).
+    """
+    from ..collect.secrets.context import settings
+    sev = settings(rules)["severities"]
     texts = rules.get("security", {}).get("secret_remediation", {})
-    if history.empty and tree.empty:
+    hist = history[history["action"] != "suppress"] if len(history) else history
+    tr = tree[tree["action"] != "suppress"] if len(tree) else tree
+    if hist.empty and tr.empty:
         return [], []
     info = commits.set_index("sha")[["author_day", "person"]] if len(commits) else None
-    present = {fp: grp.iloc[0] for fp, grp in tree.groupby("fingerprint")} if len(tree) else {}
-    recs, rows = [], []
-    hist = history.copy()
     if len(hist) and info is not None:
         hist = hist.join(info, on="sha")
         hist = hist.sort_values(["author_day", "sha", "path", "line"], kind="stable")
-    for fp, grp in hist.groupby("fingerprint", sort=False):
-        first = grp.iloc[0]
-        where_now = present.get(fp)
-        still = where_now is not None
+    elif len(hist):
+        hist = hist.assign(author_day=None, person=None)
+    present = {fp: grp for fp, grp in tr.groupby("fingerprint", sort=False)} if len(tr) else {}
+    recs, rows = [], []
+    fps = list(dict.fromkeys(list(hist["fingerprint"]) if len(hist) else []))
+    fps += [fp for fp in present if fp not in set(fps)]
+    hist_by = {fp: grp for fp, grp in hist.groupby("fingerprint", sort=False)} if len(hist) else {}
+    for fp in fps:
+        grp = hist_by.get(fp)
+        now = present.get(fp)
+        still = now is not None
+        occ = pd.concat([g for g in (grp, now) if g is not None], ignore_index=True)
+        best = _best(occ)
+        tier, detector = best["tier"], best["detector"]
+        downgraded = best["action"] == "downgrade"
+        severity = sev["downgraded"] if downgraded else sev.get(tier, sev["generic"])["tree" if still else "history"]
         rule = "sec.secret-in-tree" if still else "sec.secret-in-history"
-        path = where_now["path"] if still else first["path"]
-        line = int(where_now["line"]) if still else int(first["line"])
-        commits_n = grp["sha"].nunique()
-        evidence = (f"{first['detector']} first added in commit {first['sha'][:10]} on {first.get('author_day')} "
-                    f"by {first.get('person')} in {first['path']} line {int(first['line'])}"
-                    f"{f' (added in {commits_n} commits in all)' if commits_n > 1 else ''}; "
-                    f"{'still present at the ref in ' + path + ' line ' + str(line) if still else 'no longer present at the ref'}; "
-                    f"fingerprint {fp} (the secret itself is not reported)")
-        rec = finding(rules, rule, f"{first['detector']} in {path}", evidence,
+        first = grp.iloc[0] if grp is not None else None
+        here = now.sort_values(["path", "line"], kind="stable").iloc[0] if still else first
+        path, line = here["path"], int(here["line"])
+        all_paths = list(dict.fromkeys(list(occ.sort_values(["path"], kind="stable")["path"])))
+        now_paths = sorted(set(now["path"])) if still else []
+        reason = best["reason"] if downgraded else ""
+        parts = [f"{detector} ({tier} tier, {best['engine']} detector {best['detector_id']})"]
+        if first is not None:
+            commits_n = grp["sha"].nunique()
+            parts.append(f"first added in commit {first['sha'][:10]} on {first.get('author_day')} by "
+                         f"{first.get('person')} in {first['path']} line {int(first['line'])}"
+                         f"{f' (added in {commits_n} commits in all)' if commits_n > 1 else ''}")
+        else:
+            commits_n = 0
+        parts.append("still present at the ref in " + "; ".join(now_paths) if still
+                     else "no longer present at the ref")
+        if len(all_paths) > 1:
+            parts.append(f"found in {len(all_paths)} paths: " + "; ".join(all_paths))
+        if reason:
+            parts.append(f"downgraded: {reason}")
+        parts.append(f"fingerprint {fp} (the secret itself is not reported)")
+        extra = dict(first_sha=first["sha"], first_commit=first.get("author_day"), person=first.get("person"),
+                     commits=commits_n) if first is not None else {}
+        rec = finding(rules, rule, f"{detector} in {path}", "; ".join(parts),
                       texts.get("in_tree" if still else "in_history", ""), path=path, id_extra=fp,
-                      line=line, end_line=line, first_sha=first["sha"], first_commit=first.get("author_day"),
-                      person=first.get("person"), commits=commits_n, fingerprint=fp)
+                      line=line, end_line=line, fingerprint=fp, severity=severity, tier=tier,
+                      detector=detector, detector_id=best["detector_id"], engine=best["engine"],
+                      context=reason or None, paths="; ".join(all_paths), **extra)
         recs.append(rec)
         rows.append(dict(check="Secret in " + ("the code at the ref" if still else "history"), status="found",
-                         rule=rule, severity=rec["severity"], detail=first["detector"], path=path, line=line,
-                         commit=first["sha"], date=first.get("author_day"), author=first.get("person"),
-                         fingerprint=fp))
-    # Secrets at the ref that history did not show (e.g. added by a merge commit's own changes).
-    for fp, row in present.items():
-        if fp in set(hist["fingerprint"]):
-            continue
-        rec = finding(rules, "sec.secret-in-tree", f"{row['detector']} in {row['path']}",
-                      f"{row['detector']} present at the ref in {row['path']} line {int(row['line'])}; "
-                      f"fingerprint {fp} (the secret itself is not reported)",
-                      texts.get("in_tree", ""), path=row["path"], id_extra=fp, line=int(row["line"]),
-                      end_line=int(row["line"]), fingerprint=fp)
-        recs.append(rec)
-        rows.append(dict(check="Secret in the code at the ref", status="found", rule="sec.secret-in-tree",
-                         severity=rec["severity"], detail=row["detector"], path=row["path"], line=int(row["line"]),
-                         fingerprint=fp))
+                         rule=rule, severity=severity, detail=detector, path=path, line=line,
+                         commit=first["sha"] if first is not None else None,
+                         date=first.get("author_day") if first is not None else None,
+                         author=first.get("person") if first is not None else None, fingerprint=fp,
+                         tier=tier, detector=best["detector_id"], reason=reason or None,
+                         paths="; ".join(all_paths)))
     return recs, rows
 
 

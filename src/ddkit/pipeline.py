@@ -154,7 +154,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
             sec_findings, sec_table, stats.secrets = _security(info, files, hist.changes, commits, rules_o, jobs,
                                                                progress)
         found += sec_findings
-        versions["detect-secrets"] = _dist_version("detect-secrets")
+        versions["kingfisher-secret-scanner"] = _dist_version("kingfisher-secret-scanner")
+        warnings += stats.secrets.get("warnings", [])
 
     # Materiality: de-minimis people roll up into one finding per rule (nothing is dropped).
     found = materiality.roll_up(rules_o, found, people, int(own["lines"].sum()) if len(own) else 0)
@@ -197,19 +198,22 @@ def _dist_version(name: str) -> str:
 def _security(info, files, changes, commits, rules, jobs, progress):
     from .analyze import security
     from .collect import secrets as secrets_mod
-    hist, stats = secrets_mod.scan_history(info.path, info.commit, jobs=jobs, progress=progress)
+    hist, stats = secrets_mod.scan_history(info.path, info.commit, jobs=jobs, progress=progress, rules=rules)
     # Where is each file that once held a secret now? Follow renames forward to the ref.
     renamed = dict(zip(changes.loc[changes["status"] == "R", "old_path"], changes.loc[changes["status"] == "R", "path"]))
     at_ref = set(files["path"])
     paths = set()
-    for p in set(hist["path"]):
+    for p in set(hist.loc[hist["action"] != "suppress", "path"]):
         for _ in range(100):
             if p in at_ref or p not in renamed:
                 break
             p = renamed[p]
         if p in at_ref:
             paths.add(p)
-    tree = secrets_mod.scan_tree(info.path, info.commit, sorted(paths))
+    tree, tstats = secrets_mod.scan_tree(info.path, info.commit, sorted(paths), rules=rules)
+    stats.update(security.suppression_counts(hist, tree))
+    if tstats["long_lines"] and not stats["long_lines"]:
+        stats["warnings"] += secrets_mod.long_line_warning(tstats["long_lines"], secrets_mod.settings(rules)["max_line_bytes"])
     recs, rows = security.secret_findings(rules, hist, tree, commits)
     recs2, rows2 = security.checklist(rules, files)
     return recs + recs2, security.security_table(rows + rows2), stats

@@ -1,0 +1,120 @@
+"""Context: is a match a leak, or a hash, a test fixture, a documentation example or a placeholder?
+
+Every decision is one of ``report``, ``downgrade`` (reported at low severity) or ``suppress`` (not
+reported, counted per reason in the scan statistics), with its reason. The lists come from
+``rules/security.yaml`` (``secrets:``), so ``--rules`` can change them. A provider-format credential
+is never suppressed by its path: a live key in a test file is still a leak; only private keys and
+certificates that sit in test fixtures (or next to a README saying they are for tests) are downgraded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ...globs import first_match
+
+REPORT, DOWNGRADE, SUPPRESS = "report", "downgrade", "suppress"
+TEST_KEY = "test key: confirm it is not used in production"
+
+DEFAULTS: dict[str, Any] = {
+    "max_line_bytes": 1 << 20,
+    "placeholders": [],
+    "placeholder_patterns": [],
+    "hash_context": [],
+    "lockfiles": [],
+    "tests": [],
+    "docs": [],
+    "vendored": [],
+    "test_key_detectors": ["private-key", "putty", "certificate", "pkcs12", "pem"],
+    "test_readme_pattern": r"\b(test(ing)?|dummy|fake)\s+(certificates?|certs?|keys?|ca|pki)\b|for test(s|ing)?\b"
+                           r"|do not use in production",
+    "engine_rules_off": [],
+    "local_hosts": ["@localhost", "@127.0.0.1", "@0.0.0.0", "@[::1]", "@host.docker.internal"],
+    "local_url_detectors": ["ddkit.database-url", "ddkit.basic-auth-url"],
+    "severities": {"provider": {"tree": "critical", "history": "high"},
+                   "generic": {"tree": "high", "history": "medium"},
+                   "entropy": {"tree": "low", "history": "low"},
+                   "downgraded": "low"},
+}
+KNOWN_KEYS = set(DEFAULTS)
+
+
+@dataclass
+class Context:
+    cfg: dict[str, Any]
+    readme_says_test: Callable[[str], bool] | None = None
+    _ph: list[bytes] = field(default_factory=list)
+    _php: list[re.Pattern[bytes]] = field(default_factory=list)
+    _hash: list[re.Pattern[bytes]] = field(default_factory=list)
+    _local: list[bytes] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._ph = [p.lower().encode() for p in self.cfg["placeholders"]]
+        self._php = [re.compile(p.encode()) for p in self.cfg["placeholder_patterns"]]
+        self._hash = [re.compile(p.encode(), re.I) for p in self.cfg["hash_context"]]
+        self._local = [h.lower().encode() for h in self.cfg["local_hosts"]]
+
+    @classmethod
+    def from_rules(cls, rules: Any = None, readme_says_test=None) -> "Context":
+        return cls(settings(rules), readme_says_test)
+
+    def placeholder(self, value: bytes) -> bool:
+        low = value.lower()
+        return any(p in low for p in self._ph) or any(r.search(value) for r in self._php)
+
+    def _trivial(self, value: bytes) -> bool:
+        """A provider-shaped value that is visibly a placeholder (xxxx…, 0000…, <…>, ${…})."""
+        body = value[4:] if len(value) > 8 else value
+        return (len(set(body.lower())) <= 2 or b"xxxxxxxx" in value.lower() or b"${" in value
+                or value.startswith(b"<") or b"{{" in value)
+
+    def decide(self, tier: str, detector_id: str, path: str, line: bytes, value: bytes) -> tuple[str, str]:
+        """(action, reason) for one occurrence."""
+        cfg = self.cfg
+        if detector_id in cfg["local_url_detectors"] and any(h in line.lower() for h in self._local):
+            return SUPPRESS, "local development address"
+        if tier == "provider":
+            if self._trivial(value) or (detector_id in cfg["local_url_detectors"] and self.placeholder(value)):
+                return SUPPRESS, "placeholder value"
+            if any(k in detector_id for k in cfg["test_key_detectors"]):
+                if first_match(path, cfg["tests"]) or (self.readme_says_test and self.readme_says_test(path)):
+                    return DOWNGRADE, TEST_KEY
+            return REPORT, ""
+        if self.placeholder(value):
+            return SUPPRESS, "placeholder value"
+        if any(r.search(line) for r in self._hash):
+            return SUPPRESS, "hash or checksum"
+        if first_match(path, cfg["lockfiles"]):
+            return SUPPRESS, "lockfile or checksum file"
+        if first_match(path, cfg["vendored"]):
+            return SUPPRESS, "vendored third-party code"
+        if first_match(path, cfg["tests"]):
+            return SUPPRESS, "test fixture"
+        if first_match(path, cfg["docs"]):
+            return SUPPRESS, "documentation or example"
+        if tier == "entropy":
+            return DOWNGRADE, "possible secret, review"
+        return REPORT, ""
+
+
+def settings(rules: Any = None) -> dict[str, Any]:
+    """The ``secrets:`` settings of ``rules/security.yaml`` over ddkit's defaults."""
+    if rules is None:
+        from ...config import load_rules
+        rules = load_rules(None)
+    sec = (rules.get("security", {}) or {}).get("secrets", {}) or {}
+    out = {**DEFAULTS, **sec}
+    out["severities"] = {**DEFAULTS["severities"], **(sec.get("severities") or {})}
+    # The project's vendored-path globs (rules/paths.yaml) count as vendored here too.
+    extra = [v["glob"] for v in ((rules.get("paths", {}) or {}).get("vendored") or []) if isinstance(v, dict)]
+    out["vendored"] = list(dict.fromkeys([*out["vendored"], *extra]))
+    return out
+
+
+def unknown_keys(rules: Any) -> list[str]:
+    if rules is None or not hasattr(rules, "get"):
+        return []
+    sec = (rules.get("security", {}) or {}).get("secrets", {}) or {}
+    return sorted(k for k in sec if k not in KNOWN_KEYS)

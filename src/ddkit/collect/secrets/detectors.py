@@ -1,0 +1,160 @@
+"""ddkit's own detectors: generic credentials, credential files and the provider formats an engine may
+deliberately skip (e.g. AWS's documented example key, which sample repositories plant).
+
+Each detector is one regular expression with a ``secret`` group (what is fingerprinted), written in the
+subset that both Python's ``re`` and Hyperscan understand, so the Hyperscan screen (one pass over a
+whole block) flags exactly the lines where ``re`` can match: it changes the time, never the result
+(tested against scanning every line). ``paths`` restricts a detector to files whose name matches one
+of its globs (credential files recognised by name *and* content).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+PROVIDER, GENERIC, ENTROPY = "provider", "generic", "entropy"
+
+# Names of config-like files where unquoted `key = value` assignments are data, not code.
+CONFIG_FILES = ["*.env", ".env", ".env.*", "*.ini", "*.cfg", "*.conf", "*.config", "*.properties", "*.yaml",
+                "*.yml", "*.toml", "*.sh", "*.bash", "*.zsh", ".bashrc", ".bash_profile", ".zshrc", ".profile",
+                ".zprofile", ".bash_login", "*.envrc", ".envrc", "Dockerfile", "*.dockerfile", "docker-compose*",
+                "*.tfvars", "*.service"]
+SHELL_PROFILES = [".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zprofile", ".zshenv",
+                  "*.sh", ".envrc", "config.fish"]
+_KEYWORD = rb"(?:passw(?:or)?d|passwd|pwd|secret|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?token|access[_.-]?token|client[_.-]?secret|private[_.-]?key|token)"
+
+
+@dataclass(frozen=True)
+class Detector:
+    id: str
+    name: str
+    tier: str
+    pattern: bytes
+    paths: tuple[str, ...] = ()
+    ignorecase: bool = False
+
+    def compile(self) -> re.Pattern[bytes]:
+        return re.compile(self.pattern, re.I if self.ignorecase else 0)
+
+
+def _d(id_, name, tier, pattern, paths=(), i=False):
+    return Detector(id_, name, tier, pattern, tuple(paths), i)
+
+
+DETECTORS: list[Detector] = [
+    # Provider formats an engine may filter as "documented examples": a planted key is still a leak.
+    _d("aws-access-key-id", "AWS Access Key", PROVIDER,
+       rb"(?:^|[^A-Za-z0-9+/])(?P<secret>(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16})(?:[^A-Za-z0-9+/]|$)"),
+    _d("aws-secret-access-key", "AWS Secret Access Key", PROVIDER,
+       rb"aws_?secret_?(?:access_?)?key[\"']?\s*(?::|=>|=)\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)", i=True),
+    _d("database-url", "Database URL with password", PROVIDER,
+       rb"(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|oracle|jdbc:[a-z]+)://[^:/\s@\"'<>]{1,64}:(?P<secret>[^@/\s\"'<>]{3,128})@[A-Za-z0-9.\-_]+", i=True),
+    _d("telegram-bot-token", "Telegram bot token", PROVIDER,
+       rb"(?:^|[^0-9A-Za-z_:])(?P<secret>[0-9]{8,10}:AA[0-9A-Za-z_\-]{33})(?:[^0-9A-Za-z_\-]|$)"),
+    # Generic credentials.
+    _d("basic-auth-url", "Basic Auth Credentials in URL", GENERIC,
+       rb"[a-z][a-z0-9+.\-]{1,15}://[^:/\s@\"'<>]{1,64}:(?P<secret>[^@/\s\"'<>]{3,128})@[A-Za-z0-9.\-_]+", i=True),
+    _d("password-assignment", "Password or secret assignment", GENERIC,
+       _KEYWORD + rb"[A-Za-z0-9_.\-]{0,20}[\"']?\s*(?::=|=>|==|:|=)\s*[\"'](?P<secret>[^\"'\s]{8,200})[\"']", i=True),
+    _d("config-password", "Password or secret in a configuration file", GENERIC,
+       _KEYWORD + rb"[A-Za-z0-9_.\-]{0,20}[\"']?\s*(?::|=)\s*(?P<secret>[^\s\"'#;,]{8,200})(?:\s|$)", CONFIG_FILES, i=True),
+    _d("django-secret-key", "Django SECRET_KEY", GENERIC,
+       rb"SECRET_KEY\s*=\s*[\"'](?P<secret>[^\"']{20,})[\"']"),
+    _d("rails-master-key", "Rails master.key", GENERIC, rb"^(?P<secret>[0-9a-f]{32})\s*$",
+       ["master.key", "config/credentials/*.key"]),
+    _d("rails-secret-key-base", "Rails secret_key_base", GENERIC,
+       rb"secret_key_base:\s*[\"']?(?P<secret>[0-9a-f]{64,})"),
+    _d("wordpress-config", "WordPress wp-config.php secret", GENERIC,
+       rb"define\(\s*[\"'](?:DB_PASSWORD|AUTH_KEY|SECURE_AUTH_KEY|LOGGED_IN_KEY|NONCE_KEY|AUTH_SALT|SECURE_AUTH_SALT|LOGGED_IN_SALT|NONCE_SALT)[\"']\s*,\s*[\"'](?P<secret>[^\"']{4,})[\"']"),
+    _d("netrc", ".netrc password", GENERIC, rb"(?:^|\s)password\s+(?P<secret>\S{3,})",
+       [".netrc", "_netrc", "*/.netrc", "*/_netrc"]),
+    _d("pgpass", ".pgpass password", GENERIC,
+       rb"^[^:\s#]+:[^:\s]+:[^:\s]+:[^:\s]+:(?P<secret>\S{3,})$", [".pgpass", "*/.pgpass", "pgpass.conf"]),
+    _d("git-credentials", ".git-credentials", GENERIC,
+       rb"https?://[^:/\s@]+:(?P<secret>[^@\s]{3,})@", [".git-credentials", "*/.git-credentials"]),
+    _d("npmrc-auth", ".npmrc auth token", GENERIC,
+       rb"_(?:authToken|auth|password)\s*=\s*[\"']?(?P<secret>[^\s\"'$]{8,})", [".npmrc", "*/.npmrc", ".yarnrc*"]),
+    _d("docker-auth", "Docker registry auth (config.json / .dockercfg)", GENERIC,
+       rb"\"auth\"\s*:\s*\"(?P<secret>[A-Za-z0-9+/=]{8,})\"",
+       [".dockercfg", "*/.dockercfg", "config.json", "*/config.json", "*.dockerconfigjson"]),
+    _d("s3cfg", ".s3cfg secret key", GENERIC, rb"secret_key\s*=\s*(?P<secret>\S{16,})", [".s3cfg", "*/.s3cfg"]),
+    _d("heroku-api-key", "Heroku API key", GENERIC,
+       rb"HEROKU_API_KEY[\"']?\s*[:=]\s*[\"']?(?P<secret>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"),
+    _d("doctl-token", "DigitalOcean doctl access token", GENERIC,
+       rb"access-token:\s*(?P<secret>[A-Za-z0-9_]{32,})", ["*doctl/config.yaml", "config.yaml"]),
+    _d("filezilla", "FileZilla saved password", GENERIC, rb"<Pass(?: encoding=\"base64\")?>(?P<secret>[^<]{3,})</Pass>",
+       ["*.xml"]),
+    _d("sftp-config", "SFTP/FTP client config password", GENERIC,
+       rb"\"(?:password|passphrase)\"\s*:\s*\"(?P<secret>[^\"]{3,})\"",
+       ["sftp-config.json", "*/sftp-config.json", ".ftpconfig", "*/.ftpconfig", ".remote-sync.json",
+        "*/.remote-sync.json", ".vscode/sftp.json", "*/.vscode/sftp.json", "deployment.json"]),
+    _d("publish-profile", "IDE deployment profile password", GENERIC,
+       rb"(?:userPWD=\"|<Password>|<UserPWD>)(?P<secret>[^\"<]{3,})",
+       ["*.pubxml", "*.publishsettings", "*.PublishSettings", "*.pubxml.user", ".idea/deployment.xml", "*/.idea/webServers.xml"]),
+    _d("htpasswd", "htpasswd password hash", GENERIC,
+       rb"^[^:\s#]+:(?P<secret>\$apr1\$[./0-9A-Za-z]{1,8}\$[./0-9A-Za-z]{22}|\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}|\{SHA\}[A-Za-z0-9+/=]{28})",
+       [".htpasswd", "*/.htpasswd", "htpasswd", "*/htpasswd", "*.htpasswd"]),
+    _d("shadow", "Unix shadow password hash", GENERIC,
+       rb"^[a-z_][a-z0-9_\-]*:(?P<secret>\$(?:1|5|6|y|2[aby])\$[^:\s]{8,}):",
+       ["shadow", "*/shadow", "shadow-", "*/shadow-", "*.shadow"]),
+    _d("dump-password-hash", "Password hash in a database dump", GENERIC,
+       rb"(?P<secret>\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}|pbkdf2_sha256\$\d+\$[A-Za-z0-9]+\$[A-Za-z0-9+/=]{40,}|\$argon2id?\$v=\d+\$[^\s'\"]+)",
+       ["*.sql", "*.dump", "*.sql.gz", "*.psql", "*.mysql", "*dump*.json"]),
+    _d("shell-export", "Token exported by a shell profile", GENERIC,
+       rb"export\s+(?:[A-Z0-9]+_)*(?:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|ACCESS_KEY|PAT|KEY)(?:_[A-Z0-9]+)*=[\"']?(?P<secret>[^\s\"'$]{8,})",
+       SHELL_PROFILES),
+    _d("dotenv", "Secret in a .env file", GENERIC,
+       rb"^\s*(?:export\s+)?(?:[A-Za-z0-9]+_)*(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|KEY|CREDENTIALS?|AUTH)(?:_[A-Za-z0-9]+)*\s*=\s*[\"']?(?P<secret>[^\s\"'#$]{6,})",
+       [".env", "*/.env", ".env.*", "*/.env.*", "*.env"], i=True),
+    _d("putty-private-key", "PuTTY private key", PROVIDER, rb"Private-MAC:\s*(?P<secret>[0-9a-f]{40,64})"),
+]
+
+_BY_ID = {d.id: d for d in DETECTORS}
+
+
+def hyperscan_available() -> bool:
+    try:
+        import hyperscan  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+class DetectorSet:
+    """The detectors, compiled for ``re`` and (when installed) as one Hyperscan screen."""
+
+    def __init__(self, detectors: list[Detector] | None = None, screen: bool = True):
+        self.detectors = list(detectors if detectors is not None else DETECTORS)
+        self.compiled = [d.compile() for d in self.detectors]
+        self.db = None
+        if screen and hyperscan_available():
+            import hyperscan
+            # The secret group name is Python-only: Hyperscan sees a plain group.
+            exprs = [d.pattern.replace(b"(?P<secret>", b"(") for d in self.detectors]
+            flags = [hyperscan.HS_FLAG_MULTILINE | (hyperscan.HS_FLAG_CASELESS if d.ignorecase else 0)
+                     | hyperscan.HS_FLAG_ALLOWEMPTY for d in self.detectors]
+            db = hyperscan.Database()
+            db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
+            self.db = db
+        import threading
+        self._local = threading.local()
+
+    def candidates(self, text: bytes, starts: list[int]) -> dict[int, set[int]]:
+        """{line index: detector indexes} where a detector may match (every line without a screen)."""
+        import bisect
+        out: dict[int, set[int]] = {}
+        if self.db is None:
+            all_ = set(range(len(self.detectors)))
+            return {i: all_ for i in range(len(starts) - 1)}
+
+        def on(idx, _from, to, _flags, _ctx):
+            line = bisect.bisect_right(starts, max(to - 1, 0)) - 1
+            out.setdefault(line, set()).add(idx)
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            import hyperscan
+            scratch = self._local.scratch = hyperscan.Scratch(self.db)  # one per thread
+        self.db.scan(text, match_event_handler=on, scratch=scratch)
+        return out
