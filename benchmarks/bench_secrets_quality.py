@@ -52,8 +52,9 @@ def uuid() -> str:
 
 
 def jwt() -> str:
-    enc = lambda b: base64.urlsafe_b64encode(b).decode().rstrip("=")  # noqa: E731
-    return (enc(b'{"alg":"HS256","typ":"JWT"}') + "." + enc(('{"sub":"%s","name":"svc","iat":1700000000}' % rnd(10)).encode())
+    enc = lambda b: base64.urlsafe_b64encode(b).decode().rstrip("=")
+    claims = '{"sub":"' + rnd(10) + '","name":"svc","iat":1700000000}'
+    return (enc(b'{"alg":"HS256","typ":"JWT"}') + "." + enc(claims.encode())
             + "." + enc(R.randbytes(32)))
 
 
@@ -62,21 +63,24 @@ def kinds() -> list[tuple[str, str, str]]:
     aws_id = "AKIA" + rnd(16, B32)
     return [
         ("AWS access key pair", "app/aws.py", f'AWS_ACCESS_KEY_ID = "{aws_id}"\nAWS_SECRET_ACCESS_KEY = "{rnd(40)}"\n'),
-        ("AWS credentials file", ".aws/credentials", f"[default]\naws_access_key_id = {'AKIA' + rnd(16, B32)}\naws_secret_access_key = {rnd(40)}\n"),
+        ("AWS credentials file", ".aws/credentials",
+         f"[default]\naws_access_key_id = {'AKIA' + rnd(16, B32)}\naws_secret_access_key = {rnd(40)}\n"),
         ("GitHub classic PAT", "scripts/release.py", f"GITHUB = 'ghp_{rnd(36)}'\n"),
         ("GitHub fine-grained PAT", "ci/gh.yml", f"token: github_pat_{rnd(22)}_{rnd(59)}\n"),
         ("GitHub OAuth token", "app/oauth.js", f"const t = 'gho_{rnd(36)}';\n"),
         ("GitLab PAT", "ci/gitlab.sh", f"curl -H 'PRIVATE-TOKEN: glpat-{rnd(20)}' https://gitlab.acme.example\n"),
         ("Slack bot token", "bots/slack.py", f"SLACK = 'xoxb-{rnd(12, string.digits)}-{rnd(13, string.digits)}-{rnd(24)}'\n"),
-        ("Slack webhook", "bots/notify.py", f"HOOK = 'https://hooks.slack.com/services/T{rnd(8, B32)}/B{rnd(10, B32)}/{rnd(24)}'\n"),
+        ("Slack webhook", "bots/notify.py",
+         f"HOOK = 'https://hooks.slack.com/services/T{rnd(8, B32)}/B{rnd(10, B32)}/{rnd(24)}'\n"),
         ("Stripe live secret key", "billing/stripe.rb", f"Stripe.api_key = 'sk_live_{rnd(24)}'\n"),
         ("Twilio API key", "sms/twilio.py", f"TWILIO_KEY = 'SK{rnd(32, HEX)}'\n"),
         ("SendGrid API key", "mail/send.py", f"SENDGRID = 'SG.{rnd(22)}.{rnd(43)}'\n"),
         ("Mailgun API key", "mail/mg.py", f"MAILGUN_API_KEY = 'key-{rnd(32, HEX)}'\n"),
         ("Google API key", "web/maps.js", f"const key = 'AIza{rnd(35)}';\n"),
         ("GCP service account", "deploy/gcp-sa.json",
-         '{"type": "service_account", "project_id": "acme-prod", "private_key_id": "%s", "private_key": "%s", '
-         '"client_email": "svc@acme-prod.iam.gserviceaccount.com"}\n' % (rnd(40, HEX), pem("PRIVATE KEY").replace("\n", "\\n"))),
+         '{"type": "service_account", "project_id": "acme-prod", "private_key_id": "' + rnd(40, HEX)
+         + '", "private_key": "' + pem("PRIVATE KEY").replace("\n", "\\n")
+         + '", "client_email": "svc@acme-prod.iam.gserviceaccount.com"}\n'),
         ("npm access token", "tools/publish.sh", f"NPM_TOKEN=npm_{rnd(36)} npm publish\n"),
         ("PyPI upload token", "tools/upload.py", f"TOKEN = 'pypi-AgEIcHlwaS5vcmc{rnd(70)}'\n"),
         ("Shopify access token", "shop/api.py", f"SHOPIFY = 'shpat_{rnd(32, HEX)}'\n"),
@@ -98,18 +102,19 @@ def kinds() -> list[tuple[str, str, str]]:
         ("JWT", "app/client.py", f"AUTH = 'Bearer {jwt()}'\n"),
         ("PostgreSQL URL with password", "app/db.py", f"DATABASE_URL = 'postgres://app:{rnd(18)}@db.acme.example:5432/app'\n"),
         ("MongoDB URL with password", "app/mongo.js", f"const uri = 'mongodb+srv://svc:{rnd(16)}@cluster0.acme.example/app';\n"),
-        ("Basic-auth URL", "deploy/mirror.sh", f"pip install --index-url https://deploy:{rnd(16)}@pypi.acme.example/simple app\n"),
+        ("Basic-auth URL", "deploy/mirror.sh",
+         f"pip install --index-url https://deploy:{rnd(16)}@pypi.acme.example/simple app\n"),
         ("Password in code", "app/ldap.py", f"LDAP_PASSWORD = '{rnd(14)}!7'\n"),
         ("dotenv file", ".env", f"STRIPE_SECRET={rnd(30)}\nDB_PASSWORD={rnd(16)}\n"),
         (".netrc", ".netrc", f"machine api.acme.example login deploy password {rnd(18)}\n"),
         (".pgpass", ".pgpass", f"db.acme.example:5432:app:deploy:{rnd(18)}\n"),
         (".git-credentials", ".git-credentials", f"https://deploy:{rnd(24)}@git.acme.example\n"),
         (".npmrc auth token", ".npmrc", f"//npm.acme.example/:_authToken={uuid()}\n"),
-        ("Docker config auths", ".docker/config.json", '{"auths": {"registry.acme.example": {"auth": "%s"}}}\n' % b64(24)),
+        ("Docker config auths", ".docker/config.json", '{"auths": {"registry.acme.example": {"auth": "' + b64(24) + '"}}}\n'),
         (".s3cfg", ".s3cfg", f"[default]\naccess_key = {'AKIA' + rnd(16, B32)}\nsecret_key = {rnd(40)}\n"),
         ("FileZilla site manager", "ftp/sitemanager.xml",
          f'<Server><Host>ftp.acme.example</Host><User>web</User><Pass encoding="base64">{b64(15)}</Pass></Server>\n'),
-        ("sftp-config.json", "sftp-config.json", '{"host": "ftp.acme.example", "user": "web", "password": "%s"}\n' % rnd(14)),
+        ("sftp-config.json", "sftp-config.json", '{"host": "ftp.acme.example", "user": "web", "password": "' + rnd(14) + '"}\n'),
         ("htpasswd", "web/.htpasswd", f"admin:$apr1${rnd(8)}${rnd(22, ALNUM + './')}\n"),
         ("shadow file", "backup/etc/shadow", f"root:$6${rnd(16)}${rnd(86, ALNUM + './')}:19000:0:99999:7:::\n"),
         ("Django SECRET_KEY", "site/settings.py", f"SECRET_KEY = '{rnd(50, ALNUM + '!@#%^&*-_=+')}'\n"),
@@ -119,12 +124,13 @@ def kinds() -> list[tuple[str, str, str]]:
         ("Database dump with password hashes", "db/prod-dump.sql",
          f"INSERT INTO users (id, email, pw) VALUES (1, 'a@acme.example', '$2b$12${rnd(53, ALNUM + './')}');\n"),
         ("Shell profile exporting a token", "home/.bashrc", f"export GITHUB_TOKEN={rnd(40)}\n"),
-        ("IDE publish profile", "Properties/PublishProfiles/Prod.pubxml", f"<Project><UserName>$acme</UserName><UserPWD>{rnd(20)}</UserPWD></Project>\n"),
+        ("IDE publish profile", "Properties/PublishProfiles/Prod.pubxml",
+         f"<Project><UserName>$acme</UserName><UserPWD>{rnd(20)}</UserPWD></Project>\n"),
     ]
 
 
 def lookalikes() -> list[tuple[str, str, str]]:
-    sha = lambda: rnd(40, HEX)  # noqa: E731
+    sha = lambda: rnd(40, HEX)
     return [
         ("sha256 in pylock.toml", "pylock.toml", f'[[packages]]\nname = "x"\nhashes = {{sha256 = "{rnd(64, HEX)}"}}\n'),
         ("--hash in requirements", "requirements.txt", f"pkg==1.0 --hash=sha256:{rnd(64, HEX)}\n"),
@@ -262,7 +268,6 @@ def raw_engines(planted: list[dict], looks: list[dict], whispers_bin: str | None
     """Each engine alone, before ddkit's context filter: recall and look-alikes it flags at all."""
     from ddkit.collect.secrets import kingfisher_engine
     from ddkit.collect.secrets.detectors import DetectorSet
-    from ddkit.collect.secrets.history import Block
     from ddkit.globs import first_match
     contents = {k: (rel, c) for k, rel, c in kinds()}
     lcontents = {k: (rel, c) for k, rel, c in lookalikes()}

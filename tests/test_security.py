@@ -112,7 +112,8 @@ DETECTOR_SAMPLES = {
     "docker-auth": (".docker/config.json", f'{{"auths": {{"r.acme.example": {{"auth": "{_rand(32)}"}}}}}}'),
     "s3cfg": (".s3cfg", f"secret_key = {_rand(40)}"),
     "heroku-api-key": ("deploy/heroku.sh", f"HEROKU_API_KEY={_rand(8, '0123456789abcdef')}-{_rand(4, '0123456789abcdef')}-"
-                                          f"{_rand(4, '0123456789abcdef', 2)}-{_rand(4, '0123456789abcdef', 3)}-{_rand(12, '0123456789abcdef')}"),
+                                          f"{_rand(4, '0123456789abcdef', 2)}-{_rand(4, '0123456789abcdef', 3)}-"
+                                          f"{_rand(12, '0123456789abcdef')}"),
     "doctl-token": ("doctl/config.yaml", f"access-token: {_rand(64, '0123456789abcdef')}"),
     "filezilla": ("sitemanager.xml", f'<Pass encoding="base64">{_rand(20)}</Pass>'),
     "sftp-config": ("sftp-config.json", f'"password": "{_rand(14)}",'),
@@ -134,8 +135,8 @@ def test_every_detector_has_a_sample():
 def test_screen_changes_time_not_result(make_repo):
     """The Hyperscan screen must find exactly what the detectors find on every line, and they find each sample."""
     r = make_repo()
-    for k, (path, line) in enumerate(DETECTOR_SAMPLES.items()):
-        r.commit({line[0]: f"# unrelated line\n{line[1]}\nplain = 1\n"}, date=f"2020-01-{k % 28 + 1:02d}T12:00:00+00:00")
+    for k, (path, line) in enumerate(DETECTOR_SAMPLES.values()):
+        r.commit({path: f"# unrelated line\n{line}\nplain = 1\n"}, date=f"2020-01-{k % 28 + 1:02d}T12:00:00+00:00")
     r.commit({"notes.py": "nothing to see here\nversion = '1.2.3.4'\n"})
     kw = dict(engines=("ddkit",))
     fast, st = scan_history(str(r.path), r.head(), screen=True, **kw)
@@ -205,7 +206,8 @@ def test_context_tiers_and_reasons(make_repo):
     """Placeholders, hashes, lockfiles, test fixtures and docs are suppressed with their reason; a provider
     token in a test file is still reported; a test key is downgraded; severities follow the tier."""
     r = make_repo()
-    key = "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(_rand(64, seed=s) for s in range(8)) + "\n-----END RSA PRIVATE KEY-----\n"
+    body = "\n".join(_rand(64, seed=s) for s in range(8))
+    key = "-----BEGIN RSA PRIVATE KEY-----\n" + body + "\n-----END RSA PRIVATE KEY-----\n"
     real_pw = _rand(14) + "Zq9"
     r.commit({
         "app/settings.py": "password = 'changeme123'\nAPI_KEY = '${API_KEY}'\nsecret = 'YOUR_APP_SECRET'\n"
@@ -264,3 +266,27 @@ def test_rules_change_the_lists(make_repo, tmp_path):
     assert list(default["action"]) == ["report"]
     assert list(zip(custom["action"], custom["reason"])) == [("suppress", "test fixture")]
     assert st["warnings"] == ["rules: unknown key security.secrets.colour (ignored)"]
+
+
+def test_blocks_find_what_kingfisher_finds_per_file(make_repo):
+    """Joining many files' added lines into one block changes the time, never kingfisher's result:
+    compared with kingfisher run on each file on its own (every commit here only adds files)."""
+    from ddkit import gitutil
+    from ddkit.collect.secrets import kingfisher_engine
+    r = make_repo()
+    tokens = [f"ghp_{_rand(36, seed=s)}" for s in range(4)]
+    tokens += [f"xoxb-{_rand(12, '0123456789')}-{_rand(13, '0123456789')}-{_rand(24)}", f"sk_live_{_rand(24, seed=9)}",
+               f"glpat-{_rand(20, seed=8)}"]
+    for c in range(3):
+        r.commit({f"c{c}/f{i}.py": "\n" * (i + c) + f"t = '{tok}'\nx = 1\n" for i, tok in enumerate(tokens)},
+                 date=f"2021-01-0{c + 1}T12:00:00+00:00")
+    hist, _ = scan_history(str(r.path), r.head(), engines=("kingfisher",))
+    got = set(zip(hist["path"], hist["line"], hist["detector_id"], hist["fingerprint"]))
+    want = set()
+    for c in range(3):
+        for i in range(len(tokens)):
+            path = f"c{c}/f{i}.py"
+            blob = gitutil.read_blob(str(r.path), f"HEAD:{path}")
+            want |= {(path, ln + 1, rid, fingerprint(v)) for ln, rid, _n, _t, v in kingfisher_engine.scan(blob)}
+    assert len(want) == 3 * len(tokens)
+    assert got == want

@@ -213,7 +213,8 @@ def _security(info, files, changes, commits, rules, jobs, progress):
     tree, tstats = secrets_mod.scan_tree(info.path, info.commit, sorted(paths), rules=rules)
     stats.update(security.suppression_counts(hist, tree))
     if tstats["long_lines"] and not stats["long_lines"]:
-        stats["warnings"] += secrets_mod.long_line_warning(tstats["long_lines"], secrets_mod.settings(rules)["max_line_bytes"])
+        max_line = secrets_mod.settings(rules)["max_line_bytes"]
+        stats["warnings"] += secrets_mod.long_line_warning(tstats["long_lines"], max_line)
     recs, rows = security.secret_findings(rules, hist, tree, commits)
     recs2, rows2 = security.checklist(rules, files)
     return recs + recs2, security.security_table(rows + rows2), stats

@@ -206,7 +206,15 @@ def license_findings(rules: Rules, company: Company, lic: pd.DataFrame, files: p
                 holders.setdefault(h, []).append(row)
     _, policy = policy_for(rules, company.outbound_license)
     sev = (policy.get("severity") or {}).get("lic.third-party-copyright")
+    # Holders found only in vendored code are the expected notices of the libraries vendored (their license
+    # is judged per file above): one roll-up lists them all. Holders in the company's own files stay
+    # individual: pasted third-party code is what counsel must see.
+    vendored_only = {h: rows for h, rows in holders.items() if all(r["vendored"] for r in rows)}
+    if len(vendored_only) < 2:
+        vendored_only = {}
     for h, rows in sorted(holders.items()):
+        if h in vendored_only:
+            continue
         paths = [r["path"] for r in rows]
         who = "; ".join(f"{r['path']}: {_who(r)}" for r in rows[:5])
         first = rows[0]
@@ -219,6 +227,17 @@ def license_findings(rules: Rules, company: Company, lic: pd.DataFrame, files: p
             path=paths[0] if len(paths) == 1 else None, files=paths, lines_at_stake=int(sum(r["lines"] or 0 for r in rows)),
             line=first.get("start_line") if len(paths) == 1 else None, person=first.get("introduced_by"),
             severity_override=sev))
+    if vendored_only:
+        files_ = sorted({r["path"] for rows in vendored_only.values() for r in rows})
+        names = sorted(vendored_only)
+        recs.append(finding(
+            rules, "lic.third-party-copyright", f"{len(names)} holders in vendored code",
+            f"Copyright notices of {len(names)} third-party holders, all in vendored code ({len(files_)} files; "
+            f"each file's license is judged on its own above and on the Licenses sheet): " + "; ".join(names) + ".",
+            "Keep these notices and list the vendored libraries, with their licenses, in the third-party notices "
+            "and the disclosure schedule.", files=files_, id_extra="vendored-holders",
+            lines_at_stake=int(sum(r["lines"] or 0 for rows in vendored_only.values() for r in rows)),
+            subjects=names, rolled_up=True, severity_override=sev))
     # The project's own license or ownership notice.
     pr = rules.get("licenses", {}).get("project_license_files", [])
     root = [p for p in files["path"] if "/" not in p and any(globs.match(p, g) for g in pr)] if len(files) else []

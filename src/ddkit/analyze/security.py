@@ -81,13 +81,14 @@ def secret_findings(rules: Rules, history: pd.DataFrame, tree: pd.DataFrame,
         severity = sev["downgraded"] if downgraded else sev.get(tier, sev["generic"])["tree" if still else "history"]
         rule = "sec.secret-in-tree" if still else "sec.secret-in-history"
         first = grp.iloc[0] if grp is not None else None
-        here = now.sort_values(["path", "line"], kind="stable").iloc[0] if still else first
+        here = now.sort_values(["path", "line"], kind="stable").iloc[0] if now is not None else first
+        assert here is not None  # a secret is at the ref, in history, or both
         path, line = here["path"], int(here["line"])
         all_paths = list(dict.fromkeys(list(occ.sort_values(["path"], kind="stable")["path"])))
-        now_paths = sorted(set(now["path"])) if still else []
+        now_paths = sorted(set(now["path"])) if now is not None else []
         reason = best["reason"] if downgraded else ""
         parts = [f"{detector} ({tier} tier, {best['engine']} detector {best['detector_id']})"]
-        if first is not None:
+        if grp is not None and first is not None:
             commits_n = grp["sha"].nunique()
             parts.append(f"first added in commit {first['sha'][:10]} on {first.get('author_day')} by "
                          f"{first.get('person')} in {first['path']} line {int(first['line'])}"

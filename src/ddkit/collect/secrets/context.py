@@ -10,8 +10,9 @@ certificates that sit in test fixtures (or next to a README saying they are for 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ...globs import first_match
 
@@ -57,7 +58,7 @@ class Context:
         self._local = [h.lower().encode() for h in self.cfg["local_hosts"]]
 
     @classmethod
-    def from_rules(cls, rules: Any = None, readme_says_test=None) -> "Context":
+    def from_rules(cls, rules: Any = None, readme_says_test=None) -> Context:
         return cls(settings(rules), readme_says_test)
 
     def placeholder(self, value: bytes) -> bool:

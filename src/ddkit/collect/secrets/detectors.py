@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-
 PROVIDER, GENERIC, ENTROPY = "provider", "generic", "entropy"
 
 # Names of config-like files where unquoted `key = value` assignments are data, not code.
@@ -23,7 +22,8 @@ CONFIG_FILES = ["*.env", ".env", ".env.*", "*.ini", "*.cfg", "*.conf", "*.config
                 "*.tfvars", "*.service"]
 SHELL_PROFILES = [".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zprofile", ".zshenv",
                   "*.sh", ".envrc", "config.fish"]
-_KEYWORD = rb"(?:passw(?:or)?d|passwd|pwd|secret|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?token|access[_.-]?token|client[_.-]?secret|private[_.-]?key|token)"
+_KEYWORD = (rb"(?:passw(?:or)?d|passwd|pwd|secret|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?token|access[_.-]?token"
+            rb"|client[_.-]?secret|private[_.-]?key|token)")
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,8 @@ DETECTORS: list[Detector] = [
     _d("aws-secret-access-key", "AWS Secret Access Key", PROVIDER,
        rb"aws_?secret_?(?:access_?)?key[\"']?\s*(?::|=>|=)\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)", i=True),
     _d("database-url", "Database URL with password", PROVIDER,
-       rb"(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|oracle|jdbc:[a-z]+)://[^:/\s@\"'<>]{1,64}:(?P<secret>[^@/\s\"'<>]{3,128})@[A-Za-z0-9.\-_]+", i=True),
+       rb"(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|oracle|jdbc:[a-z]+)://"
+       rb"[^:/\s@\"'<>]{1,64}:(?P<secret>[^@/\s\"'<>]{3,128})@[A-Za-z0-9.\-_]+", i=True),
     _d("telegram-bot-token", "Telegram bot token", PROVIDER,
        rb"(?:^|[^0-9A-Za-z_:])(?P<secret>[0-9]{8,10}:AA[0-9A-Za-z_\-]{33})(?:[^0-9A-Za-z_\-]|$)"),
     # Generic credentials.
