@@ -119,8 +119,10 @@ def _from_metadata(msg) -> str | None:
 def _site_packages(root: Path) -> list[Path]:
     if any(root.glob("*.dist-info")) or any(root.glob("*.egg-info")):
         return [root]
-    found = sorted(root.glob("lib/python*/site-packages")) + sorted(root.glob("lib64/python*/site-packages")) + \
-        sorted(root.glob("Lib/site-packages"))
+    found = []
+    for base in (root, root / ".venv", root / "venv"):   # a virtualenv, or a project folder holding one
+        found += sorted(base.glob("lib/python*/site-packages")) + sorted(base.glob("lib64/python*/site-packages")) + \
+            sorted(base.glob("Lib/site-packages"))
     out: dict[Path, Path] = {}
     for p in found:
         if p.is_dir():
