@@ -10,6 +10,7 @@ import pytest
 
 import ddkit
 from ddkit.collect.secrets import fingerprint, scan_history, scan_tree
+from ddkit.config import load_rules
 from ddkit.collect.secrets.detectors import DETECTORS
 
 AWS_ID = "AKIAIOSFODNN7EXAMPLE"
@@ -254,18 +255,23 @@ def test_readme_says_test_key(make_repo):
 
 
 def test_rules_change_the_lists(make_repo, tmp_path):
-    """--rules can change the context lists; an unknown key under secrets is a warning naming it."""
+    """--rules can change the context lists; an unknown key under secrets is an input error naming it
+    and its line (the rules schema)."""
     r = make_repo()
     r.commit({"qa/login.py": f"password = '{_rand(12, seed=5)}Zq1'\n"})
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
     (rules_dir / "security.yaml").write_text("secrets:\n  tests: ['qa/**']\n  colour: blue\n")
-    rules = ddkit.config.load_rules(rules_dir)
+    from ddkit.errors import InputError
+    with pytest.raises(InputError, match=r"security.yaml, line 3: unknown key 'secrets.colour'"):
+        load_rules(rules_dir)
+    (rules_dir / "security.yaml").write_text("secrets:\n  tests: ['qa/**']\n")
+    rules = load_rules(rules_dir)
     default, _ = scan_history(str(r.path), r.head())
     custom, st = scan_history(str(r.path), r.head(), rules=rules)
     assert list(default["action"]) == ["report"]
     assert list(zip(custom["action"], custom["reason"])) == [("suppress", "test fixture")]
-    assert st["warnings"] == ["rules: unknown key security.secrets.colour (ignored)"]
+    assert st["warnings"] == []
 
 
 def test_blocks_find_what_kingfisher_finds_per_file(make_repo):

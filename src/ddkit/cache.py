@@ -6,7 +6,12 @@ Deleting the cache never changes a result, only the time a scan takes.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+
+from .errors import InputError
+
+_checked: set[Path] = set()   # cache roots known to be writable in this process
 
 
 def cache_dir(*parts: str) -> Path:
@@ -17,5 +22,19 @@ def cache_dir(*parts: str) -> Path:
         xdg = os.environ.get("XDG_CACHE_HOME")
         root = (Path(xdg) if xdg else Path.home() / ".cache") / "ddkit"
     p = root.joinpath(*parts)
-    p.mkdir(parents=True, exist_ok=True)
+    try:
+        if root not in _checked:
+            if not root.is_dir():
+                # Private from the start: the cache holds mirrors of private repositories and their contents.
+                root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Try a real write: permissions, a read-only file system or a full disk all show here, once,
+            # instead of as a crash in the middle of a scan.
+            fd, probe = tempfile.mkstemp(prefix=".ddkit-probe-", dir=root)
+            os.close(fd)
+            os.unlink(probe)
+            _checked.add(root)
+        p.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cache folder {root} is not writable ({e.strerror or e}); "
+                         f"set DDKIT_CACHE_DIR to a writable folder") from None
     return p

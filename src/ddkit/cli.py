@@ -18,12 +18,14 @@ from ._version import __version__
 from .severity import SEVERITIES, count_at_or_above
 from .errors import DdkitError
 from .gitutil import GitError
+from .text import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
 def _fail(msg: str, code: int = EXIT_INPUT) -> "click.exceptions.Exit":
-    click.echo(f"ddkit: error: {msg}", err=True)
+    # Messages quote paths, refs and git's stderr: one line, no control characters reach the terminal.
+    click.echo(f"ddkit: error: {printable(msg)}", err=True)
     return click.exceptions.Exit(code)
 
 
@@ -125,9 +127,29 @@ def main() -> None:
     """Technical due diligence of git repositories: who wrote the code, and does the company own it?"""
 
 
+def check_outputs(*paths) -> None:
+    """Refuse, before any scanning, report paths that cannot be written: a scan can take an hour, and
+    its results must not be lost to a typo or a read-only folder at the very end."""
+    import tempfile
+    for p in paths:
+        if not p:
+            continue
+        path = Path(p)
+        if path.is_dir():
+            raise _fail(f"{p}: is a folder; give a file name for the report")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as e:
+            raise _fail(f"{p}: cannot write the report there ({e.strerror or e})") from None
+
+
 def run_scan(repo: str, o: RunOptions) -> int:
     from .report import write
     from .pipeline import scan as do_scan
+    check_outputs(*o.outputs.values(), o.pseudonym_key)
     progress = _progress(o.quiet)
     try:
         s = do_scan(repo, progress=progress, **o.inputs)
@@ -164,6 +186,7 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
     from .portfolio import read_list, scan_many
     from .report import write_portfolio
     o = RunOptions.from_flags(kw)
+    check_outputs(*o.outputs.values(), o.pseudonym_key)
     specs = read_list(repo_list)
     inputs = dict(o.inputs)
     ref = inputs.pop("ref")
@@ -185,10 +208,10 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
         ok = int((repos.status == "ok").sum())
         click.echo(f"ddkit: {len(repos)} repositories, {ok} scanned, {len(repos) - ok} failed")
         for r, e in zip(repos.loc[repos.status == "failed", "repo"], repos.loc[repos.status == "failed", "error"]):
-            click.echo(f"  failed: {r}: {e}")
+            click.echo(f"  failed: {printable(r)}: {printable(e)}")
         for label, fmt in (("workbook", "xlsx"), ("json", "json")):
             if fmt in o.outputs:
-                click.echo(f"  {label}: {o.outputs[fmt]}")
+                click.echo(f"  {label}: {printable(o.outputs[fmt])}")
     if len(repos) and (repos.status == "failed").all():
         raise _fail("no repository could be scanned")
     from .triage import counted
@@ -207,6 +230,7 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
 def diff(before, after, out, fail_on, quiet) -> None:
     """Bring-down comparison of two JSON reports: new, resolved and changed findings."""
     from .report.diff import diff_reports, load_report, write_diff_workbook
+    check_outputs(out)
     b, a = load_report(before), load_report(after)
     df = diff_reports(b, a)
     if out:
@@ -217,7 +241,7 @@ def diff(before, after, out, fail_on, quiet) -> None:
                    f"{counts.get('resolved', 0)} resolved findings, {counts.get('status', 0)} triage status changes")
         for r in df.head(20).itertuples():
             st = f" ({r.status_before} -> {r.status_after})" if r.change == "status" else ""
-            click.echo(f"  {r.change:<8} {r.severity:<8} {r.rule:<30} {r.subject}{st}")
+            click.echo(f"  {r.change:<8} {r.severity:<8} {r.rule:<30} {printable(r.subject)}{st}")
     new = df[df["change"] == "new"] if len(df) else df
     if fail_on and count_at_or_above(new, fail_on.lower()):
         sys.exit(EXIT_FINDINGS)

@@ -10,6 +10,7 @@ import functools
 import os
 import re
 import subprocess
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -165,13 +166,31 @@ class GitError(RuntimeError):
 
 
 _CRED_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+# A URL inside any text (git's error messages quote them): up to whitespace, a quote or a bracket.
+_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+# Query parameters that carry credentials: GitLab's private_token, GitHub's access_token, ?token=,
+# API keys, signed-URL signatures and credentials (X-Amz-Signature, X-Amz-Credential, sig=), passwords.
+_SECRET_PARAM = re.compile(r"token|key|secret|passw|pwd|auth|sig|credential|session", re.I)
+
+
+def _strip_query(url: str) -> str:
+    base, q, rest = url.partition("?")
+    if not q:
+        return url
+    query, h, fragment = rest.partition("#")
+    kept = [p for p in re.split(r"[&;]", query)
+            if p and not _SECRET_PARAM.search(urllib.parse.unquote(p.split("=", 1)[0]))]
+    return base + ("?" + "&".join(kept) if kept else "") + (h + fragment)
 
 
 def strip_credentials(url: str | None) -> str | None:
-    """Remove a user name or token from a URL ('https://tok@host/x' -> 'https://host/x')."""
+    """Remove credentials from a URL, or from every URL in a text: a user name or token before the host
+    ('https://tok@host/x' -> 'https://host/x') and query parameters that carry one
+    ('https://host/x.git?private_token=t&ref=main' -> 'https://host/x.git?ref=main')."""
     if not url:
         return url
-    return _CRED_RE.sub(lambda m: m.group("scheme"), url)
+    url = _CRED_RE.sub(lambda m: m.group("scheme"), url)
+    return _URL_IN_TEXT.sub(lambda m: _strip_query(m.group()), url)
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ class Scan:
     security: pd.DataFrame | None = None                                 # None when secrets were not scanned
     not_scanned_for_licenses: pd.DataFrame | None = None
     stats: StageStats = field(default_factory=StageStats)
-    versions: dict[str, str] = field(default_factory=dict)              # ddkit, git, scancode, detect-secrets
+    versions: dict[str, str] = field(default_factory=dict)              # ddkit, git, scancode, kingfisher-secret-scanner
     triage_stale: list[dict[str, Any]] = field(default_factory=list)    # decisions whose finding no longer occurs
 
     # -- reports: each goes through the reporter registry (ddkit.report)

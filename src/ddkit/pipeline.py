@@ -23,7 +23,7 @@ from .collect.licenses import license_db_summary, scan_licenses, scancode_versio
 from .analyze.findings import findings_frame
 from .analyze.remediation import remediation_table
 from .collect.blame import blame_files
-from .collect.history import collect_history
+from .collect.history import collect_history, implausible_dates
 from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
 from .errors import InputError
@@ -36,17 +36,25 @@ from .resolve.mailmap import read_mailmap
 from .roster import empty_roster, load_roster
 
 
+# git dates start in 1970; the analyses subtract windows from as_of and pandas stops at 2262.
+AS_OF_RANGE = (dt.date(1970, 1, 1), dt.date(2200, 12, 31))
+
+
 def _as_of(value: str | dt.date | None) -> dt.date:
     if value is None:
         return dt.date.today()
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise InputError(f"--as-of '{value}' is not an ISO date (YYYY-MM-DD)") from None
+        d = value.date()
+    elif isinstance(value, dt.date):
+        d = value
+    else:
+        try:
+            d = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise InputError(f"--as-of '{value}' is not an ISO date (YYYY-MM-DD)") from None
+    if not AS_OF_RANGE[0] <= d <= AS_OF_RANGE[1]:
+        raise InputError(f"--as-of {d.isoformat()} is out of range: give a date from {AS_OF_RANGE[0]} to {AS_OF_RANGE[1]}")
+    return d
 
 
 def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | None = None,
@@ -80,6 +88,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     # -- collect
     with progress.stage("history"):
         hist = collect_history(info.path, info.commit)
+        warnings += hist.warnings + implausible_dates(hist.commits, as_of_d)
     with progress.stage("files"):
         files = list_files(info.path, info.commit, rules_o, company_o)
 
@@ -100,7 +109,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     # -- collect: blame at the ref; analyze: ownership, departed authors, IP
     with progress.stage("blame"):
         blame, blame_warnings, stats.blame = blame_files(info.path, info.commit, files, hist.changes,
-                                                                   jobs=jobs, progress=progress)
+                                                         jobs=jobs, progress=progress, commits=hist.commits["sha"])
     warnings += blame_warnings
     with progress.stage("ownership"):
         own = ownership.ownership_table(blame, commits, people, files)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing as mp
 import os
 import pickle
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -137,7 +136,9 @@ def _make_executor(executor: Executor | None, dask: str | None, jobs: int | None
                 raise InputError(f"--dask {dask}: cannot connect to the scheduler: {e}") from None
             close = client.close
         return client.get_executor(), close
-    ex = ProcessPoolExecutor(max_workers=jobs or min(2, os.cpu_count() or 1), mp_context=mp.get_context("spawn"))
+    # Worker processes that never import the caller's main module (see ddkit.workerpool).
+    from .workerpool import WorkerExecutor
+    ex = WorkerExecutor(jobs or min(2, os.cpu_count() or 1))
     return ex, lambda: ex.shutdown(wait=True)
 
 
@@ -180,6 +181,10 @@ def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None,
                                         error=f"worker failed: {gitutil.strip_credentials(what)}")
             if progress is not None:
                 progress.advance(1)
+    except BaseException:
+        if executor is None and not dask:   # our own workers, on Ctrl-C or an error: stop them now
+            ex.shutdown(wait=False, cancel_futures=True)
+        raise
     finally:
         close()
     return Portfolio([r for r in results if r is not None], as_of_d, opts, rules_o)

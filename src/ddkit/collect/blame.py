@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -33,6 +34,7 @@ from ..text import encode_path
 
 BLAME_COLUMNS = ["path", "sha", "lines"]
 _CACHE_VERSION = "1"
+_HEX = re.compile(rb"[0-9a-fA-F]{4,64}")
 
 
 def last_changes(changes: pd.DataFrame) -> dict[str, str]:
@@ -44,18 +46,50 @@ def last_changes(changes: pd.DataFrame) -> dict[str, str]:
 
 
 def _parse_incremental(out: bytes) -> dict[str, int]:
+    """Lines per commit from ``git blame --incremental``: each group starts "<sha> <orig> <final> <n>".
+
+    Object ids are 40 hex digits (SHA-1) or 64 (SHA-256 repositories).
+    """
     counts: dict[str, int] = {}
     for line in out.split(b"\n"):
-        if len(line) > 41 and line[40:41] == b" ":
-            parts = line.split(b" ")
-            if len(parts) == 4 and len(parts[0]) == 40:
-                try:
-                    n = int(parts[3])
-                except ValueError:
-                    continue
-                sha = parts[0].decode()
-                counts[sha] = counts.get(sha, 0) + n
+        parts = line.split(b" ")
+        if len(parts) == 4 and len(parts[0]) in (40, 64) and _HEX.fullmatch(parts[0]):
+            try:
+                n = int(parts[3])
+            except ValueError:
+                continue
+            sha = parts[0].decode()
+            counts[sha] = counts.get(sha, 0) + n
     return counts
+
+
+def ignore_revs(repo: str, data: bytes) -> tuple[list[str], list[str]]:
+    """The full commit ids named by a ``.git-blame-ignore-revs`` file, and the entries that name none.
+
+    git accepts only full object ids there and refuses the *whole* file (``fatal: invalid object name``,
+    for every blame) when one line is an abbreviated sha, ``HEAD`` or garbage. So each entry is resolved
+    here: a hex prefix that names exactly one commit becomes its full id; anything else is dropped and
+    reported. Names like ``HEAD`` are dropped, not resolved: git would not accept them either, and their
+    meaning moves with every commit.
+    """
+    entries: list[bytes] = []
+    for line in data.split(b"\n"):
+        e = line.split(b"#", 1)[0].strip()
+        if e and e not in entries:
+            entries.append(e)
+    hexes = [e for e in entries if _HEX.fullmatch(e)]
+    resolved: dict[bytes, str] = {}
+    if hexes:
+        # One cat-file for all entries; "^{commit}" peels a tag to its commit as git's own parser does.
+        out = gitutil.run(repo, "cat-file", "--batch-check=%(objectname) %(objecttype)",
+                          input=b"".join(e + b"^{commit}\n" for e in hexes), check=False)
+        for e, line in zip(hexes, out.split(b"\n")):
+            parts = line.split()
+            if len(parts) == 2 and parts[1] == b"commit" and _HEX.fullmatch(parts[0]):
+                resolved[e] = parts[0].decode()
+    valid = list(dict.fromkeys(resolved[e] for e in entries if e in resolved))
+    bad = [repr(e.decode("utf-8", "replace"))[1:-1] for e in entries if e not in resolved]
+    return valid, bad
 
 
 class BlameCache:
@@ -65,14 +99,26 @@ class BlameCache:
     def _file(self, key: str) -> Path | None:
         return self.dir / key[:2] / f"{key}.json" if self.dir else None
 
-    def get(self, key: str) -> dict[str, int] | None:
+    def get(self, key: str, known: "set[str] | None" = None) -> dict[str, int] | None:
+        """The cached result, or None when there is none or it cannot be trusted.
+
+        The cache is outside the repository but still only a file: an entry of the wrong shape, or one
+        naming a commit that is not in the scanned history (damaged, or rewritten to credit someone
+        else), is treated as missing and recomputed, never used.
+        """
         f = self._file(key)
         if f is None or not f.exists():
             return None
         try:
-            return json.loads(f.read_text())
+            value = json.loads(f.read_text())
         except (OSError, ValueError):
             return None
+        if not isinstance(value, dict):
+            return None
+        for sha, n in value.items():
+            if type(n) is not int or n <= 0 or (known is not None and sha not in known):
+                return None
+        return value
 
     def put(self, key: str, value: dict[str, int]) -> None:
         f = self._file(key)
@@ -107,8 +153,10 @@ def commit_graph_env(repo: str) -> dict[str, str]:
 
 
 def blame_files(repo: str, commit: str | None, files: pd.DataFrame, changes: pd.DataFrame, jobs: int = 2,
-                cache: bool = True, progress=None) -> tuple[pd.DataFrame, list[str], dict]:
+                cache: bool = True, progress=None, commits=None) -> tuple[pd.DataFrame, list[str], dict]:
     """Lines per (path, commit sha) at *commit* for the files whose category is ``text``.
+
+    *commits*: the shas of the scanned history; a cached result naming any other commit is not trusted.
 
     Returns the table, warnings (files that could not be blamed) and statistics (files blamed vs cached).
     """
@@ -116,32 +164,36 @@ def blame_files(repo: str, commit: str | None, files: pd.DataFrame, changes: pd.
     if commit is None or files.empty:
         return pd.DataFrame(columns=BLAME_COLUMNS), [], stats
     todo = files[files["category"] == "text"][["path", "blob", "lines"]]
+    warnings: list[str] = []
     ignore = gitutil.read_blob(repo, f"{commit}:.git-blame-ignore-revs")
     ignore_file = None
+    valid: list[str] = []
     if ignore is not None:
-        # Only full shas that exist are usable; git refuses the whole file otherwise.
-        valid = []
-        for line in ignore.decode("utf-8", "replace").splitlines():
-            s = line.split("#", 1)[0].strip()
-            if s and gitutil.run(repo, "cat-file", "-t", s, check=False).strip() == b"commit":
-                valid.append(s)
+        valid, bad = ignore_revs(repo, ignore)
+        if bad:
+            shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+            warnings.append(f".git-blame-ignore-revs: {len(bad)} entries are not commits of this repository "
+                            f"and were not ignored: {shown}")
         fd, ignore_file = tempfile.mkstemp(prefix="ddkit-ignore-revs-")
         with os.fdopen(fd, "w") as fh:
-            fh.write("\n".join(valid) + "\n")
-    ign_hash = hashlib.sha256(ignore or b"").hexdigest()[:16]
+            fh.write("".join(f"{v}\n" for v in valid))
+    # Keyed by the normalized list: what blame was actually told to ignore.
+    ign_hash = hashlib.sha256(" ".join(valid).encode()).hexdigest()[:16] if ignore is not None else "none"
     last = last_changes(changes)
     bc = BlameCache(cache)
+    known = set(commits) if commits is not None else None
     env = gitutil.git_env(commit_graph_env(repo))
     rows: list[tuple[str, str, int]] = []
-    warnings: list[str] = []
     lock = threading.Lock()
 
     def one(path: str, blob: str, n_lines: int) -> None:
         key = hashlib.sha256("\x1f".join([_CACHE_VERSION, path, blob, last.get(path, ""), ign_hash]).encode(
             "utf-8", "surrogateescape")).hexdigest()
-        counts = bc.get(key)
+        counts = bc.get(key, known)
         cached = counts is not None
         if counts is None:
+            # (gitutil passes an empty blame.ignoreRevsFile: the repository's own config cannot name a list
+            # other than the one checked above; one bad line there makes git refuse every blame.)
             args = ["blame", "-w", "--incremental"]
             if ignore_file:
                 args += ["--ignore-revs-file", ignore_file]
@@ -164,10 +216,16 @@ def blame_files(repo: str, commit: str | None, files: pd.DataFrame, changes: pd.
     try:
         if progress is not None:
             progress.set_total(len(todo))
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        ex = ThreadPoolExecutor(max_workers=max(1, jobs))
+        try:
             # Largest files first keeps both workers busy to the end.
             order = todo.sort_values("lines", ascending=False, kind="stable")
             list(ex.map(lambda r: one(*r), order.itertuples(index=False, name=None)))
+        except BaseException:
+            # Ctrl-C or an error: drop the files not started (a `with` block would blame them all first).
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise
+        ex.shutdown()
     finally:
         if ignore_file:
             os.unlink(ignore_file)

@@ -1,7 +1,8 @@
 """History collection: one streamed pass of ``git log`` into two tables.
 
 ``commits``: one row per commit reachable from the ref (merges included), with the raw author and
-committer identities as git recorded them (identity resolution happens later, in ``resolve``).
+committer identities as git recorded them (identity resolution happens later, in ``resolve``), and
+``coauthors``: the (name, e-mail) pairs of the message's ``Co-authored-by:`` trailers.
 
 ``changes``: one row per file touched by a non-merge commit, with rename source, numstat counts and
 git's change status (A, M, D, R, C, T). Merge commits carry no file rows (git shows no diff for them
@@ -12,6 +13,8 @@ Both come from a single ``git log --raw --numstat -z`` run that is parsed while 
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -19,14 +22,22 @@ import pandas as pd
 from .. import gitutil
 from ..text import decode_name, decode_path
 
-RS = b"\x1e"  # starts each commit record
-US = b"\x1f"  # separates header fields
-_FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%ai%x1f%cn%x1f%ce%x1f%ct%x1f"
-_N_HEADER = 9
+# Framing. Header fields are separated by NUL, which git never prints inside a name, e-mail or date (it
+# cuts a header at a NUL byte). Each record starts with a marker holding a random nonce: paths are
+# NUL-terminated under -z and may hold any other byte, so no file name in a hostile repository can
+# fake a record start it cannot know in advance. (RS/US separators were forgeable by an author name.)
+_N_HEADER = 10
+# The last field: the message's Co-authored-by trailers, one per line (unfolded, so a value is one line).
+_FIELDS = ("%H%x00%P%x00%an%x00%ae%x00%at%x00%ai%x00%cn%x00%ce%x00%ct%x00"
+           "%(trailers:key=Co-authored-by,valueonly,unfold,separator=%x0a)%x00")
+_COAUTHOR = re.compile(r"^(?P<name>.*?)\s*<(?P<email>[^<>]*)>\s*$")
+_SHA = re.compile(rb"[0-9a-f]{40}|[0-9a-f]{64}")
+_TZ = re.compile(rb".*[+-][0-9]{4}")
+_IDENT = re.compile(rb"^(?P<name>.*?) *<(?P<email>[^>]*)> *(?P<ts>[0-9]+) *(?P<tz>[+-][0-9]{4})?")
 
 COMMIT_COLUMNS = ["sha", "author_name_raw", "author_email_raw", "author_date", "author_tz",
                   "committer_name_raw", "committer_email_raw", "committer_date", "parents",
-                  "files_changed", "added", "deleted"]
+                  "files_changed", "added", "deleted", "coauthors"]
 CHANGE_COLUMNS = ["sha", "path", "old_path", "status", "added", "deleted", "binary", "blob"]
 
 
@@ -46,35 +57,69 @@ def collect_history(repo: str, commit: str | None, *, renames: bool = True) -> H
     """Read every commit reachable from *commit* (a resolved sha; None = empty repository)."""
     if commit is None:
         return empty_history()
+    marker = b"\x00\x1eddkit-" + secrets.token_hex(12).encode() + b"\x1e\x00"
+    fmt = "".join(f"%x{b:02x}" for b in marker) + _FIELDS
     args = ["log", "-z", "--raw", "--numstat", "--no-abbrev", "--no-color", "--no-ext-diff",
-            "--no-textconv", "--date-order", "--format=" + _FORMAT]
+            "--no-textconv", "--date-order", "--format=" + fmt]
     args.append("-M" if renames else "--no-renames")
     args += ["--end-of-options", commit, "--"]
-    parser = _Parser()
+    parser = _Parser(repo)
     buf = b""
     for chunk in gitutil.stream(repo, *args):
         buf += chunk
-        parts = buf.split(RS)
+        parts = buf.split(marker)
         buf = parts.pop()
         for rec in parts:
             if rec:
                 parser.record(rec)
     if buf:
         parser.record(buf)
-    return History(_commits_frame(parser.c), _changes_frame(parser.f))
+    return History(_commits_frame(parser.c), _changes_frame(parser.f), parser.warnings())
+
+
+def coauthors(trailers: bytes) -> list[tuple[str, str]]:
+    """(name, e-mail) of each ``Co-authored-by:`` trailer, in message order, without repeats.
+
+    Co-authors are authors for copyright, whatever git's single author field says. A trailer without an
+    ``<e-mail>`` is kept with an empty e-mail (a person to ask about, not to drop).
+    """
+    out: list[tuple[str, str]] = []
+    for line in trailers.split(b"\n"):
+        v = decode_name(line.strip())
+        if not v:
+            continue
+        m = _COAUTHOR.match(v)
+        pair = (m["name"].strip(), m["email"].strip()) if m else (v, "")
+        if pair not in out:
+            out.append(pair)
+    return out
 
 
 class _Parser:
-    def __init__(self) -> None:
+    def __init__(self, repo: str) -> None:
+        self.repo = repo
         self.c: dict[str, list] = {k: [] for k in COMMIT_COLUMNS}
         self.f: dict[str, list] = {k: [] for k in CHANGE_COLUMNS}
+        self.malformed: list[str] = []
+
+    def warnings(self) -> list[str]:
+        if not self.malformed:
+            return []
+        ex = ", ".join(s[:12] for s in self.malformed[:5])
+        return [f"{len(self.malformed)} commits have a malformed author or committer header (git fsck reports them; "
+                f"e.g. a NUL byte): their identities and dates were read from the raw commit object: {ex}"]
 
     def record(self, rec: bytes) -> None:
-        head = rec.split(US, _N_HEADER)
-        if len(head) <= _N_HEADER:
+        head = rec.split(b"\0", _N_HEADER)
+        if len(head) <= _N_HEADER or not _SHA.fullmatch(head[0]):
             raise ValueError("unexpected git log output")
-        sha, parents, an, ae, at, ai, cn, ce, ct = head[:_N_HEADER]
+        sha, parents, an, ae, at, ai, cn, ce, ct, trailers = head[:_N_HEADER]
         body = head[_N_HEADER]
+        if not (at.isdigit() and ct.isdigit() and _TZ.fullmatch(ai)):
+            # git could not parse an identity line (a NUL byte in it, a missing '<>'): it prints empty
+            # fields, so read the identities from the commit object itself, byte for byte.
+            an, ae, at, ai, cn, ce, ct = self._raw_idents(sha.decode())
+            self.malformed.append(sha.decode())
         c = self.c
         c["sha"].append(sha.decode())
         c["author_name_raw"].append(decode_name(an))
@@ -85,10 +130,27 @@ class _Parser:
         c["committer_email_raw"].append(decode_name(ce))
         c["committer_date"].append(int(ct))
         c["parents"].append(len(parents.split()))
+        c["coauthors"].append(coauthors(trailers))
         files, added, deleted = self._changes(c["sha"][-1], body)
         c["files_changed"].append(files)
         c["added"].append(added)
         c["deleted"].append(deleted)
+
+    def _raw_idents(self, sha: str) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes]:
+        raw = gitutil.run(self.repo, "cat-file", "commit", sha, check=False)
+        header = raw.split(b"\n\n", 1)[0].split(b"\n")
+
+        def ident(kind: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+            line = next((ln[len(kind) + 1:] for ln in header if ln.startswith(kind + b" ")), b"")
+            line = line.replace(b"\0", "\ufffd".encode())     # shown as a replacement character
+            m = _IDENT.match(line)
+            if not m:
+                return line.strip(), b"", b"0", b"+0000"
+            return m["name"], m["email"], m["ts"], m["tz"] or b"+0000"
+
+        an, ae, at, atz = ident(b"author")
+        cn, ce, ct, _ = ident(b"committer")
+        return an, ae, at, atz, cn, ce, ct
 
     def _changes(self, sha: str, body: bytes) -> tuple[int, int, int]:
         toks = body.split(b"\0")
@@ -136,6 +198,29 @@ class _Parser:
             tot_a += a or 0
             tot_d += d or 0
         return len(raw), tot_a, tot_d
+
+
+EARLIEST_PLAUSIBLE = 1990
+
+
+def implausible_dates(commits: pd.DataFrame, as_of) -> list[str]:
+    """A warning for author or committer dates before 1990 or after *as_of* + 1 day.
+
+    git stores whatever date the committing machine claimed (a clock at 1970, a typo, a forged date);
+    every date-based result (first and last commit, departures, pre-incorporation work, trends) then
+    depends on it, so the reader is told how many and which.
+    """
+    if commits.empty:
+        return []
+    lo = pd.Timestamp(f"{EARLIEST_PLAUSIBLE}-01-01", tz="UTC")
+    hi = pd.Timestamp(as_of, tz="UTC") + pd.Timedelta(days=2)   # the end of as_of + 1 day
+    bad = commits[(commits["author_date"] < lo) | (commits["author_date"] >= hi) |
+                  (commits["committer_date"] < lo) | (commits["committer_date"] >= hi)]
+    if bad.empty:
+        return []
+    ex = ", ".join(f"{r.sha[:12]} ({r.author_date.date()})" for r in bad.head(5).itertuples())
+    return [f"{len(bad)} commits are dated before {EARLIEST_PLAUSIBLE} or after the as-of date + 1 day, so "
+            f"date-based results may be wrong for them: {ex}"]
 
 
 def _commits_frame(c: dict[str, list]) -> pd.DataFrame:

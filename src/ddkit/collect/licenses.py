@@ -9,7 +9,9 @@ uncommitted edits are not scanned. Three things keep it fast:
 2. a cache keyed by blob id and file name under ``cache_dir("licenses")``: a re-scan only scans
    blobs it has not seen;
 3. long-lived worker processes, each loading ScanCode's license index once (about 1.4 GB), started
-   only when something is left to scan.
+   only when something is left to scan. They are ``python -m ddkit.workerpool`` processes (see there):
+   they never import the caller's main module, die with the process that started them, and ignore
+   Ctrl-C, which the main process handles by stopping them.
 
 Per-file timeouts use ScanCode's own ``deadline`` (no SIGALRM), so scanning also works off the main
 thread and inside Dask workers; there (a daemonic process cannot start children) it runs in-process.
@@ -24,11 +26,11 @@ import multiprocessing as mp
 import os
 import posixpath
 import re
+import shutil
 import subprocess
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
@@ -36,6 +38,7 @@ import pandas as pd
 
 from .. import globs, gitutil
 from ..cache import cache_dir
+from ..workerpool import WorkerPool, at_parent_exit
 
 SCAN_COLUMNS = ["path", "blob", "license_expression", "license_spdx", "detections", "copyrights", "holders",
                 "error"]
@@ -51,9 +54,55 @@ def scancode_version() -> str:
 
 
 # ----------------------------------------------------------------------------- worker side
+# ScanCode reads files by name, so each file is copied into a temporary folder. The folder's name
+# carries the pid of the process that made it: a later run removes the folders of processes that
+# are gone (a worker killed with its parent cannot clean up after itself).
+_TMP_PREFIX = "ddkit-lic-"
+_TMP_RE = re.compile(r"ddkit-lic-(\d+)-")
+_live_dirs: set[str] = set()
+
+
+def _remove_live_dirs() -> None:
+    for d in list(_live_dirs):
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def remove_stale_temp_dirs(max_age_unknown: float = 86400.0) -> int:
+    """Remove the temporary folders of ddkit processes that no longer run; returns how many."""
+    n = 0
+    tmp = Path(tempfile.gettempdir())
+    try:
+        entries = list(tmp.glob(_TMP_PREFIX + "*"))
+    except OSError:
+        return 0
+    for d in entries:
+        m = _TMP_RE.match(d.name)
+        try:
+            if m:
+                pid = int(m.group(1))
+                if pid == os.getpid():
+                    continue
+                try:
+                    os.kill(pid, 0)
+                    continue          # its process still runs (or the pid is taken): leave it
+                except ProcessLookupError:
+                    pass
+                except PermissionError:
+                    continue
+            elif time.time() - d.stat().st_mtime < max_age_unknown:
+                continue              # an older ddkit's folder, without a pid: only when a day old
+            shutil.rmtree(d, ignore_errors=True)
+            n += 1
+        except OSError:
+            continue
+    return n
+
+
 def _scan_file(name: str, data: bytes, timeout: float) -> dict[str, Any]:
     from scancode.api import get_copyrights, get_licenses
-    with tempfile.TemporaryDirectory(prefix="ddkit-lic-") as d:
+    d = tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-")
+    _live_dirs.add(d)
+    try:
         loc = os.path.join(d, name or "file")
         with open(loc, "wb") as fh:
             fh.write(data)
@@ -65,6 +114,9 @@ def _scan_file(name: str, data: bytes, timeout: float) -> dict[str, Any]:
             cop = get_copyrights(loc, deadline=time.time() + timeout)
         except Exception as e:  # ScanCode raises many kinds on odd input
             return {"error": f"{type(e).__name__}: {e}"[:300]}
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+        _live_dirs.discard(d)
     referenced: list[str] = []
     try:
         from licensedcode.detection import LicenseDetectionFromResult, get_referenced_filenames
@@ -147,8 +199,12 @@ def _resolve_references(task: tuple[str, list[dict], dict[str, list[dict]]]) -> 
 
 
 def _init_worker() -> None:
+    at_parent_exit(_remove_live_dirs)
     from licensedcode.cache import get_index
     get_index()  # load once per worker
+
+
+_INIT = "ddkit.collect.licenses:_init_worker"
 
 
 def _worker(task: tuple[str, bytes, float]) -> dict[str, Any]:
@@ -163,6 +219,7 @@ def _screen(rules: dict) -> tuple[re.Pattern[bytes], list[str]]:
 
 
 WINDOW = 20
+_FILES_PER_EXTRA_WORKER = 64
 
 
 def _windows(data: bytes, screen: re.Pattern[bytes], around: int) -> bytes:
@@ -185,11 +242,10 @@ def _windows(data: bytes, screen: re.Pattern[bytes], around: int) -> bytes:
 def license_db_summary() -> dict[str, dict[str, str | None]]:
     """ScanCode license key -> {category, spdx}, cached per ScanCode version (loading the DB is slow)."""
     f = cache_dir("licenses") / f"db-{scancode_version()}.json"
-    if f.exists():
-        try:
-            return json.loads(f.read_text())
-        except ValueError:
-            pass
+    hit = _cache_get(f, lambda v: isinstance(v, dict) and all(
+        isinstance(x, dict) and _is_opt_str(x.get("category")) and _is_opt_str(x.get("spdx")) for x in v.values()))
+    if hit:
+        return hit
     from licensedcode.cache import get_licenses_db
     out = {k: {"category": lic.category, "spdx": lic.spdx_license_key, "name": lic.short_name}
            for k, lic in get_licenses_db().items()}
@@ -225,6 +281,38 @@ def _blobs(repo: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, bytes
     proc.wait()
 
 
+def _is_opt_str(v: Any) -> bool:
+    return v is None or isinstance(v, str)
+
+
+def _valid_result(v: Any) -> bool:
+    """A cached per-file result has the shape _scan_file returns (anything else is recomputed)."""
+    if not isinstance(v, dict) or v.get("error") is not None:
+        return False
+    if not (_is_opt_str(v.get("license_expression")) and _is_opt_str(v.get("license_spdx"))):
+        return False
+    lists = ("detections", "copyrights", "holders", "raw_detections", "referenced")
+    if not all(isinstance(v.get(k, []), list) for k in lists):
+        return False
+    return (all(isinstance(d, dict) for k in ("detections", "copyrights", "raw_detections") for d in v.get(k, []))
+            and all(isinstance(h, str) for k in ("holders", "referenced") for h in v.get(k, [])))
+
+
+def _valid_reference(v: Any) -> bool:
+    return (isinstance(v, dict) and _is_opt_str(v.get("expression")) and _is_opt_str(v.get("spdx"))
+            and (v.get("detections") is None or (isinstance(v["detections"], list)
+                                                  and all(isinstance(d, dict) for d in v["detections"]))))
+
+
+def _cache_get(f: Path, valid) -> Any | None:
+    """A cache entry, or None when it is missing, unreadable or not of the expected shape."""
+    try:
+        v = json.loads(f.read_text())
+    except (OSError, ValueError):
+        return None
+    return v if valid(v) else None
+
+
 def _cache_put(cdir: Path, key: str, value: dict) -> None:
     f = cdir / key[:2] / f"{key}.json"
     f.parent.mkdir(parents=True, exist_ok=True)
@@ -233,8 +321,8 @@ def _cache_put(cdir: Path, key: str, value: dict) -> None:
     tmp.replace(f)
 
 
-def _follow_references(results: dict, hashes: dict, cdir: Path | None, version: str, ex, in_process: bool,
-                       stats: dict) -> None:
+def _follow_references(results: dict, hashes: dict, cdir: Path | None, version: str, pool: WorkerPool | None,
+                       in_process: bool, stats: dict) -> None:
     """Resolve "see LICENSE.txt"-style references as ScanCode's post-scan does (the referenced file beside
     the file, else at the root), cached by the blobs involved. A referenced file that itself refers on
     (packaging's LICENSE → LICENSE.APACHE, LICENSE.BSD) is resolved first: files are taken deepest
@@ -262,14 +350,11 @@ def _follow_references(results: dict, hashes: dict, cdir: Path | None, version: 
                                               sorted(f"{p}={hashes.get(p, '')}" for p in refs)).encode(
                 "utf-8", "surrogateescape")).hexdigest()
             if cdir is not None:
-                f = cdir / key[:2] / f"{key}.json"
-                if f.exists():
-                    try:
-                        _apply_reference(r, json.loads(f.read_text()))
-                        done.add(path)
-                        continue
-                    except ValueError:
-                        pass
+                hit = _cache_get(cdir / key[:2] / f"{key}.json", _valid_reference)
+                if hit is not None:
+                    _apply_reference(r, hit)
+                    done.add(path)
+                    continue
             tasks.append((path, r["raw_detections"], refs))
             keys.append(key)
             paths.append(path)
@@ -281,13 +366,14 @@ def _follow_references(results: dict, hashes: dict, cdir: Path | None, version: 
                 done.add(p)
             continue
         stats["references_resolved"] = stats.get("references_resolved", 0) + len(tasks)
-        if ex is not None:
-            outs = list(ex.map(_resolve_references, tasks))
+        spec = "ddkit.collect.licenses:_resolve_references"
+        if pool is not None:
+            outs = pool.map(spec, [(t,) for t in tasks], on_error=lambda msg: None)
         elif in_process:
             outs = [_resolve_references(t) for t in tasks]
         else:
-            with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"), initializer=_init_worker) as one:
-                outs = list(one.map(_resolve_references, tasks))
+            with WorkerPool(1, init=_INIT) as one:
+                outs = one.map(spec, [(t,) for t in tasks], on_error=lambda msg: None)
         for path, key, out in zip(paths, keys, outs):
             value = ({"expression": out[0], "spdx": out[1], "detections": out[2]} if out else
                      {"expression": None, "spdx": None, "detections": None})
@@ -322,6 +408,8 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
             skipped.append((path, f"{hit[1]} ({hit[0]})"))
         else:
             keep.append((path, blob))
+    # Files whose content is not in the repository (Git LFS pointers) cannot be scanned: say so.
+    skipped += [(p, r) for p, c, r in zip(files["path"], files["category"], files["reason"]) if c == "lfs-pointer"]
     not_scanned = pd.DataFrame(skipped, columns=["path", "reason"])
     stats["files"] = len(keep)
     screen, always = _screen(rules)
@@ -347,19 +435,18 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
         key = hashlib.sha256("\x1f".join([_CACHE_VERSION, version, name, hashes[path]]).encode(
             "utf-8", "surrogateescape")).hexdigest()
         if cdir is not None:
-            f = cdir / key[:2] / f"{key}.json"
-            if f.exists():
-                try:
-                    results[path] = json.loads(f.read_text())
-                    stats["cached"] += 1
-                    continue
-                except ValueError:
-                    pass
+            hit = _cache_get(cdir / key[:2] / f"{key}.json", _valid_result)
+            if hit is not None:
+                results[path] = hit
+                stats["cached"] += 1
+                continue
         todo.append((path, name, data, key))
     if progress is not None:
         progress.set_total(len(todo))
+    # In a daemonic process (a Dask worker) scan in-process: one index per Dask worker is enough memory.
     in_process = jobs <= 1 or mp.current_process().daemon
-    ex = None
+    pool = None
+    remove_stale_temp_dirs()
     try:
         if todo:
             tasks = [(name, data, timeout) for _, name, data, _ in todo]
@@ -370,22 +457,26 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
                     if progress is not None:
                         progress.advance(1)
             else:
-                ex = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context("spawn"),
-                                         initializer=_init_worker)
-                outs = []
-                for o in ex.map(_worker, tasks, chunksize=4):
-                    outs.append(o)
-                    if progress is not None:
-                        progress.advance(1)
+                # Each worker first loads the index (seconds of CPU, 1.2 GB): a second one pays off only
+                # when there are many files to share out.
+                pool = WorkerPool(min(jobs, 1 + len(todo) // _FILES_PER_EXTRA_WORKER), init=_INIT)
+                outs = pool.map("ddkit.collect.licenses:_worker", [(t,) for t in tasks],
+                                on_result=(progress.advance if progress is not None else None),
+                                on_error=lambda msg: {"error": msg})
+                stats["workers"] = pool.started
             for (path, _name, _data, key), out in zip(todo, outs):
                 results[path] = out
                 stats["scanned"] += 1
                 if cdir is not None and not out.get("error"):
                     _cache_put(cdir, key, out)
-        _follow_references(results, hashes, cdir, version, ex, in_process, stats)
+        _follow_references(results, hashes, cdir, version, pool, in_process, stats)
+    except BaseException:
+        if pool is not None:
+            pool.close(kill=True)   # Ctrl-C or an error: stop the workers now, not after their files
+        raise
     finally:
-        if ex is not None:
-            ex.shutdown()
+        if pool is not None:
+            pool.close()
     blobs = dict(keep)
     rows = []
     warnings = []

@@ -2,7 +2,9 @@
 
 Each file gets a ``category``:
 ``text`` (scanned for ownership), ``vendored``, ``generated``, ``excluded`` (by the company profile),
-``binary``, ``symlink`` or ``submodule``, with the rule or glob that decided it in ``reason``.
+``binary``, ``symlink``, ``submodule`` or ``lfs-pointer`` (a Git LFS pointer: the content lives outside
+the repository, so neither its lines nor its license can be scanned), with the rule or glob that decided
+it in ``reason``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from .. import globs, gitutil
 from ..config import Company, Rules
 from ..text import decode_path
 
-EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"   # SHA-1's; see empty_tree()
 FILE_COLUMNS = ["path", "blob", "mode", "size", "lines", "category", "reason", "module", "is_source"]
 ROOT_MODULE = "(root)"
 
@@ -28,6 +30,11 @@ def module_of(path: str, company: Company) -> str:
             return name
     parts = path.split("/")
     return parts[0] if len(parts) > 1 else ROOT_MODULE
+
+
+def empty_tree(repo: str) -> str:
+    """The empty tree's id in *repo*'s object format (SHA-1 and SHA-256 repositories differ)."""
+    return gitutil.run(repo, "hash-object", "-t", "tree", "--stdin", input=b"").decode().strip()
 
 
 def list_files(repo: str, commit: str | None, rules: Rules, company: Company) -> pd.DataFrame:
@@ -45,7 +52,7 @@ def list_files(repo: str, commit: str | None, rules: Rules, company: Company) ->
     # Line counts and git's own binary test, in one diff against the empty tree.
     counts: dict[str, int | None] = {}
     out = gitutil.run(repo, "diff", "--numstat", "-z", "--no-renames", "--no-ext-diff", "--no-textconv",
-                      EMPTY_TREE, commit, "--")
+                      empty_tree(repo), commit, "--")
     for rec in out.split(b"\0"):
         if not rec:
             continue
@@ -113,8 +120,13 @@ def binary_by_content(head: bytes) -> str | None:
     return None
 
 
+LFS_MAX = 1024   # the LFS specification: pointer files are under 1024 bytes
+LFS_SPECS = (b"version https://git-lfs.github.com/spec/", b"version https://hawser.github.com/spec/")
+
+
 def _sniff(repo: str, files: list[tuple[str, str]], pr: dict) -> dict[str, tuple[str, str]]:
-    """Text files that are binary by content, or whose first lines say they are generated ('DO NOT EDIT')."""
+    """Text files that are Git LFS pointers, binary by content, or whose first lines say they are generated
+    ('DO NOT EDIT')."""
     markers = [re.compile(m, re.I | re.M) for m in pr.get("generated_markers", [])]
     n_lines = int(pr.get("marker_lines", 5))
     if not files:
@@ -137,6 +149,12 @@ def _sniff(repo: str, files: list[tuple[str, str]], pr: dict) -> dict[str, tuple
             continue
         size = int(header[2])
         data = proc.stdout.read(size + 1)[:size]
+        if size < LFS_MAX and data.startswith(LFS_SPECS):
+            # A Git LFS pointer (three lines: version, oid, size) stands in for content stored elsewhere;
+            # counted as text, it would credit its committer with owned code.
+            found[path] = ("lfs-pointer", "Git LFS pointer: the content is stored outside the repository "
+                                          "(not scanned)")
+            continue
         what = binary_by_content(data[:8000])
         if what:
             found[path] = ("binary", f"binary file ({what}, by content)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from typing import Any
@@ -61,7 +62,7 @@ def json_value(v: Any) -> Any:
     if isinstance(v, (list, tuple, set)):
         return [json_value(x) for x in v]
     if isinstance(v, dict):
-        return {str(k): json_value(x) for k, x in v.items()}
+        return {json_value(str(k)): json_value(x) for k, x in v.items()}
     if isinstance(v, np.ndarray):
         return [json_value(x) for x in v.tolist()]
     if isinstance(v, np.generic):
@@ -77,3 +78,9 @@ def json_value(v: Any) -> Any:
     if isinstance(v, str):
         return v.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return v
+
+
+def json_bytes(data: Any) -> bytes:
+    """UTF-8 JSON for a report. Every string goes through :func:`json_value` first: paths and names from
+    git may hold undecodable bytes (kept as surrogates), which UTF-8 cannot encode; they become U+FFFD."""
+    return (json.dumps(json_value(data), indent=2, ensure_ascii=False) + "\n").encode("utf-8")

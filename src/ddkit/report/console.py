@@ -6,9 +6,11 @@ import sys
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress as RProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..progress import Progress
+from ..text import printable
 
 if TYPE_CHECKING:
     from ..model import Scan
@@ -27,7 +29,8 @@ class RichProgress(Progress):
         if not self._started:
             self._p.start()
             self._started = True
-        self._task = self._p.add_task(name, total=total)
+        # The description is rendered as rich markup: escape it (stage names may one day carry repo text).
+        self._task = self._p.add_task(escape(printable(name)), total=total)
 
     def set_total(self, total: int) -> None:
         if self._task is not None:
@@ -53,8 +56,20 @@ class RichProgress(Progress):
         self.close()
 
 
+class _PlainConsole:
+    """Prints lines holding repository text (paths, names, warnings): no markup, no emoji codes, no
+    highlighting, control characters escaped. An author called ``[/bold]`` is printed as written, and
+    one whose name holds ESC sequences cannot drive the terminal."""
+
+    def __init__(self) -> None:
+        self._con = Console(file=sys.stdout, highlight=False, soft_wrap=True, emoji=False)
+
+    def print(self, text: str) -> None:
+        self._con.print(printable(text), markup=False, emoji=False, highlight=False)
+
+
 def print_summary(s: "Scan", out=None, json_path=None, sarif=None) -> None:
-    con = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    con = _PlainConsole()
     sm = s.summary
     bysev = sm.get("findings_by_severity", {})
     sev = ", ".join(f"{n} {k}" for k, n in bysev.items() if n) or "none"

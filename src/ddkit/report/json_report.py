@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +10,7 @@ import pandas as pd
 from .._version import __version__
 from ..fsutil import atomic_write
 from ..schema import DEPENDENCY_PUBLIC, FINDING_COLUMNS, LICENSE_PUBLIC, PEOPLE_PUBLIC
-from .cells import json_value
+from .cells import json_bytes, json_value
 
 if TYPE_CHECKING:
     from ..schema import Portfolio, Scan
@@ -61,7 +60,7 @@ def portfolio_to_dict(p: Portfolio) -> dict[str, Any]:
 
 def _write(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
     if path is not None:
-        atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        atomic_write(path, json_bytes(data))   # any path bytes (undecodable ones become U+FFFD)
     return data
 
 

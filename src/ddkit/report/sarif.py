@@ -7,15 +7,16 @@ level). Each result's fingerprint is the finding's stable id.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import pandas as pd
 
 from .._version import __version__
 from ..fsutil import atomic_write
-from .cells import json_value
+from ..text import encode_path
+from .cells import json_bytes, json_value
 
 if TYPE_CHECKING:
     from ..config import Rules
@@ -33,6 +34,16 @@ def _first_file(files: Any) -> str | None:
     if isinstance(files, str) and files:
         return files.split(";")[0].split(" (")[0].strip()
     return None
+
+
+def artifact_uri(path: str) -> str:
+    """A relative URI reference for a repository path (RFC 3986), made from the path's own bytes.
+
+    Every byte outside the unreserved set is percent-encoded ('/' stays the separator), so Latin-1 or
+    other undecodable bytes, tabs, control characters, spaces and '%' itself survive exactly:
+    ``unquote_to_bytes(uri)`` gives back git's path.
+    """
+    return quote(encode_path(path), safe="/")
 
 
 def to_sarif(findings: pd.DataFrame, policy: Rules) -> dict[str, Any]:
@@ -66,7 +77,7 @@ def to_sarif(findings: pd.DataFrame, policy: Rules) -> dict[str, Any]:
                                     "justification": f"{f['status']}: {tri.get('reason') or ''}".strip(" :")}]
         path = f.get("path") if isinstance(f.get("path"), str) else _first_file(f.get("files"))
         if path:
-            loc: dict[str, Any] = {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}}
+            loc: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(path), "uriBaseId": "%SRCROOT%"}}
             line = f.get("line")
             if line is not None and not pd.isna(line) and int(line) > 0:
                 end = f.get("end_line")
@@ -88,7 +99,7 @@ def to_sarif(findings: pd.DataFrame, policy: Rules) -> dict[str, Any]:
 
 def _write(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
     if path is not None:
-        atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        atomic_write(path, json_bytes(data))   # any path bytes (undecodable ones become U+FFFD)
     return data
 
 
