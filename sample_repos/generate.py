@@ -933,6 +933,7 @@ def _answers(name: str, model: Model, extra: dict) -> dict:
         if gone / len(a) >= 0.5:
             knowledge.append({"rule": "kn.departed-concentration", "subject": m})
 
+    retention, rewrite = _buyer_questions(model, roster, people, findings, scanned, doa, by_module, inc)
     merges = sum(1 for c in model.commits if c["merge"])
     return {
         "name": name,
@@ -958,10 +959,96 @@ def _answers(name: str, model: Model, extra: dict) -> dict:
         "knowledge_findings": knowledge,
         "secrets": extra["secrets"],
         "secret_lookalikes": extra["secret_lookalikes"],
+        "retention": retention,
+        "rewrite_scope": rewrite,
         **({"dependencies": [dict(r, added_by_type=roster[r["added_by"]]["type"] if r["added_by"] else None)
                              for r in extra["dependencies"]]} if "dependencies" in extra else {}),
         **{k: extra[k] for k in ("dependency_findings", "environment", "sbom") if k in extra},
     }
+
+
+def _buyer_questions(model: Model, roster: dict, people: list[dict], findings: list[dict], scanned: dict,
+                     doa: dict[str, list[str]], by_module: dict[str, dict[str, list[str]]], inc: dt.date):
+    """Whom to retain, and the clean-room rewrite scope of each subject lacking paperwork, from the
+    generator's own bookkeeping (its lines, commits, roster and authorship), not from ddkit."""
+    pmap = {p["person"]: p for p in people}
+    staff = sorted(p["person"] for p in people
+                   if p["type"] in ("employee", "founder") and not p["departed"] and not p["is_bot"])
+
+    def without(authors: dict[str, list[str]], who: set[str]) -> dict[str, list[str]]:
+        return {f: [a for a in au if a not in who] for f, au in authors.items()}
+
+    retention = []
+    for person in staff:
+        known = sorted(f for f, au in doa.items() if person in au)
+        if not known:
+            continue
+        only = sorted(f for f, au in doa.items() if au == [person])
+        drops = []
+        for m, authors in sorted(by_module.items()):
+            before, after = _truck_factor(authors), _truck_factor(without(authors, {person}))
+            if after < before:
+                drops.append({"module": m, "truck_factor_before": before, "truck_factor_after": after})
+        retention.append({"person": person, "files_known": len(known), "files_orphaned": len(only),
+                          "orphaned_files": only, "modules_losing_knowledge": drops,
+                          "repository_truck_factor_after": _truck_factor(without(doa, {person})),
+                          "surviving_lines": pmap[person]["surviving_lines"]})
+    retention.sort(key=lambda r: (-r["files_orphaned"], -len(r["modules_losing_knowledge"]), -r["surviving_lines"],
+                                  r["person"]))
+    for k, r in enumerate(retention, start=1):
+        r["rank"] = k
+
+    # Which of a subject's lines each gap covers: the same date rules as the findings.
+    def gap(rule: str, person: str):
+        r = roster.get(person) or {}
+        if rule == "ip.pre-incorporation-work":
+            return lambda d: d < inc
+        if rule == "ip.pre-assignment-work":
+            signed = dt.date.fromisoformat(r["ip_assignment_date"])
+            return lambda d: inc <= d < signed
+        if rule == "ip.work-after-end-date":
+            end = dt.date.fromisoformat(r["end_date"])
+            return lambda d: d > end
+        return lambda d: True     # a gap about all of the subject's work
+
+    vendors = {}
+    for person, r in roster.items():
+        if r["type"] == "vendor" and r["vendor"]:
+            vendors.setdefault(r["vendor"], set()).add(person)
+    subjects: dict[str, list[str]] = {}
+    for f in findings:
+        if f["rule"].startswith("ip."):
+            subjects.setdefault(f["subject"], []).append(f["rule"])
+    total = sum(scanned.values())
+    rewrite = []
+    for subject, rules in subjects.items():
+        who = vendors.get(subject, {subject})
+        preds = [gap(rule, p) for rule in rules for p in who]
+        files: dict[str, int] = {}
+        for path in scanned:
+            for line in model.files[path]:
+                day = dt.date.fromisoformat(model.commits[line.commit]["date"])
+                if line.person in who and any(pr(day) for pr in preds):
+                    files[path] = files.get(path, 0) + 1
+        modules: dict[str, int] = {}
+        for path, n in files.items():
+            modules[_module(path)] = modules.get(_module(path), 0) + n
+        knowers: dict[str, int] = {}
+        unknown_to_staff = 0
+        for path in files:
+            if path not in doa:
+                continue
+            staff_authors = [a for a in doa[path] if a in staff and a not in who]
+            for a in staff_authors:
+                knowers[a] = knowers.get(a, 0) + 1
+            unknown_to_staff += not staff_authors
+        rewrite.append({"subject": subject, "surviving_lines": sum(files.values()),
+                        "share_of_repository": round(sum(files.values()) / total, 4),
+                        "files": dict(sorted(files.items())), "modules": dict(sorted(modules.items())),
+                        "current_staff_who_know": dict(sorted(knowers.items())),
+                        "nobody_on_staff_knows": unknown_to_staff})
+    rewrite.sort(key=lambda r: (-r["surviving_lines"], r["subject"]))
+    return retention, rewrite
 
 
 def answers(name: str) -> dict:

@@ -32,7 +32,8 @@ def test_roll_up_by_rule_with_conservation(make_repo, tmp_path):
     s = ddkit.scan(r.path, roster=roster, company=company, as_of="2020-06-30", licenses=False, secrets=False)
     f = s.findings
     unknown = f[f["rule"] == "ip.unknown-contributor"]
-    # Big Outsider (300 lines >= 250) is individual; the five small ones and Gone Early roll up.
+    # Big Outsider (300 lines, 29% of the code) is individual; the five small ones (0.4% each) and Gone Early
+    # (no surviving line) roll up.
     assert sorted(unknown["subject"]) == ["6 other contributors not on the roster", "Big Outsider"]
     roll = unknown[unknown["rolled_up"] == True].iloc[0]  # noqa: E712
     assert sorted(roll["subjects"]) == ["Gone Early"] + [f"Small Person{i}" for i in range(5)]
@@ -59,16 +60,21 @@ def test_roll_up_by_rule_with_conservation(make_repo, tmp_path):
 def test_thresholds_come_from_rules(make_repo, tmp_path):
     r = make_repo()
     r.commit({"a.py": _lines("a", 100)}, name="Alice Main", email="alice@else.example")
-    r.commit({"b.py": _lines("b", 3)}, name="Bob Small", email="bob@else.example")
-    r.commit({"c.py": _lines("c", 3)}, name="Carl Small", email="carl@else.example")
+    r.commit({"b.py": _lines("b", 12)}, name="Bob Small", email="bob@else.example")
+    r.commit({"c.py": _lines("c", 12)}, name="Carl Small", email="carl@else.example")
+    r.commit({"d.py": _lines("d", 9)}, name="Dave Tiny", email="dave@else.example")
+    r.commit({"e.py": _lines("e", 9)}, name="Eve Tiny", email="eve@else.example")
     s = ddkit.scan(r.path, as_of="2020-06-30", licenses=False, secrets=False)
-    assert (s.findings["rule"] == "ip.unverified-identity").sum() == 3          # 3 lines are 2.9%: material
+    u = s.findings[s.findings["rule"] == "ip.unverified-identity"]
+    # 12 lines are 8.3%: material; 9 lines are 6.3% but under the 10-line floor: de minimis.
+    assert sorted(u["subject"]) == ["2 other contributors with unverified identities", "Alice Main", "Bob Small",
+                                    "Carl Small"]
     rules = tmp_path / "rules"
     rules.mkdir()
-    (rules / "findings.yaml").write_text("materiality: {min_lines: 10, min_share: 0.05}\n")
+    (rules / "findings.yaml").write_text("materiality: {min_lines: 5, min_share: 0.1}\n")
     s = ddkit.scan(r.path, rules=rules, as_of="2020-06-30", licenses=False, secrets=False)
     u = s.findings[s.findings["rule"] == "ip.unverified-identity"]
-    assert sorted(u["subject"]) == ["2 other contributors with unverified identities", "Alice Main"]
+    assert sorted(u["subject"]) == ["4 other contributors with unverified identities", "Alice Main"]
 
 
 def test_console_says_what_to_do_next_without_a_roster(make_repo):

@@ -46,9 +46,10 @@ def test_default_and_dask_agree(portfolio_list):
     alice = ppl.loc["Alice Founder"]
     assert alice["repositories"] == sorted([str(acme), f"file://{acme}"])
     assert alice["surviving_lines"] == 2 * int(single.people.set_index("person").loc["Alice Founder", "surviving_lines"])
-    # The paperwork is needed once per person or vendor, not once per repository.
+    # The paperwork is needed once per person or vendor and document (one row per gap), not once per repository.
     rem = a.remediation
-    assert rem["subject"].is_unique and "CodeForge Ltd" in set(rem["subject"])
+    assert not rem.duplicated(["subject", "document"]).any() and "CodeForge Ltd" in set(rem["subject"])
+    assert len(rem[rem["subject"] == "Dan Freelancer"]) == 2   # before the assignment; after the end date
 
     from dask.distributed import Client, LocalCluster
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -1,7 +1,8 @@
 """Workbook, JSON, SARIF, exit codes, pseudonymization and the bring-down diff, on the samples."""
 
+import csv
 import json
-import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,13 +10,18 @@ from pathlib import Path
 import jsonschema
 import openpyxl
 import pytest
-
-import ddkit
+import yaml
 from sample_repos.generate import HERE, build
 
+import ddkit
+
 ROOT = Path(__file__).resolve().parents[1]
-SHEETS = ["Summary", "Findings", "Remediation", "People", "Ownership", "Licenses", "Dependencies", "Bus Factor",
-          "Trends", "Security", "Triaged", "Methodology"]
+SHEETS = ["Summary", "Findings", "Remediation", "Rewrite scope", "People", "Ownership", "Ownership by module",
+          "Ownership by class", "Licenses", "Dependencies", "Bus Factor", "Off-boarding", "Retention", "Trends", "Security", "Triaged",
+          "Rules", "Methodology"]
+# The contract's sheets, in its order (the others are one-table sheets inserted after their parent).
+CONTRACT_ORDER = ["Summary", "Findings", "Remediation", "People", "Ownership", "Licenses", "Dependencies",
+                  "Bus Factor", "Trends", "Security", "Triaged", "Rules", "Methodology"]
 
 
 def run(*args, cwd=None):
@@ -35,32 +41,170 @@ def acme(tmp_path_factory):
     return repo, ans, out
 
 
+def _header(ws):
+    return [c.value for c in ws[1]]
+
+
+def _rows(ws):
+    hdr = _header(ws)
+    return [dict(zip(hdr, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
+
+
 def test_workbook_structure(acme):
     repo, ans, out = acme
     wb = openpyxl.load_workbook(out / "acme.xlsx")
     assert wb.sheetnames == SHEETS
-    for name in SHEETS[1:-1]:
+    contract = [n for n in wb.sheetnames if n in CONTRACT_ORDER]
+    assert contract == [n for n in CONTRACT_ORDER if n in contract]
+    for name in SHEETS[1:]:
         ws = wb[name]
-        assert ws.tables, name
-        t = next(iter(ws.tables.values()))
-        assert t.ref.startswith("A1:") and ws.freeze_panes == "A2", name
+        if name != "Methodology":
+            assert len(ws.tables) == 1, name          # one table per sheet
+            t = next(iter(ws.tables.values()))
+            assert t.ref.startswith("A1:"), name
+        assert ws.freeze_panes == "A2", name
     rem = wb["Remediation"]
-    header = [c.value for c in rem[1]]
-    for col in ("subject", "document", "period_start", "period_end", "lines_at_stake", "status", "owner", "due_date"):
+    header = _header(rem)
+    for col in ("Subject", "Contact (roster e-mail)", "Document needed", "Period to cover", "Lines at stake",
+                "Status", "Owner", "Due date", "Document on file"):
         assert col in header
+    assert header[-2:] == ["Rule ids", "Finding ids"]   # tracking ids: narrow, at the right
     dv = [d for d in rem.data_validations.dataValidation if d.type == "list"]
     assert dv and dv[0].formula1 == '"Open,Requested,Signed,Not needed"'
-    # People sheet values agree with the answers.
-    ppl = wb["People"]
-    hdr = [c.value for c in ppl[1]]
-    rows = {r[hdr.index("person")]: r for r in ppl.iter_rows(min_row=2, values_only=True)}
+    # People sheet values agree with the answers; booleans read Yes/No, dates are dates.
+    rows = {r["Person"]: r for r in _rows(wb["People"])}
     for p in ans["people"]:
         r = rows[p["person"]]
-        assert r[hdr.index("commits")] == p["commits"] and r[hdr.index("surviving_lines")] == p["surviving_lines"]
+        assert r["Commits"] == p["commits"] and r["Surviving lines"] == p["surviving_lines"]
+        assert r["Departed"] == ("Yes" if p["departed"] else "No") and r["Bot"] == ("Yes" if p["is_bot"] else "No")
+        assert str(r["First commit"])[:10] == p["first_commit"] and hasattr(r["First commit"], "year")
     summary = " ".join(str(c.value) for row in wb["Summary"].iter_rows() for c in row if c.value is not None)
     assert "Acme Payments Inc." in summary and "Readiness score" in summary
     meth = " ".join(str(c.value) for row in wb["Methodology"].iter_rows() for c in row if c.value is not None)
     assert ans["head"] in meth and "Rules SHA-256" in meth and ddkit.__version__ in meth
+    from ddkit.collect.licenses import scancode_version
+    assert f"scancode-toolkit {scancode_version()}" in meth
+    assert "Secrets engine version" in meth and "secrets not scanned" not in meth
+    assert "README" not in meth and "Limits" in meth
+
+
+def test_plain_english_and_print_setup(acme):
+    _, ans, out = acme
+    wb = openpyxl.load_workbook(out / "acme.xlsx")
+    snake = re.compile(r"^[a-z0-9]+([._][a-z0-9]+)*$")
+    for ws in wb.worksheets:
+        for t in ws.tables.values():
+            first = ws[t.ref.split(":")[0]].row
+            for c in ws[first]:
+                if c.value is None:
+                    continue
+                assert not snake.match(str(c.value)) and "_" not in str(c.value), (ws.title, c.value)
+                assert str(c.value)[0].isupper(), (ws.title, c.value)
+        # Every sheet prints landscape, one page wide, with header/footer and a print area.
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1, ws.title
+        assert ws.print_area, ws.title
+        assert "Confidential" in (ws.oddFooter.left.text or "") and "&P" in (ws.oddFooter.right.text or "")
+        assert "Acme Payments Inc." in (ws.oddHeader.left.text or "") and "2024-06-30" in (ws.oddHeader.right.text or "")
+        if ws.title != "Summary":
+            assert ws.print_title_rows and ws.print_title_rows.startswith("$1:$1"), ws.title
+        # No full 40-character commit id outside the Methodology; wrapped cells have the room they need.
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and ws.title != "Methodology":
+                    assert not re.fullmatch(r"[0-9a-f]{40}", c.value), (ws.title, c.coordinate)
+                if isinstance(c.value, str) and c.alignment.wrap_text and ws.title != "Summary":
+                    width = ws.column_dimensions[c.column_letter].width
+                    # an optimistic bound: no renderer fits more than 1.6 characters per width unit
+                    need = sum(max(1, -(-len(p) // int(width * 1.6))) for p in c.value.split("\n"))
+                    assert (ws.row_dimensions[c.row].height or 15) >= need * 12.75 * (8 / 10 if c.font.sz == 8 else 1) - 1, \
+                        (ws.title, c.coordinate)
+    assert wb["Summary"].page_setup.fitToHeight == 1          # the Summary is one page
+    # The Rules sheet explains every rule id of the catalogue, in words from the catalogue.
+    cat = yaml.safe_load((ROOT / "rules" / "findings.yaml").read_text())["rules"]
+    rules = {r["Rule id"]: r for r in _rows(wb["Rules"])}
+    assert set(rules) == set(cat)
+    for rid, e in cat.items():
+        text = rules[rid]["What it means legally, and what fixes it"]
+        assert e["meaning"].rstrip(".") in text and e["remediation"].rstrip(".") in text
+    # Findings: short commit ids, rule and finding ids in the right-most columns.
+    hdr = _header(wb["Findings"])
+    assert hdr[-2:] == ["Rule id", "Finding id"]
+    shas = [r["Commit"] for r in _rows(wb["Findings"]) if r["Commit"]]
+    assert shas and all(len(x) == 10 for x in shas)
+
+
+def test_summary_top_findings(acme):
+    _, ans, out = acme
+    ws = openpyxl.load_workbook(out / "acme.xlsx")["Summary"]
+    cells = [[c.value for c in row] for row in ws.iter_rows()]
+    start = next(i for i, r in enumerate(cells) if r[0] and str(r[0]).startswith("Top findings"))
+    top = [r[1] for r in cells[start + 1:start + 11] if r[1]]
+    assert len(top) == 10 and len(set(top)) == 10                 # ten, all different
+    assert all("→" in t for t in top)                              # the problem, then the fix
+    aws = [t for t in top if "AWS" in t]
+    assert len(aws) == 1                                           # key id and secret: one event, one line
+    secret = ans["secrets"][0]
+    assert "config/settings.py" in aws[0] and "2021-06-01" in aws[0] and "Bob Engineer (employee)" in aws[0]
+    assert "still in the history" in aws[0] and "revoke" in aws[0] and "rewrite history" in aws[0]
+    assert secret["present_at_head"] is False
+    assert not any("Entropy" in t or "hashes.md" in t for t in top)   # low-tier guesses never in the top ten
+    dan = [t for t in top if t.startswith("Dan Freelancer")]
+    assert dan and "2020-07-06 to 2020-09-01" in dan[0] and "before signing" in dan[0]
+
+
+def test_remediation_per_gap(acme):
+    _, ans, out = acme
+    rows = _rows(openpyxl.load_workbook(out / "acme.xlsx")["Remediation"])
+    dan = [r for r in rows if r["Subject"] == "Dan Freelancer"]
+    # Two gaps with different periods and documents: the months his agreement covers (signed 2020-09-15,
+    # engagement to 2020-12-31) are in neither row.
+    truth = {f["rule"]: f for f in ans["findings"] if f["subject"] == "Dan Freelancer" and f["rule"].startswith("ip.")}
+    assert sorted(r["Period to cover"] for r in dan) == sorted(
+        f["first_commit"] if f["first_commit"] == f["last_commit"] else f"{f['first_commit']} to {f['last_commit']}"
+        for f in truth.values())
+    assert sorted(r["Lines at stake"] for r in dan) == sorted(f["lines_at_stake"] for f in truth.values())
+    for r in dan:
+        assert r["Contact (roster e-mail)"] == "dan.freelance@gmail.com" and r["Document on file"] == "DF-2020-IPA"
+        assert r["Status"] == "Open"
+    roster = {x["person"]: x for x in csv.DictReader(open(HERE / "acme" / "roster.csv", encoding="utf-8"))}
+    for r in rows:
+        if r["Subject"] in roster:
+            assert r["Contact (roster e-mail)"].split("\n") == [e.strip() for e in roster[r["Subject"]]["emails"].split(";")]
+
+
+def _retention_truth(ans):
+    return [{k: x[k] for k in ("rank", "person", "files_known", "files_orphaned", "orphaned_files",
+                                "modules_losing_knowledge", "repository_truck_factor_after", "surviving_lines")}
+            for x in ans["retention"]]
+
+
+def test_retention_and_rewrite_scope(acme):
+    _, ans, out = acme
+    data = json.loads((out / "acme.json").read_text())
+    got = [{k: x[k] for k in ("rank", "person", "files_known", "files_orphaned", "orphaned_files",
+                               "modules_losing_knowledge", "repository_truck_factor_after", "surviving_lines")}
+           for x in data["retention"]]
+    got = [dict(g, orphaned_files=sorted(g["orphaned_files"])) for g in got]
+    assert got == _retention_truth(ans)
+    rw = {x["subject"]: x for x in data["rewrite_scope"]}
+    assert [x["subject"] for x in data["rewrite_scope"]] == [x["subject"] for x in ans["rewrite_scope"]]
+    for t in ans["rewrite_scope"]:
+        g = rw[t["subject"]]
+        assert g["surviving_lines"] == t["surviving_lines"] and g["share_of_repository"] == t["share_of_repository"]
+        assert {f["path"]: f["lines"] for f in g["files"]} == t["files"]
+        assert g["modules"] == t["modules"] and g["current_staff_who_know"] == t["current_staff_who_know"]
+        assert g["nobody_on_staff_knows"] == t["nobody_on_staff_knows"]
+    wb = openpyxl.load_workbook(out / "acme.xlsx")
+    sheet = _rows(wb["Retention"])
+    assert [r["Person"] for r in sheet] == [x["person"] for x in ans["retention"]]
+    assert [r["Files only they know (orphaned if they leave)"] for r in sheet] == [x["files_orphaned"] for x in ans["retention"]]
+    sheet = _rows(wb["Rewrite scope"])
+    assert [(r["Subject"], r["Surviving lines"]) for r in sheet] == [(x["subject"], x["surviving_lines"])
+                                                                      for x in ans["rewrite_scope"]]
+    summary = " ".join(str(c.value) for row in wb["Summary"].iter_rows() for c in row if c.value is not None)
+    assert "Whom to retain" in summary and "1. Bob Engineer (employee)" in summary
+    assert "clean-room rewrite" in summary and "rewrite 119 surviving lines" in summary
 
 
 def test_json_schema_and_sarif(acme):

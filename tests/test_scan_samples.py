@@ -137,15 +137,20 @@ def test_ip_and_ownership_findings(sample_scans, name):
 
 def test_remediation_rows(sample_scans):
     _, ans, s = sample_scans["acme"]
-    r = s.remediation.set_index("subject")
+    rem = s.remediation
     ip_subjects = {x["subject"] for x in ans["findings"] if x["rule"].startswith("ip.")}
-    assert set(r.index) == ip_subjects
+    assert set(rem["subject"]) == ip_subjects
+    r = rem.drop_duplicates("subject").set_index("subject")
     assert r.loc["CodeForge Ltd", "subject_type"] == "vendor" and r.loc["CodeForge Ltd", "lines_at_stake"] == 119
-    dan = r.loc["Dan Freelancer"]
-    assert dan["ip_document"] == "DF-2020-IPA"
-    assert (str(dan["period_start"]), str(dan["period_end"])) == ("2020-07-06", "2021-02-10")
-    assert dan["lines_at_stake"] == 58 + 2  # before the assignment, plus after the end date
-    assert set(r["status"]) == {"Open"}
+    # One row per gap: Dan's work before the assignment and after the end date need different documents
+    # and periods, so neither row covers the months his signed agreement covers.
+    dan = rem[rem["subject"] == "Dan Freelancer"].sort_values("period_start")
+    assert set(dan["ip_document"]) == {"DF-2020-IPA"}
+    assert [(str(a), str(b)) for a, b in zip(dan["period_start"], dan["period_end"])] == \
+        [("2020-07-06", "2020-09-01"), ("2021-02-10", "2021-02-10")]
+    assert list(dan["lines_at_stake"]) == [58, 2]
+    assert set(dan["contact"]) == {"dan.freelance@gmail.com"}
+    assert set(rem["status"]) == {"Open"}
 
 
 @pytest.mark.parametrize("name", SAMPLES)
@@ -245,3 +250,21 @@ def test_no_licenses_skips_the_stage(sample_scans):
     _, _, s = sample_scans["acme"]
     assert "licenses" not in s.timings and s.licenses.empty
     assert not (s.findings.area == "license").any()
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_retention_and_rewrite_scope_truth(sample_scans, name):
+    """Whom to retain and the rewrite scopes equal the generator's own bookkeeping (answers.json)."""
+    _, ans, s = sample_scans[name]
+    got = [dict(rank=r.rank, person=r.person, files_known=r.files_known, files_orphaned=r.files_orphaned,
+                orphaned_files=sorted(r.orphaned_files), modules_losing_knowledge=r.modules_losing_knowledge,
+                repository_truck_factor_after=r.repository_truck_factor_after, surviving_lines=r.surviving_lines)
+           for r in s.retention.itertuples()]
+    want = [{k: x[k] for k in got[0]} for x in ans["retention"]] if got else []
+    assert got == want and len(want) == len(ans["retention"])
+    rw = s.rewrite_scope
+    assert list(rw["subject"]) == [x["subject"] for x in ans["rewrite_scope"]]
+    for r, t in zip(rw.itertuples(), ans["rewrite_scope"]):
+        assert r.surviving_lines == t["surviving_lines"] and {f["path"]: f["lines"] for f in r.files} == t["files"]
+        assert r.modules == t["modules"] and r.current_staff_who_know == t["current_staff_who_know"]
+        assert r.nobody_on_staff_knows == t["nobody_on_staff_knows"]

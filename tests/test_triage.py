@@ -52,14 +52,14 @@ def test_workbook_triage_round_trip(make_repo, tmp_path):
     header = [c.value for c in ws[1]]
     col = {h: i for i, h in enumerate(header)}
     for row in ws.iter_rows(min_row=2):
-        fid = row[col["id"]].value
+        fid = row[col["Finding id"]].value
         if fid == ids["ip.contractor-no-assignment"]:
-            row[col["status"]].value = "accepted"
-            row[col["triage_reason"]].value = "assignment in the MSA, clause 9"
-            row[col["triaged_by"]].value = "J. Counsel"
+            row[col["Status"]].value = "accepted"
+            row[col["Triage reason"]].value = "assignment in the MSA, clause 9"
+            row[col["Triaged by"]].value = "J. Counsel"
         if fid == ids["ip.unknown-contributor"]:
-            row[col["status"]].value = "false-positive"
-            row[col["triage_reason"]].value = "Bob is Alice's second address"
+            row[col["Status"]].value = "false-positive"
+            row[col["Triage reason"]].value = "Bob is Alice's second address"
     wb.save(out)
     tri = tmp_path / "triage.yaml"
     p = _cli("triage", "import", out, "--triage", tri)
@@ -94,8 +94,10 @@ def test_workbook_triage_round_trip(make_repo, tmp_path):
     assert any("stale" in w for w in after["warnings"])
     # The workbook: triaged findings on the Triaged sheet, never dropped.
     wb2 = load_workbook(out2)
-    findings_ids = {row[0] for row in wb2["Findings"].iter_rows(min_row=2, values_only=True)}
-    triaged_ids = {row[0] for row in wb2["Triaged"].iter_rows(min_row=2, values_only=True)}
+    def ids_of(ws):
+        k = [c.value for c in ws[1]].index("Finding id")
+        return {row[k] for row in ws.iter_rows(min_row=2, values_only=True)}
+    findings_ids, triaged_ids = ids_of(wb2["Findings"]), ids_of(wb2["Triaged"])
     assert triaged_ids == {ids["ip.contractor-no-assignment"], ids["ip.unknown-contributor"]}
     assert not findings_ids & triaged_ids and len(findings_ids | triaged_ids) == len(after["findings"])
     # diff shows the status changes

@@ -82,6 +82,9 @@ class Scan:
     stats: StageStats = field(default_factory=StageStats)
     versions: dict[str, str] = field(default_factory=dict)              # ddkit, git, scancode, kingfisher-secret-scanner
     triage_stale: list[dict[str, Any]] = field(default_factory=list)    # decisions whose finding no longer occurs
+    # -- the buyer's next questions (analyze/retention.py): whom to retain; what a clean-room rewrite would cover
+    retention: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rewrite_scope: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     # -- reports: each goes through the reporter registry (ddkit.report)
     def to_excel(self, path: str | os.PathLike, pseudonymize: bool = False) -> Path:

@@ -33,7 +33,7 @@ from .progress import Progress
 from .score import readiness
 from .resolve.identities import resolve_identities
 from .resolve.mailmap import read_mailmap
-from .roster import empty_roster, load_roster
+from .roster import empty_roster, gaps_warning, load_roster, roster_gaps
 
 
 # git dates start in 1970; the analyses subtract windows from as_of and pandas stops at 2262.
@@ -169,6 +169,10 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     # Materiality: de-minimis people roll up into one finding per rule (nothing is dropped).
     found = materiality.roll_up(rules_o, found, people, int(own["lines"].sum()) if len(own) else 0)
 
+    if len(roster_df):  # one line: which roster rows still have blank cells that matter
+        gap_line = gaps_warning(roster_gaps(roster_df, people))
+        if gap_line:
+            warnings.append(gap_line)
     s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
              commits=commits, changes=hist.changes, files=files, identities=res.identities,
              people=people, warnings=warnings, findings=findings_frame(found),
@@ -186,6 +190,10 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                           + (" …" if len(stale) > 10 else ""))
     s.remediation = _remediation_status(remediation_table(s.findings, people), s.findings)
     s.simulations = _simulations(s)
+    # -- the buyer's next questions: whom to retain, and the rewrite scope of each remediation subject
+    from .analyze.retention import retention_table, rewrite_scope_table
+    s.retention = retention_table(doa, files, people)
+    s.rewrite_scope = rewrite_scope_table(s.remediation, s.findings, blame, commits, people, doa, files)
     s.summary = _summary(s)
     # Areas assessed: every area of the catalogue whose stage ran (a skipped stage is not scored as clean).
     skipped = ({"license"} if not licenses else set()) | ({"security"} if not secrets else set())

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError
+from .schema import PEOPLE_COLUMNS
 
 TYPES = ("employee", "founder", "contractor", "vendor", "intern", "advisor", "unknown")
 IP_STATUSES = ("signed", "missing", "pending", "not_required")
@@ -24,6 +25,13 @@ KNOWN = ("person", "emails", "type", "vendor", "start_date", "end_date", "ip_ass
          "ip_assignment_date", "ip_document")
 ROSTER_COLUMNS = [*KNOWN, "row"]
 
+_FORMULA_START = ("=", "+", "-", "@")
+_ALIASES = {"email": "emails", "e_mail": "emails", "e_mails": "emails", "email_addresses": "emails",
+            "ip_assignment_status": "ip_assignment"}
+# An extra column may not take the name of a column ddkit computes per person (a roster's own 'commits' or
+# 'departed' column would shadow it): it is kept as '<name> (roster)'.
+_RESERVED = {*PEOPLE_COLUMNS, "row", "roster_emails", "resolved", "domain_class", "person_id", "names"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _EMAIL_RE = re.compile(r"^[^@\s;,<>]+@[^@\s;,<>]+$")
 
 
@@ -32,20 +40,41 @@ def empty_roster() -> pd.DataFrame:
 
 
 def load_roster(path: str | Path | None) -> pd.DataFrame:
-    """Read and validate a roster (CSV or XLSX). Returns one row per person."""
+    """Read and validate a roster (CSV or XLSX). Returns one row per person.
+
+    A malformed roster raises :class:`InputError` naming its first problem (and how many more there
+    are; ``ddkit roster check`` lists them all).
+    """
     if path is None:
         return empty_roster()
+    df, problems = check_roster(path)
+    if problems:
+        more = f" (and {len(problems) - 1} more; `ddkit roster check {path}` lists them all)" if len(problems) > 1 else ""
+        raise InputError(problems[0] + more)
+    return df
+
+
+def check_roster(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
+    """Read a roster and return (the valid rows, every problem found): all rows, all cells, at once.
+
+    Each problem is one line: ``FILE, row N: reason`` (row numbers as a spreadsheet shows them).
+    """
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{path}: roster not found")
-    suffix = p.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        header, rows = _read_xlsx(p)
-    elif suffix in (".csv", ".txt", ""):
-        header, rows = _read_csv(p)
-    else:
-        raise InputError(f"{path}: roster must be a .csv or .xlsx file")
-    return _validate(str(path), header, rows)
+    try:
+        if not p.is_file():
+            raise InputError(f"{path}: roster not found")
+        suffix = p.suffix.lower()
+        if suffix in (".xlsx", ".xlsm"):
+            header, rows = _read_xlsx(p)
+        elif suffix in (".csv", ".txt", ".tsv", ""):
+            header, rows = _read_csv(p)
+        else:
+            raise InputError(f"{path}: roster must be a .csv or .xlsx file")
+    except InputError as e:
+        return empty_roster(), [_printable(str(e))]
+    problems: list[str] = []
+    df = _validate(str(path), header, rows, problems)
+    return df, [_printable(x) for x in problems]
 
 
 def _read_csv(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
@@ -57,12 +86,7 @@ def _read_csv(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
         raise InputError(f"{p}, row {line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); save the roster as CSV UTF-8") from None
     if "\0" in text:
         raise InputError(f"{p}: contains NUL bytes; is it really a CSV file?")
-    try:
-        sample = text[:4096]
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     rows = []
     header: list[str] | None = None
     try:
@@ -76,6 +100,22 @@ def _read_csv(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     if header is None:
         raise InputError(f"{p}: the roster is empty (no header row)")
     return header, rows
+
+
+def _delimiter(text: str) -> str:
+    """The field separator, sniffed from the header line: `,` (the default), `;` (Excel in many
+    locales) or a tab. The header is used because data cells hold `;` between e-mail addresses."""
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    outside, quoted = [], False
+    for ch in first:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted:
+            outside.append(ch)
+    line = "".join(outside)
+    counts = {d: line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
 
 
 def _read_xlsx(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
@@ -112,7 +152,21 @@ def _cell(v: Any) -> str:
         return v.isoformat()
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return str(v).strip()
+    s = str(v).strip()
+    if s.startswith("'") and s[1:2] in _FORMULA_START:
+        s = s[1:]  # written by `roster init` so that a spreadsheet shows the text instead of running it
+    return s
+
+
+def _printable(s: str) -> str:
+    """A problem line quotes cells: control characters (a terminal escape, a line break) are shown, not sent."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+
+
+def normalize_header(h: str) -> str:
+    """'IP Assignment Date', 'ip-assignment-date' and ' ip_assignment_date ' are the same column."""
+    key = re.sub(r"[\s\-]+", "_", str(h).strip().lower()).strip("_")
+    return _ALIASES.get(key, key)
 
 
 def _date(v: str, col: str, where: str) -> dt.date | None:
@@ -124,69 +178,197 @@ def _date(v: str, col: str, where: str) -> dt.date | None:
         raise InputError(f"{where}: {col} '{v}' is not an ISO date (YYYY-MM-DD)") from None
 
 
-def _validate(path: str, header: list[str], rows: list[tuple[int, list[Any]]]) -> pd.DataFrame:
-    cols = [h.strip().lower() for h in header]
+def _validate(path: str, header: list[str], rows: list[tuple[int, list[Any]]],
+              problems: list[str]) -> pd.DataFrame:
+    """Validate every row; each problem is appended to *problems* and its row is left out."""
+    raw = [str(h).strip() for h in header]
+    cols = [normalize_header(h) for h in raw]
     seen: dict[str, int] = {}
+    start = len(problems)
     for i, c in enumerate(cols):
         if not c:
             continue
         if c in seen:
-            raise InputError(f"{path}, row 1: column '{c}' appears twice in the header")
+            problems.append(f"{path}, row 1: column '{c}' appears twice in the header")
+            continue
         seen[c] = i
     for req in REQUIRED:
         if req not in seen:
-            raise InputError(f"{path}, row 1: missing required column '{req}'")
-    extra_cols = [h.strip() for h, c in zip(header, cols) if c and c not in KNOWN]
+            problems.append(f"{path}, row 1: missing required column '{req}'")
+    if len(problems) > start:  # without a sound header the rows cannot be read
+        return empty_roster()
+    extra_cols = [(f"{h} (roster)" if c in _RESERVED or h in _RESERVED else h, c)
+                  for h, c in zip(raw, cols) if c and c not in KNOWN]
     out: list[dict[str, Any]] = []
     email_owner: dict[str, tuple[int, str]] = {}
     person_row: dict[str, int] = {}
+    ip_blank: list[int] = []
     for n, rec in rows:
         vals = [_cell(v) for v in rec]
         if not any(vals):
             continue
         where = f"{path}, row {n}"
+        errs: list[str] = []
         if len(vals) > len(cols) and any(vals[len(cols):]):
-            raise InputError(f"{where}: more cells than header columns")
+            errs.append("more cells than header columns")
         get = {c: (vals[i] if i < len(vals) else "") for c, i in seen.items()}
         person = get["person"]
         if not person:
-            raise InputError(f"{where}: person is empty")
-        if any(ord(ch) < 32 for ch in person):
-            raise InputError(f"{where}: person contains control characters")
-        if person in person_row:
-            raise InputError(f"{where}: person '{person}' is already on row {person_row[person]}; "
-                             "list all of a person's e-mails in one row")
-        person_row[person] = n
+            errs.append("person is empty")
+        elif any(ord(ch) < 32 for ch in person):
+            errs.append("person contains control characters")
+        elif person in person_row:
+            errs.append(f"person '{person}' is already on row {person_row[person]}; "
+                        "list all of a person's e-mails in one row")
+        else:
+            person_row[person] = n
         emails = [e.strip().strip("<>").lower() for e in re.split(r"[;,\n]", get["emails"]) if e.strip()]
         if not emails:
-            raise InputError(f"{where}: emails is empty; give at least one address")
+            errs.append("emails is empty; give at least one address")
         for e in emails:
             if not _EMAIL_RE.match(e):
-                raise InputError(f"{where}: '{e}' is not an e-mail address")
-            if e in email_owner and email_owner[e][1] != person:
+                errs.append(f"'{e}' is not an e-mail address")
+            elif e in email_owner and email_owner[e][1] != person:
                 r, other = email_owner[e]
-                raise InputError(f"{where}: e-mail {e} also belongs to '{other}' on row {r}")
-            email_owner[e] = (n, person)
+                errs.append(f"e-mail {e} also belongs to '{other}' on row {r}")
+            else:
+                email_owner[e] = (n, person)
         typ = get["type"].lower()
         if typ not in TYPES:
-            raise InputError(f"{where}: type '{get['type']}' is not one of {', '.join(TYPES)}")
+            errs.append(f"type '{get['type']}' is not one of {', '.join(TYPES)}" if typ else
+                        f"type is empty; use one of {', '.join(TYPES)}")
         vendor = get.get("vendor", "") or None
         if typ == "vendor" and not vendor:
-            raise InputError(f"{where}: type is vendor but the vendor column is empty")
-        start = _date(get.get("start_date", ""), "start_date", where)
-        end = _date(get.get("end_date", ""), "end_date", where)
-        if start and end and end < start:
-            raise InputError(f"{where}: end_date {end} is before start_date {start}")
-        ip = (get.get("ip_assignment", "") or "missing").lower().replace(" ", "_").replace("-", "_")
+            errs.append("type is vendor but the vendor column is empty")
+        dates = {}
+        for col in ("start_date", "end_date", "ip_assignment_date"):
+            try:
+                dates[col] = _date(get.get(col, ""), col, where)
+            except InputError as e:
+                errs.append(str(e)[len(where) + 2:])
+                dates[col] = None
+        if dates["start_date"] and dates["end_date"] and dates["end_date"] < dates["start_date"]:
+            errs.append(f"end_date {dates['end_date']} is before start_date {dates['start_date']}")
+        ip_raw = get.get("ip_assignment", "")
+        ip = (ip_raw or "missing").lower().replace(" ", "_").replace("-", "_")
         if ip not in IP_STATUSES:
-            raise InputError(f"{where}: ip_assignment '{get.get('ip_assignment')}' is not one of {', '.join(IP_STATUSES)}")
-        ip_date = _date(get.get("ip_assignment_date", ""), "ip_assignment_date", where)
+            errs.append(f"ip_assignment '{ip_raw}' is not one of {', '.join(IP_STATUSES)}")
+        problems.extend(f"{where}: {e}" for e in errs)
+        if errs:
+            continue
+        if not ip_raw:
+            ip_blank.append(n)
         row: dict[str, Any] = {
             "person": person, "emails": list(dict.fromkeys(emails)), "type": typ, "vendor": vendor,
-            "start_date": start, "end_date": end, "ip_assignment": ip, "ip_assignment_date": ip_date,
-            "ip_document": get.get("ip_document", "") or None, "row": n,
+            "start_date": dates["start_date"], "end_date": dates["end_date"], "ip_assignment": ip,
+            "ip_assignment_date": dates["ip_assignment_date"], "ip_document": get.get("ip_document", "") or None,
+            "row": n,
         }
-        for h in extra_cols:
-            row[h] = get.get(h.lower(), "") or None
+        for h, c in extra_cols:
+            row[h] = get.get(c, "") or None
         out.append(row)
-    return pd.DataFrame(out, columns=[*ROSTER_COLUMNS, *extra_cols])
+    df = pd.DataFrame(out, columns=[*ROSTER_COLUMNS, *[h for h, _ in extra_cols]])
+    # The rows whose ip_assignment cell was left empty (read as 'missing', but not typed in): a tuple, as
+    # pandas copies attrs with every derived frame.
+    df.attrs["ip_assignment_blank"] = tuple(ip_blank)
+    return df
+
+
+# -- what is still to fill in ------------------------------------------------------------------------
+
+GAP_COLUMNS = ["row", "person", "surviving_lines", "cells", "detail"]
+
+
+def roster_gaps(roster: pd.DataFrame, people: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per roster row, the blank cells that matter, material people (most surviving lines) first.
+
+    - ``ip_assignment`` left empty (read as ``missing``): say whether it is signed, pending, missing or not required;
+    - ``type`` still ``unknown``;
+    - ``vendor`` empty for a vendor;
+    - ``ip_assignment_date`` empty although the assignment is signed.
+
+    Surviving lines come from *people* (a scan's people table) when given, else from a
+    ``git_surviving_lines`` column (written by ``roster init``), else 0.
+    """
+    if roster is None or not len(roster):
+        return pd.DataFrame(columns=GAP_COLUMNS)
+    blank = roster.attrs.get("ip_assignment_blank")
+    blank = set(blank) if blank is not None else None
+    lines: dict[str, int] = {}
+    if people is not None and len(people) and "surviving_lines" in people:
+        lines = {p: int(n) for p, n in zip(people["person"], people["surviving_lines"]) if not pd.isna(n)}
+    recs = []
+    for r in roster.itertuples(index=False, name=None):
+        d = dict(zip(roster.columns, r))
+        row = int(d["row"]) if "row" in d and not pd.isna(d["row"]) else None
+        typed_in = blank is not None and row is not None and row not in blank
+        cells, detail = [], []
+        ip = d.get("ip_assignment")
+        if ip in (None, "") or (isinstance(ip, float) and pd.isna(ip)) or (
+                ip == "missing" and not typed_in):
+            cells.append("ip_assignment")
+            detail.append("ip_assignment is empty (read as 'missing'): signed, pending, missing or not_required?")
+        if d.get("type") == "unknown":
+            cells.append("type")
+            detail.append("type is unknown: employee, founder, contractor, vendor, intern or advisor?")
+        if d.get("type") == "vendor" and not _filled(d.get("vendor")):
+            cells.append("vendor")
+            detail.append("type is vendor but the vendor's name is empty")
+        if ip == "signed" and not _filled(d.get("ip_assignment_date")):
+            cells.append("ip_assignment_date")
+            detail.append("ip_assignment is signed but ip_assignment_date is empty")
+        if not cells:
+            continue
+        n = lines.get(d["person"])
+        if n is None:
+            n = _int(d.get("git_surviving_lines"))
+        recs.append(dict(row=row, person=d["person"], surviving_lines=n, cells=cells, detail="; ".join(detail)))
+    out = pd.DataFrame(recs, columns=GAP_COLUMNS)
+    if len(out):
+        out = out.sort_values(["surviving_lines", "row"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return out
+
+
+def _filled(v: Any) -> bool:
+    if v is None:
+        return False
+    try:
+        if pd.isna(v):
+            return False
+    except (TypeError, ValueError):
+        pass
+    return str(v).strip() != ""
+
+
+def _int(v: Any) -> int:
+    try:
+        return int(float(v))
+    except (TypeError, ValueError):
+        return 0
+
+
+def gaps_warning(gaps: pd.DataFrame) -> str | None:
+    """One summary line for a scan's warnings, or None when nothing is left to fill in."""
+    if not len(gaps):
+        return None
+    counts: dict[str, int] = {}
+    for cells in gaps["cells"]:
+        for c in cells:
+            counts[c] = counts.get(c, 0) + 1
+    what = ", ".join(f"{c} on {n}" for c, n in counts.items())
+    return (f"roster: {len(gaps)} rows still have blank cells that matter ({what}); "
+            "most material first: " + ", ".join(f"{p} (row {r})" for p, r in zip(gaps["person"].head(3), gaps["row"].head(3)))
+            + ("" if len(gaps) <= 3 else ", …") + "; `ddkit roster check` lists them")
+
+
+def format_gaps(gaps: pd.DataFrame, limit: int = 10) -> list[str]:
+    """A short console block: the *limit* most material rows, then 'N more'."""
+    if not len(gaps):
+        return []
+    lines = [f"roster: {len(gaps)} rows still to complete (most surviving lines first):"]
+    for g in gaps.head(limit).itertuples(index=False):
+        where = f"row {g.row}" if g.row is not None and not pd.isna(g.row) else "row ?"
+        lines.append(f"  {where}: {g.person} ({g.surviving_lines} lines): {', '.join(g.cells)}")
+    if len(gaps) > limit:
+        lines.append(f"  … {len(gaps) - limit} more")
+    return lines

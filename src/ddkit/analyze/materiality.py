@@ -39,7 +39,7 @@ def _settings(rules: Rules) -> dict[str, Any]:
 
 def is_de_minimis(lines: int, total_lines: int, min_lines: int, min_share: float) -> bool:
     share = lines / total_lines if total_lines else 0.0
-    return lines <= 0 or (lines < min_lines and share < min_share)
+    return lines <= 0 or lines < min_lines or share < min_share
 
 
 def roll_up(rules: Rules, records: list[dict], people: pd.DataFrame, total_lines: int) -> list[dict]:
@@ -79,7 +79,7 @@ def _rollup(rules: Rules, rule: str, g: list[dict], total_lines: int, cfg: dict[
     shown = ", ".join(f"{r['subject']} ({int(r.get('lines_at_stake') or 0)})" for r in g[:10])
     evidence = (f"{len(g)} {noun} own {share:.1%} of the surviving lines ({lines:,} lines, {commits:,} commits"
                 + (f", {min(firsts)} to {max(lasts)}" if firsts and lasts else "") + "); each is below the "
-                f"materiality threshold ({cfg['min_lines']} lines and {cfg['min_share']:.1%} of the code). "
+                f"materiality threshold ({cfg['min_share']:.1%} of the code, at least {cfg['min_lines']} lines). "
                 f"Largest: {shown}{' …' if len(g) > 10 else ''}. Every one is listed on the People sheet and in "
                 f"this finding's subjects.")
     remediation = ("De minimis: no document per person is needed unless counsel decides otherwise; record the "

@@ -1,11 +1,19 @@
-"""The remediation list: one row per person or vendor that needs paperwork (counsel's tracking sheet)."""
+"""The remediation list: counsel's tracking sheet, one row per gap in the chain of title.
+
+A subject (person or vendor) gets one row per document needed: a person whose gaps need different
+documents or cover different periods (work before the assignment was signed, and work after the
+engagement ended) gets one row per gap, each with only the period that gap covers, so that nobody asks
+for an assignment of months an agreement already covers. Gaps that need the same document from the same
+subject are one row.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
-REMEDIATION_COLUMNS = ["subject", "subject_type", "document", "period_start", "period_end", "lines_at_stake",
-                       "files_at_stake", "top_files", "rules", "severity", "ip_document", "finding_ids", "status"]
+REMEDIATION_COLUMNS = ["subject", "subject_type", "contact", "gap", "document", "period_start", "period_end",
+                       "lines_at_stake", "files_at_stake", "top_files", "rules", "severity", "ip_document",
+                       "finding_ids", "status"]
 
 DOCUMENTS = {
     "ip.pre-incorporation-work": "Technology assignment (confirmatory, nunc pro tunc) covering pre-incorporation work",
@@ -17,9 +25,42 @@ DOCUMENTS = {
     "ip.work-after-end-date": "Confirmatory IP assignment covering work after the end date",
 }
 
+GAPS = {
+    "ip.pre-incorporation-work": "Work before incorporation",
+    "ip.pre-assignment-work": "Work before the assignment was signed",
+    "ip.contractor-no-assignment": "No signed IP assignment (contractor or vendor)",
+    "ip.missing-assignment": "No signed invention-assignment agreement",
+    "ip.unknown-contributor": "Contributor not on the roster",
+    "ip.unverified-identity": "Identity not verified",
+    "ip.work-after-end-date": "Work after the engagement ended",
+}
 
+# Rules about all of a subject's work (no period of their own): they cover the subject's whole history.
 WHOLE_WORK = ("ip.contractor-no-assignment", "ip.missing-assignment", "ip.unknown-contributor",
               "ip.unverified-identity")
+RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+
+def _date(v):
+    return None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+
+
+def _contacts(people: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """Roster e-mail per person, and per vendor (its staff's addresses), for the contact column."""
+    person, vendor = {}, {}
+    if people is None or people.empty:
+        return person, vendor
+    for rec in people.to_dict(orient="records"):
+        emails = rec.get("roster_emails")
+        emails = list(emails) if isinstance(emails, (list, tuple)) and len(emails) else []
+        if not emails and not rec.get("in_roster"):
+            emails = list(rec.get("emails") or [])
+        if emails:
+            person[rec["person"]] = "; ".join(emails)
+        v = rec.get("vendor")
+        if isinstance(v, str) and emails:
+            vendor[v] = "; ".join(x for x in [vendor.get(v), emails[0]] if x)
+    return person, vendor
 
 
 def remediation_table(findings: pd.DataFrame, people: pd.DataFrame, blame_files: dict | None = None) -> pd.DataFrame:
@@ -28,34 +69,36 @@ def remediation_table(findings: pd.DataFrame, people: pd.DataFrame, blame_files:
         return pd.DataFrame(columns=REMEDIATION_COLUMNS)
     docs = people.set_index("person")["ip_document"].to_dict() if "ip_document" in people else {}
     types = people.set_index("person")["type"].to_dict() if len(people) else {}
-    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
-    groups: dict[str, list[dict]] = {}
+    contact_p, contact_v = _contacts(people)
+    # One group per (subject, document): a subject's gaps that need different documents stay apart.
+    groups: dict[tuple[str, str], list[dict]] = {}
     for rec in ip.to_dict(orient="records"):
-        groups.setdefault(rec["subject"], []).append(rec)
+        groups.setdefault((rec["subject"], DOCUMENTS[rec["rule"]]), []).append(rec)
     rows = []
-    for subject, g in groups.items():
+    for (subject, document), g in groups.items():
         files: dict[str, None] = {}
         for f in g:
             for path in (f["files"] if isinstance(f["files"], list) else []):
                 files[path] = None
         is_vendor = any(isinstance(f["vendor"], str) for f in g) and not any(isinstance(f["person"], str) for f in g)
-        # Lines at stake, counted once: a rule about all of the subject's work covers the others; the
-        # dated rules (before incorporation, before the assignment, after the end date) never overlap.
         whole = [int(f["lines_at_stake"]) for f in g if f["rule"] in WHOLE_WORK]
         lines = max(whole) if whole else sum(int(f["lines_at_stake"]) for f in g)
-        firsts = [f["first_commit"] for f in g if f["first_commit"] is not None and not pd.isna(f["first_commit"])]
-        lasts = [f["last_commit"] for f in g if f["last_commit"] is not None and not pd.isna(f["last_commit"])]
+        firsts = [_date(f["first_commit"]) for f in g if _date(f["first_commit"]) is not None]
+        lasts = [_date(f["last_commit"]) for f in g if _date(f["last_commit"]) is not None]
         doc = docs.get(subject)
         rules_ = list(dict.fromkeys(f["rule"] for f in g))
         rows.append(dict(
             subject=subject, subject_type="vendor" if is_vendor else types.get(subject, "unknown"),
-            document="; ".join(dict.fromkeys(DOCUMENTS[r] for r in rules_)) + f" — from {subject}",
+            contact=(contact_v if is_vendor else contact_p).get(subject),
+            gap="; ".join(GAPS[r] for r in rules_),
+            document=document + f" — from {subject}",
             period_start=min(firsts) if firsts else None, period_end=max(lasts) if lasts else None,
             lines_at_stake=lines, files_at_stake=len(files), top_files="; ".join(list(files)[:5]),
-            rules=", ".join(rules_), severity=min((f["severity"] for f in g), key=lambda x: rank.get(x, 5)),
+            rules=", ".join(rules_), severity=min((str(f["severity"]) for f in g), key=lambda x: RANK.get(x, 5)),
             ip_document=doc if isinstance(doc, str) else None, finding_ids=", ".join(f["id"] for f in g),
             status="Open"))
     df = pd.DataFrame(rows, columns=REMEDIATION_COLUMNS)
-    df["_r"] = df["severity"].map(rank)
-    df = df.sort_values(["_r", "lines_at_stake", "subject"], ascending=[True, False, True], kind="stable")
+    df["_r"] = df["severity"].map(RANK)
+    df = df.sort_values(["_r", "lines_at_stake", "subject", "period_start"], ascending=[True, False, True, True],
+                        kind="stable", na_position="first")
     return df.drop(columns="_r").reset_index(drop=True)

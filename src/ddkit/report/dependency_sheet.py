@@ -1,18 +1,16 @@
-"""The Dependencies sheet: one Excel table with plain-English headers (deps)."""
+"""The Dependencies sheet's columns (deps): one Excel table with plain-English headers, after Licenses."""
 
 from __future__ import annotations
 
-import pandas as pd
+from .xlsx_layout import Col
 
-SHEET_COLUMNS = {"name": "package", "version": "version", "ecosystem": "ecosystem", "scope": "scope",
-                 "direct": "direct", "license_spdx": "license", "license_source": "license source",
-                 "manifest": "manifest", "line": "line", "added_by": "added by", "added_by_type": "added by type",
-                 "added_by_ip_status": "added by IP status", "added_date": "added on",
-                 "added_sha": "added in commit", "purl": "purl", "severity": "severity", "rule": "rule",
-                 "license_evidence": "license evidence"}
-
-
-def sheet_frame(deps: pd.DataFrame | None) -> pd.DataFrame:
-    if deps is None or deps.empty:
-        return pd.DataFrame(columns=list(SHEET_COLUMNS.values()))
-    return deps[[c for c in SHEET_COLUMNS if c in deps.columns]].rename(columns=SHEET_COLUMNS)
+DEPENDENCY_SPEC = [
+    Col("name", "Package", 22), Col("version", "Version", 11), Col("ecosystem", "Ecosystem", 9),
+    Col("scope", "Scope", 8), Col("direct", "Direct", 7, "bool"), Col("license_spdx", "License (SPDX)", 16),
+    Col("license_source", "License source", 10), Col("severity", "Severity", 9), Col("manifest", "Manifest", 20),
+    Col("line", "Line", 6, "int"), Col("added_by", "Added by", 16), Col("added_by_type", "Their type", 10),
+    Col("added_by_ip_status", "Their IP assignment", 10), Col("added_date", "Added on", 10.5, "date"),
+    Col("added_sha", "Commit", 11, "sha"), Col("purl", "Package URL", 24), Col("license_evidence", "License evidence", 24),
+    Col("kind", "Manifest or lockfile", 10, hidden=True), Col("category", "License category", 12, hidden=True),
+    Col("rule", "Rule id", 14, "id"),
+]

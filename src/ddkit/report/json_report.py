@@ -43,6 +43,9 @@ def to_dict(s: Scan) -> dict[str, Any]:
         "bus_factor": json_value(s.truck_factors),
         "triage_stale": json_value(s.triage_stale),
         "warnings": list(s.warnings),
+        # Additions (schema_version 1 stays): whom to retain, and the rewrite scope of each remediation subject.
+        "retention": _records(s.retention, list(s.retention.columns)) if s.retention is not None else [],
+        "rewrite_scope": _records(s.rewrite_scope, list(s.rewrite_scope.columns)) if s.rewrite_scope is not None else [],
     }
 
 

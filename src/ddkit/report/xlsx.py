@@ -1,172 +1,57 @@
-"""The acquisition-readiness workbook (xlsx).
+"""The acquisition-readiness workbook (xlsx), written for counsel to print, read and work from.
 
-Sheets, in the contract's order: Summary, Findings, Remediation, People, Ownership, Licenses,
-Bus Factor, Trends, Security (when security checks ran), Methodology. Every data sheet is an Excel
-table with a header row, filters and frozen panes. Text that came from a repository never becomes
-a formula, and characters XML cannot hold are replaced.
+Sheets, in the contract's order, with the extra one-table sheets inserted right after their parent:
+Summary, Findings, Remediation, Rewrite scope, People, Ownership, Ownership by module, Ownership by
+class, Licenses, (Dependencies), Bus Factor, Off-boarding, Retention, Trends, Security, (Triaged), Rules,
+Methodology. Every data sheet is one Excel table with a plain-English header row, filters and frozen
+panes, and prints landscape, one page wide, with the header row repeated on every page (layout in
+xlsx_layout.py, words in xlsx_text.py). Rule ids and finding ids stay, in narrow columns at the right;
+commit ids are shown short and link to the forge. Text that came from a repository never becomes a
+formula, and characters XML cannot hold are replaced (cells.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from .._version import __version__
 from ..fsutil import atomic_write
-from .cells import clean_text, is_formula_like, plain
-from .dependency_sheet import sheet_frame as dependencies_sheet  # deps
+from .cells import plain
+from .xlsx_layout import (
+    BOLD,
+    HEADER_FILL,
+    HEADER_FONT,
+    WRAP,
+    Col,
+    fit_text,
+    key_value_rows,
+    page_setup,
+    row_height,
+    set_cell,
+    set_default_font,
+    text_lines,
+)
+from .xlsx_layout import write_table as write_cols
+from .xlsx_text import AREA_NAMES, label, top_findings
+from .dependency_sheet import DEPENDENCY_SPEC  # deps
 
 if TYPE_CHECKING:
     from ..model import Portfolio, Scan
 
-HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-TITLE_FONT = Font(bold=True, size=14)
-
-
-def set_cell(ws, row: int, col: int, value: Any):
-    """Write one value safely: repository text is always stored as text, never as a formula."""
-    v = plain(value)
-    if isinstance(v, str):
-        v = clean_text(v)
-        cell = ws.cell(row=row, column=col)
-        cell.value = v
-        cell.data_type = "s"
-        if is_formula_like(v):
-            cell.quotePrefix = True
-        return cell
-    cell = ws.cell(row=row, column=col, value=v)
-    return cell
-
-
-def write_table(ws, df: pd.DataFrame, name: str, start_row: int = 1, widths: dict[str, int] | None = None,
-                wrap: Iterable[str] = ()) -> None:
-    """Write *df* as an Excel table starting at *start_row*, with filters and a frozen header."""
-    cols = [str(c) for c in df.columns] or ["(no data)"]
-    for j, c in enumerate(cols, start=1):
-        cell = set_cell(ws, start_row, j, c)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(vertical="top", wrap_text=True)
-    wrap = set(wrap)
-    for i, rec in enumerate(df.itertuples(index=False, name=None), start=start_row + 1):
-        for j, v in enumerate(rec, start=1):
-            cell = set_cell(ws, i, j, v)
-            if cols[j - 1] in wrap:
-                cell.alignment = Alignment(vertical="top", wrap_text=True)
-            elif hasattr(cell.value, "year") and not isinstance(cell.value, str):
-                cell.number_format = "yyyy-mm-dd"
-    last_row = start_row + max(len(df), 1)
-    ref = f"A{start_row}:{get_column_letter(len(cols))}{last_row}"
-    table = Table(displayName=name.replace(" ", ""), ref=ref)
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-    ws.add_table(table)
-    ws.freeze_panes = ws.cell(row=start_row + 1, column=1)
-    widths = widths or {}
-    for j, c in enumerate(cols, start=1):
-        if c in widths:
-            w = widths[c]
-        else:
-            sample = [len(str(plain(v) or "")) for v in (df[df.columns[j - 1]].head(200) if len(df.columns) else [])]
-            w = min(max([len(c) + 2, *[s + 1 for s in sample]]), 60)
-        ws.column_dimensions[get_column_letter(j)].width = max(w, 8)
-
-
-def _key_values(ws, rows: list[tuple[str, Any]], start_row: int = 1) -> int:
-    for i, (k, v) in enumerate(rows, start=start_row):
-        set_cell(ws, i, 1, k).font = Font(bold=True)
-        c = set_cell(ws, i, 2, v)
-        c.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 100
-    return start_row + len(rows)
-
-
-def people_sheet_frame(s: "Scan") -> pd.DataFrame:
-    cols = ["person", "type", "vendor", "emails", "is_bot", "commits", "first_commit", "last_commit",
-            "departed", "surviving_lines", "in_roster", "start_date", "end_date", "ip_assignment",
-            "ip_assignment_date", "ip_document"]
-    df = s.people
-    extra = [c for c in s.roster.columns if c not in ("person", "emails", "row") and c not in cols]
-    return df[[c for c in cols + extra if c in df.columns]]
-
-
-def methodology_rows(s: "Scan") -> list[tuple[str, Any]]:
-    f = s.files
-    not_scanned = f[f["category"] != "text"] if len(f) else f
-    rows: list[tuple[str, Any]] = [
-        ("Report", "ddkit acquisition-readiness workbook"),
-        ("ddkit version", __version__),
-        ("Repository", s.repo.path),
-        ("Remote", s.repo.remote or "(none)"),
-        ("Ref scanned", s.repo.ref),
-        ("Commit", s.repo.commit or "(empty repository)"),
-        ("As of", s.as_of.isoformat()),
-        ("Company profile", s.company.source or "(none given)"),
-        ("Roster", "(none given)" if s.roster.empty else f"{len(s.roster)} people"),
-        ("Rules in force", "; ".join(s.rules.sources)),
-        ("Rules SHA-256", s.rules.sha256),
-        ("Shallow history", "yes: history is truncated" if s.repo.is_shallow else "no"),
-        ("Commits", len(s.commits)),
-        ("Files at the ref", len(f)),
-        ("Files not scanned for ownership", len(not_scanned)),
-        ("Definition: surviving lines", "Lines at the scanned ref attributed by whitespace-insensitive blame "
-         "(git blame -w), after .mailmap, in text files that are not vendored or generated, counted per person."),
-        ("Definition: departed", "Roster end date on or before the as-of date; for someone not on the roster, "
-         "no commit in the inactivity window before the as-of date. Bots never depart."),
-        ("Definition: truck factor", "Avelino et al. (ICPC 2016) degree-of-authorship algorithm: the fewest "
-         "authors whose removal leaves more than half of the files without an author."),
-    ]
-    from ..score import explanation
-    rows += [
-        ("Definition: identities", "Raw git identities are resolved through the .mailmap at the scanned ref, "
-         "GitHub/GitLab no-reply forms, bot patterns (rules/identities.yaml) and the roster's e-mails. Identities "
-         "that match no roster entry are listed as unresolved (People sheet, type unknown), never dropped."),
-        ("Definition: IP findings", "See the README: pre-incorporation work, work before the assignment date, "
-         "contractors and vendors without a signed assignment, employees without a PIIA, unknown contributors, "
-         "work after the end date. Dates are the author dates in the author's time zone."),
-        ("Definition: licenses", "ScanCode (scancode-toolkit " + s.versions.get("scancode", "unknown") + ") on "
-         "the files at the ref, after a keyword screen; categories from ScanCode's license database; policy per "
-         "outbound license in rules/licenses.yaml." if s.options.get("licenses") else "Licenses were not scanned (--no-licenses)."),
-        ("Definition: secrets", "detect-secrets on every line added in the history; reports show a fingerprint, "
-         "never the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
-        ("Definition: dependencies", "Manifests and lockfiles at the ref read with ScanCode's package parsers; "   # deps
-         "license from the SBOMs given, the installed environment, the lockfile, a vendored copy or its manifest, "
-         "in that order (column 'license source'); 'added by' is the commit after which the dependency has been "
-         "declared without a break (version bumps and renames are not additions); dev and test dependencies are "
-         "not distributed (rules/licenses.yaml: dependencies)."),
-        ("Readiness score", explanation(s.rules)),
-    ]
-    if len(not_scanned):
-        for cat, g in not_scanned.groupby("category"):
-            rows.append((f"Not scanned for ownership: {cat}", f"{len(g)} files, e.g. " + "; ".join(
-                f"{p} ({r})" if r else p for p, r in zip(g["path"].head(8), g["reason"].head(8)))))
-    ns = s.not_scanned_for_licenses
-    if ns is not None and len(ns):
-        for reason, g in ns.groupby("reason"):
-            rows.append(("Not scanned for licenses", f"{reason}: {len(g)} files, e.g. " + "; ".join(g["path"].head(5))))
-    unresolved = s.people[~s.people["resolved"].astype(bool)] if len(s.people) and "resolved" in s.people else []
-    if len(unresolved):
-        rows.append(("Identities not resolved", "; ".join(unresolved["person"].head(50)) +
-                     (f" … and {len(unresolved) - 50} more" if len(unresolved) > 50 else "")))
-    for w in s.warnings:
-        rows.append(("Warning", w))
-    return rows
-
-
+TITLE_FONT = Font(name="Arial", bold=True, size=16, color="1F3864")
+SECTION_FONT = Font(name="Arial", bold=True, size=12, color="1F3864")
 SEV_FILL = {"critical": "C00000", "high": "FF6B6B", "medium": "FFC000", "low": "FFF2CC", "info": "E7E6E6"}
 RATING_FILL = {"red": "C00000", "amber": "FFC000", "green": "70AD47"}
-AREA_NAMES = {"ip": "IP and chain of title", "ownership": "Code ownership", "license": "Licenses and third-party code",
-              "knowledge": "Knowledge and bus factor", "security": "Security",
-              "dependencies": "Third-party dependencies"}   # deps
-SHA_COLUMNS = ("first_sha", "last_sha", "introduced_sha", "commit", "sha", "added in commit")   # deps
+SHA_COLUMNS = ("first_sha", "last_sha", "introduced_sha", "commit", "sha")
 
 
 def commit_url(remote: str | None, sha: str) -> str | None:
@@ -185,172 +70,59 @@ def commit_url(remote: str | None, sha: str) -> str | None:
     return f"https://bitbucket.org/{path}/commits/{sha}"
 
 
-def _style_table(ws, df: pd.DataFrame, remote: str | None, start_row: int = 1) -> None:
-    cols = list(df.columns)
-    if "severity" in cols:
-        j = cols.index("severity") + 1
-        for i, sev in enumerate(df["severity"], start=start_row + 1):
-            if isinstance(sev, str) and sev in SEV_FILL:
-                c = ws.cell(row=i, column=j)
-                c.fill = PatternFill("solid", fgColor=SEV_FILL[sev])
-                c.font = Font(bold=True, color="FFFFFF" if sev in ("critical", "high") else "000000")
-    for name in SHA_COLUMNS:
-        if name in cols:
-            j = cols.index(name) + 1
-            for i, sha in enumerate(df[name], start=start_row + 1):
-                url = commit_url(remote, sha) if isinstance(sha, str) else None
-                if url:
-                    c = ws.cell(row=i, column=j)
-                    c.hyperlink = url
-                    c.font = Font(color="0563C1", underline="single")
+def _severity_style(cell, col: Col, rec: dict) -> None:
+    if col.key == "severity":
+        sev = str(plain(rec.get("severity")) or "")
+        if sev in SEV_FILL:
+            cell.fill = PatternFill("solid", fgColor=SEV_FILL[sev])
+            cell.font = Font(name="Arial", size=10, bold=True, color="FFFFFF" if sev in ("critical", "high") else "000000")
 
 
-def _summary_sheet(wb, s: "Scan") -> None:
-    from ..score import explanation
-    ws = wb.active
-    ws.title = "Summary"
-    ws.sheet_view.showGridLines = False
-    for col, w in zip("ABCDEF", (34, 16, 12, 12, 30, 30)):
-        ws.column_dimensions[col].width = w
-    sm = s.summary
-    ws["A1"] = f"Acquisition-readiness report: {s.company.name or Path(s.repo.path).name}"
-    ws["A1"].font = Font(bold=True, size=16, color="1F3864")
-    rows = [("Repository", s.repo.remote or s.repo.path), ("Commit scanned", s.repo.commit or "(empty repository)"),
-            ("Ref", s.repo.ref), ("As of", s.as_of.isoformat()), ("Generated by", f"ddkit {__version__}")]
-    r = 3
-    for k, v in rows:
-        set_cell(ws, r, 1, k).font = Font(bold=True)
-        set_cell(ws, r, 2, v)
-        r += 1
-    if s.repo.commit and commit_url(s.repo.remote, s.repo.commit):
-        ws.cell(row=4, column=2).hyperlink = commit_url(s.repo.remote, s.repo.commit)
-    r += 1
-    set_cell(ws, r, 1, "Readiness score").font = Font(bold=True, size=14)
-    c = ws.cell(row=r, column=2, value=sm.get("readiness_score"))
-    c.font = Font(bold=True, size=20)
-    rc = set_cell(ws, r, 3, str(sm.get("rating", "")).upper())
-    rc.fill = PatternFill("solid", fgColor=RATING_FILL.get(sm.get("rating"), "FFFFFF"))
-    rc.font = Font(bold=True, color="FFFFFF")
-    rc.alignment = Alignment(horizontal="center", vertical="center")
-    r += 2
-    for j, h in enumerate(("Area", "Score", "Rating", "Findings"), start=1):
-        hc = set_cell(ws, r, j, h)
-        hc.font, hc.fill = HEADER_FONT, HEADER_FILL
-    r += 1
-    for area, a in (sm.get("areas") or {}).items():
-        set_cell(ws, r, 1, AREA_NAMES.get(area, area))
-        ws.cell(row=r, column=2, value=a["score"])
-        cc = set_cell(ws, r, 3, a["rating"])
-        cc.fill = PatternFill("solid", fgColor=RATING_FILL.get(a["rating"], "FFFFFF"))
-        ws.cell(row=r, column=4, value=a["findings"])
-        r += 1
-    r += 1
-    set_cell(ws, r, 1, "Findings by severity").font = Font(bold=True, size=12)
-    r += 1
-    sev_first = r
-    for sev, n in (sm.get("findings_by_severity") or {}).items():
-        cc = set_cell(ws, r, 1, sev)
-        cc.fill = PatternFill("solid", fgColor=SEV_FILL[sev])
-        ws.cell(row=r, column=2, value=int(n))
-        r += 1
-    sev_last = r - 1
-    r += 1
-    set_cell(ws, r, 1, "Key figures").font = Font(bold=True, size=12)
-    r += 1
-    share = sm.get("outsourced_share")
-    for k, v in (("Commits", sm.get("commits")), ("Contributors (people)", sm.get("contributors")),
-                 ("Departed contributors", sm.get("departed")), ("Identities not resolved", sm.get("unresolved_identities")),
-                 ("Truck factor", sm.get("truck_factor")),
-                 ("Surviving lines by contractors and vendors", f"{share:.0%}" if share is not None else "n/a")):
-        set_cell(ws, r, 1, k)
-        set_cell(ws, r, 2, v)
-        r += 1
-    r += 1
-    set_cell(ws, r, 1, "Top findings").font = Font(bold=True, size=12)
-    r += 1
-    open_findings = s.findings[s.findings["status"] == "open"] if "status" in s.findings else s.findings
-    for k, f in enumerate(open_findings.head(10).to_dict(orient="records"), start=1):
-        set_cell(ws, r, 1, f"{k}. {f['severity'].upper()} · {AREA_NAMES.get(f['area'], f['area'])}")
-        ws.cell(row=r, column=1).fill = PatternFill("solid", fgColor=SEV_FILL.get(f["severity"], "FFFFFF"))
-        text = f"{f['subject']}: {f['remediation']}"
-        cc = set_cell(ws, r, 2, text)
-        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
-        cc.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[r].height = 15 * max(1, min(6, len(text) // 110 + 1))
-        r += 1
-    r += 1
-    set_cell(ws, r, 1, "How the score is computed").font = Font(bold=True)
-    cc = set_cell(ws, r, 2, explanation(s.rules))
-    ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
-    cc.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.row_dimensions[r].height = 75
-    # Charts: findings by severity; surviving lines by classification.
-    from openpyxl.chart import BarChart, PieChart, Reference
-    ch = BarChart()
-    ch.type = "bar"
-    ch.title = "Findings by severity"
-    ch.legend = None
-    ch.add_data(Reference(ws, min_col=2, min_row=sev_first, max_row=sev_last), titles_from_data=False)
-    ch.set_categories(Reference(ws, min_col=1, min_row=sev_first, max_row=sev_last))
-    ch.height, ch.width = 6, 11
-    ws.add_chart(ch, "H3")
-    own = s.ownership
-    if own is not None and len(own):
-        by = own.groupby("classification")["lines"].sum().sort_values(ascending=False)
-        base = r + 3
-        set_cell(ws, base, 1, "Surviving lines by classification").font = Font(bold=True)
-        for k, (cl, n) in enumerate(by.items(), start=base + 1):
-            set_cell(ws, k, 1, cl)
-            ws.cell(row=k, column=2, value=int(n))
-        pie = PieChart()
-        pie.title = "Surviving lines by classification"
-        pie.add_data(Reference(ws, min_col=2, min_row=base + 1, max_row=base + len(by)), titles_from_data=False)
-        pie.set_categories(Reference(ws, min_col=1, min_row=base + 1, max_row=base + len(by)))
-        pie.height, pie.width = 7, 11
-        ws.add_chart(pie, "H17")
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToHeight = 0
+def _cols(df: pd.DataFrame, spec: list[Col], drop: tuple[str, ...] = (), ids: list[Col] | None = None) -> list[Col]:
+    """The spec's columns, then any other column of *df* (generic header), then the id columns at the right."""
+    known = {c.key for c in spec} | {c.key for c in (ids or [])} | set(drop)
+    extra = [Col(c, label(c), 14) for c in (df.columns if df is not None else []) if c not in known]
+    return spec + extra + (ids or [])
 
 
-def _remediation_frame(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.copy() if df is not None else pd.DataFrame()
-    df["status"] = df["status"] if "status" in df else "Open"
-    df["owner"] = None
-    df["due_date"] = None
-    return df
+# ------------------------------------------------------------------ sheet tables
+def findings_cols(df: pd.DataFrame, catalogue: dict) -> list[Col]:
+    spec = [
+        Col("severity", "Severity", 9),
+        Col("area", "Area", 12, get=lambda r: AREA_NAMES.get(str(r.get("area")), r.get("area")), hidden=True),
+        Col("issue", "Issue", 16, get=lambda r: (catalogue.get(str(r.get("rule"))) or {}).get("title")),
+        Col("subject", "Subject", 16),
+        Col("lines_at_stake", "Lines at stake", 8, "int"),
+        Col("evidence", "Evidence", 44, max_lines=16),
+        Col("remediation", "What to do", 27, max_lines=16),
+        Col("period", "Period", 13, get=lambda r: _period({"period_start": r.get("first_commit"),
+                                                           "period_end": r.get("last_commit")})),
+        Col("first_commit", "First commit", 10.5, "date", hidden=True),
+        Col("last_commit", "Last commit", 10.5, "date", hidden=True),
+        Col("first_sha", "Commit", 11, "sha"),
+        Col("possible_roster_match", "Possible roster match", 14, hidden=True),
+        Col("rolled_up", "Roll-up of de-minimis subjects", 9, "bool", hidden=True),
+        Col("subjects", "Subjects rolled up", 30, max_lines=6, hidden=True),
+        Col("tier", "Secret tier", 10, hidden=True), Col("detector", "Detector", 16, hidden=True),
+        Col("detector_id", "Detector id", 16, hidden=True), Col("engine", "Secret engine", 12, hidden=True),
+        Col("context", "Why downgraded", 20, hidden=True), Col("paths", "Paths", 30, max_lines=6, hidden=True),
+    ]
+    drop = ("person", "vendor", "commits", "files", "line", "end_line", "last_sha", "path", "fingerprint", "triage")
+    ids = [Col("rule", "Rule id", 14, "id"), Col("id", "Finding id", 12, "id")]
+    return _cols(df, spec + TRIAGE_COLS, drop, ids)
 
 
-def _trends_chart(ws, df: pd.DataFrame) -> None:
-    from openpyxl.chart import LineChart, Reference
-    if df is None or df.empty or "outsourced_share" not in df:
-        return
-    cols = list(df.columns)
-    n = len(df)
-    ch = LineChart()
-    ch.title = "Outsourced share of added lines, per quarter"
-    j = cols.index("outsourced_share") + 1
-    ch.add_data(Reference(ws, min_col=j, min_row=1, max_row=n + 1), titles_from_data=True)
-    ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-    ch.height, ch.width = 8, 18
-    ws.add_chart(ch, f"A{n + 4}")
-    ch2 = LineChart()
-    ch2.title = "Added lines per quarter by classification"
-    for name in cols:
-        if name.endswith("_lines") and name != "added_lines" and df[name].sum() > 0:
-            k = cols.index(name) + 1
-            ch2.add_data(Reference(ws, min_col=k, min_row=1, max_row=n + 1), titles_from_data=True)
-    ch2.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-    ch2.height, ch2.width = 8, 18
-    ws.add_chart(ch2, f"K{n + 4}")
+TRIAGE_COLS = [Col("status", "Status", 10), Col("triage_reason", "Triage reason", 13),
+               Col("triaged_by", "Triaged by", 9), Col("triage_date", "Triage date", 10.5, "date")]
 
 
-def _findings_frame(findings: pd.DataFrame, triaged: bool) -> pd.DataFrame:
+def findings_frame(findings: pd.DataFrame, triaged: bool) -> pd.DataFrame:
     """Open findings (Findings sheet) or the ones counsel triaged (Triaged sheet), with the triage columns
     counsel types into: status, reason, by, date (read back by `ddkit triage import`)."""
     if "status" not in findings.columns:
         findings = findings.assign(status="open", triage=None)
+    if "triage" not in findings.columns:
+        findings = findings.assign(triage=None)
     sel = findings["status"] != "open" if triaged else findings["status"] == "open"
     df = findings[sel].copy()
     tri = [t if isinstance(t, dict) else {} for t in df["triage"]]
@@ -360,74 +132,672 @@ def _findings_frame(findings: pd.DataFrame, triaged: bool) -> pd.DataFrame:
     return df.drop(columns=["triage"])
 
 
-def _triage_validation(w, df: pd.DataFrame) -> None:
+def _triage_validation(ws, cols: list[Col], n: int) -> None:
     from openpyxl.worksheet.datavalidation import DataValidation
-    cols = list(df.columns)
-    j = get_column_letter(cols.index("status") + 1)
+    keys = [c.key for c in cols]
+    j = get_column_letter(keys.index("status") + 1)
     dv = DataValidation(type="list", formula1='"open,accepted,false-positive,resolved"', allow_blank=False,
                         showErrorMessage=True, errorTitle="Status",
                         error="Choose open, accepted, false-positive or resolved")
-    dv.add(f"{j}2:{j}{len(df) + 1}")
-    w.add_data_validation(dv)
-    dj = get_column_letter(cols.index("triage_date") + 1)
+    dv.add(f"{j}2:{j}{n + 1}")
+    ws.add_data_validation(dv)
+    dj = get_column_letter(keys.index("triage_date") + 1)
     dd = DataValidation(type="date", operator="greaterThan", formula1="1")
-    dd.add(f"{dj}2:{dj}{len(df) + 1}")
-    w.add_data_validation(dd)
+    dd.add(f"{dj}2:{dj}{n + 1}")
+    ws.add_data_validation(dd)
 
 
+def remediation_frame(df: pd.DataFrame | None) -> pd.DataFrame:
+    df = df.copy() if df is not None else pd.DataFrame()
+    if "status" not in df:
+        df["status"] = "Open"
+    df["owner"] = None
+    df["due_date"] = None
+    return df
+
+
+def _period(r: dict) -> str | None:
+    a, b = plain(r.get("period_start")), plain(r.get("period_end"))
+    a, b = (str(a)[:10] if a is not None else None), (str(b)[:10] if b is not None else None)
+    if a and b:
+        return a if a == b else f"{a} to {b}"
+    return a or b
+
+
+REMEDIATION_SPEC = [
+    Col("subject", "Subject", 16), Col("subject_type", "Type", 10),
+    Col("contact", "Contact (roster e-mail)", 24,
+        get=lambda r: "\n".join(str(plain(r.get("contact")) or "").split("; ")) or None),
+    Col("gap", "Gap in the chain of title", 18), Col("document", "Document needed", 30),
+    Col("period", "Period to cover", 13, get=_period), Col("lines_at_stake", "Lines at stake", 8, "int"),
+    Col("ip_document", "Document on file", 12),
+    Col("severity", "Severity", 9), Col("status", "Status", 11), Col("owner", "Owner", 13),
+    Col("due_date", "Due date", 11, "date"),
+]
+# files_at_stake counts the findings' top files only: the Rewrite scope sheet has every file.
+REMEDIATION_DROP = ("period_start", "period_end", "top_files", "files_at_stake")
+
+
+def remediation_cols(df: pd.DataFrame) -> list[Col]:
+    ids = [Col("rules", "Rule ids", 13, "id"), Col("finding_ids", "Finding ids", 12, "id")]
+    return _cols(df, REMEDIATION_SPEC, REMEDIATION_DROP, ids)
+
+
+def people_sheet_frame(s: Scan) -> pd.DataFrame:
+    cols = ["person", "type", "vendor", "emails", "is_bot", "commits", "first_commit", "last_commit",
+            "departed", "surviving_lines", "in_roster", "start_date", "end_date", "ip_assignment",
+            "ip_assignment_date", "ip_document"]
+    df = s.people
+    extra = [c for c in s.roster.columns if c not in ("person", "emails", "row") and c not in cols]
+    return df[[c for c in cols + extra if c in df.columns]]
+
+
+PEOPLE_SPEC = [
+    Col("person", "Person", 18), Col("type", "Type", 10), Col("vendor", "Vendor", 12),
+    Col("emails", "E-mail addresses", 26, get=lambda r: "\n".join(r["emails"]) if isinstance(r.get("emails"), list)
+        else r.get("emails")), Col("is_bot", "Bot", 5, "bool"), Col("commits", "Commits", 8, "int"),
+    Col("first_commit", "First commit", 10.5, "date"), Col("last_commit", "Last commit", 10.5, "date"),
+    Col("departed", "Departed", 8, "bool"), Col("surviving_lines", "Surviving lines", 9, "int"),
+    Col("in_roster", "On the roster", 7, "bool"), Col("start_date", "Start date", 10.5, "date"),
+    Col("end_date", "End date", 10.5, "date"), Col("ip_assignment", "IP assignment", 10),
+    Col("ip_assignment_date", "Assignment signed on", 10.5, "date"), Col("ip_document", "Document on file", 12),
+]
+
+
+def ownership_by_file(own: pd.DataFrame) -> pd.DataFrame:
+    """One row per file: its surviving lines and who holds them (the Ownership sheet)."""
+    cols = ["path", "module", "lines", "owners", "top_owner_classification", "departed_share", "outsourced_share",
+            "people"]
+    if own is None or own.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for (path, module), g in own.groupby(["path", "module"], sort=True):
+        g = g.sort_values(["lines", "person"], ascending=[False, True], kind="stable")
+        total = int(g["lines"].sum())
+        top = g.head(6)
+        owners = "; ".join(f"{p} ({int(n)})" for p, n in zip(top["person"], top["lines"]))
+        if len(g) > 6:
+            owners += f"; {len(g) - 6} others ({int(g['lines'].iloc[6:].sum())})"
+        gone = int(g.loc[g["departed"].astype(bool), "lines"].sum())
+        out = int(g.loc[g["type"].isin(["contractor", "vendor"]), "lines"].sum())
+        rows.append(dict(path=path, module=module, lines=total, owners=owners,
+                         top_owner_classification=g["classification"].iloc[0],
+                         departed_share=round(gone / total, 4) if total else 0.0,
+                         outsourced_share=round(out / total, 4) if total else 0.0, people=len(g)))
+    return pd.DataFrame(rows, columns=cols)
+
+
+OWNERSHIP_SPEC = [
+    Col("path", "File", 40), Col("module", "Module", 14), Col("lines", "Surviving lines", 9, "int"),
+    Col("people", "People", 7, "int"), Col("owners", "Owners (surviving lines)", 48),
+    Col("top_owner_classification", "Largest owner is", 14), Col("departed_share", "Share by departed people", 10, "pct"),
+    Col("outsourced_share", "Share by contractors and vendors", 12, "pct"),
+]
+OWN_MODULE_SPEC = [
+    Col("module", "Module", 16), Col("person", "Person", 20), Col("classification", "Classification", 18),
+    Col("departed", "Departed", 8, "bool"), Col("lines", "Surviving lines", 10, "int"),
+    Col("share_of_module", "Share of module", 10, "pct"),
+]
+OWN_CLASS_SPEC = [
+    Col("module", "Module", 18), Col("classification", "Classification", 24), Col("lines", "Surviving lines", 10, "int"),
+    Col("share_of_module", "Share of module", 10, "pct"),
+]
+LICENSE_SPEC = [
+    Col("path", "File", 28), Col("license_spdx", "License (SPDX)", 16), Col("category", "Category", 12),
+    Col("severity", "Severity", 9), Col("holders", "Copyright holders", 18), Col("copyrights", "Copyright notices", 24),
+    Col("lines", "Lines", 7, "int"), Col("where", "At lines", 8,
+                                         get=lambda r: None if plain(r.get("start_line")) is None else
+                                         f"{int(r['start_line'])}–{int(plain(r.get('end_line')) or r['start_line'])}"),
+    Col("vendored", "Vendored", 8, "bool"), Col("introduced_by", "Brought in by", 16),
+    Col("introducer_type", "Their type", 10), Col("introducer_ip_status", "Their IP assignment", 10),
+    Col("introduced_date", "Brought in on", 10.5, "date"), Col("introduced_sha", "Commit", 11, "sha"),
+    Col("license_expression", "ScanCode license expression", 14), Col("scan_error", "Scan error", 12),
+]
+LICENSE_DROP = ("start_line", "end_line", "score")
+BUS_SPEC = [
+    Col("scope", "Scope", 16), Col("files", "Source files", 8, "int"), Col("truck_factor", "Truck factor", 8, "int"),
+    Col("top_authors", "Top authors (files they know)", 50),
+    Col("vendor_share", "Files known only to one vendor", 11, "pct"), Col("vendor_top", "That vendor", 14),
+    Col("contractor_share", "Files known only to contractors", 11, "pct"),
+    Col("departed_share", "Files known only to departed people", 11, "pct"),
+    Col("orphaned_files", "Files with no author left", 9, "int"),
+]
+SIM_SPEC = [
+    Col("scenario", "If these leave", 18), Col("scope", "Scope", 16), Col("files", "Source files", 8, "int"),
+    Col("orphaned_files", "Files orphaned", 9, "int"), Col("truck_factor_before", "Truck factor now", 9, "int"),
+    Col("truck_factor_after", "Truck factor after", 9, "int"), Col("orphaned", "Files left with no author", 60),
+]
+def _list(v: Any, n: int = 10) -> str | None:
+    v = v if isinstance(v, (list, tuple)) else []
+    return "; ".join(map(str, v[:n])) + (f" … and {len(v) - n} more" if len(v) > n else "") if v else None
+
+
+def _modules_drop(v: Any) -> str | None:
+    return "; ".join(f"{m['module']} ({m['truck_factor_before']} → {m['truck_factor_after']})" for m in v) \
+        if isinstance(v, (list, tuple)) and len(v) else None
+
+
+def _counts(v: Any, unit: str = "") -> str | None:
+    return "; ".join(f"{k} ({n}{unit if n == 1 else unit + ('s' if unit else '')})" for k, n in v.items()) \
+        if isinstance(v, dict) and v else None
+
+
+def _periods(v: Any) -> str | None:
+    if not isinstance(v, (list, tuple)):
+        return None
+    out = []
+    for p in v:
+        span = p["start"] if p["start"] == p["end"] else f"{p['start']} to {p['end']}"
+        out.append(f"all of their work ({span})" if p.get("whole_work") else span)
+    return "; ".join(out)
+
+
+def _files(v: Any, n: int = 12) -> str | None:
+    if not isinstance(v, (list, tuple)) or not len(v):
+        return None
+    return "; ".join(f"{f['path']} ({f['lines']})" for f in v[:n]) + (f" … and {len(v) - n} more" if len(v) > n else "")
+
+
+RETENTION_SPEC = [
+    Col("rank", "Rank", 6, "int"), Col("person", "Person", 18), Col("type", "Type", 10),
+    Col("surviving_lines", "Surviving lines", 9, "int"), Col("files_known", "Source files they know", 9, "int"),
+    Col("files_orphaned", "Files only they know (orphaned if they leave)", 12, "int"),
+    Col("orphaned_files", "Those files", 40, get=lambda r: _list(r.get("orphaned_files"))),
+    Col("modules_losing_knowledge", "Modules whose truck factor drops (now → after)", 30,
+        get=lambda r: _modules_drop(r.get("modules_losing_knowledge"))),
+    Col("truck_factor_drops", "Modules affected", 9, "int"),
+    Col("repository_truck_factor_after", "Repository truck factor if they left", 11, "int"),
+]
+REWRITE_SPEC = [
+    Col("subject", "Subject", 18), Col("subject_type", "Type", 10),
+    Col("periods", "Period(s) to rewrite", 22, get=lambda r: _periods(r.get("periods"))),
+    Col("nfiles", "Files", 7, "int", get=lambda r: len(r.get("files") or [])),
+    Col("surviving_lines", "Surviving lines", 9, "int"),
+    Col("share_of_repository", "Share of all surviving lines", 10, "pct"),
+    Col("modules", "Modules (lines)", 20, get=lambda r: _counts(r.get("modules"))),
+    Col("files", "Files (lines)", 38, get=lambda r: _files(r.get("files"))),
+    Col("current_staff_who_know", "Current staff who know these files (files)", 24,
+        get=lambda r: _counts(r.get("current_staff_who_know"))),
+    Col("nobody_on_staff_knows", "Source files no current staff member knows", 11, "int"),
+]
+SECURITY_SPEC = [
+    Col("check", "Check", 22), Col("status", "Status", 9), Col("severity", "Severity", 9), Col("detail", "Detail", 24),
+    Col("path", "File", 26), Col("line", "Line", 6, "int"), Col("date", "Date", 10.5, "date"),
+    Col("author", "Author", 16), Col("commit", "Commit", 11, "sha"), Col("fingerprint", "Fingerprint", 20),
+    Col("tier", "Tier", 9), Col("detector", "Detector", 16, hidden=True),
+    Col("reason", "Why downgraded", 18), Col("paths", "All paths", 24, max_lines=6),
+]
+CLASSES = ["employee", "founder", "contractor", "vendor", "intern", "advisor", "unknown"]
+
+
+def trends_frame(df: pd.DataFrame) -> pd.DataFrame:
+    return df if df is not None else pd.DataFrame()
+
+
+def trends_cols(df: pd.DataFrame) -> list[Col]:
+    spec = [Col("quarter", "Quarter", 9), Col("commits", "Commits", 9, "int"), Col("added_lines", "Lines added", 10, "int")]
+    for c in CLASSES:
+        spec.append(Col(f"{c}_lines", f"Lines by {c}s" if c != "unknown" else "Lines by people not on the roster",
+                        11, "int"))
+    spec.append(Col("outsourced_share", "Outsourced share of lines added", 11, "pct"))
+    drop = tuple(f"{c}_commits" for c in CLASSES)
+    return _cols(df, spec, drop)
+
+
+# ------------------------------------------------------------------ sheets
+def _labels(val: bool = False, percent: bool = False):
+    """Data labels that show the number only (not the series or category name)."""
+    from openpyxl.chart.label import DataLabelList
+    d = DataLabelList()
+    d.showVal, d.showPercent = val, percent
+    d.showSerName = d.showCatName = d.showLegendKey = d.showLeaderLines = False
+    return d
+
+
+def _data_sheet(wb, s: Scan, title: str, df: pd.DataFrame | None, cols: list[Col],
+                style: Callable | None = None, material: bool = False) -> Any:
+    """One sheet, one table. With *material*, rows about de-minimis people (materiality in the rules: not
+    on the roster, few surviving lines) are filtered out of the print but stay in the table."""
+    ws = wb.create_sheet(title)
+    df = df if df is not None else pd.DataFrame()
+    remote = s.repo.remote
+    note = None
+    show = None
+    if material and len(df) and "person" in df:
+        small = de_minimis_people(s)
+        if small:
+            df = df.assign(material=~df["person"].isin(small))
+            cols = cols + [Col("material", "Material (not de minimis)", 10, "bool")]
+            hidden = int((~df["material"]).sum())
+            if hidden:
+                show = ("material", "Yes")
+                note = f"{hidden} rows about de-minimis contributors hidden by the filter"
+    last = write_cols(ws, df, title, cols, link=lambda sha: commit_url(remote, sha), style=style or _severity_style,
+                      show_only=show)
+    page_setup(ws, _company(s), s.as_of.isoformat(), len(cols), last, note=note)
+    return ws
+
+
+def de_minimis_people(s: Scan) -> set[str]:
+    """People whose findings the materiality rules roll up: not on the roster, not a bot, and too few
+    surviving lines (rules/findings.yaml, materiality)."""
+    m = s.rules.get("findings", {}).get("materiality", {}) or {}
+    min_lines, min_share = int(m.get("min_lines", 0)), float(m.get("min_share", 0.0))
+    ppl = s.people
+    if not min_lines or ppl is None or ppl.empty:
+        return set()
+    total = int(ppl["surviving_lines"].fillna(0).sum())
+    out = set()
+    for p, lines, roster, bot in zip(ppl["person"], ppl["surviving_lines"].fillna(0), ppl["in_roster"].astype(bool),
+                                     ppl["is_bot"].astype(bool)):
+        share = lines / total if total else 0.0
+        if not roster and not bot and lines < min_lines and share < min_share:
+            out.add(p)
+    return out
+
+
+def _company(s: Scan) -> str:
+    return s.company.name or Path(s.repo.path).name
+
+
+def _remediation_sheet(wb, s: Scan) -> None:
+    df = remediation_frame(s.remediation)
+    cols = remediation_cols(df)
+    ws = _data_sheet(wb, s, "Remediation", df, cols)
+    if len(df):
+        from openpyxl.worksheet.datavalidation import DataValidation
+        keys = [c.key for c in cols]
+        j = get_column_letter(keys.index("status") + 1)
+        dv = DataValidation(type="list", formula1='"Open,Requested,Signed,Not needed"', allow_blank=False,
+                            showErrorMessage=True, errorTitle="Status", error="Choose Open, Requested, Signed or Not needed")
+        dv.add(f"{j}2:{j}{len(df) + 1}")
+        ws.add_data_validation(dv)
+        dj = get_column_letter(keys.index("due_date") + 1)
+        dd = DataValidation(type="date", operator="greaterThan", formula1="1")
+        dd.add(f"{dj}2:{dj}{len(df) + 1}")
+        ws.add_data_validation(dd)
+        for r in range(2, len(df) + 2):
+            ws.cell(row=r, column=keys.index("due_date") + 1).number_format = "yyyy-mm-dd"
+
+
+def _rules_sheet(wb, s: Scan) -> None:
+    cat = s.rules.catalogue
+    rows = []
+    for rid, e in cat.items():
+        doc = e.get("document")
+        rows.append(dict(rule=rid, area=AREA_NAMES.get(str(e.get("area")), e.get("area")),
+                         severity=s.rules.severity(rid), title=e.get("title"),
+                         explanation=f"{str(e.get('meaning', '')).rstrip('.')}. {str(e.get('remediation', '')).rstrip('.')}.",
+                         document=doc))
+    cols = [Col("rule", "Rule id", 24), Col("area", "Area", 14), Col("severity", "Severity in force", 9),
+            Col("title", "Title", 26), Col("explanation", "What it means legally, and what fixes it", 80),
+            Col("document", "Document that fixes it", 24)]
+    _data_sheet(wb, s, "Rules", pd.DataFrame(rows), cols)
+
+
+def _trends_sheet(wb, s: Scan) -> None:
+    from openpyxl.chart import BarChart, LineChart, Reference
+    from openpyxl.worksheet.pagebreak import Break
+    df = trends_frame(s.trends)
+    cols = trends_cols(df)
+    ws = _data_sheet(wb, s, "Trends", df, cols)
+    n = len(df)
+    if n == 0:
+        return
+    keys = [c.key for c in cols]
+    # Each chart on a page of its own (a row break before each), so that none is split.
+    top = n + 2
+    ws.row_breaks.append(Break(id=n + 1))
+    ws.row_breaks.append(Break(id=top + 22))
+    bar = BarChart()
+    bar.type, bar.grouping, bar.overlap = "col", "stacked", 100
+    bar.title = "Lines added per quarter, by who wrote them"
+    for c in CLASSES:
+        k = f"{c}_lines"
+        if k in df and df[k].sum() > 0:
+            j = keys.index(k) + 1
+            bar.add_data(Reference(ws, min_col=j, min_row=1, max_row=n + 1), titles_from_data=True)
+    bar.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
+    bar.y_axis.title = "Lines added"
+    bar.y_axis.scaling.min = 0
+    bar.height, bar.width = 9, 24
+    bar.legend.position = "b"
+    ws.add_chart(bar, f"A{top}")
+    if "outsourced_share" in keys:
+        line = LineChart()
+        line.title = "Share of lines added by contractors and vendors (0–100%)"
+        j = keys.index("outsourced_share") + 1
+        line.add_data(Reference(ws, min_col=j, min_row=1, max_row=n + 1), titles_from_data=True)
+        line.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
+        for ser in line.series:
+            ser.smooth = False                      # straight lines: no overshoot above 100% or below 0
+            ser.marker.symbol = "circle"
+        line.y_axis.scaling.min, line.y_axis.scaling.max = 0, 1
+        line.y_axis.number_format = "0%"
+        line.y_axis.majorUnit = 0.25
+        line.legend = None
+        if n <= 24:
+            line.dataLabels = _labels(val=True)
+            line.dataLabels.numFmt = "0%"
+            line.dataLabels.position = "t"
+        line.height, line.width = 9, 24
+        ws.add_chart(line, f"A{top + 23}")
+    page_setup(ws, _company(s), s.as_of.isoformat(), len(cols), top + 44)
+
+
+def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
+    from ..score import explanation
+    f = s.files
+    not_scanned = f[f["category"] != "text"] if len(f) else f
+    v = s.versions or {}
+    scanned = int((f["category"] == "text").sum()) if len(f) else 0
+    rows: list[tuple[str, Any]] = [
+        ("Report", "ddkit acquisition-readiness workbook: a technical due-diligence review of one git repository, "
+                   "covering who wrote the code, whether the company can show it owns it, third-party licenses, "
+                   "secrets and knowledge concentration."),
+        ("Repository", s.repo.path),
+        ("Remote", s.repo.remote or "(none)"),
+        ("Ref scanned", s.repo.ref),
+        ("Commit", s.repo.commit or "(empty repository)"),
+        ("As of", s.as_of.isoformat()),
+        ("Company profile", s.company.source or "(none given)"),
+        ("Roster", "(none given)" if s.roster.empty else f"{len(s.roster)} people"),
+        ("ddkit version", v.get("ddkit", __version__)),
+        ("git version", v.get("git", "unknown")),
+        ("ScanCode version", f"scancode-toolkit {v['scancode']}" if "scancode" in v else
+         "ScanCode not run (licenses not scanned)"),
+        ("Secrets engine version", "; ".join(f"{k} {x}" for k, x in v.items() if k not in ("ddkit", "git", "scancode"))
+         or "not run (secrets not scanned)"),
+        ("Rules in force", "; ".join(s.rules.sources)),
+        ("Rules SHA-256", s.rules.sha256),
+        ("Shallow history", "yes: history is truncated" if s.repo.is_shallow else "no"),
+        ("Commits", len(s.commits)),
+        ("Files at the ref", len(f)),
+        ("Files scanned for ownership", scanned),
+        ("Files not scanned for ownership", len(not_scanned)),
+    ]
+    if len(not_scanned):
+        for cat, g in not_scanned.groupby("category"):
+            reasons = [r for r in g["reason"].dropna().unique() if r][:3]
+            rows.append((f"Not scanned: {cat}", f"{len(g)} files ({'; '.join(reasons) or cat}), e.g. " + "; ".join(
+                g["path"].head(8))))
+    ns = s.not_scanned_for_licenses
+    if ns is not None and len(ns):
+        for reason, g in ns.groupby("reason"):
+            rows.append(("Not scanned for licenses", f"{reason}: {len(g)} files, e.g. " + "; ".join(g["path"].head(5))))
+    rows += [
+        ("Definition: surviving lines", "Lines at the scanned ref attributed by whitespace-insensitive blame "
+         "(git blame -w), after .mailmap, in text files that are not vendored or generated, counted per person."),
+        ("Definition: departed", "Roster end date on or before the as-of date; for someone not on the roster, "
+         "no commit in the inactivity window before the as-of date. Bots never depart."),
+        ("Definition: truck factor", "Avelino et al. (ICPC 2016) degree-of-authorship algorithm: the fewest "
+         "authors whose removal leaves more than half of the source files without an author. A person is an "
+         "author of a file when their degree of authorship (from creating the file and the number of their "
+         "changes, against everyone else's) is above 75% of the file's best."),
+        ("Definition: identities", "Raw git identities are resolved through the .mailmap at the scanned ref, "
+         "GitHub/GitLab no-reply forms, bot patterns and the roster's e-mails. Identities that match no roster "
+         "entry are listed as unresolved (People sheet, type unknown), never dropped."),
+        ("Definition: IP findings", "Work before the incorporation date; work before the person's assignment "
+         "was signed; contractors and vendors without a signed written assignment (software is not work made "
+         "for hire); employees, founders, interns and advisors without a signed PIIA; contributors not on the "
+         "roster; work after the end date. Dates are the author dates in the author's time zone. Each rule is "
+         "explained on the Rules sheet."),
+        ("Definition: remediation", "One row per gap in the chain of title: a person whose gaps need different "
+         "documents or cover different periods has one row per gap, each with only the period it covers."),
+        ("Definition: retention", "Current employees and founders (not departed), ranked by the source files "
+         "only they know (orphaned if they leave), then the modules whose truck factor would drop, from the "
+         "off-boarding simulation."),
+        ("Definition: rewrite scope", "For each remediation subject: the surviving lines written in the gap "
+         "periods (all of the subject's work when the gap has no period), their files and modules, and which "
+         "current employees and founders are authors of those files: the size of a clean-room rewrite if the "
+         "signature cannot be obtained."),
+        ("Definition: licenses", "ScanCode (scancode-toolkit " + v.get("scancode", "unknown") + ") on the files at "
+         "the ref, after a keyword screen; categories from ScanCode's license database; policy per outbound "
+         "license in the rules." if s.options.get("licenses") else "Licenses were not scanned (--no-licenses)."),
+        ("Definition: secrets", "The secrets engine (" + ("; ".join(f"{k} {x}" for k, x in v.items()
+         if k not in ("ddkit", "git", "scancode")) or "see above") + ") on every line added in the history and on "
+         "the files at the ref. Tiers: provider (a recognised credential format, e.g. an AWS key), generic (a "
+         "password or token assigned in code), entropy (a random-looking string: a guess). Findings in test "
+         "fixtures or documentation examples are downgraded, with the reason. Reports show a fingerprint, never "
+         "the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
+        ("Readiness score", explanation(s.rules)),
+        ("Limits", "ddkit reads the repository, not the contracts: a finding says a document is needed or missing "
+         "from the roster, not that rights are lacking. Blame shows who last changed a line, not who had the idea; "
+         "code copied in by a person is theirs in this report unless a license notice says otherwise. Binary, "
+         "vendored and generated files are not attributed. Secret detection finds known credential formats and "
+         "high-entropy strings; it can miss others and flag test values. Dates and identities are as recorded by "
+         "git and can be set by the author."),
+    ]
+    unresolved = s.people[~s.people["resolved"].astype(bool)] if len(s.people) and "resolved" in s.people else []
+    if len(unresolved):
+        rows.append(("Identities not resolved", f"{len(unresolved)}: " + "; ".join(unresolved["person"].head(30)) +
+                     (f" … and {len(unresolved) - 30} more (People sheet)" if len(unresolved) > 30 else "")))
+    # Warnings: one row per kind, the first few in full.
+    kinds: dict[str, list[str]] = {}
+    for w in s.warnings:
+        kinds.setdefault(w.split(":", 1)[0][:60], []).append(w)
+    for k, ws_ in kinds.items():
+        if len(ws_) <= 3:
+            rows += [("Warning", w) for w in ws_]
+        else:
+            rows.append(("Warning", f"{k}: {len(ws_)} times, e.g. " + " | ".join(ws_[:3])))
+    return rows
+
+
+def _methodology_sheet(wb, s: Scan) -> None:
+    ws = wb.create_sheet("Methodology")
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 110
+    for j, h in enumerate(("Item", "Value"), start=1):
+        c = set_cell(ws, 1, j, h, HEADER_FONT)
+        c.fill = HEADER_FILL
+    last = key_value_rows(ws, methodology_rows(s), 2, (30, 110)) - 1
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    page_setup(ws, _company(s), s.as_of.isoformat(), 2, last)
+
+
+# ------------------------------------------------------------------ Summary
+def _summary_sheet(wb, s: Scan) -> None:
+    from openpyxl.chart import BarChart, PieChart, Reference
+
+    from ..score import explanation
+    ws = wb.active
+    ws.title = "Summary"
+    ws.sheet_view.showGridLines = False
+    widths = (30, 13, 13, 13, 22, 36)
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
+    merged_w = sum(widths[1:])
+    ws.column_dimensions["G"].width = 3
+    for col in "HIJKLMN":
+        ws.column_dimensions[col].width = 11
+    sm = s.summary
+    set_cell(ws, 1, 1, f"Acquisition-readiness report: {_company(s)}", TITLE_FONT)
+    commit = s.repo.commit or "(empty repository)"
+    rows = [("Repository", s.repo.remote or s.repo.path),
+            ("Commit scanned", f"{commit[:10]} (ref {s.repo.ref}; full id in the Methodology sheet)"
+             if s.repo.commit else commit),
+            ("As of", s.as_of), ("Generated by", f"ddkit {__version__}")]
+    r = 3
+    for k, v in rows:
+        set_cell(ws, r, 1, k, BOLD)
+        c = set_cell(ws, r, 2, v)
+        if isinstance(v, dt.date):
+            c.number_format = "yyyy-mm-dd"
+            c.alignment = Alignment(horizontal="left")
+        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
+        r += 1
+    url = commit_url(s.repo.remote, s.repo.commit) if s.repo.commit else None
+    if url:
+        ws.cell(row=4, column=2).hyperlink = url
+    r += 1
+    set_cell(ws, r, 1, "Readiness score", Font(name="Arial", bold=True, size=14))
+    set_cell(ws, r, 2, sm.get("readiness_score"), Font(name="Arial", bold=True, size=20))
+    rc = set_cell(ws, r, 3, str(sm.get("rating", "")).upper(), Font(name="Arial", bold=True, color="FFFFFF"))
+    rc.fill = PatternFill("solid", fgColor=RATING_FILL.get(sm.get("rating"), "FFFFFF"))
+    rc.alignment = Alignment(horizontal="center", vertical="center")
+    ws.row_dimensions[r].height = 28
+    r += 2
+    for j, h in enumerate(("Area", "Score", "Rating", "Findings"), start=1):
+        hc = set_cell(ws, r, j, h, HEADER_FONT)
+        hc.fill = HEADER_FILL
+    r += 1
+    for area, a in (sm.get("areas") or {}).items():
+        set_cell(ws, r, 1, AREA_NAMES.get(area, area))
+        set_cell(ws, r, 2, a["score"])
+        cc = set_cell(ws, r, 3, a["rating"])
+        cc.fill = PatternFill("solid", fgColor=RATING_FILL.get(a["rating"], "FFFFFF"))
+        set_cell(ws, r, 4, a["findings"])
+        r += 1
+    r += 1
+    # Findings by severity and key figures side by side (severity A:B, key figures D:F).
+    set_cell(ws, r, 1, "Findings by severity", SECTION_FONT)
+    set_cell(ws, r, 4, "Key figures", SECTION_FONT)
+    r += 1
+    sev_first = r
+    share = sm.get("outsourced_share")
+    figures = [("Commits", sm.get("commits")), ("Contributors (people)", sm.get("contributors")),
+               ("Departed contributors", sm.get("departed")), ("Identities not resolved", sm.get("unresolved_identities")),
+               ("Truck factor", sm.get("truck_factor")),
+               ("Lines by contractors and vendors", f"{share:.0%}" if share is not None else "n/a")]
+    sev = list((sm.get("findings_by_severity") or {}).items())
+    for k in range(max(len(sev), len(figures))):
+        if k < len(sev):
+            name, n = sev[k]
+            cc = set_cell(ws, r + k, 1, name.capitalize())
+            cc.fill = PatternFill("solid", fgColor=SEV_FILL.get(name, "FFFFFF"))
+            set_cell(ws, r + k, 2, int(n))
+        if k < len(figures):
+            set_cell(ws, r + k, 4, figures[k][0])
+            ws.merge_cells(start_row=r + k, start_column=4, end_row=r + k, end_column=5)
+            c = set_cell(ws, r + k, 6, figures[k][1])
+            c.alignment = Alignment(horizontal="left")
+    sev_last = sev_first + len(sev) - 1
+    r += max(len(sev), len(figures)) + 1
+
+    def block(title: str, items: list[tuple[str, str, str | None]], r: int) -> int:
+        set_cell(ws, r, 1, title, SECTION_FONT)
+        r += 1
+        for left, text, fill in items:
+            a = set_cell(ws, r, 1, left, Font(name="Arial", size=9, bold=True,
+                                              color="FFFFFF" if fill in (SEV_FILL["critical"], SEV_FILL["high"]) else "000000"))
+            a.alignment = WRAP
+            if fill:
+                a.fill = PatternFill("solid", fgColor=fill)
+            text = fit_text(text, merged_w, max_lines=4)
+            b = set_cell(ws, r, 2, text)
+            b.alignment = WRAP
+            ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
+            ws.row_dimensions[r].height = row_height(max(text_lines(text, merged_w), text_lines(left, widths[0], True)))
+            r += 1
+        if not items:
+            set_cell(ws, r, 2, "None.")
+            r += 1
+        return r + 1
+
+    open_findings = s.findings[s.findings["status"] == "open"] if "status" in s.findings else s.findings
+    top = top_findings(open_findings, s.people, s.rules.catalogue, 10)
+    items = [(f"{k}. {str(f['severity']).upper()} · {AREA_NAMES.get(str(f['area']), f['area'])}", text,
+              SEV_FILL.get(str(f["severity"]))) for k, (f, text) in enumerate(top, start=1)]
+    r = block("Top findings: the problem → the fix", items, r)
+    ret = s.retention if s.retention is not None else pd.DataFrame()
+    items = []
+    for x in ret.head(5).to_dict(orient="records"):
+        drop = _modules_drop(x.get("modules_losing_knowledge"))
+        mods = f"; truck factor drops in {drop}" if drop else ""
+        items.append((f"{x['rank']}. {x['person']} ({x['type']})",
+                      f"the only author of {x['files_orphaned']} of the {x['files_known']} source files they know"
+                      f"{mods}; {x['surviving_lines']} surviving lines", None))
+    r = block("Whom to retain: current staff whose departure would orphan the most (Retention sheet)", items, r)
+    rw = s.rewrite_scope if s.rewrite_scope is not None else pd.DataFrame()
+    items = []
+    for x in rw.head(6).to_dict(orient="records"):
+        who = _counts(x.get("current_staff_who_know"), " file") or "no current employee or founder"
+        nf = len(x.get("files") or [])
+        items.append((f"{x['subject']} ({x['subject_type']})",
+                      f"rewrite {x['surviving_lines']} surviving lines ({x['share_of_repository']:.1%} of the code) in "
+                      f"{nf} file{'s' if nf != 1 else ''} — modules {_counts(x.get('modules'))}; known on staff by: {who}",
+                      None))
+    if len(rw) > 6:
+        items.append(("…", f"and {len(rw) - 6} more subjects (Rewrite scope sheet)", None))
+    r = block("If the paperwork cannot be obtained: clean-room rewrite scope (Rewrite scope sheet)", items, r)
+    set_cell(ws, r, 1, "How the score is computed", BOLD).alignment = WRAP
+    text = explanation(s.rules)
+    cc = set_cell(ws, r, 2, text)
+    ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
+    cc.alignment = WRAP
+    ws.row_dimensions[r].height = row_height(text_lines(text, merged_w))
+    last = r
+    # Charts, with numbers on them: findings by severity; surviving lines by classification.
+    ch = BarChart()
+    ch.type = "bar"
+    ch.title = "Findings by severity"
+    ch.legend = None
+    ch.add_data(Reference(ws, min_col=2, min_row=sev_first, max_row=sev_last), titles_from_data=False)
+    ch.set_categories(Reference(ws, min_col=1, min_row=sev_first, max_row=sev_last))
+    ch.x_axis.scaling.orientation = "maxMin"
+    ch.dataLabels = _labels(val=True)
+    ch.height, ch.width = 6.5, 13
+    ws.add_chart(ch, "H3")
+    own = s.ownership
+    if own is not None and len(own):
+        by = own.groupby("classification")["lines"].sum().sort_values(ascending=False)
+        base = 20
+        set_cell(ws, base, 8, "Surviving lines by classification", BOLD)
+        for k, (cl, n) in enumerate(by.items(), start=base + 1):
+            set_cell(ws, k, 8, cl)
+            ws.merge_cells(start_row=k, start_column=8, end_row=k, end_column=10)
+            set_cell(ws, k, 11, int(n)).number_format = "#,##0"
+            set_cell(ws, k, 12, float(n) / float(by.sum())).number_format = "0%"
+        pie = PieChart()
+        pie.title = "Surviving lines by classification"
+        pie.add_data(Reference(ws, min_col=11, min_row=base + 1, max_row=base + len(by)), titles_from_data=False)
+        pie.set_categories(Reference(ws, min_col=8, min_row=base + 1, max_row=base + len(by)))
+        pie.dataLabels = _labels(percent=True)
+        pie.legend.position = "r"
+        pie.height, pie.width = 7.5, 13
+        ws.add_chart(pie, f"H{base + len(by) + 2}")
+    page_setup(ws, _company(s), s.as_of.isoformat(), 14, max(last, 45), fit_height=1)
+
+
+# ------------------------------------------------------------------ the workbook
 def write_workbook(s: Scan, path: Path) -> Path:
     wb = Workbook()
+    set_default_font(wb)
     _summary_sheet(wb, s)
-    remote = s.repo.remote
-    tables = {
-        "Findings": _findings_frame(s.findings, triaged=False),
-        "Remediation": _remediation_frame(s.remediation),
-        "People": people_sheet_frame(s),
-        "Ownership": s.ownership,
-        "Licenses": s.licenses,
-        "Dependencies": dependencies_sheet(s.dependencies),   # deps
-        "Bus Factor": s.bus_factor,
-        "Trends": s.trends,
-    }
+    cat = s.rules.catalogue
+    df = findings_frame(s.findings, False)          # open findings; triaged ones on the Triaged sheet
+    cols = findings_cols(df, cat)
+    ws = _data_sheet(wb, s, "Findings", df, cols)
+    if len(df):
+        _triage_validation(ws, cols, len(df))
+    _remediation_sheet(wb, s)
+    _data_sheet(wb, s, "Rewrite scope", s.rewrite_scope, REWRITE_SPEC)
+    ppl = people_sheet_frame(s)
+    _data_sheet(wb, s, "People", ppl, _cols(ppl, PEOPLE_SPEC), material=True)
+    _data_sheet(wb, s, "Ownership", ownership_by_file(s.ownership), OWNERSHIP_SPEC)
+    _data_sheet(wb, s, "Ownership by module", s.ownership_by_module, OWN_MODULE_SPEC, material=True)
+    _data_sheet(wb, s, "Ownership by class", s.ownership_by_classification, OWN_CLASS_SPEC)
+    _data_sheet(wb, s, "Licenses", s.licenses, _cols(s.licenses, LICENSE_SPEC, LICENSE_DROP, [Col("rule", "Rule id", 14, "id")]))
+    _data_sheet(wb, s, "Dependencies", s.dependencies, DEPENDENCY_SPEC)   # deps
+    _data_sheet(wb, s, "Bus Factor", s.bus_factor, BUS_SPEC)
+    sim = s.simulations if s.simulations is not None else pd.DataFrame()
+    _data_sheet(wb, s, "Off-boarding", sim, SIM_SPEC)
+    _data_sheet(wb, s, "Retention", s.retention, RETENTION_SPEC)
+    _trends_sheet(wb, s)
     if s.security is not None:
-        tables["Security"] = s.security
-    tables["Triaged"] = _findings_frame(s.findings, triaged=True)
-    # {sheet: {table title: DataFrame}} shown below the main table
-    more = {"Ownership": {"By module": s.ownership_by_module, "By classification": s.ownership_by_classification},
-            "Bus Factor": {"Off-boarding simulation": s.simulations}}
-    for name, df in tables.items():
-        w = wb.create_sheet(name)
-        df = df if df is not None else pd.DataFrame()
-        widths = {"evidence": 80, "remediation": 60, "document": 50, "top_files": 40}
-        write_table(w, df, name.replace(" ", ""), wrap=("evidence", "remediation", "document", "top_files"),
-                    widths=widths)
-        _style_table(w, df, remote)
-        if name == "Remediation" and len(df):
-            from openpyxl.worksheet.datavalidation import DataValidation
-            cols = list(df.columns)
-            j = get_column_letter(cols.index("status") + 1)
-            dv = DataValidation(type="list", formula1='"Open,Requested,Signed,Not needed"', allow_blank=False,
-                                showErrorMessage=True, errorTitle="Status", error="Choose Open, Requested, Signed or Not needed")
-            dv.add(f"{j}2:{j}{len(df) + 1}")
-            w.add_data_validation(dv)
-            dj = get_column_letter(cols.index("due_date") + 1)
-            dd = DataValidation(type="date", operator="greaterThan", formula1="1")
-            dd.add(f"{dj}2:{dj}{len(df) + 1}")
-            w.add_data_validation(dd)
-        if name in ("Findings", "Triaged") and len(df):
-            _triage_validation(w, df)
-        if name == "Trends":
-            _trends_chart(w, df)
-        row = max(len(df), 1) + 3 + (22 if name == "Trends" and len(df) else 0)
-        for k, (title, extra_df) in enumerate(more.get(name, {}).items(), start=1):
-            set_cell(w, row, 1, title).font = Font(bold=True)
-            write_table(w, extra_df, f"{name.replace(' ', '')}_{k}", start_row=row + 1)
-            row += max(len(extra_df), 1) + 4
-        w.freeze_panes = "A2"
-    _key_values(wb.create_sheet("Methodology"), methodology_rows(s))
+        _data_sheet(wb, s, "Security", s.security, _cols(s.security, SECURITY_SPEC, (), [Col("rule", "Rule id", 14, "id")]))
+    # Triaged: the findings counsel decided (accepted, false positive, resolved), never dropped.
+    df = findings_frame(s.findings, True)
+    cols = findings_cols(df, cat)
+    ws = _data_sheet(wb, s, "Triaged", df, cols)
+    if len(df):
+        _triage_validation(ws, cols, len(df))
+    _rules_sheet(wb, s)
+    _methodology_sheet(wb, s)
     # Deterministic file: document dates come from as_of, not from the clock.
-    import datetime as _dt
-    stamp = _dt.datetime.combine(s.as_of, _dt.time(0, 0))
+    stamp = dt.datetime.combine(s.as_of, dt.time(0, 0))
     wb.properties.created = stamp
     wb.properties.modified = stamp
     wb.properties.creator = "ddkit"
@@ -439,10 +809,10 @@ def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
     repos = p.repositories
     findings = p.findings
     wb = Workbook()
+    set_default_font(wb)
     ws = wb.active
     ws.title = "Summary"
-    ws["A1"] = "Portfolio acquisition-readiness summary"
-    ws["A1"].font = TITLE_FONT
+    set_cell(ws, 1, 1, "Portfolio acquisition-readiness summary", TITLE_FONT)
     ok = repos[repos["status"] == "ok"]
     counted = findings[findings["status"] == "open"] if "status" in findings and len(findings) else findings
     sev = counted["severity"].value_counts().to_dict() if len(counted) else {}
@@ -451,23 +821,62 @@ def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
             ("Red / amber / green", " / ".join(str(int((ok["rating"] == c).sum())) for c in ("red", "amber", "green"))),
             *[(f"Findings: {k}", int(sev.get(k, 0))) for k in ("critical", "high", "medium", "low", "info")],
             ("People (merged across repositories)", int((~p.people["is_bot"]).sum()) if len(p.people) else 0)]
-    _key_values(ws, rows, start_row=3)
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 36, 60
+    last = key_value_rows(ws, rows, 3, (36, 60))
+    as_of = p.as_of.isoformat()
+    page_setup(ws, "Portfolio", as_of, 2, last, fit_height=1)
+    wide = {"evidence": 50, "remediation": 32, "error": 40, "document": 30, "repositories": 24, "emails": 26}
+    kinds = {"is_bot": "bool", "departed": "bool", "in_roster": "bool", "cached": "bool", "first_commit": "date",
+             "last_commit": "date", "period_start": "date", "period_end": "date", "outsourced_share": "pct",
+             "commit": "sha", "id": "id", "rule": "id", "rules": "id", "finding_ids": "id"}
     for name, df in (("Repositories", repos), ("Findings", findings), ("Remediation", p.remediation),
                      ("People", p.people.drop(columns=["person_id"], errors="ignore")),
                      ("Dependencies", p.dependencies)):   # deps
-        write_table(wb.create_sheet(name), df, name, wrap=("evidence", "remediation", "error"))
+        ids = [c for c in df.columns if kinds.get(c) == "id"]
+        order = [c for c in df.columns if c not in ids] + ids
+        cols = [Col(c, label(c), wide.get(c, 14 if kinds.get(c) != "id" else 13), kinds.get(c, "text")) for c in order]
+        sheet = wb.create_sheet(name)
+        last = write_cols(sheet, df, name, cols, style=_severity_style)
+        page_setup(sheet, "Portfolio", as_of, len(cols), last)
     meth = wb.create_sheet("Methodology")
-    _key_values(meth, [
+    meth.column_dimensions["A"].width, meth.column_dimensions["B"].width = 30, 110
+    last = key_value_rows(meth, [
         ("Report", "ddkit portfolio workbook"), ("ddkit version", __version__), ("As of", p.as_of.isoformat()),
-        ("Method", "Each repository is scanned exactly as `ddkit scan` does; see a single repository's "
-                   "Methodology sheet for the definitions. People are merged across repositories by roster "
+        ("Method", "Each repository is scanned exactly as `ddkit scan` does; a single repository's Methodology "
+                   "sheet gives the definitions and limits. People are merged across repositories by roster "
                    "entry, or by e-mail address when not on the roster."),
         ("Failed repositories", "; ".join(f"{r}: {e}" for r, e in zip(repos.loc[repos.status == 'failed', 'repo'],
                                                                      repos.loc[repos.status == 'failed', 'error']))
          or "none"),
-    ])
+    ], 1, (30, 110))
+    page_setup(meth, "Portfolio", as_of, 2, last)
     atomic_write(path, wb.save)
     return path
+
+
+# ------------------------------------------------------------------ for other workbooks (the bring-down diff)
+def write_table(ws, df: pd.DataFrame, name: str, start_row: int = 1, widths: dict[str, int] | None = None,
+                wrap=(), plain_headers: bool = True) -> int:
+    """*df* as one Excel table with plain-English headers (generic columns), filters and a frozen header.
+
+    ``plain_headers=False`` keeps the column names as they are: for a file ddkit reads back by its column
+    names (the roster a user fills in)."""
+    widths = widths or {}
+    kinds = {"id": "id", "rule": "id", "first_commit": "date", "last_commit": "date"}
+    cols = [Col(str(c), label(str(c)) if plain_headers else str(c),
+                widths.get(str(c), 40 if str(c) in set(wrap) else 16), kinds.get(str(c), "text"))
+            for c in df.columns]
+    return write_cols(ws, df, name, cols, start_row=start_row, style=_severity_style)
+
+
+def _style_table(ws, df: pd.DataFrame, remote: str | None, start_row: int = 1) -> None:
+    """Kept for callers of the former API: write_table now styles severities itself."""
+
+
+def _key_values(ws, rows: list[tuple[str, Any]], start_row: int = 1) -> int:
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 100
+    return key_value_rows(ws, rows, start_row, (28, 100))
 
 
 class XlsxReporter:

@@ -180,6 +180,20 @@ def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Com
     return Resolution(ident.drop(columns=["vendor_guess"]), people, warnings)
 
 
+# Second-level labels under which organisations register (wellcome.ac.uk is "wellcome", not "ac").
+_SECOND_LEVEL = {"ac", "co", "com", "edu", "gov", "net", "org", "ne", "or", "go"}
+
+
+def _domain_stem(domain: str) -> str | None:
+    """The registered name of a domain ("kennethreitz" for kennethreitz.org and _.kennethreitz.com), or None
+    when too short to mean anything."""
+    labels = [x for x in domain.lower().split(".") if x]
+    if len(labels) < 2:
+        return None
+    stem = labels[-3] if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL else labels[-2]
+    return stem if len(stem) >= 4 else None
+
+
 # Local parts too common to say anything about who wrote a commit.
 _GENERIC_LOCAL = {"me", "mail", "info", "admin", "dev", "git", "github", "hello", "contact", "root", "user", "noreply",
                   "no-reply", "support", "office", "team", "webmaster", "postmaster", "code", "hi", "_"}
@@ -203,7 +217,7 @@ def suggest_roster_match(p, roster: pd.DataFrame, irules: IdentityRules) -> tupl
                 el, _, ed = e.partition("@")
                 if el == rl and len(el) >= 3 and el not in _GENERIC_LOCAL and not ed.startswith("users.noreply"):
                     return r.person, f"same user name as the roster's {re_}"
-                stem_e, stem_r = ed.rsplit(".", 2)[-2:-1], rd.rsplit(".", 2)[-2:-1]
+                stem_e, stem_r = _domain_stem(ed), _domain_stem(rd)
                 if (stem_e and stem_e == stem_r and ed != rd and ed not in irules.freemail
                         and rd not in irules.freemail):
                     return r.person, f"address on {ed}, like the roster's {re_}"

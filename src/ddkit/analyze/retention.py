@@ -1,0 +1,147 @@
+"""The two questions a buyer asks after the findings.
+
+*Whom must we retain?* (:func:`retention_table`): the current employees and founders (not departed, not
+bots) whose departure would orphan the most knowledge, from the off-boarding simulation: the source files
+where they are the only author (degree of authorship, Avelino et al.), which become orphaned if they
+leave, and the modules whose truck factor would drop. Ranked by files orphaned, then modules whose truck
+factor drops, then surviving lines.
+
+*What if the paperwork cannot be obtained?* (:func:`rewrite_scope_table`): for each subject of the
+remediation list (a person or vendor with a gap in the chain of title), the scope of a clean-room
+rewrite of the code at stake: the surviving lines written in the gap periods (all of the subject's work
+for a gap without a period of its own), their files and modules, and who among current staff (employees
+and founders still engaged) knows those files (is one of their authors), so that the seller can weigh a
+signature against a rewrite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .bus_factor import authors_by_file, simulate_departure, source_files
+from .remediation import WHOLE_WORK
+
+RETENTION_COLUMNS = ["rank", "person", "type", "surviving_lines", "files_known", "files_orphaned",
+                     "orphaned_files", "modules_losing_knowledge", "truck_factor_drops", "repository_truck_factor_after"]
+REWRITE_COLUMNS = ["subject", "subject_type", "periods", "files", "surviving_lines", "share_of_repository",
+                   "modules", "current_staff_who_know", "nobody_on_staff_knows"]
+STAFF_TYPES = ("employee", "founder")
+MAX_SIMULATED = 30   # simulate the departure of at most this many people (the most knowledgeable first)
+
+
+def current_staff(people: pd.DataFrame) -> pd.DataFrame:
+    if people is None or people.empty:
+        return people
+    return people[people["type"].isin(STAFF_TYPES) & ~people["departed"].astype(bool) & ~people["is_bot"].astype(bool)]
+
+
+def retention_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
+    staff = current_staff(people)
+    if staff is None or staff.empty or doa is None or doa.empty:
+        return pd.DataFrame(columns=RETENTION_COLUMNS)
+    src = source_files(files)
+    authors = authors_by_file(doa, src["path"])
+    known: dict[str, int] = {}
+    sole: dict[str, int] = {}
+    for a in authors.values():
+        for p in a:
+            known[p] = known.get(p, 0) + 1
+        if len(a) == 1:
+            p = next(iter(a))
+            sole[p] = sole.get(p, 0) + 1
+    cands = [pid for pid in staff["person_id"] if known.get(pid)]
+    cands = sorted(cands, key=lambda p: (-sole.get(p, 0), -known.get(p, 0), p))[:MAX_SIMULATED]
+    meta = staff.set_index("person_id")
+    rows = []
+    for pid in cands:
+        sim = simulate_departure(doa, files, people, [pid])
+        repo = sim[sim["scope"] == "(repository)"]
+        mods = sim[(sim["scope"] != "(repository)")]
+        drops = mods[mods["truck_factor_after"].fillna(0) < mods["truck_factor_before"].fillna(0)]
+        orphaned = list(repo["orphaned"].iloc[0]) if len(repo) else []
+        rows.append(dict(
+            person=meta.at[pid, "person"], type=meta.at[pid, "type"],
+            surviving_lines=int(meta.at[pid, "surviving_lines"] or 0), files_known=known.get(pid, 0),
+            files_orphaned=len(orphaned), orphaned_files=orphaned,
+            modules_losing_knowledge=[dict(module=r.scope, truck_factor_before=_int(r.truck_factor_before),
+                                           truck_factor_after=_int(r.truck_factor_after)) for r in drops.itertuples()],
+            truck_factor_drops=len(drops),
+            repository_truck_factor_after=_int(repo["truck_factor_after"].iloc[0]) if len(repo) else None))
+    df = pd.DataFrame(rows, columns=[c for c in RETENTION_COLUMNS if c != "rank"])
+    df = df.sort_values(["files_orphaned", "truck_factor_drops", "surviving_lines", "person"],
+                        ascending=[False, False, False, True], kind="stable").reset_index(drop=True)
+    df.insert(0, "rank", range(1, len(df) + 1))
+    return df
+
+
+def _int(v: Any) -> int | None:
+    return None if v is None or (not isinstance(v, str) and pd.isna(v)) else int(v)
+
+
+def _day(v: Any):
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    return str(v)[:10]
+
+
+def rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame: pd.DataFrame,
+                        commits: pd.DataFrame, people: pd.DataFrame, doa: pd.DataFrame,
+                        files: pd.DataFrame) -> pd.DataFrame:
+    if remediation is None or remediation.empty or blame is None or blame.empty:
+        return pd.DataFrame(columns=REWRITE_COLUMNS)
+    per_sha = commits[["sha", "person_id", "author_day"]].copy()
+    per_sha["day"] = per_sha["author_day"].map(_day)
+    lines = blame.merge(per_sha, on="sha", how="left")
+    total = int(blame["lines"].sum()) or 1
+    module_of = dict(zip(files["path"], files["module"])) if len(files) else {}
+    staff = current_staff(people)
+    staff_ids = set(staff["person_id"]) if staff is not None and len(staff) else set()
+    names = dict(zip(people["person_id"], people["person"]))
+    auth = doa[doa["author"]] if doa is not None and len(doa) else pd.DataFrame(columns=["path", "person_id"])
+    rule_of = dict(zip(findings["id"], findings["rule"])) if len(findings) else {}
+    rows = []
+    for subject, g in remediation.groupby("subject", sort=False):
+        is_vendor = (g["subject_type"] == "vendor").all()
+        sel = people["vendor"] == subject if is_vendor else people["person"] == subject
+        ids = set(people.loc[sel, "person_id"])
+        mine = lines[lines["person_id"].isin(ids)]
+        keep = pd.Series(False, index=mine.index)
+        periods = []
+        for r in g.itertuples():
+            rules = [rule_of.get(i.strip()) for i in str(r.finding_ids).split(",")]
+            whole = any(x in WHOLE_WORK for x in rules)
+            start, end = _day(r.period_start), _day(r.period_end)
+            if whole or start is None or end is None:
+                keep |= True
+                periods.append(dict(start=start, end=end, whole_work=True))
+            else:
+                keep |= (mine["day"] >= start) & (mine["day"] <= end)
+                periods.append(dict(start=start, end=end, whole_work=False))
+        at = mine[keep]
+        by_file = at.groupby("path")["lines"].sum().sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+        by_mod: dict[str, int] = {}
+        for p, n in by_file.items():
+            m = module_of.get(p, "(root)")
+            by_mod[m] = by_mod.get(m, 0) + int(n)
+        knowers: dict[str, int] = {}
+        for _path, pid in auth.loc[auth["path"].isin(set(by_file.index)), ["path", "person_id"]].itertuples(index=False):
+            if pid in staff_ids and pid not in ids:
+                knowers[names[pid]] = knowers.get(names[pid], 0) + 1
+        src_files = set(source_files(files)["path"]) & set(by_file.index)
+        known_files = set(auth.loc[auth["path"].isin(src_files) & auth["person_id"].isin(staff_ids - ids), "path"])
+        n = int(by_file.sum())
+        uniq = []
+        for p in periods:
+            if p not in uniq:
+                uniq.append(p)
+        rows.append(dict(
+            subject=subject, subject_type=g["subject_type"].iloc[0], periods=uniq,
+            files=[dict(path=p, lines=int(k)) for p, k in by_file.items()], surviving_lines=n,
+            share_of_repository=round(n / total, 4),
+            modules=dict(sorted(by_mod.items(), key=lambda kv: (-kv[1], kv[0]))),
+            current_staff_who_know=dict(sorted(knowers.items(), key=lambda kv: (-kv[1], kv[0]))),
+            nobody_on_staff_knows=len(src_files - known_files)))
+    df = pd.DataFrame(rows, columns=REWRITE_COLUMNS)
+    return df.sort_values(["surviving_lines", "subject"], ascending=[False, True], kind="stable").reset_index(drop=True)

@@ -1,0 +1,295 @@
+"""Page layout for the workbook: what makes every sheet print well.
+
+One font (Arial 10, metric-compatible with Liberation Sans, which LibreOffice ships), landscape, fit to
+one page wide, the header row repeated on every page, a page header and footer (company, sheet, as-of
+date, page N of M, confidentiality), a print area, and row heights computed from the wrapped text so
+that no cell overprints its neighbours or is cut. Text too long for a printable cell is shortened with a
+visible marker (the JSON report keeps the full text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from .cells import clean_text, is_formula_like, plain
+
+FONT_NAME = "Arial"
+FONT_SIZE = 10
+LINE_PT = 12.75            # height of one line of Arial 10, in points
+PAD_PT = 3.0               # cell padding, top and bottom
+MAX_ROW_PT = 400.0         # Excel's limit is 409 points
+MAX_LINES = int((MAX_ROW_PT - PAD_PT) // LINE_PT)
+CUT = " … [shortened here; the JSON report has the full text]"
+
+BASE_FONT = Font(name=FONT_NAME, size=FONT_SIZE)
+SMALL_FONT = Font(name=FONT_NAME, size=8, color="595959")
+BOLD = Font(name=FONT_NAME, size=FONT_SIZE, bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="1F3864")
+HEADER_FONT = Font(name=FONT_NAME, size=FONT_SIZE, bold=True, color="FFFFFF")
+LINK_FONT = Font(name=FONT_NAME, size=FONT_SIZE, color="0563C1", underline="single")
+WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+CONFIDENTIAL = "Confidential — prepared for due diligence"
+
+# Width of characters in Arial, in units of the digit "0" (Excel's column-width unit).
+_NARROW = set("iljI.,;:'!|ft()[]/\\-r ")
+_WIDE = set("mwMW@%")
+
+
+def char_units(ch: str, bold: bool = False) -> float:
+    if ch in _NARROW:
+        w = 0.55
+    elif ch in _WIDE:
+        w = 1.5
+    elif ch.isupper():
+        w = 1.22
+    elif ch.isdigit():
+        w = 1.0
+    else:
+        w = 0.9        # average lowercase letter in Arial, in digit widths
+    return w * (1.08 if bold else 1.0)
+
+
+def text_lines(text: str, width: float, bold: bool = False, size: float = FONT_SIZE) -> int:
+    """How many lines *text* takes in a wrapped cell *width* units wide (greedy word wrap, long words broken)."""
+    if not text:
+        return 1
+    avail = max(1.0, (width - 1.0) * FONT_SIZE / size * 0.97)
+    total = 0
+    for para in str(text).split("\n"):
+        lines, cur = 1, 0.0
+        for word in para.split(" "):
+            w = sum(char_units(c, bold) for c in word)
+            space = char_units(" ") if cur > 0 else 0.0
+            if cur + space + w <= avail:
+                cur += space + w
+                continue
+            if cur > 0:
+                lines += 1
+                cur = 0.0
+            while w > avail:      # a word longer than the line is broken
+                lines += 1
+                w -= avail
+            cur = w
+        total += lines
+    return total
+
+
+def fit_text(text: str, width: float, max_lines: int = MAX_LINES, bold: bool = False, size: float = FONT_SIZE) -> str:
+    """*text*, shortened with a visible marker when it needs more than *max_lines* lines."""
+    if text_lines(text, width, bold, size) <= max_lines:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if text_lines(text[:mid] + CUT, width, bold, size) <= max_lines:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo].rstrip() + CUT
+
+
+def row_height(lines: int, size: float = FONT_SIZE) -> float:
+    return min(MAX_ROW_PT, max(1, lines) * LINE_PT * size / FONT_SIZE + PAD_PT)
+
+
+def set_cell(ws, row: int, col: int, value: Any, font: Font | None = None):
+    """Write one value safely: repository text is always stored as text, never as a formula."""
+    v = plain(value)
+    if isinstance(v, str):
+        v = clean_text(v)
+        cell = ws.cell(row=row, column=col)
+        cell.value = v
+        cell.data_type = "s"
+        if is_formula_like(v):
+            cell.quotePrefix = True
+    else:
+        cell = ws.cell(row=row, column=col, value=v)
+    cell.font = font or BASE_FONT
+    return cell
+
+
+# ------------------------------------------------------------------ columns
+@dataclass
+class Col:
+    """One printed column: where its value comes from, its plain-English header, width and kind."""
+
+    key: str                       # the DataFrame column (or a name for a computed column)
+    label: str
+    width: float = 12
+    kind: str = "text"             # text | int | num | pct | date | bool | sha | id
+    get: Callable[[dict], Any] | None = None   # computes the value from the row's record
+    max_lines: int = MAX_LINES     # longer text is shortened with a visible marker
+    hidden: bool = False           # in the table (filters, JSON-like detail) but not printed
+
+
+def _as_date(v: Any) -> Any:
+    v = plain(v)
+    if isinstance(v, str) and len(v) >= 10:
+        try:
+            return dt.date.fromisoformat(v[:10])
+        except ValueError:
+            return v
+    if isinstance(v, dt.datetime):
+        return v.date() if v.time() == dt.time(0) else v
+    return v
+
+
+def cell_value(col: Col, rec: dict) -> Any:
+    v = col.get(rec) if col.get else rec.get(col.key)
+    v = plain(v)
+    if v is None:
+        return None
+    if col.kind == "bool":
+        return "Yes" if bool(v) else "No"
+    if col.kind == "date":
+        return _as_date(v)
+    if col.kind == "sha" and isinstance(v, str):
+        return v[:10]
+    if col.kind == "int" and isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int = 1,
+                link: Callable[[str], str | None] | None = None,
+                style: Callable[[Any, Col, dict], None] | None = None,
+                show_only: tuple[str, str] | None = None) -> int:
+    """Write *df* through *cols* as one Excel table with filters, a frozen header and computed row heights.
+
+    *show_only* = (column key, value): the table's filter is set to that value and the other rows are
+    hidden (still in the table: clearing the filter shows them; hidden rows are not printed).
+    Returns the last row written.
+    """
+    recs = df.to_dict(orient="records") if df is not None and len(df) else []
+    hdr_lines = 1
+    for j, c in enumerate(cols, start=1):
+        cell = set_cell(ws, start_row, j, c.label, HEADER_FONT)
+        cell.fill = HEADER_FILL
+        cell.alignment = WRAP
+        # never narrower than the header's longest word: a header word is not broken
+        longest = max(sum(char_units(ch, True) for ch in w) for w in c.label.split()) if c.label.strip() else 0
+        c.width = max(c.width, round(longest + 2.0, 1))
+        ws.column_dimensions[get_column_letter(j)].width = c.width
+        if c.hidden:
+            ws.column_dimensions[get_column_letter(j)].hidden = True
+        else:
+            hdr_lines = max(hdr_lines, text_lines(c.label, c.width, bold=True))
+    ws.row_dimensions[start_row].height = row_height(hdr_lines)
+    r = start_row
+    for r, rec in enumerate(recs, start=start_row + 1):
+        lines = 1
+        for j, c in enumerate(cols, start=1):
+            v = cell_value(c, rec)
+            size = 8 if c.kind == "id" else FONT_SIZE
+            if isinstance(v, str):
+                v = fit_text(v, c.width, max_lines=c.max_lines, size=size)
+                if not c.hidden:
+                    lines = max(lines, math.ceil(text_lines(v, c.width, size=size) * size / FONT_SIZE))
+            cell = set_cell(ws, r, j, v, SMALL_FONT if c.kind == "id" else None)
+            if isinstance(v, str):
+                cell.alignment = WRAP
+            else:
+                cell.alignment = TOP
+            if c.kind == "date" and isinstance(v, (dt.date, dt.datetime)):
+                cell.number_format = "yyyy-mm-dd"
+            elif c.kind == "pct" and isinstance(v, (int, float)):
+                cell.number_format = "0%"
+            elif c.kind in ("int", "num") and isinstance(v, (int, float)):
+                cell.number_format = "#,##0" if c.kind == "int" else "#,##0.0"
+            if c.kind == "sha" and link is not None:
+                full = plain(c.get(rec) if c.get else rec.get(c.key))
+                url = link(full) if isinstance(full, str) else None
+                if url:
+                    cell.hyperlink = url
+                    cell.font = LINK_FONT
+            if style is not None:
+                style(cell, c, rec)
+        ws.row_dimensions[r].height = row_height(lines)
+        if show_only is not None:
+            key = next(c for c in cols if c.key == show_only[0])
+            if cell_value(key, rec) != show_only[1]:
+                ws.row_dimensions[r].hidden = True
+    last_row = max(r, start_row + 1)
+    ref = f"A{start_row}:{get_column_letter(len(cols))}{last_row}"
+    table = Table(displayName="".join(ch for ch in name if ch.isalnum()) or "Table", ref=ref)
+    if show_only is not None:
+        from openpyxl.worksheet.filters import AutoFilter, FilterColumn, Filters
+        k = [c.key for c in cols].index(show_only[0])
+        table.autoFilter = AutoFilter(ref=ref)
+        table.autoFilter.filterColumn.append(FilterColumn(colId=k, filters=Filters(filter=[show_only[1]])))
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+    ws.add_table(table)
+    ws.freeze_panes = ws.cell(row=start_row + 1, column=1)
+    ws.print_title_rows = f"{start_row}:{start_row}"
+    return last_row
+
+
+# ------------------------------------------------------------------ page setup
+def page_setup(ws, company: str, as_of: str, last_col: int, last_row: int, fit_height: int = 0,
+               landscape: bool = True, note: str | None = None) -> None:
+    """Landscape, fit to one page wide (and *fit_height* pages high, 0 = as many as needed), margins,
+    header/footer and print area."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = fit_height
+    ws.print_options.horizontalCentered = False
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.25
+    for hf in (ws.oddHeader, ws.evenHeader, ws.firstHeader):
+        hf.left.text = _hf(company)
+        hf.center.text = "&A" + (f" — {_hf(note)}" if note else "")
+        hf.right.text = _hf(f"As of {as_of}")
+        for part in (hf.left, hf.center, hf.right):
+            part.size, part.font = 8, "Arial,Regular"
+    for hf in (ws.oddFooter, ws.evenFooter, ws.firstFooter):
+        hf.left.text = CONFIDENTIAL
+        hf.right.text = "Page &P of &N"
+        for part in (hf.left, hf.right):
+            part.size, part.font = 8, "Arial,Regular"
+    ws.print_area = f"A1:{get_column_letter(max(1, last_col))}{max(1, last_row)}"
+
+
+def _hf(text: str) -> str:
+    """Text for a page header: '&' is a code there, so it is doubled."""
+    return clean_text(str(text)).replace("&", "&&")[:120]
+
+
+def set_default_font(wb) -> None:
+    """Make Arial 10 the workbook's Normal style (column widths are measured in its digit width)."""
+    try:
+        wb._fonts[0] = Font(name=FONT_NAME, size=FONT_SIZE)   # the default font every style starts from
+    except (AttributeError, IndexError, TypeError):
+        pass
+    for st in getattr(wb, "_named_styles", []):
+        if getattr(st, "name", None) == "Normal":
+            st.font = Font(name=FONT_NAME, size=FONT_SIZE)
+
+
+def key_value_rows(ws, rows: Iterable[tuple[str, Any]], start_row: int, widths: tuple[float, float]) -> int:
+    """Two columns (label, text) with computed row heights; returns the next free row."""
+    r = start_row
+    for k, v in rows:
+        a = set_cell(ws, r, 1, k, BOLD)
+        a.alignment = WRAP
+        v = plain(v)
+        if isinstance(v, str):
+            v = fit_text(v, widths[1])
+        b = set_cell(ws, r, 2, v)
+        b.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+        lines = max(text_lines(str(k), widths[0], bold=True), text_lines(str(v if v is not None else ""), widths[1]))
+        ws.row_dimensions[r].height = row_height(lines)
+        r += 1
+    return r
