@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.ddkit-installed
 
-.PHONY: demo test install bench clean
+.PHONY: demo test unit install bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/system-deps.sh
+	$(PY) -m ruff check src tests benchmarks scripts sample_repos
+	$(PY) -m mypy
 	$(PY) -m pytest -q -p no:cacheprovider
+
+unit: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_history.py

@@ -82,7 +82,7 @@ def main() -> int:
         ok &= conserved
         print(f"{Path(r['repo']).as_posix()[-48:]:<48} {r['commits']:>8} {r['changes']:>9} {r['baseline']:>8.2f}s "
               f"{r['ddkit']:>8.2f}s {r['ratio']:>5.2f}x {r['peak_mb']:>6.0f}MB  {'yes' if conserved else 'NO'}")
-    print("target: ratio <= 1.50x (best of %d runs each)" % a.repeat)
+    print(f"target: ratio <= 1.50x (best of {a.repeat} runs each)")
     return 0 if ok else 1
 
 

@@ -47,9 +47,8 @@ def main() -> int:
     os.environ["DDKIT_CACHE_DIR"] = str(tmp / "cache")
     work = tmp / "repo"
     subprocess.run(["git", "clone", "-q", a.repo, str(work)], check=True)
-    import ddkit
     from ddkit import gitutil
-    from ddkit.collect.licenses import scan_licenses, license_db_summary
+    from ddkit.collect.licenses import license_db_summary, scan_licenses
     from ddkit.collect.tree import list_files
     from ddkit.config import load_company, load_rules
 

@@ -28,7 +28,6 @@ def main() -> int:
     work = tmp / "repo"
     subprocess.run(["git", "clone", "-q", src, str(work)], check=True)
     import ddkit
-    from ddkit.collect.blame import blame_files
 
     fame = shutil.which("git-fame") or str(Path(sys.executable).parent / "git-fame")
     t0 = time.perf_counter()

@@ -27,8 +27,9 @@ def main() -> int:
     ap.add_argument("--commits", type=int, default=1500)
     ap.add_argument("--licenses", action="store_true")
     a = ap.parse_args()
-    import ddkit
     from sample_repos.generate import build_synthetic
+
+    import ddkit
     tmp = Path(tempfile.mkdtemp(prefix="ddkit-bench-pf-"))
     repos = [str(build_synthetic(a.commits, tmp / f"r{i:02d}", seed=i)) for i in range(a.repos)]
     results = {}

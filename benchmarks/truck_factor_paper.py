@@ -29,7 +29,7 @@ SNAPSHOTS = ("2014-11-15", "2015-01-01", "2015-03-01")
 
 def main() -> int:
     import ddkit
-    from ddkit.analyze.bus_factor import source_files, authors_by_file, truck_factor
+    from ddkit.analyze.bus_factor import authors_by_file, source_files, truck_factor
 
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/.mirror")
     print(f"{'repository':<24} {'snapshot':<11} {'commit':<11} {'files':>6} {'published':>9} {'ddkit':>6}  removed (in order)")

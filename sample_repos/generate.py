@@ -854,7 +854,7 @@ def _answers(name: str, model: Model, extra: dict) -> dict:
         if r is not None:
             if r["ip_assignment"] == "signed" and r["ip_assignment_date"]:
                 signed = dt.date.fromisoformat(r["ip_assignment_date"])
-                w = window(person, lambda d: inc <= d < signed)
+                w = window(person, lambda d: inc <= d < signed)  # noqa: B023 (called at once)
                 if w:
                     findings.append(dict(rule="ip.pre-assignment-work", subject=person, **w))
             status = r["ip_assignment"] or "missing"
@@ -866,7 +866,7 @@ def _answers(name: str, model: Model, extra: dict) -> dict:
                                      lines_at_stake=p["surviving_lines"], commits=p["commits"]))
             if r["end_date"]:
                 end = dt.date.fromisoformat(r["end_date"])
-                w = window(person, lambda d: d > end)
+                w = window(person, lambda d: d > end)  # noqa: B023 (called at once)
                 if w:
                     findings.append(dict(rule="ip.work-after-end-date", subject=person, **w))
         else:

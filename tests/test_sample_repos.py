@@ -4,10 +4,8 @@ import csv
 import json
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
-
 from sample_repos.generate import HERE, SAMPLES, answers, build, build_synthetic
 
 

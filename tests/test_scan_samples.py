@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from sample_repos.generate import HERE, SAMPLES, build
 
 import ddkit
-from sample_repos.generate import HERE, SAMPLES, build
 
 
 def _scan_samples(root, **options):

@@ -10,8 +10,8 @@ import pytest
 
 import ddkit
 from ddkit.collect.secrets import fingerprint, scan_history, scan_tree
-from ddkit.config import load_rules
 from ddkit.collect.secrets.detectors import DETECTORS
+from ddkit.config import load_rules
 
 AWS_ID = "AKIAIOSFODNN7EXAMPLE"
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

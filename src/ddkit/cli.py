@@ -15,15 +15,15 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .severity import SEVERITIES, count_at_or_above
 from .errors import DdkitError
 from .gitutil import GitError
+from .severity import SEVERITIES, count_at_or_above
 from .text import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
-def _fail(msg: str, code: int = EXIT_INPUT) -> "click.exceptions.Exit":
+def _fail(msg: str, code: int = EXIT_INPUT) -> click.exceptions.Exit:
     # Messages quote paths, refs and git's stderr: one line, no control characters reach the terminal.
     click.echo(f"ddkit: error: {printable(msg)}", err=True)
     return click.exceptions.Exit(code)
@@ -146,20 +146,25 @@ def check_outputs(*paths) -> None:
             raise _fail(f"{p}: cannot write the report there ({e.strerror or e})") from None
 
 
+def _write_reports(o: RunOptions, writer, result) -> None:
+    """Every format asked for, then the pseudonym key when asked (a scan's or a portfolio's people)."""
+    for fmt, path in o.outputs.items():
+        writer(fmt, result, Path(path), pseudonymize=o.pseudonymize)
+    if o.pseudonym_key:
+        from .report.pseudonym import write_key
+        write_key(result.people, o.pseudonym_key)
+
+
 def run_scan(repo: str, o: RunOptions) -> int:
-    from .report import write
     from .pipeline import scan as do_scan
+    from .report import write
     check_outputs(*o.outputs.values(), o.pseudonym_key)
     progress = _progress(o.quiet)
     try:
         s = do_scan(repo, progress=progress, **o.inputs)
     finally:
         progress.close()
-    for fmt, path in o.outputs.items():
-        write(fmt, s, Path(path), pseudonymize=o.pseudonymize)
-    if o.pseudonym_key:
-        from .report.pseudonym import write_key
-        write_key(s.people, o.pseudonym_key)
+    _write_reports(o, write, s)
     if not o.quiet:
         from .report.console import print_summary
         print_summary(s, out=o.outputs.get("xlsx"), json_path=o.outputs.get("json"), sarif=o.outputs.get("sarif"))
@@ -207,11 +212,7 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
             p = scan_many(specs, dask=dask, progress=progress, **inputs)
         finally:
             progress.close()
-    for fmt, path in o.outputs.items():
-        write_portfolio(fmt, p, Path(path), pseudonymize=o.pseudonymize)
-    if o.pseudonym_key:
-        from .report.pseudonym import write_key
-        write_key(p.people, o.pseudonym_key)
+    _write_reports(o, write_portfolio, p)
     repos = p.repositories
     if not o.quiet:
         ok = int((repos.status == "ok").sum())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -104,7 +105,7 @@ class Rules:
         return self.data.get("findings", {}).get("thresholds", {})[name]
 
 
-def load_rules(override: str | Path | None = None) -> Rules:
+def load_rules(override: str | os.PathLike[str] | None = None) -> Rules:
     """Load ddkit's default rules, then overlay the YAML files of *override* (key by key)."""
     base = data_dir("rules")
     files = {p.stem: p for p in sorted(base.glob("*.yaml"))}
@@ -132,8 +133,12 @@ def load_rules(override: str | Path | None = None) -> Rules:
     return Rules(data, sources)
 
 
+def _schema_dir():
+    return resources.files("ddkit") / "schemas" / "rules"
+
+
 def _schema(stem: str) -> dict | None:
-    f = resources.files("ddkit") / "schemas" / "rules" / f"{stem}.schema.json"
+    f = _schema_dir() / f"{stem}.schema.json"
     return json.loads(f.read_text(encoding="utf-8")) if f.is_file() else None
 
 
@@ -165,7 +170,7 @@ def validate_rules_file(stem: str, content: Any, path: Path) -> None:
     schema = _schema(stem)
     if schema is None:
         raise InputError(f"{path}: unknown rules file '{stem}.yaml' (known: "
-                         + ", ".join(sorted(p.name.split(".")[0] for p in (resources.files("ddkit") / "schemas" / "rules").iterdir()))
+                         + ", ".join(sorted(q.name.split(".")[0] for q in _schema_dir().iterdir()))
                          + ")")
     err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(content))
     if err is None:
@@ -230,7 +235,7 @@ def _str_list(value: Any, what: str, where: str) -> list[str]:
     raise InputError(f"{where}: {what} must be a list of strings")
 
 
-def load_company(path: str | Path | None) -> Company:
+def load_company(path: str | os.PathLike[str] | None) -> Company:
     if path is None:
         return Company()
     p = Path(path)

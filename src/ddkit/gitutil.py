@@ -11,9 +11,9 @@ import os
 import re
 import subprocess
 import urllib.parse
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from .errors import InputError
 
@@ -252,3 +252,44 @@ def git_version() -> str:
     """git's version, for the Methodology sheet ("2.39.5")."""
     out = run(None, "--version", check=False).decode("utf-8", "replace").strip()
     return out.rsplit(" ", 1)[-1] if out else "unknown"
+
+
+def iter_objects(repo: str | os.PathLike, specs: Sequence[bytes | str]) -> Iterator[tuple[str, bytes | None]]:
+    """(type, content) for each object spec (a blob id, or ``REV:PATH`` with any path bytes), streamed
+    through one ``git cat-file --batch -z``: requests are NUL-separated, so a path may hold a newline, and a
+    feeder thread writes while this reads, so neither side waits on a full pipe. A missing object gives
+    ("missing", None)."""
+    if not specs:
+        return
+    proc = popen(repo, "cat-file", "--batch", "-z", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    stdin, stdout = proc.stdin, proc.stdout
+
+    def feed() -> None:
+        try:
+            for s in specs:
+                stdin.write((s.encode("utf-8", "surrogateescape") if isinstance(s, str) else s) + b"\0")
+        except BrokenPipeError:
+            pass
+        finally:
+            try:
+                stdin.close()
+            except BrokenPipeError:
+                pass
+
+    import threading
+    t = threading.Thread(target=feed, daemon=True)
+    t.start()
+    try:
+        for _ in specs:
+            header = stdout.readline().rstrip(b"\n").split(b" ")
+            if len(header) < 3:          # "<spec> missing" (or ambiguous): nothing follows
+                yield "missing", None
+                continue
+            size = int(header[-1])
+            data = stdout.read(size + 1)[:size]
+            yield header[-2].decode(), data
+    finally:
+        t.join()
+        stdout.close()
+        proc.wait()

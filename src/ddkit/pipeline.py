@@ -13,28 +13,27 @@ from typing import Any
 import pandas as pd
 
 from . import gitutil
+from . import triage as triage_mod
 from ._version import __version__
-from .analyze import people as people_mod
 from .analyze import bus_factor, ip, materiality, ownership
 from .analyze import licenses as lic_mod
 from .analyze import dependencies as dep_mod
-from .analyze.trends import trends_table
-from .collect.licenses import license_db_summary, scan_licenses, scancode_version
+from .analyze import people as people_mod
 from .analyze.findings import findings_frame
 from .analyze.remediation import remediation_table
+from .analyze.trends import trends_table
 from .collect.blame import blame_files
 from .collect.history import collect_history, implausible_dates
+from .collect.licenses import license_db_summary, scan_licenses, scancode_version
 from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
 from .errors import InputError
 from .model import Scan, StageStats
-from . import triage as triage_mod
 from .progress import Progress
-from .score import readiness
 from .resolve.identities import resolve_identities
 from .resolve.mailmap import read_mailmap
 from .roster import empty_roster, gaps_warning, load_roster, roster_gaps
-
+from .score import readiness
 
 # git dates start in 1970; the analyses subtract windows from as_of and pandas stops at 2262.
 AS_OF_RANGE = (dt.date(1970, 1, 1), dt.date(2200, 12, 31))
@@ -94,12 +93,16 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
 
     # -- resolve
     with progress.stage("identities"):
-        mailmap = read_mailmap(info.path, info.commit,
-                               zip(hist.commits["author_name_raw"], hist.commits["author_email_raw"]))
+        # Co-authors (Co-authored-by: trailers) are authors for copyright: resolved like commit authors.
+        co = people_mod.coauthor_rows(hist.commits)
+        idents = pd.concat([hist.commits[["author_name_raw", "author_email_raw"]],
+                            co[["author_name_raw", "author_email_raw"]]], ignore_index=True)
+        mailmap = read_mailmap(info.path, info.commit, zip(idents["author_name_raw"], idents["author_email_raw"]))
         warnings += mailmap.warnings
-        res = resolve_identities(hist.commits, roster_df, company_o, rules_o, mailmap)
+        res = resolve_identities(idents, roster_df, company_o, rules_o, mailmap)
         warnings += res.warnings
         commits = people_mod.attach_people(hist.commits, res.identities)
+        coauthored = people_mod.attach_coauthors(co, commits, res.identities)
         inactivity = int(rules_o.get("identities", {}).get("inactivity_days", 365))
         people = people_mod.people_table(res.people, commits, as_of_d, inactivity)
 
@@ -117,7 +120,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         people["surviving_lines"] = people["person_id"].map(totals).fillna(0).astype(int)
         found += ownership.departed_findings(rules_o, own, people)
         found += ownership.orphaned_module_findings(rules_o, own)
-        found += ip.ip_findings(rules_o, company_o, people, commits, blame, roster_given=len(roster_df) > 0)
+        found += ip.ip_findings(rules_o, company_o, people, commits, blame, roster_given=len(roster_df) > 0,
+                                coauthored=coauthored)
         own_by_module, own_by_class = ownership.by_module(own), ownership.by_classification(own)
 
     # -- analyze: knowledge (degree of authorship, truck factor, concentration) and trends
@@ -138,7 +142,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     versions = {"ddkit": __version__, "git": gitutil.git_version()}
     if licenses:
         with progress.stage("licenses"):
-            excludes = [(e["glob"], e.get("reason", "excluded by rules")) for e in rules_o.get("licenses", {}).get("excludes", [])]
+            excludes = [(e["glob"], e.get("reason", "excluded by rules"))
+                        for e in rules_o.get("licenses", {}).get("excludes", [])]
             excludes += [(e["glob"], e["reason"]) for e in company_o.excludes]
             lic_scan, not_scanned, lic_warn, stats.licenses = scan_licenses(
                 info.path, info.commit, files, rules_o.get("licenses", {}), excludes, jobs=jobs, progress=progress)

@@ -13,10 +13,10 @@ import json
 import os
 import pickle
 import time
+from collections.abc import Iterable
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any, Iterable
-
+from typing import Any
 
 from . import gitutil
 from ._version import __version__
@@ -26,6 +26,7 @@ from .errors import DdkitError, InputError
 from .fsutil import atomic_write
 from .model import Portfolio, RepoResult
 from .remote import is_url, materialize
+
 
 def read_list(path: str | os.PathLike) -> list[tuple[str, str]]:
     """A portfolio list: one repository path or URL per line, optionally followed by a ref; # comments."""
@@ -147,9 +148,9 @@ def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None,
               dask: str | None = None, secrets: bool = True, cache: bool = True, timeout: float | None = None,
               progress=None, triage=None, sbom=None, environment=None) -> Portfolio:
     """Scan many repositories (paths or URLs, or (repo, ref) pairs) and merge the results."""
-    from .roster import load_roster
-    from .pipeline import _as_of
     from .config import load_company
+    from .pipeline import _as_of
+    from .roster import load_roster
     # Validate the shared inputs once, before any work starts.
     load_roster(roster) if roster else None
     load_company(company) if company else None

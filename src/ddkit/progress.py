@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 
 class Progress:
@@ -14,7 +14,7 @@ class Progress:
         self.timings: dict[str, float] = {}
 
     @contextlib.contextmanager
-    def stage(self, name: str, total: int | None = None) -> Iterator["Progress"]:
+    def stage(self, name: str, total: int | None = None) -> Iterator[Progress]:
         t0 = time.perf_counter()
         self.start(name, total)
         try:

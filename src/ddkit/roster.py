@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def empty_roster() -> pd.DataFrame:
     return pd.DataFrame({c: [] for c in ROSTER_COLUMNS})
 
 
-def load_roster(path: str | Path | None) -> pd.DataFrame:
+def load_roster(path: str | os.PathLike[str] | None) -> pd.DataFrame:
     """Read and validate a roster (CSV or XLSX). Returns one row per person.
 
     A malformed roster raises :class:`InputError` naming its first problem (and how many more there
@@ -54,7 +55,7 @@ def load_roster(path: str | Path | None) -> pd.DataFrame:
     return df
 
 
-def check_roster(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
+def check_roster(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, list[str]]:
     """Read a roster and return (the valid rows, every problem found): all rows, all cells, at once.
 
     Each problem is one line: ``FILE, row N: reason`` (row numbers as a spreadsheet shows them).

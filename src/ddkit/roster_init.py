@@ -118,7 +118,7 @@ def _same_as(rows: list[dict[str, Any]], row_names: list[list[str]], rules: Any)
     by_family_domain: dict[tuple[str, str], int] = {}
     for i, r in enumerate(rows):
         emails = r["emails"].split("; ")
-        families = {_family(n) for n in row_names[i]} - {None}
+        families = {f for f in map(_family, row_names[i]) if f is not None}
         doms = {e.rsplit("@", 1)[1] for e in emails} - freemail
         doms = {d for d in doms if "noreply" not in d}
         locals_ = {e.rsplit("@", 1)[0] for e in emails}

@@ -21,7 +21,7 @@ class SamplePaths:
     roster: Path
     company: Path
     answers: Path
-    as_of: str
+    as_of: str | None          # None (no answers.json): the scan defaults to today
 
 
 def _generator():

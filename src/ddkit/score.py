@@ -19,7 +19,7 @@ def readiness(findings: pd.DataFrame, rules: Rules, areas_assessed: list[str]) -
     cap_rule = float(cfg.get("per_rule_cap", 100))
     aw = cfg.get("area_weights", {})
     th = cfg.get("rating", {})
-    per_area = {}
+    per_area: dict[str, dict[str, Any]] = {}
     for area in areas_assessed:
         f = findings[findings["area"] == area] if len(findings) else findings
         cost = 0.0

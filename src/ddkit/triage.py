@@ -19,6 +19,7 @@ longer occurs is *stale* and reported as such.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ def default_path(repo_path: str | Path) -> Path | None:
     return p if p.is_file() else None
 
 
-def load_triage(path: str | Path | None) -> dict[str, dict[str, Any]]:
+def load_triage(path: str | os.PathLike[str] | None) -> dict[str, dict[str, Any]]:
     """Read and check a triage file; every problem is an input error naming the file and the finding id."""
     if path is None:
         return {}
@@ -47,8 +48,8 @@ def load_triage(path: str | Path | None) -> dict[str, dict[str, Any]]:
         raise InputError(f"{path}: triage file not found")
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as e:
-        raise InputError(f"{path}: cannot read the triage file: {str(e).splitlines()[0]}") from None
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as err:
+        raise InputError(f"{path}: cannot read the triage file: {str(err).splitlines()[0]}") from None
     if data is None:
         return {}
     if not isinstance(data, dict) or set(data) - {"findings"}:

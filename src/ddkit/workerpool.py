@@ -32,8 +32,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 _LEN = struct.Struct("!Q")
 
@@ -86,7 +87,7 @@ def _worker_main() -> None:
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)
-    q: "queue.Queue[Any]" = queue.Queue()
+    q: queue.Queue[Any] = queue.Queue()
 
     def reader() -> None:
         while True:
@@ -197,6 +198,7 @@ class WorkerPool:
                             fail(tid, f"worker process died (exit code {p.wait()})")
                         if pending:
                             q = self._start()
+                            assert q.stdout is not None
                             sel.register(q.stdout, selectors.EVENT_READ, q)
                             feed(q)
                         continue
@@ -237,7 +239,7 @@ class WorkerPool:
                     pass
         self.procs = []
 
-    def __enter__(self) -> "WorkerPool":
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -255,7 +257,7 @@ class WorkerExecutor(concurrent.futures.Executor):
 
     def __init__(self, n: int, init: str | None = None):
         self._pool = WorkerPool(n, init)
-        self._q: "queue.Queue[Any]" = queue.Queue()
+        self._q: queue.Queue[Any] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._closed = False
 

@@ -76,7 +76,7 @@ def degree_of_authorship(changes: pd.DataFrame, commits: pd.DataFrame, people: p
 
 
 def authors_by_file(doa: pd.DataFrame, paths) -> dict[str, set[str]]:
-    out = {p: set() for p in paths}
+    out: dict[str, set[str]] = {p: set() for p in paths}
     for path, pid in doa.loc[doa["author"], ["path", "person_id"]].itertuples(index=False, name=None):
         if path in out:
             out[path].add(pid)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -19,7 +20,7 @@ def finding_id(rule: str, subject: str | None, path: str | None = None, extra: s
 
 def finding(rules: Rules, rule: str, subject: str, evidence: str, remediation: str, *,
             path: str | None = None, lines_at_stake: int = 0, id_extra: str = "", **extra: Any) -> dict:
-    rec = {c: None for c in FINDING_COLUMNS}
+    rec: dict[str, Any] = {c: None for c in FINDING_COLUMNS}
     rec.update(id=finding_id(rule, subject, path, id_extra), rule=rule, area=rules.area(rule),
                severity=rules.severity(rule), subject=subject, path=path,
                lines_at_stake=int(lines_at_stake or 0), evidence=evidence, remediation=remediation)

@@ -8,7 +8,7 @@ See the README for the exact semantics of each rule.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -52,7 +52,9 @@ def _window_evidence(cs: pd.DataFrame, stake: _Stake) -> tuple[dict, str]:
     files = stake.files(shas)
     info = dict(commits=len(cs), first_commit=first["author_day"], last_commit=last["author_day"],
                 first_sha=first["sha"], last_sha=last["sha"], lines_at_stake=lines, files=[f for f, _ in files])
-    text = (f"{len(cs)} commit{'s' if len(cs) != 1 else ''} from {first['author_day']} ({first['sha'][:10]}) "
+    n_co = int(cs["coauthor"].fillna(False).astype(bool).sum()) if "coauthor" in cs else 0
+    co_note = f" ({n_co} as co-author)" if n_co else ""
+    text = (f"{len(cs)} commit{'s' if len(cs) != 1 else ''}{co_note} from {first['author_day']} ({first['sha'][:10]}) "
             f"to {last['author_day']} ({last['sha'][:10]}); {lines} surviving lines"
             + (f"; files with most lines at stake: {fmt_files(files)}" if files else ""))
     return info, text
@@ -67,14 +69,25 @@ def _counts(info: dict) -> str:
 
 
 def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: pd.DataFrame,
-                blame: pd.DataFrame, roster_given: bool) -> list[dict]:
+                blame: pd.DataFrame, roster_given: bool, coauthored: pd.DataFrame | None = None) -> list[dict]:
+    """Every ip.* finding. *coauthored*: co-authored commits as rows of their co-authors, who are authors
+    for copyright (they need paperwork too): their windows and lines at stake include those commits."""
     stake = _Stake(blame)
     recs: list[dict] = []
     humans = people[~people["is_bot"]] if len(people) else people
+    if coauthored is not None and len(coauthored):
+        commits = pd.concat([commits.assign(coauthor=False), coauthored], ignore_index=True)
     ordered = commits.sort_values(["author_date", "sha"], kind="stable") if len(commits) else commits
     by_person = {pid: g for pid, g in ordered.groupby("person_id", sort=False)} if len(commits) else {}
     inc = company.incorporation_date
     vendor_staff: dict[str, list] = {}
+
+    def emit(rule: str, p, window: pd.DataFrame, evidence, remedy) -> None:
+        """One finding about *p*'s commits in *window* (none when it is empty); *evidence* and *remedy*
+        make the sentences from (info, evidence of the window) and info."""
+        if len(window):
+            info, ev = _window_evidence(window, stake)
+            recs.append(finding(rules, rule, p.person, evidence(info, ev), remedy(info), person=p.person, **info))
 
     for p in humans.itertuples():
         cs = by_person.get(p.person_id)
@@ -83,15 +96,11 @@ def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: p
         days = cs["author_day"]
         # Work before the company existed.
         if inc is not None:
-            pre = cs[days < inc]
-            if len(pre):
-                info, ev = _window_evidence(pre, stake)
-                recs.append(finding(
-                    rules, "ip.pre-incorporation-work", p.person,
-                    f"{p.person} ({p.type}) committed before the company's incorporation on {inc}: {ev}.",
-                    f"Obtain a technology assignment (confirmatory, nunc pro tunc) from {p.person} to "
-                    f"{company.name or 'the company'} expressly covering the work written before incorporation, "
-                    f"{_period(info)} ({_counts(info)}).", person=p.person, **info))
+            emit("ip.pre-incorporation-work", p, cs[days < inc],
+                 lambda info, ev, p=p: f"{p.person} ({p.type}) committed before the company's incorporation on {inc}: {ev}.",
+                 lambda info, p=p: f"Obtain a technology assignment (confirmatory, nunc pro tunc) from {p.person} to "
+                 f"{company.name or 'the company'} expressly covering the work written before incorporation, "
+                 f"{_period(info)} ({_counts(info)}).")
         if not p.in_roster:
             continue
         status = p.ip_assignment or "missing"
@@ -101,43 +110,31 @@ def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: p
             sel = days < signed_on
             if inc is not None:
                 sel &= days >= inc
-            pre = cs[sel]
-            if len(pre):
-                info, ev = _window_evidence(pre, stake)
-                recs.append(finding(
-                    rules, "ip.pre-assignment-work", p.person,
-                    f"{p.person} ({p.type}) signed the IP assignment on {signed_on}"
-                    f"{f' (document {p.ip_document})' if isinstance(p.ip_document, str) else ''} but committed "
-                    f"before that: {ev}.",
-                    f"Obtain a confirmatory IP assignment (nunc pro tunc) from {p.person} covering work "
-                    f"{_period(info)} ({_counts(info)}).", person=p.person, **info))
+            doc = f" (document {p.ip_document})" if isinstance(p.ip_document, str) else ""
+            emit("ip.pre-assignment-work", p, cs[sel],
+                 lambda info, ev, p=p, doc=doc, on=signed_on: f"{p.person} ({p.type}) signed the IP assignment on "
+                 f"{on}{doc} but committed before that: {ev}.",
+                 lambda info, p=p: f"Obtain a confirmatory IP assignment (nunc pro tunc) from {p.person} covering "
+                 f"work {_period(info)} ({_counts(info)}).")
         if p.type == "vendor" and status not in ("signed", "not_required"):
             vendor_staff.setdefault(p.vendor or "(vendor not named)", []).append(p)
         elif p.type == "contractor" and status not in ("signed", "not_required"):
-            info, ev = _window_evidence(cs, stake)
-            recs.append(finding(
-                rules, "ip.contractor-no-assignment", p.person,
-                f"{p.person} is a contractor with no signed IP assignment (roster: {status}); "
-                f"a contractor's code is not work made for hire: {ev}.",
-                f"Obtain a written IP assignment (present assignment, 'hereby assigns') from {p.person} covering "
-                f"all work {_period(info)} ({_counts(info)}).", person=p.person, **info))
+            emit("ip.contractor-no-assignment", p, cs,
+                 lambda info, ev, p=p, st=status: f"{p.person} is a contractor with no signed IP assignment (roster: "
+                 f"{st}); a contractor's code is not work made for hire: {ev}.",
+                 lambda info, p=p: f"Obtain a written IP assignment (present assignment, 'hereby assigns') from "
+                 f"{p.person} covering all work {_period(info)} ({_counts(info)}).")
         elif p.type in EMPLOYEE_LIKE and status in ("missing", "pending"):
-            info, ev = _window_evidence(cs, stake)
-            recs.append(finding(
-                rules, "ip.missing-assignment", p.person,
-                f"{p.person} ({p.type}) has no signed invention-assignment agreement (roster: {status}): {ev}.",
-                f"Obtain a signed PIIA from {p.person} with a present assignment and a confirmatory assignment of "
-                f"the work already done {_period(info)} ({_counts(info)}).", person=p.person, **info))
+            emit("ip.missing-assignment", p, cs,
+                 lambda info, ev, p=p, st=status: f"{p.person} ({p.type}) has no signed invention-assignment agreement "
+                 f"(roster: {st}): {ev}.",
+                 lambda info, p=p: f"Obtain a signed PIIA from {p.person} with a present assignment and a confirmatory "
+                 f"assignment of the work already done {_period(info)} ({_counts(info)}).")
         if _is_date(p.end_date):
-            after = cs[days > p.end_date]
-            if len(after):
-                info, ev = _window_evidence(after, stake)
-                recs.append(finding(
-                    rules, "ip.work-after-end-date", p.person,
-                    f"{p.person} ({p.type}) committed after the engagement ended on {p.end_date}: {ev}.",
-                    f"Obtain a confirmatory IP assignment from {p.person} covering the work after the end date, "
-                    f"{_period(info)} ({_counts(info)}), or a record of the extended engagement.",
-                    person=p.person, **info))
+            emit("ip.work-after-end-date", p, cs[days > p.end_date],
+                 lambda info, ev, p=p: f"{p.person} ({p.type}) committed after the engagement ended on {p.end_date}: {ev}.",
+                 lambda info, p=p: f"Obtain a confirmatory IP assignment from {p.person} covering the work after the "
+                 f"end date, {_period(info)} ({_counts(info)}), or a record of the extended engagement.")
 
     for vendor, staff in sorted(vendor_staff.items()):
         pids = [s.person_id for s in staff]

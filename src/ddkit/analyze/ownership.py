@@ -62,7 +62,7 @@ def fmt_files(files: list[tuple[str, int]]) -> str:
 
 
 def departed_findings(rules: Rules, own: pd.DataFrame, people: pd.DataFrame) -> list[dict]:
-    recs = []
+    recs: list[dict] = []
     if own.empty:
         return recs
     per_person: dict[str, list[tuple[str, int]]] = {}
@@ -91,7 +91,7 @@ def departed_findings(rules: Rules, own: pd.DataFrame, people: pd.DataFrame) -> 
 def orphaned_module_findings(rules: Rules, own: pd.DataFrame) -> list[dict]:
     share_min = float(rules.threshold("orphaned_module_share"))
     min_lines = int(rules.threshold("module_min_lines"))
-    recs = []
+    recs: list[dict] = []
     if own.empty:
         return recs
     for module, g in own.groupby("module", sort=True):

@@ -20,6 +20,29 @@ def local_day(commits: pd.DataFrame) -> pd.Series:
     return local.dt.date
 
 
+def coauthor_rows(commits: pd.DataFrame) -> pd.DataFrame:
+    """One row per (commit, co-author) from the commits' Co-authored-by trailers."""
+    rows = [(sha, n, e) for sha, cos in zip(commits["sha"], commits.get("coauthors", pd.Series([[]] * len(commits))))
+            for n, e in (cos if isinstance(cos, list) else [])]
+    return pd.DataFrame(rows, columns=["sha", "author_name_raw", "author_email_raw"])
+
+
+def attach_coauthors(co: pd.DataFrame, commits: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFrame:
+    """The co-authored commits as commit rows of their co-authors (person_id is the co-author's, ``coauthor``
+    True): what the IP analysis adds to each co-author's own commits. A co-author who is also the commit's
+    author is not counted twice."""
+    if co.empty or commits.empty:
+        return commits.iloc[0:0].assign(coauthor=pd.Series(dtype=bool))
+    ids = identities[["name_raw", "email_raw", "person_id"]].rename(
+        columns={"name_raw": "author_name_raw", "email_raw": "author_email_raw", "person_id": "co_person_id"})
+    c = co.merge(ids, on=["author_name_raw", "author_email_raw"], how="left")
+    base = commits.drop(columns=["person_id"]).merge(c[["sha", "co_person_id"]], on="sha", how="inner")
+    base = base.rename(columns={"co_person_id": "person_id"})
+    own = base["person_id"] == base["sha"].map(dict(zip(commits["sha"], commits["person_id"])))
+    out = base[~own & base["person_id"].notna()].drop_duplicates(["sha", "person_id"])
+    return out.assign(coauthor=True).reset_index(drop=True)
+
+
 def attach_people(commits: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFrame:
     """Add resolved identity columns to the commits table."""
     if commits.empty:

@@ -47,7 +47,8 @@ def _date(v):
 
 def _contacts(people: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
     """Roster e-mail per person, and per vendor (its staff's addresses), for the contact column."""
-    person, vendor = {}, {}
+    person: dict[str, str] = {}
+    vendor: dict[str, str] = {}
     if people is None or people.empty:
         return person, vendor
     for rec in people.to_dict(orient="records"):

@@ -99,7 +99,7 @@ class BlameCache:
     def _file(self, key: str) -> Path | None:
         return self.dir / key[:2] / f"{key}.json" if self.dir else None
 
-    def get(self, key: str, known: "set[str] | None" = None) -> dict[str, int] | None:
+    def get(self, key: str, known: set[str] | None = None) -> dict[str, int] | None:
         """The cached result, or None when there is none or it cannot be trusted.
 
         The cache is outside the repository but still only a file: an entry of the wrong shape, or one

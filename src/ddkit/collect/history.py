@@ -167,20 +167,20 @@ class _Parser:
                 status = meta[-1][:1].decode()
                 blob = meta[3].decode() if len(meta) >= 5 else ""
                 if status in ("R", "C"):
-                    old, new = toks[i], toks[i + 1]
+                    old_b, new_b = toks[i], toks[i + 1]
                     i += 2
-                    raw.append((status, decode_path(new), decode_path(old), blob))
+                    raw.append((status, decode_path(new_b), decode_path(old_b), blob))
                 else:
                     raw.append((status, decode_path(toks[i]), None, blob))
                     i += 1
             else:
-                a, d, p = t.split(b"\t", 2)
+                a_b, d_b, p = t.split(b"\t", 2)
                 if not p:  # rename in numstat -z: "a\td\t\0old\0new"
                     i += 2
-                if a == b"-":
+                if a_b == b"-":
                     nums.append((None, None))
                 else:
-                    nums.append((int(a), int(d)))
+                    nums.append((int(a_b), int(d_b)))
         if nums and len(nums) != len(raw):
             raise ValueError(f"git log output for {sha}: {len(raw)} raw entries but {len(nums)} numstat entries")
         f = self.f

@@ -27,16 +27,15 @@ import os
 import posixpath
 import re
 import shutil
-import subprocess
 import tempfile
-import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 
-from .. import globs, gitutil
+from .. import gitutil, globs
 from ..cache import cache_dir
 from ..workerpool import WorkerPool, at_parent_exit
 
@@ -166,7 +165,7 @@ class _Resource:
 
 
 class _Codebase:
-    def __init__(self, resources: dict[str, "_Resource"]):
+    def __init__(self, resources: dict[str, _Resource]):
         self.resources = resources
         self.root = _Resource(_ROOT, [])
 
@@ -184,6 +183,7 @@ def _resolve_references(task: tuple[str, list[dict], dict[str, list[dict]]]) -> 
     """ScanCode's own post-scan step that follows "see the LICENSE file" to that file's detections
     (licensedcode.plugin_license), run on one file and the files it references. None: unchanged."""
     import copy
+
     from licensedcode.plugin_license import add_referenced_filenames_license_matches_for_detections
     path, dets, refs = task
     res = {f"{_ROOT}/{p}": _Resource(f"{_ROOT}/{p}", copy.deepcopy(d)) for p, d in refs.items()}
@@ -257,28 +257,8 @@ def license_db_summary() -> dict[str, dict[str, str | None]]:
 
 def _blobs(repo: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, bytes | None]]:
     """(path, content) for each (path, blob id), streamed through one `git cat-file --batch`."""
-    proc = gitutil.popen(repo, "cat-file", "--batch", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert proc.stdin and proc.stdout
-
-    def feed():
-        try:
-            for _, blob in items:
-                proc.stdin.write(blob.encode() + b"\n")
-        finally:
-            proc.stdin.close()
-
-    t = threading.Thread(target=feed, daemon=True)
-    t.start()
-    for path, _blob in items:
-        header = proc.stdout.readline().split()
-        if len(header) < 3:
-            yield path, None
-            continue
-        size = int(header[2])
-        data = proc.stdout.read(size + 1)[:size]
+    for (path, _blob), (_typ, data) in zip(items, gitutil.iter_objects(repo, [blob for _, blob in items])):
         yield path, data
-    t.join()
-    proc.wait()
 
 
 def _is_opt_str(v: Any) -> bool:

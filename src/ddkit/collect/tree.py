@@ -10,12 +10,11 @@ it in ``reason``.
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import PurePosixPath
 
 import pandas as pd
 
-from .. import globs, gitutil
+from .. import gitutil, globs
 from ..config import Company, Rules
 from ..text import decode_path
 
@@ -46,9 +45,9 @@ def list_files(repo: str, commit: str | None, rules: Rules, company: Company) ->
     for rec in out.split(b"\0"):
         if not rec:
             continue
-        meta, path = rec.split(b"\t", 1)
-        mode, typ, obj, size = meta.split()
-        entries[decode_path(path)] = (mode.decode(), typ.decode(), obj.decode(), size.decode())
+        meta, raw_path = rec.split(b"\t", 1)
+        mode_b, typ_b, obj_b, size_b = meta.split()
+        entries[decode_path(raw_path)] = (mode_b.decode(), typ_b.decode(), obj_b.decode(), size_b.decode())
     # Line counts and git's own binary test, in one diff against the empty tree.
     counts: dict[str, int | None] = {}
     out = gitutil.run(repo, "diff", "--numstat", "-z", "--no-renames", "--no-ext-diff", "--no-textconv",
@@ -56,8 +55,8 @@ def list_files(repo: str, commit: str | None, rules: Rules, company: Company) ->
     for rec in out.split(b"\0"):
         if not rec:
             continue
-        a, _d, path = rec.split(b"\t", 2)
-        counts[decode_path(path)] = None if a == b"-" else int(a)
+        a, _d, raw_path = rec.split(b"\t", 2)
+        counts[decode_path(raw_path)] = None if a == b"-" else int(a)
 
     pr = rules.get("paths", {})
     vendored = [(g["glob"], g.get("reason", "vendored")) for g in pr.get("vendored", [])]
@@ -132,23 +131,10 @@ def _sniff(repo: str, files: list[tuple[str, str]], pr: dict) -> dict[str, tuple
     if not files:
         return {}
     found: dict[str, tuple[str, str]] = {}
-    proc = gitutil.popen(repo, "cat-file", "--batch", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert proc.stdin and proc.stdout
-    import threading
-
-    def feed():
-        for _, obj in files:
-            proc.stdin.write(obj.encode() + b"\n")
-        proc.stdin.close()
-
-    t = threading.Thread(target=feed, daemon=True)
-    t.start()
-    for path, _obj in files:
-        header = proc.stdout.readline().split()
-        if len(header) < 3:          # "<obj> missing": nothing follows
+    for (path, _obj), (_typ, data) in zip(files, gitutil.iter_objects(repo, [obj for _, obj in files])):
+        if data is None:
             continue
-        size = int(header[2])
-        data = proc.stdout.read(size + 1)[:size]
+        size = len(data)
         if size < LFS_MAX and data.startswith(LFS_SPECS):
             # A Git LFS pointer (three lines: version, oid, size) stands in for content stored elsewhere;
             # counted as text, it would credit its committer with owned code.
@@ -164,6 +150,4 @@ def _sniff(repo: str, files: list[tuple[str, str]], pr: dict) -> dict[str, tuple
             if m.search(head):
                 found[path] = ("generated", f"generated (marker: {m.pattern})")
                 break
-    t.join()
-    proc.wait()
     return found

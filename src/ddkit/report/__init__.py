@@ -34,7 +34,7 @@ def reporter(fmt: str) -> Reporter:
         module = REGISTRY[fmt].module
     except KeyError:
         raise ValueError(f"unknown report format {fmt!r}; known: {', '.join(REGISTRY)}") from None
-    return importlib.import_module(module).REPORTER  # type: ignore[no-any-return]
+    return importlib.import_module(module).REPORTER
 
 
 def write(fmt: str, s: Any, path: Path | None, pseudonymize: bool = False) -> Any:

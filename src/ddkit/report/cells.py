@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -84,3 +85,11 @@ def json_bytes(data: Any) -> bytes:
     """UTF-8 JSON for a report. Every string goes through :func:`json_value` first: paths and names from
     git may hold undecodable bytes (kept as surrogates), which UTF-8 cannot encode; they become U+FFFD."""
     return (json.dumps(json_value(data), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_json(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
+    """Write a JSON report atomically when *path* is given; return the document either way."""
+    if path is not None:
+        from ..fsutil import atomic_write
+        atomic_write(path, json_bytes(data))   # any path bytes (undecodable ones become U+FFFD)
+    return data

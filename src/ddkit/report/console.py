@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress as RProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RProgress
 
 from ..progress import Progress
 from ..text import printable
@@ -22,7 +23,7 @@ class RichProgress(Progress):
         self._p = RProgress(SpinnerColumn(), TextColumn("{task.description:<12}"), BarColumn(),
                             MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True),
                             transient=False)
-        self._task = None
+        self._task: TaskID | None = None
         self._started = False
 
     def start(self, name: str, total: int | None) -> None:
@@ -68,7 +69,7 @@ class _PlainConsole:
         self._con.print(printable(text), markup=False, emoji=False, highlight=False)
 
 
-def print_summary(s: "Scan", out=None, json_path=None, sarif=None) -> None:
+def print_summary(s: Scan, out=None, json_path=None, sarif=None) -> None:
     con = _PlainConsole()
     sm = s.summary
     bysev = sm.get("findings_by_severity", {})
@@ -93,7 +94,7 @@ def print_summary(s: "Scan", out=None, json_path=None, sarif=None) -> None:
         con.print(f"  next: {hint}")
 
 
-def next_step(s: "Scan") -> str | None:
+def next_step(s: Scan) -> str | None:
     """What the user should do next, in one line: without a roster, make one."""
     if len(s.roster):
         return None

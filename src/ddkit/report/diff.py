@@ -65,6 +65,7 @@ def diff_reports(before: dict, after: dict) -> pd.DataFrame:
 
 def write_diff_workbook(df: pd.DataFrame, before: dict, after: dict, path: Path) -> Path:
     from openpyxl import Workbook
+
     from .xlsx import _key_values, _style_table, write_table
     wb = Workbook()
     ws = wb.active

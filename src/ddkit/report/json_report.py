@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .._version import __version__
-from ..fsutil import atomic_write
 from ..schema import DEPENDENCY_PUBLIC, FINDING_COLUMNS, LICENSE_PUBLIC, PEOPLE_PUBLIC
-from .cells import json_bytes, json_value
+from .cells import json_value, write_json
 
 if TYPE_CHECKING:
-    from ..schema import Portfolio, Scan
+    from ..model import Portfolio, Scan
 
 # The first fields of each finding, in this order; every other column follows.
 FINDING_FIELDS = [*FINDING_COLUMNS[:9], "status", "triage"]
@@ -61,20 +60,14 @@ def portfolio_to_dict(p: Portfolio) -> dict[str, Any]:
     }
 
 
-def _write(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
-    if path is not None:
-        atomic_write(path, json_bytes(data))   # any path bytes (undecodable ones become U+FFFD)
-    return data
-
-
 class JsonReporter:
     format = "json"
 
     def scan(self, s: Scan, path: Path | None) -> dict[str, Any]:
-        return _write(to_dict(s), path)
+        return write_json(to_dict(s), path)
 
     def portfolio(self, p: Portfolio, path: Path | None) -> dict[str, Any]:
-        return _write(portfolio_to_dict(p), path)
+        return write_json(portfolio_to_dict(p), path)
 
 
 REPORTER = JsonReporter()

@@ -14,9 +14,8 @@ from urllib.parse import quote
 import pandas as pd
 
 from .._version import __version__
-from ..fsutil import atomic_write
 from ..text import encode_path
-from .cells import json_bytes, json_value
+from .cells import json_value, write_json
 
 if TYPE_CHECKING:
     from ..config import Rules
@@ -97,17 +96,11 @@ def to_sarif(findings: pd.DataFrame, policy: Rules) -> dict[str, Any]:
     }
 
 
-def _write(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
-    if path is not None:
-        atomic_write(path, json_bytes(data))   # any path bytes (undecodable ones become U+FFFD)
-    return data
-
-
 class SarifReporter:
     format = "sarif"
 
     def scan(self, s: Scan, path: Path | None) -> dict[str, Any]:
-        return _write(to_sarif(s.findings, s.rules), path)
+        return write_json(to_sarif(s.findings, s.rules), path)
 
     def portfolio(self, p: Portfolio, path: Path | None) -> dict[str, Any]:
         """One run per scanned repository."""
@@ -121,7 +114,7 @@ class SarifReporter:
             run["automationDetails"] = {"id": f"ddkit/{r.repo}/"}
             run["properties"] = {"repository": r.repo, "commit": r.commit}
             runs.append(run)
-        return _write({"$schema": SCHEMA, "version": "2.1.0", "runs": runs}, path)
+        return write_json({"$schema": SCHEMA, "version": "2.1.0", "runs": runs}, path)
 
 
 REPORTER = SarifReporter()

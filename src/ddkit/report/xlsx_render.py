@@ -89,7 +89,7 @@ def measure(xlsx: Path, outdir: Path) -> Rendering:
                     if not re.search(r"(?<![A-Za-z])" + re.escape(e) + r"(?![A-Za-z])", top):
                         r.problems.append(f"{name} page {k}: header {e!r} missing (not one page wide)")
         # Every word of every cell is printed somewhere on the sheet's pages (nothing cut or hidden).
-        want = collections.Counter()
+        want: collections.Counter[str] = collections.Counter()
         for row in ws.iter_rows():
             for c in row:
                 if isinstance(c.value, str) and not ws.row_dimensions[c.row].hidden \

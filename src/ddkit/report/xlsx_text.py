@@ -107,6 +107,23 @@ def _first_sentence(text: Any) -> str:
     return t[:1].lower() + t[1:] if t[:2] != t[:2].upper() else t
 
 
+# The IP rules' sentences: (problem, fix); the problem is followed by the period, then "→ fix".
+_IP_SENTENCES = {
+    "ip.pre-incorporation-work": ("{who} wrote {lines} surviving lines before the company was incorporated",
+                                  "founder technology assignment (confirmatory, nunc pro tunc) from {subject}"),
+    "ip.pre-assignment-work": ("{who} wrote {lines} surviving lines before signing the IP assignment",
+                               "confirmatory assignment (nunc pro tunc) of that period from {subject}"),
+    "ip.missing-assignment": ("{who} has no signed invention-assignment agreement; {lines} surviving lines",
+                              "signed PIIA/CIIAA with a present assignment, plus a confirmatory assignment of past work"),
+    "ip.unknown-contributor": ("{subject} is not on the roster and wrote {lines} surviving lines",
+                               "identify the person, then obtain the matching assignment"),
+    "ip.unverified-identity": ("{subject} (personal address, no roster entry) wrote {lines} surviving lines",
+                               "roster entry and the matching assignment"),
+    "ip.work-after-end-date": ("{who} wrote {lines} surviving lines after the engagement ended",
+                               "confirmatory assignment covering that work"),
+}
+
+
 def headline(group: list[dict], types: dict[str, str], title: str) -> str:
     """One sentence for counsel: the problem, then → the fix. *group* is one finding, or several that are
     one event (a key id and its secret in the same commit; files brought in by one commit)."""
@@ -132,30 +149,16 @@ def headline(group: list[dict], types: dict[str, str], title: str) -> str:
                f"repository" if rule == "sec.secret-in-tree" else
                f"revoke and reissue {it}, then rewrite history before sharing the repository")
         return f"{det}{n} committed in {path}" + (f" on {when}" if when else "") + f" by {by}; {where} → {fix}"
-    if rule == "ip.pre-incorporation-work":
-        return (f"{who} wrote {lines} surviving lines before the company was incorporated{per_s} → founder "
-                f"technology assignment (confirmatory, nunc pro tunc) from {subject}")
-    if rule == "ip.pre-assignment-work":
-        return (f"{who} wrote {lines} surviving lines before signing the IP assignment{per_s} → confirmatory "
-                f"assignment (nunc pro tunc) of that period from {subject}")
     if rule == "ip.contractor-no-assignment":
         kind = "vendor" if plain(f.get("vendor")) and not plain(f.get("person")) else None
         w = f"{subject} ({kind})" if kind else who
         return (f"{w} has no signed IP assignment for {lines} surviving lines{per_s}; commissioned software is not "
                 f"work made for hire → written IP assignment from {subject}" +
                 (" under its MSA/SOW, covering its staff" if kind else ""))
-    if rule == "ip.missing-assignment":
-        return (f"{who} has no signed invention-assignment agreement; {lines} surviving lines{per_s} → signed "
-                f"PIIA/CIIAA with a present assignment, plus a confirmatory assignment of past work")
-    if rule == "ip.unknown-contributor":
-        return (f"{subject} is not on the roster and wrote {lines} surviving lines{per_s} → identify the person, "
-                f"then obtain the matching assignment")
-    if rule == "ip.unverified-identity":
-        return (f"{subject} (personal address, no roster entry) wrote {lines} surviving lines{per_s} → roster "
-                f"entry and the matching assignment")
-    if rule == "ip.work-after-end-date":
-        return (f"{who} wrote {lines} surviving lines after the engagement ended{per_s} → confirmatory "
-                f"assignment covering that work")
+    if rule in _IP_SENTENCES:
+        problem, fix = _IP_SENTENCES[rule]
+        return (problem.format(who=who, subject=subject, lines=lines) + per_s + " → "
+                + fix.format(who=who, subject=subject))
     if rule.startswith(("lic.", "dep.")):
         subjects = ", ".join(dict.fromkeys(str(plain(g.get("subject"))) for g in group))
         by = plain(f.get("person"))
@@ -181,6 +184,7 @@ def top_findings(findings: pd.DataFrame, people: pd.DataFrame, catalogue: dict, 
     for r in recs:
         rule = str(r["rule"])
         sha = plain(r.get("first_sha"))
+        key: Any  # (rule, sha, path), (rule, sha) or the finding's id
         if rule.startswith("sec.secret") and sha:
             key = (rule, sha, plain(r.get("path")))
         elif rule.startswith(("lic.", "dep.")) and sha:

@@ -34,7 +34,7 @@ class IdentityRules:
     generic_names: frozenset[str] = frozenset()
 
     @classmethod
-    def from_rules(cls, rules: Rules) -> "IdentityRules":
+    def from_rules(cls, rules: Rules) -> IdentityRules:
         r = rules.get("identities", {})
         bots = r.get("bots", {})
         return cls(

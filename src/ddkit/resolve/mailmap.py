@@ -45,8 +45,8 @@ def read_mailmap(repo: str, commit: str | None, identities: Iterable[tuple[str, 
     try:
         out = gitutil.run(gitdir, "--bare", "-c", f"mailmap.blob={commit}:.mailmap", "-c", "mailmap.file=" + _devnull(),
                           "check-mailmap", "--stdin", input=stdin)
-    except gitutil.GitError as e:
-        return Mailmap(warnings=[f".mailmap at the scanned commit could not be applied ({e}); identities are "
+    except gitutil.GitError as err:
+        return Mailmap(warnings=[f".mailmap at the scanned commit could not be applied ({err}); identities are "
                                  "resolved without it"])
     lines = out.decode("utf-8", "surrogateescape").splitlines()
     mm = Mailmap()

@@ -156,19 +156,9 @@ def tree_block(repo: str, commit: str, paths: list[str], max_line: int) -> Block
     if not paths:
         return blk
     # NUL-separated requests (-z), so that a path may hold any byte, a newline included.
-    spec = b"".join(commit.encode() + b":" + encode_path(p) + b"\0" for p in paths)
-    out = gitutil.run(repo, "cat-file", "--batch", "-z", input=spec)
-    pos = 0
-    for p in paths:
-        nl = out.index(b"\n", pos)
-        head = out[pos:nl].split(b" ")
-        pos = nl + 1
-        if len(head) < 3 or head[1] == b"missing":
-            continue
-        size = int(head[2])
-        data = out[pos:pos + size]
-        pos += size + 1
-        if head[1] != b"blob" or b"\0" in data[:8000]:
+    specs = [commit.encode() + b":" + encode_path(p) for p in paths]
+    for p, (typ, data) in zip(paths, gitutil.iter_objects(repo, specs)):
+        if data is None or typ != "blob" or b"\0" in data[:8000]:
             continue
         blk.start_group(commit, p, 1)
         for ln in data.split(b"\n"):
