@@ -10,9 +10,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from sample_repos.generate import HERE, build
 
 import ddkit
-from sample_repos.generate import HERE, build
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = ["purl", "name", "version", "ecosystem", "scope", "direct", "license_spdx", "license_source", "manifest",

@@ -10,14 +10,15 @@ package one component (one finding).
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
+from ..collect.dependencies import norm_name
 from ..config import Company, Rules
 from ..schema import DEPENDENCY_PUBLIC
-from ..collect.dependencies import norm_name
 from .findings import finding
 
 # The contract's JSON fields, in order, then extra columns for the sheet and findings.

@@ -20,8 +20,9 @@ import re
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import pandas as pd
 
@@ -380,8 +381,8 @@ def mark_direct(df: pd.DataFrame) -> pd.DataFrame:
     df["_dir"] = df["manifest"].map(posixpath.dirname)
     df["_key"] = [norm_name(e, n) for e, n in zip(df["ecosystem"], df["name"])]
     man = df[df["kind"] == "manifest"]
-    declared_direct = set(zip(man.loc[man["direct"] == True, "_dir"], man.loc[man["direct"] == True, "ecosystem"],  # noqa: E712
-                              man.loc[man["direct"] == True, "_key"]))
+    d_ = man[man["direct"].fillna(False).astype(bool)]
+    declared_direct = set(zip(d_["_dir"], d_["ecosystem"], d_["_key"]))
     has_manifest = set(zip(man["_dir"], man["ecosystem"]))
     out = []
     for d, e, k, kind, direct in zip(df["_dir"], df["ecosystem"], df["_key"], df["kind"], df["direct"]):

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..analyze.dependencies import SCOPE_ORDER, vendored_components
-from ..fsutil import atomic_write
 from ..collect.dependencies import norm_name
+from ..fsutil import atomic_write
 
 if TYPE_CHECKING:
     from ..model import Portfolio, Scan
@@ -120,13 +120,13 @@ def _write(text: str, path: Path | None) -> dict:
     return json.loads(text)
 
 
-def write_sbom(s: "Scan", path: Path | None) -> dict:
+def write_sbom(s: Scan, path: Path | None) -> dict:
     name = s.company.name or Path(s.repo.path).name
     bom = build_bom(s.dependencies, s.licenses, name, s.repo.commit, s.as_of, f"{s.repo.path}@{s.repo.commit}")
     return _write(to_json_text(bom), path)
 
 
-def write_portfolio_sbom(p: "Portfolio", path: Path | None) -> dict:
+def write_portfolio_sbom(p: Portfolio, path: Path | None) -> dict:
     """scan-many: one document whose components are every repository's dependencies (merged)."""
     frames = [r.dependencies for r in p.results
               if r.status == "ok" and r.dependencies is not None and len(r.dependencies)]
@@ -138,10 +138,10 @@ def write_portfolio_sbom(p: "Portfolio", path: Path | None) -> dict:
 class CycloneDxReporter:
     format = "cyclonedx"
 
-    def scan(self, s: "Scan", path: Path | None) -> dict:
+    def scan(self, s: Scan, path: Path | None) -> dict:
         return write_sbom(s, path)
 
-    def portfolio(self, p: "Portfolio", path: Path | None) -> dict:
+    def portfolio(self, p: Portfolio, path: Path | None) -> dict:
         return write_portfolio_sbom(p, path)
 
 
