@@ -630,7 +630,7 @@ def _initech(b: Builder) -> dict:
 
     for (eco, name), (path, text) in decl.items():
         version = {"npm": lambda t: t.split(":", 1)[1].strip().strip(",").strip('"'),
-                   "pypi": lambda t: t[len(name):], "golang": lambda t: t.split()[-1]}[eco](text)
+                   "pypi": lambda t: t[len(name):], "golang": lambda t: t.split()[-1]}[eco](text)  # noqa: B023 (called at once)
         exact = version.lstrip("=") if (eco != "npm" or version[0].isdigit()) else None
         purl = f"pkg:{eco}/{name}" + (f"@{exact}" if exact else "")
         scope = "dev" if name == "gpl-linter" else "runtime"

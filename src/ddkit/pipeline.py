@@ -16,8 +16,8 @@ from . import gitutil
 from . import triage as triage_mod
 from ._version import __version__
 from .analyze import bus_factor, ip, materiality, ownership
-from .analyze import licenses as lic_mod
 from .analyze import dependencies as dep_mod
+from .analyze import licenses as lic_mod
 from .analyze import people as people_mod
 from .analyze.findings import findings_frame
 from .analyze.remediation import remediation_table

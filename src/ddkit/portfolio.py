@@ -159,7 +159,7 @@ def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None,
         from .triage import load_triage
         load_triage(triage)
     as_of_d = _as_of(as_of)
-    from .analyze.dependencies import load_inputs   # deps: check the user's SBOMs and environments first
+    from .analyze.dependencies import load_inputs  # deps: check the user's SBOMs and environments first
     load_inputs(sbom, environment)
     specs: list[tuple[str, str]] = [(r, ref) if isinstance(r, str) else (r[0], r[1]) for r in repos]
     opts = dict(roster=str(roster) if roster else None, company=str(company) if company else None,

@@ -170,7 +170,7 @@ def dependency_table(inv: pd.DataFrame, added: dict, vendored_pkgs: pd.DataFrame
     env = _lookup(environment)
     sb = _lookup(sbom)
     vc = vendored_components(license_table)
-    vend = {}
+    vend: dict[str, dict] = {}
     for r in vc.to_dict(orient="records"):
         vend.setdefault(r["key"], r)
     vman: dict[str, dict] = {}

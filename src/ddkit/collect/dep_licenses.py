@@ -16,6 +16,7 @@ import os
 import re
 from email.parser import HeaderParser
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -25,47 +26,10 @@ from .dependencies import norm_name
 
 LICENSE_ROW_COLUMNS = ["ecosystem", "name", "key", "version", "license_spdx", "evidence"]
 
-# Trove classifiers → SPDX (the common ones; others fall back to the License field).
-CLASSIFIERS = {
-    "MIT License": "MIT", "MIT No Attribution License (MIT-0)": "MIT-0",
-    "Apache Software License": "Apache-2.0", "BSD License": "BSD-3-Clause",
-    "ISC License (ISCL)": "ISC", "Python Software Foundation License": "PSF-2.0",
-    "Mozilla Public License 2.0 (MPL 2.0)": "MPL-2.0", "Mozilla Public License 1.1 (MPL 1.1)": "MPL-1.1",
-    "GNU General Public License v2 (GPLv2)": "GPL-2.0-only",
-    "GNU General Public License v2 or later (GPLv2+)": "GPL-2.0-or-later",
-    "GNU General Public License v3 (GPLv3)": "GPL-3.0-only",
-    "GNU General Public License v3 or later (GPLv3+)": "GPL-3.0-or-later",
-    "GNU General Public License (GPL)": "GPL-2.0-or-later",
-    "GNU Lesser General Public License v2 (LGPLv2)": "LGPL-2.0-only",
-    "GNU Lesser General Public License v2 or later (LGPLv2+)": "LGPL-2.0-or-later",
-    "GNU Lesser General Public License v3 (LGPLv3)": "LGPL-3.0-only",
-    "GNU Lesser General Public License v3 or later (LGPLv3+)": "LGPL-3.0-or-later",
-    "GNU Library or Lesser General Public License (LGPL)": "LGPL-2.0-or-later",
-    "GNU Affero General Public License v3": "AGPL-3.0-only",
-    "GNU Affero General Public License v3 or later (AGPLv3+)": "AGPL-3.0-or-later",
-    "Eclipse Public License 1.0 (EPL-1.0)": "EPL-1.0", "Eclipse Public License 2.0 (EPL-2.0)": "EPL-2.0",
-    "The Unlicense (Unlicense)": "Unlicense", "Zope Public License": "ZPL-2.1",
-    "Academic Free License (AFL)": "AFL-3.0", "Artistic License": "Artistic-2.0",
-    "Boost Software License 1.0 (BSL-1.0)": "BSL-1.0", "zlib/libpng License": "Zlib",
-    "Historical Permission Notice and Disclaimer (HPND)": "HPND", "Public Domain": "LicenseRef-Public-Domain",
-    "Other/Proprietary License": "LicenseRef-Proprietary",
-}
-# Common free-text license names → SPDX.
-ALIASES = {
-    "apache 2.0": "Apache-2.0", "apache-2": "Apache-2.0", "apache 2": "Apache-2.0", "apache license 2.0": "Apache-2.0",
-    "apache license, version 2.0": "Apache-2.0", "apache software license": "Apache-2.0", "asl 2.0": "Apache-2.0",
-    "mit license": "MIT", "the mit license": "MIT", "expat": "MIT", "bsd": "BSD-3-Clause",
-    "bsd license": "BSD-3-Clause", "new bsd license": "BSD-3-Clause", "bsd-3": "BSD-3-Clause",
-    "3-clause bsd": "BSD-3-Clause", "simplified bsd": "BSD-2-Clause", "bsd-2": "BSD-2-Clause",
-    "mpl 2.0": "MPL-2.0", "mpl-2": "MPL-2.0", "mozilla public license 2.0": "MPL-2.0", "isc license": "ISC",
-    "psf": "PSF-2.0", "psfl": "PSF-2.0", "python software foundation license": "PSF-2.0",
-    "gplv2": "GPL-2.0-only", "gplv2+": "GPL-2.0-or-later", "gplv3": "GPL-3.0-only", "gplv3+": "GPL-3.0-or-later",
-    "gpl": "GPL-2.0-or-later", "lgpl": "LGPL-2.1-or-later", "lgplv3": "LGPL-3.0-only", "lgplv2.1": "LGPL-2.1-only",
-    "agpl": "AGPL-3.0-only", "agplv3": "AGPL-3.0-only", "agpl-3.0": "AGPL-3.0-only", "gpl-3.0": "GPL-3.0-only",
-    "gpl-2.0": "GPL-2.0-only", "lgpl-2.1": "LGPL-2.1-only", "lgpl-3.0": "LGPL-3.0-only",
-    "public domain": "LicenseRef-Public-Domain", "unlicensed": "LicenseRef-UNLICENSED",
-    "proprietary": "LicenseRef-Proprietary", "commercial": "LicenseRef-Commercial",
-}
+# Package metadata license names → SPDX ids (trove classifiers, common free-text names): data, not code.
+_NAMES = json.loads((resources.files("ddkit") / "data" / "license_names.json").read_text(encoding="utf-8"))
+CLASSIFIERS: dict[str, str] = _NAMES["classifiers"]
+ALIASES: dict[str, str] = _NAMES["aliases"]
 _NONE = {"", "unknown", "none", "noassertion", "n/a", "na", "see license", "see license file", "other", "license"}
 
 
@@ -175,7 +139,7 @@ def read_environment(path: str | os.PathLike) -> pd.DataFrame:
             if isinstance(lic, dict):
                 lic = lic.get("type")
             if not lic and isinstance(doc.get("licenses"), list):
-                types = [x.get("type") for x in doc["licenses"] if isinstance(x, dict) and x.get("type")]
+                types = [str(x["type"]) for x in doc["licenses"] if isinstance(x, dict) and x.get("type")]
                 lic = " OR ".join(types) if types else None
             rows.append(dict(ecosystem="npm", name=doc["name"], key=norm_name("npm", doc["name"]),
                              version=doc.get("version"), license_spdx=normalize_license(lic) if isinstance(lic, str) else None,
@@ -211,10 +175,10 @@ def _cdx_license(licenses) -> str | None:
         elif isinstance(entry.get("license"), dict):
             lic = entry["license"]
             parts.append(normalize_license(str(lic.get("id") or lic.get("name") or "")))
-    parts = [p for p in parts if p]
-    if not parts:
+    kept: list[str] = [p for p in parts if p]
+    if not kept:
         return None
-    return parts[0] if len(parts) == 1 else " AND ".join(f"({p})" if " " in p else p for p in dict.fromkeys(parts))
+    return kept[0] if len(kept) == 1 else " AND ".join(f"({p})" if " " in p else p for p in dict.fromkeys(kept))
 
 
 def _walk_cdx(components):
@@ -290,9 +254,9 @@ def statement_to_spdx(stmt) -> str | None:
     if stmt is None:
         return None
     if isinstance(stmt, (list, tuple)):
-        parts = [statement_to_spdx(x) for x in stmt]
-        parts = [p for p in parts if p]
-        return " AND ".join(dict.fromkeys(parts)) if parts else None
+        found = [statement_to_spdx(x) for x in stmt]
+        kept = [p for p in found if p]
+        return " AND ".join(dict.fromkeys(kept)) if kept else None
     if isinstance(stmt, dict):
         for k in ("license", "type", "name", "id"):
             if stmt.get(k):

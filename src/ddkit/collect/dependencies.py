@@ -17,9 +17,7 @@ import fnmatch
 import os
 import posixpath
 import re
-import subprocess
 import tempfile
-import threading
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
@@ -27,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from .. import gitutil
+from .history import follow_renames
 
 # ScanCode data-file handlers used, by datasource id: manifests declare dependencies, lockfiles resolve them.
 MANIFEST_IDS = {
@@ -78,43 +77,10 @@ def is_lockfile_path(path: str) -> bool:
 
 # ----------------------------------------------------------------------------- reading blobs
 def read_blobs(repo: str, blobs: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
-    """(blob id, content or None) for each blob id, through one `git cat-file --batch`."""
+    """(blob id, content or None) for each distinct blob id, through gitutil's one `cat-file` reader."""
     items = list(dict.fromkeys(b for b in blobs if b))
-    if not items:
-        return
-    proc = gitutil.popen(repo, "cat-file", "--batch", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL)
-    assert proc.stdin and proc.stdout
-
-    def feed():
-        try:
-            for b in items:
-                proc.stdin.write(b.encode() + b"\n")
-        except BrokenPipeError:  # pragma: no cover
-            pass
-        finally:
-            try:
-                proc.stdin.close()
-            except BrokenPipeError:  # pragma: no cover
-                pass
-
-    t = threading.Thread(target=feed, daemon=True)
-    t.start()
-    try:
-        for b in items:
-            header = proc.stdout.readline().split()
-            if len(header) < 3 or header[1] != b"blob":
-                if len(header) >= 3:
-                    proc.stdout.read(int(header[2]) + 1)
-                yield b, None
-                continue
-            size = int(header[2])
-            data = proc.stdout.read(size + 1)[:size]
-            yield b, data
-    finally:
-        t.join()
-        proc.stdout.close()
-        proc.wait()
+    for b, (typ, data) in zip(items, gitutil.iter_objects(repo, items)):
+        yield b, data if typ == "blob" else None
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -406,28 +372,8 @@ def manifest_history(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, is
     cols = ["sha", "file_id", "path", "path_at_ref", "status", "names"]
     if changes is None or changes.empty:
         return pd.DataFrame(columns=cols), []
-    order = commits[["sha"]].copy()
-    order["_pos"] = range(len(order), 0, -1)        # git log is newest first
-    ch = changes.merge(order, on="sha", how="left").sort_values(["_pos"], kind="stable")
     # Follow renames of every file (cheap, and needed to know a manifest's path at the ref).
-    current: dict[str, int] = {}
-    next_id = 0
-    ids = []
-    for status, path, old in zip(ch["status"], ch["path"], ch["old_path"]):
-        if status == "R" and isinstance(old, str):
-            fid = current.pop(old, None)
-            if fid is None:
-                fid, next_id = next_id, next_id + 1
-            current[path] = fid
-        elif status in ("A", "C") or path not in current:
-            current[path], next_id = next_id, next_id + 1
-        fid = current[path]
-        if status == "D":
-            current.pop(path, None)
-        ids.append(fid)
-    ch = ch.assign(file_id=ids)
-    final = {fid: p for p, fid in current.items()}
-    ch["path_at_ref"] = ch["file_id"].map(final)
+    ch = follow_renames(changes, commits, [])
     keep = [is_manifest_path(p) and not is_lockfile_path(p) and not is_vendored(p) for p in ch["path"]]
     ch = ch[keep]
     warnings: list[str] = []

@@ -26,6 +26,7 @@ from openpyxl.utils import get_column_letter
 from .._version import __version__
 from ..fsutil import atomic_write
 from .cells import plain
+from .dependency_sheet import DEPENDENCY_SPEC  # deps
 from .xlsx_layout import (
     BOLD,
     HEADER_FILL,
@@ -42,7 +43,6 @@ from .xlsx_layout import (
 )
 from .xlsx_layout import write_table as write_cols
 from .xlsx_text import AREA_NAMES, label, top_findings
-from .dependency_sheet import DEPENDENCY_SPEC  # deps
 
 if TYPE_CHECKING:
     from ..model import Portfolio, Scan
