@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SAMPLES = ("acme", "globex")
+SAMPLES = ("acme", "globex", "initech")
 AS_OF = "2024-06-30"
 INACTIVITY_DAYS = 365
 VENDORED = ("vendor/", "third_party/")
@@ -467,7 +467,210 @@ def _globex(b: Builder) -> dict:
     }
 
 
-SCENARIOS = {"acme": _acme, "globex": _globex}
+# --------------------------------------------------------------------------- initech (dependencies)
+GPLMATH_HEADER = ["/* gplmath - arbitrary precision helpers"] + GPL_HEADER[1:]
+
+
+def _integrity(name: str, version: str) -> str:
+    import base64
+    import hashlib
+    return "sha512-" + base64.b64encode(hashlib.sha512(f"{name}@{version}".encode()).digest()).decode()
+
+
+def _package_lock(pkgs: list[dict], root_deps: dict, root_dev: dict) -> list[str]:
+    """An npm lockfile v3 for *pkgs* ({name, version, license, dev}), as lines."""
+    doc = {"name": "initech-web", "version": "1.0.0", "lockfileVersion": 3, "requires": True,
+           "packages": {"": {"name": "initech-web", "version": "1.0.0", "license": "UNLICENSED",
+                             **({"dependencies": root_deps} if root_deps else {}),
+                             **({"devDependencies": root_dev} if root_dev else {})}}}
+    for p in sorted(pkgs, key=lambda p: p["name"]):
+        entry = {"version": p["version"],
+                 "resolved": f"https://registry.npmjs.org/{p['name']}/-/{p['name']}-{p['version']}.tgz",
+                 "integrity": _integrity(p["name"], p["version"])}
+        if p.get("dev"):
+            entry["dev"] = True
+        if p.get("license"):
+            entry["license"] = p["license"]
+        if p.get("requires"):
+            entry["dependencies"] = p["requires"]
+        doc["packages"][f"node_modules/{p['name']}"] = entry
+    return json.dumps(doc, indent=2).splitlines()
+
+
+def _go_sum(mods: list[tuple[str, str]]) -> list[str]:
+    import base64
+    import hashlib
+    out = []
+    for m, v in sorted(mods):
+        h = base64.b64encode(hashlib.sha256(f"{m}@{v}".encode()).digest()).decode()
+        g = base64.b64encode(hashlib.sha256(f"{m}@{v}/go.mod".encode()).digest()).decode()
+        out += [f"{m} {v} h1:{h}", f"{m} {v}/go.mod h1:{g}"]
+    return out
+
+
+def _initech(b: Builder) -> dict:
+    """A product with npm, PyPI and Go dependencies added by an employee, a contractor without an assignment
+    and a vendor's staff; the answers list every dependency row and who added it."""
+    nina = Who("Nina Lead", b"Nina Lead", "nina@initech.example")
+    raj = Who("Raj Dev", b"Raj Dev", "raj@initech.example")
+    omar = Who("Omar Contract", b"Omar Contract", "omar@omardev.example")
+    vera = Who("Vera Vendor", b"Vera Vendor", "vera@vendorly.example")
+    added: dict[tuple[str, str], dict] = {}      # (ecosystem, name) -> who added it, when
+    decl: dict[tuple[str, str], tuple[str, str]] = {}   # (ecosystem, name) -> (manifest, declaring line text)
+
+    def record(eco: str, name: str, who: Who, sha: str, date: str) -> None:
+        added[(eco, name)] = dict(added_by=who.person, added_sha=sha, added_date=date)
+
+    npm = {"left-pad": dict(name="left-pad", version="1.3.0", license="MIT"),
+           "chart-agpl": dict(name="chart-agpl", version="2.0.1", license="AGPL-3.0-only",
+                              requires={"tiny-dep": "^1.0.0"}),
+           "tiny-dep": dict(name="tiny-dep", version="1.0.0", license="MIT"),
+           "gpl-linter": dict(name="gpl-linter", version="0.4.2", license="GPL-3.0-only", dev=True)}
+
+    b.add("README.md", nina, 4)
+    b.add("LICENSE", nina, text=["Copyright (c) 2020-2024 Initech Software Inc. All rights reserved.", "",
+                                 "Proprietary and confidential."])
+    b.add("app/main.py", nina, 20)
+    b.commit(nina, "2020-11-02", "Start the product")
+    # npm: left-pad, by an employee.
+    b.add("web/package.json", nina, text=['{', '  "name": "initech-web",', '  "version": "1.0.0",',
+                                          '  "private": true,', '  "license": "UNLICENSED",',
+                                          '  "dependencies": {', '    "left-pad": "^1.3.0"', '  },',
+                                          '  "devDependencies": {}', '}'])
+    b.add("web/package-lock.json", nina, text=_package_lock([npm["left-pad"]], {"left-pad": "^1.3.0"}, {}))
+    b.add("web/app.js", nina, 15)
+    sha = b.commit(nina, "2021-02-01", "Web front end")
+    record("npm", "left-pad", nina, sha, "2021-02-01")
+    decl[("npm", "left-pad")] = ("web/package.json", '    "left-pad": "^1.3.0"')
+    # PyPI: requests, by an employee (the file is renamed later).
+    b.add("requirements-prod.txt", nina, text=["requests==2.31.0"])
+    sha = b.commit(nina, "2021-03-01", "Python requirements")
+    record("pypi", "requests", nina, sha, "2021-03-01")
+    decl[("pypi", "requests")] = ("requirements-prod.txt", "requests==2.31.0")
+    # npm: an AGPL chart library, by a vendor's staff (no assignment).
+    b.replace("web/package.json", vera, 6, 0, text=['    "chart-agpl": "2.0.1",'])
+    b.replace("web/package-lock.json", vera, 0, len(b.model.files["web/package-lock.json"]),
+              text=_package_lock([npm["left-pad"], npm["chart-agpl"], npm["tiny-dep"]],
+                                 {"chart-agpl": "2.0.1", "left-pad": "^1.3.0"}, {}))
+    sha = b.commit(vera, "2021-05-03", "Charts")
+    record("npm", "chart-agpl", vera, sha, "2021-05-03")
+    decl[("npm", "chart-agpl")] = ("web/package.json", '    "chart-agpl": "2.0.1",')
+    # npm: a GPL linter as a dev dependency, by a contractor.
+    i = next(k for k, l in enumerate(b.model.files["web/package.json"]) if "devDependencies" in l.text)
+    b.replace("web/package.json", omar, i, 1, text=['  "devDependencies": {', '    "gpl-linter": "~0.4.0"', '  }'])
+    b.replace("web/package-lock.json", omar, 0, len(b.model.files["web/package-lock.json"]),
+              text=_package_lock([npm[x] for x in ("left-pad", "chart-agpl", "tiny-dep", "gpl-linter")],
+                                 {"chart-agpl": "2.0.1", "left-pad": "^1.3.0"}, {"gpl-linter": "~0.4.0"}))
+    sha = b.commit(omar, "2021-06-07", "Lint the front end")
+    record("npm", "gpl-linter", omar, sha, "2021-06-07")
+    decl[("npm", "gpl-linter")] = ("web/package.json", '    "gpl-linter": "~0.4.0"')
+    # Go: a GPL module, vendored, by a contractor.
+    b.add("go.mod", omar, text=["module example.com/initech", "", "go 1.21", "", "require (",
+                                "\tgithub.com/gplmath/gplmath v1.2.0", ")"])
+    b.add("go.sum", omar, text=_go_sum([("github.com/gplmath/gplmath", "v1.2.0")]))
+    b.add("vendor/github.com/gplmath/gplmath/math.go", omar, 12, text=GPLMATH_HEADER)
+    b.add("svc/main.go", omar, 10)
+    sha = b.commit(omar, "2021-07-12", "Pricing service")
+    record("golang", "github.com/gplmath/gplmath", omar, sha, "2021-07-12")
+    decl[("golang", "github.com/gplmath/gplmath")] = ("go.mod", "\tgithub.com/gplmath/gplmath v1.2.0")
+    # PyPI: a package with no license anywhere, by a vendor's staff.
+    b.replace("requirements-prod.txt", vera, 1, 0, text=["nolicense-pkg==0.1.0"])
+    sha = b.commit(vera, "2021-08-02", "Report helper")
+    record("pypi", "nolicense-pkg", vera, sha, "2021-08-02")
+    decl[("pypi", "nolicense-pkg")] = ("requirements-prod.txt", "nolicense-pkg==0.1.0")
+    # Go: uuid, by an employee.
+    b.replace("go.mod", nina, 5, 0, text=["\tgithub.com/google/uuid v1.3.0"])
+    b.replace("go.sum", nina, 0, len(b.model.files["go.sum"]),
+              text=_go_sum([("github.com/gplmath/gplmath", "v1.2.0"), ("github.com/google/uuid", "v1.3.0")]))
+    sha = b.commit(nina, "2021-09-01", "Request ids")
+    record("golang", "github.com/google/uuid", nina, sha, "2021-09-01")
+    decl[("golang", "github.com/google/uuid")] = ("go.mod", "\tgithub.com/google/uuid v1.3.0")
+    # Version bumps are not additions.
+    b.replace("requirements-prod.txt", raj, 0, 1, text=["requests==2.32.0"])
+    b.commit(raj, "2022-01-10", "Bump requests")
+    decl[("pypi", "requests")] = ("requirements-prod.txt", "requests==2.32.0")
+    # A rename of the manifest keeps who added each dependency.
+    b.rename("requirements-prod.txt", "requirements.txt")
+    b.commit(nina, "2022-03-01", "One requirements file")
+    for k, (m, t) in list(decl.items()):
+        if m == "requirements-prod.txt":
+            decl[k] = ("requirements.txt", t)
+    i = next(k for k, l in enumerate(b.model.files["web/package.json"]) if '"left-pad"' in l.text)
+    b.replace("web/package.json", raj, i, 1, text=['    "left-pad": "^1.3.1"'])
+    npm["left-pad"]["version"] = "1.3.1"
+    b.replace("web/package-lock.json", raj, 0, len(b.model.files["web/package-lock.json"]),
+              text=_package_lock([npm[x] for x in ("left-pad", "chart-agpl", "tiny-dep", "gpl-linter")],
+                                 {"chart-agpl": "2.0.1", "left-pad": "^1.3.1"}, {"gpl-linter": "~0.4.0"}))
+    b.commit(raj, "2022-06-01", "Bump left-pad")
+    decl[("npm", "left-pad")] = ("web/package.json", '    "left-pad": "^1.3.1"')
+    b.append("app/main.py", raj, 5)
+    b.commit(raj, "2023-02-01", "Main loop")
+
+    # The answers: every (manifest, dependency) row at HEAD, from this bookkeeping.
+    def line_of(path: str, text: str) -> int:
+        return next(k for k, l in enumerate(b.model.files[path], start=1) if l.text == text)
+
+    def lock_line(path: str, needle: str) -> int:
+        return next(k for k, l in enumerate(b.model.files[path], start=1) if needle in l.text)
+
+    licenses = {("npm", "left-pad"): ("MIT", "lockfile"), ("npm", "chart-agpl"): ("AGPL-3.0-only", "lockfile"),
+                ("npm", "tiny-dep"): ("MIT", "lockfile"), ("npm", "gpl-linter"): ("GPL-3.0-only", "lockfile"),
+                ("pypi", "requests"): ("Apache-2.0", "environment"), ("pypi", "nolicense-pkg"): (None, "none"),
+                ("golang", "github.com/gplmath/gplmath"): ("GPL-2.0-or-later", "vendored"),
+                ("golang", "github.com/google/uuid"): ("BSD-3-Clause", "sbom")}
+    rows = []
+
+    def row(eco, name, version, purl, scope, direct, manifest, line):
+        lic, src = licenses[(eco, name)]
+        who = added.get((eco, name), {}) if direct else {}
+        rows.append(dict(purl=purl, name=name, version=version, ecosystem=eco, scope=scope, direct=direct,
+                         license_spdx=lic, license_source=src, manifest=manifest, line=line,
+                         added_by=who.get("added_by"), added_sha=who.get("added_sha"),
+                         added_date=who.get("added_date")))
+
+    for (eco, name), (path, text) in decl.items():
+        version = {"npm": lambda t: t.split(":", 1)[1].strip().strip(",").strip('"'),
+                   "pypi": lambda t: t[len(name):], "golang": lambda t: t.split()[-1]}[eco](text)  # noqa: B023 (called at once)
+        exact = version.lstrip("=") if (eco != "npm" or version[0].isdigit()) else None
+        purl = f"pkg:{eco}/{name}" + (f"@{exact}" if exact else "")
+        scope = "dev" if name == "gpl-linter" else "runtime"
+        row(eco, name, version, purl, scope, True, path, line_of(path, text))
+    for name, p in npm.items():
+        row("npm", name, p["version"], f"pkg:npm/{name}@{p['version']}", "dev" if p.get("dev") else "runtime",
+            name != "tiny-dep", "web/package-lock.json", lock_line("web/package-lock.json", f'"node_modules/{name}"'))
+    for mod, v in (("github.com/gplmath/gplmath", "v1.2.0"), ("github.com/google/uuid", "v1.3.0")):
+        row("golang", mod, v, f"pkg:golang/{mod}@{v}", "runtime", True, "go.sum", lock_line("go.sum", mod + " "))
+    rows.sort(key=lambda r: (r["ecosystem"], r["name"], r["manifest"]))
+    return {
+        "bots": [],
+        "licenses": [
+            {"path": "LICENSE", "license_spdx": None, "holders": ["Initech Software Inc."], "third_party": False},
+            {"path": "vendor/github.com/gplmath/gplmath/math.go", "license_spdx": "GPL-2.0-or-later",
+             "holders": ["Jane Hacker"], "third_party": True},
+        ],
+        # The vendored GPL copy is the same component as the declared Go module: one dep.* finding, no lic.*.
+        "license_findings": [
+            {"rule": "lic.third-party-copyright", "subject": "Jane Hacker"},
+        ],
+        "secrets": [],
+        "secret_lookalikes": [],
+        "dependencies": rows,
+        "dependency_findings": [
+            {"rule": "dep.network-copyleft", "subject": "chart-agpl (npm)", "added_by": "Vera Vendor",
+             "severity": "critical"},
+            {"rule": "dep.strong-copyleft", "subject": "github.com/gplmath/gplmath (golang)",
+             "added_by": "Omar Contract", "severity": "high",
+             "vendored_files": ["vendor/github.com/gplmath/gplmath/math.go"]},
+            {"rule": "dep.unknown-license", "subject": "nolicense-pkg (pypi)", "added_by": "Vera Vendor",
+             "severity": "low"},
+        ],
+        # Inputs a scan is given for the licenses that are not in the repository.
+        "environment": {"pypi": {"requests": {"version": "2.32.0", "license_expression": "Apache-2.0"}}},
+        "sbom": {"components": [{"purl": "pkg:golang/github.com/google/uuid@v1.3.0", "license": "BSD-3-Clause"}]},
+    }
+
+
+SCENARIOS = {"acme": _acme, "globex": _globex, "initech": _initech}
 
 
 # --------------------------------------------------------------------------- build
@@ -505,7 +708,7 @@ def _category(path: str, content) -> str:
     if path.startswith(VENDORED):
         return "vendored"
     head = "\n".join(l.text for l in content[:5]).lower()
-    if path.endswith("_pb2.py") or "do not edit" in head or "generated by" in head:
+    if path.endswith(("_pb2.py", "package-lock.json", "go.sum")) or "do not edit" in head or "generated by" in head:
         return "generated"
     return "text"
 
@@ -758,6 +961,9 @@ def _answers(name: str, model: Model, extra: dict) -> dict:
         "secret_lookalikes": extra["secret_lookalikes"],
         "retention": retention,
         "rewrite_scope": rewrite,
+        **({"dependencies": [dict(r, added_by_type=roster[r["added_by"]]["type"] if r["added_by"] else None)
+                             for r in extra["dependencies"]]} if "dependencies" in extra else {}),
+        **{k: extra[k] for k in ("dependency_findings", "environment", "sbom") if k in extra},
     }
 
 

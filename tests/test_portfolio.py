@@ -73,7 +73,8 @@ def test_cli_cache_and_workbook(portfolio_list, tmp_path):
     assert {r["status"] for r in data["repositories"]} == {"ok", "failed"}
     assert all("repository" in f for f in data["findings"])
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Summary", "Repositories", "Findings", "Remediation", "People", "Methodology"]
+    assert wb.sheetnames == ["Summary", "Repositories", "Findings", "Remediation", "People", "Dependencies",
+                             "Methodology"]
     for name in ("Repositories", "Findings", "Remediation", "People"):
         assert wb[name].tables and wb[name].freeze_panes == "A2"
         for row in wb[name].iter_rows():

@@ -54,7 +54,8 @@ class RunOptions:
         outputs = {fmt: kw.pop(_dest(f.option)) for fmt, f in REGISTRY.items()}
         opts = cls(inputs=dict(roster=kw.pop("roster"), company=kw.pop("company"), rules=kw.pop("rules_dir"),
                                ref=kw.pop("ref"), as_of=kw.pop("as_of"), licenses=not kw.pop("no_licenses"),
-                               secrets=not kw.pop("no_secrets"), jobs=kw.pop("jobs"), triage=kw.pop("triage")),
+                               secrets=not kw.pop("no_secrets"), jobs=kw.pop("jobs"), triage=kw.pop("triage"),
+                               sbom=list(kw.pop("sbom")), environment=list(kw.pop("environment"))),   # deps
                    outputs={k: v for k, v in outputs.items() if v}, fail_on=kw.pop("fail_on"),
                    quiet=kw.pop("quiet"), pseudonymize=kw.pop("pseudonymize"), pseudonym_key=kw.pop("pseudonym_key"))
         if opts.pseudonym_key and not opts.pseudonymize:
@@ -90,6 +91,11 @@ _scan_options = [
     click.option("--pseudonymize", is_flag=True, help="Replace people by stable pseudonyms in the reports."),
     click.option("--pseudonym-key", type=click.Path(dir_okay=False),
                  help="With --pseudonymize: also write the pseudonym-to-person key to this CSV file."),
+    # deps: dependency licenses from the user's SBOMs and installed environments (--sbom-out is a report)
+    click.option("--sbom", "sbom", multiple=True, type=click.Path(dir_okay=False),
+                 help="CycloneDX or SPDX JSON to take dependency licenses from (repeatable)."),
+    click.option("--environment", "environment", multiple=True, type=click.Path(),
+                 help="A virtualenv or node_modules tree to read installed package licenses from (repeatable)."),
 ]
 
 

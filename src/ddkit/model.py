@@ -64,6 +64,7 @@ class Scan:
     licenses: pd.DataFrame = field(default_factory=pd.DataFrame)
     bus_factor: pd.DataFrame = field(default_factory=pd.DataFrame)
     trends: pd.DataFrame = field(default_factory=pd.DataFrame)
+    dependencies: pd.DataFrame = field(default_factory=pd.DataFrame)   # deps: one row per (manifest, dependency)
     summary: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -100,6 +101,10 @@ class Scan:
         from .report import write
         return write("sarif", self, Path(path), pseudonymize=pseudonymize)
 
+    def to_sbom(self, path: str | os.PathLike) -> dict:   # deps: CycloneDX 1.6 JSON
+        from .report import write
+        return write("cyclonedx", self, Path(path))
+
     def simulate_departure(self, people_or_vendors) -> pd.DataFrame:
         """Per module: the files left without an author, and the truck factor before and after, if these
         people (or all staff of these vendors) left."""
@@ -125,6 +130,7 @@ class RepoResult:
     findings: pd.DataFrame | None = None
     people: pd.DataFrame | None = None
     remediation: pd.DataFrame | None = None
+    dependencies: pd.DataFrame | None = None   # deps
     warnings: list[str] = field(default_factory=list)
     cached: bool = False
     seconds: float = 0.0
@@ -201,6 +207,12 @@ class Portfolio:
                                ascending=[True, False, False, True], kind="stable").reset_index(drop=True)
 
     @property
+    def dependencies(self) -> pd.DataFrame:   # deps
+        """Dependencies merged across repositories: one row per package, version, license and scope."""
+        from .analyze.dependencies import merge_portfolio
+        return merge_portfolio(self._tagged("dependencies"))
+
+    @property
     def remediation(self) -> pd.DataFrame:
         """One row per person or vendor needing paperwork, across all repositories (signed once)."""
         frames = self._tagged("remediation")
@@ -230,6 +242,10 @@ class Portfolio:
     def to_sarif(self, path: str | os.PathLike, pseudonymize: bool = False) -> dict[str, Any]:
         from .report import write_portfolio
         return write_portfolio("sarif", self, Path(path), pseudonymize=pseudonymize)
+
+    def to_sbom(self, path: str | os.PathLike) -> dict:   # deps: one CycloneDX document for the portfolio
+        from .report import write_portfolio
+        return write_portfolio("cyclonedx", self, Path(path))
 
     def to_excel(self, path: str | os.PathLike, pseudonymize: bool = False) -> Path:
         from .report import write_portfolio

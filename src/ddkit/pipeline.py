@@ -17,6 +17,7 @@ from . import gitutil
 from . import triage as triage_mod
 from ._version import __version__
 from .analyze import bus_factor, ip, materiality, ownership
+from .analyze import dependencies as dep_mod
 from .analyze import licenses as lic_mod
 from .analyze import people as people_mod
 from .analyze.findings import findings_frame
@@ -60,16 +61,18 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
          company: str | os.PathLike | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
          jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
-         triage: str | os.PathLike | None = None) -> Scan:
+         triage: str | os.PathLike | None = None, sbom=None, environment=None) -> Scan:
     """Scan one repository. Inputs are validated before any work starts.
 
     *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the work tree when present.
+    *sbom*, *environment*: where dependency licenses may come from (deps).
     """
     progress = progress or Progress()
     as_of_d = _as_of(as_of)
     rules_o = rules if isinstance(rules, Rules) else load_rules(rules)
     company_o = company if isinstance(company, Company) else load_company(company)
     roster_df = roster if isinstance(roster, pd.DataFrame) else (load_roster(roster) if roster else empty_roster())
+    dep_inputs = dep_mod.load_inputs(sbom, environment)   # deps: user's SBOMs and environments, checked first
     info = gitutil.open_repo(repo, ref)
     triage_path = triage if triage is not None else (None if info.is_bare else triage_mod.default_path(info.path))
     decisions = triage_mod.load_triage(triage_path)
@@ -163,6 +166,13 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
             lic_table = lic_mod.license_table(lic_scan, files, rules_o, company_o, db, intro)
             found += lic_mod.license_findings(rules_o, company_o, lic_table, files, set(files["path"]))
 
+    # -- dependencies: manifests and lockfiles at the ref, their licenses, who added them (deps)
+    with progress.stage("dependencies"):
+        deps, dep_found, dep_warn = dep_mod.analyze(info.path, files, hist.changes, commits, people, rules_o,
+                                                    company_o, lic_table if licenses else None, dep_inputs)
+        warnings += dep_warn
+        found = dep_mod.fold_vendored(found, deps) + dep_found
+
     # -- security: secrets in history and at the ref, security-policy checklist
     sec_table = None
     if secrets:
@@ -189,7 +199,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
              options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets),
              blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
              ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
-             stats=stats, versions=versions)
+             stats=stats, versions=versions,
+             dependencies=dep_mod.public(deps))   # deps
     s.findings, stale = triage_mod.apply_triage(s.findings, decisions)
     s.triage_stale = stale
     if stale:
@@ -204,7 +215,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     s.rewrite_scope = rewrite_scope_table(s.remediation, s.findings, blame, commits, people, doa, files)
     s.summary = _summary(s)
     # Areas assessed: every area of the catalogue whose stage ran (a skipped stage is not scored as clean).
-    skipped = ({"license"} if not licenses else set()) | ({"security"} if not secrets else set()) | {"dependencies"}
+    skipped = ({"license"} if not licenses else set()) | ({"security"} if not secrets else set())
     sc = readiness(triage_mod.counted(s.findings), rules_o, [a for a in rules_o.areas() if a not in skipped])
     s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
                      areas=sc["areas"], score_capped_by=sc["capped_by"])

@@ -68,7 +68,8 @@ def _cache_key(display: str, commit: str, opts: dict[str, Any]) -> str:
     parts = [__version__, display, commit, rules.sha256, _file_hash(opts.get("roster")),
              _file_hash(opts.get("company")), _file_hash(opts.get("triage")), str(opts.get("as_of")),
              str(opts.get("licenses")),
-             str(opts.get("secrets", True))]
+             str(opts.get("secrets", True)),
+             [_file_hash(x) for x in opts.get("sbom") or []], sorted(opts.get("environment") or [])]   # deps
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
@@ -92,10 +93,12 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
                 pass  # a damaged cache entry is ignored and rewritten
         s = scan(path, roster=opts.get("roster"), company=opts.get("company"), rules=opts.get("rules"), ref=ref,
                  as_of=opts.get("as_of"), licenses=opts.get("licenses", True), jobs=1,
-                 secrets=opts.get("secrets", True), triage=opts.get("triage"))
+                 secrets=opts.get("secrets", True), triage=opts.get("triage"),
+                 sbom=opts.get("sbom"), environment=opts.get("environment"))   # deps
         import resource
         res = RepoResult(repo=display, ref=ref, status="ok", commit=s.repo.commit, summary=dict(s.summary),
                          findings=s.findings, people=s.people, remediation=s.remediation,
+                         dependencies=s.dependencies,   # deps
                          warnings=list(s.warnings), seconds=time.perf_counter() - t0,
                          peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         if cfile is not None:
@@ -143,7 +146,7 @@ def _make_executor(executor: Executor | None, dask: str | None, jobs: int | None
 def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None, rules=None, ref: str = "HEAD",
               as_of=None, licenses: bool = True, jobs: int | None = None, executor: Executor | None = None,
               dask: str | None = None, secrets: bool = True, cache: bool = True, timeout: float | None = None,
-              progress=None, triage=None) -> Portfolio:
+              progress=None, triage=None, sbom=None, environment=None) -> Portfolio:
     """Scan many repositories (paths or URLs, or (repo, ref) pairs) and merge the results."""
     from .config import load_company
     from .pipeline import _as_of
@@ -156,10 +159,13 @@ def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None,
         from .triage import load_triage
         load_triage(triage)
     as_of_d = _as_of(as_of)
+    from .analyze.dependencies import load_inputs  # deps: check the user's SBOMs and environments first
+    load_inputs(sbom, environment)
     specs: list[tuple[str, str]] = [(r, ref) if isinstance(r, str) else (r[0], r[1]) for r in repos]
     opts = dict(roster=str(roster) if roster else None, company=str(company) if company else None,
                 rules=str(rules) if rules else None, as_of=as_of_d, licenses=licenses, secrets=secrets,
-                cache=cache, clone_timeout=timeout, triage=str(triage) if triage else None)
+                cache=cache, clone_timeout=timeout, triage=str(triage) if triage else None,
+                sbom=[str(x) for x in (sbom or [])], environment=[str(x) for x in (environment or [])])   # deps
     ex, close = _make_executor(executor, dask, jobs)
     results: list[RepoResult | None] = [None] * len(specs)
     try:

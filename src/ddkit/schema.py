@@ -29,6 +29,9 @@ PEOPLE_COLUMNS = ["person", "type", "vendor", "emails", "is_bot", "commits", "fi
 PEOPLE_PUBLIC = ["person", "type", "vendor", "emails", "is_bot", "commits", "first_commit", "last_commit",
                  "departed", "surviving_lines", "possible_roster_match"]
 LICENSE_PUBLIC = ["path", "license_spdx", "category", "holders", "severity"]
+# deps: the contract's `dependencies` fields (JSON), in order; the analysis table has more columns.
+DEPENDENCY_PUBLIC = ["purl", "name", "version", "ecosystem", "scope", "direct", "license_spdx", "license_source",
+                     "manifest", "line", "added_by", "added_by_type", "added_sha", "added_date"]
 REPO_COLUMNS = ["repo", "ref", "status", "error", "commit", "readiness_score", "rating", "truck_factor",
                 "critical", "high", "medium", "low", "info", "commits", "contributors", "outsourced_share",
                 "cached", "seconds"]

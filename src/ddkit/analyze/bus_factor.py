@@ -19,6 +19,7 @@ import math
 
 import pandas as pd
 
+from ..collect.history import follow_renames
 from ..config import Rules
 from .findings import finding
 
@@ -29,29 +30,7 @@ def file_events(changes: pd.DataFrame, commits: pd.DataFrame) -> pd.DataFrame:
     """Changes oldest first, each tagged with a stable file id that follows renames, and its person."""
     if changes.empty:
         return pd.DataFrame(columns=["file_id", "path", "path_at_ref", "person_id", "status", "sha"])
-    order = commits[["sha", "person_id", "author_date"]].copy()
-    order["_pos"] = range(len(order), 0, -1)  # git log is newest first
-    ch = changes.merge(order, on="sha", how="left").sort_values(["_pos"], kind="stable")
-    current: dict[str, int] = {}
-    next_id = 0
-    ids = []
-    for status, path, old in zip(ch["status"], ch["path"], ch["old_path"]):
-        if status == "R" and isinstance(old, str):
-            fid = current.pop(old, None)
-            if fid is None:
-                fid = next_id
-                next_id += 1
-            current[path] = fid
-        elif status in ("A", "C") or path not in current:
-            current[path] = next_id
-            next_id += 1
-        fid = current[path]
-        if status == "D":
-            current.pop(path, None)
-        ids.append(fid)
-    ch = ch.assign(file_id=ids)
-    final = {fid: p for p, fid in current.items()}
-    ch["path_at_ref"] = ch["file_id"].map(final)
+    ch = follow_renames(changes, commits, ["person_id", "author_date"])
     return ch[["file_id", "path", "path_at_ref", "person_id", "status", "sha"]]
 
 

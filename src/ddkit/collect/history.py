@@ -331,3 +331,30 @@ def _changes_frame(f: dict[str, list]) -> pd.DataFrame:
     df["deleted"] = df["deleted"].astype("int64")
     df["binary"] = df["binary"].astype(bool)
     return df
+
+
+def follow_renames(changes: pd.DataFrame, commits: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
+    """The changes oldest first, each with a stable ``file_id`` that follows renames and ``path_at_ref``
+    (where that file is at the scanned ref, or NaN when it is gone); *keep*: commit columns to carry."""
+    order = commits[["sha", *keep]].copy()
+    order["_pos"] = range(len(order), 0, -1)        # git log is newest first
+    ch = changes.merge(order, on="sha", how="left").sort_values(["_pos"], kind="stable")
+    current: dict[str, int] = {}
+    next_id = 0
+    ids = []
+    for status, path, old in zip(ch["status"], ch["path"], ch["old_path"]):
+        if status == "R" and isinstance(old, str):
+            fid = current.pop(old, None)
+            if fid is None:
+                fid, next_id = next_id, next_id + 1
+            current[path] = fid
+        elif status in ("A", "C") or path not in current:
+            current[path], next_id = next_id, next_id + 1
+        fid = current[path]
+        if status == "D":
+            current.pop(path, None)
+        ids.append(fid)
+    ch = ch.assign(file_id=ids)
+    final = {fid: p for p, fid in current.items()}
+    ch["path_at_ref"] = ch["file_id"].map(final)
+    return ch

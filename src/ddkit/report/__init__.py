@@ -25,6 +25,7 @@ REGISTRY: dict[str, Format] = {
     "xlsx": Format("ddkit.report.xlsx", "--out", "Write the workbook here (.xlsx)."),
     "json": Format("ddkit.report.json_report", "--json", "Write the JSON report here."),
     "sarif": Format("ddkit.report.sarif", "--sarif", "Write SARIF 2.1.0 here."),
+    "cyclonedx": Format("ddkit.report.sbom", "--sbom-out", "Write a CycloneDX 1.6 JSON SBOM here."),   # deps
 }
 
 

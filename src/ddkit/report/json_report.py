@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .._version import __version__
-from ..schema import FINDING_COLUMNS, LICENSE_PUBLIC, PEOPLE_PUBLIC
+from ..schema import DEPENDENCY_PUBLIC, FINDING_COLUMNS, LICENSE_PUBLIC, PEOPLE_PUBLIC
 from .cells import json_value, write_json
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ def to_dict(s: Scan) -> dict[str, Any]:
         "people": _records(s.people, PEOPLE_PUBLIC),
         "findings": _records(s.findings, FINDING_FIELDS, extra=True),
         "licenses": _records(s.licenses, LICENSE_PUBLIC),
+        "dependencies": _records(s.dependencies, DEPENDENCY_PUBLIC),   # deps
         "bus_factor": json_value(s.truck_factors),
         "triage_stale": json_value(s.triage_stale),
         "warnings": list(s.warnings),
@@ -55,6 +56,7 @@ def portfolio_to_dict(p: Portfolio) -> dict[str, Any]:
         "repositories": _records(p.repositories, list(p.repositories.columns)),
         "findings": _records(p.findings, list(p.findings.columns)),
         "people": _records(p.people, [c for c in p.people.columns if c != "person_id"]),
+        "dependencies": _records(p.dependencies, list(p.dependencies.columns)),   # deps
     }
 
 

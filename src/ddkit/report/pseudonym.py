@@ -58,9 +58,14 @@ def frame(df: pd.DataFrame, fix) -> pd.DataFrame:
         return df
     df = df.copy()
     for c in df.columns:
+        if c in _NOT_PERSONAL:   # deps: "pkg:npm/x@1.0.0" is a package, not an e-mail address
+            continue
         if df[c].dtype == object or str(df[c].dtype).startswith("str"):
             df[c] = df[c].map(fix)
     return df
+
+
+_NOT_PERSONAL = ("purl",)   # deps
 
 
 def people_frame(people: pd.DataFrame, names: dict[str, str], fix) -> pd.DataFrame:
@@ -112,6 +117,7 @@ def pseudonymized_portfolio(p: Portfolio) -> Portfolio:
             r2.people = people_frame(r.people, names, fix)
         r2.findings = frame(r.findings, fix) if r.findings is not None else None
         r2.remediation = frame(r.remediation, fix) if r.remediation is not None else None
+        r2.dependencies = frame(r.dependencies, fix) if r.dependencies is not None else None   # deps
         r2.warnings = [fix(w) for w in r.warnings]
         out.append(r2)
     return dataclasses.replace(p, results=out)

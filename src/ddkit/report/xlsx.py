@@ -26,6 +26,7 @@ from openpyxl.utils import get_column_letter
 from .._version import __version__
 from ..fsutil import atomic_write
 from .cells import plain
+from .dependency_sheet import DEPENDENCY_SPEC  # deps
 from .xlsx_layout import (
     BOLD,
     HEADER_FILL,
@@ -776,7 +777,7 @@ def write_workbook(s: Scan, path: Path) -> Path:
     _data_sheet(wb, s, "Ownership by module", s.ownership_by_module, OWN_MODULE_SPEC, material=True)
     _data_sheet(wb, s, "Ownership by class", s.ownership_by_classification, OWN_CLASS_SPEC)
     _data_sheet(wb, s, "Licenses", s.licenses, _cols(s.licenses, LICENSE_SPEC, LICENSE_DROP, [Col("rule", "Rule id", 14, "id")]))
-    # "Dependencies" goes here (after Licenses), from the dependencies work.
+    _data_sheet(wb, s, "Dependencies", s.dependencies, DEPENDENCY_SPEC)   # deps
     _data_sheet(wb, s, "Bus Factor", s.bus_factor, BUS_SPEC)
     sim = s.simulations if s.simulations is not None else pd.DataFrame()
     _data_sheet(wb, s, "Off-boarding", sim, SIM_SPEC)
@@ -826,7 +827,8 @@ def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
              "last_commit": "date", "period_start": "date", "period_end": "date", "outsourced_share": "pct",
              "commit": "sha", "id": "id", "rule": "id", "rules": "id", "finding_ids": "id"}
     for name, df in (("Repositories", repos), ("Findings", findings), ("Remediation", p.remediation),
-                     ("People", p.people.drop(columns=["person_id"], errors="ignore"))):
+                     ("People", p.people.drop(columns=["person_id"], errors="ignore")),
+                     ("Dependencies", p.dependencies)):   # deps
         ids = [c for c in df.columns if kinds.get(c) == "id"]
         order = [c for c in df.columns if c not in ids] + ids
         cols = [Col(c, label(c), wide.get(c, 14 if kinds.get(c) != "id" else 13), kinds.get(c, "text")) for c in order]

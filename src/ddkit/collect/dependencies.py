@@ -1,0 +1,400 @@
+"""Declared third-party dependencies: package manifests and lockfiles at the ref, read with ScanCode's
+package detection (``packagedcode``, part of scancode-toolkit).
+
+Files are read from git objects by blob id (``git cat-file --batch``), never from the work tree, and
+parsed by ScanCode's *static* parsers only (setup.py is read as a syntax tree, never run). A manifest that
+cannot be parsed is a warning, never an error: the scanned repository is untrusted input.
+
+``inventory()`` gives one row per (manifest, dependency); ``manifest_history()`` gives, for every version
+of every declaring manifest in the history, the set of direct dependencies it declares (for "who added
+it"); ``vendored_packages()`` reads the package manifests found inside vendored directories (their own
+declared license).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from .. import gitutil
+from .history import follow_renames
+
+# ScanCode data-file handlers used, by datasource id: manifests declare dependencies, lockfiles resolve them.
+MANIFEST_IDS = {
+    "npm_package_json", "pip_requirements", "pipfile", "pypi_pyproject_toml", "pypi_poetry_pyproject_toml",
+    "pypi_setup_py", "pypi_setup_cfg", "maven_pom", "build_gradle", "go_mod", "godeps", "cargo_toml",
+    "php_composer_json", "gemfile", "gemspec", "nuget_nupsec", "pubspec_yaml", "cocoapods_podfile",
+    "cocoapods_podspec", "bower_json", "swift_package_manifest_json", "cran_description",
+}
+LOCKFILE_IDS = {
+    "npm_package_lock_json", "npm_shrinkwrap_json", "yarn_lock_v1", "yarn_lock_v2", "pnpm_lock_yaml",
+    "pipfile_lock", "pypi_poetry_lock", "go_sum", "cargo_lock", "php_composer_lock", "gemfile_lock",
+    "nuget_packages_lock", "pubspec_lock", "cocoapods_podfile_lock", "swift_package_resolved",
+}
+MAX_MANIFEST_BYTES = 20 << 20
+DEP_INVENTORY_COLUMNS = ["purl", "name", "version", "ecosystem", "scope", "direct", "manifest", "line", "kind",
+                         "datasource", "lock_license"]
+_TYPE_ALIASES = {"pypi": "pypi", "npm": "npm", "golang": "golang"}
+
+
+@lru_cache(maxsize=1)
+def handlers() -> tuple:
+    from packagedcode import APPLICATION_PACKAGE_DATAFILE_HANDLERS
+    return tuple(h for h in APPLICATION_PACKAGE_DATAFILE_HANDLERS if h.datasource_id in MANIFEST_IDS | LOCKFILE_IDS)
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[str, ...]:
+    pats = set()
+    for h in handlers():
+        pats.update(h.path_patterns)
+    return tuple(sorted(pats))
+
+
+def is_manifest_path(path: str) -> bool:
+    """Whether a path (relative, POSIX) names a manifest or lockfile ScanCode can read."""
+    p = "/" + path
+    name = posixpath.basename(path)
+    if name.startswith(".") and name != ".package-lock.json":
+        return False
+    return any(fnmatch.fnmatchcase(p, pat) for pat in _patterns())
+
+
+def is_lockfile_path(path: str) -> bool:
+    p = "/" + path
+    return any(fnmatch.fnmatchcase(p, pat) for h in handlers() if h.datasource_id in LOCKFILE_IDS
+               for pat in h.path_patterns) and not any(
+        fnmatch.fnmatchcase(p, pat) for h in handlers() if h.datasource_id in MANIFEST_IDS for pat in h.path_patterns)
+
+
+# ----------------------------------------------------------------------------- reading blobs
+def read_blobs(repo: str, blobs: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
+    """(blob id, content or None) for each distinct blob id, through gitutil's one `cat-file` reader."""
+    items = list(dict.fromkeys(b for b in blobs if b))
+    for b, (typ, data) in zip(items, gitutil.iter_objects(repo, items)):
+        yield b, data if typ == "blob" else None
+
+
+# ----------------------------------------------------------------------------- parsing
+def ecosystem_of(purl_type: str | None) -> str:
+    return purl_type or "unknown"
+
+
+def norm_name(ecosystem: str, name: str) -> str:
+    """The name a registry considers the same package (PEP 503 for PyPI; case-insensitive elsewhere)."""
+    n = (name or "").strip().lower()
+    if ecosystem == "pypi":
+        n = re.sub(r"[-_.]+", "-", n)
+    return n
+
+
+def display_name(purl_type: str | None, namespace: str | None, name: str | None) -> str:
+    if not namespace:
+        return name or ""
+    if purl_type == "maven":
+        return f"{namespace}:{name}"
+    return f"{namespace}/{name}"
+
+
+def map_scope(scope: str | None, is_runtime: bool | None, is_optional: bool | None, manifest: str) -> str:
+    """ScanCode's scope names (dependencies, devDependencies, install, test, compile, require-dev, …) →
+    runtime | dev | optional | test. A requirements file named for development or tests gives that scope."""
+    s = (scope or "").lower()
+    base = posixpath.basename(manifest).lower()
+    dirs = set(manifest.lower().split("/")[:-1])
+    if "test" in s or dirs & {"test", "tests", "testing"} or (s in ("install", "") and re.search(r"test", base)):
+        return "test"
+    if dirs & {"docs", "doc", "ci", ".github", "tools", "scripts", "examples"} or (
+            s in ("install", "") and re.search(r"dev|lint|doc|build|ci\b|typing", base)):
+        return "dev"
+    if is_runtime is False or "dev" in s or s in ("development", "build-dependencies", "provided"):
+        return "dev"
+    if is_optional or "optional" in s or "peer" in s:
+        return "optional"
+    return "runtime"
+
+
+def _parse_with_scancode(path: str, data: bytes) -> tuple[list[dict], list[str]]:
+    """Package data mappings from every ScanCode handler that recognizes this file, and errors."""
+    out: list[dict] = []
+    errors: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="ddkit-dep-") as d:
+        sub = os.path.join(d, "m")
+        os.mkdir(sub)
+        loc = os.path.join(sub, posixpath.basename(path) or "manifest")
+        with open(loc, "wb") as fh:
+            fh.write(data)
+        for h in handlers():
+            try:
+                if not h.is_datafile(loc):
+                    continue
+                for pd_ in h.parse(loc, package_only=True):
+                    m = pd_.to_dict() if hasattr(pd_, "to_dict") else dict(pd_)
+                    m["datasource_id"] = m.get("datasource_id") or h.datasource_id
+                    out.append(m)
+            except Exception as e:  # ScanCode's parsers raise many kinds on malformed input
+                errors.append(f"{type(e).__name__}: {e}"[:200])
+    return out, errors
+
+
+def _lock_licenses(path: str, data: bytes) -> dict[str, Any]:
+    """Licenses recorded in lockfiles that record them: npm lockfile v2/v3 (`packages.*.license`) and
+    composer.lock (`packages[].license`). Keyed by the package name as written."""
+    import json
+    name = posixpath.basename(path)
+    out: dict[str, Any] = {}
+    if name not in ("package-lock.json", "npm-shrinkwrap.json", ".package-lock.json", "composer.lock"):
+        return out
+    try:
+        doc = json.loads(data.decode("utf-8", "replace"))
+    except ValueError:
+        return out
+    if not isinstance(doc, dict):
+        return out
+    if name == "composer.lock":
+        for key in ("packages", "packages-dev"):
+            for p in doc.get(key) or []:
+                if isinstance(p, dict) and isinstance(p.get("name"), str) and p.get("license"):
+                    lic = p["license"]
+                    out[p["name"]] = " OR ".join(lic) if isinstance(lic, list) else str(lic)
+        return out
+    for k, p in (doc.get("packages") or {}).items():
+        if not k or not isinstance(p, dict) or "node_modules/" not in k:
+            continue
+        lic = p.get("license")
+        if isinstance(lic, dict):
+            lic = lic.get("type")
+        if isinstance(lic, str) and lic:
+            out.setdefault(k.rsplit("node_modules/", 1)[1], lic)
+    return out
+
+
+_TOKEN = re.compile(r"@?[A-Za-z0-9_.][A-Za-z0-9_./:+-]*")
+
+
+def _token_index(text_lines: list[str]) -> dict[str, int]:
+    """First line of every name-like token (for large lockfiles, where a scan per dependency is too slow)."""
+    idx: dict[str, int] = {}
+    for i, line in enumerate(text_lines, start=1):
+        for t in _TOKEN.findall(line):
+            t = t.rstrip(".:/").lower()
+            if "node_modules/" in t:
+                idx.setdefault("nm:" + t.rsplit("node_modules/", 1)[-1], i)
+            for v in {t, t.split("@")[0] if not t.startswith("@") else "@" + t[1:].split("@")[0],
+                      t.rsplit("node_modules/", 1)[-1]}:
+                if v:
+                    idx.setdefault(v, i)
+                    idx.setdefault(re.sub(r"[-_.]+", "-", v), i)
+    return idx
+
+
+def _line_of(text_lines: list[str], ecosystem: str, name: str, kind: str,
+             index: dict[str, int] | None = None) -> int | None:
+    """The first line that names the dependency (ScanCode does not give line numbers)."""
+    if not name:
+        return None
+    if index is not None:
+        n = name.lower()
+        if ecosystem == "npm" and kind == "lockfile" and "nm:" + n in index:
+            return index["nm:" + n]
+        return index.get(n) or index.get(re.sub(r"[-_.]+", "-", n) if ecosystem == "pypi" else n)
+    core = re.escape(name)
+    if ecosystem == "pypi":
+        core = "[-_.]+".join(re.escape(p) for p in re.split(r"[-_.]+", name))
+    pats = []
+    if ecosystem == "npm" and kind == "lockfile":
+        pats.append(re.compile(r'node_modules/' + core + r'"'))
+        pats.append(re.compile(r'^"?' + core + r'@', re.M))
+    pats.append(re.compile(r'(?<![\w.@/-])' + core + r'(?![\w-])', re.I))
+    if "/" in name or ":" in name:
+        pats.append(re.compile(re.escape(name.split(":")[-1].split("/")[-1]), re.I))
+    for pat in pats:
+        for i, line in enumerate(text_lines, start=1):
+            if pat.search(line):
+                return i
+    return None
+
+
+def parse_manifest(path: str, data: bytes) -> tuple[list[dict], dict[str, Any], list[str]]:
+    """(dependency rows, the package's own record, warnings) for one manifest or lockfile."""
+    warnings: list[str] = []
+    maps, errors = _parse_with_scancode(path, data)
+    for e in errors:
+        warnings.append(f"dependencies: {path} could not be read as a package manifest ({e})")
+    lock_lic = _lock_licenses(path, data)
+    text_lines = data.decode("utf-8", "replace").splitlines()
+    n_deps = sum(len(m.get("dependencies") or []) for m in maps)
+    index = _token_index(text_lines) if n_deps * len(text_lines) > 2_000_000 else None
+    rows: list[dict] = []
+    seen: dict[tuple, int] = {}
+    own: dict[str, Any] = {}
+    order = {"runtime": 0, "optional": 1, "dev": 2, "test": 3}
+    for m in maps:
+        ds = m.get("datasource_id")
+        kind = "lockfile" if ds in LOCKFILE_IDS else "manifest"
+        if not own and m.get("name"):
+            own = dict(type=m.get("type"), namespace=m.get("namespace"), name=m.get("name"),
+                       version=m.get("version"), license=m.get("extracted_license_statement"), datasource=ds)
+        for d in m.get("dependencies") or []:
+            purl = d.get("purl")
+            if not purl:
+                continue
+            try:
+                from packageurl import PackageURL
+                pu = PackageURL.from_string(purl)
+            except ValueError:
+                continue
+            eco = ecosystem_of(pu.type)
+            name = display_name(pu.type, pu.namespace, pu.name)
+            scope = map_scope(d.get("scope"), d.get("is_runtime"), d.get("is_optional"), path)
+            version = pu.version if kind == "lockfile" else (d.get("extracted_requirement") or pu.version)
+            if isinstance(version, str) and kind == "manifest":   # "flask[async]>=2.0" → ">=2.0"
+                m_ = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$", version, re.S)
+                if m_ and norm_name(eco, m_.group(1)) == norm_name(eco, pu.name):
+                    version = m_.group(3).split(";")[0].strip() or None
+            if isinstance(version, str) and version.strip() in ("*", ""):
+                version = None
+            line = _line_of(text_lines, eco, name, kind, index)
+            # go.mod marks indirect requirements with a comment on their line.
+            direct = bool(d.get("is_direct")) if kind == "manifest" else None
+            if eco == "golang" and line and "// indirect" in text_lines[line - 1]:
+                direct = False
+            if kind == "manifest" and not pu.version and isinstance(version, str) and \
+                    re.fullmatch(r"=?v?\d+(\.\d+)*([-+][\w.]+)?", version.strip()):
+                pu = pu._replace(version=version.strip().lstrip("="))   # an exact pin: the purl names it
+            key = (eco, norm_name(eco, name), pu.version if kind == "lockfile" else None)
+            row = dict(purl=_canonical_purl(pu), name=name, version=version, ecosystem=eco, scope=scope,
+                       direct=direct, manifest=path, line=line, kind=kind, datasource=ds,
+                       lock_license=lock_lic.get(name))
+            if key in seen:   # listed twice (e.g. runtime and an extra): keep the most distributed scope
+                prev = rows[seen[key]]
+                if order[scope] < order[prev["scope"]]:
+                    prev["scope"] = scope
+                continue
+            seen[key] = len(rows)
+            rows.append(row)
+    return rows, own, warnings
+
+
+def _canonical_purl(pu) -> str:
+    from packageurl import PackageURL
+    name = pu.name
+    if pu.type == "pypi":
+        name = re.sub(r"[-_.]+", "-", name.lower())
+    return PackageURL(type=pu.type, namespace=pu.namespace, name=name, version=pu.version).to_string()
+
+
+# ----------------------------------------------------------------------------- the inventory at the ref
+def inventory(repo: str, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """(dependency rows, vendored package records, warnings) for the files at the ref.
+
+    Manifests inside vendored directories (node_modules/, vendor/, third_party/ …) do not declare the
+    project's dependencies; they describe the vendored package itself (its name, version and license)."""
+    warnings: list[str] = []
+    if files is None or files.empty:
+        return pd.DataFrame(columns=DEP_INVENTORY_COLUMNS), pd.DataFrame(columns=VENDORED_COLUMNS), warnings
+    ok = files[files["category"].isin(["text", "generated", "vendored", "excluded"])]
+    cand = [(p, b, c) for p, b, c, s in zip(ok["path"], ok["blob"], ok["category"], ok["size"])
+            if is_manifest_path(p) and (c != "vendored" or _vendored_package_manifest(p))]
+    too_big = [p for p, b, c in cand if int(files.loc[files["path"] == p, "size"].iloc[0]) > MAX_MANIFEST_BYTES]
+    for p in too_big:
+        warnings.append(f"dependencies: {p} is larger than {MAX_MANIFEST_BYTES >> 20} MB and was not read")
+    cand = [x for x in cand if x[0] not in too_big]
+    content = dict(read_blobs(repo, [b for _, b, _ in cand]))
+    rows: list[dict] = []
+    vend: list[dict] = []
+    for path, blob, cat in sorted(cand):
+        data = content.get(blob)
+        if data is None:
+            warnings.append(f"dependencies: {path} could not be read from git")
+            continue
+        r, own, w = parse_manifest(path, data)
+        warnings += w
+        if cat == "vendored":
+            if own.get("name"):
+                vend.append(dict(path=path, directory=posixpath.dirname(path), ecosystem=ecosystem_of(own["type"]),
+                                 name=display_name(own["type"], own.get("namespace"), own["name"]),
+                                 version=own.get("version"), license=own.get("license")))
+            continue
+        rows += r
+    df = pd.DataFrame(rows, columns=DEP_INVENTORY_COLUMNS)
+    df = mark_direct(df)
+    return df, pd.DataFrame(vend, columns=VENDORED_COLUMNS), warnings
+
+
+VENDORED_COLUMNS = ["path", "directory", "ecosystem", "name", "version", "license"]
+
+
+def _vendored_package_manifest(path: str) -> bool:
+    """A vendored package's own top manifest (node_modules/x/package.json, vendor/x/composer.json, …)."""
+    return posixpath.basename(path) in ("package.json", "composer.json", "pyproject.toml", "setup.py", "setup.cfg",
+                                        "Cargo.toml", "go.mod", "pom.xml", "bower.json")
+
+
+def mark_direct(df: pd.DataFrame) -> pd.DataFrame:
+    """Lockfile rows are direct when a manifest in the same directory declares the same package."""
+    if df.empty:
+        return df
+    df = df.copy()
+    df["_dir"] = df["manifest"].map(posixpath.dirname)
+    df["_key"] = [norm_name(e, n) for e, n in zip(df["ecosystem"], df["name"])]
+    man = df[df["kind"] == "manifest"]
+    d_ = man[man["direct"].fillna(False).astype(bool)]
+    declared_direct = set(zip(d_["_dir"], d_["ecosystem"], d_["_key"]))
+    has_manifest = set(zip(man["_dir"], man["ecosystem"]))
+    out = []
+    for d, e, k, kind, direct in zip(df["_dir"], df["ecosystem"], df["_key"], df["kind"], df["direct"]):
+        if kind == "manifest":
+            out.append(bool(direct) if direct is not None else True)
+        elif (d, e) in has_manifest:
+            out.append((d, e, k) in declared_direct)
+        else:
+            out.append(False)
+    df["direct"] = out
+    return df.drop(columns=["_dir", "_key"])
+
+
+# ----------------------------------------------------------------------------- manifests through history
+def manifest_history(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, is_vendored) -> tuple[pd.DataFrame, list[str]]:
+    """Every change to a declaring manifest (not a lockfile, not vendored), oldest first, with the set of
+    direct dependencies the new version declares (``ecosystem:normalized name``), a file id that follows
+    renames, and the path the file has at the ref (None when it was deleted since).
+
+    Columns: sha, file_id, path, path_at_ref, status, names."""
+    cols = ["sha", "file_id", "path", "path_at_ref", "status", "names"]
+    if changes is None or changes.empty:
+        return pd.DataFrame(columns=cols), []
+    # Follow renames of every file (cheap, and needed to know a manifest's path at the ref).
+    ch = follow_renames(changes, commits, [])
+    keep = [is_manifest_path(p) and not is_lockfile_path(p) and not is_vendored(p) for p in ch["path"]]
+    ch = ch[keep]
+    warnings: list[str] = []
+    if ch.empty:
+        return pd.DataFrame(columns=cols), warnings
+    blobs = [b for b, s in zip(ch["blob"], ch["status"]) if s != "D" and isinstance(b, str) and b.strip("0")]
+    names_of: dict[str, frozenset] = {}
+    bad: set[str] = set()
+    paths = dict(zip(ch["blob"], ch["path"]))
+    for blob, data in read_blobs(repo, blobs):
+        if data is None or len(data) > MAX_MANIFEST_BYTES:
+            names_of[blob] = frozenset()
+            continue
+        rows, _own, w = parse_manifest(paths[blob], data)
+        if w:
+            bad.add(paths[blob])
+        names_of[blob] = frozenset(f"{r['ecosystem']}:{norm_name(r['ecosystem'], r['name'])}"
+                                   for r in rows if r["kind"] == "manifest" and r["direct"] is not False)
+    if bad:
+        warnings.append(f"dependencies: {len(bad)} past version(s) of manifests could not be parsed "
+                        f"({', '.join(sorted(bad)[:5])}); who added a dependency may be later than the truth there")
+    ch = ch.assign(names=[frozenset() if s == "D" else names_of.get(b, frozenset())
+                          for s, b in zip(ch["status"], ch["blob"])])
+    return ch[cols].reset_index(drop=True), warnings
