@@ -78,7 +78,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     decisions = triage_mod.load_triage(triage_path)
     jobs = jobs or min(2, os.cpu_count() or 1)
     store = _result_store(info, ref, as_of_d, rules_o, company_o, roster_df, triage_path, decisions,
-                          licenses=licenses, secrets=secrets, jobs=jobs) if info.commit else None
+                          licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs)) if info.commit else None
     if store is not None:
         t0 = time.perf_counter()
         hit = store.load(info.commit)
@@ -226,6 +226,16 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     return s
 
 
+def _digest(obj: Any) -> str | None:
+    """A digest of loaded inputs (the user's SBOMs and environments); None (no caching) if they cannot be pickled."""
+    import hashlib
+    import pickle
+    try:
+        return hashlib.sha256(pickle.dumps(obj, protocol=4)).hexdigest()
+    except Exception:
+        return None
+
+
 def _result_store(info, ref, as_of, rules, company, roster, triage_path, decisions, **options):
     """Where the whole result of a scan is kept: per (repository, commit) and every input that shapes it."""
     import dataclasses
@@ -238,6 +248,8 @@ def _result_store(info, ref, as_of, rules, company, roster, triage_path, decisio
               "triage": [str(triage_path), decisions], "options": options, "git": gitutil.git_version(),
               "kingfisher": _dist_version("kingfisher-secret-scanner") if options["secrets"] else None,
               "scancode": _dist_version("scancode-toolkit") if options["licenses"] else None}
+    if options.get("deps", "") is None:
+        return None
     return incremental.Store("scan", info.path, params,
                              lambda v: isinstance(v, Scan) and v.repo.commit == info.commit and v.as_of == as_of)
 
