@@ -363,6 +363,12 @@ def mark_direct(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- manifests through history
+def _valid_parsed(v: Any) -> bool:
+    return isinstance(v, dict) and all(
+        isinstance(k, tuple) and len(k) == 2 and isinstance(x, tuple) and len(x) == 2
+        and isinstance(x[0], frozenset) and isinstance(x[1], bool) for k, x in v.items())
+
+
 def manifest_history(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, is_vendored) -> tuple[pd.DataFrame, list[str]]:
     """Every change to a declaring manifest (not a lockfile, not vendored), oldest first, with the set of
     direct dependencies the new version declares (``ecosystem:normalized name``), a file id that follows
@@ -374,7 +380,10 @@ def manifest_history(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, is
         return pd.DataFrame(columns=cols), []
     # Follow renames of every file (cheap, and needed to know a manifest's path at the ref).
     ch = follow_renames(changes, commits, [])
-    keep = [is_manifest_path(p) and not is_lockfile_path(p) and not is_vendored(p) for p in ch["path"]]
+    memo: dict[str, bool] = {}     # per distinct path: a history repeats each path many times
+    for p in dict.fromkeys(ch["path"]):
+        memo[p] = bool(is_manifest_path(p) and not is_lockfile_path(p) and not is_vendored(p))
+    keep = [memo[p] for p in ch["path"]]
     ch = ch[keep]
     warnings: list[str] = []
     if ch.empty:
@@ -383,15 +392,26 @@ def manifest_history(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, is
     names_of: dict[str, frozenset] = {}
     bad: set[str] = set()
     paths = dict(zip(ch["blob"], ch["path"]))
-    for blob, data in read_blobs(repo, blobs):
+    # Parsed versions are kept per (path, blob) in the cache: a re-scan parses only manifests' new versions.
+    from . import incremental
+    store = incremental.Store("manifests", repo, {"parser": "scancode"}, _valid_parsed)
+    parsed: dict[tuple[str, str], tuple[frozenset, bool]] = store.load("parsed") or {}
+    todo = [b for b in dict.fromkeys(blobs) if (paths[b], b) not in parsed]
+    for blob, data in read_blobs(repo, todo) if todo else []:
         if data is None or len(data) > MAX_MANIFEST_BYTES:
-            names_of[blob] = frozenset()
+            parsed[(paths[blob], blob)] = (frozenset(), False)
             continue
         rows, _own, w = parse_manifest(paths[blob], data)
-        if w:
+        parsed[(paths[blob], blob)] = (frozenset(f"{r['ecosystem']}:{norm_name(r['ecosystem'], r['name'])}"
+                                                 for r in rows if r["kind"] == "manifest" and r["direct"] is not False),
+                                       bool(w))
+    if todo:
+        store.save("parsed", parsed)
+    for blob in dict.fromkeys(blobs):
+        names, was_bad = parsed[(paths[blob], blob)]
+        names_of[blob] = names
+        if was_bad:
             bad.add(paths[blob])
-        names_of[blob] = frozenset(f"{r['ecosystem']}:{norm_name(r['ecosystem'], r['name'])}"
-                                   for r in rows if r["kind"] == "manifest" and r["direct"] is not False)
     if bad:
         warnings.append(f"dependencies: {len(bad)} past version(s) of manifests could not be parsed "
                         f"({', '.join(sorted(bad)[:5])}); who added a dependency may be later than the truth there")
