@@ -90,3 +90,16 @@ def test_console_says_what_to_do_next_without_a_roster(make_repo):
     assert len(nxt) == 1
     assert "2 people holding 40 surviving lines (100% of surviving lines)" in nxt[0]
     assert f"ddkit roster init {r.path}" in nxt[0]
+
+
+def test_small_modules_roll_up(make_repo):
+    r = make_repo()
+    r.commit({"core/a.py": _lines("a", 3000)}, name="Alice Main", email="alice@else.example", date="2018-01-01T10:00:00+00:00")
+    r.commit({"small1/b.py": _lines("b", 25)}, name="Bob Other", email="bob@else.example", date="2018-02-01T10:00:00+00:00")
+    r.commit({"small2/c.py": _lines("c", 25)}, name="Carl Other", email="carl@else.example", date="2018-03-01T10:00:00+00:00")
+    s = ddkit.scan(r.path, as_of="2024-06-30", licenses=False, secrets=False)   # everyone departed (inactive)
+    orphaned = s.findings[s.findings["rule"] == "own.orphaned-module"].set_index("subject")
+    # core (98% of the code) is its own finding; small1 and small2 (0.8% each) are one roll-up.
+    assert sorted(orphaned.index) == ["2 small modules mostly written by people who left", "core"]
+    roll = orphaned.loc["2 small modules mostly written by people who left"]
+    assert roll["subjects"] == ["small1", "small2"] and roll["lines_at_stake"] == 50 and roll["severity"] == "low"

@@ -186,7 +186,10 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         warnings += stats.secrets.get("warnings", [])
 
     # Materiality: de-minimis people roll up into one finding per rule (nothing is dropped).
-    found = materiality.roll_up(rules_o, found, people, int(own["lines"].sum()) if len(own) else 0)
+    total_lines = int(own["lines"].sum()) if len(own) else 0
+    found = materiality.roll_up(rules_o, found, people, total_lines)
+    module_lines = own.groupby("module")["lines"].sum().to_dict() if len(own) else {}
+    found = materiality.roll_up_modules(rules_o, found, module_lines, total_lines)
 
     if len(roster_df):  # one line: which roster rows still have blank cells that matter
         gap_line = gaps_warning(roster_gaps(roster_df, people))

@@ -67,6 +67,49 @@ def roll_up(rules: Rules, records: list[dict], people: pd.DataFrame, total_lines
     return keep
 
 
+# Module-level rules: a module holding a de-minimis share of the code is rolled up the same way.
+_MODULE_NOUN = {
+    "own.orphaned-module": "small modules mostly written by people who left",
+    "kn.low-truck-factor": "small modules with a low truck factor",
+    "kn.departed-concentration": "small modules known only to people who left",
+    "kn.vendor-concentration": "small modules known only to a vendor or contractors",
+}
+
+
+def roll_up_modules(rules: Rules, records: list[dict], module_lines: dict[str, int], total_lines: int) -> list[dict]:
+    """Replace the findings about de-minimis modules (less than min_share of the surviving lines) of each
+    module rule by one roll-up that names every module. The repository itself is never rolled up."""
+    cfg = _settings(rules)
+    module_rules = set(rules.get("findings", {}).get("materiality", {}).get("module_rules", []))
+    keep: list[dict] = []
+    groups: dict[str, list[dict]] = {}
+    for rec in records:
+        mod = str(rec.get("subject"))
+        if rec["rule"] in module_rules and mod in module_lines and is_de_minimis(
+                int(module_lines[mod]), total_lines, cfg["min_lines"], cfg["min_share"]):
+            groups.setdefault(rec["rule"], []).append(rec)
+        else:
+            keep.append(rec)
+    for rule, g in groups.items():
+        if len(g) == 1:
+            keep.append(g[0])
+            continue
+        names = sorted(str(r["subject"]) for r in g)
+        lines = sum(int(module_lines.get(m, 0)) for m in names)
+        share = lines / total_lines if total_lines else 0.0
+        rec = finding(rules, rule, f"{len(g)} {_MODULE_NOUN.get(rule, 'small modules')}",
+                      f"{len(g)} modules, each under {cfg['min_share']:.1%} of the code ({lines:,} surviving lines in "
+                      f"all, {share:.1%}): " + "; ".join(f"{m} ({int(module_lines.get(m, 0)):,})" for m in names)
+                      + ". Each module's own finding text: " + " | ".join(str(r["evidence"]) for r in g[:5])
+                      + (" …" if len(g) > 5 else ""),
+                      "For each module, name an owner among current staff and plan knowledge transfer; small "
+                      "modules can be reviewed together.", lines_at_stake=sum(int(r.get("lines_at_stake") or 0) for r in g),
+                      id_extra="de-minimis-modules", subjects=names, rolled_up=True)
+        rec["severity"] = cfg["rollup_severity"]
+        keep.append(rec)
+    return keep
+
+
 def _rollup(rules: Rules, rule: str, g: list[dict], total_lines: int, cfg: dict[str, Any]) -> dict:
     g = sorted(g, key=lambda r: (-int(r.get("lines_at_stake") or 0), str(r["subject"])))
     lines = sum(int(r.get("lines_at_stake") or 0) for r in g)
