@@ -183,3 +183,22 @@ def test_incremental_secrets_unit(make_repo, tmp_path, monkeypatch):
     inc, _ = secrets_mod.scan_history(str(r.path), head)
     pd.testing.assert_frame_equal(inc, secrets_mod.scan_history(str(r.path), head, cache=False)[0])
     assert len(inc) >= 3
+
+
+def test_library_reports_reflect_the_tables_not_cached_bytes(make_repo, tmp_path):
+    """A notebook may change a (cached) result's tables before writing: the library writes what it holds,
+    and to_json returns the document (the report-bytes cache is for the command line only)."""
+    import json
+
+    import ddkit
+    r = make_repo()
+    r.commit({"a.py": "x = 1\n"}, name="Ann Other", email="ann@else.example")
+    js = tmp_path / "a.json"
+    s1 = ddkit.scan(r.path, as_of="2024-06-30", licenses=False, secrets=False)
+    s1.to_json(js)
+    s2 = ddkit.scan(r.path, as_of="2024-06-30", licenses=False, secrets=False)   # the cached result
+    assert len(s2.findings) > 0
+    s2.findings = s2.findings.iloc[0:0]
+    doc = s2.to_json(js)
+    assert isinstance(doc, dict) and doc["findings"] == []
+    assert json.loads(js.read_text())["findings"] == []

@@ -6,6 +6,7 @@ Exit codes (contract): 0 scan done and nothing at or above --fail-on; 1 findings
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import dataclass
@@ -164,7 +165,7 @@ def run_scan(repo: str, o: RunOptions) -> int:
         s = do_scan(repo, progress=progress, **o.inputs)
     finally:
         progress.close()
-    _write_reports(o, write, s)
+    _write_reports(o, functools.partial(write, reuse=True), s)
     if not o.quiet:
         from .report.console import print_summary
         print_summary(s, out=o.outputs.get("xlsx"), json_path=o.outputs.get("json"), sarif=o.outputs.get("sarif"))

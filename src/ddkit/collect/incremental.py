@@ -18,6 +18,7 @@ pickle there is as trusted as ddkit's own code; nothing in it comes from a pickl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -35,6 +36,19 @@ SCHEMA = 1
 MAGIC = b"ddkit-incremental\n"
 KEEP = 6            # entries kept per (repository, stage, parameters): branches switched between
 CANDIDATES = 3      # entries tried as an ancestor base, newest first
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """ddkit's own code and data files (name, size, modification time): a cached result is only reused by
+    the same code, also between two builds that carry the same version number (a source checkout)."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*")):
+        if f.suffix in (".py", ".json", ".yaml") and f.is_file():
+            st = f.stat()
+            h.update(f"{f.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()[:16]
 
 
 def params_hash(params: Any) -> str:
@@ -66,7 +80,8 @@ class Store:
     def __init__(self, stage: str, repo: str, params: Any, validate: Callable[[Any], bool]):
         self.stage = stage
         self.repo = repo
-        self.params = params_hash({"params": params, "ddkit": __version__, "schema": SCHEMA})
+        self.params = params_hash({"params": params, "ddkit": __version__, "code": code_fingerprint(),
+                                   "schema": SCHEMA})
         self.validate = validate
         self.dir = cache_dir("incremental", repo_key(repo), stage)
 

@@ -37,9 +37,13 @@ def reporter(fmt: str) -> Reporter:
     return importlib.import_module(module).REPORTER
 
 
-def write(fmt: str, s: Any, path: Path | None, pseudonymize: bool = False) -> Any:
-    """Write scan *s* as *fmt*; pseudonymised first when asked (the same for every format)."""
-    key = getattr(s, "cache_key", None)
+def write(fmt: str, s: Any, path: Path | None, pseudonymize: bool = False, reuse: bool = False) -> Any:
+    """Write scan *s* as *fmt*; pseudonymised first when asked (the same for every format).
+
+    *reuse*: write the bytes kept for this cached result when there are some (the command line, which
+    never changes a result between scanning and writing). Off for the library: a notebook may have
+    changed the tables, and ``to_json`` returns the document."""
+    key = getattr(s, "cache_key", None) if reuse else None
     if key and path is not None and s.repo.commit:
         done = _cached_report(fmt, s, Path(path), pseudonymize, key)
         if done is not None:
