@@ -296,3 +296,12 @@ def test_blocks_find_what_kingfisher_finds_per_file(make_repo):
             want |= {(path, ln + 1, rid, fingerprint(v)) for ln, rid, _n, _t, v in kingfisher_engine.scan(blob)}
     assert len(want) == 3 * len(tokens)
     assert got == want
+
+
+@pytest.mark.parametrize("path", ["t/t5550-http.sh", "contrib/wiki/t/LocalSettings.php"])
+def test_t_folders_are_test_fixtures(make_repo, path):
+    """git's and Perl's test folder is t/ (top level or nested): a generic password there is a fixture."""
+    r = make_repo()
+    r.commit({path: f"password = '{_rand(12, seed=7)}Zq1'\n"})
+    rows, _ = scan_history(str(r.path), r.head())
+    assert list(zip(rows["action"], rows["reason"])) == [("suppress", "test fixture")]
