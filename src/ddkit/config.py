@@ -14,7 +14,6 @@ from typing import Any
 import yaml
 
 from .errors import InputError
-from .schema import SEVERITIES, severity_rank  # noqa: F401  (re-exported)
 
 
 def data_dir(name: str) -> Path:

@@ -35,6 +35,7 @@ from .resolve.identities import resolve_identities
 from .resolve.mailmap import read_mailmap
 from .roster import empty_roster, gaps_warning, load_roster, roster_gaps
 from .score import readiness
+from .severity import SEVERITIES
 
 # git dates start in 1970; the analyses subtract windows from as_of and pandas stops at 2262.
 AS_OF_RANGE = (dt.date(1970, 1, 1), dt.date(2200, 12, 31))
@@ -288,7 +289,7 @@ class _Background:
             target()
 
     def result(self):
-        if self._t.is_alive() or self._t.ident is not None:
+        if self._t.ident is not None:      # started (DDKIT_OVERLAP): wait for it
             self._t.join()
         if self._err is not None:
             raise self._err
@@ -384,5 +385,5 @@ def _summary(s: Scan) -> dict[str, Any]:
         "findings_triaged": int(len(s.findings) - len(counted)),
         "truck_factor": s.truck_factors.get("repository"),
         "outsourced_share": _outsourced_share(s),
-        "findings_by_severity": {k: int(sev.get(k, 0)) for k in ("critical", "high", "medium", "low", "info")},
+        "findings_by_severity": {k: int(sev.get(k, 0)) for k in SEVERITIES},
     }

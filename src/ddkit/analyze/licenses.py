@@ -15,13 +15,13 @@ import pandas as pd
 
 from .. import globs
 from ..config import Company, Rules
+from ..severity import SEVERITIES
 from .findings import finding
 
 LICENSE_COLUMNS = ["path", "license_spdx", "license_expression", "category", "holders", "copyrights", "severity",
                    "rule", "start_line", "end_line", "score", "vendored", "lines", "introduced_by",
                    "introduced_sha", "introduced_date", "introducer_type", "introducer_ip_status"]
 
-SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 
 
 def policy_for(rules: Rules, outbound: str) -> tuple[str, dict]:
@@ -142,7 +142,7 @@ def license_table(scan: pd.DataFrame, files: pd.DataFrame, rules: Rules, company
             df[c] = None
     if df.empty:
         return df[LICENSE_COLUMNS + ["scan_error"]]
-    df["_r"] = df["severity"].map({s: i for i, s in enumerate(SEVERITY_ORDER)})
+    df["_r"] = df["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
     df = df.sort_values(["_r", "path"], kind="stable").drop(columns="_r")
     return df[LICENSE_COLUMNS + ["scan_error"]].reset_index(drop=True)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..severity import SEVERITIES
+
 REMEDIATION_COLUMNS = ["subject", "subject_type", "contact", "gap", "document", "period_start", "period_end",
                        "lines_at_stake", "files_at_stake", "top_files", "rules", "severity", "ip_document",
                        "finding_ids", "status"]
@@ -38,7 +40,7 @@ GAPS = {
 # Rules about all of a subject's work (no period of their own): they cover the subject's whole history.
 WHOLE_WORK = ("ip.contractor-no-assignment", "ip.missing-assignment", "ip.unknown-contributor",
               "ip.unverified-identity")
-RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 
 def _date(v):

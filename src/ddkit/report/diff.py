@@ -66,7 +66,7 @@ def diff_reports(before: dict, after: dict) -> pd.DataFrame:
 def write_diff_workbook(df: pd.DataFrame, before: dict, after: dict, path: Path) -> Path:
     from openpyxl import Workbook
 
-    from .xlsx import _key_values, _style_table, write_table
+    from .xlsx import _key_values, write_table
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
@@ -78,7 +78,6 @@ def write_diff_workbook(df: pd.DataFrame, before: dict, after: dict, path: Path)
                      ("Triage status changes", counts.get("status", 0))])
     w = wb.create_sheet("Changes")
     write_table(w, df, "Changes", wrap=("evidence",), widths={"evidence": 80})
-    _style_table(w, df, None)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path

@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 
 from .._version import __version__
 from ..fsutil import atomic_write
+from ..severity import SEVERITIES
 from .cells import plain
 from .dependency_sheet import DEPENDENCY_SPEC  # deps
 from .xlsx_layout import (
@@ -816,7 +817,7 @@ def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
     rows = [("As of", p.as_of.isoformat()), ("Repositories", len(repos)), ("Scanned", len(ok)),
             ("Failed", int((repos["status"] == "failed").sum())),
             ("Red / amber / green", " / ".join(str(int((ok["rating"] == c).sum())) for c in ("red", "amber", "green"))),
-            *[(f"Findings: {k}", int(sev.get(k, 0))) for k in ("critical", "high", "medium", "low", "info")],
+            *[(f"Findings: {k}", int(sev.get(k, 0))) for k in SEVERITIES],
             ("People (merged across repositories)", int((~p.people["is_bot"]).sum()) if len(p.people) else 0)]
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 36, 60
     last = key_value_rows(ws, rows, 3, (36, 60))
@@ -864,10 +865,6 @@ def write_table(ws, df: pd.DataFrame, name: str, start_row: int = 1, widths: dic
                 widths.get(str(c), 40 if str(c) in set(wrap) else 16), kinds.get(str(c), "text"))
             for c in df.columns]
     return write_cols(ws, df, name, cols, start_row=start_row, style=_severity_style)
-
-
-def _style_table(ws, df: pd.DataFrame, remote: str | None, start_row: int = 1) -> None:
-    """Kept for callers of the former API: write_table now styles severities itself."""
 
 
 def _key_values(ws, rows: list[tuple[str, Any]], start_row: int = 1) -> int:
