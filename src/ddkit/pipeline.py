@@ -24,7 +24,7 @@ from .analyze.findings import findings_frame
 from .analyze.remediation import remediation_table
 from .analyze.trends import trends_table
 from .collect.blame import blame_files
-from .collect.history import collect_history, implausible_dates
+from .collect.history import collect_history, follow_renames, implausible_dates
 from .collect.licenses import license_db_summary, scan_licenses, scancode_version
 from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
@@ -309,17 +309,18 @@ def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):
     from .analyze import security
     from .collect import secrets as secrets_mod
     hist, stats = sec_hist.result()
-    # Where is each file that once held a secret now? Follow renames forward to the ref.
-    renamed = dict(zip(changes.loc[changes["status"] == "R", "old_path"], changes.loc[changes["status"] == "R", "path"]))
+    # Where is each file that once held a secret now? The history's own rename-following says, per
+    # (commit, path): the path of that file at the ref, if it is still there.
     at_ref = set(files["path"])
-    paths = set()
-    for p in set(hist.loc[hist["action"] != "suppress", "path"]):
-        for _ in range(100):
-            if p in at_ref or p not in renamed:
-                break
-            p = renamed[p]
-        if p in at_ref:
-            paths.add(p)
+    live = hist[hist["action"] != "suppress"]
+    paths: set[str] = set()
+    if len(live) and len(changes):
+        ev = follow_renames(changes, commits, [])
+        where = dict(zip(zip(ev["sha"], ev["path"]), ev["path_at_ref"]))
+        for key in set(zip(live["sha"], live["path"])):
+            now = where.get(key, key[1])      # a line git showed without a change record: its own path
+            if isinstance(now, str) and now in at_ref:
+                paths.add(now)
     tree, tstats = secrets_mod.scan_tree(info.path, info.commit, sorted(paths), rules=rules)
     stats.update(security.suppression_counts(hist, tree))
     if tstats["long_lines"] and not stats["long_lines"]:
