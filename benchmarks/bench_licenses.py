@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import posixpath
 import shutil
 import subprocess
 import sys
@@ -100,11 +101,48 @@ def main() -> int:
           f"scanned {st_warm['scanned']}, from cache {st_warm['cached']}")
     print(f"recall of ScanCode's (file, license expression) pairs: {rec_lic:.2%} ({len(sc_lic & ours_lic)}/{len(sc_lic)})")
     print(f"recall of ScanCode's (file, holder) pairs:             {rec_hold:.2%} ({len(sc_hold & ours_hold)}/{len(sc_hold)})")
-    missed = sorted(sc_lic - ours_lic)[:10] + sorted(sc_hold - ours_hold)[:10]
-    for m in missed:
+    ours_by_path = dict(ours_lic)
+    past = reference_past_sibling(data, str(work), tracked)
+    for m in sorted(sc_lic - ours_lic)[:10]:
+        why = ""
+        if m[0] in past:
+            used, beside = past[m[0]]
+            why = (f"  <- ScanCode followed the reference to {used}, past {beside} beside the file "
+                   f"(ddkit: {ours_by_path.get(m[0])})")
+        print("  missed:", m, why)
+    for m in sorted(sc_hold - ours_hold)[:10]:
         print("  missed:", m)
+    n_past = len({x for x in sc_lic - ours_lic if x[0] in past})
+    if n_past:
+        rest = sc_lic - {x for x in sc_lic if x[0] in past}
+        print(f"{n_past} of the misses are references ScanCode resolved past a file of the referenced name beside "
+              f"the referencing file; recall of the other pairs: {len(rest & ours_lic) / len(rest):.2%} "
+              f"({len(rest & ours_lic)}/{len(rest)})")
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def reference_past_sibling(data: dict, prefix: str, tracked: set[str]) -> dict[str, tuple[str, str]]:
+    """Files whose license reference ScanCode resolved to a file elsewhere (through a package manifest or
+    the root) although a file of the same name sits beside the referencing file: path -> (the file
+    ScanCode used, the file beside). Read from ScanCode's own match provenance (``from_file``)."""
+    def rel(p: str) -> str:
+        return p[len(prefix):].lstrip("/") if p.startswith(prefix) else p.split("/", 1)[-1]
+    out = {}
+    for f in data.get("files", []):
+        if f.get("type") != "file":
+            continue
+        path = rel(f["path"])
+        for det in f.get("license_detections") or []:
+            for m in det.get("matches") or []:
+                src = m.get("from_file")
+                if not src or rel(src) == path:
+                    continue
+                used = rel(src)
+                beside = posixpath.join(posixpath.dirname(path), posixpath.basename(used))
+                if beside != used and beside in tracked:
+                    out[path] = (used, beside)
+    return out
 
 
 def files_at_ref(work: Path) -> list[str]:

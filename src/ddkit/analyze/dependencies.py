@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..collect.dependencies import norm_name
+from ..collect.dependencies import norm_name, vendored_component
 from ..config import Company, Rules
 from ..schema import DEPENDENCY_PUBLIC
 from .findings import finding
@@ -27,7 +27,6 @@ DEPENDENCY_COLUMNS = JSON_FIELDS + ["added_by_ip_status", "kind", "license_evide
 SOURCES = ("sbom", "environment", "lockfile", "vendored", "manifest")   # first that knows a license wins
 DISTRIBUTED_DEFAULT = ("runtime", "optional")
 SCOPE_ORDER = {"runtime": 0, "optional": 1, "dev": 2, "test": 3}
-VENDOR_DIRS = {"node_modules", "vendor", "third_party", "third-party", "_vendor", "vendored"}
 LIC_RULES_FOLDED = {"lic.network-copyleft", "lic.strong-copyleft", "lic.weak-copyleft",
                     "lic.proprietary-or-commercial", "lic.unknown-license"}
 
@@ -124,25 +123,6 @@ def vendored_components(license_table: pd.DataFrame) -> pd.DataFrame:
         rows.append(dict(directory=g["directory"], name=g["name"], key=g["key"], license_spdx=lic,
                          files=sorted(g["files"])))
     return pd.DataFrame(rows, columns=cols)
-
-
-def vendored_component(path: str) -> tuple[str, str] | None:
-    """(directory, package name) of a file inside a vendored directory, or None."""
-    parts = path.split("/")
-    idx = [i for i, p in enumerate(parts[:-1]) if p in VENDOR_DIRS]
-    if not idx:
-        return None
-    i = idx[-1]
-    rest = parts[i + 1:-1]
-    if not rest:
-        return None
-    if rest[0].startswith("@") and len(rest) >= 2:
-        n = 2
-    elif "." in rest[0] and len(rest) >= 3 and parts[i] == "vendor":   # Go: vendor/github.com/owner/repo
-        n = 3
-    else:
-        n = 1
-    return "/".join(parts[:i + 1 + n]), "/".join(rest[:n])
 
 
 def _lookup(df: pd.DataFrame | None) -> dict[tuple[str | None, str], dict]:

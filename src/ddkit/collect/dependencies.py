@@ -333,6 +333,28 @@ def inventory(repo: str, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
 VENDORED_COLUMNS = ["path", "directory", "ecosystem", "name", "version", "license"]
 
 
+VENDOR_DIRS = {"node_modules", "vendor", "third_party", "third-party", "_vendor", "vendored"}
+
+
+def vendored_component(path: str) -> tuple[str, str] | None:
+    """(directory, package name) of a file inside a vendored directory, or None."""
+    parts = path.split("/")
+    idx = [i for i, p in enumerate(parts[:-1]) if p in VENDOR_DIRS]
+    if not idx:
+        return None
+    i = idx[-1]
+    rest = parts[i + 1:-1]
+    if not rest:
+        return None
+    if rest[0].startswith("@") and len(rest) >= 2:
+        n = 2
+    elif "." in rest[0] and len(rest) >= 3 and parts[i] == "vendor":   # Go: vendor/github.com/owner/repo
+        n = 3
+    else:
+        n = 1
+    return "/".join(parts[:i + 1 + n]), "/".join(rest[:n])
+
+
 def _vendored_package_manifest(path: str) -> bool:
     """A vendored package's own top manifest (node_modules/x/package.json, vendor/x/composer.json, …)."""
     return posixpath.basename(path) in ("package.json", "composer.json", "pyproject.toml", "setup.py", "setup.cfg",

@@ -179,21 +179,52 @@ class _Codebase:
 _ROOT = "root"
 
 
-def _resolve_references(task: tuple[str, list[dict], dict[str, list[dict]]]) -> tuple | None:
-    """ScanCode's own post-scan step that follows "see the LICENSE file" to that file's detections
-    (licensedcode.plugin_license), run on one file and the files it references. None: unchanged."""
+def _resolve_references(task: tuple[str, list[dict], dict[str, tuple[str, list[dict]]]]) -> tuple | None:
+    """ScanCode's post-scan step that follows "see the LICENSE file" to that file's detections, run on one
+    file. *task* is (path, its detections, {referenced name: (path of the file it resolves to, that file's
+    detections)}); which file a name resolves to is decided on the main side (``_reference_candidates``).
+    ScanCode decides the rest: whether the referenced expression is used and the detection's new
+    expression (``licensedcode.detection.update_detection_from_referenced_files``, the function both its
+    license and its package post-scan steps call, with their own file finders). None: unchanged."""
     import copy
 
-    from licensedcode.plugin_license import add_referenced_filenames_license_matches_for_detections
+    from licensedcode.detection import (
+        DetectionCategory,
+        LicenseDetectionFromResult,
+        get_referenced_filenames,
+        has_resolved_referenced_file,
+        update_detection_from_referenced_files,
+        update_expressions_from_license_detections,
+    )
     path, dets, refs = task
-    res = {f"{_ROOT}/{p}": _Resource(f"{_ROOT}/{p}", copy.deepcopy(d)) for p, d in refs.items()}
+    res = {f"{_ROOT}/{p}": _Resource(f"{_ROOT}/{p}", copy.deepcopy(d)) for p, d in refs.values()}
+    chosen = {name: f"{_ROOT}/{p}" for name, (p, _d) in refs.items()}
     me = _Resource(f"{_ROOT}/{path}", copy.deepcopy(dets))
     res[me.path] = me
+    codebase = _Codebase(res)
+
+    def finder(referenced_filename, resource, codebase, **_kw):
+        hit = chosen.get(referenced_filename)
+        return codebase.get_resource(hit) if hit else None
+
+    modified = False
     try:
-        out = add_referenced_filenames_license_matches_for_detections(me, _Codebase(res))
+        for mapping in me.license_detections:
+            det = LicenseDetectionFromResult.from_license_detection_mapping(
+                license_detection_mapping=mapping, file_path=me.path)
+            names = get_referenced_filenames(det.matches)
+            if not names or has_resolved_referenced_file(det.matches):
+                continue
+            if update_detection_from_referenced_files(
+                    referenced_filenames=names, license_detection_mapping=mapping, resource=me, codebase=codebase,
+                    analysis=DetectionCategory.UNKNOWN_FILE_REFERENCE_LOCAL.value,
+                    find_referenced_resource_func=finder):
+                modified = True
+        if modified:
+            update_expressions_from_license_detections(resource=me, codebase=codebase)
     except Exception:
         return None
-    if not out:
+    if not modified:
         return None
     return me.detected_license_expression, me.detected_license_expression_spdx, me.license_detections
 
@@ -301,10 +332,76 @@ def _cache_put(cdir: Path, key: str, value: dict) -> None:
     tmp.replace(f)
 
 
+class PackageDirs:
+    """Which directories at the ref hold a package: a manifest that ScanCode's package parsers read as a
+    named package (package.json, pyproject.toml, setup.py, Cargo.toml, pom.xml …; not lockfiles or
+    requirements files, which name no package). Manifests are parsed lazily, only for a directory asked
+    about, from their git blobs (``collect.dependencies``)."""
+
+    def __init__(self, repo: str, files: pd.DataFrame):
+        self.repo = repo
+        self._files = files
+        self._by_dir: dict[str, list[tuple[str, str]]] | None = None
+        self._memo: dict[str, bool] = {}
+
+    def is_package(self, directory: str) -> bool:
+        if directory in self._memo:
+            return self._memo[directory]
+        from .dependencies import is_lockfile_path, is_manifest_path, parse_manifest, read_blobs
+        if self._by_dir is None:
+            self._by_dir = {}
+            for p, b in zip(self._files["path"], self._files["blob"]):
+                if isinstance(b, str):
+                    self._by_dir.setdefault(posixpath.dirname(p), []).append((p, b))
+        mans = [(p, b) for p, b in self._by_dir.get(directory, []) if is_manifest_path(p) and not is_lockfile_path(p)]
+        content = dict(read_blobs(self.repo, [b for _, b in mans])) if mans else {}
+        ok = False
+        for p, b in mans:
+            data = content.get(b)
+            if data is not None:
+                _rows, own, _w = parse_manifest(p, data)
+                if own.get("name"):
+                    ok = True
+                    break
+        self._memo[directory] = ok
+        return ok
+
+
+def _reference_target(path: str, name: str, results: dict, packages: PackageDirs | None) -> str | None:
+    """The file a reference *name* in the file *path* resolves to: the file of that name beside it, else
+    beside the manifest of a package the file belongs to (nearest first; ScanCode's package step), else at
+    the root. A file in a vendored directory (``_vendor/x``, ``node_modules/x`` …) belongs only to packages
+    inside that directory: the vendored copy is its own component, whatever package encloses the project
+    (ScanCode assigns it to the project's package and so sends its "see LICENSE.txt" to the project's
+    LICENSE.txt even when the vendored copy's own LICENSE.txt sits beside the file). None: not found."""
+    from .dependencies import vendored_component
+
+    def usable(cand: str) -> bool:
+        hit = results.get(cand)
+        return bool(cand != path and hit and hit.get("raw_detections"))
+
+    rel = name.strip("/")
+    here = posixpath.dirname(path)
+    cand = posixpath.join(here, rel)
+    if usable(cand):
+        return cand
+    if packages is not None and here:
+        comp = vendored_component(path)
+        d = posixpath.dirname(here)
+        while d:
+            if comp is not None and d != comp[0] and not d.startswith(comp[0] + "/"):
+                break
+            cand = posixpath.join(d, rel)
+            if usable(cand) and packages.is_package(d):
+                return cand
+            d = posixpath.dirname(d)
+    return rel if usable(rel) else None
+
+
 def _follow_references(results: dict, hashes: dict, cdir: Path | None, version: str, pool: WorkerPool | None,
-                       in_process: bool, stats: dict) -> None:
-    """Resolve "see LICENSE.txt"-style references as ScanCode's post-scan does (the referenced file beside
-    the file, else at the root), cached by the blobs involved. A referenced file that itself refers on
+                       in_process: bool, stats: dict, packages: PackageDirs | None = None) -> None:
+    """Resolve "see LICENSE.txt"-style references as ScanCode's post-scan steps do (``_reference_target``
+    says which file), cached by the blobs involved. A referenced file that itself refers on
     (packaging's LICENSE → LICENSE.APACHE, LICENSE.BSD) is resolved first: files are taken deepest
     first, then in passes until nothing changes, as ScanCode walks the codebase bottom-up."""
     done: set[str] = set()
@@ -313,21 +410,19 @@ def _follow_references(results: dict, hashes: dict, cdir: Path | None, version: 
         pending = {p for p, r in results.items() if not r.get("error") and r.get("referenced") and p not in done}
         for path in sorted(pending, key=lambda p: (-p.count("/"), p)):
             r = results[path]
-            refs = {}
+            refs: dict[str, tuple[str, list[dict]]] = {}
             for name in r["referenced"]:
-                name = name.strip("/")
-                for cand in (posixpath.join(posixpath.dirname(path), name), name):
-                    hit = results.get(cand)
-                    if hit and hit.get("raw_detections") and cand != path:
-                        refs[cand] = hit["raw_detections"]
-                        break
+                target = _reference_target(path, name, results, packages)
+                if target is not None:
+                    refs[name] = (target, results[target]["raw_detections"])
             if not refs:
                 done.add(path)
                 continue
-            if any(c in pending and c not in done for c in refs):
+            targets = sorted({t for t, _d in refs.values()})
+            if any(c in pending and c not in done for c in targets):
                 continue  # resolve what it refers to first
-            key = hashlib.sha256("\x1f".join([_CACHE_VERSION, "ref", version, path, hashes.get(path, "")] +
-                                              sorted(f"{p}={hashes.get(p, '')}" for p in refs)).encode(
+            key = hashlib.sha256("\x1f".join([_CACHE_VERSION, "ref2", version, path, hashes.get(path, "")] +
+                                              sorted(f"{n}={t}={hashes.get(t, '')}" for n, (t, _d) in refs.items())).encode(
                 "utf-8", "surrogateescape")).hexdigest()
             if cdir is not None:
                 hit = _cache_get(cdir / key[:2] / f"{key}.json", _valid_reference)
@@ -449,7 +544,7 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
                 stats["scanned"] += 1
                 if cdir is not None and not out.get("error"):
                     _cache_put(cdir, key, out)
-        _follow_references(results, hashes, cdir, version, pool, in_process, stats)
+        _follow_references(results, hashes, cdir, version, pool, in_process, stats, PackageDirs(repo, files))
     except BaseException:
         if pool is not None:
             pool.close(kill=True)   # Ctrl-C or an error: stop the workers now, not after their files
