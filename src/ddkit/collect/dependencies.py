@@ -41,7 +41,7 @@ LOCKFILE_IDS = {
 }
 MAX_MANIFEST_BYTES = 20 << 20
 DEP_INVENTORY_COLUMNS = ["purl", "name", "version", "ecosystem", "scope", "direct", "manifest", "line", "kind",
-                         "datasource", "lock_license"]
+                         "datasource", "lock_license", "first_party", "first_party_manifest", "first_party_license"]
 _TYPE_ALIASES = {"pypi": "pypi", "npm": "npm", "golang": "golang"}
 
 
@@ -311,6 +311,9 @@ def inventory(repo: str, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     content = dict(read_blobs(repo, [b for _, b, _ in cand]))
     rows: list[dict] = []
     vend: list[dict] = []
+    # The repository's own packages (a Cargo workspace member, an npm workspace package, a second Python
+    # package in a monorepo): a dependency on one of them is first-party code, not a third-party component.
+    ours: dict[tuple[str, str], dict] = {}
     for path, blob, cat in sorted(cand):
         data = content.get(blob)
         if data is None:
@@ -324,7 +327,16 @@ def inventory(repo: str, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
                                  name=display_name(own["type"], own.get("namespace"), own["name"]),
                                  version=own.get("version"), license=own.get("license")))
             continue
+        if own.get("name"):
+            eco = ecosystem_of(own["type"])
+            ours.setdefault((eco, norm_name(eco, display_name(own["type"], own.get("namespace"), own["name"]))),
+                            dict(manifest=path, license=own.get("license")))
         rows += r
+    for row in rows:
+        hit = ours.get((row["ecosystem"], norm_name(row["ecosystem"], row["name"])))
+        row["first_party"] = hit is not None
+        row["first_party_manifest"] = hit["manifest"] if hit else None
+        row["first_party_license"] = hit["license"] if hit else None
     df = pd.DataFrame(rows, columns=DEP_INVENTORY_COLUMNS)
     df = mark_direct(df)
     return df, pd.DataFrame(vend, columns=VENDORED_COLUMNS), warnings
