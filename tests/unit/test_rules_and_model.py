@@ -32,6 +32,20 @@ CONTRACT_RULE_IDS = {
     "sec.missing-lockfile"}
 
 
+def test_bundled_rules_validate_against_their_schemas():
+    """ddkit's own rules files are not validated at scan time (only overlays are): this is their check."""
+    import jsonschema
+
+    from ddkit.config import _load_yaml, _schema, data_dir
+    files = sorted(data_dir("rules").glob("*.yaml"))
+    assert len(files) >= 5
+    for p in files:
+        schema = _schema(p.stem)
+        assert schema is not None, p
+        errors = list(jsonschema.Draft202012Validator(schema).iter_errors(_load_yaml(p) or {}))
+        assert errors == [], (p.name, [e.message for e in errors[:3]])
+
+
 def test_catalogue_covers_every_contract_rule_with_words():
     assert CONTRACT_RULE_IDS <= set(RULES.catalogue)
     for rid, entry in RULES.catalogue.items():
