@@ -167,3 +167,23 @@ def test_as_of_and_dates():
     assert _as_of("2024-06-30") == dt.date(2024, 6, 30)
     with pytest.raises(InputError, match="not an ISO date"):
         _as_of("30/06/2024")
+
+
+def _scan_row(path, *dets):
+    return dict(path=path, detections=[dict(license_expression_spdx=e, start_line=a, end_line=b) for e, a, b in dets])
+
+
+def test_project_license_from_the_root_license_file():
+    """git's COPYING: GPL-2.0 text (lines 20-359) with GPL-1.0-or-later and GPL-3.0 mentioned around it."""
+    from ddkit.analyze.licenses import project_license
+    scan = pd.DataFrame([
+        _scan_row("COPYING", ("GPL-1.0-or-later AND GPL-3.0-only", 1, 6), ("GPL-2.0-only", 20, 359)),
+        _scan_row("src/x.c", ("MIT", 1, 20)),
+        _scan_row("README.md", ("Apache-2.0", 1, 400))])          # a README mentions, it does not license
+    assert project_license(scan, RULES) == ("GPL-2.0-only", "COPYING")
+    # LICENSE wins over COPYING; of an expression's symbols the most restrictive policy is taken
+    scan2 = pd.DataFrame([_scan_row("COPYING", ("GPL-2.0-only", 1, 300)),
+                          _scan_row("LICENSE", ("MIT OR GPL-3.0-or-later", 1, 30))])
+    assert project_license(scan2, RULES) == ("GPL-3.0-or-later", "LICENSE")
+    assert project_license(pd.DataFrame([_scan_row("docs/LICENSE", ("MIT", 1, 20))]), RULES) is None
+    assert project_license(pd.DataFrame([_scan_row("LICENSE", ("LicenseRef-scancode-proprietary", 1, 9))]), RULES) is None
