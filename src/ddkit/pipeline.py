@@ -199,6 +199,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     found = materiality.roll_up(rules_o, found, people, total_lines)
     module_lines = own.groupby("module")["lines"].sum().to_dict() if len(own) else {}
     found = materiality.roll_up_modules(rules_o, found, module_lines, total_lines)
+    found = materiality.roll_up_subjects(rules_o, found, total_lines)
 
     if len(roster_df):  # one line: which roster rows still have blank cells that matter
         gap_line = gaps_warning(roster_gaps(roster_df, people))

@@ -187,3 +187,24 @@ def test_project_license_from_the_root_license_file():
     assert project_license(scan2, RULES) == ("GPL-3.0-or-later", "LICENSE")
     assert project_license(pd.DataFrame([_scan_row("docs/LICENSE", ("MIT", 1, 20))]), RULES) is None
     assert project_license(pd.DataFrame([_scan_row("LICENSE", ("LicenseRef-scancode-proprietary", 1, 9))]), RULES) is None
+
+
+def test_holder_and_file_findings_roll_up_when_de_minimis():
+    """100,000 surviving lines: 1% is 1,000. Holders A (5,000 lines) and the GPL file stay individual
+    (copyleft never rolls up); B, C (300 + 20) roll up into one finding conserving lines; the unknown-license
+    file of 50 lines is alone in its group, so it stays itself."""
+    from ddkit.analyze.materiality import roll_up_subjects
+    recs = [finding(RULES, "lic.third-party-copyright", h, "e", "r", lines_at_stake=n, files=[f"{h}.c"],
+                    severity_override=None) for h, n in (("A", 5000), ("B", 300), ("C", 20))]
+    for r in recs:
+        r.pop("severity_override")
+    recs[2]["severity"] = "info"
+    recs.append(finding(RULES, "lic.strong-copyleft", "gpl.c", "e", "r", path="gpl.c", lines_at_stake=12))
+    recs.append(finding(RULES, "lic.unknown-license", "u.c", "e", "r", path="u.c", lines_at_stake=50))
+    out = roll_up_subjects(RULES, recs, 100_000)
+    subjects = sorted(r["subject"] for r in out)
+    assert subjects == ["2 other third-party copyright holders", "A", "gpl.c", "u.c"]
+    roll = next(r for r in out if r.get("rolled_up"))
+    assert roll["subjects"] == ["B", "C"] and roll["lines_at_stake"] == 320 and roll["files"] == ["B.c", "C.c"]
+    assert roll["severity"] == "low"      # rollup_severity, not above its worst member (B: the rule's own)
+    assert sum(r["lines_at_stake"] for r in out if r["rule"] == "lic.third-party-copyright") == 5320
