@@ -96,7 +96,7 @@ def _handler_screens() -> tuple[tuple[Any, re.Pattern[str] | None], ...]:
             out.append((h, None))
             continue
         pats = list(h.path_patterns) + [p.replace("yaml", "yml") for p in h.path_patterns]
-        out.append((h, re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in pats), re.S) if pats else None))
+        out.append((h, _glob_regex(pats) if pats else None))
     return tuple(out)
 
 
@@ -113,10 +113,15 @@ def _patterns() -> tuple[str, ...]:
     return tuple(sorted(pats))
 
 
+def _glob_regex(patterns: Iterable[str]) -> re.Pattern[str]:
+    """fnmatchcase over several patterns as one regular expression (fnmatch's own translation, joined)."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(pat)})" for pat in patterns), re.S)
+
+
 @lru_cache(maxsize=1)
 def _patterns_re() -> re.Pattern[str]:
-    """ScanCode's path patterns as one regular expression (fnmatch's translation, joined)."""
-    return re.compile("|".join(f"(?:{fnmatch.translate(pat)})" for pat in _patterns()), re.S)
+    """ScanCode's path patterns as one regular expression."""
+    return _glob_regex(_patterns())
 
 
 def is_manifest_path(path: str) -> bool:
