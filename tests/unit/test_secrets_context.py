@@ -33,3 +33,8 @@ def test_keys_that_hold_a_secret_are_reported(line, value):
 def test_provider_format_is_never_suppressed_by_its_key():
     line = b'aws_key_id = "AKIAQWERTYUIOPASDFGH"'
     assert CTX.decide("provider", "ddkit.aws-access-key-id", "src/app.py", line, b"AKIAQWERTYUIOPASDFGH")[0] == REPORT
+
+
+def test_a_urls_user_part_is_not_a_key():
+    line = b"proxies = {'http': 'http://user:Zq8vW2mN7r@10.10.1.10:3128'}"
+    assert CTX.decide("generic", "ddkit.basic-auth-url", "src/app.py", line, b"Zq8vW2mN7r") == (REPORT, "")

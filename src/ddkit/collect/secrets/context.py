@@ -19,6 +19,8 @@ from ...globs import first_match
 REPORT, DOWNGRADE, SUPPRESS = "report", "downgrade", "suppress"
 # The key an assignment's value is given to: the last name before `=`, `:`, `=>` (quotes and `$` allowed).
 _KEY_BEFORE = re.compile(rb"([A-Za-z0-9_.\-]+)[\"'\]]?\s*(?::=|=>|==|:|=)\s*[\"']?$")
+# The detectors that match `key = value` assignments (a URL's `user:password@` is not one).
+_ASSIGNMENT_DETECTORS = ("ddkit.password-assignment", "ddkit.config-password")
 # Words of a key: camelCase humps, runs of capitals, digits-free lower runs.
 _WORDS = re.compile(rb"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 TEST_KEY = "test key: confirm it is not used in production"
@@ -106,7 +108,7 @@ class Context:
             return SUPPRESS, "placeholder value"
         if any(r.search(line) for r in self._hash):
             return SUPPRESS, "hash or checksum"
-        if self.key_names_no_secret(line, value):
+        if detector_id in _ASSIGNMENT_DETECTORS and self.key_names_no_secret(line, value):
             return SUPPRESS, "key names no secret"
         if first_match(path, cfg["lockfiles"]):
             return SUPPRESS, "lockfile or checksum file"
