@@ -316,3 +316,22 @@ def test_pseudonymized_report_keeps_purls(initech, tmp_path):
     people = {r["added_by"] for r in ans["dependencies"] if r["added_by"]}
     assert not people & {d["added_by"] for d in deps}
     assert all(d["added_by"] is None or d["added_by"].startswith("Contributor ") for d in deps)
+
+
+def test_workspace_member_is_first_party(make_repo):
+    """A Cargo workspace: libgit depends on libgit-sys by path (both in this repository) and on autocfg from
+    crates.io. libgit-sys is the product's own code: listed as first-party with its own manifest's license,
+    never a dep.* finding; autocfg, with no license anywhere, is still dep.unknown-license."""
+    r = make_repo()
+    r.commit({"libgit-rs/Cargo.toml": '[package]\nname = "libgit"\nversion = "0.1.0"\n\n[dependencies]\n'
+                                      'libgit-sys = { version = "0.1.0", path = "../libgit-sys" }\nautocfg = "1.4.0"\n',
+              "libgit-sys/Cargo.toml": '[package]\nname = "libgit-sys"\nversion = "0.1.0"\nlicense = "GPL-2.0-only"\n\n'
+                                       '[dependencies]\n',
+              "libgit-rs/src/lib.rs": "pub fn f() {}\n"})
+    s = ddkit.scan(r.path, licenses=False, secrets=False, as_of="2024-06-30")
+    d = s.dependencies.set_index("name")
+    assert {"libgit-sys", "autocfg"} <= set(d.index)
+    assert (d.loc["libgit-sys", "license_source"], d.loc["libgit-sys", "license_spdx"]) == ("first-party", "GPL-2.0-only")
+    assert d.loc["autocfg", "license_source"] == "none"
+    dep_findings = s.findings[s.findings["rule"].str.startswith("dep.")]
+    assert list(dep_findings["subject"]) == ["autocfg (cargo)"]

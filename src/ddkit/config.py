@@ -111,8 +111,11 @@ def load_rules(override: str | os.PathLike[str] | None = None) -> Rules:
     data: dict[str, Any] = {}
     sources = []
     for stem, p in files.items():
+        # ddkit's own rules are checked against their schemas by the test suite
+        # (tests/unit/test_rules_and_model.py), not at every scan: importing jsonschema costs 1-3 s when
+        # rfc3987-syntax is installed (it compiles 38 grammars at import), a large part of a cold scan.
+        # Overlays (--rules) are user input and are always validated.
         data[stem] = _load_yaml(p) or {}
-        validate_rules_file(stem, data[stem], p)
         sources.append(str(p))
     if override is not None:
         od = Path(override)
@@ -228,6 +231,9 @@ class Company:
     domains: list[str] = field(default_factory=list)
     incorporation_date: dt.date | None = None
     outbound_license: str = "proprietary"
+    # Where outbound_license came from: "company profile", "default" (no profile set it), or the repository's
+    # own root license file when the scan read it (pipeline: licenses stage).
+    outbound_license_source: str = "default"
     vendors: dict[str, list[str]] = field(default_factory=dict)   # vendor name -> e-mail domains
     modules: dict[str, list[str]] = field(default_factory=dict)   # module -> path globs
     vendored: list[str] = field(default_factory=list)             # extra vendored globs
@@ -299,6 +305,7 @@ def load_company(path: str | os.PathLike[str] | None) -> Company:
         domains=[d.lower().lstrip("@") for d in _str_list(data.get("domains"), "domains", where)],
         incorporation_date=_as_date(data.get("incorporation_date"), "incorporation_date", where),
         outbound_license=str(data.get("outbound_license") or "proprietary"),
+        outbound_license_source="company profile" if data.get("outbound_license") else "default",
         vendors={str(k): [d.lower().lstrip("@") for d in _str_list(v, f"vendors.{k}", where)]
                  for k, v in vendors_raw.items()},
         modules={str(k): _str_list(v, f"modules.{k}", where) for k, v in modules_raw.items()},

@@ -6,6 +6,7 @@ returns DataFrames. The :class:`Scan` it returns holds every table and writes th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import time
@@ -161,6 +162,13 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
             lic_scan, not_scanned, lic_warn, stats.licenses = scan_licenses(
                 info.path, info.commit, files, rules_o.get("licenses", {}), excludes, jobs=jobs, progress=progress)
             warnings += lic_warn
+            # No company profile names the product's license: the repository's own root license does
+            # (a GPL project is judged by the copyleft policy, not as a closed product; README: Licenses).
+            if company_o.outbound_license_source == "default":
+                own_lic = lic_mod.project_license(lic_scan, rules_o)
+                if own_lic is not None:
+                    company_o = dataclasses.replace(company_o, outbound_license=own_lic[0],
+                                                    outbound_license_source=f"{own_lic[1]} (the repository's license)")
             versions["scancode"] = scancode_version()
             db = license_db_summary() if len(lic_scan) else {}
             intro = lic_mod.introductions(hist.changes, commits, people)
@@ -191,6 +199,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     found = materiality.roll_up(rules_o, found, people, total_lines)
     module_lines = own.groupby("module")["lines"].sum().to_dict() if len(own) else {}
     found = materiality.roll_up_modules(rules_o, found, module_lines, total_lines)
+    found = materiality.roll_up_subjects(rules_o, found, total_lines)
 
     if len(roster_df):  # one line: which roster rows still have blank cells that matter
         gap_line = gaps_warning(roster_gaps(roster_df, people))
@@ -375,6 +384,8 @@ def _summary(s: Scan) -> dict[str, Any]:
     sev = counted["severity"].value_counts().to_dict() if len(counted) else {}
     return {
         "company": s.company.name,
+        "outbound_license": s.company.outbound_license,
+        "outbound_license_source": s.company.outbound_license_source,
         "commits": int(len(s.commits)),
         "contributors": int(len(humans)),
         "bots": int(len(s.people) - len(humans)),

@@ -32,6 +32,20 @@ CONTRACT_RULE_IDS = {
     "sec.missing-lockfile"}
 
 
+def test_bundled_rules_validate_against_their_schemas():
+    """ddkit's own rules files are not validated at scan time (only overlays are): this is their check."""
+    import jsonschema
+
+    from ddkit.config import _load_yaml, _schema, data_dir
+    files = sorted(data_dir("rules").glob("*.yaml"))
+    assert len(files) >= 5
+    for p in files:
+        schema = _schema(p.stem)
+        assert schema is not None, p
+        errors = list(jsonschema.Draft202012Validator(schema).iter_errors(_load_yaml(p) or {}))
+        assert errors == [], (p.name, [e.message for e in errors[:3]])
+
+
 def test_catalogue_covers_every_contract_rule_with_words():
     assert CONTRACT_RULE_IDS <= set(RULES.catalogue)
     for rid, entry in RULES.catalogue.items():
@@ -153,3 +167,44 @@ def test_as_of_and_dates():
     assert _as_of("2024-06-30") == dt.date(2024, 6, 30)
     with pytest.raises(InputError, match="not an ISO date"):
         _as_of("30/06/2024")
+
+
+def _scan_row(path, *dets):
+    return dict(path=path, detections=[dict(license_expression_spdx=e, start_line=a, end_line=b) for e, a, b in dets])
+
+
+def test_project_license_from_the_root_license_file():
+    """git's COPYING: GPL-2.0 text (lines 20-359) with GPL-1.0-or-later and GPL-3.0 mentioned around it."""
+    from ddkit.analyze.licenses import project_license
+    scan = pd.DataFrame([
+        _scan_row("COPYING", ("GPL-1.0-or-later AND GPL-3.0-only", 1, 6), ("GPL-2.0-only", 20, 359)),
+        _scan_row("src/x.c", ("MIT", 1, 20)),
+        _scan_row("README.md", ("Apache-2.0", 1, 400))])          # a README mentions, it does not license
+    assert project_license(scan, RULES) == ("GPL-2.0-only", "COPYING")
+    # LICENSE wins over COPYING; of an expression's symbols the most restrictive policy is taken
+    scan2 = pd.DataFrame([_scan_row("COPYING", ("GPL-2.0-only", 1, 300)),
+                          _scan_row("LICENSE", ("MIT OR GPL-3.0-or-later", 1, 30))])
+    assert project_license(scan2, RULES) == ("GPL-3.0-or-later", "LICENSE")
+    assert project_license(pd.DataFrame([_scan_row("docs/LICENSE", ("MIT", 1, 20))]), RULES) is None
+    assert project_license(pd.DataFrame([_scan_row("LICENSE", ("LicenseRef-scancode-proprietary", 1, 9))]), RULES) is None
+
+
+def test_holder_and_file_findings_roll_up_when_de_minimis():
+    """100,000 surviving lines: 1% is 1,000. Holders A (5,000 lines) and the GPL file stay individual
+    (copyleft never rolls up); B, C (300 + 20) roll up into one finding conserving lines; the unknown-license
+    file of 50 lines is alone in its group, so it stays itself."""
+    from ddkit.analyze.materiality import roll_up_subjects
+    recs = [finding(RULES, "lic.third-party-copyright", h, "e", "r", lines_at_stake=n, files=[f"{h}.c"],
+                    severity_override=None) for h, n in (("A", 5000), ("B", 300), ("C", 20))]
+    for r in recs:
+        r.pop("severity_override")
+    recs[2]["severity"] = "info"
+    recs.append(finding(RULES, "lic.strong-copyleft", "gpl.c", "e", "r", path="gpl.c", lines_at_stake=12))
+    recs.append(finding(RULES, "lic.unknown-license", "u.c", "e", "r", path="u.c", lines_at_stake=50))
+    out = roll_up_subjects(RULES, recs, 100_000)
+    subjects = sorted(r["subject"] for r in out)
+    assert subjects == ["2 other third-party copyright holders", "A", "gpl.c", "u.c"]
+    roll = next(r for r in out if r.get("rolled_up"))
+    assert roll["subjects"] == ["B", "C"] and roll["lines_at_stake"] == 320 and roll["files"] == ["B.c", "C.c"]
+    assert roll["severity"] == "low"      # rollup_severity, not above its worst member (B: the rule's own)
+    assert sum(r["lines_at_stake"] for r in out if r["rule"] == "lic.third-party-copyright") == 5320

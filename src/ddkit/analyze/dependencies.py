@@ -170,7 +170,13 @@ def dependency_table(inv: pd.DataFrame, added: dict, vendored_pkgs: pd.DataFrame
         d = posixpath.dirname(r["manifest"])
         vkey = norm_name("pypi", r["name"])
         lic, source, evidence = None, "none", None
-        for src in SOURCES:
+        if r.get("first_party") is True:
+            # The repository's own package: its code is scanned as the product's own (ownership, licenses),
+            # so it is listed, not judged as a third-party component.
+            raw = r.get("first_party_license")
+            lic = (statement_to_spdx(raw) if isinstance(raw, str) and raw else None)
+            source, evidence = "first-party", r.get("first_party_manifest")
+        for src in SOURCES if source == "none" else ():
             if src == "sbom":
                 hit = sb.get((eco, key)) or sb.get((None, key))
                 val = hit and hit.get("license_spdx")
@@ -283,10 +289,10 @@ def apply_policy(deps: pd.DataFrame, rules: Rules, company: Company, db: dict) -
     spdx_cat = _spdx_index(db)
     deps = deps.copy()
     cats, rls, sevs = [], [], []
-    for lic, scope, direct in zip(deps["license_spdx"], deps["scope"], deps["direct"]):
+    for lic, scope, direct, source in zip(deps["license_spdx"], deps["scope"], deps["direct"], deps["license_source"]):
         which = pol.get("distributed" if scope in distributed else "not_distributed") or {}
         cat, rule = classify(lic, spdx_cat, which, order)
-        if rule == "dep.unknown-license" and not direct:
+        if (rule == "dep.unknown-license" and not direct) or source == "first-party":
             rule = None
         cats.append(cat if isinstance(lic, str) else None)
         rls.append(rule)

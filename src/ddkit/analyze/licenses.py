@@ -36,6 +36,39 @@ def policy_for(rules: Rules, outbound: str) -> tuple[str, dict]:
     return key, lic.get("outbound_policies", {}).get(key, {})
 
 
+# The files at the root that state the product's own license (not README/NOTICE: they mention licenses).
+_OWN_LICENSE_FILES = ("LICENSE*", "LICENCE*", "COPYING*", "UNLICENSE*")
+
+
+def project_license(scan: pd.DataFrame, rules: Rules) -> tuple[str, str] | None:
+    """(SPDX id, path) of the repository's own license, from its root LICENSE/COPYING file, or None.
+
+    Used as the outbound license when no company profile sets one: a product published under the GPL is
+    judged by the copyleft policy, not as a closed product. Of the file's detections, the one covering the
+    most lines is the license (git's COPYING quotes GPL-1.0 and GPL-3.0 around the GPL-2.0 text); of its
+    symbols, the first whose policy is the most restrictive present (copyleft, then proprietary, then
+    permissive)."""
+    if scan is None or not len(scan):
+        return None
+    rank = {"copyleft": 0, "proprietary": 1}
+    cands = sorted((p for p in scan["path"] if "/" not in p and any(globs.match(p, g) for g in _OWN_LICENSE_FILES)),
+                   key=lambda p: (0 if p.upper().startswith("LICEN") else 1, p))
+    by_path = scan.set_index("path")
+    for p in cands:
+        dets = [d for d in (by_path.at[p, "detections"] or []) if isinstance(d.get("license_expression_spdx"), str)
+                and d.get("start_line") and d.get("end_line")]
+        if not dets:
+            continue
+        best = max(dets, key=lambda d: (int(d["end_line"]) - int(d["start_line"]), -int(d["start_line"])))
+        syms = [x for x in re.split(r"\s+(?:AND|OR|WITH)\s+|[()]", best["license_expression_spdx"]) if x.strip()]
+        syms = [x.strip() for x in syms if not x.strip().startswith("LicenseRef-")]
+        if not syms:
+            continue
+        sym = min(syms, key=lambda x: rank.get(policy_for(rules, x)[0], 2))
+        return sym, p
+    return None
+
+
 def _norm(s: str) -> str:
     s = re.sub(r"[^a-z0-9 ]+", " ", s.lower())
     s = re.sub(r"\b(inc|incorporated|ltd|limited|llc|gmbh|corp|corporation|co|the|and|all rights reserved)\b", " ", s)

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import Rules
+from ..severity import SEVERITIES
 from .findings import finding
 
 # What the roll-up calls its subjects, per rule.
@@ -106,6 +107,52 @@ def roll_up_modules(rules: Rules, records: list[dict], module_lines: dict[str, i
                       "modules can be reviewed together.", lines_at_stake=sum(int(r.get("lines_at_stake") or 0) for r in g),
                       id_extra="de-minimis-modules", subjects=names, rolled_up=True)
         rec["severity"] = cfg["rollup_severity"]
+        keep.append(rec)
+    return keep
+
+
+# Subject-level rules (a copyright holder, a file): what the roll-up calls its subjects and where they are.
+_SUBJECT_NOUN = {
+    "lic.third-party-copyright": ("other third-party copyright holders", "are named in files holding"),
+    "lic.unknown-license": ("other files with an unknown license", "hold"),
+}
+
+
+def roll_up_subjects(rules: Rules, records: list[dict], total_lines: int) -> list[dict]:
+    """Replace the de-minimis findings of each rule in ``materiality.subject_rules`` (a holder whose files,
+    or a file whose lines, are under the threshold) by one roll-up naming every subject."""
+    cfg = _settings(rules)
+    subject_rules = set(rules.get("findings", {}).get("materiality", {}).get("subject_rules", []))
+    keep: list[dict] = []
+    groups: dict[str, list[dict]] = {}
+    for rec in records:
+        if (rec["rule"] in subject_rules and not rec.get("rolled_up")
+                and is_de_minimis(int(rec.get("lines_at_stake") or 0), total_lines, cfg["min_lines"], cfg["min_share"])):
+            groups.setdefault(rec["rule"], []).append(rec)
+        else:
+            keep.append(rec)
+    for rule, g in groups.items():
+        if len(g) == 1:
+            keep.append(g[0])
+            continue
+        g = sorted(g, key=lambda r: (-int(r.get("lines_at_stake") or 0), str(r["subject"])))
+        noun, verb = _SUBJECT_NOUN.get(rule, ("other subjects", "hold"))
+        lines = sum(int(r.get("lines_at_stake") or 0) for r in g)
+        share = lines / total_lines if total_lines else 0.0
+        files = sorted({f for r in g for f in (r.get("files") or ([r["path"]] if r.get("path") else []))})
+        shown = ", ".join(f"{r['subject']} ({int(r.get('lines_at_stake') or 0):,})" for r in g[:10])
+        rec = finding(rules, rule, f"{len(g)} {noun}",
+                      f"{len(g)} {noun} {verb} {lines:,} lines ({share:.1%} of the surviving lines); each is below the "
+                      f"materiality threshold ({cfg['min_share']:.1%} of the code, at least {cfg['min_lines']} lines). "
+                      f"Largest: {shown}{' …' if len(g) > 10 else ''}. Every one is listed in this finding's subjects "
+                      f"and on the Licenses sheet.",
+                      "De minimis: review them together; record the decision (triage), or keep the notices and list "
+                      "them in the third-party notices.", lines_at_stake=lines, id_extra="de-minimis",
+                      files=files, subjects=[str(r["subject"]) for r in g], rolled_up=True)
+        # The roll-up's severity, but never above its most severe member (third-party notices are info
+        # under a permissive or copyleft product policy).
+        worst = min(SEVERITIES.index(str(r["severity"])) for r in g)
+        rec["severity"] = SEVERITIES[max(worst, SEVERITIES.index(cfg["rollup_severity"]))]
         keep.append(rec)
     return keep
 

@@ -17,6 +17,7 @@ import fnmatch
 import os
 import posixpath
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -41,14 +42,67 @@ LOCKFILE_IDS = {
 }
 MAX_MANIFEST_BYTES = 20 << 20
 DEP_INVENTORY_COLUMNS = ["purl", "name", "version", "ecosystem", "scope", "direct", "manifest", "line", "kind",
-                         "datasource", "lock_license"]
+                         "datasource", "lock_license", "first_party", "first_party_manifest", "first_party_license"]
 _TYPE_ALIASES = {"pypi": "pypi", "npm": "npm", "golang": "golang"}
+
+
+def _reuse_requirements_line_parser() -> None:
+    """Make pip-requirements-parser (ScanCode's reader of requirements files) build its option parser once.
+
+    It builds a new ``optparse`` parser for every line, because appendable options (``--hash``, ``-r`` …)
+    accumulate into the parser's default lists; building it is about 1 ms, most of the time of reading a
+    requirements file, and a history holds thousands of lines. The same result, cheaper: one parser, and
+    a deep copy of its default values for each line (nothing accumulates). Checked against the original
+    in tests/unit/test_dependency_parsing.py."""
+    import copy
+    import shlex
+
+    import pip_requirements_parser as prp
+    if getattr(prp.get_line_parser, "_ddkit", False):
+        return
+    parser = prp.build_parser()
+    defaults = parser.get_default_values()
+
+    def get_line_parser():
+        def parse_line(line: str):
+            args_str, options_str = prp.break_args_options(line)
+            opts, arguments = parser.parse_args(shlex.split(options_str), copy.deepcopy(defaults))
+            return args_str, opts, arguments
+        return parse_line
+
+    get_line_parser._ddkit = True     # type: ignore[attr-defined]
+    prp._ddkit_original_get_line_parser = prp.get_line_parser   # kept for the equivalence test
+    prp.get_line_parser = get_line_parser
 
 
 @lru_cache(maxsize=1)
 def handlers() -> tuple:
     from packagedcode import APPLICATION_PACKAGE_DATAFILE_HANDLERS
+    _reuse_requirements_line_parser()
     return tuple(h for h in APPLICATION_PACKAGE_DATAFILE_HANDLERS if h.datasource_id in MANIFEST_IDS | LOCKFILE_IDS)
+
+
+@lru_cache(maxsize=1)
+def _handler_screens() -> tuple[tuple[Any, re.Pattern[str] | None], ...]:
+    """Each handler with a regular expression that must match a location for its ``is_datafile`` to be
+    true, or None when the handler decides otherwise (it overrides ``is_datafile``). ScanCode's default
+    ``is_datafile`` starts with ``fnmatchcase`` over ``path_patterns`` (and their yaml/yml aliases) and
+    costs ~70 µs a call; 37 handlers times hundreds of manifest versions made it a second per scan."""
+    from packagedcode.models import DatafileHandler
+    default = DatafileHandler.is_datafile.__func__   # type: ignore[attr-defined]
+    out = []
+    for h in handlers():
+        if getattr(h.is_datafile, "__func__", None) is not default:
+            out.append((h, None))
+            continue
+        pats = list(h.path_patterns) + [p.replace("yaml", "yml") for p in h.path_patterns]
+        out.append((h, _glob_regex(pats) if pats else None))
+    return tuple(out)
+
+
+def _handlers_for(location: str) -> list:
+    """The handlers whose ``is_datafile`` may accept *location* (the same answers, fewer calls)."""
+    return [h for h, screen in _handler_screens() if screen is None or screen.match(location) is not None]
 
 
 @lru_cache(maxsize=1)
@@ -59,13 +113,23 @@ def _patterns() -> tuple[str, ...]:
     return tuple(sorted(pats))
 
 
+def _glob_regex(patterns: Iterable[str]) -> re.Pattern[str]:
+    """fnmatchcase over several patterns as one regular expression (fnmatch's own translation, joined)."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(pat)})" for pat in patterns), re.S)
+
+
+@lru_cache(maxsize=1)
+def _patterns_re() -> re.Pattern[str]:
+    """ScanCode's path patterns as one regular expression."""
+    return _glob_regex(_patterns())
+
+
 def is_manifest_path(path: str) -> bool:
     """Whether a path (relative, POSIX) names a manifest or lockfile ScanCode can read."""
-    p = "/" + path
     name = posixpath.basename(path)
     if name.startswith(".") and name != ".package-lock.json":
         return False
-    return any(fnmatch.fnmatchcase(p, pat) for pat in _patterns())
+    return _patterns_re().match("/" + path) is not None
 
 
 def is_lockfile_path(path: str) -> bool:
@@ -122,17 +186,35 @@ def map_scope(scope: str | None, is_runtime: bool | None, is_optional: bool | No
     return "runtime"
 
 
-def _parse_with_scancode(path: str, data: bytes) -> tuple[list[dict], list[str]]:
+class Scratch:
+    """One private, empty folder that holds one manifest at a time while ScanCode parses it.
+
+    Each manifest is parsed alone (no parser can reach the repository's other files or a previous
+    manifest: the file is removed after its parse). One folder for a whole run rather than one per
+    manifest: creating and removing a folder costs about 1-2 ms, and history holds hundreds of versions."""
+
+    def __enter__(self) -> Scratch:
+        self._tmp = tempfile.TemporaryDirectory(prefix="ddkit-dep-")
+        self.dir = os.path.join(self._tmp.name, "m")
+        os.mkdir(self.dir)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._tmp.cleanup()
+
+
+def _parse_with_scancode(path: str, data: bytes, scratch: Scratch | None = None) -> tuple[list[dict], list[str]]:
     """Package data mappings from every ScanCode handler that recognizes this file, and errors."""
+    if scratch is None:
+        with Scratch() as one:
+            return _parse_with_scancode(path, data, one)
     out: list[dict] = []
     errors: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="ddkit-dep-") as d:
-        sub = os.path.join(d, "m")
-        os.mkdir(sub)
-        loc = os.path.join(sub, posixpath.basename(path) or "manifest")
+    loc = os.path.join(scratch.dir, posixpath.basename(path) or "manifest")
+    try:
         with open(loc, "wb") as fh:
             fh.write(data)
-        for h in handlers():
+        for h in _handlers_for(loc):
             try:
                 if not h.is_datafile(loc):
                     continue
@@ -142,6 +224,13 @@ def _parse_with_scancode(path: str, data: bytes) -> tuple[list[dict], list[str]]
                     out.append(m)
             except Exception as e:  # ScanCode's parsers raise many kinds on malformed input
                 errors.append(f"{type(e).__name__}: {e}"[:200])
+    finally:
+        for name in os.listdir(scratch.dir):   # a parser may have left files beside it
+            q = os.path.join(scratch.dir, name)
+            if os.path.isdir(q) and not os.path.islink(q):
+                shutil.rmtree(q, ignore_errors=True)
+            else:
+                os.unlink(q)
     return out, errors
 
 
@@ -223,10 +312,10 @@ def _line_of(text_lines: list[str], ecosystem: str, name: str, kind: str,
     return None
 
 
-def parse_manifest(path: str, data: bytes) -> tuple[list[dict], dict[str, Any], list[str]]:
+def parse_manifest(path: str, data: bytes, scratch: Scratch | None = None) -> tuple[list[dict], dict[str, Any], list[str]]:
     """(dependency rows, the package's own record, warnings) for one manifest or lockfile."""
     warnings: list[str] = []
-    maps, errors = _parse_with_scancode(path, data)
+    maps, errors = _parse_with_scancode(path, data, scratch)
     for e in errors:
         warnings.append(f"dependencies: {path} could not be read as a package manifest ({e})")
     lock_lic = _lock_licenses(path, data)
@@ -311,12 +400,17 @@ def inventory(repo: str, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     content = dict(read_blobs(repo, [b for _, b, _ in cand]))
     rows: list[dict] = []
     vend: list[dict] = []
-    for path, blob, cat in sorted(cand):
-        data = content.get(blob)
-        if data is None:
+    # The repository's own packages (a Cargo workspace member, an npm workspace package, a second Python
+    # package in a monorepo): a dependency on one of them is first-party code, not a third-party component.
+    ours: dict[tuple[str, str], dict] = {}
+    with Scratch() as scratch:
+        parsed = {path: parse_manifest(path, content[blob], scratch) for path, blob, _ in sorted(cand)
+                  if content.get(blob) is not None}
+    for path, _blob, cat in sorted(cand):
+        if path not in parsed:
             warnings.append(f"dependencies: {path} could not be read from git")
             continue
-        r, own, w = parse_manifest(path, data)
+        r, own, w = parsed[path]
         warnings += w
         if cat == "vendored":
             if own.get("name"):
@@ -324,7 +418,16 @@ def inventory(repo: str, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
                                  name=display_name(own["type"], own.get("namespace"), own["name"]),
                                  version=own.get("version"), license=own.get("license")))
             continue
+        if own.get("name"):
+            eco = ecosystem_of(own["type"])
+            ours.setdefault((eco, norm_name(eco, display_name(own["type"], own.get("namespace"), own["name"]))),
+                            dict(manifest=path, license=own.get("license")))
         rows += r
+    for row in rows:
+        hit = ours.get((row["ecosystem"], norm_name(row["ecosystem"], row["name"])))
+        row["first_party"] = hit is not None
+        row["first_party_manifest"] = hit["manifest"] if hit else None
+        row["first_party_license"] = hit["license"] if hit else None
     df = pd.DataFrame(rows, columns=DEP_INVENTORY_COLUMNS)
     df = mark_direct(df)
     return df, pd.DataFrame(vend, columns=VENDORED_COLUMNS), warnings
@@ -419,14 +522,16 @@ def manifest_history(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, is
     store = incremental.Store("manifests", repo, {"parser": "scancode"}, _valid_parsed)
     parsed: dict[tuple[str, str], tuple[frozenset, bool]] = store.load("parsed") or {}
     todo = [b for b in dict.fromkeys(blobs) if (paths[b], b) not in parsed]
-    for blob, data in read_blobs(repo, todo) if todo else []:
-        if data is None or len(data) > MAX_MANIFEST_BYTES:
-            parsed[(paths[blob], blob)] = (frozenset(), False)
-            continue
-        rows, _own, w = parse_manifest(paths[blob], data)
-        parsed[(paths[blob], blob)] = (frozenset(f"{r['ecosystem']}:{norm_name(r['ecosystem'], r['name'])}"
-                                                 for r in rows if r["kind"] == "manifest" and r["direct"] is not False),
-                                       bool(w))
+    if todo:
+        with Scratch() as scratch:
+            for blob, data in read_blobs(repo, todo):
+                if data is None or len(data) > MAX_MANIFEST_BYTES:
+                    parsed[(paths[blob], blob)] = (frozenset(), False)
+                    continue
+                rows, _own, w = parse_manifest(paths[blob], data, scratch)
+                parsed[(paths[blob], blob)] = (frozenset(
+                    f"{r['ecosystem']}:{norm_name(r['ecosystem'], r['name'])}"
+                    for r in rows if r["kind"] == "manifest" and r["direct"] is not False), bool(w))
     if todo:
         store.save("parsed", parsed)
     for blob in dict.fromkeys(blobs):

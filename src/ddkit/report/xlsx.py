@@ -658,7 +658,9 @@ def _summary_sheet(wb, s: Scan) -> None:
     figures = [("Commits", sm.get("commits")), ("Contributors (people)", sm.get("contributors")),
                ("Departed contributors", sm.get("departed")), ("Identities not resolved", sm.get("unresolved_identities")),
                ("Truck factor", sm.get("truck_factor")),
-               ("Lines by contractors and vendors", f"{share:.0%}" if share is not None else "n/a")]
+               ("Lines by contractors and vendors", f"{share:.0%}" if share is not None else "n/a"),
+               ("Product license (policy)", f"{sm.get('outbound_license') or 'proprietary'} ("
+                                            f"{sm.get('outbound_license_source') or 'default'})")]
     sev = list((sm.get("findings_by_severity") or {}).items())
     for k in range(max(len(sev), len(figures))):
         if k < len(sev):

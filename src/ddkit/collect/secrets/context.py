@@ -17,6 +17,12 @@ from typing import Any
 from ...globs import first_match
 
 REPORT, DOWNGRADE, SUPPRESS = "report", "downgrade", "suppress"
+# The key an assignment's value is given to: the last name before `=`, `:`, `=>` (quotes and `$` allowed).
+_KEY_BEFORE = re.compile(rb"([A-Za-z0-9_.\-]+)[\"'\]]?\s*(?::=|=>|==|:|=)\s*[\"']?$")
+# The detectors that match `key = value` assignments (a URL's `user:password@` is not one).
+_ASSIGNMENT_DETECTORS = ("ddkit.password-assignment", "ddkit.config-password")
+# Words of a key: camelCase humps, runs of capitals, digits-free lower runs.
+_WORDS = re.compile(rb"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 TEST_KEY = "test key: confirm it is not used in production"
 
 DEFAULTS: dict[str, Any] = {
@@ -24,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "placeholders": [],
     "placeholder_patterns": [],
     "hash_context": [],
+    "non_secret_key_words": [],
     "lockfiles": [],
     "tests": [],
     "docs": [],
@@ -50,8 +57,10 @@ class Context:
     _php: list[re.Pattern[bytes]] = field(default_factory=list)
     _hash: list[re.Pattern[bytes]] = field(default_factory=list)
     _local: list[bytes] = field(default_factory=list)
+    _keywords: frozenset[bytes] = frozenset()
 
     def __post_init__(self) -> None:
+        self._keywords = frozenset(w.lower().encode() for w in self.cfg["non_secret_key_words"])
         self._ph = [p.lower().encode() for p in self.cfg["placeholders"]]
         self._php = [re.compile(p.encode()) for p in self.cfg["placeholder_patterns"]]
         self._hash = [re.compile(p.encode(), re.I) for p in self.cfg["hash_context"]]
@@ -71,6 +80,18 @@ class Context:
         return (len(set(body.lower())) <= 2 or b"xxxxxxxx" in value.lower() or b"${" in value
                 or value.startswith(b"<") or b"{{" in value)
 
+    def key_names_no_secret(self, line: bytes, value: bytes) -> bool:
+        """Whether the key assigned *value* on *line* ends in a word that names something about a credential
+        (``repo-token-user-login``, ``PasswordSender``, ``auth_token_url``) rather than the credential."""
+        if not self._keywords:
+            return False
+        at = line.find(value)
+        m = _KEY_BEFORE.search(line[:at]) if at > 0 else None
+        if m is None:
+            return False
+        words = _WORDS.findall(m.group(1))
+        return bool(words) and words[-1].lower() in self._keywords
+
     def decide(self, tier: str, detector_id: str, path: str, line: bytes, value: bytes) -> tuple[str, str]:
         """(action, reason) for one occurrence."""
         cfg = self.cfg
@@ -87,6 +108,8 @@ class Context:
             return SUPPRESS, "placeholder value"
         if any(r.search(line) for r in self._hash):
             return SUPPRESS, "hash or checksum"
+        if detector_id in _ASSIGNMENT_DETECTORS and self.key_names_no_secret(line, value):
+            return SUPPRESS, "key names no secret"
         if first_match(path, cfg["lockfiles"]):
             return SUPPRESS, "lockfile or checksum file"
         if first_match(path, cfg["vendored"]):

@@ -1,0 +1,40 @@
+"""Context decisions on single lines, with the shipped rules (no git, no engine)."""
+
+import pytest
+
+from ddkit.collect.secrets.context import REPORT, SUPPRESS, Context
+
+CTX = Context.from_rules()
+
+
+@pytest.mark.parametrize("line, value", [
+    # git/git .github/workflows/l10n.yml: a login name, not a token
+    (b"          repo-token-user-login: 'github-actions[bot]'", b"github-actions[bot]"),
+    # MediaWiki LocalSettings.php: the address passwords are mailed from
+    (b'$wgPasswordSender   = "apache@localhost";', b"apache@localhost"),
+    (b'AUTH_TOKEN_URL = "https://sso.acme.io/oauth"', b"https://sso.acme.io/oauth"),
+    (b'secret_file: "/etc/acme/keys/app.pem"', b"/etc/acme/keys/app.pem"),
+])
+def test_key_naming_something_about_a_secret_is_not_a_secret(line, value):
+    assert CTX.decide("generic", "ddkit.password-assignment", "src/app.yml", line, value) == (
+        SUPPRESS, "key names no secret")
+
+
+@pytest.mark.parametrize("line, value", [
+    (b'$wgSecretKey = "1c912bfe3519fb70f5dc523ecc6981";', b"1c912bfe3519fb70f5dc523ecc6981"),
+    (b'db.password: s3cr3tV4lue9', b"s3cr3tV4lue9"),
+    (b'"client_secret": "Zq8vW2mN7rT4kP1x"', b"Zq8vW2mN7rT4kP1x"),
+    (b'userPassword: "Zq8vW2mN7rT4kP1x"', b"Zq8vW2mN7rT4kP1x"),   # "user" first, the secret last
+])
+def test_keys_that_hold_a_secret_are_reported(line, value):
+    assert CTX.decide("generic", "ddkit.password-assignment", "src/app.yml", line, value) == (REPORT, "")
+
+
+def test_provider_format_is_never_suppressed_by_its_key():
+    line = b'aws_key_id = "AKIAQWERTYUIOPASDFGH"'
+    assert CTX.decide("provider", "ddkit.aws-access-key-id", "src/app.py", line, b"AKIAQWERTYUIOPASDFGH")[0] == REPORT
+
+
+def test_a_urls_user_part_is_not_a_key():
+    line = b"proxies = {'http': 'http://user:Zq8vW2mN7r@10.10.1.10:3128'}"
+    assert CTX.decide("generic", "ddkit.basic-auth-url", "src/app.py", line, b"Zq8vW2mN7r") == (REPORT, "")
