@@ -111,3 +111,22 @@ def test_a_vendored_copy_keeps_its_own_license_inside_a_packaged_project(trees, 
     assert ours["packages/foo/src/index.js"] == sc["packages/foo/LICENSE.txt"]
     assert ours["sub/pkg/a/b/y.py"] == sc["sub/pkg/LICENSE.txt"]
     assert ours["top.py"] == ours["docs/src/conf.py"] == sc["LICENSE.txt"]
+
+
+def test_same_license_as_the_package_is_the_root_license(make_repo, tmp_path):
+    """gettext's .po header "distributed under the same license as the Git package" (ScanCode:
+    INHERIT_LICENSE_FROM_PACKAGE). ScanCode with its package step (`-clip -p`) resolves it to the root's
+    license file when there is no package; ddkit gives the same expression (git/git: 55 po files were
+    lic.unknown-license)."""
+    r = make_repo()
+    r.commit({"COPYING": license_text("gpl-2.0"),
+              "po/ca.po": "# Catalan translations for Git.\n# This file is distributed under the same license as "
+                          "the Git package.\n# Alex <alex@example.com>, 2014.\nmsgid \"\"\nmsgstr \"\"\n"})
+    out = tmp_path / "sc.json"
+    subprocess.run([str(SCANCODE), "-clip", "-p", "-n", "1", "--quiet", "--json", str(out), "--ignore", ".git",
+                    str(r.path)], check=True)
+    sc = {f["path"].split("/", 1)[1]: f["detected_license_expression"] for f in json.loads(out.read_text())["files"]
+          if f["type"] == "file" and f.get("detected_license_expression")}
+    ours = ddkit_pairs(r.path)
+    assert sc["po/ca.po"] == sc["COPYING"] == "gpl-2.0"
+    assert ours["po/ca.po"] == sc["po/ca.po"]

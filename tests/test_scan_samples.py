@@ -231,6 +231,8 @@ def test_licenses(license_scans, name):
         want.add((x["rule"], x.get("subject") if x["rule"] == "lic.third-party-copyright" else x.get("path")))
     assert got == want
     for x in ans["license_findings"]:
+        if x.get("subjects"):
+            assert sorted(f[(f.rule == x["rule"]) & (f.subject == x["subject"])].iloc[0]["subjects"]) == x["subjects"]
         if x.get("introduced_by") and x.get("path"):
             assert f[(f.rule == x["rule"]) & (f.path == x["path"])].iloc[0]["person"] == x["introduced_by"]
             assert x["introduced_by"] in f[(f.rule == x["rule"]) & (f.path == x["path"])].iloc[0]["evidence"]

@@ -71,3 +71,21 @@ def test_vendored_component():
     assert vendored_component("node_modules/@s/p/lib/x.js") == ("node_modules/@s/p", "@s/p")
     assert vendored_component("vendor/github.com/o/r/x.go") == ("vendor/github.com/o/r", "github.com/o/r")
     assert vendored_component("src/x.py") is None
+
+
+def test_same_license_as_the_package():
+    """"distributed under the same license as the Git package" (ScanCode: INHERIT_LICENSE_FROM_PACKAGE): the
+    license file of the enclosing package, else the root's, as ScanCode's package step does (its root
+    sibling license files when there is no package)."""
+    r = results("COPYING", "README.md", "po/ca.po")
+    assert _reference_target("po/ca.po", "INHERIT_LICENSE_FROM_PACKAGE", r, Packages(set())) == "COPYING"
+    r = results("COPYING", "LICENSE", "po/ca.po")
+    assert _reference_target("po/ca.po", "INHERIT_LICENSE_FROM_PACKAGE", r, None) == "LICENSE"
+    # An enclosing package with its own license file wins; one without falls through to the root.
+    r = results("COPYING", "gui/LICENSE.txt", "gui/po/de.po", "lib/po/fr.po")
+    pk = Packages({"gui", "lib"})
+    assert _reference_target("gui/po/de.po", "INHERIT_LICENSE_FROM_PACKAGE", r, pk) == "gui/LICENSE.txt"
+    assert _reference_target("lib/po/fr.po", "INHERIT_LICENSE_FROM_PACKAGE", r, pk) == "COPYING"
+    # A vendored copy never inherits the project's license.
+    r = results("COPYING", "vendor/x/po/de.po")
+    assert _reference_target("vendor/x/po/de.po", "INHERIT_LICENSE_FROM_PACKAGE", r, Packages(set())) is None

@@ -245,6 +245,22 @@ def license_findings(rules: Rules, company: Company, lic: pd.DataFrame, files: p
     vendored_only = {h: rows for h, rows in holders.items() if all(r["vendored"] for r in rows)}
     if len(vendored_only) < 2:
         vendored_only = {}
+    # Under a policy where third-party notices are only information (a permissive or GPL product: they need
+    # only be kept), one finding lists every holder; the Licenses sheet has each file.
+    if sev == "info" and len(holders) > 1:
+        vendored_only = {}
+        names = sorted(holders)
+        files_ = sorted({r["path"] for rows in holders.values() for r in rows})
+        recs.append(finding(
+            rules, "lic.third-party-copyright", f"{len(names)} third-party copyright holders",
+            f"Copyright notices of {len(names)} holders other than the company in {len(files_)} files; under the "
+            f"{company.outbound_license} product license these are ordinary notices to keep (each file is on the "
+            f"Licenses sheet): " + "; ".join(names[:60]) + (" …" if len(names) > 60 else "") + ".",
+            "Keep these notices and list them in the product's third-party notices (NOTICE file).",
+            files=files_, id_extra="notices", lines_at_stake=int(sum(r["lines"] or 0 for rows in holders.values()
+                                                                     for r in rows)),
+            subjects=names, rolled_up=True, severity_override=sev))
+        holders = {}
     for h, rows in sorted(holders.items()):
         if h in vendored_only:
             continue

@@ -38,6 +38,15 @@ def _settings(rules: Rules) -> dict[str, Any]:
             "rules": list(m.get("rules", [])), "rollup_severity": str(m.get("rollup_severity", "low"))}
 
 
+def _split(records: list[dict], small) -> tuple[list[dict], dict[str, list[dict]]]:
+    """(the records kept as they are, the de-minimis ones grouped by rule) for a predicate *small*."""
+    keep: list[dict] = []
+    groups: dict[str, list[dict]] = {}
+    for rec in records:
+        (groups.setdefault(rec["rule"], []) if small(rec) else keep).append(rec)
+    return keep, groups
+
+
 def is_de_minimis(lines: int, total_lines: int, min_lines: int, min_share: float) -> bool:
     share = lines / total_lines if total_lines else 0.0
     return lines <= 0 or lines < min_lines or share < min_share
@@ -49,17 +58,15 @@ def roll_up(rules: Rules, records: list[dict], people: pd.DataFrame, total_lines
     if not cfg["rules"]:
         return records
     on_roster = set(people.loc[people["in_roster"].astype(bool), "person"]) if len(people) else set()
-    keep: list[dict] = []
-    groups: dict[str, list[dict]] = {}
-    for rec in records:
+
+    def small(rec: dict) -> bool:
         who = rec.get("person")
         # A suggested roster match stays individual: its lines may well be a known person's.
-        if (rec["rule"] in cfg["rules"] and isinstance(who, str) and who not in on_roster
+        return (rec["rule"] in cfg["rules"] and isinstance(who, str) and who not in on_roster
                 and not isinstance(rec.get("possible_roster_match"), str)
-                and is_de_minimis(int(rec.get("lines_at_stake") or 0), total_lines, cfg["min_lines"], cfg["min_share"])):
-            groups.setdefault(rec["rule"], []).append(rec)
-        else:
-            keep.append(rec)
+                and is_de_minimis(int(rec.get("lines_at_stake") or 0), total_lines, cfg["min_lines"], cfg["min_share"]))
+
+    keep, groups = _split(records, small)
     for rule, g in groups.items():
         if len(g) == 1 and int(g[0].get("lines_at_stake") or 0) > 0:
             keep.append(g[0])      # one small subject is clearer shown as itself
@@ -82,15 +89,9 @@ def roll_up_modules(rules: Rules, records: list[dict], module_lines: dict[str, i
     module rule by one roll-up that names every module. The repository itself is never rolled up."""
     cfg = _settings(rules)
     module_rules = set(rules.get("findings", {}).get("materiality", {}).get("module_rules", []))
-    keep: list[dict] = []
-    groups: dict[str, list[dict]] = {}
-    for rec in records:
-        mod = str(rec.get("subject"))
-        if rec["rule"] in module_rules and mod in module_lines and is_de_minimis(
-                int(module_lines[mod]), total_lines, cfg["min_lines"], cfg["min_share"]):
-            groups.setdefault(rec["rule"], []).append(rec)
-        else:
-            keep.append(rec)
+    keep, groups = _split(records, lambda rec: rec["rule"] in module_rules and str(rec.get("subject")) in module_lines
+                          and is_de_minimis(int(module_lines[str(rec.get("subject"))]), total_lines,
+                                            cfg["min_lines"], cfg["min_share"]))
     for rule, g in groups.items():
         if len(g) == 1:
             keep.append(g[0])
@@ -123,14 +124,8 @@ def roll_up_subjects(rules: Rules, records: list[dict], total_lines: int) -> lis
     or a file whose lines, are under the threshold) by one roll-up naming every subject."""
     cfg = _settings(rules)
     subject_rules = set(rules.get("findings", {}).get("materiality", {}).get("subject_rules", []))
-    keep: list[dict] = []
-    groups: dict[str, list[dict]] = {}
-    for rec in records:
-        if (rec["rule"] in subject_rules and not rec.get("rolled_up")
-                and is_de_minimis(int(rec.get("lines_at_stake") or 0), total_lines, cfg["min_lines"], cfg["min_share"])):
-            groups.setdefault(rec["rule"], []).append(rec)
-        else:
-            keep.append(rec)
+    keep, groups = _split(records, lambda rec: rec["rule"] in subject_rules and not rec.get("rolled_up") and is_de_minimis(
+        int(rec.get("lines_at_stake") or 0), total_lines, cfg["min_lines"], cfg["min_share"]))
     for rule, g in groups.items():
         if len(g) == 1:
             keep.append(g[0])

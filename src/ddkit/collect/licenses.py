@@ -367,6 +367,36 @@ class PackageDirs:
         return ok
 
 
+# ScanCode's referenced-filename marker for "distributed under the same license as the package" (gettext's
+# .po header, many others): the license of the package the file belongs to.
+INHERIT = "INHERIT_LICENSE_FROM_PACKAGE"
+_LICENSE_FILE = re.compile(r"(?i)^(licen[cs]e|copying|unlicense)([._-].*)?$")
+
+
+def _package_license_file(path: str, results: dict, packages: PackageDirs | None, usable) -> str | None:
+    """The license file of the package *path* belongs to: in the nearest enclosing directory that holds a
+    named package manifest and a LICENSE/COPYING file with detections (a vendored copy only inside its own
+    directory), else the repository's root license file: a repository is the package of its files."""
+    from .dependencies import vendored_component
+
+    def license_in(d: str) -> str | None:
+        names = sorted((p for p in results if posixpath.dirname(p) == d and _LICENSE_FILE.match(posixpath.basename(p))
+                        and usable(p)), key=lambda p: (0 if posixpath.basename(p).upper().startswith("LICEN") else 1, p))
+        return names[0] if names else None
+
+    comp = vendored_component(path)
+    d = posixpath.dirname(path)
+    while d:
+        if comp is not None and d != comp[0] and not d.startswith(comp[0] + "/"):
+            return None    # a vendored copy never inherits the enclosing project's license
+        if packages is not None and packages.is_package(d):
+            hit = license_in(d)
+            if hit:
+                return hit
+        d = posixpath.dirname(d)
+    return None if comp is not None else license_in("")
+
+
 def _reference_target(path: str, name: str, results: dict, packages: PackageDirs | None) -> str | None:
     """The file a reference *name* in the file *path* resolves to: the file of that name beside it, else
     beside the manifest of a package the file belongs to (nearest first; ScanCode's package step), else at
@@ -382,6 +412,8 @@ def _reference_target(path: str, name: str, results: dict, packages: PackageDirs
 
     rel = name.strip("/")
     here = posixpath.dirname(path)
+    if rel == INHERIT:
+        return _package_license_file(path, results, packages, usable)
     cand = posixpath.join(here, rel)
     if usable(cand):
         return cand
