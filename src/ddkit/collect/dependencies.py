@@ -89,8 +89,8 @@ def _handler_screens() -> tuple[tuple[Any, re.Pattern[str] | None], ...]:
     ``is_datafile`` starts with ``fnmatchcase`` over ``path_patterns`` (and their yaml/yml aliases) and
     costs ~70 µs a call; 37 handlers times hundreds of manifest versions made it a second per scan."""
     from packagedcode.models import DatafileHandler
-    default = DatafileHandler.is_datafile.__func__   # type: ignore[attr-defined]
-    out = []
+    default = DatafileHandler.is_datafile.__func__
+    out: list[tuple[Any, re.Pattern[str] | None]] = []
     for h in handlers():
         if getattr(h.is_datafile, "__func__", None) is not default:
             out.append((h, None))
@@ -404,8 +404,8 @@ def inventory(repo: str, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     # package in a monorepo): a dependency on one of them is first-party code, not a third-party component.
     ours: dict[tuple[str, str], dict] = {}
     with Scratch() as scratch:
-        parsed = {path: parse_manifest(path, content[blob], scratch) for path, blob, _ in sorted(cand)
-                  if content.get(blob) is not None}
+        parsed = {path: parse_manifest(path, data, scratch) for path, blob, _ in sorted(cand)
+                  if (data := content.get(blob)) is not None}
     for path, _blob, cat in sorted(cand):
         if path not in parsed:
             warnings.append(f"dependencies: {path} could not be read from git")
