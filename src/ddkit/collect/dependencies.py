@@ -51,28 +51,70 @@ def handlers() -> tuple:
     return tuple(h for h in APPLICATION_PACKAGE_DATAFILE_HANDLERS if h.datasource_id in MANIFEST_IDS | LOCKFILE_IDS)
 
 
+def scancode_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("scancode-toolkit")
+    except PackageNotFoundError:
+        return "not installed"
+
+
 @lru_cache(maxsize=1)
+def _pattern_sets() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(manifest patterns, lockfile patterns) of the handlers used. Importing packagedcode takes about a
+    second, so they are kept in the cache per ScanCode version (and ddkit code): a scan whose manifests
+    are all already parsed never imports it. A cache file that is not what was written is recomputed."""
+    import json
+
+    from ..cache import cache_dir
+    from ..fsutil import atomic_write
+    from .incremental import code_fingerprint
+    path = cache_dir("packagedcode") / f"patterns-{scancode_version()}-{code_fingerprint()}.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        sets = (doc["manifest"], doc["lockfile"])
+        if all(isinstance(x, list) and x and all(isinstance(p, str) and p for p in x) for x in sets):
+            return tuple(sets[0]), tuple(sets[1])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    man = tuple(sorted({pat for h in handlers() if h.datasource_id in MANIFEST_IDS for pat in h.path_patterns}))
+    lock = tuple(sorted({pat for h in handlers() if h.datasource_id in LOCKFILE_IDS for pat in h.path_patterns}))
+    try:
+        atomic_write(path, json.dumps({"manifest": man, "lockfile": lock}).encode())
+    except OSError:
+        pass
+    return man, lock
+
+
 def _patterns() -> tuple[str, ...]:
-    pats = set()
-    for h in handlers():
-        pats.update(h.path_patterns)
-    return tuple(sorted(pats))
+    man, lock = _pattern_sets()
+    return tuple(sorted(set(man) | set(lock)))
+
+
+def _any_of(patterns: Iterable[str]) -> re.Pattern:
+    """One regular expression that matches what ``fnmatchcase`` matches with any of *patterns*."""
+    pats = [f"(?:{fnmatch.translate(p)})" for p in patterns]
+    return re.compile("|".join(pats) if pats else "(?!)")
+
+
+@lru_cache(maxsize=1)
+def _matchers() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    man, lock = _pattern_sets()
+    return _any_of(man + lock), _any_of(man), _any_of(lock)
 
 
 def is_manifest_path(path: str) -> bool:
     """Whether a path (relative, POSIX) names a manifest or lockfile ScanCode can read."""
-    p = "/" + path
     name = posixpath.basename(path)
     if name.startswith(".") and name != ".package-lock.json":
         return False
-    return any(fnmatch.fnmatchcase(p, pat) for pat in _patterns())
+    return _matchers()[0].match("/" + path) is not None
 
 
 def is_lockfile_path(path: str) -> bool:
     p = "/" + path
-    return any(fnmatch.fnmatchcase(p, pat) for h in handlers() if h.datasource_id in LOCKFILE_IDS
-               for pat in h.path_patterns) and not any(
-        fnmatch.fnmatchcase(p, pat) for h in handlers() if h.datasource_id in MANIFEST_IDS for pat in h.path_patterns)
+    _, man, lock = _matchers()
+    return lock.match(p) is not None and man.match(p) is None
 
 
 # ----------------------------------------------------------------------------- reading blobs
@@ -308,15 +350,26 @@ def inventory(repo: str, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     for p in too_big:
         warnings.append(f"dependencies: {p} is larger than {MAX_MANIFEST_BYTES >> 20} MB and was not read")
     cand = [x for x in cand if x[0] not in too_big]
-    content = dict(read_blobs(repo, [b for _, b, _ in cand]))
+    # Each manifest's parse is kept per (path, blob) in the cache: a re-scan parses only manifests that
+    # changed (and then only imports ScanCode). The entry holds the manifests at the last ref scanned.
+    from . import incremental
+    store = incremental.Store("manifests-at-ref", repo, {"parser": "scancode", "scancode": scancode_version()},
+                              _valid_at_ref)
+    cached: dict[tuple[str, str], tuple[list, dict, list]] = store.load("parsed") or {}
+    todo = [b for p, b, _ in cand if (p, b) not in cached]
+    content = dict(read_blobs(repo, todo)) if todo else {}
+    parsed: dict[tuple[str, str], tuple[list, dict, list]] = {}
     rows: list[dict] = []
     vend: list[dict] = []
     for path, blob, cat in sorted(cand):
-        data = content.get(blob)
-        if data is None:
-            warnings.append(f"dependencies: {path} could not be read from git")
-            continue
-        r, own, w = parse_manifest(path, data)
+        if (path, blob) in cached:
+            r, own, w = parsed[(path, blob)] = cached[(path, blob)]
+        else:
+            data = content.get(blob)
+            if data is None:
+                warnings.append(f"dependencies: {path} could not be read from git")
+                continue
+            r, own, w = parsed[(path, blob)] = parse_manifest(path, data)
         warnings += w
         if cat == "vendored":
             if own.get("name"):
@@ -324,13 +377,25 @@ def inventory(repo: str, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
                                  name=display_name(own["type"], own.get("namespace"), own["name"]),
                                  version=own.get("version"), license=own.get("license")))
             continue
-        rows += r
+        rows += [dict(x) for x in r]
+    if parsed.keys() != cached.keys():
+        store.save("parsed", parsed)
     df = pd.DataFrame(rows, columns=DEP_INVENTORY_COLUMNS)
     df = mark_direct(df)
     return df, pd.DataFrame(vend, columns=VENDORED_COLUMNS), warnings
 
 
 VENDORED_COLUMNS = ["path", "directory", "ecosystem", "name", "version", "license"]
+
+
+def _valid_at_ref(v: Any) -> bool:
+    """The shape :func:`inventory` keeps: (path, blob) → (dependency rows, own record, warnings)."""
+    return isinstance(v, dict) and all(
+        isinstance(k, tuple) and len(k) == 2 and all(isinstance(x, str) for x in k)
+        and isinstance(x, tuple) and len(x) == 3 and isinstance(x[0], list)
+        and all(isinstance(r, dict) and set(r) == set(DEP_INVENTORY_COLUMNS) for r in x[0])
+        and isinstance(x[1], dict) and isinstance(x[2], list) and all(isinstance(w, str) for w in x[2])
+        for k, x in v.items())
 
 
 def _vendored_package_manifest(path: str) -> bool:
@@ -394,7 +459,7 @@ def manifest_history(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, is
     paths = dict(zip(ch["blob"], ch["path"]))
     # Parsed versions are kept per (path, blob) in the cache: a re-scan parses only manifests' new versions.
     from . import incremental
-    store = incremental.Store("manifests", repo, {"parser": "scancode"}, _valid_parsed)
+    store = incremental.Store("manifests", repo, {"parser": "scancode", "scancode": scancode_version()}, _valid_parsed)
     parsed: dict[tuple[str, str], tuple[frozenset, bool]] = store.load("parsed") or {}
     todo = [b for b in dict.fromkeys(blobs) if (paths[b], b) not in parsed]
     for blob, data in read_blobs(repo, todo) if todo else []:
