@@ -59,6 +59,19 @@ class _Window:
         return _Window([self.sha[i] for i in idx], [self.day[i] for i in idx], [self.co[i] for i in idx])
 
 
+def _before(limit: dt.date) -> Callable[[dt.date], bool]:
+    return lambda d: d < limit
+
+
+def _after(limit: dt.date) -> Callable[[dt.date], bool]:
+    return lambda d: d > limit
+
+
+def _from_until(start: dt.date | None, end: dt.date) -> Callable[[dt.date], bool]:
+    """On or after *start* (when there is one) and before *end*."""
+    return lambda d: d < end and (start is None or d >= start)
+
+
 def _windows(ordered: pd.DataFrame) -> dict[str, _Window]:
     """Each person's commits in the order of *ordered* (what ``groupby(sort=False)`` gives, without a frame each)."""
     co = ordered["coauthor"].tolist() if "coauthor" in ordered else [False] * len(ordered)
@@ -138,7 +151,7 @@ def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: p
             continue
         # Work before the company existed.
         if inc is not None:
-            emit("ip.pre-incorporation-work", p, cs.where(lambda d, inc=inc: d < inc),
+            emit("ip.pre-incorporation-work", p, cs.where(_before(inc)),
                  lambda info, ev, p=p: f"{p.person} ({p.type}) committed before the company's incorporation on {inc}: {ev}.",
                  lambda info, p=p: f"Obtain a technology assignment (confirmatory, nunc pro tunc) from {p.person} to "
                  f"{company.name or 'the company'} expressly covering the work written before incorporation, "
@@ -151,7 +164,7 @@ def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: p
         if status == "signed" and signed_on is not None:
             doc = f" (document {p.ip_document})" if isinstance(p.ip_document, str) else ""
             emit("ip.pre-assignment-work", p,
-                 cs.where(lambda d, on=signed_on, inc=inc: d < on and (inc is None or d >= inc)),
+                 cs.where(_from_until(inc, signed_on)),
                  lambda info, ev, p=p, doc=doc, on=signed_on: f"{p.person} ({p.type}) signed the IP assignment on "
                  f"{on}{doc} but committed before that: {ev}.",
                  lambda info, p=p: f"Obtain a confirmatory IP assignment (nunc pro tunc) from {p.person} covering "
@@ -171,7 +184,7 @@ def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: p
                  lambda info, p=p: f"Obtain a signed PIIA from {p.person} with a present assignment and a confirmatory "
                  f"assignment of the work already done {_period(info)} ({_counts(info)}).")
         if _is_date(p.end_date):
-            emit("ip.work-after-end-date", p, cs.where(lambda d, end=p.end_date: d > end),
+            emit("ip.work-after-end-date", p, cs.where(_after(p.end_date)),
                  lambda info, ev, p=p: f"{p.person} ({p.type}) committed after the engagement ended on {p.end_date}: {ev}.",
                  lambda info, p=p: f"Obtain a confirmatory IP assignment from {p.person} covering the work after the "
                  f"end date, {_period(info)} ({_counts(info)}), or a record of the extended engagement.")
