@@ -244,6 +244,26 @@ def test_table_cells_styled_as_one_by_one():
     assert ws.cell(row=2, column=4).number_format == "yyyy-mm-dd"
 
 
+def test_table_columns_named_from_the_header(tmp_path, monkeypatch):
+    """write_table names the table's columns itself (openpyxl would build every cell of the table to read the
+    header row): the names are the header cells', and the saved table reads back with them."""
+    from openpyxl import load_workbook
+    df = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    cols = [L.Col("a", "Surviving lines", 8, "int"), L.Col("b", "Owners & <co>", 20)]
+    wb = Workbook()
+    ws = wb.active
+    L.write_table(ws, df, "T", cols)
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    def no_range(self, key):
+        raise AssertionError(f"the writer fetched {key}")
+    with monkeypatch.context() as m:
+        m.setattr(Worksheet, "__getitem__", no_range)
+        wb.save(tmp_path / "t.xlsx")
+    t = load_workbook(tmp_path / "t.xlsx").active.tables["T"]
+    assert [c.name for c in t.tableColumns] == ["Surviving lines", "Owners & <co>"]
+
+
 def _old_ownership_by_file(own):
     """The pandas version (the reference)."""
     rows = []

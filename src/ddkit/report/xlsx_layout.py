@@ -159,9 +159,8 @@ class _StyleMemo:
     def __init__(self) -> None:
         self._done: dict[tuple, Any] = {}
 
-    def put(self, ws, row: int, col: int, value: Any, font: Font, alignment: Alignment, number_format: str | None):
+    def put(self, cell, value: Any, font: Font, alignment: Alignment, number_format: str | None):
         v = plain(value)
-        cell = ws.cell(row=row, column=col)
         quote = False
         if isinstance(v, str):
             v = clean_text(v)
@@ -239,8 +238,10 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
     """
     recs = df.to_dict(orient="records") if df is not None and len(df) else []
     hdr_lines = 1
+    header = []
     for j, c in enumerate(cols, start=1):
         cell = set_cell(ws, start_row, j, c.label, HEADER_FONT)
+        header.append(cell)
         cell.fill = HEADER_FILL
         cell.alignment = WRAP
         # never narrower than the header's longest word: a header word is not broken
@@ -270,8 +271,8 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
                 fmt = "0%"
             elif c.kind in ("int", "num") and isinstance(v, (int, float)):
                 fmt = "#,##0" if c.kind == "int" else "#,##0.0"
-            cell = styled.put(ws, r, j, v, SMALL_FONT if c.kind == "id" else BASE_FONT,
-                              WRAP if isinstance(v, str) else TOP, fmt)
+            cell = ws.cell(row=r, column=j)
+            styled.put(cell, v, SMALL_FONT if c.kind == "id" else BASE_FONT, WRAP if isinstance(v, str) else TOP, fmt)
             if c.kind == "sha" and link is not None:
                 full = plain(c.get(rec) if c.get else rec.get(c.key))
                 url = link(full) if isinstance(full, str) else None
@@ -294,6 +295,11 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
         table.autoFilter = AutoFilter(ref=ref)
         table.autoFilter.filterColumn.append(FilterColumn(colId=k, filters=Filters(filter=[show_only[1]])))
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+    # The columns' names, from the header row, as openpyxl's writer would give them: it reads them with
+    # ws[table.ref][0], which builds every row of the table to take the first (30,000 cells on pip).
+    table._initialise_columns()
+    for cell, tc in zip(header, table.tableColumns):
+        tc.name = str(cell.value)
     ws.add_table(table)
     ws.freeze_panes = ws.cell(row=start_row + 1, column=1)
     ws.print_title_rows = f"{start_row}:{start_row}"
