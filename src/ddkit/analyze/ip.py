@@ -28,7 +28,7 @@ class _Stake:
 
     def __init__(self, blame: pd.DataFrame):
         self.per_sha: dict[str, list[tuple[str, int]]] = {}
-        for path, sha, n in blame[["path", "sha", "lines"]].itertuples(index=False, name=None):
+        for path, sha, n in zip(blame["path"].tolist(), blame["sha"].tolist(), blame["lines"].tolist()):
             self.per_sha.setdefault(sha, []).append((path, int(n)))
 
     def lines(self, shas: Iterable[str]) -> int:
