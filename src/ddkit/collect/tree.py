@@ -141,9 +141,9 @@ def _sniff(repo: str, files: list[tuple[str, str]], pr: dict) -> dict[str, tuple
     todo = []
     for path, obj in files:
         if obj in known:
-            seen[obj] = known[obj]
-            if known[obj] is not None:
-                found[path] = known[obj]
+            hit = seen[obj] = known[obj]
+            if hit is not None:
+                found[path] = hit
         else:
             todo.append((path, obj))
     for (path, obj), (_typ, data) in zip(todo, gitutil.iter_objects(repo, [obj for _, obj in todo])):
