@@ -446,17 +446,19 @@ def manifest_history(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, is
     # Follow renames of every file (cheap, and needed to know a manifest's path at the ref).
     ch = follow_renames(changes, commits, [])
     memo: dict[str, bool] = {}     # per distinct path: a history repeats each path many times
-    for p in dict.fromkeys(ch["path"]):
+    ch_paths = ch["path"].tolist()
+    for p in dict.fromkeys(ch_paths):
         memo[p] = bool(is_manifest_path(p) and not is_lockfile_path(p) and not is_vendored(p))
-    keep = [memo[p] for p in ch["path"]]
+    keep = [memo[p] for p in ch_paths]
     ch = ch[keep]
     warnings: list[str] = []
     if ch.empty:
         return pd.DataFrame(columns=cols), warnings
-    blobs = [b for b, s in zip(ch["blob"], ch["status"]) if s != "D" and isinstance(b, str) and b.strip("0")]
+    ch_blobs, ch_status = ch["blob"].tolist(), ch["status"].tolist()
+    blobs = [b for b, s in zip(ch_blobs, ch_status) if s != "D" and isinstance(b, str) and b.strip("0")]
     names_of: dict[str, frozenset] = {}
     bad: set[str] = set()
-    paths = dict(zip(ch["blob"], ch["path"]))
+    paths = dict(zip(ch_blobs, ch["path"].tolist()))
     # Parsed versions are kept per (path, blob) in the cache: a re-scan parses only manifests' new versions.
     from . import incremental
     store = incremental.Store("manifests", repo, {"parser": "scancode", "scancode": scancode_version()}, _valid_parsed)
@@ -481,5 +483,5 @@ def manifest_history(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, is
         warnings.append(f"dependencies: {len(bad)} past version(s) of manifests could not be parsed "
                         f"({', '.join(sorted(bad)[:5])}); who added a dependency may be later than the truth there")
     ch = ch.assign(names=[frozenset() if s == "D" else names_of.get(b, frozenset())
-                          for s, b in zip(ch["status"], ch["blob"])])
+                          for s, b in zip(ch_status, ch_blobs)])
     return ch[cols].reset_index(drop=True), warnings

@@ -219,8 +219,7 @@ def ownership_by_file(own: pd.DataFrame) -> pd.DataFrame:
     # Plain Python over the columns: a pandas group per file costs ~1 s on a repository of 1,000 files.
     groups: dict[tuple, list[tuple]] = {}
     for path, module, person, n, departed, typ, cls in zip(
-            own["path"], own["module"], own["person"], own["lines"], own["departed"], own["type"],
-            own["classification"]):
+            *(own[c].tolist() for c in ("path", "module", "person", "lines", "departed", "type", "classification"))):
         if _isna(path) or _isna(module):       # what groupby drops
             continue
         groups.setdefault((path, module), []).append((person, int(n), bool(departed), typ, cls))
