@@ -345,3 +345,25 @@ def test_file_kinds_kept_per_blob_and_damaged_entry_recomputed(make_repo, tmp_pa
     entry.write_bytes(body[:-20] + b"x" * 20)
     reads.clear()
     assert kinds(head2) == second and [len(x) for x in reads] == [4]           # damaged: all read again
+
+
+# ----------------------------------------------------------------------------- the command line's exit
+def test_command_line_exit_runs_exit_handlers_and_keeps_the_status(tmp_path):
+    """run() ends the process at once after the command, but only after the exit handlers ran and the
+    output was flushed, with the command's own exit status."""
+    import subprocess
+    import sys
+    v = subprocess.run([sys.executable, "-m", "ddkit", "--version"], capture_output=True, text=True)
+    assert v.returncode == 0 and v.stdout.startswith("ddkit, version ")
+    bad = subprocess.run([sys.executable, "-m", "ddkit", "scan", str(tmp_path / "missing"), "--quiet"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "error" in bad.stderr
+    marker = tmp_path / "handler-ran"
+    code = ("import atexit, sys; from pathlib import Path\n"
+            f"atexit.register(lambda: Path({str(marker)!r}).write_text('yes'))\n"
+            "print('buffered line', end='')\n"
+            "sys.argv = ['ddkit', 'scan', '--help']\n"
+            "from ddkit.cli import run; run()\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.startswith("buffered line") and "Usage:" in p.stdout
+    assert marker.read_text() == "yes"
