@@ -55,7 +55,7 @@ def test_rescan_equals_cold_when_manifests_change(make_repo, tmp_path, monkeypat
     r.commit({"app.py": "print(2)\n"}, name="Ann", email="ann@acme.com", date="2021-03-01T10:00:00+00:00")
     parsed = []
     real = deps_mod.parse_manifest
-    monkeypatch.setattr(deps_mod, "parse_manifest", lambda path, data: parsed.append(path) or real(path, data))
+    monkeypatch.setattr(deps_mod, "parse_manifest", lambda path, data, *a: parsed.append(path) or real(path, data, *a))
     s_w, j_w = _json(r, warm, monkeypatch, tmp_path, "warm")
     # Only the manifest's new version is parsed: once at the ref, once for its history.
     assert parsed == ["requirements.txt", "requirements.txt"]
@@ -92,7 +92,7 @@ def test_corrupt_manifest_entry_is_recomputed(make_repo, tmp_path, monkeypatch, 
         q.unlink()
     parsed = []
     real = deps_mod.parse_manifest
-    monkeypatch.setattr(deps_mod, "parse_manifest", lambda path, data: parsed.append(path) or real(path, data))
+    monkeypatch.setattr(deps_mod, "parse_manifest", lambda path, data, *a: parsed.append(path) or real(path, data, *a))
     s1, j1 = _json(r, cache, monkeypatch, tmp_path, "again")
     assert sorted(parsed) == ["requirements.txt", "web/package.json"]      # both parsed again at the ref
     assert j1 == j0
