@@ -1,3 +1,8 @@
-from .cli import main
+import sys
 
-main()
+from .cli import main, run
+
+if getattr(sys.modules.get("__main__"), "__dict__", None) is globals():
+    run()       # python -m ddkit: the process's own program, which ends promptly when done (cli.run)
+else:
+    main()      # run from other code (runpy): ends with SystemExit, as a click command does

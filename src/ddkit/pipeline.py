@@ -196,44 +196,46 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         versions["kingfisher-secret-scanner"] = _dist_version("kingfisher-secret-scanner")
         warnings += stats.secrets.get("warnings", [])
 
-    # Materiality: de-minimis people roll up into one finding per rule (nothing is dropped).
-    total_lines = int(own["lines"].sum()) if len(own) else 0
-    found = materiality.roll_up(rules_o, found, people, total_lines)
-    module_lines = own.groupby("module")["lines"].sum().to_dict() if len(own) else {}
-    found = materiality.roll_up_modules(rules_o, found, module_lines, total_lines)
-    found = materiality.roll_up_subjects(rules_o, found, total_lines)
+    # -- the analyses after the stages: materiality, triage, remediation, retention, summary, score
+    with progress.stage("analyses"):
+        # Materiality: de-minimis people roll up into one finding per rule (nothing is dropped).
+        total_lines = int(own["lines"].sum()) if len(own) else 0
+        found = materiality.roll_up(rules_o, found, people, total_lines)
+        module_lines = own.groupby("module")["lines"].sum().to_dict() if len(own) else {}
+        found = materiality.roll_up_modules(rules_o, found, module_lines, total_lines)
+        found = materiality.roll_up_subjects(rules_o, found, total_lines)
 
-    if len(roster_df):  # one line: which roster rows still have blank cells that matter
-        gap_line = gaps_warning(roster_gaps(roster_df, people))
-        if gap_line:
-            warnings.append(gap_line)
-    s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
-             commits=commits, changes=hist.changes, files=files, identities=res.identities,
-             people=people, warnings=warnings, findings=findings_frame(found),
-             ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
-             options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets),
-             blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
-             ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
-             stats=stats, versions=versions,
-             dependencies=dep_mod.public(deps))   # deps
-    s.findings, stale = triage_mod.apply_triage(s.findings, decisions)
-    s.triage_stale = stale
-    if stale:
-        s.warnings.append(f"triage: {len(stale)} decision{'s' if len(stale) != 1 else ''} in {triage_path} name "
-                          f"findings that no longer occur (stale): " + ", ".join(e["id"] for e in stale[:10])
-                          + (" …" if len(stale) > 10 else ""))
-    s.remediation = _remediation_status(remediation_table(s.findings, people), s.findings)
-    s.simulations = _simulations(s)
-    # -- the buyer's next questions: whom to retain, and the rewrite scope of each remediation subject
-    from .analyze.retention import retention_table, rewrite_scope_table
-    s.retention = retention_table(doa, files, people)
-    s.rewrite_scope = rewrite_scope_table(s.remediation, s.findings, blame, commits, people, doa, files)
-    s.summary = _summary(s)
-    # Areas assessed: every area of the catalogue whose stage ran (a skipped stage is not scored as clean).
-    skipped = ({"license"} if not licenses else set()) | ({"security"} if not secrets else set())
-    sc = readiness(triage_mod.counted(s.findings), rules_o, [a for a in rules_o.areas() if a not in skipped])
-    s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
-                     areas=sc["areas"], score_capped_by=sc["capped_by"])
+        if len(roster_df):  # one line: which roster rows still have blank cells that matter
+            gap_line = gaps_warning(roster_gaps(roster_df, people))
+            if gap_line:
+                warnings.append(gap_line)
+        s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
+                 commits=commits, changes=hist.changes, files=files, identities=res.identities,
+                 people=people, warnings=warnings, findings=findings_frame(found),
+                 ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
+                 options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets),
+                 blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
+                 ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
+                 stats=stats, versions=versions,
+                 dependencies=dep_mod.public(deps))   # deps
+        s.findings, stale = triage_mod.apply_triage(s.findings, decisions)
+        s.triage_stale = stale
+        if stale:
+            s.warnings.append(f"triage: {len(stale)} decision{'s' if len(stale) != 1 else ''} in {triage_path} name "
+                              f"findings that no longer occur (stale): " + ", ".join(e["id"] for e in stale[:10])
+                              + (" …" if len(stale) > 10 else ""))
+        s.remediation = _remediation_status(remediation_table(s.findings, people), s.findings)
+        s.simulations = _simulations(s)
+        # -- the buyer's next questions: whom to retain, and the rewrite scope of each remediation subject
+        from .analyze.retention import retention_table, rewrite_scope_table
+        s.retention = retention_table(doa, files, people)
+        s.rewrite_scope = rewrite_scope_table(s.remediation, s.findings, blame, commits, people, doa, files)
+        s.summary = _summary(s)
+        # Areas assessed: every area of the catalogue whose stage ran (a skipped stage is not scored as clean).
+        skipped = ({"license"} if not licenses else set()) | ({"security"} if not secrets else set())
+        sc = readiness(triage_mod.counted(s.findings), rules_o, [a for a in rules_o.areas() if a not in skipped])
+        s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
+                         areas=sc["areas"], score_capped_by=sc["capped_by"])
     s.timings = dict(progress.timings)
     if store is not None:
         s.cache_key = store.params

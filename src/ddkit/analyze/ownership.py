@@ -66,7 +66,7 @@ def departed_findings(rules: Rules, own: pd.DataFrame, people: pd.DataFrame) -> 
     if own.empty:
         return recs
     per_person: dict[str, list[tuple[str, int]]] = {}
-    for pid, path, n in own[["person_id", "path", "lines"]].itertuples(index=False, name=None):
+    for pid, path, n in zip(own["person_id"].tolist(), own["path"].tolist(), own["lines"].tolist()):
         per_person.setdefault(pid, []).append((path, int(n)))
     for p in people.itertuples():
         if not p.departed or p.is_bot:

@@ -22,7 +22,8 @@ def local_day(commits: pd.DataFrame) -> pd.Series:
 
 def coauthor_rows(commits: pd.DataFrame) -> pd.DataFrame:
     """One row per (commit, co-author) from the commits' Co-authored-by trailers."""
-    rows = [(sha, n, e) for sha, cos in zip(commits["sha"], commits.get("coauthors", pd.Series([[]] * len(commits))))
+    cos_col = commits["coauthors"].tolist() if "coauthors" in commits else [[]] * len(commits)
+    rows = [(sha, n, e) for sha, cos in zip(commits["sha"].tolist(), cos_col)
             for n, e in (cos if isinstance(cos, list) else [])]
     return pd.DataFrame(rows, columns=["sha", "author_name_raw", "author_email_raw"])
 
@@ -38,7 +39,7 @@ def attach_coauthors(co: pd.DataFrame, commits: pd.DataFrame, identities: pd.Dat
     c = co.merge(ids, on=["author_name_raw", "author_email_raw"], how="left")
     base = commits.drop(columns=["person_id"]).merge(c[["sha", "co_person_id"]], on="sha", how="inner")
     base = base.rename(columns={"co_person_id": "person_id"})
-    own = base["person_id"] == base["sha"].map(dict(zip(commits["sha"], commits["person_id"])))
+    own = base["person_id"] == base["sha"].map(dict(zip(commits["sha"].tolist(), commits["person_id"].tolist())))
     out = base[~own & base["person_id"].notna()].drop_duplicates(["sha", "person_id"])
     return out.assign(coauthor=True).reset_index(drop=True)
 

@@ -42,7 +42,7 @@ def last_changes(changes: pd.DataFrame) -> dict[str, str]:
     if changes.empty:
         return {}
     first = changes.drop_duplicates("path", keep="first")
-    return dict(zip(first["path"], first["sha"]))
+    return dict(zip(first["path"].tolist(), first["sha"].tolist()))
 
 
 def _parse_incremental(out: bytes) -> dict[str, int]:
@@ -181,7 +181,7 @@ def blame_files(repo: str, commit: str | None, files: pd.DataFrame, changes: pd.
     ign_hash = hashlib.sha256(" ".join(valid).encode()).hexdigest()[:16] if ignore is not None else "none"
     last = last_changes(changes)
     bc = BlameCache(cache)
-    known = set(commits) if commits is not None else None
+    known = set(commits.tolist() if hasattr(commits, "tolist") else commits) if commits is not None else None
     env = gitutil.git_env(commit_graph_env(repo))
     rows: list[tuple[str, str, int]] = []
     lock = threading.Lock()

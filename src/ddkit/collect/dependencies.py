@@ -43,6 +43,8 @@ LOCKFILE_IDS = {
 MAX_MANIFEST_BYTES = 20 << 20
 DEP_INVENTORY_COLUMNS = ["purl", "name", "version", "ecosystem", "scope", "direct", "manifest", "line", "kind",
                          "datasource", "lock_license", "first_party", "first_party_manifest", "first_party_license"]
+# What parse_manifest gives per row (the first-party columns are decided across manifests, in inventory).
+_PARSED_COLUMNS = DEP_INVENTORY_COLUMNS[:-3]
 _TYPE_ALIASES = {"pypi": "pypi", "npm": "npm", "golang": "golang"}
 
 
@@ -82,6 +84,14 @@ def handlers() -> tuple:
     return tuple(h for h in APPLICATION_PACKAGE_DATAFILE_HANDLERS if h.datasource_id in MANIFEST_IDS | LOCKFILE_IDS)
 
 
+def scancode_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("scancode-toolkit")
+    except PackageNotFoundError:
+        return "not installed"
+
+
 @lru_cache(maxsize=1)
 def _handler_screens() -> tuple[tuple[Any, re.Pattern[str] | None], ...]:
     """Each handler with a regular expression that must match a location for its ``is_datafile`` to be
@@ -96,7 +106,7 @@ def _handler_screens() -> tuple[tuple[Any, re.Pattern[str] | None], ...]:
             out.append((h, None))
             continue
         pats = list(h.path_patterns) + [p.replace("yaml", "yml") for p in h.path_patterns]
-        out.append((h, _glob_regex(pats) if pats else None))
+        out.append((h, _any_of(pats) if pats else None))
     return tuple(out)
 
 
@@ -106,22 +116,47 @@ def _handlers_for(location: str) -> list:
 
 
 @lru_cache(maxsize=1)
+def _pattern_sets() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(manifest patterns, lockfile patterns) of the handlers used. Importing packagedcode takes about a
+    second, so they are kept in the cache per ScanCode version (and ddkit code): a scan whose manifests
+    are all already parsed never imports it. A cache file that is not what was written is recomputed."""
+    import json
+
+    from ..cache import cache_dir
+    from ..fsutil import atomic_write
+    from .incremental import code_fingerprint
+    path = cache_dir("packagedcode") / f"patterns-{scancode_version()}-{code_fingerprint()}.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        sets = (doc["manifest"], doc["lockfile"])
+        if all(isinstance(x, list) and x and all(isinstance(p, str) and p for p in x) for x in sets):
+            return tuple(sets[0]), tuple(sets[1])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    man = tuple(sorted({pat for h in handlers() if h.datasource_id in MANIFEST_IDS for pat in h.path_patterns}))
+    lock = tuple(sorted({pat for h in handlers() if h.datasource_id in LOCKFILE_IDS for pat in h.path_patterns}))
+    try:
+        atomic_write(path, json.dumps({"manifest": man, "lockfile": lock}).encode())
+    except OSError:
+        pass
+    return man, lock
+
+
 def _patterns() -> tuple[str, ...]:
-    pats = set()
-    for h in handlers():
-        pats.update(h.path_patterns)
-    return tuple(sorted(pats))
+    man, lock = _pattern_sets()
+    return tuple(sorted(set(man) | set(lock)))
 
 
-def _glob_regex(patterns: Iterable[str]) -> re.Pattern[str]:
-    """fnmatchcase over several patterns as one regular expression (fnmatch's own translation, joined)."""
-    return re.compile("|".join(f"(?:{fnmatch.translate(pat)})" for pat in patterns), re.S)
+def _any_of(patterns: Iterable[str]) -> re.Pattern:
+    """One regular expression that matches what ``fnmatchcase`` matches with any of *patterns*."""
+    pats = [f"(?:{fnmatch.translate(p)})" for p in patterns]
+    return re.compile("|".join(pats) if pats else "(?!)")
 
 
 @lru_cache(maxsize=1)
-def _patterns_re() -> re.Pattern[str]:
-    """ScanCode's path patterns as one regular expression."""
-    return _glob_regex(_patterns())
+def _matchers() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    man, lock = _pattern_sets()
+    return _any_of(man + lock), _any_of(man), _any_of(lock)
 
 
 def is_manifest_path(path: str) -> bool:
@@ -129,14 +164,13 @@ def is_manifest_path(path: str) -> bool:
     name = posixpath.basename(path)
     if name.startswith(".") and name != ".package-lock.json":
         return False
-    return _patterns_re().match("/" + path) is not None
+    return _matchers()[0].match("/" + path) is not None
 
 
 def is_lockfile_path(path: str) -> bool:
     p = "/" + path
-    return any(fnmatch.fnmatchcase(p, pat) for h in handlers() if h.datasource_id in LOCKFILE_IDS
-               for pat in h.path_patterns) and not any(
-        fnmatch.fnmatchcase(p, pat) for h in handlers() if h.datasource_id in MANIFEST_IDS for pat in h.path_patterns)
+    _, man, lock = _matchers()
+    return lock.match(p) is not None and man.match(p) is None
 
 
 # ----------------------------------------------------------------------------- reading blobs
@@ -397,20 +431,31 @@ def inventory(repo: str, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     for p in too_big:
         warnings.append(f"dependencies: {p} is larger than {MAX_MANIFEST_BYTES >> 20} MB and was not read")
     cand = [x for x in cand if x[0] not in too_big]
-    content = dict(read_blobs(repo, [b for _, b, _ in cand]))
+    # Each manifest's parse is kept per (path, blob) in the cache: a re-scan parses only manifests that
+    # changed (and then only imports ScanCode). The entry holds the manifests at the last ref scanned.
+    from . import incremental
+    store = incremental.Store("manifests-at-ref", repo, {"parser": "scancode", "scancode": scancode_version()},
+                              _valid_at_ref)
+    cached: dict[tuple[str, str], tuple[list, dict, list]] = store.load("parsed") or {}
+    todo = [b for p, b, _ in cand if (p, b) not in cached]
+    content = dict(read_blobs(repo, todo)) if todo else {}
+    parsed: dict[tuple[str, str], tuple[list, dict, list]] = {}
     rows: list[dict] = []
     vend: list[dict] = []
     # The repository's own packages (a Cargo workspace member, an npm workspace package, a second Python
     # package in a monorepo): a dependency on one of them is first-party code, not a third-party component.
     ours: dict[tuple[str, str], dict] = {}
     with Scratch() as scratch:
-        parsed = {path: parse_manifest(path, data, scratch) for path, blob, _ in sorted(cand)
-                  if (data := content.get(blob)) is not None}
-    for path, _blob, cat in sorted(cand):
-        if path not in parsed:
+        for path, blob, _cat in sorted(cand):
+            if (path, blob) in cached:
+                parsed[(path, blob)] = cached[(path, blob)]
+            elif (data := content.get(blob)) is not None:
+                parsed[(path, blob)] = parse_manifest(path, data, scratch)
+    for path, blob, cat in sorted(cand):
+        if (path, blob) not in parsed:
             warnings.append(f"dependencies: {path} could not be read from git")
             continue
-        r, own, w = parsed[path]
+        r, own, w = parsed[(path, blob)]
         warnings += w
         if cat == "vendored":
             if own.get("name"):
@@ -422,12 +467,14 @@ def inventory(repo: str, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
             eco = ecosystem_of(own["type"])
             ours.setdefault((eco, norm_name(eco, display_name(own["type"], own.get("namespace"), own["name"]))),
                             dict(manifest=path, license=own.get("license")))
-        rows += r
+        rows += [dict(x) for x in r]
     for row in rows:
         hit = ours.get((row["ecosystem"], norm_name(row["ecosystem"], row["name"])))
         row["first_party"] = hit is not None
         row["first_party_manifest"] = hit["manifest"] if hit else None
         row["first_party_license"] = hit["license"] if hit else None
+    if parsed.keys() != cached.keys():
+        store.save("parsed", parsed)
     df = pd.DataFrame(rows, columns=DEP_INVENTORY_COLUMNS)
     df = mark_direct(df)
     return df, pd.DataFrame(vend, columns=VENDORED_COLUMNS), warnings
@@ -456,6 +503,16 @@ def vendored_component(path: str) -> tuple[str, str] | None:
     else:
         n = 1
     return "/".join(parts[:i + 1 + n]), "/".join(rest[:n])
+
+
+def _valid_at_ref(v: Any) -> bool:
+    """The shape :func:`inventory` keeps: (path, blob) → (dependency rows, own record, warnings)."""
+    return isinstance(v, dict) and all(
+        isinstance(k, tuple) and len(k) == 2 and all(isinstance(x, str) for x in k)
+        and isinstance(x, tuple) and len(x) == 3 and isinstance(x[0], list)
+        and all(isinstance(r, dict) and set(r) == set(_PARSED_COLUMNS) for r in x[0])
+        and isinstance(x[1], dict) and isinstance(x[2], list) and all(isinstance(w, str) for w in x[2])
+        for k, x in v.items())
 
 
 def _vendored_package_manifest(path: str) -> bool:
@@ -506,20 +563,22 @@ def manifest_history(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, is
     # Follow renames of every file (cheap, and needed to know a manifest's path at the ref).
     ch = follow_renames(changes, commits, [])
     memo: dict[str, bool] = {}     # per distinct path: a history repeats each path many times
-    for p in dict.fromkeys(ch["path"]):
+    ch_paths = ch["path"].tolist()
+    for p in dict.fromkeys(ch_paths):
         memo[p] = bool(is_manifest_path(p) and not is_lockfile_path(p) and not is_vendored(p))
-    keep = [memo[p] for p in ch["path"]]
+    keep = [memo[p] for p in ch_paths]
     ch = ch[keep]
     warnings: list[str] = []
     if ch.empty:
         return pd.DataFrame(columns=cols), warnings
-    blobs = [b for b, s in zip(ch["blob"], ch["status"]) if s != "D" and isinstance(b, str) and b.strip("0")]
+    ch_blobs, ch_status = ch["blob"].tolist(), ch["status"].tolist()
+    blobs = [b for b, s in zip(ch_blobs, ch_status) if s != "D" and isinstance(b, str) and b.strip("0")]
     names_of: dict[str, frozenset] = {}
     bad: set[str] = set()
-    paths = dict(zip(ch["blob"], ch["path"]))
+    paths = dict(zip(ch_blobs, ch["path"].tolist()))
     # Parsed versions are kept per (path, blob) in the cache: a re-scan parses only manifests' new versions.
     from . import incremental
-    store = incremental.Store("manifests", repo, {"parser": "scancode"}, _valid_parsed)
+    store = incremental.Store("manifests", repo, {"parser": "scancode", "scancode": scancode_version()}, _valid_parsed)
     parsed: dict[tuple[str, str], tuple[frozenset, bool]] = store.load("parsed") or {}
     todo = [b for b in dict.fromkeys(blobs) if (paths[b], b) not in parsed]
     if todo:
@@ -543,5 +602,5 @@ def manifest_history(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, is
         warnings.append(f"dependencies: {len(bad)} past version(s) of manifests could not be parsed "
                         f"({', '.join(sorted(bad)[:5])}); who added a dependency may be later than the truth there")
     ch = ch.assign(names=[frozenset() if s == "D" else names_of.get(b, frozenset())
-                          for s, b in zip(ch["status"], ch["blob"])])
+                          for s, b in zip(ch_status, ch_blobs)])
     return ch[cols].reset_index(drop=True), warnings

@@ -76,7 +76,7 @@ def collect_history(repo: str, commit: str | None, *, renames: bool = True, cach
         old, cached = base
         new = _read(repo, commit, old, renames)
         if new.pop("chain"):     # OLD..NEW is a line on top of OLD: new rows first, then OLD's, as they are
-            order = [*new["commits"]["sha"], *cached["commits"]["sha"]]
+            order = [*new["commits"]["sha"].tolist(), *cached["commits"]["sha"].tolist()]
         else:
             order = incremental.rev_list(repo, commit, "--date-order")
         payload = _combine(new, cached, order)
@@ -342,7 +342,7 @@ def follow_renames(changes: pd.DataFrame, commits: pd.DataFrame, keep: list[str]
     current: dict[str, int] = {}
     next_id = 0
     ids = []
-    for status, path, old in zip(ch["status"], ch["path"], ch["old_path"]):
+    for status, path, old in zip(ch["status"].tolist(), ch["path"].tolist(), ch["old_path"].tolist()):
         if status == "R" and isinstance(old, str):
             fid = current.pop(old, None)
             if fid is None:

@@ -55,10 +55,34 @@ def params_hash(params: Any) -> str:
     return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def _stamp(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+_COMMON: dict[tuple, str] = {}     # (repository path, stamps of it and its .git) -> git common dir
+
+
+def _common_dir(repo: str) -> str:
+    """``git rev-parse --git-common-dir``, asked once per process and repository (a scan opens a store
+    for each stage and report), again when the folder or its .git entry changed (moved, re-cloned)."""
+    key = (os.path.realpath(repo), _stamp(repo), _stamp(os.path.join(repo, ".git")))
+    hit = _COMMON.get(key)
+    if hit is None:
+        hit = gitutil.run(repo, "rev-parse", "--path-format=absolute", "--git-common-dir",
+                          check=False).decode("utf-8", "surrogateescape").strip() or str(repo)
+        if len(_COMMON) > 64:
+            _COMMON.clear()
+        _COMMON[key] = hit
+    return hit
+
+
 def repo_key(repo: str) -> str:
     """The repository's object store (and whatever rewrites its history: shallow, grafts)."""
-    objects = gitutil.run(repo, "rev-parse", "--path-format=absolute", "--git-common-dir",
-                          check=False).decode("utf-8", "surrogateescape").strip() or str(repo)
+    objects = _common_dir(repo)
     h = hashlib.sha256(os.path.realpath(objects).encode("utf-8", "surrogateescape"))
     for extra in ("shallow", "info/grafts"):
         try:

@@ -131,23 +131,51 @@ def _sniff(repo: str, files: list[tuple[str, str]], pr: dict) -> dict[str, tuple
     if not files:
         return {}
     found: dict[str, tuple[str, str]] = {}
-    for (path, _obj), (_typ, data) in zip(files, gitutil.iter_objects(repo, [obj for _, obj in files])):
+    # What a blob is depends only on its bytes (and the markers): kept per blob id in the cache, so a
+    # re-scan reads only the blobs it has not seen (a re-scan after one commit: the changed files).
+    from . import incremental
+    store = incremental.Store("sniff", repo, {"markers": [m.pattern for m in markers], "lines": n_lines},
+                              _valid_sniffed)
+    known: dict[str, tuple[str, str] | None] = store.load("blobs") or {}
+    seen: dict[str, tuple[str, str] | None] = {}
+    todo = []
+    for path, obj in files:
+        if obj in known:
+            hit = seen[obj] = known[obj]
+            if hit is not None:
+                found[path] = hit
+        else:
+            todo.append((path, obj))
+    for (path, obj), (_typ, data) in zip(todo, gitutil.iter_objects(repo, [obj for _, obj in todo])):
         if data is None:
             continue
-        size = len(data)
-        if size < LFS_MAX and data.startswith(LFS_SPECS):
-            # A Git LFS pointer (three lines: version, oid, size) stands in for content stored elsewhere;
-            # counted as text, it would credit its committer with owned code.
-            found[path] = ("lfs-pointer", "Git LFS pointer: the content is stored outside the repository "
-                                          "(not scanned)")
-            continue
-        what = binary_by_content(data[:8000])
-        if what:
-            found[path] = ("binary", f"binary file ({what}, by content)")
-            continue
-        head = b"\n".join(data[:4096].split(b"\n")[:n_lines]).decode("utf-8", "replace")
-        for m in markers:
-            if m.search(head):
-                found[path] = ("generated", f"generated (marker: {m.pattern})")
-                break
+        what = _sniff_one(data, markers, n_lines)
+        seen[obj] = what
+        if what is not None:
+            found[path] = what
+    if seen.keys() != known.keys():
+        store.save("blobs", seen)       # the blobs at this ref only: the entry does not grow with history
     return found
+
+
+def _valid_sniffed(v) -> bool:
+    return isinstance(v, dict) and all(
+        isinstance(k, str) and (x is None or (isinstance(x, tuple) and len(x) == 2 and all(isinstance(y, str) for y in x)))
+        for k, x in v.items())
+
+
+def _sniff_one(data: bytes, markers: list, n_lines: int) -> tuple[str, str] | None:
+    """What a text blob really is: a Git LFS pointer, binary by content, generated (a marker), or None."""
+    size = len(data)
+    if size < LFS_MAX and data.startswith(LFS_SPECS):
+        # A Git LFS pointer (three lines: version, oid, size) stands in for content stored elsewhere;
+        # counted as text, it would credit its committer with owned code.
+        return ("lfs-pointer", "Git LFS pointer: the content is stored outside the repository (not scanned)")
+    what = binary_by_content(data[:8000])
+    if what:
+        return ("binary", f"binary file ({what}, by content)")
+    head = b"\n".join(data[:4096].split(b"\n")[:n_lines]).decode("utf-8", "replace")
+    for m in markers:
+        if m.search(head):
+            return ("generated", f"generated (marker: {m.pattern})")
+    return None

@@ -216,21 +216,31 @@ def ownership_by_file(own: pd.DataFrame) -> pd.DataFrame:
             "people"]
     if own is None or own.empty:
         return pd.DataFrame(columns=cols)
+    # Plain Python over the columns: a pandas group per file costs ~1 s on a repository of 1,000 files.
+    groups: dict[tuple, list[tuple]] = {}
+    for path, module, person, n, departed, typ, cls in zip(
+            *(own[c].tolist() for c in ("path", "module", "person", "lines", "departed", "type", "classification"))):
+        if _isna(path) or _isna(module):       # what groupby drops
+            continue
+        groups.setdefault((path, module), []).append((person, int(n), bool(departed), typ, cls))
     rows = []
-    for (path, module), g in own.groupby(["path", "module"], sort=True):
-        g = g.sort_values(["lines", "person"], ascending=[False, True], kind="stable")
-        total = int(g["lines"].sum())
-        top = g.head(6)
-        owners = "; ".join(f"{p} ({int(n)})" for p, n in zip(top["person"], top["lines"]))
+    for (path, module) in sorted(groups):
+        g = sorted(groups[(path, module)], key=lambda x: (-x[1], x[0]))    # lines descending, then person
+        total = sum(x[1] for x in g)
+        owners = "; ".join(f"{p} ({n})" for p, n, *_ in g[:6])
         if len(g) > 6:
-            owners += f"; {len(g) - 6} others ({int(g['lines'].iloc[6:].sum())})"
-        gone = int(g.loc[g["departed"].astype(bool), "lines"].sum())
-        out = int(g.loc[g["type"].isin(["contractor", "vendor"]), "lines"].sum())
+            owners += f"; {len(g) - 6} others ({sum(x[1] for x in g[6:])})"
+        gone = sum(x[1] for x in g if x[2])
+        out = sum(x[1] for x in g if x[3] in ("contractor", "vendor"))
         rows.append(dict(path=path, module=module, lines=total, owners=owners,
-                         top_owner_classification=g["classification"].iloc[0],
+                         top_owner_classification=g[0][4],
                          departed_share=round(gone / total, 4) if total else 0.0,
                          outsourced_share=round(out / total, 4) if total else 0.0, people=len(g)))
     return pd.DataFrame(rows, columns=cols)
+
+
+def _isna(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
 
 
 OWNERSHIP_SPEC = [

@@ -9,7 +9,9 @@ visible marker (the JSON report keeps the full text).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -46,6 +48,17 @@ _WIDE = set("mwMW@%")
 
 
 def char_units(ch: str, bold: bool = False) -> float:
+    """Width of one character in digit widths (memoised per character: the workbook measures ~500,000)."""
+    w = _UNITS.get(ch)
+    if w is None:
+        w = _UNITS[ch] = _char_units(ch)
+    return w * 1.08 if bold else w
+
+
+_UNITS: dict[str, float] = {}
+
+
+def _char_units(ch: str) -> float:
     if ch in _NARROW:
         w = 0.55
     elif ch in _WIDE:
@@ -56,9 +69,25 @@ def char_units(ch: str, bold: bool = False) -> float:
         w = 1.0
     else:
         w = 0.9        # average lowercase letter in Arial, in digit widths
-    return w * (1.08 if bold else 1.0)
+    return w
 
 
+def _word_units(word: str, bold: bool) -> float:
+    """Width of a word: the sum, in order, of its characters' widths (memoised: words repeat)."""
+    key = (word, bold)
+    w = _WORDS.get(key)
+    if w is None:
+        if len(_WORDS) > 200_000:
+            _WORDS.clear()
+        w = _WORDS[key] = sum(char_units(c, bold) for c in word)
+    return w
+
+
+_WORDS: dict[tuple[str, bool], float] = {}
+_SPACE = 0.55    # char_units(" ")
+
+
+@functools.lru_cache(maxsize=8192)
 def text_lines(text: str, width: float, bold: bool = False, size: float = FONT_SIZE) -> int:
     """How many lines *text* takes in a wrapped cell *width* units wide (greedy word wrap, long words broken)."""
     if not text:
@@ -68,8 +97,8 @@ def text_lines(text: str, width: float, bold: bool = False, size: float = FONT_S
     for para in str(text).split("\n"):
         lines, cur = 1, 0.0
         for word in para.split(" "):
-            w = sum(char_units(c, bold) for c in word)
-            space = char_units(" ") if cur > 0 else 0.0
+            w = _word_units(word, bold)
+            space = _SPACE if cur > 0 else 0.0
             if cur + space + w <= avail:
                 cur += space + w
                 continue
@@ -116,6 +145,43 @@ def set_cell(ws, row: int, col: int, value: Any, font: Font | None = None):
         cell = ws.cell(row=row, column=col, value=v)
     cell.font = font or BASE_FONT
     return cell
+
+
+class _StyleMemo:
+    """:func:`set_cell` then alignment and number format, as one table writes them cell after cell, with
+    the resulting style (openpyxl's index array) reused: openpyxl registers each font, alignment and number
+    format through a hash of the whole style object, which costs more than everything else a table
+    cell needs. The style a cell ends with depends only on the style it had after its value was set (a
+    date value brings its own number format) and on what is applied, which is the memo's key; the first
+    cell with a key is styled the ordinary way, so the workbook's style table is the same, in the same
+    order, as without the memo."""
+
+    def __init__(self) -> None:
+        self._done: dict[tuple, Any] = {}
+
+    def put(self, cell, value: Any, font: Font, alignment: Alignment, number_format: str | None):
+        v = plain(value)
+        quote = False
+        if isinstance(v, str):
+            v = clean_text(v)
+            cell.value = v
+            cell.data_type = "s"
+            quote = is_formula_like(v)
+        else:
+            cell.value = v
+        key = (tuple(cell._style) if cell._style is not None else None, quote, id(font), id(alignment), number_format)
+        done = self._done.get(key)
+        if done is not None:
+            cell._style = copy.copy(done[0])
+            return cell
+        if quote:
+            cell.quotePrefix = True
+        cell.font = font
+        cell.alignment = alignment
+        if number_format is not None:
+            cell.number_format = number_format
+        self._done[key] = (copy.copy(cell._style), font, alignment)   # the objects kept alive: ids stay theirs
+        return cell
 
 
 # ------------------------------------------------------------------ columns
@@ -172,8 +238,10 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
     """
     recs = df.to_dict(orient="records") if df is not None and len(df) else []
     hdr_lines = 1
+    header = []
     for j, c in enumerate(cols, start=1):
         cell = set_cell(ws, start_row, j, c.label, HEADER_FONT)
+        header.append(cell)
         cell.fill = HEADER_FILL
         cell.alignment = WRAP
         # never narrower than the header's longest word: a header word is not broken
@@ -186,6 +254,7 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
             hdr_lines = max(hdr_lines, text_lines(c.label, c.width, bold=True))
     ws.row_dimensions[start_row].height = row_height(hdr_lines)
     r = start_row
+    styled = _StyleMemo()
     for r, rec in enumerate(recs, start=start_row + 1):
         lines = 1
         for j, c in enumerate(cols, start=1):
@@ -195,17 +264,15 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
                 v = fit_text(v, c.width, max_lines=c.max_lines, size=size)
                 if not c.hidden:
                     lines = max(lines, math.ceil(text_lines(v, c.width, size=size) * size / FONT_SIZE))
-            cell = set_cell(ws, r, j, v, SMALL_FONT if c.kind == "id" else None)
-            if isinstance(v, str):
-                cell.alignment = WRAP
-            else:
-                cell.alignment = TOP
+            fmt = None
             if c.kind == "date" and isinstance(v, (dt.date, dt.datetime)):
-                cell.number_format = "yyyy-mm-dd"
+                fmt = "yyyy-mm-dd"
             elif c.kind == "pct" and isinstance(v, (int, float)):
-                cell.number_format = "0%"
+                fmt = "0%"
             elif c.kind in ("int", "num") and isinstance(v, (int, float)):
-                cell.number_format = "#,##0" if c.kind == "int" else "#,##0.0"
+                fmt = "#,##0" if c.kind == "int" else "#,##0.0"
+            cell = ws.cell(row=r, column=j)
+            styled.put(cell, v, SMALL_FONT if c.kind == "id" else BASE_FONT, WRAP if isinstance(v, str) else TOP, fmt)
             if c.kind == "sha" and link is not None:
                 full = plain(c.get(rec) if c.get else rec.get(c.key))
                 url = link(full) if isinstance(full, str) else None
@@ -228,6 +295,11 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
         table.autoFilter = AutoFilter(ref=ref)
         table.autoFilter.filterColumn.append(FilterColumn(colId=k, filters=Filters(filter=[show_only[1]])))
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+    # The columns' names, from the header row, as openpyxl's writer would give them: it reads them with
+    # ws[table.ref][0], which builds every row of the table to take the first (30,000 cells on pip).
+    table._initialise_columns()
+    for cell, tc in zip(header, table.tableColumns):
+        tc.name = str(cell.value)
     ws.add_table(table)
     ws.freeze_panes = ws.cell(row=start_row + 1, column=1)
     ws.print_title_rows = f"{start_row}:{start_row}"

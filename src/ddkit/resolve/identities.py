@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -137,17 +138,29 @@ def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Com
 
     people_rows = []
     warnings: list[str] = []
-    for pid, grp in ident.groupby("person_id", sort=False):
-        names = (grp.groupby("name")["commits"].sum().sort_values(ascending=False, kind="stable"))
-        emails = sorted({e for e in grp["email_key"] if e} | {e.lower() for e in grp["email_raw"] if e})
-        base = dict(person_id=pid, names=list(names.index), emails=emails, is_bot=bool(grp["is_bot"].any()))
+    # One person per person_id, in order of first appearance (groupby(sort=False), without a frame each).
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        if not _missing(row["person_id"]):
+            groups.setdefault(row["person_id"], []).append(row)
+    for pid, grp in groups.items():
+        by_name: dict[str, int] = {}
+        for r_ in grp:
+            if not _missing(r_["name"]):
+                by_name[r_["name"]] = by_name.get(r_["name"], 0) + r_["commits"]
+        # Most commits first; equal counts by name (a grouped sum is sorted by name, then sorted stably).
+        names = sorted(sorted(by_name), key=lambda k: -by_name[k])
+        emails = sorted({r_["email_key"] for r_ in grp if r_["email_key"]}
+                        | {r_["email_raw"].lower() for r_ in grp if r_["email_raw"]})
+        dclasses = {r_["domain_class"] for r_ in grp}
+        base = dict(person_id=pid, names=names, emails=emails, is_bot=any(bool(r_["is_bot"]) for r_ in grp))
         if pid.startswith("roster:"):
             r = roster[roster["person"] == pid[len("roster:"):]].iloc[0]
             rec = {**base, **{k: r[k] for k in roster.columns if k not in ("emails",)}}
             rec.update(person=r["person"], in_roster=True, roster_emails=list(r["emails"]), resolved=True)
         else:
-            dclasses = set(grp["domain_class"])
-            vendor = next((v for v in grp["vendor_guess"] if isinstance(v, str) and v), None)
+            vendor = next((r_["vendor_guess"] for r_ in grp
+                           if isinstance(r_["vendor_guess"], str) and r_["vendor_guess"]), None)
             if base["is_bot"]:
                 typ = "bot"
             elif have_roster:
@@ -158,10 +171,10 @@ def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Com
                 typ = "vendor"
             else:
                 typ = "unknown"
-            rec = {**base, "person": names.index[0], "type": typ, "vendor": vendor if typ == "vendor" else None,
+            rec = {**base, "person": names[0], "type": typ, "vendor": vendor if typ == "vendor" else None,
                    "in_roster": False, "roster_emails": [], "ip_assignment": None,
                    "resolved": base["is_bot"] or (not have_roster and typ != "unknown")}
-        rec["domain_class"] = ",".join(sorted(set(grp["domain_class"])))
+        rec["domain_class"] = ",".join(sorted(dclasses))
         people_rows.append(rec)
     people = pd.DataFrame(people_rows)
     if len(people):
@@ -178,6 +191,10 @@ def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Com
                             f"roster entry or a company/vendor domain (listed on the People sheet, type unknown), e.g. "
                             f"{shown}{' …' if len(unresolved) > 5 else ''}")
     return Resolution(ident.drop(columns=["vendor_guess"]), people, warnings)
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
 
 
 # Second-level labels under which organisations register (wellcome.ac.uk is "wellcome", not "ac").

@@ -123,6 +123,47 @@ def hyperscan_available() -> bool:
         return False
 
 
+def _screen_database(exprs: list[bytes], flags: list[int]):
+    """The Hyperscan database of the screen. Compiling it takes about 0.2 s (holding the GIL, beside the
+    pipeline's main thread), so the compiled database is kept in the cache folder, keyed by the
+    expressions, flags, Hyperscan version and machine, behind a SHA-256 of its bytes: a file that is not
+    what was written, or that Hyperscan refuses, is compiled again and rewritten."""
+    import hashlib
+    import platform
+
+    import hyperscan
+    try:
+        from importlib.metadata import version
+        hs_version = version("hyperscan")
+    except Exception:
+        hs_version = "unknown"
+    key = hashlib.sha256(repr((exprs, flags, hs_version, platform.machine(), platform.python_implementation(),
+                               _DB_FORMAT)).encode()).hexdigest()[:24]
+    path = None
+    try:
+        from ...cache import cache_dir
+        path = cache_dir("hyperscan") / f"{key}.hsdb"
+        raw = path.read_bytes()
+        digest, body = raw[:64], raw[64:]
+        if hashlib.sha256(body).hexdigest().encode() == digest:
+            return hyperscan.loadb(body, hyperscan.HS_MODE_BLOCK)
+    except Exception:       # missing, unreadable, corrupt or refused: compiled below
+        pass
+    db = hyperscan.Database()
+    db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
+    if path is not None:
+        try:
+            from ...fsutil import atomic_write
+            body = hyperscan.dumpb(db)
+            atomic_write(path, hashlib.sha256(body).hexdigest().encode() + body)
+        except Exception:   # a cache that cannot be written only costs time
+            pass
+    return db
+
+
+_DB_FORMAT = 1
+
+
 class DetectorSet:
     """The detectors, compiled for ``re`` and (when installed) as one Hyperscan screen."""
 
@@ -136,9 +177,7 @@ class DetectorSet:
             exprs = [d.pattern.replace(b"(?P<secret>", b"(") for d in self.detectors]
             flags = [hyperscan.HS_FLAG_MULTILINE | (hyperscan.HS_FLAG_CASELESS if d.ignorecase else 0)
                      | hyperscan.HS_FLAG_ALLOWEMPTY for d in self.detectors]
-            db = hyperscan.Database()
-            db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
-            self.db = db
+            self.db = _screen_database(exprs, flags)
         import threading
         self._local = threading.local()
 
