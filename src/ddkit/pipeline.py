@@ -95,6 +95,10 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                         "pre-incorporation work and departed authors may be wrong; fetch the full history "
                         "(git fetch --unshallow) for a complete scan")
 
+    # Secrets in history read `git log -p` in a thread from the start: it needs nothing the other stages
+    # compute, and history, blame and the analyses leave a core free most of the time (README: Speed).
+    sec_hist = _start_secrets_history(info, rules_o, jobs) if secrets else None
+
     # -- collect
     with progress.stage("history"):
         hist = collect_history(info.path, info.commit)
@@ -120,8 +124,6 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     found: list[dict] = []   # finding records from every analysis
     stats = StageStats()
 
-    # Secrets in history read `git log -p` while blame runs (both mostly wait on git; see README).
-    sec_hist = _start_secrets_history(info, rules_o, jobs) if secrets else None
 
     # -- collect: blame at the ref; analyze: ownership, departed authors, IP
     with progress.stage("blame"):
