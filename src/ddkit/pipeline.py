@@ -296,20 +296,23 @@ class _Background:
                 self._err = e
             self.seconds = time.perf_counter() - t0
         self._t = threading.Thread(target=target, name="ddkit-secrets-history", daemon=True)
+        self._target = target
         if _OVERLAP:
             self._t.start()
-        else:
-            target()
 
     def result(self):
         if self._t.ident is not None:      # started (DDKIT_OVERLAP): wait for it
             self._t.join()
+        elif self._target is not None:     # DDKIT_OVERLAP=0: run it now, after the other stages
+            self._target()
+            self._target = None
         if self._err is not None:
             raise self._err
         return self._out
 
 
-# Set DDKIT_OVERLAP=0 to run the secrets history after blame instead of beside it (benchmarks compare).
+# Set DDKIT_OVERLAP=0 to run the secrets history after the other stages instead of beside them (benchmarks
+# compare).
 _OVERLAP = os.environ.get("DDKIT_OVERLAP", "1") != "0"
 
 
