@@ -208,3 +208,18 @@ def test_holder_and_file_findings_roll_up_when_de_minimis():
     assert roll["subjects"] == ["B", "C"] and roll["lines_at_stake"] == 320 and roll["files"] == ["B.c", "C.c"]
     assert roll["severity"] == "low"      # rollup_severity, not above its worst member (B: the rule's own)
     assert sum(r["lines_at_stake"] for r in out if r["rule"] == "lic.third-party-copyright") == 5320
+
+
+def test_truck_factor_zero_says_the_history_knows_no_author():
+    """A module whose files have no author in this history (git/git's subtree-merged git-gui) has truck
+    factor 0: the finding says so rather than "losing 0 people"."""
+    from ddkit.analyze.bus_factor import knowledge_findings
+    base = dict(files=10, vendor_top=None, vendor_share=0.0, contractor_share=0.0, departed_share=0.0)
+    bus = pd.DataFrame([dict(scope="(repository)", truck_factor=5, top_authors="A (40 files)", **base),
+                        dict(scope="git-gui", truck_factor=0, top_authors="", **base),
+                        dict(scope="lib", truck_factor=1, top_authors="B (9 files)", **base)])
+    f = {r["subject"]: r for r in knowledge_findings(RULES, bus) if r["rule"] == "kn.low-truck-factor"}
+    assert set(f) == {"git-gui", "lib"}
+    assert "no author who knows them in this history" in f["git-gui"]["evidence"]
+    assert "Top authors: none." in f["git-gui"]["evidence"] and "losing 0" not in f["git-gui"]["evidence"]
+    assert "losing 1 person leaves most files" in f["lib"]["evidence"]

@@ -145,11 +145,16 @@ def knowledge_findings(rules: Rules, bus: pd.DataFrame) -> list[dict]:
         is_repo = r.scope == "(repository)"
         where = "the repository" if is_repo else f"module {r.scope}"
         if r.truck_factor is not None and r.truck_factor <= tf_max and (is_repo or r.files >= min_files):
+            # 0: most files already have no author by degree of authorship in this history (code imported
+            # or merged in from another repository's history, e.g. a subtree; or all its authors are bots).
+            what = ("most of its files already have no author who knows them in this history (code imported or "
+                    "merged in from elsewhere, e.g. a subtree, or written by bots)" if r.truck_factor == 0 else
+                    f"losing {r.truck_factor} {'person' if r.truck_factor == 1 else 'people'} leaves most files with "
+                    f"no author who knows them")
             recs.append(finding(
                 rules, "kn.low-truck-factor", r.scope,
-                f"Truck factor of {where} is {r.truck_factor} over {r.files} source files: losing "
-                f"{r.truck_factor} {'person' if r.truck_factor == 1 else 'people'} leaves most files with no author "
-                f"who knows them. Top authors: {r.top_authors}.",
+                f"Truck factor of {where} is {r.truck_factor} over {r.files} source files: {what}. "
+                f"Top authors: {r.top_authors or 'none'}.",
                 f"Spread knowledge of {where}: pair other engineers on it, document it, and make review by a second "
                 f"person routine until the truck factor is above {tf_max}."))
         if is_repo or r.files < min_files:
