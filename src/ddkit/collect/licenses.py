@@ -29,7 +29,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -373,6 +373,13 @@ INHERIT = "INHERIT_LICENSE_FROM_PACKAGE"
 _LICENSE_FILE = re.compile(r"(?i)^(licen[cs]e|copying|unlicense)([._-].*)?$")
 
 
+def license_files(paths: Iterable[str], directory: str = "") -> list[str]:
+    """The files among *paths* directly in *directory* whose name says they state a license (LICENSE,
+    LICENCE, COPYING, UNLICENSE, any case, with or without a suffix): LICENSE/LICENCE first, then by name."""
+    return sorted((p for p in paths if posixpath.dirname(p) == directory and _LICENSE_FILE.match(posixpath.basename(p))),
+                  key=lambda p: (0 if posixpath.basename(p).upper().startswith("LICEN") else 1, p))
+
+
 def _package_license_file(path: str, results: dict, packages: PackageDirs | None, usable) -> str | None:
     """The license file of the package *path* belongs to: in the nearest enclosing directory that holds a
     named package manifest and a LICENSE/COPYING file with detections (a vendored copy only inside its own
@@ -380,9 +387,7 @@ def _package_license_file(path: str, results: dict, packages: PackageDirs | None
     from .dependencies import vendored_component
 
     def license_in(d: str) -> str | None:
-        names = sorted((p for p in results if posixpath.dirname(p) == d and _LICENSE_FILE.match(posixpath.basename(p))
-                        and usable(p)), key=lambda p: (0 if posixpath.basename(p).upper().startswith("LICEN") else 1, p))
-        return names[0] if names else None
+        return next((p for p in license_files(results, d) if usable(p)), None)
 
     comp = vendored_component(path)
     d = posixpath.dirname(path)
