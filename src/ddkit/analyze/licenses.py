@@ -36,10 +36,6 @@ def policy_for(rules: Rules, outbound: str) -> tuple[str, dict]:
     return key, lic.get("outbound_policies", {}).get(key, {})
 
 
-# The files at the root that state the product's own license (not README/NOTICE: they mention licenses).
-_OWN_LICENSE_FILES = ("LICENSE*", "LICENCE*", "COPYING*", "UNLICENSE*")
-
-
 def project_license(scan: pd.DataFrame, rules: Rules) -> tuple[str, str] | None:
     """(SPDX id, path) of the repository's own license, from its root LICENSE/COPYING file, or None.
 
@@ -51,8 +47,9 @@ def project_license(scan: pd.DataFrame, rules: Rules) -> tuple[str, str] | None:
     if scan is None or not len(scan):
         return None
     rank = {"copyleft": 0, "proprietary": 1}
-    cands = sorted((p for p in scan["path"] if "/" not in p and any(globs.match(p, g) for g in _OWN_LICENSE_FILES)),
-                   key=lambda p: (0 if p.upper().startswith("LICEN") else 1, p))
+    # The root's license files (not README/NOTICE: they mention licenses), as references are followed.
+    from ..collect.licenses import license_files
+    cands = license_files(scan["path"])
     by_path = scan.set_index("path")
     for p in cands:
         dets = [d for d in (by_path.at[p, "detections"] or []) if isinstance(d.get("license_expression_spdx"), str)
@@ -239,28 +236,22 @@ def license_findings(rules: Rules, company: Company, lic: pd.DataFrame, files: p
                 holders.setdefault(h, []).append(row)
     _, policy = policy_for(rules, company.outbound_license)
     sev = (policy.get("severity") or {}).get("lic.third-party-copyright")
+    # Under a policy where third-party notices are only information (a permissive or GPL product: they need
+    # only be kept), one finding lists every holder; the Licenses sheet has each file.
+    if sev == "info" and len(holders) > 1:
+        recs.append(_holders_rollup(
+            rules, holders, "{n} third-party copyright holders",
+            "Copyright notices of {n} holders other than the company in {files} files; under the {license} product "
+            "license these are ordinary notices to keep (each file is on the Licenses sheet): {names}.",
+            "Keep these notices and list them in the product's third-party notices (NOTICE file).", "notices", sev,
+            shown=60, license=company.outbound_license))
+        holders = {}
     # Holders found only in vendored code are the expected notices of the libraries vendored (their license
     # is judged per file above): one roll-up lists them all. Holders in the company's own files stay
     # individual: pasted third-party code is what counsel must see.
     vendored_only = {h: rows for h, rows in holders.items() if all(r["vendored"] for r in rows)}
     if len(vendored_only) < 2:
         vendored_only = {}
-    # Under a policy where third-party notices are only information (a permissive or GPL product: they need
-    # only be kept), one finding lists every holder; the Licenses sheet has each file.
-    if sev == "info" and len(holders) > 1:
-        vendored_only = {}
-        names = sorted(holders)
-        files_ = sorted({r["path"] for rows in holders.values() for r in rows})
-        recs.append(finding(
-            rules, "lic.third-party-copyright", f"{len(names)} third-party copyright holders",
-            f"Copyright notices of {len(names)} holders other than the company in {len(files_)} files; under the "
-            f"{company.outbound_license} product license these are ordinary notices to keep (each file is on the "
-            f"Licenses sheet): " + "; ".join(names[:60]) + (" …" if len(names) > 60 else "") + ".",
-            "Keep these notices and list them in the product's third-party notices (NOTICE file).",
-            files=files_, id_extra="notices", lines_at_stake=int(sum(r["lines"] or 0 for rows in holders.values()
-                                                                     for r in rows)),
-            subjects=names, rolled_up=True, severity_override=sev))
-        holders = {}
     for h, rows in sorted(holders.items()):
         if h in vendored_only:
             continue
@@ -277,16 +268,12 @@ def license_findings(rules: Rules, company: Company, lic: pd.DataFrame, files: p
             line=first.get("start_line") if len(paths) == 1 else None, person=first.get("introduced_by"),
             severity_override=sev))
     if vendored_only:
-        files_ = sorted({r["path"] for rows in vendored_only.values() for r in rows})
-        names = sorted(vendored_only)
-        recs.append(finding(
-            rules, "lic.third-party-copyright", f"{len(names)} holders in vendored code",
-            f"Copyright notices of {len(names)} third-party holders, all in vendored code ({len(files_)} files; "
-            f"each file's license is judged on its own above and on the Licenses sheet): " + "; ".join(names) + ".",
+        recs.append(_holders_rollup(
+            rules, vendored_only, "{n} holders in vendored code",
+            "Copyright notices of {n} third-party holders, all in vendored code ({files} files; each file's license "
+            "is judged on its own above and on the Licenses sheet): {names}.",
             "Keep these notices and list the vendored libraries, with their licenses, in the third-party notices "
-            "and the disclosure schedule.", files=files_, id_extra="vendored-holders",
-            lines_at_stake=int(sum(r["lines"] or 0 for rows in vendored_only.values() for r in rows)),
-            subjects=names, rolled_up=True, severity_override=sev))
+            "and the disclosure schedule.", "vendored-holders", sev))
     # The project's own license or ownership notice.
     pr = rules.get("licenses", {}).get("project_license_files", [])
     root = [p for p in files["path"] if "/" not in p and any(globs.match(p, g) for g in pr)] if len(files) else []
@@ -310,3 +297,17 @@ def license_findings(rules: Rules, company: Company, lic: pd.DataFrame, files: p
         if over:
             r["severity"] = over
     return recs
+
+
+def _holders_rollup(rules: Rules, group: dict[str, list[dict]], subject: str, evidence: str, remediation: str,
+                    id_extra: str, sev: str | None, shown: int | None = None, **fields: str) -> dict:
+    """One lic.third-party-copyright finding for several holders: *subject* and *evidence* are templates
+    with {n} (holders), {files} (files naming them), {names} (the holders, the first *shown* of them) and
+    the other *fields* (values are inserted, never read as templates)."""
+    names = sorted(group)
+    files_ = sorted({r["path"] for rows in group.values() for r in rows})
+    listed = "; ".join(names[:shown]) + (" …" if shown is not None and len(names) > shown else "")
+    return finding(rules, "lic.third-party-copyright", subject.format(n=len(names)),
+                   evidence.format(n=len(names), files=len(files_), names=listed, **fields), remediation, files=files_,
+                   id_extra=id_extra, lines_at_stake=int(sum(r["lines"] or 0 for rows in group.values() for r in rows)),
+                   subjects=names, rolled_up=True, severity_override=sev)
