@@ -41,10 +41,11 @@ LOCKFILE_IDS = {
     "nuget_packages_lock", "pubspec_lock", "cocoapods_podfile_lock", "swift_package_resolved",
 }
 MAX_MANIFEST_BYTES = 20 << 20
-DEP_INVENTORY_COLUMNS = ["purl", "name", "version", "ecosystem", "scope", "direct", "manifest", "line", "kind",
-                         "datasource", "lock_license", "first_party", "first_party_manifest", "first_party_license"]
-# What parse_manifest gives per row (the first-party columns are decided across manifests, in inventory).
-_PARSED_COLUMNS = DEP_INVENTORY_COLUMNS[:-3]
+# What parse_manifest gives per row; the first-party columns are decided across manifests, in inventory().
+_PARSED_COLUMNS = ["purl", "name", "version", "ecosystem", "scope", "direct", "manifest", "line", "kind",
+                   "datasource", "lock_license"]
+FIRST_PARTY_COLUMNS = ["first_party", "first_party_manifest", "first_party_license"]
+DEP_INVENTORY_COLUMNS = _PARSED_COLUMNS + FIRST_PARTY_COLUMNS
 _TYPE_ALIASES = {"pypi": "pypi", "npm": "npm", "golang": "golang"}
 
 
@@ -439,18 +440,17 @@ def inventory(repo: str, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     cached: dict[tuple[str, str], tuple[list, dict, list]] = store.load("parsed") or {}
     todo = [b for p, b, _ in cand if (p, b) not in cached]
     content = dict(read_blobs(repo, todo)) if todo else {}
-    parsed: dict[tuple[str, str], tuple[list, dict, list]] = {}
     rows: list[dict] = []
     vend: list[dict] = []
     # The repository's own packages (a Cargo workspace member, an npm workspace package, a second Python
     # package in a monorepo): a dependency on one of them is first-party code, not a third-party component.
     ours: dict[tuple[str, str], dict] = {}
-    with Scratch() as scratch:
-        for path, blob, _cat in sorted(cand):
-            if (path, blob) in cached:
-                parsed[(path, blob)] = cached[(path, blob)]
-            elif (data := content.get(blob)) is not None:
-                parsed[(path, blob)] = parse_manifest(path, data, scratch)
+    parsed = {(p, b): cached[(p, b)] for p, b, _c in cand if (p, b) in cached}
+    if content:    # only manifests that changed are parsed (and only then is a scratch folder made)
+        with Scratch() as scratch:
+            for path, blob, _cat in sorted(cand):
+                if (path, blob) not in parsed and (data := content.get(blob)) is not None:
+                    parsed[(path, blob)] = parse_manifest(path, data, scratch)
     for path, blob, cat in sorted(cand):
         if (path, blob) not in parsed:
             warnings.append(f"dependencies: {path} could not be read from git")
