@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
+
+
+def ddkit_cli(*args, cwd=None, env=None, timeout=None) -> subprocess.CompletedProcess:
+    """The command line as a user runs it (`python -m ddkit …`), its output captured as text."""
+    return subprocess.run([sys.executable, "-m", "ddkit", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=timeout)
 
 
 class Repo:

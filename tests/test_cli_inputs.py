@@ -1,11 +1,6 @@
 """Bad input on the command line: exit code 2, one clear line on stderr, no traceback."""
 
-import subprocess
-import sys
-
-
-def ddkit(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "ddkit", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+from gitrepo import ddkit_cli as ddkit
 
 
 def _one_line_error(p, *needles):

@@ -4,8 +4,6 @@ The truth comes from the sample generator's own bookkeeping (sample_repos/initec
 and for psf/requests from its history as read by hand (skipped where that clone is absent)."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -13,6 +11,7 @@ import pytest
 from sample_repos.generate import HERE, build
 
 import ddkit
+from gitrepo import ddkit_cli as run
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = ["purl", "name", "version", "ecosystem", "scope", "direct", "license_spdx", "license_source", "manifest",
@@ -39,8 +38,6 @@ def write_cyclonedx(path: Path, spec: dict) -> Path:
     return path
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "ddkit", *map(str, args)], capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import ddkit
+import gitrepo
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,8 +27,7 @@ def child_env(**extra) -> dict:
 
 
 def ddkit_cli(*args, env=None, cwd=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "ddkit", *map(str, args)], capture_output=True, text=True,
-                          env=env or child_env(), cwd=cwd, timeout=timeout)
+    return gitrepo.ddkit_cli(*args, env=env or child_env(), cwd=cwd, timeout=timeout)
 
 
 def one_line_error(p, *needles, code=2):

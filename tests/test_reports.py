@@ -3,8 +3,6 @@
 import csv
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -14,6 +12,7 @@ import yaml
 from sample_repos.generate import HERE, build
 
 import ddkit
+from gitrepo import ddkit_cli as run
 
 ROOT = Path(__file__).resolve().parents[1]
 SHEETS = ["Summary", "Findings", "Remediation", "Rewrite scope", "People", "Ownership", "Ownership by module",
@@ -24,8 +23,6 @@ CONTRACT_ORDER = ["Summary", "Findings", "Remediation", "People", "Ownership", "
                   "Bus Factor", "Trends", "Security", "Triaged", "Rules", "Methodology"]
 
 
-def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "ddkit", *map(str, args)], capture_output=True, text=True, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,6 @@ a scan says which cells are still blank; the reader takes what Excel and HR syst
 import csv
 import datetime as dt
 import json
-import subprocess
-import sys
 
 import openpyxl
 import pandas as pd
@@ -15,13 +13,12 @@ from sample_repos.generate import HERE, build
 import ddkit
 from ddkit.roster import check_roster, format_gaps, load_roster, roster_gaps
 from ddkit.roster_init import INFO_COLUMNS, init_roster
+from gitrepo import ddkit_cli
 
 CONTRACT = ["person", "emails", "type", "vendor", "start_date", "end_date", "ip_assignment",
             "ip_assignment_date", "ip_document"]
 
 
-def ddkit_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "ddkit", *map(str, args)], capture_output=True, text=True, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

@@ -4,19 +4,13 @@ finding disappears."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import yaml
 from openpyxl import load_workbook
 
 from ddkit.errors import InputError
 from ddkit.triage import load_triage
-
-
-def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "ddkit", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+from gitrepo import ddkit_cli as _cli
 
 
 def _repo(make_repo):
