@@ -217,9 +217,15 @@ def _validate_rules(data: dict) -> None:
         missing = [k for k in ("area", "severity", "title", "meaning", "remediation") if k not in entry]
         if missing:
             raise InputError(f"rules: rule {rule} in the catalogue lacks {', '.join(missing)}")
+    catalogue = data.get("findings", {}).get("rules", {})
     for rule in data.get("findings", {}).get("severities", {}):
-        if rule not in data.get("findings", {}).get("rules", {}):
+        if rule not in catalogue:
             raise InputError(f"rules: severities names rule '{rule}', which is not in the rule catalogue")
+    materiality = data.get("findings", {}).get("materiality", {}) or {}
+    for key in ("rules", "module_rules", "subject_rules"):   # a typo would silently stop a roll-up
+        for rule in materiality.get(key, []) or []:
+            if rule not in catalogue:
+                raise InputError(f"rules: materiality.{key} names rule '{rule}', which is not in the rule catalogue")
 
 
 # ---------------------------------------------------------------- company profile

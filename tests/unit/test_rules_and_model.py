@@ -78,6 +78,8 @@ def test_overlay_changes_one_severity_both_spellings(tmp_path):
     ("findings.yaml", "severities: {own.departed-author: urgent}\n", r"line 1: .*urgent"),
     ("colours.yaml", "a: 1\n", r"unknown rules file 'colours.yaml'"),
     ("findings.yaml", "severities: {own.no-such-rule: high}\n", r"not in the rule catalogue"),
+    ("findings.yaml", "materiality: {subject_rules: [lic.third-party-copyrite]}\n",
+     r"materiality.subject_rules names rule 'lic.third-party-copyrite'"),
 ])
 def test_rules_typos_are_input_errors_naming_file_key_and_line(tmp_path, name, text, message):
     with pytest.raises(InputError, match=message):
