@@ -38,3 +38,36 @@ def test_provider_format_is_never_suppressed_by_its_key():
 def test_a_urls_user_part_is_not_a_key():
     line = b"proxies = {'http': 'http://user:Zq8vW2mN7r@10.10.1.10:3128'}"
     assert CTX.decide("generic", "ddkit.basic-auth-url", "src/app.py", line, b"Zq8vW2mN7r") == (REPORT, "")
+
+
+def test_kingfisher_rules_are_compiled_once_for_all_threads(monkeypatch):
+    """Each scanning thread has its own scanner, but the compiled rules are one: a cold rule cache costs
+    seconds of CPU per compile, and two threads used to compile it twice, at the same time."""
+    import threading
+
+    kingfisher_sdk = pytest.importorskip("kingfisher_sdk")
+    from ddkit.collect.secrets import kingfisher_engine
+
+    built = []
+
+    class CountingRules:
+        def __init__(self, **kw):
+            built.append(kw)
+            self._native = None
+
+    class FakeScanner:
+        def __init__(self, rules, **kw):
+            self.rules = rules
+
+    monkeypatch.setattr(kingfisher_sdk, "Rules", CountingRules)
+    monkeypatch.setattr(kingfisher_sdk, "Scanner", FakeScanner)
+    monkeypatch.setattr(kingfisher_engine, "_RULES", [])
+    monkeypatch.setattr(kingfisher_engine, "_LOCAL", threading.local())
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(kingfisher_engine._scanner())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1
+    assert len({id(s) for s in got}) == 4 and {id(s.rules) for s in got} == {id(got[0].rules)}
