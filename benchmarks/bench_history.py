@@ -4,7 +4,8 @@ Usage: python benchmarks/bench_history.py [--synthetic N] [--repeat K] [REPO ...
 Builds a generated repository of N commits (default 20,000) with sample_repos.generate.build_synthetic,
 then times, for it and each REPO given:
   baseline  git log --numstat <commit> > /dev/null      (what the issue names)
-  ddkit     ddkit.collect.history.collect_history        (git log --raw --numstat -M -z, parsed to DataFrames)
+  ddkit     ddkit.collect.history.collect_history        (git log -z --raw -p -U0 -M, parsed to DataFrames;
+            cache off: every round reads the whole history)
 and prints the ratio (target <= 1.5x) and checks commit conservation against git rev-list --count.
 """
 
@@ -46,12 +47,12 @@ def bench(path: str, repeat: int) -> dict:
     result = {}
 
     def ours():
-        result["h"] = collect_history(path, commit)
+        result["h"] = collect_history(path, commit, cache=False)
 
     t_base = best_of(repeat, baseline)
     t_ours = best_of(repeat, ours)
     tracemalloc.start()
-    collect_history(path, commit)
+    collect_history(path, commit, cache=False)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     count = int(gitutil.run(path, "rev-list", "--count", commit))

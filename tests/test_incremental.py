@@ -64,7 +64,7 @@ def test_rescan_equals_cold_after_new_commits(make_repo, tmp_path, monkeypatch):
 
     reads = []
     real = history_mod._read
-    monkeypatch.setattr(history_mod, "_read", lambda repo, c, excl, ren: reads.append(excl) or real(repo, c, excl, ren))
+    monkeypatch.setattr(history_mod, "_read", lambda repo, c, excl, ren, *a: reads.append(excl) or real(repo, c, excl, ren, *a))
     s_warm, j_warm = _json(r, warm, monkeypatch, tmp_path, "warm")
     assert reads and all(x is not None for x in reads)          # only OLD..NEW was read
     s_cold, j_cold = _cold(r, tmp_path, monkeypatch, "cold")
@@ -133,7 +133,7 @@ def test_corrupt_cache_entry_is_recomputed(make_repo, tmp_path, monkeypatch, dam
                           + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
     reads = []
     real = history_mod._read
-    monkeypatch.setattr(history_mod, "_read", lambda repo, c, excl, ren: reads.append(excl) or real(repo, c, excl, ren))
+    monkeypatch.setattr(history_mod, "_read", lambda repo, c, excl, ren, *a: reads.append(excl) or real(repo, c, excl, ren, *a))
     again = history_mod.collect_history(str(r.path), head)
     again_sec, _ = secrets_mod.scan_history(str(r.path), head)
     assert reads == [None]                                        # recomputed from scratch

@@ -24,8 +24,9 @@ from .analyze import people as people_mod
 from .analyze.findings import findings_frame
 from .analyze.remediation import remediation_table
 from .analyze.trends import trends_table
-from .collect.blame import blame_files
-from .collect.history import collect_history, follow_renames, implausible_dates
+from .collect.blame import BlameJob
+from .collect.history import PatchFeed, collect_history, follow_renames, implausible_dates
+from .collect.history import plan as history_plan
 from .collect.licenses import license_db_summary, scan_licenses, scancode_version
 from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
@@ -95,16 +96,44 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                         "pre-incorporation work and departed authors may be wrong; fetch the full history "
                         "(git fetch --unshallow) for a complete scan")
 
-    # Secrets in history read `git log -p` in a thread from the start: it needs nothing the other stages
-    # compute, and history, blame and the analyses leave a core free most of the time (README: Speed).
-    sec_hist = _start_secrets_history(info, rules_o, jobs) if secrets else None
+    # Three things wait on git and run beside the main thread (README: Speed): the secrets in history,
+    # read in a thread from the start (it needs nothing the other stages compute); one `git log -p` that
+    # feeds both history and secrets when both must read the same range (a cold scan, a scan after new
+    # commits: git computes each diff once); and blame, whose workers start as soon as the files at the
+    # ref are listed. On a cold scan they blame beside the history read; otherwise they wait for the
+    # history, which gives their cache keys. The stages after identities that do not need blame
+    # (knowledge, licenses, dependencies) run while blame finishes; their findings and warnings are
+    # put together in the order of the stages as listed in the README, whatever order they ran in.
+    hist_plan = history_plan(info.path, info.commit) if info.commit else None
+    feed = None
+    sec_hist = None
+    if secrets:
+        from .collect import secrets as secrets_mod
+        sec_plan = secrets_mod.plan(info.path, info.commit, rules=rules_o) if info.commit else None
+        if (_OVERLAP and info.commit and hist_plan is not None and sec_plan is not None
+                and hist_plan.reads(info.commit) is not None
+                and hist_plan.reads(info.commit) == sec_plan.reads(info.commit)):
+            feed = PatchFeed()
+        sec_hist = _start_secrets_history(info, rules_o, jobs, sec_plan, feed)
 
     # -- collect
-    with progress.stage("history"):
-        hist = collect_history(info.path, info.commit)
-        warnings += hist.warnings + implausible_dates(hist.commits, as_of_d)
     with progress.stage("files"):
         files = list_files(info.path, info.commit, rules_o, company_o)
+    blamer = BlameJob(info.path, info.commit, files, jobs=jobs,
+                      speculate=_OVERLAP and hist_plan is not None and hist_plan.base is None)
+    with progress.stage("history"):
+        try:
+            hist = collect_history(info.path, info.commit, plan_=hist_plan,
+                                   on_patch=feed.put if feed is not None else None)
+        except BaseException as e:
+            if feed is not None:
+                feed.close(e)
+            blamer.cancel()
+            raise
+        if feed is not None:
+            feed.close()
+        warnings += hist.warnings + implausible_dates(hist.commits, as_of_d)
+    blamer.know(hist.changes, hist.commits["sha"])
 
     # -- resolve
     with progress.stage("identities"):
@@ -120,31 +149,16 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         coauthored = people_mod.attach_coauthors(co, commits, res.identities)
         inactivity = int(rules_o.get("identities", {}).get("inactivity_days", 365))
         people = people_mod.people_table(res.people, commits, as_of_d, inactivity)
+    company_ip = company_o     # the profile as given (the license stage may fill in the product's license)
 
-    found: list[dict] = []   # finding records from every analysis
     stats = StageStats()
-
-
-    # -- collect: blame at the ref; analyze: ownership, departed authors, IP
-    with progress.stage("blame"):
-        blame, blame_warnings, stats.blame = blame_files(info.path, info.commit, files, hist.changes,
-                                                         jobs=jobs, progress=progress, commits=hist.commits["sha"])
-    warnings += blame_warnings
-    with progress.stage("ownership"):
-        own = ownership.ownership_table(blame, commits, people, files)
-        totals = own.groupby("person_id")["lines"].sum() if len(own) else pd.Series(dtype=int)
-        people["surviving_lines"] = people["person_id"].map(totals).fillna(0).astype(int)
-        found += ownership.departed_findings(rules_o, own, people)
-        found += ownership.orphaned_module_findings(rules_o, own)
-        found += ip.ip_findings(rules_o, company_o, people, commits, blame, roster_given=len(roster_df) > 0,
-                                coauthored=coauthored)
-        own_by_module, own_by_class = ownership.by_module(own), ownership.by_classification(own)
+    late_warnings: list[str] = []
 
     # -- analyze: knowledge (degree of authorship, truck factor, concentration) and trends
     with progress.stage("knowledge"):
         doa = bus_factor.degree_of_authorship(hist.changes, commits, people, files)
         bus = bus_factor.bus_factor_table(doa, files, people)
-        found += bus_factor.knowledge_findings(rules_o, bus)
+        found_knowledge = bus_factor.knowledge_findings(rules_o, bus)
         trends = trends_table(commits, people)
         repo_row = bus[bus["scope"] == "(repository)"]
         truck_factors = {
@@ -154,6 +168,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
 
     # -- collect and analyze: licenses and third-party notices (skipped entirely with licenses=False)
     lic_table = pd.DataFrame(columns=lic_mod.LICENSE_COLUMNS)
+    found_licenses: list[dict] = []
     not_scanned = None
     versions = {"ddkit": __version__, "git": gitutil.git_version()}
     if licenses:
@@ -163,7 +178,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
             excludes += [(e["glob"], e["reason"]) for e in company_o.excludes]
             lic_scan, not_scanned, lic_warn, stats.licenses = scan_licenses(
                 info.path, info.commit, files, rules_o.get("licenses", {}), excludes, jobs=jobs, progress=progress)
-            warnings += lic_warn
+            late_warnings += lic_warn
             # No company profile names the product's license: the repository's own root license does
             # (a GPL project is judged by the copyleft policy, not as a closed product; README: Licenses).
             if company_o.outbound_license_source == "default":
@@ -175,14 +190,31 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
             db = license_db_summary() if len(lic_scan) else {}
             intro = lic_mod.introductions(hist.changes, commits, people)
             lic_table = lic_mod.license_table(lic_scan, files, rules_o, company_o, db, intro)
-            found += lic_mod.license_findings(rules_o, company_o, lic_table, files, set(files["path"]))
+            found_licenses = lic_mod.license_findings(rules_o, company_o, lic_table, files, set(files["path"]))
 
     # -- dependencies: manifests and lockfiles at the ref, their licenses, who added them (deps)
     with progress.stage("dependencies"):
         deps, dep_found, dep_warn = dep_mod.analyze(info.path, files, hist.changes, commits, people, rules_o,
                                                     company_o, lic_table if licenses else None, dep_inputs)
-        warnings += dep_warn
-        found = dep_mod.fold_vendored(found, deps) + dep_found
+        late_warnings += dep_warn
+
+    # -- collect: blame at the ref; analyze: ownership, departed authors, IP
+    with progress.stage("blame"):
+        blame, blame_warnings, stats.blame = blamer.result(progress)
+    progress.timings["blame (overlapped)"] = blamer.seconds
+    warnings += blame_warnings + late_warnings
+    found: list[dict] = []   # finding records from every analysis, in stage order
+    with progress.stage("ownership"):
+        own = ownership.ownership_table(blame, commits, people, files)
+        totals = own.groupby("person_id")["lines"].sum() if len(own) else pd.Series(dtype=int)
+        people["surviving_lines"] = people["person_id"].map(totals).fillna(0).astype(int)
+        found += ownership.departed_findings(rules_o, own, people)
+        found += ownership.orphaned_module_findings(rules_o, own)
+        found += ip.ip_findings(rules_o, company_ip, people, commits, blame, roster_given=len(roster_df) > 0,
+                                coauthored=coauthored)
+        own_by_module, own_by_class = ownership.by_module(own), ownership.by_classification(own)
+    found += found_knowledge + found_licenses
+    found = dep_mod.fold_vendored(found, deps) + dep_found
 
     # -- security: secrets in history and at the ref, security-policy checklist
     sec_table = None
@@ -316,9 +348,17 @@ class _Background:
 _OVERLAP = os.environ.get("DDKIT_OVERLAP", "1") != "0"
 
 
-def _start_secrets_history(info, rules, jobs) -> _Background:
+def _start_secrets_history(info, rules, jobs, plan, feed) -> _Background:
     from .collect import secrets as secrets_mod
-    return _Background(secrets_mod.scan_history, info.path, info.commit, jobs=jobs, progress=None, rules=rules)
+
+    def run():
+        try:
+            return secrets_mod.scan_history(info.path, info.commit, jobs=jobs, progress=None, rules=rules,
+                                            plan_=plan, patches=feed)
+        finally:
+            if feed is not None:   # stopped early (an error): the history read must not wait for it
+                feed.abandon()
+    return _Background(run)
 
 
 def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):

@@ -16,6 +16,7 @@ objects as an alternate. Blame output is byte-for-byte the same with or without 
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import os
@@ -23,7 +24,7 @@ import re
 import subprocess
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -160,74 +161,174 @@ def blame_files(repo: str, commit: str | None, files: pd.DataFrame, changes: pd.
 
     Returns the table, warnings (files that could not be blamed) and statistics (files blamed vs cached).
     """
-    stats = {"files": 0, "blamed": 0, "cached": 0}
-    if commit is None or files.empty:
-        return pd.DataFrame(columns=BLAME_COLUMNS), [], stats
-    todo = files[files["category"] == "text"][["path", "blob", "lines"]]
-    warnings: list[str] = []
-    ignore = gitutil.read_blob(repo, f"{commit}:.git-blame-ignore-revs")
-    ignore_file = None
-    valid: list[str] = []
-    if ignore is not None:
-        valid, bad = ignore_revs(repo, ignore)
-        if bad:
-            shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-            warnings.append(f".git-blame-ignore-revs: {len(bad)} entries are not commits of this repository "
-                            f"and were not ignored: {shown}")
-        fd, ignore_file = tempfile.mkstemp(prefix="ddkit-ignore-revs-")
-        with os.fdopen(fd, "w") as fh:
-            fh.write("".join(f"{v}\n" for v in valid))
-    # Keyed by the normalized list: what blame was actually told to ignore.
-    ign_hash = hashlib.sha256(" ".join(valid).encode()).hexdigest()[:16] if ignore is not None else "none"
-    last = last_changes(changes)
-    bc = BlameCache(cache)
-    known = set(commits.tolist() if hasattr(commits, "tolist") else commits) if commits is not None else None
-    env = gitutil.git_env(commit_graph_env(repo))
-    rows: list[tuple[str, str, int]] = []
-    lock = threading.Lock()
+    job = BlameJob(repo, commit, files, jobs=jobs, cache=cache)
+    job.know(changes, commits)
+    return job.result(progress)
 
-    def one(path: str, blob: str, n_lines: int) -> None:
-        key = hashlib.sha256("\x1f".join([_CACHE_VERSION, path, blob, last.get(path, ""), ign_hash]).encode(
-            "utf-8", "surrogateescape")).hexdigest()
-        counts = bc.get(key, known)
-        cached = counts is not None
-        if counts is None:
-            # (gitutil passes an empty blame.ignoreRevsFile: the repository's own config cannot name a list
-            # other than the one checked above; one bad line there makes git refuse every blame.)
-            args = ["blame", "-w", "--incremental"]
-            if ignore_file:
-                args += ["--ignore-revs-file", ignore_file]
-            cmd = gitutil.git_cmd(repo, *args, commit, "--")
-            proc = subprocess.run([*cmd, encode_path(path)], capture_output=True, env=env)
-            if proc.returncode != 0:
-                with lock:
-                    warnings.append(f"blame failed for {path}: "
-                                    f"{proc.stderr.decode('utf-8', 'replace').strip().splitlines()[:1]}")
-                return
-            counts = _parse_incremental(proc.stdout)
-            bc.put(key, counts)
-        with lock:
-            stats["files"] += 1
-            stats["cached" if cached else "blamed"] += 1
-            rows.extend((path, sha, n) for sha, n in counts.items())
+
+class BlameJob:
+    """:func:`blame_files` in *jobs* worker threads that start at once, so that the caller goes on with
+    other stages (the work is in git's processes).
+
+    A cached result is keyed by the last commit that changed the path, which only the history knows
+    (:meth:`know`). With *speculate* (a cold scan: there is no history yet, so the cache is not expected to
+    hold much), the workers do not wait for it: they blame files from the start, beside the history read,
+    and their results are written to the cache once the history has given the keys. A file's blame at
+    *commit* does not depend on the history stage, only its cache key does, so the table is the same
+    either way; speculation only decides whether the cache is looked at before or after blaming.
+    """
+
+    def __init__(self, repo: str, commit: str | None, files: pd.DataFrame, jobs: int = 2, cache: bool = True,
+                 speculate: bool = False) -> None:
+        self.repo, self.commit, self.speculate = repo, commit, speculate
+        self.stats = {"files": 0, "blamed": 0, "cached": 0}
+        self.warnings: list[str] = []
+        self.rows: list[tuple[str, str, int]] = []
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+        self._known_evt = threading.Event()
+        self._last: dict[str, str] = {}
+        self._known: set[str] | None = None
+        self._pending: list[tuple[str, str, dict[str, int]]] = []   # speculative results, keyed later
+        self._cancel = False
+        self._progress = None
+        self._bc = BlameCache(cache)
+        self._ignore_file: str | None = None
+        self._ign_hash = "none"
+        self._env: dict[str, str] = {}
+        self._ready = threading.Event()
+        self._setup_lock = threading.Lock()
+        self._error: BaseException | None = None
+        self._t0 = time.perf_counter()
+        if commit is None or files.empty:
+            self._todo: collections.deque = collections.deque()
+            self._threads: list[threading.Thread] = []
+            self._ready.set()
+            return
+        todo = files[files["category"] == "text"][["path", "blob", "lines"]]
+        # Largest files first keeps both workers busy to the end.
+        self._todo = collections.deque(todo.sort_values("lines", ascending=False, kind="stable")
+                                       .itertuples(index=False, name=None))
+        self.total = len(self._todo)
+        # Daemon threads: a scan that fails elsewhere, or Ctrl-C, does not wait for the files left.
+        self._threads = [threading.Thread(target=self._work, name=f"ddkit-blame-{i}", daemon=True)
+                         for i in range(max(1, jobs))]
+        for t in self._threads:
+            t.start()
+
+    def know(self, changes: pd.DataFrame, commits=None) -> None:
+        """The history is read: the cache keys (last change per path) and the commits a cached result may name."""
+        self._last = last_changes(changes)
+        self._known = set(commits.tolist() if hasattr(commits, "tolist") else commits) if commits is not None \
+            else None
+        self._known_evt.set()
+
+    def cancel(self) -> None:
+        """Start no more files (those being blamed finish in the background)."""
+        self._cancel = True
+        self._known_evt.set()
+
+    def result(self, progress=None) -> tuple[pd.DataFrame, list[str], dict]:
+        """Wait for every file (after :meth:`know`)."""
+        with self._lock:
+            self._progress = progress
             if progress is not None:
-                progress.advance(1)
-
-    try:
-        if progress is not None:
-            progress.set_total(len(todo))
-        ex = ThreadPoolExecutor(max_workers=max(1, jobs))
+                progress.set_total(getattr(self, "total", 0))
+                progress.advance(self.stats["files"])
         try:
-            # Largest files first keeps both workers busy to the end.
-            order = todo.sort_values("lines", ascending=False, kind="stable")
-            list(ex.map(lambda r: one(*r), order.itertuples(index=False, name=None)))
-        except BaseException:
-            # Ctrl-C or an error: drop the files not started (a `with` block would blame them all first).
-            ex.shutdown(wait=False, cancel_futures=True)
-            raise
-        ex.shutdown()
-    finally:
-        if ignore_file:
-            os.unlink(ignore_file)
-    df = pd.DataFrame(rows, columns=BLAME_COLUMNS).sort_values(["path", "sha"], kind="stable").reset_index(drop=True)
-    return df, warnings, stats
+            for t in self._threads:
+                t.join()
+            if self._error is not None:
+                raise self._error
+            for path, blob, counts in self._pending:
+                self._bc.put(self._key(path, blob), counts)
+            self._pending = []
+        finally:
+            if self._ignore_file:
+                os.unlink(self._ignore_file)
+                self._ignore_file = None
+        self.seconds = time.perf_counter() - self._t0
+        df = pd.DataFrame(self.rows, columns=BLAME_COLUMNS).sort_values(["path", "sha"], kind="stable")
+        return df.reset_index(drop=True), sorted(self.warnings), self.stats
+
+    def _setup(self) -> None:
+        """The ref's ignore-revs list and the commit-graph: once, by the first worker."""
+        assert self.commit is not None
+        ignore = gitutil.read_blob(self.repo, f"{self.commit}:.git-blame-ignore-revs")
+        valid: list[str] = []
+        if ignore is not None:
+            valid, bad = ignore_revs(self.repo, ignore)
+            if bad:
+                shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+                self.warnings.append(f".git-blame-ignore-revs: {len(bad)} entries are not commits of this "
+                                     f"repository and were not ignored: {shown}")
+            fd, self._ignore_file = tempfile.mkstemp(prefix="ddkit-ignore-revs-")
+            with os.fdopen(fd, "w") as fh:
+                fh.write("".join(f"{v}\n" for v in valid))
+            # Keyed by the normalized list: what blame was actually told to ignore.
+            self._ign_hash = hashlib.sha256(" ".join(valid).encode()).hexdigest()[:16]
+        self._env = gitutil.git_env(commit_graph_env(self.repo))
+
+    def _key(self, path: str, blob: str) -> str:
+        return hashlib.sha256("\x1f".join([_CACHE_VERSION, path, blob, self._last.get(path, ""), self._ign_hash]
+                                          ).encode("utf-8", "surrogateescape")).hexdigest()
+
+    def _blame(self, path: str) -> dict[str, int] | None:
+        # (gitutil passes an empty blame.ignoreRevsFile: the repository's own config cannot name a list
+        # other than the one checked in _setup; one bad line there makes git refuse every blame.)
+        args = ["blame", "-w", "--incremental"]
+        if self._ignore_file:
+            args += ["--ignore-revs-file", self._ignore_file]
+        cmd = gitutil.git_cmd(self.repo, *args, self.commit or "", "--")
+        proc = subprocess.run([*cmd, encode_path(path)], capture_output=True, env=self._env)
+        if proc.returncode != 0:
+            with self._lock:
+                self.warnings.append(f"blame failed for {path}: "
+                                     f"{proc.stderr.decode('utf-8', 'replace').strip().splitlines()[:1]}")
+            return None
+        return _parse_incremental(proc.stdout)
+
+    def _work(self) -> None:
+        try:
+            with self._setup_lock:
+                if not self._ready.is_set():
+                    try:
+                        self._setup()
+                    finally:
+                        self._ready.set()
+            self._files()
+        except BaseException as e:     # handed to result()
+            self._error = e
+            self._cancel = True
+
+    def _files(self) -> None:
+        while not self._cancel:
+            with self._lock:
+                if not self._todo:
+                    return
+                path, blob, _n = self._todo.popleft()
+            if self._known_evt.is_set() or not self.speculate:
+                self._known_evt.wait()
+                if self._cancel:
+                    return
+                key = self._key(path, blob)
+                counts = self._bc.get(key, self._known)
+                cached = counts is not None
+                if counts is None:
+                    counts = self._blame(path)
+                    if counts is None:
+                        continue
+                    self._bc.put(key, counts)
+            else:
+                counts = self._blame(path)
+                cached = False
+                if counts is None:
+                    continue
+                with self._lock:
+                    self._pending.append((path, blob, counts))
+            with self._lock:
+                self.stats["files"] += 1
+                self.stats["cached" if cached else "blamed"] += 1
+                self.rows.extend((path, sha, n) for sha, n in counts.items())
+                if self._progress is not None:
+                    self._progress.advance(1)

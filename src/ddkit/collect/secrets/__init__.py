@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import posixpath
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -26,7 +27,7 @@ from ... import gitutil
 from . import kingfisher_engine
 from .context import DOWNGRADE, REPORT, SUPPRESS, TEST_KEY, Context, settings, unknown_keys
 from .detectors import DetectorSet
-from .history import Block, added_blocks, tree_block
+from .history import Block, added_blocks, blocks_from, tree_block
 
 SECRET_COLUMNS = ["sha", "path", "line", "detector", "fingerprint", "tier", "detector_id", "engine",
                   "action", "reason"]
@@ -116,16 +117,35 @@ def _readme_checker(repo: str, commit: str | None, pattern: str):
     return check
 
 
+def _engines(engines: tuple[str, ...]) -> dict[str, str | None]:
+    kf = "kingfisher" in engines and kingfisher_engine.available()
+    return {"ddkit": "builtin", **({"kingfisher": kingfisher_engine.version()} if kf else {})}
+
+
+def plan(repo: str, commit: str, screen: bool = True, rules: Any = None,
+         engines: tuple[str, ...] = ("kingfisher", "ddkit")):
+    """Look up the cache: what :func:`scan_history` will read for *commit* (a
+    :class:`ddkit.collect.history.Plan`: nothing, all of history, or ``OLD..commit``)."""
+    from .. import incremental
+    from ..history import Plan
+    store = incremental.Store("secrets", repo, {"cfg": settings(rules), "engines": _engines(engines),
+                                                "screen": screen}, _valid_payload)
+    return Plan(store, store.base(commit))
+
+
 def scan_history(repo: str, commit: str | None, screen: bool = True, jobs: int = 1, progress=None,
                  rules: Any = None, engines: tuple[str, ...] = ("kingfisher", "ddkit"),
-                 ref_commit: str | None = None, cache: bool = True) -> tuple[pd.DataFrame, dict]:
+                 ref_commit: str | None = None, cache: bool = True, plan_=None,
+                 patches: Iterable[tuple[str, bytes]] | None = None) -> tuple[pd.DataFrame, dict]:
     """Every credential in lines added anywhere in the history of *commit*, with its context decision.
 
     Returns (occurrences, stats). *jobs* threads scan blocks while git writes the history. With *cache*,
     the occurrences are kept per (repository, commit, effective secrets rules, engines, ddkit and
     kingfisher versions): a re-scan of the same commit reads nothing, a scan of a descendant reads only
     the lines added by ``OLD..NEW`` (see :mod:`ddkit.collect.incremental`). Rows come in ``git log``
-    order either way, so a re-scan's table equals a cold scan's.
+    order either way, so a re-scan's table equals a cold scan's. *plan_*: the cache lookup already made by
+    :func:`plan`; *patches*: the (sha, patch) pairs of exactly the range that plan reads, from the history
+    stage's own read (:class:`ddkit.collect.history.PatchFeed`), instead of a ``git log -p`` of its own.
     """
     stats: dict[str, Any] = {"lines": 0, "checked": 0, "long_lines": 0}
     if commit is None:
@@ -133,21 +153,18 @@ def scan_history(repo: str, commit: str | None, screen: bool = True, jobs: int =
     cfg = settings(rules)
     readme = _readme_checker(repo, ref_commit or commit, cfg["test_readme_pattern"])
     ctx = Context(cfg, readme)
-    kf = "kingfisher" in engines and kingfisher_engine.available()
-    stats["engines"] = {"ddkit": "builtin", **({"kingfisher": kingfisher_engine.version()} if kf else {})}
+    stats["engines"] = _engines(engines)
     max_line = int(cfg["max_line_bytes"])
     store = base = None
     if cache:
-        from .. import incremental
-        store = incremental.Store("secrets", repo, {"cfg": cfg, "engines": stats["engines"], "screen": screen},
-                                  _valid_payload)
-        base = store.base(commit)
+        pl = plan_ if plan_ is not None else plan(repo, commit, screen, rules, engines)
+        store, base = pl.store, pl.base
     if base is not None and base[0] == commit:
         df, counts = base[1]["rows"], base[1]["stats"]
     else:
         from .. import incremental
         sc = Scanner(ctx, screen=screen, engines=engines)   # compiles the rules: only when there is work
-        df, counts = _scan_added(sc, repo, commit, base[0] if base else None, jobs, progress, max_line)
+        df, counts = _scan_added(sc, repo, commit, base[0] if base else None, jobs, progress, max_line, patches)
         if base is None:
             df = _canonical(df, incremental.rev_list(repo, commit))
         else:
@@ -224,7 +241,7 @@ def _redecide_test_keys(df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
 
 
 def _scan_added(sc: Scanner, repo: str, commit: str, exclude: str | None, jobs: int, progress,
-                max_line: int) -> tuple[pd.DataFrame, dict]:
+                max_line: int, patches: Iterable[tuple[str, bytes]] | None = None) -> tuple[pd.DataFrame, dict]:
     counts = {"lines": 0, "checked": 0, "long_lines": 0}
     rows: list[tuple] = []
 
@@ -237,7 +254,8 @@ def _scan_added(sc: Scanner, repo: str, commit: str, exclude: str | None, jobs: 
         if progress is not None:
             progress.advance(len(blk.lines) - len(blk.groups))
 
-    blocks = added_blocks(repo, commit, max_line, exclude=exclude)
+    blocks = added_blocks(repo, commit, max_line, exclude=exclude) if patches is None else \
+        blocks_from(patches, max_line)
     if jobs <= 1:
         for blk in blocks:
             done(sc.scan_block(blk), blk)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ... import gitutil
@@ -92,28 +92,24 @@ def header_path(target: bytes, prefix: bytes = b"b/") -> str | None:
     return decode_path(raw)
 
 
-def added_blocks(repo: str, commit: str, max_line: int, block_lines: int = _BLOCK_LINES,
-                 exclude: str | None = None) -> Iterator[Block]:
-    """Blocks of the lines added by every non-merge commit reachable from *commit* and not from
-    *exclude* (git log order)."""
-    args = ["log", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames",
-            "--src-prefix=a/", "--dst-prefix=b/", "--format=%x1eC%H", "--end-of-options", commit,
-            *(["^" + exclude] if exclude else []), "--"]
-    blk = Block()
-    sha = ""
-    path: str | None = None
-    in_header = False
-    hunk_line = 0          # line number of the next added line in the current hunk
-    open_group = False     # the current hunk already has a group in blk
-    buf = b""
-    for chunk in gitutil.stream(repo, *args):
-        buf += chunk
-        cut = buf.rfind(b"\n")
-        if cut < 0:
-            continue
-        lines = buf[:cut].split(b"\n")
-        buf = buf[cut + 1:]
-        for ln in lines:
+class AddedLines:
+    """Builds blocks from commits' ``-U0`` patches, one commit at a time (see :func:`added_blocks`)."""
+
+    def __init__(self, max_line: int, block_lines: int = _BLOCK_LINES) -> None:
+        self.max_line = max_line
+        self.block_lines = block_lines
+        self.blk = Block()
+
+    def add(self, sha: str, patch: bytes) -> Iterator[Block]:
+        """The blocks filled by the added lines of commit *sha* (its patch as ``git log -p -U0`` writes
+        it); the block being filled is kept for the next commit."""
+        blk = self.blk
+        max_line, block_lines = self.max_line, self.block_lines
+        path: str | None = None
+        in_header = False
+        hunk_line = 0          # line number of the next added line in the current hunk
+        open_group = False     # the current hunk already has a group in blk
+        for ln in patch.split(b"\n"):
             c = ln[:1]
             if c == b"+":
                 if in_header:
@@ -139,17 +135,41 @@ def added_blocks(repo: str, commit: str, max_line: int, block_lines: int = _BLOC
                     open_group = False
                     if len(blk.lines) >= block_lines:
                         yield blk
-                        blk = Block()
-            elif c == b"\x1e":
-                sha = ln[2:].decode()
-                path = None
-                in_header = open_group = False
+                        blk = self.blk = Block()
             elif c == b"d" and ln.startswith(b"diff --git "):
                 path = None
                 in_header = True
                 open_group = False
-    if blk.lines:
-        yield blk
+        self.blk = blk
+
+    def rest(self) -> Iterator[Block]:
+        """The last, partly filled block."""
+        if self.blk.lines:
+            yield self.blk
+        self.blk = Block()
+
+
+def added_blocks(repo: str, commit: str, max_line: int, block_lines: int = _BLOCK_LINES,
+                 exclude: str | None = None) -> Iterator[Block]:
+    """Blocks of the lines added by every non-merge commit reachable from *commit* and not from
+    *exclude*, read with the history stage's own ``git log -p`` (when both stages read the same range,
+    the pipeline makes one read feed both: :func:`blocks_from`)."""
+    from ..history import record_patch, records
+    acc = AddedLines(max_line, block_lines)
+    for rec in records(repo, commit, exclude):
+        sha, patch = record_patch(rec)
+        if patch:
+            yield from acc.add(sha, patch)
+    yield from acc.rest()
+
+
+def blocks_from(patches: Iterable[tuple[str, bytes]], max_line: int, block_lines: int = _BLOCK_LINES
+                ) -> Iterator[Block]:
+    """Blocks of the added lines of (sha, patch) pairs handed over by the history stage's read."""
+    acc = AddedLines(max_line, block_lines)
+    for sha, patch in patches:
+        yield from acc.add(sha, patch)
+    yield from acc.rest()
 
 
 def tree_block(repo: str, commit: str, paths: list[str], max_line: int) -> Block:

@@ -1,0 +1,78 @@
+"""What runs beside what in a scan (README: Speed) gives the same result as running it in turn."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+import ddkit
+from ddkit import gitutil, pipeline
+from ddkit.collect import blame as blame_mod
+from ddkit.collect import history as history_mod
+from ddkit.collect.tree import list_files
+from ddkit.config import load_company, load_rules
+
+_RECORDS = history_mod.records
+TOKEN = "ghp_" + "R7mQ2xK9pL4vN8wT3zY6bC1dF5gH0jS2aE7u"   # GitHub token format (fake)
+
+
+def _repo(make_repo):
+    r = make_repo()
+    r.commit({"app.py": "".join(f"print({i})\n" for i in range(20)), "README.md": "# app\n"}, name="Ann",
+             email="ann@acme.com", date="2021-01-01T10:00:00+00:00")
+    r.commit({"ci.yml": f"token: {TOKEN}\n", "app.py": "print(0)\n"}, name="Bob", email="bob@acme.com",
+             date="2021-02-01T10:00:00+00:00")
+    r.git("mv", "app.py", "main.py")
+    r.commit({"lib.py": "x = 1\n"}, name="Cy", email="cy@vendor.io", date="2021-03-01T10:00:00+00:00")
+    return r
+
+
+def _scan(r, cache, monkeypatch, overlap: bool):
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(cache))
+    monkeypatch.setattr(pipeline, "_OVERLAP", overlap)
+    reads = []
+    monkeypatch.setattr(history_mod, "records", lambda *a, **k: reads.append(a[2]) or _RECORDS(*a, **k))
+    s = ddkit.scan(str(r.path), as_of="2024-06-30", licenses=False)
+    return s, reads
+
+
+def test_one_history_read_feeds_history_and_secrets(make_repo, tmp_path, monkeypatch):
+    r = _repo(make_repo)
+    shared, reads_shared = _scan(r, tmp_path / "a", monkeypatch, overlap=True)
+    apart, reads_apart = _scan(r, tmp_path / "b", monkeypatch, overlap=False)
+    assert len(reads_shared) == 1 and len(reads_apart) == 2          # one git log -p instead of two
+    (tmp_path / "shared.json").unlink(missing_ok=True)
+    shared.to_json(tmp_path / "shared.json")
+    apart.to_json(tmp_path / "apart.json")
+    assert (tmp_path / "shared.json").read_text() == (tmp_path / "apart.json").read_text()
+    for name in ("commits", "changes", "security", "blame", "findings"):
+        pd.testing.assert_frame_equal(getattr(shared, name), getattr(apart, name))
+    assert shared.security["detector"].fillna("").str.contains("github").any()   # found in history
+    # After a new commit, both read only OLD..NEW, again in one read.
+    r.commit({"deploy.sh": f"export GH={TOKEN[:-1]}Q\n"}, name="Bob", email="bob@acme.com",
+             date="2021-04-01T10:00:00+00:00")
+    again, reads_again = _scan(r, tmp_path / "a", monkeypatch, overlap=True)
+    assert len(reads_again) == 1 and reads_again[0] == shared.repo.commit
+    cold, _ = _scan(r, tmp_path / "c", monkeypatch, overlap=False)
+    for name in ("commits", "changes", "security", "blame", "findings"):
+        pd.testing.assert_frame_equal(getattr(again, name), getattr(cold, name))
+
+
+def test_speculative_blame_equals_blame_after_history_and_fills_the_cache(make_repo, tmp_path, monkeypatch):
+    r = _repo(make_repo)
+    info = gitutil.open_repo(r.path)
+    h = history_mod.collect_history(info.path, info.commit, cache=False)
+    files = list_files(info.path, info.commit, load_rules(None), load_company(None))
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "spec"))
+    job = blame_mod.BlameJob(info.path, info.commit, files, jobs=2, speculate=True)
+    job.know(h.changes, h.commits["sha"])
+    spec, w1, st1 = job.result()
+    assert st1["blamed"] == st1["files"] > 0
+    # The speculative results were cached under the keys the history gives: the next run blames nothing.
+    again, _, st2 = blame_mod.blame_files(info.path, info.commit, files, h.changes, commits=h.commits["sha"])
+    assert st2["cached"] == st2["files"] == st1["files"]
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "plain"))
+    plain, w3, _ = blame_mod.blame_files(info.path, info.commit, files, h.changes, commits=h.commits["sha"])
+    pd.testing.assert_frame_equal(spec, plain)
+    pd.testing.assert_frame_equal(again, plain)
+    assert w1 == w3
+    assert plain["lines"].sum() == files.loc[files["category"] == "text", "lines"].sum()
