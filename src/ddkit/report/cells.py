@@ -34,6 +34,9 @@ def is_formula_like(s: str) -> bool:
 
 def plain(v: Any) -> Any:
     """A Python value for a cell or JSON: lists joined, NaN/NaT to None, numpy scalars unwrapped."""
+    t = type(v)
+    if t is str or t is int or t is bool:   # most values: the checks below would return them unchanged
+        return v
     if v is None:
         return None
     if isinstance(v, (list, tuple, set)):

@@ -1,0 +1,178 @@
+"""The workbook's rows serialised by ddkit (xlsx_save) and its table cells made directly (xlsx_layout.DIRECT)
+give the file openpyxl's own writer and public calls give, byte for byte (issue 17)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import zipfile
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from ddkit.report import xlsx_layout as L
+from ddkit.report import xlsx_save
+
+
+def _parts(path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    # openpyxl stamps the time of saving, to the second, in the document properties
+    parts["docProps/core.xml"] = re.sub(rb"<dcterms:modified[^<]*</dcterms:modified>", b"",
+                                        parts["docProps/core.xml"])
+    return parts
+
+
+def _saved_both_ways(build, tmp_path, monkeypatch, fast_sheets: int = 2) -> tuple[dict, dict]:
+    """The workbook *build* makes, saved with FAST on and off; *fast_sheets* must have had their rows
+    serialised by ddkit (else the comparison would test openpyxl against itself)."""
+    done: list[str] = []
+    real = xlsx_save._SheetWriter._rows_xml
+
+    def spy(self):
+        xml = real(self)              # raises for a sheet left to openpyxl
+        done.append(self.ws.title)
+        return xml
+    monkeypatch.setattr(xlsx_save._SheetWriter, "_rows_xml", spy)
+    out = {}
+    for fast in (True, False):
+        monkeypatch.setattr(xlsx_save, "FAST", fast)
+        wb = build()
+        wb.properties.created = dt.datetime(2024, 6, 30)
+        path = tmp_path / f"{fast}.xlsx"
+        xlsx_save.save(wb, path)
+        out[fast] = _parts(path)
+        if fast:
+            assert len(done) == fast_sheets, done
+    return out[True], out[False]
+
+
+TEXTS = ["plain", "", " lead", "trail ", "a & b < c > d \" e ' f", "cr\r\nlf\n", "tab\there", "é ü — 漢字",
+         "emoji \U0001F600", "]]>", "=1+1", "#N/A", "x" * 3000, "\u00a0nbsp\u00a0"]
+
+
+def _mixed_workbook():
+    rng = random.Random(5)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Mixed"
+    fonts = [Font(name="Arial", size=10), Font(name="Arial", bold=True, color="FFFFFF"), None]
+    fills = [PatternFill("solid", fgColor="1F3864"), None]
+    for r in range(1, 120):
+        for c in range(1, 12):
+            kind = rng.randrange(9)
+            cell = ws.cell(row=r, column=c)
+            if kind == 0:
+                cell.value = rng.choice([t for t in TEXTS if not t.startswith("=")])   # "=..." is a formula
+            elif kind == 1:
+                cell.value = rng.randint(-10**18, 10**18)
+            elif kind == 2:
+                cell.value = rng.random() * 10 ** rng.randint(-5, 20)
+            elif kind == 3:
+                cell.value = rng.random() < 0.5
+            elif kind == 4:
+                cell.value = dt.date(2000, 1, 1) + dt.timedelta(days=rng.randint(0, 9000))
+            elif kind == 5:
+                cell.value = dt.datetime(2020, 5, 6, rng.randint(0, 23), rng.randint(0, 59), 7, 123)
+            elif kind == 6:
+                cell.value = rng.choice(TEXTS)
+                cell.data_type = "s"         # as set_cell stores repository text
+                cell.quotePrefix = rng.random() < 0.5
+            elif kind == 7:
+                pass                          # a styled empty cell, or no cell at all
+            else:
+                cell.value = rng.choice([t for t in TEXTS if not t.startswith("=")])
+                cell.hyperlink = f"https://example.com/{r}/{c}?a=1&b=2"
+            font, fill = rng.choice(fonts), rng.choice(fills)
+            if font is not None:
+                cell.font = font
+            if fill is not None:
+                cell.fill = fill
+            if rng.random() < 0.3:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if rng.random() < 0.2:
+                cell.number_format = rng.choice(["0%", "#,##0", "yyyy-mm-dd"])
+        if rng.random() < 0.5:
+            ws.row_dimensions[r].height = rng.choice([12.75, 15.75, 400.0])
+        if rng.random() < 0.1:
+            ws.row_dimensions[r].hidden = True
+    ws.row_dimensions[200].height = 30          # a row with a height and no cells
+    second = wb.create_sheet("Second")
+    second["B2"] = "after the first sheet's styles"
+    second["B2"].font = Font(name="Arial", italic=True)
+    return wb
+
+
+def test_rows_serialised_as_openpyxl_does(tmp_path, monkeypatch):
+    fast, slow = _saved_both_ways(_mixed_workbook, tmp_path, monkeypatch)
+    assert fast.keys() == slow.keys()
+    for name in slow:
+        assert fast[name] == slow[name], name
+
+
+@pytest.mark.parametrize("extra", ["formula", "comment", "rich"])
+def test_sheets_the_writer_does_not_reproduce_are_left_to_openpyxl(tmp_path, monkeypatch, extra):
+    def build():
+        wb = _mixed_workbook()
+        ws = wb["Second"]
+        if extra == "formula":
+            ws["C3"] = "=SUM(1,2)"
+        elif extra == "comment":
+            ws["C3"] = "noted"
+            ws["C3"].comment = Comment("a note", "ddkit")
+        else:
+            ws["C3"] = CellRichText(["plain ", TextBlock(InlineFont(b=True), "bold")])
+        return wb
+    fast, slow = _saved_both_ways(build, tmp_path, monkeypatch, fast_sheets=1)   # "Second" left to openpyxl
+    assert fast == slow
+
+
+def test_table_cells_made_directly_as_through_openpyxl(tmp_path, monkeypatch):
+    """write_table's direct cells (DIRECT) against openpyxl's ws.cell() and value setter, saved by openpyxl."""
+    rng = random.Random(11)
+    n = 300
+    df = pd.DataFrame({
+        "text": [rng.choice(TEXTS + [None]) for _ in range(n)],
+        "n": [rng.choice([1, 2.0, None, 4, 10**12, 0.5]) for _ in range(n)],
+        "share": [rng.choice([0.5, None, 1, 0.25]) for _ in range(n)],
+        "day": [rng.choice([dt.date(2021, 1, 1), None, "2021-02-03", "not a date", dt.datetime(2021, 1, 2, 3, 4)])
+                for _ in range(n)],
+        "flag": [rng.choice([True, False, None]) for _ in range(n)],
+        "severity": [rng.choice(["critical", "high", "low", None]) for _ in range(n)],
+        "sha": ["0123456789abcdef"] * n, "rule": ["a.b"] * n,
+    })
+    cols = [L.Col("text", "Text", 20), L.Col("n", "N", 8, "int"), L.Col("share", "Share", 8, "pct"),
+            L.Col("day", "Day", 10.5, "date"), L.Col("flag", "Flag", 6, "bool"), L.Col("flag", "Raw flag", 6),
+            L.Col("n", "Num", 8, "num"), L.Col("n", "Raw n", 8),
+            L.Col("severity", "Severity", 9), L.Col("sha", "Commit", 11, "sha"), L.Col("rule", "Rule id", 14, "id")]
+
+    def style(cell, col, rec):                  # like the workbook's severity colours
+        if col.key == "severity" and rec.get("severity") == "critical":
+            cell.fill = PatternFill("solid", fgColor="C00000")
+            cell.font = Font(name="Arial", size=10, bold=True, color="FFFFFF")
+
+    def build():
+        wb = Workbook()
+        ws = wb.active
+        ws["A1"] = "a title above the table"
+        L.write_table(ws, df, "T", cols, start_row=3, link=lambda sha: f"https://example.com/{sha}", style=style)
+        L.write_table(wb.create_sheet("Empty"), df.iloc[:0], "E", cols)
+        return wb
+
+    monkeypatch.setattr(xlsx_save, "FAST", False)
+    out = {}
+    for direct in (True, False):
+        monkeypatch.setattr(L, "DIRECT", direct)
+        wb = build()
+        assert wb.active._current_row == 3 + n
+        wb.properties.created = dt.datetime(2024, 6, 30)
+        path = tmp_path / f"{direct}.xlsx"
+        xlsx_save.save(wb, path)
+        out[direct] = _parts(path)
+    assert out[True] == out[False]
