@@ -176,3 +176,74 @@ def test_table_cells_made_directly_as_through_openpyxl(tmp_path, monkeypatch):
         xlsx_save.save(wb, path)
         out[direct] = _parts(path)
     assert out[True] == out[False]
+
+
+def _old_json_value(v):
+    """cells.json_value before its fast path for str, int, bool and None (the reference)."""
+    import math
+
+    import numpy as np
+    if isinstance(v, (list, tuple, set)):
+        return [_old_json_value(x) for x in v]
+    if isinstance(v, dict):
+        return {_old_json_value(str(k)): _old_json_value(x) for k, x in v.items()}
+    if isinstance(v, np.ndarray):
+        return [_old_json_value(x) for x in v.tolist()]
+    if isinstance(v, np.generic):
+        v = v.item()
+    if v is None or v is pd.NaT:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    if isinstance(v, str):
+        return v.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return v
+
+
+def _old_plain(v):
+    """cells.plain before its fast path for str, int and bool (the reference)."""
+    import math
+
+    import numpy as np
+    if v is None:
+        return None
+    if isinstance(v, (list, tuple, set)):
+        return "; ".join(str(_old_plain(x)) for x in v)
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {_old_plain(x)}" for k, x in v.items())
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if v is pd.NaT:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime().replace(tzinfo=None)
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        return v.replace(tzinfo=None)
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v
+
+
+def test_plain_and_json_value_fast_paths_equal_the_full_checks():
+    import numpy as np
+
+    from ddkit.report.cells import json_value, plain
+    values = [None, "", "ascii", "é漢", "bad \udcff surrogate", "\U0001F600", 0, 1, -5, 10**30, True, False,
+              1.5, float("nan"), np.int64(3), np.float64("nan"), np.bool_(True), np.str_("np"), pd.NaT,
+              pd.Timestamp("2021-01-02 03:04", tz="UTC"), dt.date(2021, 1, 1), dt.datetime(2021, 1, 1, 1, 1),
+              [1, "a", None], ("x", 2.0), {"k": [1, "é"], 2: None}, np.array([1, 2]), pd.NA]
+    def same(a, b):                     # NaN and pd.NA do not compare: their repr does
+        return type(a) is type(b) and repr(a) == repr(b)
+    for v in values:
+        assert same(json_value(v), _old_json_value(v)), v
+        if not isinstance(v, np.ndarray):
+            assert same(plain(v), _old_plain(v)), v
