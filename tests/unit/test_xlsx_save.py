@@ -247,3 +247,19 @@ def test_plain_and_json_value_fast_paths_equal_the_full_checks():
         assert same(json_value(v), _old_json_value(v)), v
         if not isinstance(v, np.ndarray):
             assert same(plain(v), _old_plain(v)), v
+
+
+def test_security_globs_match_as_fnmatchcase():
+    import fnmatch
+
+    from ddkit.analyze.security import _matches
+    rng = random.Random(23)
+    parts = ["SECURITY.md", "security", ".github", "workflows", "ci.yml", "CODEOWNERS", "docs", "a.b", "[x]",
+             "package-lock.json", "Pipfile.lock", "x*y", "?", "é", "dir", "LICENSE", "license.txt"]
+    globs = ["security*", "*/security.md", ".github/workflows/*.yml", "codeowners", "*/codeowners", "[!a]*",
+             "*.lock", "package-lock.json", "[x]", "*[*]*", "?", "docs/**", "licen[cs]e*", "*é*", "", "LICENSE*", "*/SECURITY.md"]
+    for _ in range(3000):
+        path = "/".join(rng.choice(parts) for _ in range(rng.randint(1, 4)))
+        gl = rng.sample(globs, rng.randint(0, 5))
+        want = any(fnmatch.fnmatchcase(path.lower(), g.lower()) for g in gl)
+        assert _matches(path, gl) == want, (path, gl)

@@ -81,11 +81,18 @@ def _word_units(word: str, bold: bool) -> float:
     if w is None:
         if len(_WORDS) > 200_000:
             _WORDS.clear()
-        w = _WORDS[key] = sum(char_units(c, bold) for c in word)
+        if word.isascii():
+            # the same sum, in the same order, from a table (paths are words, and mostly new ones)
+            w = sum(map((_ASCII_BOLD if bold else _ASCII).__getitem__, word.encode("ascii")))
+        else:
+            w = sum(char_units(c, bold) for c in word)
+        _WORDS[key] = w
     return w
 
 
 _WORDS: dict[tuple[str, bool], float] = {}
+_ASCII = [_char_units(chr(i)) for i in range(128)]
+_ASCII_BOLD = [w * 1.08 for w in _ASCII]     # char_units(ch, bold=True)
 _SPACE = 0.55    # char_units(" ")
 
 
