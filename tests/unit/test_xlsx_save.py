@@ -263,3 +263,15 @@ def test_security_globs_match_as_fnmatchcase():
         gl = rng.sample(globs, rng.randint(0, 5))
         want = any(fnmatch.fnmatchcase(path.lower(), g.lower()) for g in gl)
         assert _matches(path, gl) == want, (path, gl)
+
+
+def test_rewrite_scope_day_fast_path_equals_the_full_check():
+    from ddkit.analyze.retention import _day
+
+    def old_day(v):
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            return None
+        return str(v)[:10]
+    for v in [None, "", "2021-01-02", "2021-01-02T03:04:05+02:00", "short", float("nan"), pd.NaT, pd.NA,
+              pd.Timestamp("2021-01-02 03:04"), dt.date(2021, 1, 2), dt.datetime(2021, 1, 2, 3, 4), 20210102]:
+        assert repr(_day(v)) == repr(old_day(v)), v

@@ -81,6 +81,8 @@ def _int(v: Any) -> int | None:
 
 
 def _day(v: Any):
+    if type(v) is str:     # most values (the check below is pandas' and costs more than the slice)
+        return v[:10]
     if v is None or (not isinstance(v, str) and pd.isna(v)):
         return None
     return str(v)[:10]
@@ -101,6 +103,7 @@ def rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame
     names = dict(zip(people["person_id"], people["person"]))
     auth = doa[doa["author"]] if doa is not None and len(doa) else pd.DataFrame(columns=["path", "person_id"])
     rule_of = dict(zip(findings["id"], findings["rule"])) if len(findings) else {}
+    all_src = set(source_files(files)["path"])     # the same for every subject
     rows = []
     for subject, g in remediation.groupby("subject", sort=False):
         is_vendor = (g["subject_type"] == "vendor").all()
@@ -129,7 +132,7 @@ def rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame
         for _path, pid in auth.loc[auth["path"].isin(set(by_file.index)), ["path", "person_id"]].itertuples(index=False):
             if pid in staff_ids and pid not in ids:
                 knowers[names[pid]] = knowers.get(names[pid], 0) + 1
-        src_files = set(source_files(files)["path"]) & set(by_file.index)
+        src_files = all_src & set(by_file.index)
         known_files = set(auth.loc[auth["path"].isin(src_files) & auth["person_id"].isin(staff_ids - ids), "path"])
         n = int(by_file.sum())
         uniq = []
