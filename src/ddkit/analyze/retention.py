@@ -16,6 +16,7 @@ signature against a rewrite.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -81,8 +82,11 @@ def _int(v: Any) -> int | None:
 
 
 def _day(v: Any):
-    if type(v) is str:     # most values (the check below is pandas' and costs more than the slice)
+    t = type(v)   # the common types first (the check below is pandas' and costs more than the rest)
+    if t is str:
         return v[:10]
+    if t is dt.date:
+        return v.isoformat()       # str() of a date
     if v is None or (not isinstance(v, str) and pd.isna(v)):
         return None
     return str(v)[:10]
