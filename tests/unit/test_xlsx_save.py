@@ -16,6 +16,7 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from ddkit.analyze import retention as R
 from ddkit.report import xlsx_layout as L
 from ddkit.report import xlsx_save
 
@@ -275,3 +276,107 @@ def test_rewrite_scope_day_fast_path_equals_the_full_check():
     for v in [None, "", "2021-01-02", "2021-01-02T03:04:05+02:00", "short", float("nan"), pd.NaT, pd.NA,
               pd.Timestamp("2021-01-02 03:04"), dt.date(2021, 1, 2), dt.datetime(2021, 1, 2, 3, 4), 20210102]:
         assert repr(_day(v)) == repr(old_day(v)), v
+
+
+# ----------------------------------------------------------------------------- rewrite scope
+def _old_rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame: pd.DataFrame,
+                        commits: pd.DataFrame, people: pd.DataFrame, doa: pd.DataFrame,
+                        files: pd.DataFrame) -> pd.DataFrame:
+    """rewrite_scope_table as it was, with pandas per subject (the reference)."""
+    if remediation is None or remediation.empty or blame is None or blame.empty:
+        return pd.DataFrame(columns=R.REWRITE_COLUMNS)
+    per_sha = commits[["sha", "person_id", "author_day"]].copy()
+    per_sha["day"] = per_sha["author_day"].map(R._day)
+    lines = blame.merge(per_sha, on="sha", how="left")
+    total = int(blame["lines"].sum()) or 1
+    module_of = dict(zip(files["path"], files["module"])) if len(files) else {}
+    staff = R.current_staff(people)
+    staff_ids = set(staff["person_id"]) if staff is not None and len(staff) else set()
+    names = dict(zip(people["person_id"], people["person"]))
+    auth = doa[doa["author"]] if doa is not None and len(doa) else pd.DataFrame(columns=["path", "person_id"])
+    rule_of = dict(zip(findings["id"], findings["rule"])) if len(findings) else {}
+    rows = []
+    for subject, g in remediation.groupby("subject", sort=False):
+        is_vendor = (g["subject_type"] == "vendor").all()
+        sel = people["vendor"] == subject if is_vendor else people["person"] == subject
+        ids = set(people.loc[sel, "person_id"])
+        mine = lines[lines["person_id"].isin(ids)]
+        keep = pd.Series(False, index=mine.index)
+        periods = []
+        for r in g.itertuples():
+            rules = [rule_of.get(i.strip()) for i in str(r.finding_ids).split(",")]
+            whole = any(x in R.WHOLE_WORK for x in rules)
+            start, end = R._day(r.period_start), R._day(r.period_end)
+            if whole or start is None or end is None:
+                keep |= True
+                periods.append(dict(start=start, end=end, whole_work=True))
+            else:
+                keep |= (mine["day"] >= start) & (mine["day"] <= end)
+                periods.append(dict(start=start, end=end, whole_work=False))
+        at = mine[keep]
+        by_file = at.groupby("path")["lines"].sum().sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+        by_mod: dict[str, int] = {}
+        for p, n in by_file.items():
+            m = module_of.get(p, "(root)")
+            by_mod[m] = by_mod.get(m, 0) + int(n)
+        knowers: dict[str, int] = {}
+        for _path, pid in auth.loc[auth["path"].isin(set(by_file.index)), ["path", "person_id"]].itertuples(index=False):
+            if pid in staff_ids and pid not in ids:
+                knowers[names[pid]] = knowers.get(names[pid], 0) + 1
+        src_files = set(R.source_files(files)["path"]) & set(by_file.index)
+        known_files = set(auth.loc[auth["path"].isin(src_files) & auth["person_id"].isin(staff_ids - ids), "path"])
+        n = int(by_file.sum())
+        uniq = []
+        for p in periods:
+            if p not in uniq:
+                uniq.append(p)
+        rows.append(dict(
+            subject=subject, subject_type=g["subject_type"].iloc[0], periods=uniq,
+            files=[dict(path=p, lines=int(k)) for p, k in by_file.items()], surviving_lines=n,
+            share_of_repository=round(n / total, 4),
+            modules=dict(sorted(by_mod.items(), key=lambda kv: (-kv[1], kv[0]))),
+            current_staff_who_know=dict(sorted(knowers.items(), key=lambda kv: (-kv[1], kv[0]))),
+            nobody_on_staff_knows=len(src_files - known_files)))
+    df = pd.DataFrame(rows, columns=R.REWRITE_COLUMNS)
+    return df.sort_values(["surviving_lines", "subject"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _rewrite_inputs(rng: random.Random):
+    n_people = rng.randint(1, 25)
+    vendors = ["VendCo", "Other Ltd", None]
+    people = pd.DataFrame({
+        "person_id": [f"p{i}" for i in range(n_people)], "person": [f"Person {i}" for i in range(n_people)],
+        "vendor": [rng.choice(vendors) for _ in range(n_people)],
+        "type": [rng.choice(["employee", "founder", "contractor", "vendor"]) for _ in range(n_people)],
+        "departed": [rng.random() < 0.3 for _ in range(n_people)], "is_bot": [rng.random() < 0.1 for _ in range(n_people)]})
+    day = lambda: rng.choice([dt.date(2015, 1, 1) + dt.timedelta(days=rng.randint(0, 3000)), None])
+    shas = [f"{i:040x}" for i in range(rng.randint(1, 80))]
+    commits = pd.DataFrame({"sha": shas, "person_id": [f"p{rng.randrange(n_people)}" for _ in shas],
+                            "author_day": [day() for _ in shas]})
+    paths = [f"{rng.choice(['src', 'lib', 'docs', 'vendor'])}/f{i}.py" for i in range(rng.randint(1, 30))]
+    files = pd.DataFrame({"path": paths, "module": [p.split("/")[0] for p in paths],
+                          "category": [rng.choice(["text", "text", "vendored"]) for _ in paths],
+                          "is_source": [rng.random() < 0.8 for _ in paths]})
+    blame = pd.DataFrame([(rng.choice(paths), rng.choice(shas + ["f" * 40]), rng.randint(1, 50))
+                          for _ in range(rng.randint(1, 200))], columns=["path", "sha", "lines"])
+    doa = pd.DataFrame([(rng.choice(paths), f"p{rng.randrange(n_people)}", rng.random() < 0.6)
+                        for _ in range(rng.randint(0, 80))], columns=["path", "person_id", "author"])
+    rules = list(R.WHOLE_WORK) + ["ip.pre-assignment-work", "ip.work-after-end-date", "own.departed-author"]
+    findings = pd.DataFrame({"id": [f"f{i}" for i in range(20)], "rule": [rng.choice(rules) for _ in range(20)]})
+    rem = []
+    for _ in range(rng.randint(1, 12)):
+        vendor = rng.random() < 0.3
+        subject = rng.choice(["VendCo", "Other Ltd", "Nobody Inc"]) if vendor else f"Person {rng.randrange(n_people + 2)}"
+        start = rng.choice([day(), "2016-03-04", "2019-12-31T10:00:00", None])
+        end = rng.choice([day(), "2021-06-30", None])
+        ids = ", ".join(f"f{rng.randrange(22)}" for _ in range(rng.randint(1, 3)))
+        rem.append((subject, "vendor" if vendor else rng.choice(["person", "person", "vendor"]), ids, start, end))
+    remediation = pd.DataFrame(rem, columns=["subject", "subject_type", "finding_ids", "period_start", "period_end"])
+    return remediation, findings, blame, commits, people, doa, files
+
+
+def test_rewrite_scope_in_python_equals_the_pandas_version():
+    rng = random.Random(31)
+    for _ in range(200):
+        args = _rewrite_inputs(rng)
+        pd.testing.assert_frame_equal(R.rewrite_scope_table(*args), _old_rewrite_scope_table(*args))
