@@ -107,6 +107,8 @@ def _mixed_workbook():
     second = wb.create_sheet("Second")
     second["B2"] = "after the first sheet's styles"
     second["B2"].font = Font(name="Arial", italic=True)
+    for j, v in enumerate([0.0, -0.0, 0, False, "0", 1, 1.0, True, "1", float("nan"), 1e300], start=1):
+        second.cell(row=3, column=j, value=v)      # equal as keys, not as text
     return wb
 
 
