@@ -16,6 +16,7 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from ddkit.analyze import bus_factor as B
 from ddkit.analyze import people as P
 from ddkit.analyze import retention as R
 from ddkit.report import xlsx_layout as L
@@ -439,3 +440,66 @@ def test_people_table_in_python_equals_the_pandas_version():
         inactivity = rng.choice([30, 365, 1000])
         pd.testing.assert_frame_equal(P.people_table(people, commits, as_of, inactivity),
                                       _old_people_table(people, commits, as_of, inactivity))
+
+
+# ----------------------------------------------------------------------------- bus factor
+def _old_bus_factor_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
+    """bus_factor.bus_factor_table as it was: meta.at per author (the reference)."""
+    src = B.source_files(files)
+    authors = B.authors_by_file(doa, src["path"])
+    meta = people.set_index("person_id") if len(people) else pd.DataFrame()
+    names = meta["person"].to_dict() if len(meta) else {}
+    rows = []
+    scopes = [("(repository)", src)] + [(m, g) for m, g in src.groupby("module", sort=True)]
+    for scope, g in scopes:
+        a = {p: authors[p] for p in g["path"]}
+        if not a:
+            continue
+        tf, _ = B.truck_factor(a, names)
+        counts: dict[str, int] = {}
+        for s in a.values():
+            for p in s:
+                counts[p] = counts.get(p, 0) + 1
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], names.get(kv[0], kv[0])))[:5]
+        n = len(a)
+        vendor_files: dict[str, int] = {}
+        contractor = departed = orphaned = 0
+        for s in a.values():
+            if not s:
+                orphaned += 1
+                continue
+            types = {meta.at[p, "type"] for p in s}
+            vendors = {meta.at[p, "vendor"] for p in s}
+            if types == {"vendor"} and len(vendors) == 1:
+                v = next(iter(vendors))
+                vendor_files[v] = vendor_files.get(v, 0) + 1
+            if types == {"contractor"}:
+                contractor += 1
+            if all(bool(meta.at[p, "departed"]) for p in s):
+                departed += 1
+        vtop = max(vendor_files.items(), key=lambda kv: (kv[1], kv[0])) if vendor_files else (None, 0)
+        rows.append(dict(scope=scope, files=n, truck_factor=tf,
+                         top_authors="; ".join(f"{names.get(p, p)} ({k} files)" for p, k in top),
+                         vendor_share=round(vtop[1] / n, 4), contractor_share=round(contractor / n, 4),
+                         departed_share=round(departed / n, 4), vendor_top=vtop[0], orphaned_files=orphaned))
+    return pd.DataFrame(rows, columns=B.BUS_COLUMNS)
+
+
+def test_bus_factor_table_with_dicts_equals_the_meta_at_version():
+    rng = random.Random(53)
+    for _ in range(150):
+        n = rng.randint(1, 15)
+        people = pd.DataFrame({
+            "person_id": [f"p{i}" for i in range(n)], "person": [f"Person {rng.randrange(50)}" for i in range(n)],
+            "type": [rng.choice(["employee", "contractor", "vendor", "founder"]) for _ in range(n)],
+            "departed": [rng.random() < 0.4 for _ in range(n)]})
+        # vendor staff always name their vendor (the roster requires it); others may or may not
+        people["vendor"] = [rng.choice(["VendCo", "Other"]) if t == "vendor" else rng.choice(["VendCo", None])
+                            for t in people["type"]]
+        paths = [f"{rng.choice(['src', 'lib', 'app'])}/f{i}.py" for i in range(rng.randint(1, 40))]
+        files = pd.DataFrame({"path": paths, "module": [p.split("/")[0] for p in paths],
+                              "category": [rng.choice(["text", "text", "vendored"]) for _ in paths],
+                              "is_source": [rng.random() < 0.85 for _ in paths]})
+        doa = pd.DataFrame([(rng.choice(paths), f"p{rng.randrange(n)}", rng.random() < 0.7)
+                            for _ in range(rng.randint(0, 90))], columns=["path", "person_id", "author"])
+        pd.testing.assert_frame_equal(B.bus_factor_table(doa, files, people), _old_bus_factor_table(doa, files, people))
