@@ -503,3 +503,18 @@ def test_bus_factor_table_with_dicts_equals_the_meta_at_version():
         doa = pd.DataFrame([(rng.choice(paths), f"p{rng.randrange(n)}", rng.random() < 0.7)
                             for _ in range(rng.randint(0, 90))], columns=["path", "person_id", "author"])
         pd.testing.assert_frame_equal(B.bus_factor_table(doa, files, people), _old_bus_factor_table(doa, files, people))
+
+
+def test_table_text_measured_once_per_cell():
+    """write_table's row height takes a cell's line count from the memo entry fit_text made (the same
+    arguments, positionally): each distinct text is measured once, and the row heights are unchanged."""
+    df = pd.DataFrame({"t": [f"text number {i} with a few words to wrap" for i in range(50)]})
+    cols = [L.Col("t", "Text", 12)]
+    L.text_lines.cache_clear()
+    wb = Workbook()
+    L.write_table(wb.active, df, "T", cols)
+    info = L.text_lines.cache_info()
+    assert info.misses == 50 + 1          # each cell once, and the header
+    for r, text in enumerate(df["t"], start=2):
+        want = L.row_height(L.text_lines(text, cols[0].width))
+        assert wb.active.row_dimensions[r].height == want

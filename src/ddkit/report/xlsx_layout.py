@@ -286,7 +286,8 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
             if isinstance(v, str):
                 v = fit_text(v, c.width, max_lines=c.max_lines, size=size)
                 if not c.hidden:
-                    lines = max(lines, math.ceil(text_lines(v, c.width, size=size) * size / FONT_SIZE))
+                    # positional, as fit_text calls it: the same memo entry (a keyword makes another key)
+                    lines = max(lines, math.ceil(text_lines(v, c.width, False, size) * size / FONT_SIZE))
             fmt = None
             if c.kind == "date" and isinstance(v, (dt.date, dt.datetime)):
                 fmt = "yyyy-mm-dd"
