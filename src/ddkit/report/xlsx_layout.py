@@ -157,6 +157,8 @@ def set_cell(ws, row: int, col: int, value: Any, font: Font | None = None):
 
 
 _PLAIN_TYPES = {int: "n", float: "n", bool: "b"}
+# A table column's number format by kind, for a value of the kind's type (a date for "date", else a number).
+_NUMBER_FORMATS = {"date": "yyyy-mm-dd", "pct": "0%", "int": "#,##0", "num": "#,##0.0"}
 # False: table cells made and filled through openpyxl's public calls (the tests compare the two ways).
 DIRECT = True
 
@@ -278,31 +280,30 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
     r = start_row
     styled = _StyleMemo()
     cells = ws._cells
+    # What each column's cells share, worked out once per column rather than once per cell.
+    spec = [(j, c, c.kind, c.width, c.max_lines, c.hidden, 8 if c.kind == "id" else FONT_SIZE,
+             SMALL_FONT if c.kind == "id" else BASE_FONT, _NUMBER_FORMATS.get(c.kind))
+            for j, c in enumerate(cols, start=1)]
     for r, rec in enumerate(recs, start=start_row + 1):
         lines = 1
-        for j, c in enumerate(cols, start=1):
+        for j, c, kind, width, max_lines, hidden, size, font, num_fmt in spec:
             v = cell_value(c, rec)
-            size = 8 if c.kind == "id" else FONT_SIZE
-            if isinstance(v, str):
-                v = fit_text(v, c.width, max_lines=c.max_lines, size=size)
-                if not c.hidden:
-                    # positional, as fit_text calls it: the same memo entry (a keyword makes another key)
-                    lines = max(lines, math.ceil(text_lines(v, c.width, False, size) * size / FONT_SIZE))
             fmt = None
-            if c.kind == "date" and isinstance(v, (dt.date, dt.datetime)):
-                fmt = "yyyy-mm-dd"
-            elif c.kind == "pct" and isinstance(v, (int, float)):
-                fmt = "0%"
-            elif c.kind in ("int", "num") and isinstance(v, (int, float)):
-                fmt = "#,##0" if c.kind == "int" else "#,##0.0"
+            if isinstance(v, str):
+                v = fit_text(v, width, max_lines=max_lines, size=size)
+                if not hidden:
+                    # positional, as fit_text calls it: the same memo entry (a keyword makes another key)
+                    lines = max(lines, math.ceil(text_lines(v, width, False, size) * size / FONT_SIZE))
+            elif num_fmt is not None and isinstance(v, (dt.date, dt.datetime) if kind == "date" else (int, float)):
+                fmt = num_fmt
             if DIRECT:    # ws.cell() without its checks (row and column are in range)
                 cell = cells.get((r, j))
                 if cell is None:
                     cell = cells[(r, j)] = Cell(ws, row=r, column=j)
             else:
                 cell = ws.cell(row=r, column=j)
-            styled.put(cell, v, SMALL_FONT if c.kind == "id" else BASE_FONT, WRAP if isinstance(v, str) else TOP, fmt)
-            if c.kind == "sha" and link is not None:
+            styled.put(cell, v, font, WRAP if isinstance(v, str) else TOP, fmt)
+            if kind == "sha" and link is not None:
                 full = plain(c.get(rec) if c.get else rec.get(c.key))
                 url = link(full) if isinstance(full, str) else None
                 if url:
