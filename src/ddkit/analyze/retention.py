@@ -98,7 +98,7 @@ def rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame
     if remediation is None or remediation.empty or blame is None or blame.empty:
         return pd.DataFrame(columns=REWRITE_COLUMNS)
     # Plain Python over lists: a few pandas operations per subject cost more than all the subjects' rows
-    # (issue 17; tests/unit/test_xlsx_save.py compares it with the DataFrame version it replaced).
+    # (issue 17; tests/unit/test_rescan_shortcuts.py compares it with the DataFrame version it replaced).
     shas = commits["sha"].tolist()
     pid_of = dict(zip(shas, commits["person_id"].tolist()))
     day_of = dict(zip(shas, map(_day, commits["author_day"].tolist())))

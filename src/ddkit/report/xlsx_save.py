@@ -5,7 +5,7 @@ third of the workbook's time on pip (30,000 cells; the rest of its XML is small)
 openpyxl's own ``save_workbook`` except that each worksheet's ``<sheetData>`` is built here as bytes, cell by
 cell in openpyxl's order, with the same style ids (registered in the same order), the same hyperlink records
 and the same escaping as lxml's writer, and spliced into the sheet openpyxl wrote with an empty
-``<sheetData>``. The file is byte for byte the one openpyxl writes (``tests/unit/test_xlsx_save.py``
+``<sheetData>``. The file is byte for byte the one openpyxl writes (``tests/unit/test_rescan_shortcuts.py``
 compares every part). A sheet holding anything this writer does not reproduce (comments, formulas, rich
 text, ISO dates, a cell type it does not know) is written by openpyxl itself, and so is every sheet when
 openpyxl runs without lxml (its other writer escapes differently).
