@@ -99,6 +99,43 @@ def test_corrupt_manifest_entry_is_recomputed(make_repo, tmp_path, monkeypatch, 
     assert "pkg:pypi/evil" not in set(s1.dependencies["purl"])
 
 
+@pytest.mark.parametrize("damage", ["garbage", "wrong shape"])
+def test_manifest_path_flags_kept_and_equal_to_matching_each_path(make_repo, tmp_path, monkeypatch, damage):
+    """manifest_paths keeps is_manifest_path per path: the kept answers are the function's, only new paths
+    are matched, and a damaged entry is matched again, never trusted."""
+    r = _deps_repo(make_repo)
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "c"))
+    paths = ["requirements.txt", "web/package.json", "app.py", "Cargo.lock", "a/b/setup.py", "pom.xml",
+             "docs/requirements.txt", ".npmrc", "x/.package-lock.json", "README.md", "go.mod", "weird name.gemspec"]
+    calls: list[str] = []
+    real = deps_mod.is_manifest_path
+    monkeypatch.setattr(deps_mod, "is_manifest_path", lambda p: calls.append(p) or real(p))
+    want = {p: real(p) for p in paths}
+    assert any(want.values()) and not all(want.values())
+    assert deps_mod.manifest_paths(str(r.path), paths + paths[:3]) == want
+    assert sorted(calls) == sorted(paths)                       # each distinct path matched once
+    calls.clear()
+    assert deps_mod.manifest_paths(str(r.path), paths[:5]) == {p: want[p] for p in paths[:5]}
+    assert calls == []                                          # all kept
+    assert deps_mod.manifest_paths(str(r.path), ["new/package.json", *paths]) == {"new/package.json": True, **want}
+    assert calls == ["new/package.json"]                        # only the new one
+    entries = sorted((tmp_path / "c" / "incremental").rglob("manifest-paths/*.pkl"))
+    assert len(entries) == 1
+    raw = entries[0].read_bytes()
+    if damage == "garbage":
+        entries[0].write_bytes(raw[:-10] + b"0123456789")
+    else:     # header and checksum right, a payload of another shape (a path's answer not a bool)
+        body = raw[raw.index(b"\n", len(incremental.MAGIC)) + 1:]
+        obj = pickle.loads(body)
+        obj["payload"] = {p: "yes" for p in obj["payload"]}
+        body = pickle.dumps(obj)
+        entries[0].write_bytes(incremental.MAGIC + str(len(body)).encode() + b" "
+                               + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    calls.clear()
+    assert deps_mod.manifest_paths(str(r.path), paths) == want
+    assert sorted(calls) == sorted(paths)                       # matched again
+
+
 def test_manifest_patterns_cached_and_matched_like_fnmatch(tmp_path, monkeypatch):
     monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "c"))
     deps_mod._pattern_sets.cache_clear()

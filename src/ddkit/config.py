@@ -36,6 +36,42 @@ def _load_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: cannot read: {e}") from None
+    return _parse_yaml(text, path)
+
+
+_YAML_MAGIC = b"ddkit-yaml\n"
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
+    """``yaml.safe_load(text)``, kept in the cache per text (SHA-256): the rules files are read at every run
+    and PyYAML's pure-Python parser took 30 ms of each (a tenth of a re-scan's time outside imports). An entry
+    is a pickle behind the SHA-256 of its bytes, in ddkit's private cache; a missing, damaged or unreadable
+    entry is parsed again (``tests/unit/test_rules_and_model.py``)."""
+    import pickle
+    key = hashlib.sha256(f"{yaml.__version__}\0{getattr(yaml, '__with_libyaml__', '')}\0".encode()
+                         + text.encode("utf-8", "surrogatepass")).hexdigest()
+    entry: Path | None = None
+    try:
+        from .cache import cache_dir
+        entry = cache_dir("yaml") / f"{key}.pkl"
+        raw = entry.read_bytes()
+        digest, body = raw[len(_YAML_MAGIC):len(_YAML_MAGIC) + 64], raw[len(_YAML_MAGIC) + 64:]
+        if raw.startswith(_YAML_MAGIC) and hashlib.sha256(body).hexdigest().encode() == digest:
+            return pickle.loads(body)
+    except Exception:   # no cache folder, no entry, or a damaged one: parse
+        pass
+    data = _safe_load(text, path)
+    if entry is not None:
+        try:
+            from .fsutil import atomic_write
+            body = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+            atomic_write(entry, _YAML_MAGIC + hashlib.sha256(body).hexdigest().encode() + body)
+        except Exception:   # a cache that cannot be written only costs time
+            pass
+    return data
+
+
+def _safe_load(text: str, path: Path) -> Any:
     try:
         return yaml.safe_load(text)
     except ValueError as e:  # a well-formed scalar that is no value, e.g. the date 2019-06-31

@@ -225,3 +225,37 @@ def test_truck_factor_zero_says_the_history_knows_no_author():
     assert "no author who knows them in this history" in f["git-gui"]["evidence"]
     assert "Top authors: none." in f["git-gui"]["evidence"] and "losing 0" not in f["git-gui"]["evidence"]
     assert "losing 1 person leaves most files" in f["lib"]["evidence"]
+
+
+def test_yaml_parses_kept_per_text_and_damaged_entries_parsed_again(tmp_path, monkeypatch):
+    """_parse_yaml keeps yaml.safe_load's result per text (issue 17): the kept parse is the parse, another
+    text is parsed anew, and a damaged entry is parsed again, never trusted."""
+    import yaml
+
+    from ddkit import config
+    from ddkit.config import data_dir
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "cache"))
+    texts = [p.read_text(encoding="utf-8") for p in sorted(data_dir("rules").glob("*.yaml"))]
+    texts += ["a: 1\nb: [x, 2024-06-30]\n", "a: 2\nb: [x, 2024-06-30]\n", "", "- 1.5\n- null\n- yes\n"]
+    for text in texts:
+        assert config._parse_yaml(text, Path("t.yaml")) == yaml.safe_load(text)
+    entries = sorted((tmp_path / "cache" / "yaml").glob("*.pkl"))
+    assert len(entries) == len(texts)
+    real = config._safe_load
+    with monkeypatch.context() as m:      # the second time every text comes from its entry
+        m.setattr(config, "_safe_load", lambda text, path: pytest.fail("parsed again"))
+        for text in texts:
+            assert config._parse_yaml(text, Path("t.yaml")) == yaml.safe_load(text)
+    calls = []
+    monkeypatch.setattr(config, "_safe_load", lambda text, path: calls.append(text) or real(text, path))
+    import pickle
+    head = len(config._YAML_MAGIC) + 64      # magic, then the SHA-256 of the pickle
+    for i, damage in enumerate([lambda b: b[:-3], lambda b: b[:20], lambda b: b[:-1] + bytes([b[-1] ^ 1]),
+                                lambda b: b"junk", lambda b: b[:head] + pickle.dumps({"another": "value"})]):
+        e = entries[i]
+        e.write_bytes(damage(e.read_bytes()))
+    for text in texts:
+        assert config._parse_yaml(text, Path("t.yaml")) == yaml.safe_load(text)
+    assert len(calls) == 5
+    with pytest.raises(InputError, match="line 2"):   # errors are not kept: reported every time
+        config._parse_yaml("a: 1\n  b: [\n", Path("bad.yaml"))

@@ -98,6 +98,12 @@ def bus_factor_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFram
     authors = authors_by_file(doa, src["path"])
     meta = people.set_index("person_id") if len(people) else pd.DataFrame()
     names = meta["person"].to_dict() if len(meta) else {}
+    # Each author's type, vendor and departed flag as plain dicts: looked up once per author of every file
+    # of every scope (meta.at cost more than the rest of the table on pip).
+    ids = people["person_id"].tolist() if len(people) else []
+    type_of = dict(zip(ids, people["type"].tolist())) if len(people) else {}
+    vendor_of = dict(zip(ids, people["vendor"].tolist())) if len(people) else {}
+    departed_of = dict(zip(ids, people["departed"].tolist())) if len(people) else {}
     rows = []
     scopes = [("(repository)", src)] + [(m, g) for m, g in src.groupby("module", sort=True)]
     for scope, g in scopes:
@@ -117,14 +123,14 @@ def bus_factor_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFram
             if not s:
                 orphaned += 1
                 continue
-            types = {meta.at[p, "type"] for p in s}
-            vendors = {meta.at[p, "vendor"] for p in s}
+            types = {type_of[p] for p in s}
+            vendors = {vendor_of[p] for p in s}
             if types == {"vendor"} and len(vendors) == 1:
                 v = next(iter(vendors))
                 vendor_files[v] = vendor_files.get(v, 0) + 1
             if types == {"contractor"}:
                 contractor += 1
-            if all(bool(meta.at[p, "departed"]) for p in s):
+            if all(bool(departed_of[p]) for p in s):
                 departed += 1
         vtop = max(vendor_files.items(), key=lambda kv: (kv[1], kv[0])) if vendor_files else (None, 0)
         rows.append(dict(scope=scope, files=n, truck_factor=tf,

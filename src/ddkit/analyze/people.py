@@ -59,12 +59,38 @@ def attach_people(commits: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFra
     return out
 
 
+def _commit_stats(commits: pd.DataFrame) -> pd.DataFrame:
+    """Per person id: commits, first and last commit day; what ``groupby("person_id").agg(size, min, max)``
+    gives, counted in plain Python (pandas compares the day objects one group at a time, slowly) when every
+    day is a date; else pandas' own."""
+    pids, days = commits["person_id"].tolist(), commits["author_day"].tolist()
+    if not pids or not all(type(d) is dt.date for d in days) or not all(isinstance(p, str) for p in pids):
+        return commits.groupby("person_id").agg(commits=("sha", "size"), first_commit=("author_day", "min"),
+                                                last_commit=("author_day", "max"))
+    n: dict[str, int] = {}
+    lo: dict[str, dt.date] = {}
+    hi: dict[str, dt.date] = {}
+    for p, d in zip(pids, days):
+        if p in n:
+            n[p] += 1
+            if d < lo[p]:
+                lo[p] = d
+            if d > hi[p]:
+                hi[p] = d
+        else:
+            n[p], lo[p], hi[p] = 1, d, d
+    keys = sorted(n)
+    return pd.DataFrame({"commits": pd.array([n[k] for k in keys], dtype="int64"),
+                         "first_commit": pd.array([lo[k] for k in keys], dtype=object),
+                         "last_commit": pd.array([hi[k] for k in keys], dtype=object)},
+                        index=pd.Index(keys, name="person_id", dtype=commits["person_id"].dtype))
+
+
 def people_table(people: pd.DataFrame, commits: pd.DataFrame, as_of: dt.date, inactivity_days: int) -> pd.DataFrame:
     """Commit counts, first and last commit, and the departed flag for each person."""
     if people.empty:
         return pd.DataFrame(columns=PEOPLE_COLUMNS)
-    stats = commits.groupby("person_id").agg(commits=("sha", "size"), first_commit=("author_day", "min"),
-                                            last_commit=("author_day", "max"))
+    stats = _commit_stats(commits)
     out = people.merge(stats, left_on="person_id", right_index=True, how="left")
     out["commits"] = out["commits"].fillna(0).astype(int)
     for c in ("start_date", "end_date", "ip_assignment_date", "ip_document", "vendor", "ip_assignment",
@@ -81,7 +107,10 @@ def people_table(people: pd.DataFrame, commits: pd.DataFrame, as_of: dt.date, in
         last = r["last_commit"]
         return last is None or pd.isna(last) or last <= window_start
 
-    out["departed"] = out.apply(departed, axis=1).astype(bool)
+    # One call per person on a plain record (a row Series per person, from DataFrame.apply, cost more).
+    cols = ["is_bot", "in_roster", "end_date", "last_commit"]
+    out["departed"] = pd.Series([departed(dict(zip(cols, r))) for r in zip(*(out[c].tolist() for c in cols))],
+                                index=out.index, dtype=bool)
     if "surviving_lines" not in out:
         out["surviving_lines"] = 0
     rest = [c for c in out.columns if c not in PEOPLE_COLUMNS]

@@ -16,6 +16,7 @@ signature against a rewrite.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -81,6 +82,11 @@ def _int(v: Any) -> int | None:
 
 
 def _day(v: Any):
+    t = type(v)   # the common types first (the check below is pandas' and costs more than the rest)
+    if t is str:
+        return v[:10]
+    if t is dt.date:
+        return v.isoformat()       # str() of a date
     if v is None or (not isinstance(v, str) and pd.isna(v)):
         return None
     return str(v)[:10]
@@ -91,54 +97,76 @@ def rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame
                         files: pd.DataFrame) -> pd.DataFrame:
     if remediation is None or remediation.empty or blame is None or blame.empty:
         return pd.DataFrame(columns=REWRITE_COLUMNS)
-    per_sha = commits[["sha", "person_id", "author_day"]].copy()
-    per_sha["day"] = per_sha["author_day"].map(_day)
-    lines = blame.merge(per_sha, on="sha", how="left")
+    # Plain Python over lists: a few pandas operations per subject cost more than all the subjects' rows
+    # (issue 17; tests/unit/test_rescan_shortcuts.py compares it with the DataFrame version it replaced).
+    shas = commits["sha"].tolist()
+    pid_of = dict(zip(shas, commits["person_id"].tolist()))
+    day_of = dict(zip(shas, map(_day, commits["author_day"].tolist())))
+    lines_of: dict[Any, list[tuple[str, int, str | None]]] = {}   # person id -> (path, lines, day) per blame row
+    for path, sha, n in zip(blame["path"].tolist(), blame["sha"].tolist(), blame["lines"].tolist()):
+        lines_of.setdefault(pid_of.get(sha), []).append((path, n, day_of.get(sha)))
     total = int(blame["lines"].sum()) or 1
     module_of = dict(zip(files["path"], files["module"])) if len(files) else {}
     staff = current_staff(people)
     staff_ids = set(staff["person_id"]) if staff is not None and len(staff) else set()
     names = dict(zip(people["person_id"], people["person"]))
+    p_ids, p_names, p_vendors = people["person_id"].tolist(), people["person"].tolist(), people["vendor"].tolist()
     auth = doa[doa["author"]] if doa is not None and len(doa) else pd.DataFrame(columns=["path", "person_id"])
+    authors_of: dict[str, list] = {}
+    for path, pid in zip(auth["path"].tolist(), auth["person_id"].tolist()):
+        authors_of.setdefault(path, []).append(pid)
     rule_of = dict(zip(findings["id"], findings["rule"])) if len(findings) else {}
+    all_src = set(source_files(files)["path"])     # the same for every subject
+    groups: dict[str, list[tuple]] = {}            # subject -> its remediation rows, first seen first
+    for rec in zip(remediation["subject"].tolist(), remediation["subject_type"].tolist(),
+                   remediation["finding_ids"].tolist(), remediation["period_start"].tolist(),
+                   remediation["period_end"].tolist()):
+        if isinstance(rec[0], str) or not pd.isna(rec[0]):     # groupby leaves out missing subjects
+            groups.setdefault(rec[0], []).append(rec)
     rows = []
-    for subject, g in remediation.groupby("subject", sort=False):
-        is_vendor = (g["subject_type"] == "vendor").all()
-        sel = people["vendor"] == subject if is_vendor else people["person"] == subject
-        ids = set(people.loc[sel, "person_id"])
-        mine = lines[lines["person_id"].isin(ids)]
-        keep = pd.Series(False, index=mine.index)
+    for subject, g in groups.items():
+        is_vendor = all(r[1] == "vendor" for r in g)
+        ids = {i for i, p, v in zip(p_ids, p_names, p_vendors) if (v if is_vendor else p) == subject}
+        whole_all = False
+        windows = []
         periods = []
-        for r in g.itertuples():
-            rules = [rule_of.get(i.strip()) for i in str(r.finding_ids).split(",")]
+        for _subject, _type, finding_ids, period_start, period_end in g:
+            rules = [rule_of.get(i.strip()) for i in str(finding_ids).split(",")]
             whole = any(x in WHOLE_WORK for x in rules)
-            start, end = _day(r.period_start), _day(r.period_end)
+            start, end = _day(period_start), _day(period_end)
             if whole or start is None or end is None:
-                keep |= True
+                whole_all = True
                 periods.append(dict(start=start, end=end, whole_work=True))
             else:
-                keep |= (mine["day"] >= start) & (mine["day"] <= end)
+                windows.append((start, end))
                 periods.append(dict(start=start, end=end, whole_work=False))
-        at = mine[keep]
-        by_file = at.groupby("path")["lines"].sum().sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+        sums: dict[str, int] = {}
+        for pid in ids:
+            for path, n, day in lines_of.get(pid, ()):
+                if whole_all or (day is not None and any(a <= day <= b for a, b in windows)):
+                    sums[path] = sums.get(path, 0) + n
+        # by path, then most lines first (stable): the order pandas' sort_index then sort_values gave
+        by_file = sorted(sorted(sums.items()), key=lambda kv: -kv[1])
         by_mod: dict[str, int] = {}
-        for p, n in by_file.items():
+        for p, n in by_file:
             m = module_of.get(p, "(root)")
             by_mod[m] = by_mod.get(m, 0) + int(n)
         knowers: dict[str, int] = {}
-        for _path, pid in auth.loc[auth["path"].isin(set(by_file.index)), ["path", "person_id"]].itertuples(index=False):
-            if pid in staff_ids and pid not in ids:
-                knowers[names[pid]] = knowers.get(names[pid], 0) + 1
-        src_files = set(source_files(files)["path"]) & set(by_file.index)
-        known_files = set(auth.loc[auth["path"].isin(src_files) & auth["person_id"].isin(staff_ids - ids), "path"])
-        n = int(by_file.sum())
-        uniq = []
-        for p in periods:
-            if p not in uniq:
-                uniq.append(p)
+        for p in sums:
+            for pid in authors_of.get(p, ()):
+                if pid in staff_ids and pid not in ids:
+                    knowers[names[pid]] = knowers.get(names[pid], 0) + 1
+        src_files = all_src & sums.keys()
+        others = staff_ids - ids
+        known_files = {p for p in src_files if any(pid in others for pid in authors_of.get(p, ()))}
+        n = int(sum(sums.values()))
+        uniq: list[dict] = []
+        for period in periods:
+            if period not in uniq:
+                uniq.append(period)
         rows.append(dict(
-            subject=subject, subject_type=g["subject_type"].iloc[0], periods=uniq,
-            files=[dict(path=p, lines=int(k)) for p, k in by_file.items()], surviving_lines=n,
+            subject=subject, subject_type=g[0][1], periods=uniq,
+            files=[dict(path=p, lines=int(k)) for p, k in by_file], surviving_lines=n,
             share_of_repository=round(n / total, 4),
             modules=dict(sorted(by_mod.items(), key=lambda kv: (-kv[1], kv[0]))),
             current_staff_who_know=dict(sorted(knowers.items(), key=lambda kv: (-kv[1], kv[0]))),

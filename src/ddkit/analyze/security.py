@@ -6,6 +6,8 @@ Reports carry a secret's detector, place and a redacted fingerprint, never the s
 from __future__ import annotations
 
 import fnmatch
+import functools
+import re
 from typing import Any
 
 import pandas as pd
@@ -19,8 +21,16 @@ _TIER_RANK = {"provider": 0, "generic": 1, "entropy": 2}
 
 
 def _matches(path: str, globs: list[str]) -> bool:
-    p = path.lower()
-    return any(fnmatch.fnmatchcase(p, g.lower()) for g in globs)
+    """Whether the lower-cased *path* matches any lower-cased glob (``fnmatch.fnmatchcase``)."""
+    return _glob_regex(tuple(globs)).match(path.lower()) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _glob_regex(globs: tuple[str, ...]) -> re.Pattern:
+    # fnmatchcase(name, pat) is re.match(fnmatch.translate(pat), name): one alternation of the translated
+    # globs matches when any glob does, in one call per path instead of one per glob (the checklist tried
+    # 60,000 pairs on pip).
+    return re.compile("|".join(f"(?:{fnmatch.translate(g.lower())})" for g in globs) or r"(?!)")
 
 
 def _best(grp: pd.DataFrame) -> pd.Series:

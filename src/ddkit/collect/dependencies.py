@@ -168,6 +168,31 @@ def is_manifest_path(path: str) -> bool:
     return _matchers()[0].match("/" + path) is not None
 
 
+def manifest_paths(repo: str, paths: Iterable[str]) -> dict[str, bool]:
+    """:func:`is_manifest_path` of each distinct path, kept per repository in the cache (per ScanCode
+    version and ddkit's code): the answer depends only on the path, and matching a history's paths
+    against ScanCode's hundred patterns (and compiling them) took 30 ms of every re-scan of pip. New
+    paths are matched and added; a damaged entry is recomputed (``tests/test_rescan_speed.py``)."""
+    from . import incremental
+    store = incremental.Store("manifest-paths", repo, {"scancode": scancode_version()}, _valid_flags)
+    known: dict[str, bool] = store.load("paths") or {}
+    out: dict[str, bool] = {}
+    added = False
+    for p in dict.fromkeys(paths):
+        hit = known.get(p)
+        if hit is None:
+            hit = known[p] = is_manifest_path(p)
+            added = True
+        out[p] = hit
+    if added:
+        store.save("paths", known)
+    return out
+
+
+def _valid_flags(v: Any) -> bool:
+    return isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, bool) for k, x in v.items())
+
+
 def is_lockfile_path(path: str) -> bool:
     p = "/" + path
     _, man, lock = _matchers()
@@ -426,8 +451,10 @@ def inventory(repo: str, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     if files is None or files.empty:
         return pd.DataFrame(columns=DEP_INVENTORY_COLUMNS), pd.DataFrame(columns=VENDORED_COLUMNS), warnings
     ok = files[files["category"].isin(["text", "generated", "vendored", "excluded"])]
-    cand = [(p, b, c) for p, b, c, s in zip(ok["path"], ok["blob"], ok["category"], ok["size"])
-            if is_manifest_path(p) and (c != "vendored" or _vendored_package_manifest(p))]
+    ok_paths = ok["path"].tolist()
+    is_manifest = manifest_paths(repo, ok_paths)
+    cand = [(p, b, c) for p, b, c in zip(ok_paths, ok["blob"].tolist(), ok["category"].tolist())
+            if is_manifest[p] and (c != "vendored" or _vendored_package_manifest(p))]
     too_big = [p for p, b, c in cand if int(files.loc[files["path"] == p, "size"].iloc[0]) > MAX_MANIFEST_BYTES]
     for p in too_big:
         warnings.append(f"dependencies: {p} is larger than {MAX_MANIFEST_BYTES >> 20} MB and was not read")
@@ -564,8 +591,9 @@ def manifest_history(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, is
     ch = follow_renames(changes, commits, [])
     memo: dict[str, bool] = {}     # per distinct path: a history repeats each path many times
     ch_paths = ch["path"].tolist()
+    is_manifest = manifest_paths(repo, ch_paths)
     for p in dict.fromkeys(ch_paths):
-        memo[p] = bool(is_manifest_path(p) and not is_lockfile_path(p) and not is_vendored(p))
+        memo[p] = bool(is_manifest[p] and not is_lockfile_path(p) and not is_vendored(p))
     keep = [memo[p] for p in ch_paths]
     ch = ch[keep]
     warnings: list[str] = []

@@ -13,6 +13,7 @@ formula, and characters XML cannot hold are replaced (cells.py).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from .._version import __version__
 from ..fsutil import atomic_write
 from ..severity import SEVERITIES
+from . import xlsx_save
 from .cells import plain
 from .dependency_sheet import DEPENDENCY_SPEC  # deps
 from .xlsx_layout import (
@@ -811,7 +813,7 @@ def write_workbook(s: Scan, path: Path) -> Path:
     wb.properties.created = stamp
     wb.properties.modified = stamp
     wb.properties.creator = "ddkit"
-    atomic_write(path, wb.save)
+    atomic_write(path, functools.partial(xlsx_save.save, wb))
     return path
 
 
@@ -860,7 +862,7 @@ def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
          or "none"),
     ], 1, (30, 110))
     page_setup(meth, "Portfolio", as_of, 2, last)
-    atomic_write(path, wb.save)
+    atomic_write(path, functools.partial(xlsx_save.save, wb))
     return path
 
 

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
@@ -79,11 +81,18 @@ def _word_units(word: str, bold: bool) -> float:
     if w is None:
         if len(_WORDS) > 200_000:
             _WORDS.clear()
-        w = _WORDS[key] = sum(char_units(c, bold) for c in word)
+        if word.isascii():
+            # the same sum, in the same order, from a table (paths are words, and mostly new ones)
+            w = sum(map((_ASCII_BOLD if bold else _ASCII).__getitem__, word.encode("ascii")))
+        else:
+            w = sum(char_units(c, bold) for c in word)
+        _WORDS[key] = w
     return w
 
 
 _WORDS: dict[tuple[str, bool], float] = {}
+_ASCII = [_char_units(chr(i)) for i in range(128)]
+_ASCII_BOLD = [w * 1.08 for w in _ASCII]     # char_units(ch, bold=True)
 _SPACE = 0.55    # char_units(" ")
 
 
@@ -147,6 +156,13 @@ def set_cell(ws, row: int, col: int, value: Any, font: Font | None = None):
     return cell
 
 
+_PLAIN_TYPES = {int: "n", float: "n", bool: "b"}
+# A table column's number format by kind, for a value of the kind's type (a date for "date", else a number).
+_NUMBER_FORMATS = {"date": "yyyy-mm-dd", "pct": "0%", "int": "#,##0", "num": "#,##0.0"}
+# False: table cells made and filled through openpyxl's public calls (the tests compare the two ways).
+DIRECT = True
+
+
 class _StyleMemo:
     """:func:`set_cell` then alignment and number format, as one table writes them cell after cell, with
     the resulting style (openpyxl's index array) reused: openpyxl registers each font, alignment and number
@@ -164,15 +180,23 @@ class _StyleMemo:
         quote = False
         if isinstance(v, str):
             v = clean_text(v)
-            cell.value = v
+            if DIRECT:
+                # What ``cell.value = v`` then ``data_type = "s"`` leave: openpyxl's check of the string
+                # (illegal characters, 32,767 characters) cannot fail or cut after clean_text.
+                cell._value = v
+            else:
+                cell.value = v
             cell.data_type = "s"
             quote = is_formula_like(v)
+        elif DIRECT and (v is None or type(v) in _PLAIN_TYPES):
+            cell._value = v                         # what openpyxl's value setter does with these types
+            cell.data_type = _PLAIN_TYPES.get(type(v), "n")
         else:
             cell.value = v
         key = (tuple(cell._style) if cell._style is not None else None, quote, id(font), id(alignment), number_format)
         done = self._done.get(key)
         if done is not None:
-            cell._style = copy.copy(done[0])
+            cell._style = StyleArray(done[0]) if DIRECT else copy.copy(done[0])
             return cell
         if quote:
             cell.quotePrefix = True
@@ -255,25 +279,31 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
     ws.row_dimensions[start_row].height = row_height(hdr_lines)
     r = start_row
     styled = _StyleMemo()
+    cells = ws._cells
+    # What each column's cells share, worked out once per column rather than once per cell.
+    spec = [(j, c, c.kind, c.width, c.max_lines, c.hidden, 8 if c.kind == "id" else FONT_SIZE,
+             SMALL_FONT if c.kind == "id" else BASE_FONT, _NUMBER_FORMATS.get(c.kind))
+            for j, c in enumerate(cols, start=1)]
     for r, rec in enumerate(recs, start=start_row + 1):
         lines = 1
-        for j, c in enumerate(cols, start=1):
+        for j, c, kind, width, max_lines, hidden, size, font, num_fmt in spec:
             v = cell_value(c, rec)
-            size = 8 if c.kind == "id" else FONT_SIZE
-            if isinstance(v, str):
-                v = fit_text(v, c.width, max_lines=c.max_lines, size=size)
-                if not c.hidden:
-                    lines = max(lines, math.ceil(text_lines(v, c.width, size=size) * size / FONT_SIZE))
             fmt = None
-            if c.kind == "date" and isinstance(v, (dt.date, dt.datetime)):
-                fmt = "yyyy-mm-dd"
-            elif c.kind == "pct" and isinstance(v, (int, float)):
-                fmt = "0%"
-            elif c.kind in ("int", "num") and isinstance(v, (int, float)):
-                fmt = "#,##0" if c.kind == "int" else "#,##0.0"
-            cell = ws.cell(row=r, column=j)
-            styled.put(cell, v, SMALL_FONT if c.kind == "id" else BASE_FONT, WRAP if isinstance(v, str) else TOP, fmt)
-            if c.kind == "sha" and link is not None:
+            if isinstance(v, str):
+                v = fit_text(v, width, max_lines=max_lines, size=size)
+                if not hidden:
+                    # positional, as fit_text calls it: the same memo entry (a keyword makes another key)
+                    lines = max(lines, math.ceil(text_lines(v, width, False, size) * size / FONT_SIZE))
+            elif num_fmt is not None and isinstance(v, (dt.date, dt.datetime) if kind == "date" else (int, float)):
+                fmt = num_fmt
+            if DIRECT:    # ws.cell() without its checks (row and column are in range)
+                cell = cells.get((r, j))
+                if cell is None:
+                    cell = cells[(r, j)] = Cell(ws, row=r, column=j)
+            else:
+                cell = ws.cell(row=r, column=j)
+            styled.put(cell, v, font, WRAP if isinstance(v, str) else TOP, fmt)
+            if kind == "sha" and link is not None:
                 full = plain(c.get(rec) if c.get else rec.get(c.key))
                 url = link(full) if isinstance(full, str) else None
                 if url:
@@ -286,6 +316,7 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
             key = next(c for c in cols if c.key == show_only[0])
             if cell_value(key, rec) != show_only[1]:
                 ws.row_dimensions[r].hidden = True
+    ws._current_row = max(ws._current_row, r)     # what ws.cell() keeps up to date
     last_row = max(r, start_row + 1)
     ref = f"A{start_row}:{get_column_letter(len(cols))}{last_row}"
     table = Table(displayName="".join(ch for ch in name if ch.isalnum()) or "Table", ref=ref)
