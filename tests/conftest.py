@@ -1,4 +1,6 @@
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # makes `sample_repos` importable
 
 from gitrepo import Repo  # noqa: E402
+
+# Test modules that load the rules at import (collection) time must not write into the user's cache
+# either: the whole session has a cache of its own from the start (each test then gets the fixture's).
+os.environ["DDKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="ddkit-test-cache-")
 
 
 @pytest.fixture
