@@ -136,10 +136,21 @@ def run(repo: str | os.PathLike | None, *args: str, check: bool = True, input: b
     return proc.stdout
 
 
+def _grow_pipe(fd: int, size: int) -> None:
+    """Let git write up to *size* bytes ahead of the reader (Linux; a pipe holds 64 KiB by default): git
+    then goes on producing while the caller parses the previous chunk, instead of waiting for it."""
+    try:
+        import fcntl
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+    except (ImportError, OSError):
+        pass        # another system, or above /proc/sys/fs/pipe-max-size: the default pipe
+
+
 def stream(repo: str | os.PathLike, *args: str, bufsize: int = 1 << 20) -> Iterator[bytes]:
     """Stream git's standard output in chunks; raise GitError if git fails."""
     proc = popen(repo, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=bufsize)
     assert proc.stdout is not None
+    _grow_pipe(proc.stdout.fileno(), bufsize)
     try:
         while True:
             chunk = proc.stdout.read(bufsize)
