@@ -200,6 +200,7 @@ class BlameJob:
         self._setup_lock = threading.Lock()
         self._error: BaseException | None = None
         self._t0 = time.perf_counter()
+        self.total = 0
         if commit is None or files.empty:
             self._todo: collections.deque = collections.deque()
             self._threads: list[threading.Thread] = []
@@ -233,7 +234,7 @@ class BlameJob:
         with self._lock:
             self._progress = progress
             if progress is not None:
-                progress.set_total(getattr(self, "total", 0))
+                progress.set_total(self.total)
                 progress.advance(self.stats["files"])
         try:
             for t in self._threads:
