@@ -15,8 +15,9 @@ fresh cache for "cold". Rounds alternate ddkit and git-fame, so both see the sam
 3. after one new commit that changes one file (target <= 10% of cold);
 4. with licenses: cold, then after one new commit (target <= 10% of the cold licensed scan).
 
---overlap N instead alternates N cold scans with the secrets history read after blame (DDKIT_OVERLAP=0)
-and beside it (the default).
+--overlap N instead alternates N cold scans one thing at a time (DDKIT_OVERLAP=0: history and secrets
+each read their own `git log -p`, blame after history, the secrets history after the other stages) with
+the default (one read for both, blame beside it, the secrets history beside everything).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def main() -> int:
             par.append(timed([PY, "-m", "ddkit", "scan", repo, "--quiet", "--no-licenses", "--as-of", "2026-01-01",
                               "--json", str(out / "p.json")],
                              env={**env0, "DDKIT_CACHE_DIR": str(work / f"ov-p{r}"), "DDKIT_OVERLAP": "1"}))
-            print(f"cold, secrets after blame {seq[-1]:.1f} s, secrets beside blame {par[-1]:.1f} s", flush=True)
+            print(f"cold, one thing at a time {seq[-1]:.1f} s, overlapped {par[-1]:.1f} s", flush=True)
         print(f"overlap: median {statistics.median(par):.1f} s vs {statistics.median(seq):.1f} s sequential "
               f"({statistics.median(par) / statistics.median(seq):.2f}x)")
         return 0

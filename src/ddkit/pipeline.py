@@ -343,8 +343,8 @@ class _Background:
         return self._out
 
 
-# Set DDKIT_OVERLAP=0 to run the secrets history after the other stages instead of beside them (benchmarks
-# compare).
+# Set DDKIT_OVERLAP=0 to run one thing at a time (benchmarks compare): history and secrets each read their
+# own `git log -p`, blame starts after the history, and the secrets history runs after the other stages.
 _OVERLAP = os.environ.get("DDKIT_OVERLAP", "1") != "0"
 
 
