@@ -76,3 +76,33 @@ def test_speculative_blame_equals_blame_after_history_and_fills_the_cache(make_r
     pd.testing.assert_frame_equal(again, plain)
     assert w1 == w3
     assert plain["lines"].sum() == files.loc[files["category"] == "text", "lines"].sum()
+
+
+def test_ignore_revs_list_leaves_no_temporary_file_even_when_a_scan_stops(make_repo, tmp_path, monkeypatch):
+    """blame reads the checked .git-blame-ignore-revs list from the cache (keyed by its content): a scan that
+    stops while workers still blame leaves nothing in the temporary folder."""
+    import tempfile
+    r = make_repo()
+    r.commit({"a.py": "def f():\n    return 1\n"}, name="Ann", email="ann@acme.com", date="2021-01-01T10:00:00+00:00")
+    fmt = r.commit({"a.py": "def f():\n    return  1\n"}, name="Bob", email="bob@acme.com",
+                   date="2021-02-01T10:00:00+00:00", msg="reformat")
+    r.commit({".git-blame-ignore-revs": f"{fmt}\nnot-a-commit\n"}, name="Ann", email="ann@acme.com",
+             date="2021-03-01T10:00:00+00:00")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "cache"))
+    info = gitutil.open_repo(r.path)
+    h = history_mod.collect_history(info.path, info.commit, cache=False)
+    files = list_files(info.path, info.commit, load_rules(None), load_company(None))
+    job = blame_mod.BlameJob(info.path, info.commit, files, jobs=1, speculate=True)
+    job.cancel()                      # a scan that failed elsewhere: no result() is ever asked for
+    for t in job._threads:
+        t.join()
+    blame, warnings, _ = blame_mod.blame_files(info.path, info.commit, files, h.changes, commits=h.commits["sha"])
+    a = blame[blame["path"] == "a.py"]
+    ann = h.commits.loc[h.commits["author_name_raw"] == "Ann", "sha"].tolist()
+    assert set(a["sha"]) <= set(ann) and a["lines"].sum() == 2      # the reformat is ignored
+    assert any("not-a-commit" in w for w in warnings)
+    assert list(tmp.iterdir()) == []
+    assert [p.read_text() for p in (tmp_path / "cache" / "blame-ignore-revs").iterdir()] == [f"{fmt}\n"]

@@ -22,7 +22,6 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ import pandas as pd
 
 from .. import gitutil
 from ..cache import cache_dir
+from ..fsutil import atomic_write
 from ..text import encode_path
 
 BLAME_COLUMNS = ["path", "sha", "lines"]
@@ -236,18 +236,13 @@ class BlameJob:
             if progress is not None:
                 progress.set_total(self.total)
                 progress.advance(self.stats["files"])
-        try:
-            for t in self._threads:
-                t.join()
-            if self._error is not None:
-                raise self._error
-            for path, blob, counts in self._pending:
-                self._bc.put(self._key(path, blob), counts)
-            self._pending = []
-        finally:
-            if self._ignore_file:
-                os.unlink(self._ignore_file)
-                self._ignore_file = None
+        for t in self._threads:
+            t.join()
+        if self._error is not None:
+            raise self._error
+        for path, blob, counts in self._pending:
+            self._bc.put(self._key(path, blob), counts)
+        self._pending = []
         self.seconds = time.perf_counter() - self._t0
         df = pd.DataFrame(self.rows, columns=BLAME_COLUMNS).sort_values(["path", "sha"], kind="stable")
         return df.reset_index(drop=True), sorted(self.warnings), self.stats
@@ -263,11 +258,19 @@ class BlameJob:
                 shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
                 self.warnings.append(f".git-blame-ignore-revs: {len(bad)} entries are not commits of this "
                                      f"repository and were not ignored: {shown}")
-            fd, self._ignore_file = tempfile.mkstemp(prefix="ddkit-ignore-revs-")
-            with os.fdopen(fd, "w") as fh:
-                fh.write("".join(f"{v}\n" for v in valid))
             # Keyed by the normalized list: what blame was actually told to ignore.
             self._ign_hash = hashlib.sha256(" ".join(valid).encode()).hexdigest()[:16]
+            # The list blame reads is kept in the cache under that key (full ids only, one per line), not
+            # in a temporary file: nothing is left behind when a scan stops while workers still blame.
+            text = "".join(f"{v}\n" for v in valid)
+            f = cache_dir("blame-ignore-revs") / f"{self._ign_hash}.txt"
+            try:
+                current = f.read_text() if f.exists() else None
+            except (OSError, UnicodeDecodeError):
+                current = None
+            if current != text:
+                atomic_write(f, text)
+            self._ignore_file = str(f)
         self._env = gitutil.git_env(commit_graph_env(self.repo))
 
     def _key(self, path: str, blob: str) -> str:
