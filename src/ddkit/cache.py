@@ -5,6 +5,7 @@ Deleting the cache never changes a result, only the time a scan takes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -38,3 +39,27 @@ def cache_dir(*parts: str) -> Path:
         raise InputError(f"cache folder {root} is not writable ({e.strerror or e}); "
                          f"set DDKIT_CACHE_DIR to a writable folder") from None
     return p
+
+
+def read_sealed(path: Path, magic: bytes = b"") -> bytes | None:
+    """The body of a cache file written by :func:`write_sealed`: None when it is missing, unreadable,
+    truncated or not what was written (its bytes do not match the SHA-256 written before them)."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    n = len(magic)
+    digest, body = raw[n:n + 64], raw[n + 64:]
+    if raw[:n] != magic or hashlib.sha256(body).hexdigest().encode() != digest:
+        return None
+    return body
+
+
+def write_sealed(path: Path, body: bytes, magic: bytes = b"") -> None:
+    """*magic*, the SHA-256 of *body* (hex), then *body*, written atomically. A cache that cannot be
+    written only costs time: errors are ignored."""
+    from .fsutil import atomic_write
+    try:
+        atomic_write(path, magic + hashlib.sha256(body).hexdigest().encode() + body)
+    except OSError:
+        pass

@@ -50,23 +50,20 @@ def _parse_yaml(text: str, path: Path) -> Any:
     import pickle
     key = hashlib.sha256(f"{yaml.__version__}\0{getattr(yaml, '__with_libyaml__', '')}\0".encode()
                          + text.encode("utf-8", "surrogatepass")).hexdigest()
+    from .cache import cache_dir, read_sealed, write_sealed
     entry: Path | None = None
     try:
-        from .cache import cache_dir
         entry = cache_dir("yaml") / f"{key}.pkl"
-        raw = entry.read_bytes()
-        digest, body = raw[len(_YAML_MAGIC):len(_YAML_MAGIC) + 64], raw[len(_YAML_MAGIC) + 64:]
-        if raw.startswith(_YAML_MAGIC) and hashlib.sha256(body).hexdigest().encode() == digest:
+        body = read_sealed(entry, _YAML_MAGIC)
+        if body is not None:
             return pickle.loads(body)
-    except Exception:   # no cache folder, no entry, or a damaged one: parse
+    except Exception:   # no cache folder, or an entry that does not unpickle: parse
         pass
     data = _safe_load(text, path)
     if entry is not None:
         try:
-            from .fsutil import atomic_write
-            body = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
-            atomic_write(entry, _YAML_MAGIC + hashlib.sha256(body).hexdigest().encode() + body)
-        except Exception:   # a cache that cannot be written only costs time
+            write_sealed(entry, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), _YAML_MAGIC)
+        except Exception:   # a value that cannot be pickled only costs time
             pass
     return data
 

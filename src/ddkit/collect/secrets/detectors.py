@@ -139,24 +139,21 @@ def _screen_database(exprs: list[bytes], flags: list[int]):
         hs_version = "unknown"
     key = hashlib.sha256(repr((exprs, flags, hs_version, platform.machine(), platform.python_implementation(),
                                _DB_FORMAT)).encode()).hexdigest()[:24]
+    from ...cache import cache_dir, read_sealed, write_sealed
     path = None
     try:
-        from ...cache import cache_dir
         path = cache_dir("hyperscan") / f"{key}.hsdb"
-        raw = path.read_bytes()
-        digest, body = raw[:64], raw[64:]
-        if hashlib.sha256(body).hexdigest().encode() == digest:
+        body = read_sealed(path)
+        if body is not None:
             return hyperscan.loadb(body, hyperscan.HS_MODE_BLOCK)
-    except Exception:       # missing, unreadable, corrupt or refused: compiled below
+    except Exception:       # no cache folder, or a database Hyperscan refuses: compiled below
         pass
     db = hyperscan.Database()
     db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
     if path is not None:
         try:
-            from ...fsutil import atomic_write
-            body = hyperscan.dumpb(db)
-            atomic_write(path, hashlib.sha256(body).hexdigest().encode() + body)
-        except Exception:   # a cache that cannot be written only costs time
+            write_sealed(path, hyperscan.dumpb(db))
+        except Exception:   # a database that cannot be serialised only costs time
             pass
     return db
 
