@@ -196,7 +196,7 @@ class BlameJob:
         self._ignore_file: str | None = None
         self._ign_hash = "none"
         self._env: dict[str, str] = {}
-        self._ready = threading.Event()
+        self._set_up = False                 # by the first worker, under _setup_lock
         self._setup_lock = threading.Lock()
         self._error: BaseException | None = None
         self._t0 = time.perf_counter()
@@ -204,7 +204,6 @@ class BlameJob:
         if commit is None or files.empty:
             self._todo: collections.deque = collections.deque()
             self._threads: list[threading.Thread] = []
-            self._ready.set()
             return
         todo = files[files["category"] == "text"][["path", "blob", "lines"]]
         # Largest files first keeps both workers busy to the end.
@@ -295,11 +294,9 @@ class BlameJob:
     def _work(self) -> None:
         try:
             with self._setup_lock:
-                if not self._ready.is_set():
-                    try:
-                        self._setup()
-                    finally:
-                        self._ready.set()
+                if not self._set_up:
+                    self._set_up = True
+                    self._setup()
             self._files()
         except BaseException as e:     # handed to result()
             self._error = e

@@ -9,9 +9,11 @@ deleted, and git's change status (A, M, D, R, C, T). Merge commits carry no file
 for them by default), so each change is counted once, in the commit that made it.
 
 Both come from a single ``git log -z --raw -p -U0`` run that is parsed while git writes it. The counts
-are summed from the patch's hunk headers, which is what ``--numstat`` prints (a type change, shown as a
-deletion and a creation, counts both halves, as numstat does; ``tests/test_history_oracle.py`` checks
-every file of every commit against ``git log --numstat``). Why the patch and not numstat: git computes
+are summed from the patch's hunk headers, which is what ``--numstat`` prints for a diff without context
+lines (a type change, shown as a deletion and a creation, counts both halves, as numstat does;
+``tests/test_history_oracle.py`` checks every file of every commit against ``git -c diff.context=0 log
+--numstat``; with context lines git may slide a hunk, and the default numstat then differs by a line or
+so). Why the patch and not numstat: git computes
 the diff again for each of ``--numstat`` and ``-p`` (on pypa/pip ``--raw --numstat`` costs git 3.0 s of
 CPU, ``--raw -p -U0`` 2.8 s, both 4.3 s), and the secrets stage needs the added lines anyway, so when both
 stages read the same range one read feeds both (``on_patch``; see :mod:`ddkit.collect.secrets`).
@@ -23,8 +25,10 @@ counts 0 either way.
 from __future__ import annotations
 
 import bisect
+import collections
 import re
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,8 +95,6 @@ class PatchFeed:
     """
 
     def __init__(self, budget: int = 64 << 20) -> None:
-        import collections
-        import threading
         self._items: collections.deque[tuple[str, bytes]] = collections.deque()
         self._bytes = 0
         self._budget = budget
@@ -311,11 +313,17 @@ def coauthors(trailers: bytes) -> list[tuple[str, str]]:
     return out
 
 
-def record_patch(rec: bytes) -> tuple[str, bytes]:
-    """(sha, patch) of one record of :func:`records`."""
+def _fields(rec: bytes) -> list[bytes]:
+    """One record of :func:`records` cut into its header fields and, last, its body."""
     head = rec.split(b"\0", _N_HEADER)
     if len(head) <= _N_HEADER or not _SHA.fullmatch(head[0]):
         raise ValueError("unexpected git log output")
+    return head
+
+
+def record_patch(rec: bytes) -> tuple[str, bytes]:
+    """(sha, patch) of one record of :func:`records`."""
+    head = _fields(rec)
     return head[0].decode(), split_body(head[_N_HEADER])[1]
 
 
@@ -410,9 +418,7 @@ class _Parser:
         return _malformed_warning(self.malformed)
 
     def record(self, rec: bytes) -> None:
-        head = rec.split(b"\0", _N_HEADER)
-        if len(head) <= _N_HEADER or not _SHA.fullmatch(head[0]):
-            raise ValueError("unexpected git log output")
+        head = _fields(rec)
         sha, parents, an, ae, at, ai, cn, ce, ct, trailers = head[:_N_HEADER]
         body = head[_N_HEADER]
         if not (at.isdigit() and ct.isdigit() and _TZ.fullmatch(ai)):
