@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 import pandas as pd
 
 from ..config import Company, Rules
+from ..values import is_missing
 from .findings import finding
 from .ownership import fmt_files
 
@@ -104,16 +105,12 @@ def _window_evidence(cs: _Window, stake: _Stake) -> tuple[dict, str]:
     files = stake.files(shas)
     info = dict(commits=len(cs), first_commit=first["author_day"], last_commit=last["author_day"],
                 first_sha=first["sha"], last_sha=last["sha"], lines_at_stake=lines, files=[f for f, _ in files])
-    n_co = sum(1 for c in cs.co if not _missing(c) and bool(c))    # fillna(False).astype(bool).sum()
+    n_co = sum(1 for c in cs.co if not is_missing(c) and bool(c))    # fillna(False).astype(bool).sum()
     co_note = f" ({n_co} as co-author)" if n_co else ""
     text = (f"{len(cs)} commit{'s' if len(cs) != 1 else ''}{co_note} from {first['author_day']} ({first['sha'][:10]}) "
             f"to {last['author_day']} ({last['sha'][:10]}); {lines} surviving lines"
             + (f"; files with most lines at stake: {fmt_files(files)}" if files else ""))
     return info, text
-
-
-def _missing(v) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
 
 
 def _period(info: dict) -> str:

@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from .._version import __version__
 from ..fsutil import atomic_write
 from ..severity import SEVERITIES
+from ..values import is_missing
 from . import xlsx_save
 from .cells import plain
 from .dependency_sheet import DEPENDENCY_SPEC  # deps
@@ -222,7 +223,7 @@ def ownership_by_file(own: pd.DataFrame) -> pd.DataFrame:
     groups: dict[tuple, list[tuple]] = {}
     for path, module, person, n, departed, typ, cls in zip(
             *(own[c].tolist() for c in ("path", "module", "person", "lines", "departed", "type", "classification"))):
-        if _isna(path) or _isna(module):       # what groupby drops
+        if is_missing(path) or is_missing(module):       # what groupby drops
             continue
         groups.setdefault((path, module), []).append((person, int(n), bool(departed), typ, cls))
     rows = []
@@ -239,10 +240,6 @@ def ownership_by_file(own: pd.DataFrame) -> pd.DataFrame:
                          departed_share=round(gone / total, 4) if total else 0.0,
                          outsourced_share=round(out / total, 4) if total else 0.0, people=len(g)))
     return pd.DataFrame(rows, columns=cols)
-
-
-def _isna(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and v != v)
 
 
 OWNERSHIP_SPEC = [

@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
 from ..config import Company, Rules
+from ..values import is_missing
 from .mailmap import Mailmap
 
 IDENTITY_COLUMNS = ["name_raw", "email_raw", "name", "email", "email_key", "person_id", "person",
@@ -141,12 +141,12 @@ def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Com
     # One person per person_id, in order of first appearance (groupby(sort=False), without a frame each).
     groups: dict[str, list[dict]] = {}
     for row in rows:
-        if not _missing(row["person_id"]):
+        if not is_missing(row["person_id"]):
             groups.setdefault(row["person_id"], []).append(row)
     for pid, grp in groups.items():
         by_name: dict[str, int] = {}
         for r_ in grp:
-            if not _missing(r_["name"]):
+            if not is_missing(r_["name"]):
                 by_name[r_["name"]] = by_name.get(r_["name"], 0) + r_["commits"]
         # Most commits first; equal counts by name (a grouped sum is sorted by name, then sorted stably).
         names = sorted(sorted(by_name), key=lambda k: -by_name[k])
@@ -191,10 +191,6 @@ def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Com
                             f"roster entry or a company/vendor domain (listed on the People sheet, type unknown), e.g. "
                             f"{shown}{' …' if len(unresolved) > 5 else ''}")
     return Resolution(ident.drop(columns=["vendor_guess"]), people, warnings)
-
-
-def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and v != v)
 
 
 # Second-level labels under which organisations register (wellcome.ac.uk is "wellcome", not "ac").
