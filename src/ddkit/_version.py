@@ -1,3 +1,13 @@
 """ddkit's version (its own module so that any module can import it without importing the package)."""
 
 __version__ = "0.1.0"
+
+
+def installed_version(dist: str) -> str:
+    """The installed version of the distribution *dist* (from its metadata: nothing of it is imported), or
+    "not installed"."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"

@@ -56,3 +56,12 @@ def first_match(path: str, globs: Iterable[str]) -> str | None:
         if match(path, g):
             return g
     return None
+
+
+def fnmatch_any(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One regular expression whose ``match`` is true when ``fnmatch.fnmatchcase`` is for any of *patterns*
+    (Python's fnmatch dialect, not the wildmatch one above): ``fnmatchcase(name, pat)`` is
+    ``re.match(fnmatch.translate(pat), name)``, so one alternation answers for all of them in one call."""
+    import fnmatch
+    pats = [f"(?:{fnmatch.translate(p)})" for p in patterns]
+    return re.compile("|".join(pats) if pats else "(?!)")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import gitutil
 from . import triage as triage_mod
-from ._version import __version__
+from ._version import __version__, installed_version
 from .analyze import bus_factor, ip, materiality, ownership
 from .analyze import dependencies as dep_mod
 from .analyze import licenses as lic_mod
@@ -225,7 +225,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                                                                progress, sec_hist)
         progress.timings["secrets history (overlapped)"] = sec_hist.seconds
         found += sec_findings
-        versions["kingfisher-secret-scanner"] = _dist_version("kingfisher-secret-scanner")
+        versions["kingfisher-secret-scanner"] = installed_version("kingfisher-secret-scanner")
         warnings += stats.secrets.get("warnings", [])
 
     # -- the analyses after the stages: materiality, triage, remediation, retention, summary, score
@@ -295,20 +295,13 @@ def _result_store(info, ref, as_of, rules, company, roster, triage_path, decisio
               "roster": [list(map(str, roster.columns)), list(map(str, roster.dtypes)), roster.to_csv(),
                          repr(sorted(roster.attrs.items()))],
               "triage": [str(triage_path), decisions], "options": options, "git": gitutil.git_version(),
-              "kingfisher": _dist_version("kingfisher-secret-scanner") if options["secrets"] else None,
-              "scancode": _dist_version("scancode-toolkit") if options["licenses"] else None}
+              "kingfisher": installed_version("kingfisher-secret-scanner") if options["secrets"] else None,
+              "scancode": installed_version("scancode-toolkit") if options["licenses"] else None}
     if options.get("deps", "") is None:
         return None
     return incremental.Store("scan", info.path, params,
                              lambda v: isinstance(v, Scan) and v.repo.commit == info.commit and v.as_of == as_of)
 
-
-def _dist_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "not installed"
 
 
 class _Background:

@@ -5,7 +5,6 @@ Reports carry a secret's detector, place and a redacted fingerprint, never the s
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import re
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import Rules
+from ..globs import fnmatch_any
 from .findings import finding
 
 SECURITY_COLUMNS = ["check", "status", "rule", "severity", "detail", "path", "line", "commit", "date",
@@ -27,10 +27,9 @@ def _matches(path: str, globs: list[str]) -> bool:
 
 @functools.lru_cache(maxsize=256)
 def _glob_regex(globs: tuple[str, ...]) -> re.Pattern:
-    # fnmatchcase(name, pat) is re.match(fnmatch.translate(pat), name): one alternation of the translated
-    # globs matches when any glob does, in one call per path instead of one per glob (the checklist tried
-    # 60,000 pairs on pip).
-    return re.compile("|".join(f"(?:{fnmatch.translate(g.lower())})" for g in globs) or r"(?!)")
+    # One alternation of the globs: one call per path instead of one per glob (the checklist tried 60,000
+    # pairs on pip).
+    return fnmatch_any(g.lower() for g in globs)
 
 
 def _best(grp: pd.DataFrame) -> pd.Series:

@@ -13,7 +13,6 @@ declared license).
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import posixpath
 import re
@@ -26,6 +25,8 @@ from typing import Any
 import pandas as pd
 
 from .. import gitutil
+from .._version import installed_version
+from ..globs import fnmatch_any
 from .history import follow_renames
 
 # ScanCode data-file handlers used, by datasource id: manifests declare dependencies, lockfiles resolve them.
@@ -86,11 +87,8 @@ def handlers() -> tuple:
 
 
 def scancode_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version("scancode-toolkit")
-    except PackageNotFoundError:
-        return "not installed"
+    """ScanCode's version: part of every cache key and of the report's versions."""
+    return installed_version("scancode-toolkit")
 
 
 @lru_cache(maxsize=1)
@@ -107,7 +105,7 @@ def _handler_screens() -> tuple[tuple[Any, re.Pattern[str] | None], ...]:
             out.append((h, None))
             continue
         pats = list(h.path_patterns) + [p.replace("yaml", "yml") for p in h.path_patterns]
-        out.append((h, _any_of(pats) if pats else None))
+        out.append((h, fnmatch_any(pats) if pats else None))
     return tuple(out)
 
 
@@ -148,16 +146,10 @@ def _patterns() -> tuple[str, ...]:
     return tuple(sorted(set(man) | set(lock)))
 
 
-def _any_of(patterns: Iterable[str]) -> re.Pattern:
-    """One regular expression that matches what ``fnmatchcase`` matches with any of *patterns*."""
-    pats = [f"(?:{fnmatch.translate(p)})" for p in patterns]
-    return re.compile("|".join(pats) if pats else "(?!)")
-
-
 @lru_cache(maxsize=1)
 def _matchers() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     man, lock = _pattern_sets()
-    return _any_of(man + lock), _any_of(man), _any_of(lock)
+    return fnmatch_any(man + lock), fnmatch_any(man), fnmatch_any(lock)
 
 
 def is_manifest_path(path: str) -> bool:

@@ -38,18 +38,11 @@ import pandas as pd
 from .. import gitutil, globs
 from ..cache import cache_dir
 from ..workerpool import WorkerPool, at_parent_exit
+from .dependencies import scancode_version
 
 SCAN_COLUMNS = ["path", "blob", "license_expression", "license_spdx", "detections", "copyrights", "holders",
                 "error"]
 _CACHE_VERSION = "4"
-
-
-def scancode_version() -> str:
-    try:
-        import scancode_config
-        return str(scancode_config.__version__)
-    except Exception:  # pragma: no cover
-        return "unknown"
 
 
 # ----------------------------------------------------------------------------- worker side
