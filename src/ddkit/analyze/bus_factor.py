@@ -96,14 +96,11 @@ BUS_COLUMNS = ["scope", "files", "truck_factor", "top_authors", "vendor_share", 
 def bus_factor_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
     src = source_files(files)
     authors = authors_by_file(doa, src["path"])
-    meta = people.set_index("person_id") if len(people) else pd.DataFrame()
-    names = meta["person"].to_dict() if len(meta) else {}
-    # Each author's type, vendor and departed flag as plain dicts: looked up once per author of every file
-    # of every scope (meta.at cost more than the rest of the table on pip).
-    ids = people["person_id"].tolist() if len(people) else []
-    type_of = dict(zip(ids, people["type"].tolist())) if len(people) else {}
-    vendor_of = dict(zip(ids, people["vendor"].tolist())) if len(people) else {}
-    departed_of = dict(zip(ids, people["departed"].tolist())) if len(people) else {}
+    # Each author's name, type, vendor and departed flag as plain dicts: looked up once per author of every
+    # file of every scope (a person-indexed frame's .at cost more than the rest of the table on pip).
+    def by_id(col: str) -> dict:
+        return dict(zip(people["person_id"].tolist(), people[col].tolist())) if len(people) else {}
+    names, type_of, vendor_of, departed_of = by_id("person"), by_id("type"), by_id("vendor"), by_id("departed")
     rows = []
     scopes = [("(repository)", src)] + [(m, g) for m, g in src.groupby("module", sort=True)]
     for scope, g in scopes:
