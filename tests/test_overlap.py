@@ -106,3 +106,91 @@ def test_ignore_revs_list_leaves_no_temporary_file_even_when_a_scan_stops(make_r
     assert any("not-a-commit" in w for w in warnings)
     assert list(tmp.iterdir()) == []
     assert [p.read_text() for p in (tmp_path / "cache" / "blame-ignore-revs").iterdir()] == [f"{fmt}\n"]
+
+
+def _forked_writes(tmp_path, monkeypatch, fail: bool):
+    """_write_scan_reports as the command line runs it (its own process, on Linux): the workbook by a child."""
+    import os
+    import sys
+
+    import pytest
+
+    from ddkit import cli
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the forked workbook writer runs on Linux only")
+    monkeypatch.setattr(cli, "_ENTRY", True)
+    monkeypatch.setattr(pipeline, "_OVERLAP", True)
+    saved, written = [], []
+
+    def writer(fmt, s, path, pseudonymize=False):
+        if fmt == "xlsx" and fail:
+            raise ValueError("disk says no")
+        path.write_text(f"{fmt} {os.getpid()}")
+        written.append(fmt)
+
+    o = cli.RunOptions(inputs={}, outputs={"xlsx": str(tmp_path / "r.xlsx"), "json": str(tmp_path / "r.json")},
+                       quiet=True)
+    return cli, o, writer, saved, written
+
+
+def test_workbook_written_by_a_forked_child_while_the_result_is_saved(tmp_path, monkeypatch):
+    import os
+    cli, o, writer, saved, written = _forked_writes(tmp_path, monkeypatch, fail=False)
+    cli._write_scan_reports(o, writer, object(), [lambda: saved.append(os.getpid())])
+    me = str(os.getpid())
+    assert saved == [os.getpid()]                                   # the result is saved here
+    assert (tmp_path / "r.json").read_text() == f"json {me}"        # the other formats are written here
+    xlsx = (tmp_path / "r.xlsx").read_text().split()
+    assert xlsx[0] == "xlsx" and xlsx[1] != me                      # the workbook by another process
+    assert written == ["json"]
+
+
+def test_forked_workbook_writer_failure_is_raised_by_the_command(tmp_path, monkeypatch):
+    import pytest
+    cli, o, writer, saved, written = _forked_writes(tmp_path, monkeypatch, fail=True)
+    with pytest.raises(ValueError, match="disk says no"):
+        cli._write_scan_reports(o, writer, object(), [lambda: saved.append(1)])
+    assert saved == [1] and written == ["json"]                     # the rest is still done
+    assert not (tmp_path / "r.xlsx").exists()
+
+
+def test_no_fork_without_a_result_to_save_or_outside_the_command_line(tmp_path, monkeypatch):
+    import os
+    cli, o, writer, saved, written = _forked_writes(tmp_path, monkeypatch, fail=False)
+    cli._write_scan_reports(o, writer, object(), [])                # a cached result: nothing to save
+    assert (tmp_path / "r.xlsx").read_text() == f"xlsx {os.getpid()}"
+    monkeypatch.setattr(cli, "_ENTRY", False)                       # a library caller or a test calling main()
+    cli._write_scan_reports(o, writer, object(), [lambda: saved.append(1)])
+    assert (tmp_path / "r.xlsx").read_text() == f"xlsx {os.getpid()}" and saved == [1]
+
+
+def test_command_line_scan_with_forked_workbook_equals_one_written_in_turn(make_repo, tmp_path):
+    """The whole command, twice (a new commit between): the workbook the child writes is the one written
+    without forking (DDKIT_OVERLAP=0), byte for byte, and the deferred result is in the cache afterwards."""
+    import os
+    import subprocess
+    import sys
+    import zipfile
+    r = _repo(make_repo)
+
+    def run(cache, out, overlap):
+        env = {**os.environ, "DDKIT_CACHE_DIR": str(tmp_path / cache), "DDKIT_OVERLAP": overlap}
+        p = subprocess.run([sys.executable, "-m", "ddkit", "scan", str(r.path), "--quiet", "--no-licenses",
+                            "--as-of", "2024-06-30", "--out", str(tmp_path / f"{out}.xlsx"), "--json",
+                            str(tmp_path / f"{out}.json")], env=env, capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        with zipfile.ZipFile(tmp_path / f"{out}.xlsx") as z:   # the parts (a zip member's time is the clock's)
+            parts = {n: z.read(n) for n in z.namelist()}
+        return parts, (tmp_path / f"{out}.json").read_bytes()
+
+    for i in range(2):
+        forked, in_turn = run("a", "forked", "1"), run("b", "in-turn", "0")
+        assert forked[0].keys() == in_turn[0].keys() and forked[1] == in_turn[1]
+        for name in forked[0]:
+            if name != "docProps/core.xml":   # its modification time is the clock's (openpyxl's save)
+                assert forked[0][name] == in_turn[0][name], name
+        r.commit({"more.py": f"y = {i}\n"}, name="Ann", email="ann@acme.com", date=f"2021-05-0{i + 1}T10:00:00+00:00")
+    head = r.git("rev-parse", "HEAD").strip()
+    run("a", "forked", "1")
+    saved = list((tmp_path / "a" / "incremental").glob(f"*/scan/*-{head}.pkl"))
+    assert len(saved) == 1          # the result the parent saved while the child wrote the workbook

@@ -6,10 +6,14 @@ returns DataFrames. The :class:`Scan` it returns holds every table and writes th
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import datetime as dt
+import functools
 import os
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pandas as pd
@@ -271,8 +275,29 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     s.timings = dict(progress.timings)
     if store is not None:
         s.cache_key = store.params
-        store.save(info.commit, s)
+        pending = _DEFERRED.get()
+        if pending is not None:    # the caller saves it (deferred_result_save)
+            pending.append(functools.partial(store.save, info.commit, s))
+        else:
+            store.save(info.commit, s)
     return s
+
+
+_DEFERRED: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar("ddkit_deferred_save",
+                                                                                          default=None)
+
+
+@contextlib.contextmanager
+def deferred_result_save() -> Iterator[list[Callable[[], None]]]:
+    """Within this block, :func:`scan` does not keep its result in the cache before returning: it appends
+    the call that does to the list given, for the caller to make (the command line makes it while a child
+    process writes the workbook). A result not saved only costs time at the next scan."""
+    pending: list[Callable[[], None]] = []
+    token = _DEFERRED.set(pending)
+    try:
+        yield pending
+    finally:
+        _DEFERRED.reset(token)
 
 
 def _digest(obj: Any) -> str | None:
