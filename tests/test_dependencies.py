@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pandas as pd
 import pytest
 from sample_repos.generate import HERE, build
 
@@ -332,3 +333,60 @@ def test_workspace_member_is_first_party(make_repo):
     assert d.loc["autocfg", "license_source"] == "none"
     dep_findings = s.findings[s.findings["rule"].str.startswith("dep.")]
     assert list(dep_findings["subject"]) == ["autocfg (cargo)"]
+
+
+def test_versions_that_name_no_wanted_dependency_are_not_parsed(make_repo, tmp_path, monkeypatch):
+    """manifest_history with the keys wanted (the dependencies declared at the ref) gives every wanted
+    addition exactly as parsing every version does, and parses only versions whose text names one: the
+    root folder's manifests here declare nothing at the ref, so none of their versions is parsed."""
+    from ddkit.analyze.dependencies import additions
+    from ddkit.collect import dependencies as dep
+    from ddkit.collect.history import collect_history
+    r = make_repo()
+    day = "2021-0{}-01T12:00:00+00:00"
+    r.commit({"setup.py": 'from setuptools import setup\nsetup(name="app", install_requires=["old-lib"])\n',
+              "svc/requirements.txt": "Foo_Bar==1.0\n"}, name="Ann", email="ann@x.example", date=day.format(1))
+    r.commit({"svc/requirements.txt": "foo.bar==1.0\nzeta\n"}, name="Ben", email="ben@x.example", date=day.format(2))
+    r.commit({"svc/requirements.txt": "other-lib\n"}, name="Cid", email="cid@x.example", date=day.format(3))  # removed
+    c4 = r.commit({"svc/requirements.txt": "zeta\nFOO-bar>=2\n"}, name="Dee", email="dee@x.example",
+                  date=day.format(4))                                                             # added again
+    r.commit({"svc/pyproject.toml": '[project]\nname = "svc"\nversion = "1"\ndependencies = ["zeta"]\n',
+              "svc/requirements.txt": "FOO-bar>=2\n"}, name="Eve", email="eve@x.example", date=day.format(5))
+    r.commit({"setup.py": 'from setuptools import setup\nsetup(name="app")\n'}, name="Fay", email="fay@x.example",
+             date=day.format(6))
+    r.commit({"svc/requirements.txt": "FOO-bar>=2\n# \\x66 escaped text is always parsed\n"}, name="Gus",
+             email="gus@x.example", date=day.format(7))
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "c"))
+    h = collect_history(str(r.path), "HEAD", cache=False)
+    commits = h.commits.assign(person_id=h.commits["author_email_raw"], author_day=h.commits["author_date"].dt.date)
+    wanted = {"svc": {"pypi:foo-bar", "pypi:zeta"}}
+    parsed: list[str] = []
+    real = dep.parse_manifest
+    monkeypatch.setattr(dep, "parse_manifest", lambda p, d, s=None: parsed.append(p) or real(p, d, s))
+    every, _ = dep.manifest_history(str(r.path), h.changes, h.commits, lambda p: False)
+    n_every = len(parsed)
+    parsed.clear()
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "d"))
+    some, _ = dep.manifest_history(str(r.path), h.changes, h.commits, lambda p: False, wanted)
+    a_every, a_some = additions(every, commits, pd.DataFrame()), additions(some, commits, pd.DataFrame())
+    for key in [("svc", "pypi:foo-bar"), ("svc", "pypi:zeta")]:
+        assert a_some[key] == a_every[key]
+    assert a_some[("svc", "pypi:foo-bar")]["added_sha"] == c4
+    assert n_every == 9 and "setup.py" not in parsed and len(parsed) == 6   # nor the version naming neither
+    assert a_some[("svc", "pypi:zeta")]["added_sha"] == c4
+    # A re-scan reads nothing: the parsed versions and the versions found to name nothing wanted are kept.
+    parsed.clear()
+    again, _ = dep.manifest_history(str(r.path), h.changes, h.commits, lambda p: False, wanted)
+    assert parsed == [] and again["names"].tolist() == some["names"].tolist()
+
+
+def test_may_declare_rules_out_only_texts_that_cannot_name_the_dependency():
+    from ddkit.collect.dependencies import _may_declare
+    assert _may_declare(b'install_requires=["Requires_Capitalized>=1"]', {"pypi:requires-capitalized"})
+    assert _may_declare(b"<artifactId>commons-lang3</artifactId>", {"maven:org.apache:commons-lang3"})
+    assert _may_declare(b"require github.com/pkg/errors v0.9.1", {"golang:github.com/pkg/errors"})
+    assert not _may_declare(b"install_requires=[]", {"pypi:simple"})
+    assert not _may_declare(b'{"dependencies": {"left-pad": "1"}}', {"npm:right-pad"})
+    for text in (b'x = "\\x66oo"', b'x = "\\u0066oo"', b'{"name": "&#102;oo"}', b"f\0o\0o\0",
+                 "name = \u212aafka".encode()):        # escapes, UTF-16, a Kelvin sign lower-cased to k
+        assert _may_declare(text, {"pypi:foo", "pypi:kafka"})

@@ -426,7 +426,12 @@ def analyze(repo: str, files: pd.DataFrame, changes: pd.DataFrame, commits: pd.D
     def is_vendored(p: str) -> bool:
         return any(globs.match(p, g) for g in vglobs)
 
-    hist, w = manifest_history(repo, changes, commits, is_vendored)
+    # Who added a dependency is asked only for those declared at the ref (dependency_table's lookup keys).
+    wanted: dict[str, set[str]] = {}
+    for m, e, n, direct in zip(inv["manifest"], inv["ecosystem"], inv["name"], inv["direct"]):
+        if direct:
+            wanted.setdefault(posixpath.dirname(m), set()).add(f"{e}:{norm_name(e, n)}")
+    hist, w = manifest_history(repo, changes, commits, is_vendored, wanted)
     warnings += w
     added = additions(hist, commits, people)
     deps = dependency_table(inv, added, vend_pkgs, license_table, inputs.get("environment"), inputs.get("sbom"))
