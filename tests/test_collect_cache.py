@@ -16,6 +16,8 @@ import pandas as pd
 import pytest
 
 from ddkit import gitutil
+from ddkit.collect import blame as blame_mod
+from ddkit.collect import history as history_mod
 from ddkit.collect import incremental, tree
 from ddkit.config import load_company, load_rules
 from ddkit.samples import build_sample
@@ -159,3 +161,93 @@ def test_line_counts_cached_in_a_bare_repository(sample, tmp_path, monkeypatch):
             assert len(calls) == 2 and calls[0][-1] == "--"
         else:
             assert len(calls) == 2 and calls[0][calls[0].index("--") + 1:] == [":(literal)core/fx.py"]
+
+
+# ----------------------------------------------------------------------------- blame
+def _blame(repo, monkeypatch, speculate=False):
+    """Blame at HEAD, with the per-file cache lookups and the blames counted."""
+    info = gitutil.open_repo(repo)
+    files = tree.list_files(info.path, info.commit, load_rules(None), load_company(None))
+    h = history_mod.collect_history(info.path, info.commit)
+    n = {"files": 0, "blamed": 0}
+    real_get, real_blame = blame_mod.BlameCache.get, blame_mod.BlameJob._blame
+    with monkeypatch.context() as m:
+        m.setattr(blame_mod.BlameCache, "get", lambda self, *a: n.__setitem__("files", n["files"] + 1)
+                  or real_get(self, *a))
+        m.setattr(blame_mod.BlameJob, "_blame", lambda self, *a: n.__setitem__("blamed", n["blamed"] + 1)
+                  or real_blame(self, *a))
+        job = blame_mod.BlameJob(info.path, info.commit, files, jobs=2, speculate=speculate)
+        job.know(h.changes, h.commits["sha"])
+        df, warnings, stats = job.result()
+    return df, n, h
+
+
+def _entry(tmp_path):
+    found = list((tmp_path / "c" / "incremental").rglob("blame/*.pkl"))
+    assert len(found) == 1
+    return found[0]
+
+
+def _reseal(entry, edit):
+    raw = entry.read_bytes()
+    obj = pickle.loads(raw[raw.index(b"\n", len(incremental.MAGIC)) + 1:])
+    edit(obj["payload"])
+    body = pickle.dumps(obj)
+    entry.write_bytes(incremental.MAGIC + str(len(body)).encode() + b" "
+                      + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+
+
+@pytest.mark.parametrize("speculate", [False, True])
+def test_blame_rescan_reads_one_entry_and_equals_cold(sample, tmp_path, monkeypatch, speculate):
+    cold, n, _ = _blame(sample, monkeypatch, speculate)
+    assert n["blamed"] > 0
+    entry = _entry(tmp_path)
+    saves = []
+    real_save = incremental.Store.save
+    monkeypatch.setattr(incremental.Store, "save", lambda self, *a: saves.append(self.stage) or real_save(self, *a))
+    again, n, _ = _blame(sample, monkeypatch)
+    pd.testing.assert_frame_equal(again, cold)
+    assert n == {"files": 0, "blamed": 0}             # no per-file cache file read, nothing blamed
+    assert "blame" not in saves                       # unchanged: not rewritten
+    # One new commit: only its file is looked up (and blamed); the entry is rewritten with this scan's keys.
+    (sample / "core" / "fx.py").write_text("rate = 2\n")
+    _git(sample, "commit", "-qam", "one file")
+    after, n, _ = _blame(sample, monkeypatch)
+    assert n == {"files": 1, "blamed": 1} and "blame" in saves
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "cold"))
+    plain, _, _ = _blame(sample, monkeypatch)
+    pd.testing.assert_frame_equal(after, plain)
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "c"))
+    keys = pickle.loads(entry.read_bytes()[entry.read_bytes().index(b"\n", len(incremental.MAGIC)) + 1:])["payload"]
+    assert len(keys) == plain["path"].nunique()       # this scan's files only
+
+
+@pytest.mark.parametrize("damage", ["garbage", "wrong-shape", "unknown-commit"])
+def test_damaged_or_untrusted_blame_entry_is_not_used(sample, tmp_path, monkeypatch, damage):
+    good, _, h = _blame(sample, monkeypatch)
+    entry = _entry(tmp_path)
+    fake = "f" * 40
+
+    def spoil():
+        if damage == "garbage":
+            raw = entry.read_bytes()
+            entry.write_bytes(raw[:-30] + b"x" * 30)
+        elif damage == "wrong-shape":
+            _reseal(entry, lambda p: p.update({k: [1, 2] for k in p}))
+        else:
+            # Well sealed and well formed, but crediting a commit that is not in the scanned history.
+            _reseal(entry, lambda p: p.update({k: {fake: 5} for k in p}))
+    spoil()
+    again, n, _ = _blame(sample, monkeypatch)
+    pd.testing.assert_frame_equal(again, good)
+    assert fake not in set(again["sha"]) and n["files"] == again["path"].nunique() and n["blamed"] == 0
+    # Also without the per-file cache: blamed again, never taken from the entry.
+    spoil()
+    for f in (tmp_path / "c" / "blame").rglob("*.json"):
+        f.unlink()
+    again, n, _ = _blame(sample, monkeypatch)
+    pd.testing.assert_frame_equal(again, good)
+    assert n["blamed"] == again["path"].nunique()
+    # ...and the entry was rewritten whole: the next run reads nothing else.
+    _, n, _ = _blame(sample, monkeypatch)
+    assert n == {"files": 0, "blamed": 0}
