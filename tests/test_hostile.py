@@ -492,6 +492,10 @@ def test_cache_entries_validated(make_repo, tmp_path, monkeypatch):
         for f in lic:
             f.write_text(json.dumps(poison if not isinstance(poison, dict) else {"detections": "no"}))
         (cache_dir("licenses") / next(cache_dir("licenses").glob("db-*.json")).name).write_text(json.dumps([1]))
+        # Not the whole result kept from the last scan, nor the blame results it used (both checked in
+        # tests/test_collect_cache.py and test_incremental.py): the per-file entries are under test here.
+        for kept in [*cache_dir("incremental").rglob("scan/*.pkl"), *cache_dir("incremental").rglob("blame/*.pkl")]:
+            kept.unlink()
         s = ddkit.scan(r.path, secrets=False, jobs=1)
         assert lines_by_author(s) == good and fake not in set(s.ownership.get("sha", []))
         assert s.stats.blame["cached"] == 0 and s.stats.licenses["cached"] == 0
