@@ -124,3 +124,29 @@ def test_bad_repository_inputs(make_repo, tmp_path):
         ddkit.scan(r.path, ref="no-such-branch")
     with pytest.raises(InputError, match="ISO date"):
         ddkit.scan(r.path, as_of="yesterday")
+
+
+def test_follow_renames_kept_for_the_same_tables_equals_computing_it_again(make_repo):
+    """follow_renames answers the same two tables from its last answer: equal, whatever columns are asked
+    and in whatever order, to computing it afresh (and a changed table is computed afresh)."""
+    import pandas as pd
+
+    from ddkit.collect import history as h
+    r = make_repo()
+    r.commit({"a.py": "x\n", "b.py": "y\n"}, name="Ann", email="ann@x.example", date="2021-01-01T10:00:00+00:00")
+    r.git("mv", "a.py", "c.py")
+    r.commit({"b.py": "y2\n"}, name="Bob", email="bob@x.example", date="2021-02-01T10:00:00+00:00")
+    r.commit({"b.py": None, "d.py": "z\n"}, name="Ann", email="ann@x.example", date="2021-03-01T10:00:00+00:00")
+    hist = h.collect_history(str(r.path), "HEAD", cache=False)
+    commits = hist.commits.assign(person_id=hist.commits["author_email_raw"])
+    asks = [["person_id", "author_date"], [], ["author_date"], [], ["person_id", "author_date"]]
+    for order in (asks, asks[::-1]):
+        h._RENAMES.clear()
+        for keep in order:
+            got = h.follow_renames(hist.changes, commits, keep)
+            pd.testing.assert_frame_equal(got, h._follow_renames(hist.changes, commits, keep))
+            got["file_id"] = -1                       # a caller changing its copy changes nothing kept
+    other = commits.copy()
+    other.loc[other.index[0], "person_id"] = "someone@else"
+    pd.testing.assert_frame_equal(h.follow_renames(hist.changes, other, ["person_id"]),
+                                  h._follow_renames(hist.changes, other, ["person_id"]))

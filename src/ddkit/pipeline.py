@@ -29,7 +29,7 @@ from .analyze.findings import findings_frame
 from .analyze.remediation import remediation_table
 from .analyze.trends import trends_table
 from .collect.blame import BlameJob
-from .collect.history import PatchFeed, collect_history, follow_renames, implausible_dates
+from .collect.history import PatchFeed, collect_history, follow_renames, forget_renames, implausible_dates
 from .collect.history import plan as history_plan
 from .collect.licenses import license_db_summary, scan_licenses, scancode_version
 from .collect.tree import list_files
@@ -272,6 +272,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         sc = readiness(triage_mod.counted(s.findings), rules_o, [a for a in rules_o.areas() if a not in skipped])
         s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
                          areas=sc["areas"], score_capped_by=sc["capped_by"])
+    forget_renames()
     s.timings = dict(progress.timings)
     if store is not None:
         s.cache_key = store.params

@@ -447,7 +447,8 @@ def inventory(repo: str, files: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     is_manifest = manifest_paths(repo, ok_paths)
     cand = [(p, b, c) for p, b, c in zip(ok_paths, ok["blob"].tolist(), ok["category"].tolist())
             if is_manifest[p] and (c != "vendored" or _vendored_package_manifest(p))]
-    too_big = [p for p, b, c in cand if int(files.loc[files["path"] == p, "size"].iloc[0]) > MAX_MANIFEST_BYTES]
+    size_of = dict(zip(ok_paths, ok["size"].tolist()))
+    too_big = [p for p, b, c in cand if int(size_of[p]) > MAX_MANIFEST_BYTES]
     for p in too_big:
         warnings.append(f"dependencies: {p} is larger than {MAX_MANIFEST_BYTES >> 20} MB and was not read")
     cand = [x for x in cand if x[0] not in too_big]

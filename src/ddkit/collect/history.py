@@ -520,9 +520,34 @@ def _changes_frame(f: dict[str, list]) -> pd.DataFrame:
     return df
 
 
+_RENAMES: list = []     # [(changes, commits, followed without commit columns)]: the last call's
+
+
 def follow_renames(changes: pd.DataFrame, commits: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
     """The changes oldest first, each with a stable ``file_id`` that follows renames and ``path_at_ref``
-    (where that file is at the scanned ref, or NaN when it is gone); *keep*: commit columns to carry."""
+    (where that file is at the scanned ref, or NaN when it is gone); *keep*: commit columns to carry.
+
+    A scan asks this of the same two tables three times (knowledge, dependencies, secrets): the last
+    answer is kept, for the very same objects (held, so that their ids cannot be reused), and the commit
+    columns asked for are joined to it by sha, which is what the merge does when shas are unique."""
+    if _RENAMES and _RENAMES[0][0] is changes and _RENAMES[0][1] is commits and commits["sha"].is_unique:
+        base = _RENAMES[0][2]
+        if not keep:
+            return base.copy()
+        by_sha = commits.set_index("sha")
+        return base.assign(**{c: base["sha"].map(by_sha[c]) for c in keep})[
+            [*changes.columns, *keep, "_pos", "file_id", "path_at_ref"]]
+    full = _follow_renames(changes, commits, keep)
+    _RENAMES[:] = [(changes, commits, full.drop(columns=keep) if keep else full.copy())]
+    return full
+
+
+def forget_renames() -> None:
+    """Drop the kept answer of :func:`follow_renames` (the end of a scan: its tables are the scan's)."""
+    _RENAMES.clear()
+
+
+def _follow_renames(changes: pd.DataFrame, commits: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
     order = commits[["sha", *keep]].copy()
     order["_pos"] = range(len(order), 0, -1)        # git log is newest first
     ch = changes.merge(order, on="sha", how="left").sort_values(["_pos"], kind="stable")
