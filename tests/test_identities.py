@@ -136,3 +136,33 @@ def test_coauthors_need_paperwork_too(make_repo, tmp_path):
     assert own.to_dict() == {"Alice Main": 50}                 # each line once, for the commit's author
     assert "Mallory Pair" in set(s.people["person"])
     assert not (s.findings["subject"] == "Alice Main").any()   # the author listed as co-author is not doubled
+
+
+def test_mailmap_answers_kept_per_mailmap_blob(make_repo, tmp_path, monkeypatch):
+    """git's answer for an identity depends only on the .mailmap's content: kept per blob, a re-read asks
+    git only about identities it has not seen, and a changed .mailmap (another blob) is asked afresh."""
+    from ddkit import gitutil
+    from ddkit.resolve.mailmap import read_mailmap
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "cache"))
+    r = make_repo()
+    c1 = r.commit({".mailmap": "Ann Real <ann@real.example> <ann@old.example>\n", "a.txt": "1\n"},
+                  name="ann", email="ann@old.example")
+    asked: list[bytes] = []
+    real = gitutil.run
+
+    def spy(repo, *args, **kw):
+        if "check-mailmap" in args:
+            asked.append(kw.get("input", b""))
+        return real(repo, *args, **kw)
+    monkeypatch.setattr(gitutil, "run", spy)
+    ids = [("ann", "ann@old.example"), ("Bob", "bob@x.example")]
+    first = read_mailmap(str(r.path), c1, ids)
+    assert first.mapped == {("ann", "ann@old.example"): ("Ann Real", "ann@real.example")} and len(asked) == 1
+    again = read_mailmap(str(r.path), c1, ids + [("Cy", "cy@x.example")])
+    assert again.mapped == first.mapped and asked[1:] == [b"Cy <cy@x.example>\n"]     # only the new one
+    read_mailmap(str(r.path), c1, ids)
+    assert len(asked) == 2                                                             # nothing new: no git
+    c2 = r.commit({".mailmap": "Bobby <bob@real.example> <bob@x.example>\n"}, name="ann", email="ann@old.example")
+    changed = read_mailmap(str(r.path), c2, ids)
+    assert changed.mapped == {("Bob", "bob@x.example"): ("Bobby", "bob@real.example")} and len(asked) == 3
+    assert read_mailmap(str(r.path), c1, ids).mapped == first.mapped and len(asked) == 3   # the old blob: kept

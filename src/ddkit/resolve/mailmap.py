@@ -38,26 +38,46 @@ def _contact(line: str) -> tuple[str, str] | None:
 def read_mailmap(repo: str, commit: str | None, identities: Iterable[tuple[str, str]] = ()) -> Mailmap:
     """Map every (name, email) pair in *identities* through the .mailmap of *commit*."""
     pairs = [(n, e) for n, e in dict.fromkeys(identities) if "\n" not in n + e and "<" not in n + e and ">" not in e]
-    if commit is None or not pairs or gitutil.read_blob(repo, f"{commit}:.mailmap") is None:
+    if commit is None or not pairs:
         return Mailmap()
-    gitdir = gitutil.run(repo, "rev-parse", "--absolute-git-dir").decode("utf-8", "surrogateescape").strip()
-    stdin = "".join(f"{n} <{e}>\n" for n, e in pairs).encode("utf-8", "surrogateescape")
-    try:
-        out = gitutil.run(gitdir, "--bare", "-c", f"mailmap.blob={commit}:.mailmap", "-c", "mailmap.file=" + _devnull(),
-                          "check-mailmap", "--stdin", input=stdin)
-    except gitutil.GitError as err:
-        return Mailmap(warnings=[f".mailmap at the scanned commit could not be applied ({err}); identities are "
-                                 "resolved without it"])
-    lines = out.decode("utf-8", "surrogateescape").splitlines()
+    entry = gitutil.run(repo, "ls-tree", "-z", "--end-of-options", commit, "--", ".mailmap").split(b"\0")[0].split()
+    if len(entry) < 3 or entry[1] != b"blob":
+        return Mailmap()          # no .mailmap file at the commit
+    blob = entry[2].decode()
+    # What git answers for a pair depends only on the .mailmap's content (and git): kept per blob, so a
+    # re-scan asks git only about identities it has not seen with this .mailmap.
+    from ..collect import incremental
+    store = incremental.Store("mailmap", repo, {"blob": blob, "git": gitutil.git_version()}, _valid_answers)
+    known: dict[tuple[str, str], tuple[str, str] | None] = store.load("answers") or {}
+    todo = [p for p in pairs if p not in known]
+    if todo:
+        stdin = "".join(f"{n} <{e}>\n" for n, e in todo).encode("utf-8", "surrogateescape")
+        gitdir = gitutil.run(repo, "rev-parse", "--absolute-git-dir").decode("utf-8", "surrogateescape").strip()
+        try:
+            raw = gitutil.run(gitdir, "--bare", "-c", f"mailmap.blob={blob}", "-c", "mailmap.file=" + _devnull(),
+                              "check-mailmap", "--stdin", input=stdin)
+        except gitutil.GitError as err:
+            return Mailmap(warnings=[f".mailmap at the scanned commit could not be applied ({err}); identities are "
+                                     "resolved without it"])
+        lines = raw.decode("utf-8", "surrogateescape").splitlines()
+        if len(lines) != len(todo):
+            return Mailmap(warnings=[f".mailmap: git answered {len(lines)} lines for {len(todo)} identities; ignored"])
+        for (n, e), line in zip(todo, lines):
+            c = _contact(line)
+            known[(n, e)] = c if c is not None and c != (n, e) else None
+        store.save("answers", known)
     mm = Mailmap()
-    if len(lines) != len(pairs):
-        mm.warnings.append(f".mailmap: git answered {len(lines)} lines for {len(pairs)} identities; ignored")
-        return mm
-    for (n, e), line in zip(pairs, lines):
-        c = _contact(line)
-        if c is not None and c != (n, e):
-            mm.mapped[(n, e)] = c
+    for p in pairs:
+        c = known[p]
+        if c is not None:
+            mm.mapped[p] = c
     return mm
+
+
+def _valid_answers(v) -> bool:
+    def pair(x) -> bool:
+        return isinstance(x, tuple) and len(x) == 2 and all(isinstance(y, str) for y in x)
+    return isinstance(v, dict) and all(pair(k) and (x is None or pair(x)) for k, x in v.items())
 
 
 def _devnull() -> str:
