@@ -158,6 +158,22 @@ def test_incremental_history_unit(make_repo, tmp_path, monkeypatch):
         cold = history_mod.collect_history(str(r.path), head, cache=False)
         pd.testing.assert_frame_equal(inc.commits, cold.commits)
         pd.testing.assert_frame_equal(inc.changes, cold.changes)
+    # Parts with and without renames on top of each other (old_path holds only None in a part without):
+    # a rename on a history without, then commits without on a history with, then a deletion.
+    for step in ("rename", "plain", "plain", "delete"):
+        if step == "rename":
+            r.git("mv", "f0.txt", "g0.txt")
+            r.commit(date="2021-02-01T10:00:00+00:00")
+        elif step == "delete":
+            r.commit({"f1.txt": None}, date="2021-02-03T10:00:00+00:00")
+        else:
+            r.commit({"h.txt": f"{step} {r.git('rev-parse', 'HEAD')}\n"}, date="2021-02-02T10:00:00+00:00")
+        head = r.git("rev-parse", "HEAD")
+        inc = history_mod.collect_history(str(r.path), head)
+        cold = history_mod.collect_history(str(r.path), head, cache=False)
+        pd.testing.assert_frame_equal(inc.commits, cold.commits)
+        pd.testing.assert_frame_equal(inc.changes, cold.changes)
+    assert "g0.txt" in set(inc.changes["path"]) and inc.changes["old_path"].notna().any()
     shutil.rmtree(tmp_path / "c")
 
 

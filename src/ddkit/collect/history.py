@@ -176,11 +176,10 @@ def collect_history(repo: str, commit: str | None, *, renames: bool = True, cach
         old, cached = base
         new = _read(repo, commit, old, renames, on_patch)
         if new.pop("chain"):     # OLD..NEW is a line on top of OLD: new rows first, then OLD's, as they are
-            order = [*new["commits"]["sha"].tolist(), *cached["commits"]["sha"].tolist()]
+            payload = _stack(new, cached)
         else:
             from . import incremental
-            order = incremental.rev_list(repo, commit, "--date-order")
-        payload = _combine(new, cached, order)
+            payload = _combine(new, cached, incremental.rev_list(repo, commit, "--date-order"))
     if payload is not None:
         store.save(commit, payload)
     else:   # the pieces did not add up (cannot happen with an ancestor; never guessed): read it all
@@ -279,6 +278,30 @@ def _combine(new: dict, old: dict, order: list[str]) -> dict | None:
     changes = _changes_frame({c: changes[c].tolist() for c in CHANGE_COLUMNS})
     malformed = sorted(set(new["malformed"]) | set(old["malformed"]), key=lambda s: rank.get(s, 0))
     return {"commits": _commits_frame_fix(commits), "changes": changes, "malformed": malformed}
+
+
+def _stack(new: dict, old: dict) -> dict | None:
+    """:func:`_combine` when OLD..NEW is a line on top of OLD: its rows, then OLD's, already in cold order.
+    A column whose type differs between the two parts (old_path: a part without renames holds only None)
+    is built again from its values, as a cold read infers it from the whole history."""
+    commits = pd.concat([new["commits"], old["commits"]], ignore_index=True)
+    if not commits["sha"].is_unique:
+        return None
+    parts = [new["changes"], old["changes"]]
+    changes = pd.concat(parts, ignore_index=True)
+    for c in CHANGE_COLUMNS:
+        if parts[0][c].dtype != parts[1][c].dtype:
+            changes[c] = pd.DataFrame({c: changes[c].tolist()})[c]   # inferred as pd.DataFrame(lists) does
+    changes = _changes_frame_types(changes)
+    malformed = [*new["malformed"], *[m for m in old["malformed"] if m not in set(new["malformed"])]]
+    return {"commits": _commits_frame_fix(commits), "changes": changes, "malformed": malformed}
+
+
+def _changes_frame_types(df: pd.DataFrame) -> pd.DataFrame:
+    df["added"] = df["added"].astype("int64")
+    df["deleted"] = df["deleted"].astype("int64")
+    df["binary"] = df["binary"].astype(bool)
+    return df
 
 
 def _commits_frame_fix(df: pd.DataFrame) -> pd.DataFrame:
@@ -513,11 +536,7 @@ def _commits_frame(c: dict[str, list]) -> pd.DataFrame:
 
 
 def _changes_frame(f: dict[str, list]) -> pd.DataFrame:
-    df = pd.DataFrame(f, columns=CHANGE_COLUMNS)
-    df["added"] = df["added"].astype("int64")
-    df["deleted"] = df["deleted"].astype("int64")
-    df["binary"] = df["binary"].astype(bool)
-    return df
+    return _changes_frame_types(pd.DataFrame(f, columns=CHANGE_COLUMNS))
 
 
 _RENAMES: list = []     # [(changes, commits, followed without commit columns)]: the last call's
