@@ -92,12 +92,20 @@ def repo_key(repo: str) -> str:
     return h.hexdigest()[:16]
 
 
+_ANCESTORS: set[tuple[str, str, str]] = set()
+
+
 def is_ancestor(repo: str, old: str, new: str) -> bool:
+    # A commit that is an ancestor stays one (commits do not change): kept for the process, so the stores
+    # of one scan (history, secrets) ask git once. A "no" is asked again (the object may be fetched since).
+    if (repo, old, new) in _ANCESTORS:
+        return True
     try:
         gitutil.run(repo, "merge-base", "--is-ancestor", "--end-of-options", old, new)
-        return True
     except Exception:  # exit 1 (not an ancestor), or an unknown object after a rewrite and gc
         return False
+    _ANCESTORS.add((repo, old, new))
+    return True
 
 
 class Store:
