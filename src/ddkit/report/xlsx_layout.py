@@ -13,7 +13,7 @@ import copy
 import datetime as dt
 import functools
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,6 +161,8 @@ _PLAIN_TYPES = {int: "n", float: "n", bool: "b"}
 _NUMBER_FORMATS = {"date": "yyyy-mm-dd", "pct": "0%", "int": "#,##0", "num": "#,##0.0"}
 # False: table cells made and filled through openpyxl's public calls (the tests compare the two ways).
 DIRECT = True
+# False: write_table(deferred=True) makes the table's cells anyway (the tests compare the two ways).
+DEFERRED = True
 
 
 class _StyleMemo:
@@ -208,6 +210,122 @@ class _StyleMemo:
         return cell
 
 
+class TableRows:
+    """A table's data rows as values rather than openpyxl cells (``write_table(..., deferred=True)``, issue 17):
+    per row its height, whether it is hidden and its cells as (column, stored value, data type, style, hyperlink),
+    the style an index into :attr:`styles`. These are exactly what the cells would hold; xlsx_save serialises
+    them directly, and :func:`materialize` turns them into the cells (for any other use of the sheet).
+
+    Styles are worked out as :class:`_StyleMemo` does, on one scratch cell that is never in the sheet: the
+    first time a combination is met it is applied the ordinary way, so fonts, fills, alignments and number
+    formats are registered with the workbook in the same order as with real cells; the cell style ids are
+    registered when the sheet is saved, in cell order, as openpyxl does."""
+
+    def __init__(self, ws, first: int, ncols: int) -> None:
+        self.first = first
+        self.ncols = ncols
+        self.rows: list[tuple[int, float, bool, list[tuple[int, Any, str, int, Any]]]] = []
+        self.styles: list[StyleArray] = []
+        self._index: dict[tuple, int] = {}
+        self._done: dict[tuple, int] = {}
+        self._keep: list[Any] = []          # fonts and alignments in the memo's keys, kept alive: ids stay theirs
+        self._cell = Cell(ws, row=first, column=1)
+
+    @property
+    def last(self) -> int:
+        return self.rows[-1][0] if self.rows else self.first - 1
+
+    def _local(self, style: StyleArray | None) -> int:
+        key = tuple(style) if style is not None else (0,) * 9
+        k = self._index.get(key)
+        if k is None:
+            k = self._index[key] = len(self.styles)
+            self.styles.append(StyleArray(key))
+        return k
+
+    def put(self, value: Any, font: Font, alignment: Alignment, number_format: str | None) -> tuple[Any, str, int]:
+        """What :meth:`_StyleMemo.put` leaves in a new cell: (stored value, data type, style)."""
+        v = plain(value)
+        quote = False
+        base = None
+        if isinstance(v, str):
+            v = clean_text(v)        # (openpyxl's check of the string cannot fail or cut after clean_text)
+            kind = "s"
+            quote = is_formula_like(v)
+        elif v is None or type(v) in _PLAIN_TYPES:
+            kind = _PLAIN_TYPES.get(type(v), "n")
+        else:                        # dates (they bring a number format) and anything else: openpyxl's setter
+            cell = self._cell
+            cell._style = None
+            cell._value = None
+            cell.data_type = "n"
+            cell.value = v
+            v, kind = cell._value, cell.data_type
+            base = tuple(cell._style) if cell._style is not None else None
+        key = (base, quote, id(font), id(alignment), number_format)
+        k = self._done.get(key)
+        if k is None:
+            cell = self._cell
+            cell._style = StyleArray(base) if base is not None else None
+            if quote:
+                cell.quotePrefix = True
+            cell.font = font
+            cell.alignment = alignment
+            if number_format is not None:
+                cell.number_format = number_format
+            k = self._done[key] = self._local(cell._style)
+            self._keep += (font, alignment)
+        return v, kind, k
+
+    def apply(self, row: int, col: int, value: Any, kind: str, style: int, link: Any,
+              change: Callable[[Cell], None]) -> tuple[Any, str, int, Any]:
+        """*change* done to the cell (row, col) holding these, on the scratch cell; what it then holds."""
+        cell = self._cell
+        cell.row, cell.column = row, col
+        cell._value, cell.data_type, cell._hyperlink = value, kind, link
+        cell._style = StyleArray(self.styles[style])
+        change(cell)
+        if cell._comment is not None:
+            raise ValueError("a table cell's comment cannot be deferred")
+        return cell._value, cell.data_type, self._local(cell._style), cell._hyperlink
+
+
+def deferred_tables(ws) -> list[TableRows]:
+    """The sheet's tables whose rows are not (yet) openpyxl cells."""
+    return ws.__dict__.get("_ddkit_deferred") or []
+
+
+def materialize(ws) -> None:
+    """Turn the sheet's deferred table rows into openpyxl cells and row dimensions, as write_table makes them
+    without ``deferred``."""
+    tables = ws.__dict__.pop("_ddkit_deferred", None) or []
+    cells = ws._cells
+    dims = ws.row_dimensions
+    for t in tables:
+        for r, height, hidden, row in t.rows:
+            for j, value, kind, style, link in row:
+                if (r, j) in cells:
+                    raise RuntimeError(f"{ws.title}: a cell was made over the deferred table cell at row {r}, "
+                                       f"column {j}: materialize the sheet before touching its table's cells")
+                cell = cells[(r, j)] = Cell(ws, row=r, column=j)
+                cell._value, cell.data_type, cell._hyperlink = value, kind, link
+                cell._style = StyleArray(t.styles[style])
+            dims[r].height = height
+            if hidden:
+                dims[r].hidden = True
+
+
+def _restyle(style: Callable[[Any, Col, dict], None], col: Col, rec: dict, cell: Cell) -> None:
+    style(cell, col, rec)
+
+
+def _linked(url: str) -> Callable[[Cell], None]:
+    def change(cell: Cell) -> None:
+        cell.hyperlink = url
+        cell.font = LINK_FONT
+    return change
+
+
 # ------------------------------------------------------------------ columns
 @dataclass
 class Col:
@@ -253,11 +371,16 @@ def cell_value(col: Col, rec: dict) -> Any:
 def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int = 1,
                 link: Callable[[str], str | None] | None = None,
                 style: Callable[[Any, Col, dict], None] | None = None,
-                show_only: tuple[str, str] | None = None) -> int:
+                show_only: tuple[str, str] | None = None, style_cols: Collection[str] | None = None,
+                deferred: bool = False) -> int:
     """Write *df* through *cols* as one Excel table with filters, a frozen header and computed row heights.
 
     *show_only* = (column key, value): the table's filter is set to that value and the other rows are
     hidden (still in the table: clearing the filter shows them; hidden rows are not printed).
+    *style* is called on each data cell, or with *style_cols* only on the cells of the columns with those keys
+    (the others it would leave as they are). With *deferred* the data rows are kept as values
+    (:class:`TableRows`), not openpyxl cells: the workbook must then be saved with ``xlsx_save.save``, and
+    anything else that reads or changes the table's cells must call :func:`materialize` first.
     Returns the last row written.
     """
     recs = df.to_dict(orient="records") if df is not None and len(df) else []
@@ -282,11 +405,15 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
     cells = ws._cells
     # What each column's cells share, worked out once per column rather than once per cell.
     spec = [(j, c, c.kind, c.width, c.max_lines, c.hidden, 8 if c.kind == "id" else FONT_SIZE,
-             SMALL_FONT if c.kind == "id" else BASE_FONT, _NUMBER_FORMATS.get(c.kind))
+             SMALL_FONT if c.kind == "id" else BASE_FONT, _NUMBER_FORMATS.get(c.kind),
+             style is not None and (style_cols is None or c.key in style_cols))
             for j, c in enumerate(cols, start=1)]
+    shown = next(c for c in cols if c.key == show_only[0]) if show_only is not None else None
+    rows = TableRows(ws, start_row + 1, len(cols)) if deferred and DEFERRED and DIRECT and recs else None
     for r, rec in enumerate(recs, start=start_row + 1):
         lines = 1
-        for j, c, kind, width, max_lines, hidden, size, font, num_fmt in spec:
+        row: list[tuple[int, Any, str, int, Any]] = []
+        for j, c, kind, width, max_lines, hidden, size, font, num_fmt, restyle in spec:
             v = cell_value(c, rec)
             fmt = None
             if isinstance(v, str):
@@ -296,6 +423,19 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
                     lines = max(lines, math.ceil(text_lines(v, width, False, size) * size / FONT_SIZE))
             elif num_fmt is not None and isinstance(v, (dt.date, dt.datetime) if kind == "date" else (int, float)):
                 fmt = num_fmt
+            url = None
+            if kind == "sha" and link is not None:
+                full = plain(c.get(rec) if c.get else rec.get(c.key))
+                url = link(full) if isinstance(full, str) else None
+            if rows is not None:
+                v, dtype, st = rows.put(v, font, WRAP if isinstance(v, str) else TOP, fmt)
+                hl = None
+                if url:
+                    v, dtype, st, hl = rows.apply(r, j, v, dtype, st, hl, _linked(url))
+                if restyle and style is not None:
+                    v, dtype, st, hl = rows.apply(r, j, v, dtype, st, hl, functools.partial(_restyle, style, c, rec))
+                row.append((j, v, dtype, st, hl))
+                continue
             if DIRECT:    # ws.cell() without its checks (row and column are in range)
                 cell = cells.get((r, j))
                 if cell is None:
@@ -303,19 +443,20 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
             else:
                 cell = ws.cell(row=r, column=j)
             styled.put(cell, v, font, WRAP if isinstance(v, str) else TOP, fmt)
-            if kind == "sha" and link is not None:
-                full = plain(c.get(rec) if c.get else rec.get(c.key))
-                url = link(full) if isinstance(full, str) else None
-                if url:
-                    cell.hyperlink = url
-                    cell.font = LINK_FONT
-            if style is not None:
+            if url:
+                cell.hyperlink = url
+                cell.font = LINK_FONT
+            if restyle and style is not None:
                 style(cell, c, rec)
+        out = shown is not None and cell_value(shown, rec) != show_only[1]   # type: ignore[index]
+        if rows is not None:
+            rows.rows.append((r, row_height(lines), out, row))
+            continue
         ws.row_dimensions[r].height = row_height(lines)
-        if show_only is not None:
-            key = next(c for c in cols if c.key == show_only[0])
-            if cell_value(key, rec) != show_only[1]:
-                ws.row_dimensions[r].hidden = True
+        if out:
+            ws.row_dimensions[r].hidden = True
+    if rows is not None:
+        ws.__dict__.setdefault("_ddkit_deferred", []).append(rows)
     ws._current_row = max(ws._current_row, r)     # what ws.cell() keeps up to date
     last_row = max(r, start_row + 1)
     ref = f"A{start_row}:{get_column_letter(len(cols))}{last_row}"
@@ -332,7 +473,9 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
     for cell, tc in zip(header, table.tableColumns):
         tc.name = str(cell.value)
     ws.add_table(table)
-    ws.freeze_panes = ws.cell(row=start_row + 1, column=1)
+    # (a coordinate, not ws.cell(): that would make a cell over a deferred row; without rows it makes the
+    # empty cell the file has always had there)
+    ws.freeze_panes = f"A{start_row + 1}" if rows is not None else ws.cell(row=start_row + 1, column=1)
     ws.print_title_rows = f"{start_row}:{start_row}"
     return last_row
 

@@ -9,6 +9,12 @@ and the same escaping as lxml's writer, and spliced into the sheet openpyxl wrot
 compares every part). A sheet holding anything this writer does not reproduce (comments, formulas, rich
 text, ISO dates, a cell type it does not know) is written by openpyxl itself, and so is every sheet when
 openpyxl runs without lxml (its other writer escapes differently).
+
+A table written with ``write_table(..., deferred=True)`` has no cells at all: its rows are values
+(``xlsx_layout.TableRows``), serialised here between the sheet's real rows as the cells they stand for would
+be (style ids registered at their first cell, in cell order; hyperlinks in cell order; the sheet's dimension
+counting them). Wherever this writer does not write the rows, they are made into cells first
+(``xlsx_layout.materialize``).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from __future__ import annotations
 import datetime
 import os
 import re
+from operator import itemgetter
+from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile
 
 import openpyxl
@@ -24,7 +32,10 @@ from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.writer.excel import ExcelWriter
+
+from .xlsx_layout import deferred_tables, materialize
 
 _EMPTY = b"<sheetData></sheetData>"
 _ATTR_OK = re.compile(r"[A-Za-z0-9.:_-]*\Z")   # row attributes written as they are (numbers, flags)
@@ -48,10 +59,52 @@ def _esc(s: str) -> bytes:
     return s.encode("ascii", "xmlcharrefreplace")
 
 
+def _body(kind: str, value, epoch, iso_dates: bool) -> bytes:
+    """A cell's element after ``<c r=".." s=".."``: its type attribute and value, as openpyxl writes them."""
+    if kind == "s":
+        if not isinstance(value, str) and value is not None:
+            raise _Unsupported            # rich text
+        head = b' t="inlineStr"'
+    elif kind == "d":
+        if iso_dates or isinstance(value, datetime.timedelta) or getattr(value, "tzinfo", None) is not None:
+            raise _Unsupported
+        head = b' t="n"'
+        value = to_excel(value, epoch)
+    elif kind in ("n", "b", "e"):
+        head = b' t="%s"' % kind.encode("ascii")
+    else:
+        raise _Unsupported                # formulas and anything newer
+    if value is None or value == "":
+        return head + b"></c>"
+    if kind == "s":
+        space = b' xml:space="preserve"' if value != value.strip() else b""
+        return head + b"><is><t" + space + b">" + _esc(value) + b"</t></is></c>"
+    return head + b"><v>" + _esc(safe_string(value)) + b"</v></c>"
+
+
 class _SheetWriter(WorksheetWriter):
     """openpyxl's worksheet writer with the rows built as bytes (see the module's docstring)."""
 
     rows_xml: bytes | None = None
+
+    def write_dimensions(self):
+        # openpyxl's, with the deferred table rows counted as the cells they stand for (every column of the
+        # table in every row: write_table makes a cell for each)
+        tables = deferred_tables(self.ws)
+        if not tables:
+            return super().write_dimensions()
+        keys = list(self.ws._cells)
+        rows = {r for r, _ in keys}
+        cols = {c for _, c in keys}
+        for t in tables:
+            if t.rows:
+                rows.update((t.first, t.last))
+                cols.update((1, t.ncols))
+        if not rows:
+            ref = "A1:A1"
+        else:
+            ref = f"{get_column_letter(min(cols))}{min(rows)}:{get_column_letter(max(cols))}{max(rows)}"
+        self.xf.send(SheetDimension(ref).to_tree())
 
     def write_rows(self):
         ws = self.ws
@@ -61,6 +114,7 @@ class _SheetWriter(WorksheetWriter):
         except _Unsupported:
             del ws._hyperlinks[links:]    # style ids already taken are the ones openpyxl takes first anyway
             self.rows_xml = None
+            materialize(ws)
             return super().write_rows()
         xf = self.xf.send(True)
         with xf.element("sheetData"):   # empty: the rows are spliced in after the sheet is written
@@ -78,7 +132,53 @@ class _SheetWriter(WorksheetWriter):
         style_ids: dict[bytes, int] = {}
         out: list[bytes] = []
         put = out.append
-        for row_idx, row in self.rows():
+        items: list[tuple[int, Any, Any]] = [(r, row, None) for r, row in self.rows()]
+        tables = deferred_tables(ws)
+        if tables:
+            mine = [row for t in tables for row in t.rows]
+            taken = {row[0] for row in mine}
+            if len(taken) < len(mine) or any(r in taken for r, _, _ in items):
+                materialize(ws)           # a cell or row dimension made over a deferred row: cells throughout
+                items = [(r, row, None) for r, row in self.rows()]
+            else:
+                items += [(row[0], row, t) for t in tables for row in t.rows]
+                items.sort(key=itemgetter(0))
+        sids: dict[int, list[bytes | None]] = {id(t): [None] * len(t.styles) for t in tables}
+        row_tags: dict[tuple[float, bool], str] = {}
+        texts: dict[str, bytes] = {}
+        for row_idx, row, table in items:
+            if table is not None:
+                # a deferred table row: (row, height, hidden, cells); cells (column, value, type, style, link)
+                tag = row_tags.get((row[1], row[2]))
+                if tag is None:
+                    # RowDimension's attributes, in its order: hidden, ht, customHeight
+                    tag = row_tags[(row[1], row[2])] = ((' hidden="1"' if row[2] else "")
+                                                        + f' ht="{safe_string(row[1])}" customHeight="1">')
+                put(f'<row r="{row_idx}"{tag}'.encode("ascii"))
+                mine_sids = sids[id(table)]
+                for col, value, kind, st, link in row[3]:
+                    sid = mine_sids[st]
+                    if sid is None:
+                        # the id openpyxl gives: registered at the style's first cell, in cell order
+                        style = table.styles[st]
+                        sid = mine_sids[st] = b' s="%d"' % styles.add(style) if any(style) else b""
+                    if value is None and not sid:
+                        continue
+                    letter = letters.get(col)
+                    if letter is None:
+                        letter = letters[col] = get_column_letter(col)
+                    put(b'<c r="%s%d"%s' % (letter.encode("ascii"), row_idx, sid))
+                    if link is not None:
+                        ws._hyperlinks.append(link)
+                    if kind == "s" and type(value) is str:
+                        body = texts.get(value)
+                        if body is None:
+                            body = texts[value] = _body(kind, value, epoch, iso_dates)
+                        put(body)
+                    else:
+                        put(_body(kind, value, epoch, iso_dates))
+                put(b"</row>")
+                continue
             attrs = {"r": f"{row_idx}"}
             attrs.update(dims.get(row_idx, {}))
             for v in attrs.values():
@@ -105,29 +205,10 @@ class _SheetWriter(WorksheetWriter):
                     if sid is None:
                         sid = style_ids[key] = styles.add(style)
                     head += f' s="{sid}"'
-                kind = cell.data_type
-                if kind == "s":
-                    if not isinstance(value, str) and value is not None:
-                        raise _Unsupported            # rich text
-                    head += ' t="inlineStr"'
-                elif kind == "d":
-                    if iso_dates or isinstance(value, datetime.timedelta) or getattr(value, "tzinfo", None) is not None:
-                        raise _Unsupported
-                    head += ' t="n"'
-                    value = to_excel(value, epoch)
-                elif kind in ("n", "b", "e"):
-                    head += f' t="{kind}"'
-                else:
-                    raise _Unsupported                # formulas and anything newer
+                put(head.encode("ascii"))
                 if cell._hyperlink:
                     ws._hyperlinks.append(cell._hyperlink)
-                if value is None or value == "":
-                    put((head + "></c>").encode("ascii"))
-                elif kind == "s":
-                    space = ' xml:space="preserve"' if value != value.strip() else ""
-                    put((head + f"><is><t{space}>").encode("ascii") + _esc(value) + b"</t></is></c>")
-                else:
-                    put((head + "><v>").encode("ascii") + _esc(safe_string(value)) + b"</v></c>")
+                put(_body(cell.data_type, value, epoch, iso_dates))
             put(b"</row>")
         return b"".join(out)
 
@@ -168,6 +249,8 @@ FAST = True
 def save(wb, filename: str | os.PathLike) -> None:
     """``wb.save(filename)``, with the rows serialised here (unless FAST is off or openpyxl has no lxml)."""
     if not (FAST and openpyxl.LXML) or wb.read_only or wb.write_only:
+        for ws in wb.worksheets:
+            materialize(ws)
         wb.save(filename)
         return
     # openpyxl's save_workbook, which also stamps the modification time (as wb.save does)
