@@ -330,7 +330,9 @@ def test_plain_and_json_value_fast_paths_equal_the_full_checks():
     values = [None, "", "ascii", "é漢", "bad \udcff surrogate", "\U0001F600", 0, 1, -5, 10**30, True, False,
               1.5, float("nan"), np.int64(3), np.float64("nan"), np.bool_(True), np.str_("np"), pd.NaT,
               pd.Timestamp("2021-01-02 03:04", tz="UTC"), dt.date(2021, 1, 1), dt.datetime(2021, 1, 1, 1, 1),
-              [1, "a", None], ("x", 2.0), {"k": [1, "é"], 2: None}, np.array([1, 2]), pd.NA]
+              [1, "a", None], ("x", 2.0), {"k": [1, "é"], 2: None}, np.array([1, 2]), pd.NA, -0.0, float("inf"),
+              dt.datetime(2021, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=2))), pd.Timestamp("2021-01-02"),
+              dt.time(1, 2), np.datetime64("2021-01-01")]
     def same(a, b):                     # NaN and pd.NA do not compare: their repr does
         return type(a) is type(b) and repr(a) == repr(b)
     for v in values:

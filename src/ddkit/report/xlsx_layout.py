@@ -157,6 +157,7 @@ def set_cell(ws, row: int, col: int, value: Any, font: Font | None = None):
 
 
 _PLAIN_TYPES = {int: "n", float: "n", bool: "b"}
+_DATE_TYPES = (dt.date, dt.datetime, dt.time, dt.timedelta)
 # A table column's number format by kind, for a value of the kind's type (a date for "date", else a number).
 _NUMBER_FORMATS = {"date": "yyyy-mm-dd", "pct": "0%", "int": "#,##0", "num": "#,##0.0"}
 # False: table cells made and filled through openpyxl's public calls (the tests compare the two ways).
@@ -228,6 +229,7 @@ class TableRows:
         self.styles: list[StyleArray] = []
         self._index: dict[tuple, int] = {}
         self._done: dict[tuple, int] = {}
+        self._dated: dict[type, tuple[str, tuple | None]] = {}
         self._keep: list[Any] = []          # fonts and alignments in the memo's keys, kept alive: ids stay theirs
         self._cell = Cell(ws, row=first, column=1)
 
@@ -254,14 +256,29 @@ class TableRows:
             quote = is_formula_like(v)
         elif v is None or type(v) in _PLAIN_TYPES:
             kind = _PLAIN_TYPES.get(type(v), "n")
-        else:                        # dates (they bring a number format) and anything else: openpyxl's setter
-            cell = self._cell
-            cell._style = None
-            cell._value = None
-            cell.data_type = "n"
-            cell.value = v
-            v, kind = cell._value, cell.data_type
-            base = tuple(cell._style) if cell._style is not None else None
+        else:
+            kind_base = self._dated.get(type(v))
+            if kind_base is not None:
+                kind, base = kind_base
+            else:                    # anything else: openpyxl's setter, on the scratch cell
+                cell = self._cell
+                cell._style = None
+                cell._value = None
+                cell.data_type = "n"
+                cell.value = v
+                kind = cell.data_type
+                base = tuple(cell._style) if cell._style is not None else None
+                if type(v) in _DATE_TYPES and cell._value is v:
+                    # openpyxl stores a date as it is and gives a new cell the type's number format: the
+                    # same for every value of the type
+                    self._dated[type(v)] = (kind, base)
+                v = cell._value
+        return v, kind, self.style(base, quote, font, alignment, number_format)
+
+    def style(self, base: tuple | None, quote: bool, font: Font, alignment: Alignment,
+              number_format: str | None) -> int:
+        """The style of a new cell whose value left it *base*, once quotePrefix, *font*, *alignment* and
+        *number_format* are applied."""
         key = (base, quote, id(font), id(alignment), number_format)
         k = self._done.get(key)
         if k is None:
@@ -275,7 +292,7 @@ class TableRows:
                 cell.number_format = number_format
             k = self._done[key] = self._local(cell._style)
             self._keep += (font, alignment)
-        return v, kind, k
+        return k
 
     def apply(self, row: int, col: int, value: Any, kind: str, style: int, link: Any,
               change: Callable[[Cell], None]) -> tuple[Any, str, int, Any]:
