@@ -124,6 +124,22 @@ def test_rows_serialised_as_openpyxl_does(tmp_path, monkeypatch):
         assert fast[name] == slow[name], name
 
 
+def test_sheets_zipped_as_from_openpyxls_temporary_files(tmp_path, monkeypatch):
+    """The sheets are written in memory, not to temporary files read back into the zip: each entry still has
+    the attributes, compression, CRC and compressed bytes of the one openpyxl makes."""
+    entries = {}
+    for fast in (True, False):
+        monkeypatch.setattr(xlsx_save, "FAST", fast)
+        wb = _mixed_workbook()
+        path = tmp_path / f"{fast}.xlsx"
+        xlsx_save.save(wb, path)
+        with zipfile.ZipFile(path) as z:
+            entries[fast] = [(i.filename, i.compress_type, i.external_attr, i.create_system, i.create_version,
+                              i.extract_version, i.flag_bits, i.CRC, i.compress_size, i.file_size)
+                             for i in z.infolist() if i.filename != "docProps/core.xml"]
+    assert entries[True] == entries[False]
+
+
 @pytest.mark.parametrize("extra", ["formula", "comment", "rich"])
 def test_sheets_the_writer_does_not_reproduce_are_left_to_openpyxl(tmp_path, monkeypatch, extra):
     def build():

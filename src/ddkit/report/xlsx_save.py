@@ -22,9 +22,12 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import stat
+import time
+from io import BytesIO
 from operator import itemgetter
 from typing import Any
-from zipfile import ZIP_DEFLATED, ZipFile
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 import openpyxl
 from openpyxl.compat import safe_string
@@ -212,34 +215,42 @@ class _SheetWriter(WorksheetWriter):
             put(b"</row>")
         return b"".join(out)
 
-    def splice(self) -> None:
-        """Put the rows into the sheet file openpyxl wrote (its first, empty, ``<sheetData>``)."""
+    def sheet_xml(self) -> bytes:
+        """The sheet's XML: what openpyxl wrote, with the rows put into its first, empty, ``<sheetData>``."""
+        data = self.out.getvalue()
         if self.rows_xml is None:
-            return
-        with open(self.out, "rb") as fh:
-            data = fh.read()
+            return data
         i = data.find(_EMPTY)
         if i < 0:
             raise RuntimeError("worksheet written without its sheetData")
-        with open(self.out, "wb") as fh:
-            fh.write(data[:i] + b"<sheetData>" + self.rows_xml + b"</sheetData>" + data[i + len(_EMPTY):])
+        return data[:i] + b"<sheetData>" + self.rows_xml + b"</sheetData>" + data[i + len(_EMPTY):]
+
+
+# The zip entry openpyxl's archive.write(tempfile) makes: the file's time and its mode from mkstemp (0600).
+_TEMP_FILE_MODE = stat.S_IFREG | 0o600
 
 
 class _BookWriter(ExcelWriter):
     def write_worksheet(self, ws):
-        # openpyxl's ExcelWriter.write_worksheet (3.1) with the sheet writer above, for a normal workbook.
+        # openpyxl's ExcelWriter.write_worksheet (3.1) with the sheet writer above, for a normal workbook; the
+        # sheet is written in memory rather than to a temporary file that is then read back into the zip
+        # (the entry is the one zipfile makes from that file: same name, time, attributes and compression).
         if self.workbook.write_only:
             return super().write_worksheet(ws)
         ws._drawing = SpreadsheetDrawing()
         ws._drawing.charts = ws._charts
         ws._drawing.images = ws._images
-        writer = _SheetWriter(ws)
+        writer = _SheetWriter(ws, out=BytesIO())
         writer.write()
-        writer.splice()
+        data = writer.sheet_xml()
         ws._rels = writer._rels
-        self._archive.write(writer.out, ws.path[1:])
+        archive = self._archive
+        entry = ZipInfo(ws.path[1:], time.localtime()[:6])
+        entry.external_attr = _TEMP_FILE_MODE << 16
+        entry.compress_type = archive.compression
+        entry._compresslevel = archive.compresslevel
+        archive.writestr(entry, data)
         self.manifest.append(ws)
-        writer.cleanup()
 
 
 # False: every sheet written by openpyxl itself (the tests compare the two writers).
