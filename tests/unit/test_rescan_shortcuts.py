@@ -206,7 +206,7 @@ def _table_frame(n: int = 300, seed: int = 11) -> pd.DataFrame:
     rng = random.Random(seed)
     return pd.DataFrame({
         "text": [rng.choice(TEXTS + [None]) for _ in range(n)],
-        "n": [rng.choice([1, 2.0, None, 4, 10**12, 0.5, -0.0]) for _ in range(n)],
+        "n": [rng.choice([1, 2.0, None, 4, 10**12, 0.5, -0.0, -7, 10**15 - 1, 10**15, -10**15, 10**18]) for _ in range(n)],
         "share": [rng.choice([0.5, None, 1, 0.25]) for _ in range(n)],
         "day": [rng.choice([dt.date(2021, 1, 1), None, "2021-02-03", "not a date", dt.datetime(2021, 1, 2, 3, 4),
                             pd.Timestamp("2022-03-04 05:06")]) for _ in range(n)],

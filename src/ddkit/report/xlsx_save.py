@@ -41,6 +41,7 @@ from openpyxl.writer.excel import ExcelWriter
 from .xlsx_layout import deferred_tables, materialize
 
 _EMPTY = b"<sheetData></sheetData>"
+_EXACT = 10 ** 15        # integers that "%.16g" writes in full, as "%d" does
 _ATTR_OK = re.compile(r"[A-Za-z0-9.:_-]*\Z")   # row attributes written as they are (numbers, flags)
 
 
@@ -149,6 +150,8 @@ class _SheetWriter(WorksheetWriter):
         sids: dict[int, list[bytes | None]] = {id(t): [None] * len(t.styles) for t in tables}
         row_tags: dict[tuple[float, bool], str] = {}
         texts: dict[str, bytes] = {}
+        dates: dict[tuple[type, Any], bytes] = {}
+        heads: dict[int, bytes] = {}
         for row_idx, row, table in items:
             if table is not None:
                 # a deferred table row: (row, height, hidden, cells); cells (column, value, type, style, link)
@@ -159,6 +162,7 @@ class _SheetWriter(WorksheetWriter):
                                                         + f' ht="{safe_string(row[1])}" customHeight="1">')
                 put(f'<row r="{row_idx}"{tag}'.encode("ascii"))
                 mine_sids = sids[id(table)]
+                at = b"%d" % row_idx
                 for col, value, kind, st, link in row[3]:
                     sid = mine_sids[st]
                     if sid is None:
@@ -167,19 +171,27 @@ class _SheetWriter(WorksheetWriter):
                         sid = mine_sids[st] = b' s="%d"' % styles.add(style) if any(style) else b""
                     if value is None and not sid:
                         continue
-                    letter = letters.get(col)
-                    if letter is None:
-                        letter = letters[col] = get_column_letter(col)
-                    put(b'<c r="%s%d"%s' % (letter.encode("ascii"), row_idx, sid))
+                    start = heads.get(col)
+                    if start is None:
+                        start = heads[col] = b'<c r="' + get_column_letter(col).encode("ascii")
+                    put(start + at + b'"' + sid)
                     if link is not None:
                         ws._hyperlinks.append(link)
-                    if kind == "s" and type(value) is str:
+                    # _body, with its result kept for text and dates (they repeat) and the common numbers inline
+                    t = type(value)
+                    if t is str and kind == "s":
                         body = texts.get(value)
                         if body is None:
                             body = texts[value] = _body(kind, value, epoch, iso_dates)
-                        put(body)
+                    elif t is int and kind == "n" and -_EXACT < value < _EXACT:
+                        body = b' t="n"><v>%d</v></c>' % value        # what "%.16g" gives for these
+                    elif kind == "d" and (t is datetime.date or t is datetime.datetime):
+                        body = dates.get((t, value))
+                        if body is None:
+                            body = dates[(t, value)] = _body(kind, value, epoch, iso_dates)
                     else:
-                        put(_body(kind, value, epoch, iso_dates))
+                        body = _body(kind, value, epoch, iso_dates)
+                    put(body)
                 put(b"</row>")
                 continue
             attrs = {"r": f"{row_idx}"}
