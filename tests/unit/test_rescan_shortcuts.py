@@ -621,3 +621,23 @@ def test_table_text_measured_once_per_cell():
     for r, text in enumerate(df["t"], start=2):
         want = L.row_height(L.text_lines(text, cols[0].width))
         assert wb.active.row_dimensions[r].height == want
+
+
+def test_gc_paused_restores_the_collector():
+    import gc
+
+    @xlsx_save.gc_paused()
+    def inner():
+        return gc.isenabled()
+
+    assert gc.isenabled()
+    assert inner() is False and gc.isenabled()
+    with pytest.raises(ValueError):
+        with xlsx_save.gc_paused():
+            raise ValueError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert inner() is False and not gc.isenabled()      # left off when it was off
+    finally:
+        gc.enable()

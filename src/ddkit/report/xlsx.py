@@ -776,6 +776,7 @@ def _summary_sheet(wb, s: Scan) -> None:
 
 
 # ------------------------------------------------------------------ the workbook
+@xlsx_save.gc_paused()
 def write_workbook(s: Scan, path: Path) -> Path:
     wb = Workbook()
     set_default_font(wb)
@@ -819,6 +820,7 @@ def write_workbook(s: Scan, path: Path) -> Path:
     return path
 
 
+@xlsx_save.gc_paused()
 def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
     repos = p.repositories
     findings = p.findings

@@ -19,7 +19,9 @@ counting them). Wherever this writer does not write the rows, they are made into
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import gc
 import os
 import re
 import stat
@@ -263,6 +265,29 @@ class _BookWriter(ExcelWriter):
         entry._compresslevel = archive.compresslevel
         archive.writestr(entry, data)
         self.manifest.append(ws)
+
+
+class gc_paused(contextlib.ContextDecorator):
+    """The cyclic garbage collector off while a workbook is built and saved (as a decorator or ``with``).
+
+    Building a workbook allocates containers by the hundred thousand (rows, cells' tuples, openpyxl's
+    objects), each few hundred of which start a collection, and the oldest generation's collections walk every
+    object the process holds (the scan's frames): ~15-20% of the workbook's time on pip. Nothing made
+    meanwhile is lost: the cycles left are collected once the collector is back on (it is only turned back on
+    if it was on)."""
+
+    def _recreate_cm(self):
+        return type(self)()           # a state of its own for each call of a decorated function
+
+    def __enter__(self):
+        self._was = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *exc):
+        if self._was:
+            gc.enable()
+        return False
 
 
 # False: every sheet written by openpyxl itself (the tests compare the two writers).
