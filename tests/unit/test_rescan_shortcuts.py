@@ -202,10 +202,14 @@ def test_table_cells_made_directly_as_through_openpyxl(tmp_path, monkeypatch):
     assert out[True] == out[False]
 
 
+class _Text(str):
+    pass
+
+
 def _table_frame(n: int = 300, seed: int = 11) -> pd.DataFrame:
     rng = random.Random(seed)
     return pd.DataFrame({
-        "text": [rng.choice(TEXTS + [None]) for _ in range(n)],
+        "text": [rng.choice(TEXTS + [None, _Text("a str subclass"), _Text("=1+2")]) for _ in range(n)],
         "n": [rng.choice([1, 2.0, None, 4, 10**12, 0.5, -0.0, -7, 10**15 - 1, 10**15, -10**15, 10**18]) for _ in range(n)],
         "share": [rng.choice([0.5, None, 1, 0.25]) for _ in range(n)],
         "day": [rng.choice([dt.date(2021, 1, 1), None, "2021-02-03", "not a date", dt.datetime(2021, 1, 2, 3, 4),

@@ -385,6 +385,79 @@ def cell_value(col: Col, rec: dict) -> Any:
     return v
 
 
+# Types a table cell's value keeps as it is, and whose style in a column depends on nothing else.
+_KEPT_TYPES = (type(None), int, float, bool, dt.date, dt.datetime)
+
+
+def _record_rows(rows: TableRows, recs: list[dict], spec: list[tuple], link: Callable[[str], str | None] | None,
+                 style: Callable[[Any, Col, dict], None] | None, shown: Col | None, show_value: Any) -> int:
+    """write_table's loop for deferred rows: the same values, styles and heights, in the same order (styles
+    are first applied at the same cells), recorded in *rows*. What a column's cells get from a value is kept
+    per column: for a text its shortened, cleaned form, style and line count (texts repeat: people, types,
+    Yes/No); for the other kept types the data type and style. Returns the last row."""
+    first = rows.first
+    r = first - 1
+    columns: list[tuple] = [(j, c, kind, width, max_lines, hidden, size, font, num_fmt, restyle,
+                c.get is None and kind not in ("bool", "date", "sha", "int"), {}, {}, {})
+               for j, c, kind, width, max_lines, hidden, size, font, num_fmt, restyle in spec]
+    for r, rec in enumerate(recs, start=first):
+        lines = 1
+        row: list[tuple[int, Any, str, int, Any]] = []
+        for (j, c, kind, width, max_lines, hidden, size, font, num_fmt, restyle, raw,
+             texts, text_styles, others) in columns:
+            v: Any
+            if raw:      # cell_value of a column that only makes the value plain
+                v = rec.get(c.key)
+                t = type(v)
+                if t is not str and t is not int and t is not bool:
+                    v = plain(v)
+                    t = type(v)
+            else:
+                v = cell_value(c, rec)
+                t = type(v)
+            if t is not str and isinstance(v, str):
+                v, t = str(v), str        # (a subclass: the same text, measured and stored as a plain one)
+            if t is str:
+                known = texts.get(v)
+                if known is None:
+                    fitted = fit_text(v, width, max_lines=max_lines, size=size)
+                    # positional, as fit_text calls it: the same memo entry (a keyword makes another key)
+                    n = 1 if hidden else math.ceil(text_lines(fitted, width, False, size) * size / FONT_SIZE)
+                    stored = clean_text(fitted)   # what rows.put does with a text
+                    quote = is_formula_like(stored)
+                    st = text_styles.get(quote)
+                    if st is None:
+                        st = text_styles[quote] = rows.style(None, quote, font, WRAP, None)
+                    known = texts[v] = (stored, st, n)
+                value, st, n = known
+                dtype = "s"
+                if n > lines:
+                    lines = n
+            else:
+                kept = others.get(t)
+                if kept is not None:
+                    value = v
+                    dtype, st = kept
+                else:
+                    fmt = None
+                    if num_fmt is not None and isinstance(v, (dt.date, dt.datetime) if kind == "date" else (int, float)):
+                        fmt = num_fmt
+                    value, dtype, st = rows.put(v, font, WRAP if isinstance(v, str) else TOP, fmt)
+                    if t in _KEPT_TYPES and value is v:
+                        others[t] = (dtype, st)
+            hl = None
+            if kind == "sha" and link is not None:
+                full = plain(c.get(rec) if c.get else rec.get(c.key))
+                url = link(full) if isinstance(full, str) else None
+                if url:
+                    value, dtype, st, hl = rows.apply(r, j, value, dtype, st, hl, _linked(url))
+            if restyle and style is not None:
+                value, dtype, st, hl = rows.apply(r, j, value, dtype, st, hl, functools.partial(_restyle, style, c, rec))
+            row.append((j, value, dtype, st, hl))
+        rows.rows.append((r, row_height(lines), shown is not None and cell_value(shown, rec) != show_value, row))
+    return r
+
+
 def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int = 1,
                 link: Callable[[str], str | None] | None = None,
                 style: Callable[[Any, Col, dict], None] | None = None,
@@ -427,9 +500,11 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
             for j, c in enumerate(cols, start=1)]
     shown = next(c for c in cols if c.key == show_only[0]) if show_only is not None else None
     rows = TableRows(ws, start_row + 1, len(cols)) if deferred and DEFERRED and DIRECT and recs else None
-    for r, rec in enumerate(recs, start=start_row + 1):
+    if rows is not None:
+        r = _record_rows(rows, recs, spec, link, style, shown, show_only[1] if show_only is not None else None)
+        ws.__dict__.setdefault("_ddkit_deferred", []).append(rows)
+    for r, rec in enumerate(recs if rows is None else (), start=start_row + 1):
         lines = 1
-        row: list[tuple[int, Any, str, int, Any]] = []
         for j, c, kind, width, max_lines, hidden, size, font, num_fmt, restyle in spec:
             v = cell_value(c, rec)
             fmt = None
@@ -440,19 +515,6 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
                     lines = max(lines, math.ceil(text_lines(v, width, False, size) * size / FONT_SIZE))
             elif num_fmt is not None and isinstance(v, (dt.date, dt.datetime) if kind == "date" else (int, float)):
                 fmt = num_fmt
-            url = None
-            if kind == "sha" and link is not None:
-                full = plain(c.get(rec) if c.get else rec.get(c.key))
-                url = link(full) if isinstance(full, str) else None
-            if rows is not None:
-                v, dtype, st = rows.put(v, font, WRAP if isinstance(v, str) else TOP, fmt)
-                hl = None
-                if url:
-                    v, dtype, st, hl = rows.apply(r, j, v, dtype, st, hl, _linked(url))
-                if restyle and style is not None:
-                    v, dtype, st, hl = rows.apply(r, j, v, dtype, st, hl, functools.partial(_restyle, style, c, rec))
-                row.append((j, v, dtype, st, hl))
-                continue
             if DIRECT:    # ws.cell() without its checks (row and column are in range)
                 cell = cells.get((r, j))
                 if cell is None:
@@ -460,20 +522,17 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
             else:
                 cell = ws.cell(row=r, column=j)
             styled.put(cell, v, font, WRAP if isinstance(v, str) else TOP, fmt)
-            if url:
-                cell.hyperlink = url
-                cell.font = LINK_FONT
+            if kind == "sha" and link is not None:
+                full = plain(c.get(rec) if c.get else rec.get(c.key))
+                url = link(full) if isinstance(full, str) else None
+                if url:
+                    cell.hyperlink = url
+                    cell.font = LINK_FONT
             if restyle and style is not None:
                 style(cell, c, rec)
-        out = shown is not None and cell_value(shown, rec) != show_only[1]   # type: ignore[index]
-        if rows is not None:
-            rows.rows.append((r, row_height(lines), out, row))
-            continue
         ws.row_dimensions[r].height = row_height(lines)
-        if out:
+        if shown is not None and cell_value(shown, rec) != show_only[1]:   # type: ignore[index]
             ws.row_dimensions[r].hidden = True
-    if rows is not None:
-        ws.__dict__.setdefault("_ddkit_deferred", []).append(rows)
     ws._current_row = max(ws._current_row, r)     # what ws.cell() keeps up to date
     last_row = max(r, start_row + 1)
     ref = f"A{start_row}:{get_column_letter(len(cols))}{last_row}"
