@@ -174,7 +174,8 @@ def test_table_cells_made_directly_as_through_openpyxl(tmp_path, monkeypatch):
     cols = [L.Col("text", "Text", 20), L.Col("n", "N", 8, "int"), L.Col("share", "Share", 8, "pct"),
             L.Col("day", "Day", 10.5, "date"), L.Col("flag", "Flag", 6, "bool"), L.Col("flag", "Raw flag", 6),
             L.Col("n", "Num", 8, "num"), L.Col("n", "Raw n", 8),
-            L.Col("severity", "Severity", 9), L.Col("sha", "Commit", 11, "sha"), L.Col("rule", "Rule id", 14, "id")]
+            L.Col("severity", "Severity", 9), L.Col("sha", "Commit", 11, "sha"), L.Col("rule", "Rule id", 14, "id"),
+            L.Col("text", "=Formula-like header", 12), L.Col("text", "+Another", 12), L.Col("n", "Last", 8)]
 
     def style(cell, col, rec):                  # like the workbook's severity colours
         if col.key == "severity" and rec.get("severity") == "critical":
@@ -185,6 +186,7 @@ def test_table_cells_made_directly_as_through_openpyxl(tmp_path, monkeypatch):
         wb = Workbook()
         ws = wb.active
         ws["A1"] = "a title above the table"
+        ws.cell(row=3, column=2).font = Font(name="Arial", italic=True)     # a header cell styled beforehand
         L.write_table(ws, df, "T", cols, start_row=3, link=lambda sha: f"https://example.com/{sha}", style=style)
         L.write_table(wb.create_sheet("Empty"), df.iloc[:0], "E", cols)
         return wb

@@ -476,11 +476,26 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
     recs = df.to_dict(orient="records") if df is not None and len(df) else []
     hdr_lines = 1
     header = []
+    header_styles: dict[tuple, StyleArray] = {}
     for j, c in enumerate(cols, start=1):
-        cell = set_cell(ws, start_row, j, c.label, HEADER_FONT)
+        # set_cell with the header font, then fill and alignment; the resulting style reused for the next
+        # header cells that start alike (registering fonts and fills hashes them: most of a header's time)
+        before = ws._cells.get((start_row, j))
+        text = clean_text(c.label)
+        key = (tuple(before._style) if before is not None and before._style is not None else None,
+               is_formula_like(text))
+        done = header_styles.get(key) if DIRECT else None
+        if done is None:
+            cell = set_cell(ws, start_row, j, c.label, HEADER_FONT)
+            cell.fill = HEADER_FILL
+            cell.alignment = WRAP
+            header_styles[key] = StyleArray(cell._style)
+        else:                                  # what set_cell does with a text, but the style
+            cell = ws.cell(row=start_row, column=j)
+            cell.value = text
+            cell.data_type = "s"
+            cell._style = StyleArray(done)     # (quotePrefix, if the label wants it, is in the key's style)
         header.append(cell)
-        cell.fill = HEADER_FILL
-        cell.alignment = WRAP
         # never narrower than the header's longest word: a header word is not broken
         longest = max(sum(char_units(ch, True) for ch in w) for w in c.label.split()) if c.label.strip() else 0
         c.width = max(c.width, round(longest + 2.0, 1))
