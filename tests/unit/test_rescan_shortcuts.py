@@ -124,6 +124,22 @@ def test_rows_serialised_as_openpyxl_does(tmp_path, monkeypatch):
         assert fast[name] == slow[name], name
 
 
+def test_sheets_zipped_as_from_openpyxls_temporary_files(tmp_path, monkeypatch):
+    """The sheets are written in memory, not to temporary files read back into the zip: each entry still has
+    the attributes, compression, CRC and compressed bytes of the one openpyxl makes."""
+    entries = {}
+    for fast in (True, False):
+        monkeypatch.setattr(xlsx_save, "FAST", fast)
+        wb = _mixed_workbook()
+        path = tmp_path / f"{fast}.xlsx"
+        xlsx_save.save(wb, path)
+        with zipfile.ZipFile(path) as z:
+            entries[fast] = [(i.filename, i.compress_type, i.external_attr, i.create_system, i.create_version,
+                              i.extract_version, i.flag_bits, i.CRC, i.compress_size, i.file_size)
+                             for i in z.infolist() if i.filename != "docProps/core.xml"]
+    assert entries[True] == entries[False]
+
+
 @pytest.mark.parametrize("extra", ["formula", "comment", "rich"])
 def test_sheets_the_writer_does_not_reproduce_are_left_to_openpyxl(tmp_path, monkeypatch, extra):
     def build():
@@ -158,7 +174,8 @@ def test_table_cells_made_directly_as_through_openpyxl(tmp_path, monkeypatch):
     cols = [L.Col("text", "Text", 20), L.Col("n", "N", 8, "int"), L.Col("share", "Share", 8, "pct"),
             L.Col("day", "Day", 10.5, "date"), L.Col("flag", "Flag", 6, "bool"), L.Col("flag", "Raw flag", 6),
             L.Col("n", "Num", 8, "num"), L.Col("n", "Raw n", 8),
-            L.Col("severity", "Severity", 9), L.Col("sha", "Commit", 11, "sha"), L.Col("rule", "Rule id", 14, "id")]
+            L.Col("severity", "Severity", 9), L.Col("sha", "Commit", 11, "sha"), L.Col("rule", "Rule id", 14, "id"),
+            L.Col("text", "=Formula-like header", 12), L.Col("text", "+Another", 12), L.Col("n", "Last", 8)]
 
     def style(cell, col, rec):                  # like the workbook's severity colours
         if col.key == "severity" and rec.get("severity") == "critical":
@@ -169,6 +186,7 @@ def test_table_cells_made_directly_as_through_openpyxl(tmp_path, monkeypatch):
         wb = Workbook()
         ws = wb.active
         ws["A1"] = "a title above the table"
+        ws.cell(row=3, column=2).font = Font(name="Arial", italic=True)     # a header cell styled beforehand
         L.write_table(ws, df, "T", cols, start_row=3, link=lambda sha: f"https://example.com/{sha}", style=style)
         L.write_table(wb.create_sheet("Empty"), df.iloc[:0], "E", cols)
         return wb
@@ -184,6 +202,92 @@ def test_table_cells_made_directly_as_through_openpyxl(tmp_path, monkeypatch):
         xlsx_save.save(wb, path)
         out[direct] = _parts(path)
     assert out[True] == out[False]
+
+
+class _Text(str):
+    pass
+
+
+def _table_frame(n: int = 300, seed: int = 11) -> pd.DataFrame:
+    rng = random.Random(seed)
+    return pd.DataFrame({
+        "text": [rng.choice(TEXTS + [None, _Text("a str subclass"), _Text("=1+2")]) for _ in range(n)],
+        "n": [rng.choice([1, 2.0, None, 4, 10**12, 0.5, -0.0, -7, 10**15 - 1, 10**15, -10**15, 10**18]) for _ in range(n)],
+        "share": [rng.choice([0.5, None, 1, 0.25]) for _ in range(n)],
+        "day": [rng.choice([dt.date(2021, 1, 1), None, "2021-02-03", "not a date", dt.datetime(2021, 1, 2, 3, 4),
+                            pd.Timestamp("2022-03-04 05:06")]) for _ in range(n)],
+        "flag": [rng.choice([True, False, None]) for _ in range(n)],
+        "severity": [rng.choice(["critical", "high", "low", None]) for _ in range(n)],
+        "sha": [rng.choice(["0123456789abcdef", None, "fedcba9876543210"]) for _ in range(n)],
+        "rule": ["a.b"] * n, "material": [rng.choice(["Yes", "No"]) for _ in range(n)],
+    })
+
+
+TABLE_COLS = [L.Col("text", "Text", 20), L.Col("n", "N", 8, "int"), L.Col("share", "Share", 8, "pct"),
+              L.Col("day", "Day", 10.5, "date"), L.Col("flag", "Flag", 6, "bool"), L.Col("flag", "Raw flag", 6),
+              L.Col("n", "Num", 8, "num"), L.Col("n", "Raw n", 8), L.Col("severity", "Severity", 9),
+              L.Col("sha", "Commit", 11, "sha"), L.Col("text", "Hidden text", 9, hidden=True),
+              L.Col("rule", "Rule id", 14, "id"), L.Col("material", "Material", 8)]
+
+
+def _severity(cell, col, rec):                  # like the workbook's severity colours
+    if col.key == "severity" and rec.get("severity") in ("critical", "high"):
+        cell.fill = PatternFill("solid", fgColor="C00000" if rec["severity"] == "critical" else "FF6B6B")
+        cell.font = Font(name="Arial", size=10, bold=True, color="FFFFFF")
+
+
+def _tables_workbook():
+    """Tables as the workbook writes them (deferred), with real cells around them and on their rows."""
+    df = _table_frame()
+    link = lambda sha: f"https://example.com/{sha}?a=1&b=2" if sha.startswith("0") else None
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"] = "a title above the table"
+    ws["A1"].font = Font(name="Arial", bold=True, size=16)
+    L.write_table(ws, df, "T", TABLE_COLS, start_row=3, link=link, style=_severity, style_cols=("severity",),
+                  show_only=("material", "Yes"), deferred=True)
+    ws.cell(row=10, column=len(TABLE_COLS) + 2, value="beside a table row").font = Font(name="Arial", italic=True)
+    ws.cell(row=len(df) + 6, column=2, value="under the table").hyperlink = "https://example.com/under"
+    # the style callback on every cell (no style_cols), and a second table on its own sheet
+    L.write_table(wb.create_sheet("Every cell"), df.iloc[::3], "U", TABLE_COLS, link=link, style=_severity,
+                  deferred=True)
+    L.write_table(wb.create_sheet("Empty"), df.iloc[:0], "E", TABLE_COLS, deferred=True)
+    last = wb.create_sheet("Changed")             # a table whose cells are changed after it is written
+    L.write_table(last, df.iloc[:40], "C", TABLE_COLS, deferred=True)
+    L.materialize(last)
+    for r in range(2, 42):
+        last.cell(row=r, column=4).number_format = "yyyy-mm-dd"
+    return wb
+
+
+def test_deferred_table_rows_saved_as_their_cells(tmp_path, monkeypatch):
+    """write_table(deferred=True) keeps the rows as values and xlsx_save serialises them: the file is the one
+    the table's cells give, saved by ddkit's row writer or openpyxl's own (DEFERRED off: the cells)."""
+    out = {}
+    for deferred, fast in ((True, True), (False, True), (True, False), (False, False)):
+        monkeypatch.setattr(L, "DEFERRED", deferred)
+        monkeypatch.setattr(xlsx_save, "FAST", fast)
+        wb = _tables_workbook()
+        assert bool(L.deferred_tables(wb.active)) == deferred
+        wb.properties.created = dt.datetime(2024, 6, 30)
+        path = tmp_path / f"{deferred}-{fast}.xlsx"
+        xlsx_save.save(wb, path)
+        out[deferred, fast] = _parts(path)
+    ref = out[False, False]          # cells, written by openpyxl
+    assert b"<hyperlink " in ref["xl/worksheets/sheet1.xml"] and b'hidden="1"' in ref["xl/worksheets/sheet1.xml"]
+    for key, parts in out.items():
+        assert parts.keys() == ref.keys(), key
+        for name in ref:
+            assert parts[name] == ref[name], (key, name)
+
+
+def test_cell_made_over_a_deferred_row_is_refused(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    L.write_table(ws, _table_frame(5), "T", TABLE_COLS, deferred=True)
+    ws.cell(row=3, column=2).number_format = "0%"       # without materialize(ws) first
+    with pytest.raises(RuntimeError, match="materialize"):
+        xlsx_save.save(wb, tmp_path / "t.xlsx")
 
 
 def _old_json_value(v):
@@ -248,7 +352,9 @@ def test_plain_and_json_value_fast_paths_equal_the_full_checks():
     values = [None, "", "ascii", "é漢", "bad \udcff surrogate", "\U0001F600", 0, 1, -5, 10**30, True, False,
               1.5, float("nan"), np.int64(3), np.float64("nan"), np.bool_(True), np.str_("np"), pd.NaT,
               pd.Timestamp("2021-01-02 03:04", tz="UTC"), dt.date(2021, 1, 1), dt.datetime(2021, 1, 1, 1, 1),
-              [1, "a", None], ("x", 2.0), {"k": [1, "é"], 2: None}, np.array([1, 2]), pd.NA]
+              [1, "a", None], ("x", 2.0), {"k": [1, "é"], 2: None}, np.array([1, 2]), pd.NA, -0.0, float("inf"),
+              dt.datetime(2021, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=2))), pd.Timestamp("2021-01-02"),
+              dt.time(1, 2), np.datetime64("2021-01-01")]
     def same(a, b):                     # NaN and pd.NA do not compare: their repr does
         return type(a) is type(b) and repr(a) == repr(b)
     for v in values:
@@ -521,3 +627,23 @@ def test_table_text_measured_once_per_cell():
     for r, text in enumerate(df["t"], start=2):
         want = L.row_height(L.text_lines(text, cols[0].width))
         assert wb.active.row_dimensions[r].height == want
+
+
+def test_gc_paused_restores_the_collector():
+    import gc
+
+    @xlsx_save.gc_paused()
+    def inner():
+        return gc.isenabled()
+
+    assert gc.isenabled()
+    assert inner() is False and gc.isenabled()
+    with pytest.raises(ValueError):
+        with xlsx_save.gc_paused():
+            raise ValueError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert inner() is False and not gc.isenabled()      # left off when it was off
+    finally:
+        gc.enable()

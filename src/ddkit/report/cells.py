@@ -37,6 +37,12 @@ def plain(v: Any) -> Any:
     t = type(v)
     if t is str or t is int or t is bool:   # most values: the checks below would return them unchanged
         return v
+    if t is float:                          # the same answers as the checks below, for the other common types
+        return None if v != v else v
+    if t is dt.date:
+        return v
+    if t is dt.datetime:
+        return v if v.tzinfo is None else v.replace(tzinfo=None)
     if v is None:
         return None
     if isinstance(v, (list, tuple, set)):

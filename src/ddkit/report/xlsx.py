@@ -39,6 +39,7 @@ from .xlsx_layout import (
     Col,
     fit_text,
     key_value_rows,
+    materialize,
     page_setup,
     row_height,
     set_cell,
@@ -80,6 +81,9 @@ def _severity_style(cell, col: Col, rec: dict) -> None:
         if sev in SEV_FILL:
             cell.fill = PatternFill("solid", fgColor=SEV_FILL[sev])
             cell.font = Font(name="Arial", size=10, bold=True, color="FFFFFF" if sev in ("critical", "high") else "000000")
+
+
+SEVERITY_COLS = ("severity",)     # the only column _severity_style changes
 
 
 def _cols(df: pd.DataFrame, spec: list[Col], drop: tuple[str, ...] = (), ids: list[Col] | None = None) -> list[Col]:
@@ -388,7 +392,7 @@ def _data_sheet(wb, s: Scan, title: str, df: pd.DataFrame | None, cols: list[Col
                 show = ("material", "Yes")
                 note = f"{hidden} rows about de-minimis contributors hidden by the filter"
     last = write_cols(ws, df, title, cols, link=lambda sha: commit_url(remote, sha), style=style or _severity_style,
-                      show_only=show)
+                      style_cols=None if style else SEVERITY_COLS, show_only=show, deferred=True)
     page_setup(ws, _company(s), s.as_of.isoformat(), len(cols), last, note=note)
     return ws
 
@@ -422,6 +426,7 @@ def _remediation_sheet(wb, s: Scan) -> None:
     if len(df):
         keys = [c.key for c in cols]
         _status_and_date(ws, cols, len(df), ["Open", "Requested", "Signed", "Not needed"], "due_date")
+        materialize(ws)       # the table's cells, to change them
         for r in range(2, len(df) + 2):
             ws.cell(row=r, column=keys.index("due_date") + 1).number_format = "yyyy-mm-dd"
 
@@ -771,6 +776,7 @@ def _summary_sheet(wb, s: Scan) -> None:
 
 
 # ------------------------------------------------------------------ the workbook
+@xlsx_save.gc_paused()
 def write_workbook(s: Scan, path: Path) -> Path:
     wb = Workbook()
     set_default_font(wb)
@@ -814,6 +820,7 @@ def write_workbook(s: Scan, path: Path) -> Path:
     return path
 
 
+@xlsx_save.gc_paused()
 def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
     repos = p.repositories
     findings = p.findings
@@ -845,7 +852,7 @@ def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
         order = [c for c in df.columns if c not in ids] + ids
         cols = [Col(c, label(c), wide.get(c, 14 if kinds.get(c) != "id" else 13), kinds.get(c, "text")) for c in order]
         sheet = wb.create_sheet(name)
-        last = write_cols(sheet, df, name, cols, style=_severity_style)
+        last = write_cols(sheet, df, name, cols, style=_severity_style, style_cols=SEVERITY_COLS, deferred=True)
         page_setup(sheet, "Portfolio", as_of, len(cols), last)
     meth = wb.create_sheet("Methodology")
     meth.column_dimensions["A"].width, meth.column_dimensions["B"].width = 30, 110

@@ -9,14 +9,27 @@ and the same escaping as lxml's writer, and spliced into the sheet openpyxl wrot
 compares every part). A sheet holding anything this writer does not reproduce (comments, formulas, rich
 text, ISO dates, a cell type it does not know) is written by openpyxl itself, and so is every sheet when
 openpyxl runs without lxml (its other writer escapes differently).
+
+A table written with ``write_table(..., deferred=True)`` has no cells at all: its rows are values
+(``xlsx_layout.TableRows``), serialised here between the sheet's real rows as the cells they stand for would
+be (style ids registered at their first cell, in cell order; hyperlinks in cell order; the sheet's dimension
+counting them). Wherever this writer does not write the rows, they are made into cells first
+(``xlsx_layout.materialize``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import gc
 import os
 import re
-from zipfile import ZIP_DEFLATED, ZipFile
+import stat
+import time
+from io import BytesIO
+from operator import itemgetter
+from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 import openpyxl
 from openpyxl.compat import safe_string
@@ -24,9 +37,13 @@ from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.writer.excel import ExcelWriter
 
+from .xlsx_layout import deferred_tables, materialize
+
 _EMPTY = b"<sheetData></sheetData>"
+_EXACT = 10 ** 15        # integers that "%.16g" writes in full, as "%d" does
 _ATTR_OK = re.compile(r"[A-Za-z0-9.:_-]*\Z")   # row attributes written as they are (numbers, flags)
 
 
@@ -48,10 +65,52 @@ def _esc(s: str) -> bytes:
     return s.encode("ascii", "xmlcharrefreplace")
 
 
+def _body(kind: str, value, epoch, iso_dates: bool) -> bytes:
+    """A cell's element after ``<c r=".." s=".."``: its type attribute and value, as openpyxl writes them."""
+    if kind == "s":
+        if not isinstance(value, str) and value is not None:
+            raise _Unsupported            # rich text
+        head = b' t="inlineStr"'
+    elif kind == "d":
+        if iso_dates or isinstance(value, datetime.timedelta) or getattr(value, "tzinfo", None) is not None:
+            raise _Unsupported
+        head = b' t="n"'
+        value = to_excel(value, epoch)
+    elif kind in ("n", "b", "e"):
+        head = b' t="%s"' % kind.encode("ascii")
+    else:
+        raise _Unsupported                # formulas and anything newer
+    if value is None or value == "":
+        return head + b"></c>"
+    if kind == "s":
+        space = b' xml:space="preserve"' if value != value.strip() else b""
+        return head + b"><is><t" + space + b">" + _esc(value) + b"</t></is></c>"
+    return head + b"><v>" + _esc(safe_string(value)) + b"</v></c>"
+
+
 class _SheetWriter(WorksheetWriter):
     """openpyxl's worksheet writer with the rows built as bytes (see the module's docstring)."""
 
     rows_xml: bytes | None = None
+
+    def write_dimensions(self):
+        # openpyxl's, with the deferred table rows counted as the cells they stand for (every column of the
+        # table in every row: write_table makes a cell for each)
+        tables = deferred_tables(self.ws)
+        if not tables:
+            return super().write_dimensions()
+        keys = list(self.ws._cells)
+        rows = {r for r, _ in keys}
+        cols = {c for _, c in keys}
+        for t in tables:
+            if t.rows:
+                rows.update((t.first, t.last))
+                cols.update((1, t.ncols))
+        if not rows:
+            ref = "A1:A1"
+        else:
+            ref = f"{get_column_letter(min(cols))}{min(rows)}:{get_column_letter(max(cols))}{max(rows)}"
+        self.xf.send(SheetDimension(ref).to_tree())
 
     def write_rows(self):
         ws = self.ws
@@ -61,6 +120,7 @@ class _SheetWriter(WorksheetWriter):
         except _Unsupported:
             del ws._hyperlinks[links:]    # style ids already taken are the ones openpyxl takes first anyway
             self.rows_xml = None
+            materialize(ws)
             return super().write_rows()
         xf = self.xf.send(True)
         with xf.element("sheetData"):   # empty: the rows are spliced in after the sheet is written
@@ -78,7 +138,64 @@ class _SheetWriter(WorksheetWriter):
         style_ids: dict[bytes, int] = {}
         out: list[bytes] = []
         put = out.append
-        for row_idx, row in self.rows():
+        items: list[tuple[int, Any, Any]] = [(r, row, None) for r, row in self.rows()]
+        tables = deferred_tables(ws)
+        if tables:
+            mine = [row for t in tables for row in t.rows]
+            taken = {row[0] for row in mine}
+            if len(taken) < len(mine) or any(r in taken for r, _, _ in items):
+                materialize(ws)           # a cell or row dimension made over a deferred row: cells throughout
+                items = [(r, row, None) for r, row in self.rows()]
+            else:
+                items += [(row[0], row, t) for t in tables for row in t.rows]
+                items.sort(key=itemgetter(0))
+        sids: dict[int, list[bytes | None]] = {id(t): [None] * len(t.styles) for t in tables}
+        row_tags: dict[tuple[float, bool], str] = {}
+        texts: dict[str, bytes] = {}
+        dates: dict[tuple[type, Any], bytes] = {}
+        heads: dict[int, bytes] = {}
+        for row_idx, row, table in items:
+            if table is not None:
+                # a deferred table row: (row, height, hidden, cells); cells (column, value, type, style, link)
+                tag = row_tags.get((row[1], row[2]))
+                if tag is None:
+                    # RowDimension's attributes, in its order: hidden, ht, customHeight
+                    tag = row_tags[(row[1], row[2])] = ((' hidden="1"' if row[2] else "")
+                                                        + f' ht="{safe_string(row[1])}" customHeight="1">')
+                put(f'<row r="{row_idx}"{tag}'.encode("ascii"))
+                mine_sids = sids[id(table)]
+                at = b"%d" % row_idx
+                for col, value, kind, st, link in row[3]:
+                    sid = mine_sids[st]
+                    if sid is None:
+                        # the id openpyxl gives: registered at the style's first cell, in cell order
+                        style = table.styles[st]
+                        sid = mine_sids[st] = b' s="%d"' % styles.add(style) if any(style) else b""
+                    if value is None and not sid:
+                        continue
+                    start = heads.get(col)
+                    if start is None:
+                        start = heads[col] = b'<c r="' + get_column_letter(col).encode("ascii")
+                    put(start + at + b'"' + sid)
+                    if link is not None:
+                        ws._hyperlinks.append(link)
+                    # _body, with its result kept for text and dates (they repeat) and the common numbers inline
+                    t = type(value)
+                    if t is str and kind == "s":
+                        body = texts.get(value)
+                        if body is None:
+                            body = texts[value] = _body(kind, value, epoch, iso_dates)
+                    elif t is int and kind == "n" and -_EXACT < value < _EXACT:
+                        body = b' t="n"><v>%d</v></c>' % value        # what "%.16g" gives for these
+                    elif kind == "d" and (t is datetime.date or t is datetime.datetime):
+                        body = dates.get((t, value))
+                        if body is None:
+                            body = dates[(t, value)] = _body(kind, value, epoch, iso_dates)
+                    else:
+                        body = _body(kind, value, epoch, iso_dates)
+                    put(body)
+                put(b"</row>")
+                continue
             attrs = {"r": f"{row_idx}"}
             attrs.update(dims.get(row_idx, {}))
             for v in attrs.values():
@@ -105,60 +222,72 @@ class _SheetWriter(WorksheetWriter):
                     if sid is None:
                         sid = style_ids[key] = styles.add(style)
                     head += f' s="{sid}"'
-                kind = cell.data_type
-                if kind == "s":
-                    if not isinstance(value, str) and value is not None:
-                        raise _Unsupported            # rich text
-                    head += ' t="inlineStr"'
-                elif kind == "d":
-                    if iso_dates or isinstance(value, datetime.timedelta) or getattr(value, "tzinfo", None) is not None:
-                        raise _Unsupported
-                    head += ' t="n"'
-                    value = to_excel(value, epoch)
-                elif kind in ("n", "b", "e"):
-                    head += f' t="{kind}"'
-                else:
-                    raise _Unsupported                # formulas and anything newer
+                put(head.encode("ascii"))
                 if cell._hyperlink:
                     ws._hyperlinks.append(cell._hyperlink)
-                if value is None or value == "":
-                    put((head + "></c>").encode("ascii"))
-                elif kind == "s":
-                    space = ' xml:space="preserve"' if value != value.strip() else ""
-                    put((head + f"><is><t{space}>").encode("ascii") + _esc(value) + b"</t></is></c>")
-                else:
-                    put((head + "><v>").encode("ascii") + _esc(safe_string(value)) + b"</v></c>")
+                put(_body(cell.data_type, value, epoch, iso_dates))
             put(b"</row>")
         return b"".join(out)
 
-    def splice(self) -> None:
-        """Put the rows into the sheet file openpyxl wrote (its first, empty, ``<sheetData>``)."""
+    def sheet_xml(self) -> bytes:
+        """The sheet's XML: what openpyxl wrote, with the rows put into its first, empty, ``<sheetData>``."""
+        data = self.out.getvalue()
         if self.rows_xml is None:
-            return
-        with open(self.out, "rb") as fh:
-            data = fh.read()
+            return data
         i = data.find(_EMPTY)
         if i < 0:
             raise RuntimeError("worksheet written without its sheetData")
-        with open(self.out, "wb") as fh:
-            fh.write(data[:i] + b"<sheetData>" + self.rows_xml + b"</sheetData>" + data[i + len(_EMPTY):])
+        return data[:i] + b"<sheetData>" + self.rows_xml + b"</sheetData>" + data[i + len(_EMPTY):]
+
+
+# The zip entry openpyxl's archive.write(tempfile) makes: the file's time and its mode from mkstemp (0600).
+_TEMP_FILE_MODE = stat.S_IFREG | 0o600
 
 
 class _BookWriter(ExcelWriter):
     def write_worksheet(self, ws):
-        # openpyxl's ExcelWriter.write_worksheet (3.1) with the sheet writer above, for a normal workbook.
+        # openpyxl's ExcelWriter.write_worksheet (3.1) with the sheet writer above, for a normal workbook; the
+        # sheet is written in memory rather than to a temporary file that is then read back into the zip
+        # (the entry is the one zipfile makes from that file: same name, time, attributes and compression).
         if self.workbook.write_only:
             return super().write_worksheet(ws)
         ws._drawing = SpreadsheetDrawing()
         ws._drawing.charts = ws._charts
         ws._drawing.images = ws._images
-        writer = _SheetWriter(ws)
+        writer = _SheetWriter(ws, out=BytesIO())
         writer.write()
-        writer.splice()
+        data = writer.sheet_xml()
         ws._rels = writer._rels
-        self._archive.write(writer.out, ws.path[1:])
+        archive = self._archive
+        entry = ZipInfo(ws.path[1:], time.localtime()[:6])
+        entry.external_attr = _TEMP_FILE_MODE << 16
+        entry.compress_type = archive.compression
+        entry._compresslevel = archive.compresslevel
+        archive.writestr(entry, data)
         self.manifest.append(ws)
-        writer.cleanup()
+
+
+class gc_paused(contextlib.ContextDecorator):
+    """The cyclic garbage collector off while a workbook is built and saved (as a decorator or ``with``).
+
+    Building a workbook allocates containers by the hundred thousand (rows, cells' tuples, openpyxl's
+    objects), each few hundred of which start a collection, and the oldest generation's collections walk every
+    object the process holds (the scan's frames): ~15-20% of the workbook's time on pip. Nothing made
+    meanwhile is lost: the cycles left are collected once the collector is back on (it is only turned back on
+    if it was on)."""
+
+    def _recreate_cm(self):
+        return type(self)()           # a state of its own for each call of a decorated function
+
+    def __enter__(self):
+        self._was = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *exc):
+        if self._was:
+            gc.enable()
+        return False
 
 
 # False: every sheet written by openpyxl itself (the tests compare the two writers).
@@ -168,6 +297,8 @@ FAST = True
 def save(wb, filename: str | os.PathLike) -> None:
     """``wb.save(filename)``, with the rows serialised here (unless FAST is off or openpyxl has no lxml)."""
     if not (FAST and openpyxl.LXML) or wb.read_only or wb.write_only:
+        for ws in wb.worksheets:
+            materialize(ws)
         wb.save(filename)
         return
     # openpyxl's save_workbook, which also stamps the modification time (as wb.save does)
