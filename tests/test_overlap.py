@@ -192,5 +192,5 @@ def test_command_line_scan_with_forked_workbook_equals_one_written_in_turn(make_
         r.commit({"more.py": f"y = {i}\n"}, name="Ann", email="ann@acme.com", date=f"2021-05-0{i + 1}T10:00:00+00:00")
     head = r.git("rev-parse", "HEAD").strip()
     run("a", "forked", "1")
-    saved = list((tmp_path / "a" / "incremental").glob(f"*/scan/*-{head}.pkl"))
-    assert len(saved) == 1          # the result the parent saved while the child wrote the workbook
+    for stage in ("scan", "history"):    # the result and the history the parent saved while the child wrote
+        assert len(list((tmp_path / "a" / "incremental").glob(f"*/{stage}/*-{head}.pkl"))) == 1, stage

@@ -168,7 +168,8 @@ def _fork_allowed() -> bool:
 
 
 def _write_scan_reports(o: RunOptions, writer, s, pending: list) -> None:
-    """Keep the result in the cache (*pending*: the deferred save) and write the reports.
+    """Keep the result in the cache (*pending*: the deferred saves, the history's and the result's) and
+    write the reports.
 
     Both are single-threaded Python, so where it is safe (:func:`_fork_allowed`) the workbook, the longest
     report, is written by a forked child while this process saves the result and writes the other formats
@@ -233,7 +234,7 @@ def _wait_text(status: int) -> str:
 
 
 def run_scan(repo: str, o: RunOptions) -> int:
-    from .pipeline import deferred_result_save
+    from .collect.incremental import deferred_saves
     from .pipeline import scan as do_scan
     from .report import write
     if _ENTRY:
@@ -243,7 +244,7 @@ def run_scan(repo: str, o: RunOptions) -> int:
         gc.freeze()
     check_outputs(*o.outputs.values(), o.pseudonym_key)
     progress = _progress(o.quiet)
-    with deferred_result_save() as pending:
+    with deferred_saves() as pending:
         try:
             s = do_scan(repo, progress=progress, **o.inputs)
         finally:

@@ -6,14 +6,10 @@ returns DataFrames. The :class:`Scan` it returns holds every table and writes th
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import dataclasses
 import datetime as dt
-import functools
 import os
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pandas as pd
@@ -31,6 +27,7 @@ from .analyze.trends import trends_table
 from .collect.blame import BlameJob
 from .collect.history import PatchFeed, collect_history, follow_renames, forget_renames, implausible_dates
 from .collect.history import plan as history_plan
+from .collect.incremental import save_soon
 from .collect.licenses import license_db_summary, scan_licenses, scancode_version
 from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
@@ -274,31 +271,12 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                          areas=sc["areas"], score_capped_by=sc["capped_by"])
     forget_renames()
     s.timings = dict(progress.timings)
-    if store is not None:
+    if store is not None and info.commit:
         s.cache_key = store.params
-        pending = _DEFERRED.get()
-        if pending is not None:    # the caller saves it (deferred_result_save)
-            pending.append(functools.partial(store.save, info.commit, s))
-        else:
-            store.save(info.commit, s)
+        save_soon(store, info.commit, s)   # nothing changes a finished result
     return s
 
 
-_DEFERRED: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar("ddkit_deferred_save",
-                                                                                          default=None)
-
-
-@contextlib.contextmanager
-def deferred_result_save() -> Iterator[list[Callable[[], None]]]:
-    """Within this block, :func:`scan` does not keep its result in the cache before returning: it appends
-    the call that does to the list given, for the caller to make (the command line makes it while a child
-    process writes the workbook). A result not saved only costs time at the next scan."""
-    pending: list[Callable[[], None]] = []
-    token = _DEFERRED.set(pending)
-    try:
-        yield pending
-    finally:
-        _DEFERRED.reset(token)
 
 
 def _digest(obj: Any) -> str | None:

@@ -18,12 +18,14 @@ pickle there is as trusted as ddkit's own code; nothing in it comes from a pickl
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import hashlib
 import json
 import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +92,34 @@ def repo_key(repo: str) -> str:
         except OSError:
             pass
     return h.hexdigest()[:16]
+
+
+_DEFERRED: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar("ddkit_deferred_saves",
+                                                                                          default=None)
+
+
+@contextlib.contextmanager
+def deferred_saves() -> Iterator[list[Callable[[], None]]]:
+    """Within this block, :func:`save_soon` does not write its entry: it appends the call that does to the
+    list given, for the caller to make (the command line makes them while a child process writes the
+    workbook). An entry not written only costs time at the next scan."""
+    pending: list[Callable[[], None]] = []
+    token = _DEFERRED.set(pending)
+    try:
+        yield pending
+    finally:
+        _DEFERRED.reset(token)
+
+
+def save_soon(store: Store, commit: str, payload: Any) -> None:
+    """``store.save(commit, payload)``, now or (inside :func:`deferred_saves`) when the caller says: only for
+    a payload nothing changes afterwards (the history's tables, of which callers get copies; a finished
+    scan's result)."""
+    pending = _DEFERRED.get()
+    if pending is None:
+        store.save(commit, payload)
+    else:
+        pending.append(functools.partial(store.save, commit, payload))
 
 
 _ANCESTORS: set[tuple[str, str, str]] = set()
