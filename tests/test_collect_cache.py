@@ -165,13 +165,22 @@ def test_line_counts_cached_in_a_bare_repository(sample, tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------- blame
 def _blame(repo, monkeypatch, speculate=False):
-    """Blame at HEAD, with the per-file cache lookups and the blames counted."""
+    """Blame at HEAD, with the per-file cache lookups and the blames counted (a file added once and never
+    changed, whose blame comes from the history, counts as blamed: computed, not taken from a cache)."""
     info = gitutil.open_repo(repo)
     files = tree.list_files(info.path, info.commit, load_rules(None), load_company(None))
     h = history_mod.collect_history(info.path, info.commit)
     n = {"files": 0, "blamed": 0}
     real_get, real_blame = blame_mod.BlameCache.get, blame_mod.BlameJob._blame
+    real_hist = blame_mod.BlameJob._from_history
+
+    def from_history(self, *a):
+        got = real_hist(self, *a)
+        if got is not None:
+            n["blamed"] += 1
+        return got
     with monkeypatch.context() as m:
+        m.setattr(blame_mod.BlameJob, "_from_history", from_history)
         m.setattr(blame_mod.BlameCache, "get", lambda self, *a: n.__setitem__("files", n["files"] + 1)
                   or real_get(self, *a))
         m.setattr(blame_mod.BlameJob, "_blame", lambda self, *a: n.__setitem__("blamed", n["blamed"] + 1)

@@ -66,7 +66,7 @@ def test_speculative_blame_equals_blame_after_history_and_fills_the_cache(make_r
     job = blame_mod.BlameJob(info.path, info.commit, files, jobs=2, speculate=True)
     job.know(h.changes, h.commits["sha"])
     spec, w1, st1 = job.result()
-    assert st1["blamed"] == st1["files"] > 0
+    assert st1["blamed"] + st1["from_history"] == st1["files"] > 0
     # The speculative results were cached under the keys the history gives: the next run blames nothing.
     again, _, st2 = blame_mod.blame_files(info.path, info.commit, files, h.changes, commits=h.commits["sha"])
     assert st2["cached"] == st2["files"] == st1["files"]
@@ -194,3 +194,82 @@ def test_command_line_scan_with_forked_workbook_equals_one_written_in_turn(make_
     run("a", "forked", "1")
     for stage in ("scan", "history"):    # the result and the history the parent saved while the child wrote
         assert len(list((tmp_path / "a" / "incremental").glob(f"*/{stage}/*-{head}.pkl"))) == 1, stage
+
+
+def _history_blame_repo(make_repo):
+    """Files with every kind of history: added once (and never changed), added then changed, renamed,
+    added in a commit that also deleted a file, added by a commit blame is told to ignore, empty."""
+    r = make_repo()
+    r.commit({"once.py": "a\nb\nc\n", "changed.py": "1\n2\n", "old.txt": "".join(f"l{i}\n" for i in range(30)),
+              "empty.txt": ""}, name="Ann", email="ann@x.example", date="2021-01-01T10:00:00+00:00")
+    r.commit({"changed.py": "1\n2\n3\n", "also_once.md": "x\n"}, name="Bob", email="bob@x.example",
+             date="2021-02-01T10:00:00+00:00")
+    r.git("mv", "old.txt", "moved.txt")
+    r.commit(name="Cy", email="cy@x.example", date="2021-03-01T10:00:00+00:00")
+    # one commit deletes a file and adds another from most of its lines: blame may take it as a rename
+    r.commit({"moved.txt": None, "rewritten.txt": "".join(f"l{i}\n" for i in range(22)) + "new\n"},
+             name="Dee", email="dee@x.example", date="2021-04-01T10:00:00+00:00")
+    ign = r.commit({"ignored_add.py": "z\n"}, name="Eve", email="eve@x.example", date="2021-05-01T10:00:00+00:00")
+    r.commit({".git-blame-ignore-revs": ign + "\n"}, name="Eve", email="eve@x.example",
+             date="2021-06-01T10:00:00+00:00")
+    return r
+
+
+def test_files_added_once_take_their_blame_from_the_history(make_repo, tmp_path, monkeypatch):
+    """A file the history shows added once and never changed gets what git blame gives it, without
+    running blame; every other file is blamed; the table equals blaming every file."""
+    r = _history_blame_repo(make_repo)
+    info = gitutil.open_repo(r.path)
+    h = history_mod.collect_history(info.path, info.commit, cache=False)
+    files = list_files(info.path, info.commit, load_rules(None), load_company(None))
+    blamed: list[str] = []
+    real = blame_mod.BlameJob._blame
+    monkeypatch.setattr(blame_mod.BlameJob, "_blame", lambda self, p: blamed.append(p) or real(self, p))
+
+    def run(cache, shortcut):
+        monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / cache))
+        if not shortcut:
+            monkeypatch.setattr(blame_mod.BlameJob, "_from_history", lambda self, *a: None)
+        job = blame_mod.BlameJob(info.path, info.commit, files, jobs=2, speculate=False)
+        job.know(h.changes, h.commits["sha"])
+        return job.result()
+    blamed.clear()
+    fast, _, st = run("a", True)
+    assert sorted(set(files.loc[files["category"] == "text", "path"]) - set(blamed)) == \
+        [".git-blame-ignore-revs", "also_once.md", "empty.txt", "once.py"] and st["from_history"] == 4
+    assert {"rewritten.txt", "ignored_add.py", "changed.py"} <= set(blamed)
+    blamed.clear()
+    slow, _, st2 = run("b", False)
+    assert st2["from_history"] == 0 and "once.py" in blamed
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_added_once_needs_one_addition_in_a_commit_that_deleted_nothing():
+    changes = pd.DataFrame({"sha": ["c3", "c3", "c2", "c2", "c1", "c1"],
+                            "path": ["new.txt", "gone.txt", "a.py", "b.py", "a.py", "c.py"],
+                            "old_path": [None] * 6, "status": ["A", "D", "M", "R", "A", "A"],
+                            "blob": ["n", None, "a2", "b1", "a1", "c1"]})
+    assert blame_mod._added_once(changes) == {"c.py": ("c1", "c1")}
+
+
+def test_added_once_blames_of_pip_equal_git_blame():
+    """On pypa/pip (when its mirror is here): every text file the history shows added once gets exactly
+    git blame's answer."""
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+    pip = Path("/work/.mirror/pypa+pip/repo")
+    if not pip.exists():
+        pytest.skip("the pypa/pip mirror is not on this machine")
+    info = gitutil.open_repo(str(pip), "6d30920")
+    h = history_mod.collect_history(info.path, info.commit, cache=False)
+    files = list_files(info.path, info.commit, load_rules(None), load_company(None))
+    once = blame_mod._added_once(h.changes)
+    text = files[files["category"] == "text"]
+    hits = [(p, b, n) for p, b, n in zip(text["path"], text["blob"], text["lines"]) if p in once and once[p][1] == b]
+    assert len(hits) > 100
+    for path, _blob, n in hits[::3]:
+        out = subprocess.run(gitutil.git_cmd(info.path, "blame", "-w", "--incremental", info.commit or "", "--", path),
+                             capture_output=True, env=gitutil.git_env(), check=True).stdout
+        assert blame_mod._parse_incremental(out) == ({once[path][0]: int(n)} if n else {}), path
