@@ -14,9 +14,9 @@ def local_day(commits: pd.DataFrame) -> pd.Series:
     if commits.empty:
         return pd.Series([], dtype="object")
     tz = commits["author_tz"].fillna("+0000")
-    sign = tz.str[0].map({"+": 1, "-": -1}).fillna(1)
-    minutes = tz.str[1:3].astype(int) * 60 + tz.str[3:5].astype(int)
-    local = commits["author_date"] + pd.to_timedelta(sign * minutes, unit="m")
+    # Each distinct offset worked out once (a history has a few dozen): sign, then hours and minutes.
+    minutes = {t: {"+": 1, "-": -1}.get(t[:1], 1) * (int(t[1:3]) * 60 + int(t[3:5])) for t in tz.unique()}
+    local = commits["author_date"] + pd.to_timedelta(tz.map(minutes).astype("int64"), unit="m")
     return local.dt.date
 
 
