@@ -69,3 +69,13 @@ class Repo:
 
     def head(self) -> str:
         return self.git("rev-parse", "HEAD")
+
+
+def workbook_parts(path) -> dict[str, bytes]:
+    """Every part of an .xlsx, with the modification time openpyxl stamps from the clock taken out."""
+    import re
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts["docProps/core.xml"] = re.sub(rb"<dcterms:modified[^<]*</dcterms:modified>", b"", parts["docProps/core.xml"])
+    return parts

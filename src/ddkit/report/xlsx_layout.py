@@ -166,6 +166,17 @@ DIRECT = True
 DEFERRED = True
 
 
+def _apply_style(cell, quote: bool, font: Font, alignment: Alignment, number_format: str | None) -> None:
+    """What a table cell gets after its value: the quote prefix (text that looks like a formula), its font,
+    alignment and number format, in the order openpyxl registers them."""
+    if quote:
+        cell.quotePrefix = True
+    cell.font = font
+    cell.alignment = alignment
+    if number_format is not None:
+        cell.number_format = number_format
+
+
 class _StyleMemo:
     """:func:`set_cell` then alignment and number format, as one table writes them cell after cell, with
     the resulting style (openpyxl's index array) reused: openpyxl registers each font, alignment and number
@@ -201,12 +212,7 @@ class _StyleMemo:
         if done is not None:
             cell._style = StyleArray(done[0]) if DIRECT else copy.copy(done[0])
             return cell
-        if quote:
-            cell.quotePrefix = True
-        cell.font = font
-        cell.alignment = alignment
-        if number_format is not None:
-            cell.number_format = number_format
+        _apply_style(cell, quote, font, alignment, number_format)
         self._done[key] = (copy.copy(cell._style), font, alignment)   # the objects kept alive: ids stay theirs
         return cell
 
@@ -284,12 +290,7 @@ class TableRows:
         if k is None:
             cell = self._cell
             cell._style = StyleArray(base) if base is not None else None
-            if quote:
-                cell.quotePrefix = True
-            cell.font = font
-            cell.alignment = alignment
-            if number_format is not None:
-                cell.number_format = number_format
+            _apply_style(cell, quote, font, alignment, number_format)
             k = self._done[key] = self._local(cell._style)
             self._keep += (font, alignment)
         return k
