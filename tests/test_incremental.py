@@ -249,3 +249,27 @@ def test_deferred_saves_write_the_entries_the_scan_would_have_written(make_repo,
     again = ddkit.scan(str(r.path), as_of="2024-06-30", licenses=False)
     assert "cached result" in again.timings
     pd.testing.assert_frame_equal(again.findings, s.findings)
+
+
+def test_merged_part_without_renames_on_a_history_with_them_equals_cold(make_repo, tmp_path, monkeypatch):
+    """A merge on top of the cached commit (not a line: the parts are combined in date order) whose new
+    part has no rename while the cached part has one: old_path typed as a cold read types it."""
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "c"))
+    r = make_repo()
+    r.commit({"a.txt": "a\n"}, date="2021-01-01T10:00:00+00:00")
+    r.git("mv", "a.txt", "b.txt")
+    r.commit(date="2021-01-02T10:00:00+00:00")
+    r.git("checkout", "-q", "-b", "side", "HEAD~1")
+    r.commit({"c.txt": "c\n"}, date="2021-01-03T10:00:00+00:00")
+    r.git("checkout", "-q", "main")
+    history_mod.collect_history(str(r.path), r.git("rev-parse", "HEAD"))      # cached: the renaming part
+    r.git("merge", "-q", "--no-edit", "side")
+    head = r.git("rev-parse", "HEAD")
+    combined = []
+    real = history_mod._combine
+    monkeypatch.setattr(history_mod, "_combine", lambda *a: combined.append(1) or real(*a))
+    inc = history_mod.collect_history(str(r.path), head)
+    cold = history_mod.collect_history(str(r.path), head, cache=False)
+    assert combined == [1]
+    pd.testing.assert_frame_equal(inc.commits, cold.commits)
+    pd.testing.assert_frame_equal(inc.changes, cold.changes)

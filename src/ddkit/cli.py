@@ -147,10 +147,12 @@ def check_outputs(*paths) -> None:
             raise _fail(f"{p}: cannot write the report there ({e.strerror or e})") from None
 
 
-def _write_reports(o: RunOptions, writer, result) -> None:
-    """Every format asked for, then the pseudonym key when asked (a scan's or a portfolio's people)."""
+def _write_reports(o: RunOptions, writer, result, skip: tuple[str, ...] = ()) -> None:
+    """Every format asked for (but *skip*), then the pseudonym key when asked (a scan's or a portfolio's
+    people)."""
     for fmt, path in o.outputs.items():
-        writer(fmt, result, Path(path), pseudonymize=o.pseudonymize)
+        if fmt not in skip:
+            writer(fmt, result, Path(path), pseudonymize=o.pseudonymize)
     if o.pseudonym_key:
         from .report.pseudonym import write_key
         write_key(result.people, o.pseudonym_key)
@@ -207,12 +209,7 @@ def _write_scan_reports(o: RunOptions, writer, s, pending: list) -> None:
     try:
         for save in pending:
             save()
-        for fmt, path in o.outputs.items():
-            if fmt != "xlsx":
-                writer(fmt, s, Path(path), pseudonymize=o.pseudonymize)
-        if o.pseudonym_key:
-            from .report.pseudonym import write_key
-            write_key(s.people, o.pseudonym_key)
+        _write_reports(o, writer, s, skip=("xlsx",))
     finally:
         chunks = []
         with os.fdopen(r, "rb") as fh:

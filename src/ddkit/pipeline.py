@@ -277,8 +277,6 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     return s
 
 
-
-
 def _digest(obj: Any) -> str | None:
     """A digest of loaded inputs (the user's SBOMs and environments); None (no caching) if they cannot be pickled."""
     import hashlib
@@ -305,7 +303,6 @@ def _result_store(info, ref, as_of, rules, company, roster, triage_path, decisio
         return None
     return incremental.Store("scan", info.path, params,
                              lambda v: isinstance(v, Scan) and v.repo.commit == info.commit and v.as_of == as_of)
-
 
 
 class _Background:

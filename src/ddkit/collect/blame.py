@@ -374,7 +374,7 @@ class BlameJob:
             with self._lock:
                 if not self._todo:
                     return
-                path, blob, _n = self._todo.popleft()
+                path, blob, lines = self._todo.popleft()
             if self._known_evt.is_set() or not self.speculate:
                 self._known_evt.wait()
                 if self._cancel:
@@ -387,7 +387,7 @@ class BlameJob:
                 kind = "cached"
                 if counts is None:
                     kind = "from_history"
-                    counts = self._from_history(path, blob, _n)
+                    counts = self._from_history(path, blob, lines)
                     if counts is None:
                         kind = "blamed"
                         counts = self._blame(path)

@@ -271,31 +271,32 @@ def _combine(new: dict, old: dict, order: list[str]) -> dict | None:
     if pos.isna().any():
         return None
     commits = commits.iloc[pos.to_numpy().argsort(kind="stable")].reset_index(drop=True)
-    changes = pd.concat([new["changes"], old["changes"]], ignore_index=True)
+    changes = _concat_changes(new["changes"], old["changes"])
     cpos = changes["sha"].map(rank).to_numpy()
-    changes = changes.iloc[cpos.argsort(kind="stable")]
-    # Built again from plain values, as a cold read builds it, so that each column's type is inferred from
-    # the whole history (concatenating a part with renames and one without gave old_path the object type).
-    changes = _changes_frame({c: changes[c].tolist() for c in CHANGE_COLUMNS})
+    changes = changes.iloc[cpos.argsort(kind="stable")].reset_index(drop=True)
     malformed = sorted(set(new["malformed"]) | set(old["malformed"]), key=lambda s: rank.get(s, 0))
     return {"commits": _commits_frame_fix(commits), "changes": changes, "malformed": malformed}
 
 
 def _stack(new: dict, old: dict) -> dict | None:
-    """:func:`_combine` when OLD..NEW is a line on top of OLD: its rows, then OLD's, already in cold order.
-    A column whose type differs between the two parts (old_path: a part without renames holds only None)
-    is built again from its values, as a cold read infers it from the whole history."""
+    """:func:`_combine` when OLD..NEW is a line on top of OLD: its rows, then OLD's, already in cold order."""
     commits = pd.concat([new["commits"], old["commits"]], ignore_index=True)
     if not commits["sha"].is_unique:
         return None
-    parts = [new["changes"], old["changes"]]
-    changes = pd.concat(parts, ignore_index=True)
-    for c in CHANGE_COLUMNS:
-        if parts[0][c].dtype != parts[1][c].dtype:
-            changes[c] = pd.DataFrame({c: changes[c].tolist()})[c]   # inferred as pd.DataFrame(lists) does
-    changes = _changes_frame_types(changes)
+    changes = _concat_changes(new["changes"], old["changes"])
     malformed = [*new["malformed"], *[m for m in old["malformed"] if m not in set(new["malformed"])]]
     return {"commits": _commits_frame_fix(commits), "changes": changes, "malformed": malformed}
+
+
+def _concat_changes(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """The rows of two parts of the changes table, typed as a cold read of both types them: a column whose
+    type differs between the parts (old_path: a part without renames holds only None, the object type) is
+    built again from its values, as ``pd.DataFrame`` infers it from the whole history's lists."""
+    changes = pd.concat([a, b], ignore_index=True)
+    for c in CHANGE_COLUMNS:
+        if a[c].dtype != b[c].dtype:
+            changes[c] = pd.DataFrame({c: changes[c].tolist()})[c]
+    return _changes_frame_types(changes)
 
 
 def _changes_frame_types(df: pd.DataFrame) -> pd.DataFrame:
@@ -531,9 +532,7 @@ def _commits_frame(c: dict[str, list]) -> pd.DataFrame:
     df = pd.DataFrame(c, columns=COMMIT_COLUMNS)
     df["author_date"] = pd.to_datetime(df["author_date"].astype("int64"), unit="s", utc=True)
     df["committer_date"] = pd.to_datetime(df["committer_date"].astype("int64"), unit="s", utc=True)
-    for col in ("parents", "files_changed", "added", "deleted"):
-        df[col] = df[col].astype("int64")
-    return df
+    return _commits_frame_fix(df)
 
 
 def _changes_frame(f: dict[str, list]) -> pd.DataFrame:
