@@ -131,3 +131,5 @@ def test_portfolio_workbook_tables_deferred_as_with_cells(portfolio_list, tmp_pa
     assert list(out[True]) == list(out[False])
     for part in out[False]:
         assert out[True][part] == out[False][part], part
+    # The creation date is the portfolio's as_of, not the clock (two writes a second apart once differed here).
+    assert f"{p.as_of.isoformat()}T00:00:00Z</dcterms:created>".encode() in out[True]["docProps/core.xml"]

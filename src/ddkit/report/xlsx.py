@@ -811,13 +811,18 @@ def write_workbook(s: Scan, path: Path) -> Path:
         _triage_validation(ws, cols, len(df))
     _rules_sheet(wb, s)
     _methodology_sheet(wb, s)
-    # Deterministic file: document dates come from as_of, not from the clock.
-    stamp = dt.datetime.combine(s.as_of, dt.time(0, 0))
+    _stamp(wb, s.as_of)
+    atomic_write(path, functools.partial(xlsx_save.save, wb))
+    return path
+
+
+def _stamp(wb: Workbook, as_of: dt.date) -> None:
+    """The document's creation date comes from as_of, not from the clock, so two writes of the same scan differ
+    only in the modification time the save stamps (openpyxl's behaviour, kept)."""
+    stamp = dt.datetime.combine(as_of, dt.time(0, 0))
     wb.properties.created = stamp
     wb.properties.modified = stamp
     wb.properties.creator = "ddkit"
-    atomic_write(path, functools.partial(xlsx_save.save, wb))
-    return path
 
 
 @xlsx_save.gc_paused()
@@ -866,6 +871,7 @@ def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
          or "none"),
     ], 1, (30, 110))
     page_setup(meth, "Portfolio", as_of, 2, last)
+    _stamp(wb, p.as_of)
     atomic_write(path, functools.partial(xlsx_save.save, wb))
     return path
 
