@@ -231,19 +231,21 @@ def _wait_text(status: int) -> str:
 
 
 def run_scan(repo: str, o: RunOptions) -> int:
+    if _ENTRY:
+        # The process is the command line's own (run()), for one scan: the cyclic garbage collector is off
+        # from here, for the imports (pandas: collections of what they build cost about 15 ms) and for the
+        # scan, whose tables hold few reference cycles: its collections were about 8% of a one-commit
+        # re-scan of pip (alternating: 1.10 s -> 1.01 s), and a whole scan of git/git peaked at the same
+        # 651 MB without them. What the imports built is frozen, so that a collection that does run (a
+        # library's own gc.collect()) need not walk it. (scan-many keeps the collector on: one process scans
+        # many repositories there.)
+        import gc
+        gc.disable()
     from .collect.incremental import deferred_saves
     from .pipeline import scan as do_scan
     from .report import write
     if _ENTRY:
-        # The process is the command line's own (run()), for one scan: what the imports built stays for the
-        # whole run, so the cyclic garbage collector need not walk it again and again (about 0.1-0.2 s of a
-        # re-scan); and the collector is off for the scan, whose tables hold few reference cycles: its
-        # collections were about 8% of a one-commit re-scan of pip (alternating: 1.10 s -> 1.01 s), and a
-        # whole scan of git/git peaked at the same 651 MB without them. (scan-many keeps it on: one process
-        # scans many repositories there.)
-        import gc
         gc.freeze()
-        gc.disable()
     check_outputs(*o.outputs.values(), o.pseudonym_key)
     progress = _progress(o.quiet)
     with deferred_saves() as pending:
