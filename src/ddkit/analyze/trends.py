@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 CLASSES = ["employee", "founder", "contractor", "vendor", "intern", "advisor", "unknown"]
+
+
+def _quarter(day) -> str | None:
+    """The quarter as a quarterly Period names it ("2024Q1"), without a Period each; None for a missing day
+    (which a grouping by quarter leaves out)."""
+    if not isinstance(day, dt.date) or pd.isna(day):      # (pd.NaT is a datetime)
+        return None
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 
 
 def trends_table(commits: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
@@ -12,21 +22,41 @@ def trends_table(commits: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
         ["outsourced_share"]
     if commits.empty:
         return pd.DataFrame(columns=cols)
-    meta = people.set_index("person_id")[["type", "is_bot"]]
-    c = commits.join(meta, on="person_id")
-    c = c[~c["is_bot"].fillna(False).astype(bool)]
-    if c.empty:
+    # One pass over plain lists (a join, a period per commit and a grouped unstack cost about 12 ms on pip's
+    # 16k commits): commits and added lines per (quarter, class), bots and commits without a day left out;
+    # a commit whose person is not among the people counts as "unknown", as does any type outside CLASSES.
+    kind = dict(zip(people["person_id"].tolist(), people["type"].tolist()))
+    bots = {pid for pid, bot in zip(people["person_id"].tolist(), people["is_bot"].tolist())
+            if not pd.isna(bot) and bool(bot)}
+    quarter_of: dict[object, str | None] = {}
+    acc: dict[str, dict[str, list[int]]] = {}
+    for pid, day, added in zip(commits["person_id"].tolist(), commits["author_day"].tolist(),
+                               commits["added"].tolist()):
+        if pid in bots:
+            continue
+        if day in quarter_of:
+            q = quarter_of[day]
+        else:
+            q = quarter_of[day] = _quarter(day)
+        if q is None:
+            continue
+        cls = kind.get(pid)
+        if cls not in CLASSES:
+            cls = "unknown"
+        cell = acc.setdefault(q, {}).setdefault(cls, [0, 0])
+        cell[0] += 1
+        cell[1] += added
+    if not acc:
         return pd.DataFrame(columns=cols)
-    c = c.assign(quarter=pd.PeriodIndex(pd.to_datetime(c["author_day"]), freq="Q").astype(str),
-                 cls=c["type"].where(c["type"].isin(CLASSES), "unknown"))
-    g = c.groupby(["quarter", "cls"]).agg(commits=("sha", "size"), lines=("added", "sum")).unstack("cls", fill_value=0)
-    out = pd.DataFrame(index=g.index)
-    out["commits"] = g["commits"].sum(axis=1)
-    out["added_lines"] = g["lines"].sum(axis=1)
+    quarters = sorted(acc)
+    data: dict[str, list] = {"quarter": quarters,
+                             "commits": [sum(v[0] for v in acc[q].values()) for q in quarters],
+                             "added_lines": [sum(v[1] for v in acc[q].values()) for q in quarters]}
     for cl in CLASSES:
-        out[f"{cl}_commits"] = g["commits"][cl] if cl in g["commits"] else 0
-        out[f"{cl}_lines"] = g["lines"][cl] if cl in g["lines"] else 0
+        data[f"{cl}_commits"] = [acc[q].get(cl, (0, 0))[0] for q in quarters]
+        data[f"{cl}_lines"] = [acc[q].get(cl, (0, 0))[1] for q in quarters]
+    out = pd.DataFrame(data)
+    out["quarter"] = out["quarter"].astype(str)
     outsourced = out["contractor_lines"] + out["vendor_lines"]
     out["outsourced_share"] = (outsourced / out["added_lines"].where(out["added_lines"] > 0)).fillna(0).round(4)
-    out = out.reset_index().rename(columns={"index": "quarter"})
-    return out[cols].sort_values("quarter").reset_index(drop=True)
+    return out[cols]
