@@ -259,3 +259,31 @@ def test_yaml_parses_kept_per_text_and_damaged_entries_parsed_again(tmp_path, mo
     assert len(calls) == 5
     with pytest.raises(InputError, match="line 2"):   # errors are not kept: reported every time
         config._parse_yaml("a: 1\n  b: [\n", Path("bad.yaml"))
+
+
+def test_records_equal_to_dict_records_for_every_kind_of_column():
+    """cells.records (column by column) gives what DataFrame.to_dict(orient="records") gives, value and type."""
+    import numpy as np
+    import pandas as pd
+
+    from ddkit.report.cells import records
+    df = pd.DataFrame({
+        "i": [1, 2, 3], "f": [1.5, np.nan, 3.0], "b": [True, False, True],
+        "s": pd.array(["a", None, "c"], dtype="str"),
+        "o": pd.Series([[1, 2], np.int64(7), None], dtype=object),
+        "t": pd.to_datetime(["2024-01-01", None, "2024-03-01"], utc=True),
+        "c": pd.Categorical(["x", "y", None]),
+        "n": pd.array([1, None, 3], dtype="Int64"),
+        "d": pd.Series([pd.Timestamp("2024-01-01").date(), None, np.float64(2.5)], dtype=object)})
+    want, got = df.to_dict(orient="records"), records(df)
+    assert len(got) == len(want)
+    for w, g in zip(want, got):
+        assert list(w) == list(g)
+        for k in w:
+            assert type(w[k]) is type(g[k]), k
+            assert w[k] is g[k] or w[k] == g[k] or (w[k] != w[k] and g[k] != g[k]), k
+    dup = pd.DataFrame([[1, 2]], columns=["a", "a"])
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert records(dup) == dup.to_dict(orient="records")

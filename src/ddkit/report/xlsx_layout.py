@@ -24,7 +24,7 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from .cells import clean_text, is_formula_like, plain
+from .cells import clean_text, is_formula_like, plain, records
 
 FONT_NAME = "Arial"
 FONT_SIZE = 10
@@ -474,7 +474,7 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
     anything else that reads or changes the table's cells must call :func:`materialize` first.
     Returns the last row written.
     """
-    recs = df.to_dict(orient="records") if df is not None and len(df) else []
+    recs = records(df) if df is not None and len(df) else []
     hdr_lines = 1
     header = []
     header_styles: dict[tuple, StyleArray] = {}
