@@ -51,6 +51,13 @@ def match(path: str, glob: str) -> bool:
     return glob_regex(glob).match(path) is not None
 
 
+@lru_cache(maxsize=256)
+def any_regex(globs: tuple[str, ...]) -> re.Pattern[str]:
+    """One expression whose ``match`` is true when :func:`match` is for any of *globs*: a path that matches
+    none (most paths, against a list of vendored or generated globs) is answered in one call."""
+    return re.compile("|".join(f"(?:{glob_regex(g).pattern})" for g in globs) or "(?!)", re.DOTALL)
+
+
 def first_match(path: str, globs: Iterable[str]) -> str | None:
     for g in globs:
         if match(path, g):

@@ -287,3 +287,25 @@ def test_records_equal_to_dict_records_for_every_kind_of_column():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert records(dup) == dup.to_dict(orient="records")
+
+
+def test_any_glob_regex_matches_when_one_glob_does():
+    """globs.any_regex (one alternation) answers as any(globs.match) does, on the shipped path rules."""
+    import itertools
+
+    from ddkit import globs
+    from ddkit.config import load_rules
+    pr = load_rules(None).get("paths", {})
+    lists = [[g["glob"] for g in pr.get(k, [])] for k in ("vendored", "generated")]
+    lists += [["*.py", "docs/", "a/**/b?.[ch]", "[!x]*.txt"], []]
+    parts = ["vendor", "_vendor", "third_party", "node_modules", "src", "a", "b", "docs", "x"]
+    names = ["m_pb2.py", "m_pb2_grpc.py", "b1.c", "bb.h", "x.txt", "y.txt", "README", "p.py"]
+    paths = ["/".join(d) + "/" + n for k in range(3) for d in itertools.product(parts, repeat=k) for n in names]
+    seen = set()
+    for lst in lists:
+        rx = globs.any_regex(tuple(lst))
+        for p in paths:
+            want = any(globs.match(p, g) for g in lst)
+            assert (rx.match(p) is not None) == want, (lst, p)
+            seen.add(want)
+    assert seen == {True, False}

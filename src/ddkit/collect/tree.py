@@ -61,6 +61,8 @@ def list_files(repo: str, commit: str | None, rules: Rules, company: Company) ->
     excludes = [(e["glob"], e["reason"]) for e in company.excludes]
     src_ext = {e.lower() for e in pr.get("source_extensions", [])}
 
+    kinds = [(kind, lst, globs.any_regex(tuple(g for g, _ in lst)))
+             for kind, lst in (("excluded", excludes), ("vendored", vendored), ("generated", generated))]
     rows = []
     candidates_for_markers = []
     for path, (mode, typ, obj, size) in sorted(entries.items()):
@@ -73,7 +75,9 @@ def list_files(repo: str, commit: str | None, rules: Rules, company: Company) ->
             cat, reason = "binary", "binary file"
         else:
             cat, reason = "text", ""
-            for kind, lst in (("excluded", excludes), ("vendored", vendored), ("generated", generated)):
+            for kind, lst, any_glob in kinds:
+                if any_glob.match(path) is None:
+                    continue
                 hit = next(((g, r) for g, r in lst if globs.match(path, g)), None)
                 if hit:
                     cat, reason = kind, f"{hit[1]} ({hit[0]})"
