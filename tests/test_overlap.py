@@ -125,7 +125,7 @@ def _forked_writes(tmp_path, monkeypatch, fail: bool):
     def writer(fmt, s, path, pseudonymize=False):
         if fmt == "xlsx" and fail:
             raise ValueError("disk says no")
-        path.write_text(f"{fmt} {os.getpid()}")
+        path.write_text(f"{fmt} {os.getpid()} {s}")
         written.append(fmt)
 
     o = cli.RunOptions(inputs={}, outputs={"xlsx": str(tmp_path / "r.xlsx"), "json": str(tmp_path / "r.json")},
@@ -135,33 +135,95 @@ def _forked_writes(tmp_path, monkeypatch, fail: bool):
 
 def test_workbook_written_by_a_forked_child_while_the_result_is_saved(tmp_path, monkeypatch):
     import os
+
+    import pytest
     cli, o, writer, saved, written = _forked_writes(tmp_path, monkeypatch, fail=False)
-    cli._write_scan_reports(o, writer, object(), [lambda: saved.append(os.getpid())])
+    child = cli._WorkbookChild.start(o, writer)        # forked before the scan
+    assert child is not None and child.pid != os.getpid()
+    child.ready()
+    child.ready()                                      # (once)
+    cli._write_scan_reports(o, writer, "the scan", [lambda: saved.append(os.getpid())], child)
     me = str(os.getpid())
-    assert saved == [os.getpid()]                                   # the result is saved here
-    assert (tmp_path / "r.json").read_text() == f"json {me}"        # the other formats are written here
+    assert saved == [os.getpid()]                                       # the result is saved here
+    assert (tmp_path / "r.json").read_text() == f"json {me} the scan"   # the other formats are written here
     xlsx = (tmp_path / "r.xlsx").read_text().split()
-    assert xlsx[0] == "xlsx" and xlsx[1] != me                      # the workbook by another process
+    assert xlsx[0] == "xlsx" and xlsx[1] == str(child.pid)              # the workbook by the child
+    assert xlsx[2:] == ["the", "scan"]                                  # from the scan it was sent
     assert written == ["json"]
+    with pytest.raises(ChildProcessError):                              # the child was waited for
+        os.waitpid(child.pid, 0)
+
+
+def test_workbook_child_not_made_ready_during_the_scan_still_writes(tmp_path, monkeypatch):
+    """A scan whose last stage did not signal (a renamed stage, say) costs the imports at the end, nothing else."""
+    import os
+    cli, o, writer, saved, written = _forked_writes(tmp_path, monkeypatch, fail=False)
+    child = cli._WorkbookChild.start(o, writer)
+    cli._write_scan_reports(o, writer, "the scan", [lambda: saved.append(1)], child)
+    assert (tmp_path / "r.xlsx").read_text() == f"xlsx {child.pid} the scan" and child.pid != os.getpid()
 
 
 def test_forked_workbook_writer_failure_is_raised_by_the_command(tmp_path, monkeypatch):
     import pytest
     cli, o, writer, saved, written = _forked_writes(tmp_path, monkeypatch, fail=True)
+    child = cli._WorkbookChild.start(o, writer)
     with pytest.raises(ValueError, match="disk says no"):
-        cli._write_scan_reports(o, writer, object(), [lambda: saved.append(1)])
+        cli._write_scan_reports(o, writer, "the scan", [lambda: saved.append(1)], child)
     assert saved == [1] and written == ["json"]                     # the rest is still done
     assert not (tmp_path / "r.xlsx").exists()
 
 
+def test_workbook_child_killed_is_reported(tmp_path, monkeypatch):
+    """A child that dies without an answer (killed, out of memory) is an error of the command, not a
+    workbook silently missing."""
+    import os
+    import signal
+
+    import pytest
+    cli, o, writer, saved, written = _forked_writes(tmp_path, monkeypatch, fail=False)
+    child = cli._WorkbookChild.start(o, writer)
+    os.kill(child.pid, signal.SIGKILL)
+    with pytest.raises(RuntimeError, match="signal 9"):
+        cli._write_scan_reports(o, writer, "the scan", [lambda: saved.append(1)], child)
+    assert saved == [1] and written == ["json"]
+
+
 def test_no_fork_without_a_result_to_save_or_outside_the_command_line(tmp_path, monkeypatch):
     import os
+
+    import pytest
     cli, o, writer, saved, written = _forked_writes(tmp_path, monkeypatch, fail=False)
-    cli._write_scan_reports(o, writer, object(), [])                # a cached result: nothing to save
-    assert (tmp_path / "r.xlsx").read_text() == f"xlsx {os.getpid()}"
+    child = cli._WorkbookChild.start(o, writer)
+    cli._write_scan_reports(o, writer, "the scan", [], child)      # a cached result: nothing to save
+    assert (tmp_path / "r.xlsx").read_text() == f"xlsx {os.getpid()} the scan"
+    with pytest.raises(ChildProcessError):                          # the unused child was ended
+        os.waitpid(child.pid, 0)
+    o_json = cli.RunOptions(inputs={}, outputs={"json": str(tmp_path / "r.json")}, quiet=True)
+    assert cli._WorkbookChild.start(o_json, writer) is None         # no workbook asked for
     monkeypatch.setattr(cli, "_ENTRY", False)                       # a library caller or a test calling main()
-    cli._write_scan_reports(o, writer, object(), [lambda: saved.append(1)])
-    assert (tmp_path / "r.xlsx").read_text() == f"xlsx {os.getpid()}" and saved == [1]
+    assert cli._WorkbookChild.start(o, writer) is None
+    cli._write_scan_reports(o, writer, "the scan", [lambda: saved.append(1)], None)
+    assert (tmp_path / "r.xlsx").read_text() == f"xlsx {os.getpid()} the scan" and saved == [1]
+
+
+def test_on_stage_calls_once_when_the_stage_starts_and_keeps_the_timings():
+    from ddkit import cli
+    from ddkit.progress import Progress
+    seen, calls = [], []
+
+    class Inner(Progress):
+        def start(self, name, total):
+            seen.append(("start", name, len(calls)))
+
+        def end(self, name):
+            seen.append(("end", name))
+    p = cli._OnStage(Inner(), "analyses", lambda: calls.append(1))
+    for name in ("files", "analyses", "analyses"):
+        with p.stage(name):
+            pass
+    assert calls == [1]
+    assert seen[2] == ("start", "analyses", 1)          # called before the inner display hears of the stage
+    assert set(p.timings) == {"files", "analyses"}
 
 
 def test_command_line_scan_with_forked_workbook_equals_one_written_in_turn(make_repo, tmp_path):
@@ -273,3 +335,19 @@ def test_added_once_blames_of_pip_equal_git_blame():
         out = subprocess.run(gitutil.git_cmd(info.path, "blame", "-w", "--incremental", info.commit or "", "--", path),
                              capture_output=True, env=gitutil.git_env(), check=True).stdout
         assert blame_mod._parse_incremental(out) == ({once[path][0]: int(n)} if n else {}), path
+
+
+def test_command_line_bad_input_ends_the_workbook_child(make_repo, tmp_path):
+    """An input refused once the scan has started (the child is forked before it) is one line and exit 2,
+    and the child is gone: the command's output pipes close at once (a child left waiting would hold them)."""
+    import os
+    import subprocess
+    import sys
+    r = _repo(make_repo)
+    env = {**os.environ, "DDKIT_CACHE_DIR": str(tmp_path / "cache")}
+    p = subprocess.run([sys.executable, "-m", "ddkit", "scan", str(r.path), "--quiet", "--no-licenses",
+                        "--ref", "no-such-branch", "--out", str(tmp_path / "r.xlsx")],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+    assert not (tmp_path / "r.xlsx").exists()
