@@ -301,7 +301,9 @@ def save(wb, filename: str | os.PathLike) -> None:
             materialize(ws)
         wb.save(filename)
         return
-    # openpyxl's save_workbook, which also stamps the modification time (as wb.save does)
-    archive = ZipFile(filename, "w", ZIP_DEFLATED, allowZip64=True)
+    # openpyxl's save_workbook, which also stamps the modification time (as wb.save does). Deflate's fastest
+    # level: pip's workbook is 272 kB instead of 221 kB, and compressed in 6 ms instead of 14 (a tenth of
+    # what a one-commit re-scan has left to write it).
+    archive = ZipFile(filename, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=1)
     wb.properties.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
     _BookWriter(wb, archive).save()
