@@ -17,9 +17,10 @@ def local_day(commits: pd.DataFrame) -> pd.Series:
     tz = commits["author_tz"].fillna("+0000").tolist()
     # Each distinct offset worked out once (a history has a few dozen): sign, then hours and minutes.
     minutes = {t: {"+": 1, "-": -1}.get(t[:1], 1) * (int(t[1:3]) * 60 + int(t[3:5])) for t in set(tz)}
-    # In numpy (.values: UTC datetime64, also of a tz-aware column), and a date object per distinct day: the
+    # In numpy (the column's wall time, whose day .dt.date gives), and a date object per distinct day: the
     # string column's map and .dt.date cost 4.5 ms on pip.
-    local = commits["author_date"].values + np.array([minutes[t] for t in tz], dtype="timedelta64[m]")
+    local = (commits["author_date"].dt.tz_localize(None).to_numpy()
+             + np.array([minutes[t] for t in tz], dtype="timedelta64[m]"))
     days, which = np.unique(local.astype("datetime64[D]"), return_inverse=True)
     dates = np.array([pd.NaT if d is None else d for d in days.astype(object).tolist()], dtype=object)
     return pd.Series(dates[which], index=commits.index, dtype=object)
