@@ -142,7 +142,9 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         co = people_mod.coauthor_rows(hist.commits)
         idents = pd.concat([hist.commits[["author_name_raw", "author_email_raw"]],
                             co[["author_name_raw", "author_email_raw"]]], ignore_index=True)
-        mailmap = read_mailmap(info.path, info.commit, zip(idents["author_name_raw"], idents["author_email_raw"]))
+        # Plain lists: iterating the string columns themselves cost 5 ms on pip's 17k rows.
+        mailmap = read_mailmap(info.path, info.commit,
+                               zip(idents["author_name_raw"].tolist(), idents["author_email_raw"].tolist()))
         warnings += mailmap.warnings
         res = resolve_identities(idents, roster_df, company_o, rules_o, mailmap)
         warnings += res.warnings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from ..schema import PEOPLE_COLUMNS
@@ -13,11 +14,16 @@ def local_day(commits: pd.DataFrame) -> pd.Series:
     """The calendar day of each commit in its author's own time zone (what `git log` shows)."""
     if commits.empty:
         return pd.Series([], dtype="object")
-    tz = commits["author_tz"].fillna("+0000")
+    tz = commits["author_tz"].fillna("+0000").tolist()
     # Each distinct offset worked out once (a history has a few dozen): sign, then hours and minutes.
-    minutes = {t: {"+": 1, "-": -1}.get(t[:1], 1) * (int(t[1:3]) * 60 + int(t[3:5])) for t in tz.unique()}
-    local = commits["author_date"] + pd.to_timedelta(tz.map(minutes).astype("int64"), unit="m")
-    return local.dt.date
+    minutes = {t: {"+": 1, "-": -1}.get(t[:1], 1) * (int(t[1:3]) * 60 + int(t[3:5])) for t in set(tz)}
+    # In numpy (the column's wall time, whose day .dt.date gives), and a date object per distinct day: the
+    # string column's map and .dt.date cost 4.5 ms on pip.
+    local = (commits["author_date"].dt.tz_localize(None).to_numpy()
+             + np.array([minutes[t] for t in tz], dtype="timedelta64[m]"))
+    days, which = np.unique(local.astype("datetime64[D]"), return_inverse=True)
+    dates = np.array([pd.NaT if d is None else d for d in days.astype(object).tolist()], dtype=object)
+    return pd.Series(dates[which], index=commits.index, dtype=object)
 
 
 def coauthor_rows(commits: pd.DataFrame) -> pd.DataFrame:
@@ -51,10 +57,16 @@ def attach_people(commits: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFra
         for c in ("author_name", "author_email", "person_id", "person", "author_day"):
             out[c] = pd.Series(dtype="object")
         return out
-    ids = identities[["name_raw", "email_raw", "name", "email", "person_id", "person"]].rename(
-        columns={"name_raw": "author_name_raw", "email_raw": "author_email_raw"})
-    out = commits.merge(ids, on=["author_name_raw", "author_email_raw"], how="left", validate="many_to_one")
-    out = out.rename(columns={"name": "author_name", "email": "author_email"})
+    # Each commit's identity row found in a dict, its columns taken by position: what a left merge on
+    # (name_raw, email_raw) gives (none found: missing), without the merge's 3 ms on pip.
+    at = {k: i for i, k in enumerate(zip(identities["name_raw"].tolist(), identities["email_raw"].tolist()))}
+    if len(at) != len(identities):
+        raise ValueError("attach_people: an identity (name_raw, email_raw) is listed twice")
+    rows = [at.get(k, -1) for k in zip(commits["author_name_raw"].tolist(), commits["author_email_raw"].tolist())]
+    out = commits.reset_index(drop=True)
+    for src, dst in (("name", "author_name"), ("email", "author_email"), ("person_id", "person_id"),
+                     ("person", "person")):
+        out[dst] = identities[src].array.take(rows, allow_fill=True)
     out["author_day"] = local_day(out)
     return out
 
