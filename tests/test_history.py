@@ -120,6 +120,10 @@ def test_bad_repository_inputs(make_repo, tmp_path):
     r.commit({"sub/a.txt": "1\n"})
     with pytest.raises(InputError, match="top directory"):
         ddkit.scan(r.path / "sub")
+    # The .git folder itself (git answers there, with no top folder): opened as before, its HEAD resolved.
+    from ddkit import gitutil
+    info = gitutil.open_repo(r.path / ".git")
+    assert not info.is_bare and not info.is_shallow and info.commit == r.head()
     with pytest.raises(InputError, match="does not name a commit"):
         ddkit.scan(r.path, ref="no-such-branch")
     with pytest.raises(InputError, match="ISO date"):

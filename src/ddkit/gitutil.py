@@ -223,17 +223,20 @@ def open_repo(path: str | os.PathLike, ref: str = "HEAD") -> RepoInfo:
         raise InputError(f"{path}: no such file or directory")
     if not p.is_dir():
         raise InputError(f"{path}: not a directory, so not a git repository")
-    proc = subprocess.run(git_cmd(p, "rev-parse", "--is-bare-repository"), capture_output=True, env=git_env())
-    if proc.returncode != 0:
+    # One rev-parse for three answers, each on its line (one git process instead of three): the top folder
+    # comes last because git prints the others and then fails on it where there is no work tree (a bare
+    # repository, the .git folder itself); nothing at all is printed where there is no repository.
+    proc = subprocess.run(git_cmd(p, "rev-parse", "--is-bare-repository", "--is-shallow-repository",
+                                  "--show-toplevel"), capture_output=True, env=git_env())
+    answers = proc.stdout.split(b"\n", 2)
+    if len(answers) < 3 or answers[0] not in (b"true", b"false"):
         raise InputError(f"{path}: not a git repository")
-    is_bare = proc.stdout.strip() == b"true"
-    if not is_bare:
-        top = subprocess.run(git_cmd(p, "rev-parse", "--show-toplevel"), capture_output=True, env=git_env())
-        if top.returncode == 0:
-            toplevel = top.stdout.decode("utf-8", "surrogateescape").strip()
-            if Path(toplevel).resolve() != p.resolve():
-                raise InputError(f"{path}: inside the git repository {toplevel}; give the repository's top directory")
-    shallow = run(p, "rev-parse", "--is-shallow-repository", check=False).strip() == b"true"
+    is_bare = answers[0] == b"true"
+    shallow = answers[1] == b"true"
+    if not is_bare and proc.returncode == 0:
+        toplevel = answers[2].decode("utf-8", "surrogateescape").strip()
+        if Path(toplevel).resolve() != p.resolve():
+            raise InputError(f"{path}: inside the git repository {toplevel}; give the repository's top directory")
     commit: str | None
     res = subprocess.run(git_cmd(p, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"),
                          capture_output=True, env=git_env())
