@@ -166,3 +166,11 @@ def test_mailmap_answers_kept_per_mailmap_blob(make_repo, tmp_path, monkeypatch)
     changed = read_mailmap(str(r.path), c2, ids)
     assert changed.mapped == {("Bob", "bob@x.example"): ("Bobby", "bob@real.example")} and len(asked) == 3
     assert read_mailmap(str(r.path), c1, ids).mapped == first.mapped and len(asked) == 3   # the old blob: kept
+    # The tree as the files stage listed it: the same answers, and git is not asked where the .mailmap is.
+    listed: list[tuple] = []
+    monkeypatch.setattr(gitutil, "run", lambda repo, *a, **kw: listed.append(a) or spy(repo, *a, **kw))
+    blob2 = r.git("rev-parse", f"{c2}:.mailmap").strip()
+    assert read_mailmap(str(r.path), c2, ids, tree={".mailmap": ("blob", blob2)}).mapped == changed.mapped
+    assert read_mailmap(str(r.path), c2, ids, tree={}).mapped == {}                 # no .mailmap listed
+    assert read_mailmap(str(r.path), c2, ids, tree={".mailmap": ("commit", blob2)}).mapped == {}  # a submodule
+    assert not any("ls-tree" in a for a in listed)

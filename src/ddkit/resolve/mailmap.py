@@ -35,15 +35,23 @@ def _contact(line: str) -> tuple[str, str] | None:
     return line[:i].rstrip(" "), line[i + 1:-1]
 
 
-def read_mailmap(repo: str, commit: str | None, identities: Iterable[tuple[str, str]] = ()) -> Mailmap:
-    """Map every (name, email) pair in *identities* through the .mailmap of *commit*."""
+def read_mailmap(repo: str, commit: str | None, identities: Iterable[tuple[str, str]] = (),
+                 tree: dict[str, tuple[str, str]] | None = None) -> Mailmap:
+    """Map every (name, email) pair in *identities* through the .mailmap of *commit*.
+
+    *tree*: {path: (object type, object id)} of the entries at *commit* when the caller has listed them
+    (the scan's files stage has): git is then not asked where the .mailmap is."""
     pairs = [(n, e) for n, e in dict.fromkeys(identities) if "\n" not in n + e and "<" not in n + e and ">" not in e]
     if commit is None or not pairs:
         return Mailmap()
-    entry = gitutil.run(repo, "ls-tree", "-z", "--end-of-options", commit, "--", ".mailmap").split(b"\0")[0].split()
-    if len(entry) < 3 or entry[1] != b"blob":
+    if tree is not None:
+        typ, obj = tree.get(".mailmap", ("", ""))
+    else:
+        entry = gitutil.run(repo, "ls-tree", "-z", "--end-of-options", commit, "--", ".mailmap").split(b"\0")[0].split()
+        typ, obj = (entry[1].decode(), entry[2].decode()) if len(entry) >= 3 else ("", "")
+    if typ != "blob":
         return Mailmap()          # no .mailmap file at the commit
-    blob = entry[2].decode()
+    blob = obj
     # What git answers for a pair depends only on the .mailmap's content (and git): kept per blob, so a
     # re-scan asks git only about identities it has not seen with this .mailmap.
     from ..collect import incremental
