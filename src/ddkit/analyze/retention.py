@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from .bus_factor import authors_by_file, simulate_departure, source_files
+from .bus_factor import Departures, authors_by_file, source_files
 from .remediation import WHOLE_WORK
 
 RETENTION_COLUMNS = ["rank", "person", "type", "surviving_lines", "files_known", "files_orphaned",
@@ -55,9 +55,10 @@ def retention_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFrame
     cands = [pid for pid in staff["person_id"] if known.get(pid)]
     cands = sorted(cands, key=lambda p: (-sole.get(p, 0), -known.get(p, 0), p))[:MAX_SIMULATED]
     meta = staff.set_index("person_id")
+    departures = Departures(doa, files, people)     # what the candidates' simulations share, once
     rows = []
     for pid in cands:
-        sim = simulate_departure(doa, files, people, [pid])
+        sim = departures.simulate([pid])
         repo = sim[sim["scope"] == "(repository)"]
         mods = sim[(sim["scope"] != "(repository)")]
         drops = mods[mods["truck_factor_after"].fillna(0) < mods["truck_factor_before"].fillna(0)]
