@@ -102,10 +102,18 @@ def rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame
     # (issue 17; tests/unit/test_rescan_shortcuts.py compares it with the DataFrame version it replaced).
     shas = commits["sha"].tolist()
     pid_of = dict(zip(shas, commits["person_id"].tolist()))
-    day_of = dict(zip(shas, map(_day, commits["author_day"].tolist())))
-    lines_of: dict[Any, list[tuple[str, int, str | None]]] = {}   # person id -> (path, lines, day) per blame row
+    author_day = dict(zip(shas, commits["author_day"].tolist()))
+    days: dict[str, str | None] = {}
+
+    def day_of(sha: str) -> str | None:
+        # Only for the commits of a gap with a period of its own, once each (every commit's day cost 4 ms on pip).
+        if sha not in days:
+            days[sha] = _day(author_day.get(sha))
+        return days[sha]
+
+    lines_of: dict[Any, list[tuple[str, int, str]]] = {}   # person id -> (path, lines, sha) per blame row
     for path, sha, n in zip(blame["path"].tolist(), blame["sha"].tolist(), blame["lines"].tolist()):
-        lines_of.setdefault(pid_of.get(sha), []).append((path, n, day_of.get(sha)))
+        lines_of.setdefault(pid_of.get(sha), []).append((path, n, sha))
     total = int(blame["lines"].sum()) or 1
     module_of = dict(zip(files["path"], files["module"])) if len(files) else {}
     staff = current_staff(people)
@@ -143,8 +151,8 @@ def rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame
                 periods.append(dict(start=start, end=end, whole_work=False))
         sums: dict[str, int] = {}
         for pid in ids:
-            for path, n, day in lines_of.get(pid, ()):
-                if whole_all or (day is not None and any(a <= day <= b for a, b in windows)):
+            for path, n, sha in lines_of.get(pid, ()):
+                if whole_all or ((day := day_of(sha)) is not None and any(a <= day <= b for a, b in windows)):
                     sums[path] = sums.get(path, 0) + n
         # by path, then most lines first (stable): the order pandas' sort_index then sort_values gave
         by_file = sorted(sorted(sums.items()), key=lambda kv: -kv[1])
