@@ -215,9 +215,11 @@ def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: p
             vendor=vendor, **info))
 
     unresolved = humans[~humans["in_roster"]] if len(humans) else humans
-    # Columns as lists, not itertuples (1.8 ms on pip's 868 contributors, most of them here).
+    # Columns as lists, not itertuples (1.8 ms on pip's 868 contributors, most of them here); an empty
+    # people table (nothing committed) has no domain_class.
     cols = ["person_id", "person", "emails", "possible_roster_match", "possible_roster_match_reason", "domain_class"]
-    for pid, person, emails, match, match_reason, domain_class in zip(*(unresolved[c].tolist() for c in cols)):
+    columns = [unresolved[c].tolist() for c in cols] if len(unresolved) else [[] for _ in cols]
+    for pid, person, emails, match, match_reason, domain_class in zip(*columns):
         cs = by_person.get(pid)
         if cs is None or not len(cs):
             continue
