@@ -408,7 +408,8 @@ def _simulations(s: Scan, n_people: int = 3) -> pd.DataFrame:
     scenarios = sorted(v for v in s.people["vendor"].dropna().unique() if isinstance(v, str))
     authors = doa[doa["author"]].groupby("person")["path"].nunique().sort_values(ascending=False, kind="stable")
     scenarios += [p for p in authors.index[:n_people] if p not in scenarios]
-    frames = [s.simulate_departure([x]) for x in scenarios]
+    departures = bus_factor.Departures(doa, s.files, s.people)     # what the scenarios share, once
+    frames = [departures.simulate([x]) for x in scenarios]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if len(df):
         df["orphaned"] = df["orphaned"].map(lambda x: "; ".join(x))

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..collect.history import follow_renames
 from ..config import Rules
+from ..values import is_missing
 from .findings import finding
 
 DOA_COLUMNS = ["path", "person_id", "person", "fa", "dl", "ac", "doa", "doa_norm", "author"]
@@ -67,19 +68,26 @@ def truck_factor(authors: dict[str, set[str]], names: dict[str, str] | None = No
     if not authors:
         return None, []
     names = names or {}
-    remaining = {f: set(a) for f, a in authors.items()}
+    remaining = [set(a) for a in authors.values()]
+    counts: dict[str, int] = {}
+    files_of: dict[str, list[int]] = {}
+    for i, a in enumerate(remaining):
+        for p in a:
+            counts[p] = counts.get(p, 0) + 1
+            files_of.setdefault(p, []).append(i)
+    # Removing the top author leaves everyone else's count of files as it was, so the greedy order is known
+    # from the start: most files first, then by name, then first seen (sorted is stable), which is what
+    # recounting after each removal and taking the min gave (the recounts cost 1 ms per scenario on pip).
+    left = [len(a) for a in remaining]
+    with_author = sum(1 for n in left if n)
     removed: list[str] = []
-    total = len(remaining)
-    while sum(1 for a in remaining.values() if a) * 2 >= total:
-        counts: dict[str, int] = {}
-        for a in remaining.values():
-            for p in a:
-                counts[p] = counts.get(p, 0) + 1
-        if not counts:
+    for top in sorted(counts, key=lambda p: (-counts[p], names.get(p, p))):
+        if with_author * 2 < len(remaining):
             break
-        top = min(counts, key=lambda p: (-counts[p], names.get(p, p)))
-        for a in remaining.values():
-            a.discard(top)
+        for i in files_of[top]:
+            left[i] -= 1
+            if not left[i]:
+                with_author -= 1
         removed.append(top)
     return len(removed), removed
 
@@ -186,28 +194,48 @@ def knowledge_findings(rules: Rules, bus: pd.DataFrame) -> list[dict]:
     return recs
 
 
+class Departures:
+    """The off-boarding simulation of :func:`simulate_departure`, for several scenarios on one scan: what
+    does not depend on who leaves (the source files per scope, their authors, the truck factors before)
+    is computed once (the pipeline's scenarios computed it each, 14 ms on pip)."""
+
+    def __init__(self, doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFrame):
+        self.pid, self.person, self.vendor = (people[c].tolist() for c in ("person_id", "person", "vendor"))
+        self.known = set(self.person) | {v for v in self.vendor if not is_missing(v)} | set(self.pid)
+        self.names = dict(zip(self.pid, self.person))
+        src = source_files(files)
+        paths = src["path"].tolist()
+        authors = authors_by_file(doa, paths)
+        by_module: dict[str, list[str]] = {}
+        for path, module in zip(paths, src["module"].tolist()):
+            if not is_missing(module):     # what groupby drops
+                by_module.setdefault(module, []).append(path)
+        # (scope, its files' authors, truck factor before), the repository first, then each module by name
+        self.scopes = []
+        for scope, ps in [("(repository)", paths)] + sorted(by_module.items()):
+            before = {p: authors[p] for p in ps}
+            if before:
+                self.scopes.append((scope, before, truck_factor(before, self.names)[0]))
+
+    def simulate(self, leaving) -> pd.DataFrame:
+        leaving = [leaving] if isinstance(leaving, str) else list(leaving)
+        unknown = [x for x in leaving if x not in self.known]
+        if unknown:
+            from ..errors import InputError
+            raise InputError(f"simulate_departure: no person or vendor named {', '.join(map(str, unknown))}")
+        gone = {pid for pid, person, vendor in zip(self.pid, self.person, self.vendor)
+                if person in leaving or vendor in leaving or pid in leaving}
+        rows = []
+        for scope, before, tf_before in self.scopes:
+            after = {p: a - gone for p, a in before.items()}
+            orphaned = sorted(p for p in before if before[p] and not after[p])
+            rows.append(dict(scenario=", ".join(leaving), scope=scope, files=len(before),
+                             orphaned_files=len(orphaned), orphaned=orphaned,
+                             truck_factor_before=tf_before, truck_factor_after=truck_factor(after, self.names)[0]))
+        return pd.DataFrame(rows)
+
+
 def simulate_departure(doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFrame, leaving) -> pd.DataFrame:
     """Per module (and the repository): files left without an author and the new truck factor if the given
     people, or all staff of the given vendors, left."""
-    leaving = [leaving] if isinstance(leaving, str) else list(leaving)
-    sel = people["person"].isin(leaving) | people["vendor"].isin(leaving) | people["person_id"].isin(leaving)
-    unknown = [x for x in leaving if x not in set(people["person"]) | set(people["vendor"].dropna()) | set(people["person_id"])]
-    if unknown:
-        from ..errors import InputError
-        raise InputError(f"simulate_departure: no person or vendor named {', '.join(map(str, unknown))}")
-    gone = set(people.loc[sel, "person_id"])
-    names = dict(zip(people["person_id"], people["person"]))
-    src = source_files(files)
-    authors = authors_by_file(doa, src["path"])
-    rows = []
-    for scope, g in [("(repository)", src)] + [(m, g) for m, g in src.groupby("module", sort=True)]:
-        before = {p: authors[p] for p in g["path"]}
-        if not before:
-            continue
-        after = {p: a - gone for p, a in before.items()}
-        orphaned = sorted(p for p in before if before[p] and not after[p])
-        rows.append(dict(scenario=", ".join(leaving), scope=scope, files=len(before),
-                         orphaned_files=len(orphaned), orphaned=orphaned,
-                         truck_factor_before=truck_factor(before, names)[0],
-                         truck_factor_after=truck_factor(after, names)[0]))
-    return pd.DataFrame(rows)
+    return Departures(doa, files, people).simulate(leaving)

@@ -53,14 +53,16 @@ def _contacts(people: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
     vendor: dict[str, str] = {}
     if people is None or people.empty:
         return person, vendor
-    for rec in people.to_dict(orient="records"):
-        emails = rec.get("roster_emails")
-        emails = list(emails) if isinstance(emails, (list, tuple)) and len(emails) else []
-        if not emails and not rec.get("in_roster"):
-            emails = list(rec.get("emails") or [])
+    # The columns used, as lists (to_dict(orient="records") of every column cost 7 ms on pip's 868 people).
+    def col(name: str) -> list:
+        return people[name].tolist() if name in people else [None] * len(people)
+    for name, roster_emails, in_roster, all_emails, v in zip(people["person"].tolist(), col("roster_emails"),
+                                                           col("in_roster"), col("emails"), col("vendor")):
+        emails = list(roster_emails) if isinstance(roster_emails, (list, tuple)) and len(roster_emails) else []
+        if not emails and not in_roster:
+            emails = list(all_emails or [])
         if emails:
-            person[rec["person"]] = "; ".join(emails)
-        v = rec.get("vendor")
+            person[name] = "; ".join(emails)
         if isinstance(v, str) and emails:
             vendor[v] = "; ".join(x for x in [vendor.get(v), emails[0]] if x)
     return person, vendor

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from .bus_factor import authors_by_file, simulate_departure, source_files
+from .bus_factor import Departures, authors_by_file, source_files
 from .remediation import WHOLE_WORK
 
 RETENTION_COLUMNS = ["rank", "person", "type", "surviving_lines", "files_known", "files_orphaned",
@@ -55,9 +55,10 @@ def retention_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFrame
     cands = [pid for pid in staff["person_id"] if known.get(pid)]
     cands = sorted(cands, key=lambda p: (-sole.get(p, 0), -known.get(p, 0), p))[:MAX_SIMULATED]
     meta = staff.set_index("person_id")
+    departures = Departures(doa, files, people)     # what the candidates' simulations share, once
     rows = []
     for pid in cands:
-        sim = simulate_departure(doa, files, people, [pid])
+        sim = departures.simulate([pid])
         repo = sim[sim["scope"] == "(repository)"]
         mods = sim[(sim["scope"] != "(repository)")]
         drops = mods[mods["truck_factor_after"].fillna(0) < mods["truck_factor_before"].fillna(0)]
@@ -101,10 +102,18 @@ def rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame
     # (issue 17; tests/unit/test_rescan_shortcuts.py compares it with the DataFrame version it replaced).
     shas = commits["sha"].tolist()
     pid_of = dict(zip(shas, commits["person_id"].tolist()))
-    day_of = dict(zip(shas, map(_day, commits["author_day"].tolist())))
-    lines_of: dict[Any, list[tuple[str, int, str | None]]] = {}   # person id -> (path, lines, day) per blame row
+    author_day = dict(zip(shas, commits["author_day"].tolist()))
+    days: dict[str, str | None] = {}
+
+    def day_of(sha: str) -> str | None:
+        # Only for the commits of a gap with a period of its own, once each (every commit's day cost 4 ms on pip).
+        if sha not in days:
+            days[sha] = _day(author_day.get(sha))
+        return days[sha]
+
+    lines_of: dict[Any, list[tuple[str, int, str]]] = {}   # person id -> (path, lines, sha) per blame row
     for path, sha, n in zip(blame["path"].tolist(), blame["sha"].tolist(), blame["lines"].tolist()):
-        lines_of.setdefault(pid_of.get(sha), []).append((path, n, day_of.get(sha)))
+        lines_of.setdefault(pid_of.get(sha), []).append((path, n, sha))
     total = int(blame["lines"].sum()) or 1
     module_of = dict(zip(files["path"], files["module"])) if len(files) else {}
     staff = current_staff(people)
@@ -142,8 +151,8 @@ def rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame
                 periods.append(dict(start=start, end=end, whole_work=False))
         sums: dict[str, int] = {}
         for pid in ids:
-            for path, n, day in lines_of.get(pid, ()):
-                if whole_all or (day is not None and any(a <= day <= b for a, b in windows)):
+            for path, n, sha in lines_of.get(pid, ()):
+                if whole_all or ((day := day_of(sha)) is not None and any(a <= day <= b for a, b in windows)):
                     sums[path] = sums.get(path, 0) + n
         # by path, then most lines first (stable): the order pandas' sort_index then sort_values gave
         by_file = sorted(sorted(sums.items()), key=lambda kv: -kv[1])
