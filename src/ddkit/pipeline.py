@@ -367,13 +367,14 @@ def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):
     hist, stats = sec_hist.result()
     # Where is each file that once held a secret now? The history's own rename-following says, per
     # (commit, path): the path of that file at the ref, if it is still there.
-    at_ref = set(files["path"])
+    # (Plain lists: iterating the string columns themselves cost 0.5 ms on pip's files, 2 ms on requests' changes.)
     live = hist[hist["action"] != "suppress"]
     paths: set[str] = set()
     if len(live) and len(changes):
+        at_ref = set(files["path"].tolist())
         ev = follow_renames(changes, commits, [])
-        where = dict(zip(zip(ev["sha"], ev["path"]), ev["path_at_ref"]))
-        for key in set(zip(live["sha"], live["path"])):
+        where = dict(zip(zip(ev["sha"].tolist(), ev["path"].tolist()), ev["path_at_ref"].tolist()))
+        for key in set(zip(live["sha"].tolist(), live["path"].tolist())):
             now = where.get(key, key[1])      # a line git showed without a change record: its own path
             if isinstance(now, str) and now in at_ref:
                 paths.add(now)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,14 +42,34 @@ def attach_coauthors(co: pd.DataFrame, commits: pd.DataFrame, identities: pd.Dat
     author is not counted twice."""
     if co.empty or commits.empty:
         return commits.iloc[0:0].assign(coauthor=pd.Series(dtype=bool))
-    ids = identities[["name_raw", "email_raw", "person_id"]].rename(
-        columns={"name_raw": "author_name_raw", "email_raw": "author_email_raw", "person_id": "co_person_id"})
-    c = co.merge(ids, on=["author_name_raw", "author_email_raw"], how="left")
-    base = commits.drop(columns=["person_id"]).merge(c[["sha", "co_person_id"]], on="sha", how="inner")
-    base = base.rename(columns={"co_person_id": "person_id"})
-    own = base["person_id"] == base["sha"].map(dict(zip(commits["sha"].tolist(), commits["person_id"].tolist())))
-    out = base[~own & base["person_id"].notna()].drop_duplicates(["sha", "person_id"])
-    return out.assign(coauthor=True).reset_index(drop=True)
+    # What a left merge of the co-authors on (name_raw, email_raw), then an inner merge of the commits on sha
+    # gave (commits in their order, each one's co-authors in trailer order), found in dicts on plain lists
+    # and taken by position: the merges on pip's 16k commits cost 5 ms for its ~300 co-author rows.
+    rows_of: dict[tuple[Any, Any], list[int]] = {}
+    for i, key in enumerate(zip(identities["name_raw"].tolist(), identities["email_raw"].tolist())):
+        rows_of.setdefault(key, []).append(i)
+    co_rows: dict[Any, list[int]] = {}      # sha -> the identity rows of its co-authors (-1: none)
+    for sha, key in zip(co["sha"].tolist(), zip(co["author_name_raw"].tolist(), co["author_email_raw"].tolist())):
+        co_rows.setdefault(sha, []).extend(rows_of.get(key, [-1]))
+    at = np.flatnonzero(commits["sha"].isin(list(co_rows)).to_numpy())
+    shas = commits["sha"].to_numpy()[at].tolist()
+    own = dict(zip(shas, commits["person_id"].to_numpy()[at].tolist()))
+    pids = identities["person_id"].tolist()
+    pick: list[int] = []            # commit positions
+    who: list[int] = []             # identity rows
+    seen: set[tuple[Any, Any]] = set()
+    for pos, sha in zip(at.tolist(), shas):
+        for r in co_rows[sha]:
+            pid = pids[r] if r >= 0 else None
+            # a co-author with an identity, who is not the commit's author, once per commit
+            if pid is None or pd.isna(pid) or pid == own[sha] or (sha, pid) in seen:
+                continue
+            seen.add((sha, pid))
+            pick.append(pos)
+            who.append(r)
+    out = commits.take(pick).drop(columns=["person_id"]).reset_index(drop=True)
+    out["person_id"] = identities["person_id"].array.take(who)
+    return out.assign(coauthor=True)
 
 
 def attach_people(commits: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFrame:
@@ -76,25 +98,18 @@ def _commit_stats(commits: pd.DataFrame) -> pd.DataFrame:
     gives, counted in plain Python (pandas compares the day objects one group at a time, slowly) when every
     day is a date; else pandas' own."""
     pids, days = commits["person_id"].tolist(), commits["author_day"].tolist()
-    if not pids or not all(type(d) is dt.date for d in days) or not all(isinstance(p, str) for p in pids):
+    # (The types checked as sets and each person's days gathered into a list for min and max: 1 ms less on
+    # pip's 16k commits than a test per value and two comparisons per commit.)
+    if not pids or set(map(type, days)) != {dt.date} or not all(issubclass(t, str) for t in set(map(type, pids))):
         return commits.groupby("person_id").agg(commits=("sha", "size"), first_commit=("author_day", "min"),
                                                 last_commit=("author_day", "max"))
-    n: dict[str, int] = {}
-    lo: dict[str, dt.date] = {}
-    hi: dict[str, dt.date] = {}
+    by: defaultdict[str, list[dt.date]] = defaultdict(list)
     for p, d in zip(pids, days):
-        if p in n:
-            n[p] += 1
-            if d < lo[p]:
-                lo[p] = d
-            if d > hi[p]:
-                hi[p] = d
-        else:
-            n[p], lo[p], hi[p] = 1, d, d
-    keys = sorted(n)
-    return pd.DataFrame({"commits": pd.array([n[k] for k in keys], dtype="int64"),
-                         "first_commit": pd.array([lo[k] for k in keys], dtype=object),
-                         "last_commit": pd.array([hi[k] for k in keys], dtype=object)},
+        by[p].append(d)
+    keys = sorted(by)
+    return pd.DataFrame({"commits": pd.array([len(by[k]) for k in keys], dtype="int64"),
+                         "first_commit": pd.array([min(by[k]) for k in keys], dtype=object),
+                         "last_commit": pd.array([max(by[k]) for k in keys], dtype=object)},
                         index=pd.Index(keys, name="person_id", dtype=commits["person_id"].dtype))
 
 
@@ -111,18 +126,16 @@ def people_table(people: pd.DataFrame, commits: pd.DataFrame, as_of: dt.date, in
             out[c] = None
     window_start = as_of - dt.timedelta(days=inactivity_days)
 
-    def departed(r) -> bool:
-        if r["is_bot"]:
+    def departed(is_bot, in_roster, end_date, last) -> bool:
+        if is_bot:
             return False
-        if r["in_roster"]:
-            return r["end_date"] is not None and not pd.isna(r["end_date"]) and r["end_date"] <= as_of
-        last = r["last_commit"]
+        if in_roster:
+            return end_date is not None and not pd.isna(end_date) and end_date <= as_of
         return last is None or pd.isna(last) or last <= window_start
 
-    # One call per person on a plain record (a row Series per person, from DataFrame.apply, cost more).
+    # One call per person on the plain values (a row Series per person, from DataFrame.apply, cost more).
     cols = ["is_bot", "in_roster", "end_date", "last_commit"]
-    out["departed"] = pd.Series([departed(dict(zip(cols, r))) for r in zip(*(out[c].tolist() for c in cols))],
-                                index=out.index, dtype=bool)
+    out["departed"] = pd.Series(list(map(departed, *(out[c].tolist() for c in cols))), index=out.index, dtype=bool)
     if "surviving_lines" not in out:
         out["surviving_lines"] = 0
     rest = [c for c in out.columns if c not in PEOPLE_COLUMNS]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
+from itertools import compress
 from typing import Any
 
 import pandas as pd
@@ -20,13 +22,10 @@ SECURITY_COLUMNS = ["check", "status", "rule", "severity", "detail", "path", "li
 _TIER_RANK = {"provider": 0, "generic": 1, "entropy": 2}
 
 
-def _matches(path: str, globs: list[str]) -> bool:
-    """Whether the lower-cased *path* matches any lower-cased glob (``fnmatch.fnmatchcase``)."""
-    return _glob_regex(tuple(globs)).match(path.lower()) is not None
-
-
 @functools.lru_cache(maxsize=256)
 def _glob_regex(globs: tuple[str, ...]) -> re.Pattern:
+    """Whose ``match`` on a lower-cased path is true when the path matches any lower-cased glob
+    (``fnmatch.fnmatchcase``)."""
     # One alternation of the globs: one call per path instead of one per glob (the checklist tried 60,000
     # pairs on pip).
     return fnmatch_any(g.lower() for g in globs)
@@ -39,18 +38,32 @@ def _best(grp: pd.DataFrame) -> pd.Series:
 
 
 def suppression_counts(history: pd.DataFrame, tree: pd.DataFrame) -> dict[str, dict[str, int]]:
-    """Occurrences and distinct secrets suppressed or downgraded, per reason (for the Methodology sheet)."""
-    both = pd.concat([d for d in (history, tree) if len(d)], ignore_index=True) if (len(history) or len(tree)) \
-        else pd.DataFrame(columns=["action", "reason", "fingerprint"])
+    """Occurrences and distinct secrets suppressed or downgraded, per reason (for the Methodology sheet).
+
+    What a group-by on reason gives (sorted; a missing reason left out; a missing fingerprint counted as an
+    occurrence, not as a secret), counted in plain Python: pandas' concat and four group-bys cost 1.3 ms
+    on pip's 201 occurrences."""
+    rows = [row for d in (history, tree) if len(d)
+            for row in zip(d["action"].tolist(), d["reason"].tolist(), d["fingerprint"].tolist())]
+    # A secret counts under a reason only when no occurrence of it is reported.
+    reported = {f for a, _r, f in rows if a == "report"}
     out: dict[str, dict[str, int]] = {}
     for action, key in (("suppress", "suppressed"), ("downgrade", "downgraded")):
-        sub = both[both["action"] == action]
-        out[key] = {str(r): int(n) for r, n in sub.groupby("reason")["fingerprint"].size().items()}
-        # A secret counts under a reason only when no occurrence of it is reported.
-        reported = set(both.loc[both["action"] == "report", "fingerprint"])
-        only = sub[~sub["fingerprint"].isin(reported)]
-        out[key + "_secrets"] = {str(r): int(n) for r, n in only.groupby("reason")["fingerprint"].nunique().items()}
+        n: dict[Any, int] = {}
+        only: dict[Any, set] = {}
+        for a, r, f in rows:
+            if a != action or not _present(r):
+                continue
+            n[r] = n.get(r, 0) + 1
+            if f not in reported:
+                only.setdefault(r, set()).add(f)
+        out[key] = {str(r): n[r] for r in sorted(n)}
+        out[key + "_secrets"] = {str(r): sum(map(_present, only[r])) for r in sorted(only)}
     return out
+
+
+def _present(v: Any) -> bool:
+    return isinstance(v, str) or not pd.isna(v)
 
 
 def secret_findings(rules: Rules, history: pd.DataFrame, tree: pd.DataFrame,
@@ -132,10 +145,19 @@ def secret_findings(rules: Rules, history: pd.DataFrame, tree: pd.DataFrame,
 def checklist(rules: Rules, files: pd.DataFrame) -> tuple[list[dict], list[dict]]:
     """The security-policy checklist at the ref: one row per check, a finding per missing item."""
     sec = rules.get("security", {})
-    paths = [p for p, c in zip(files["path"], files["category"]) if c != "vendored"] if len(files) else []
+    paths = ([p for p, c in zip(files["path"].tolist(), files["category"].tolist()) if c != "vendored"]
+             if len(files) else [])
+    # Each path and file name lower-cased once, each glob list's pattern looked up once and run over them
+    # by compress (4.9 ms on pip's 1,071 paths and 13 lists when each pair was a call that did all three).
+    lower = [p.lower() for p in paths]
+    base_lower = [p.rsplit("/", 1)[-1].lower() for p in paths]
+
+    def matching(names: list[str], globs: list[str]) -> Iterator[str]:
+        return compress(paths, map(_glob_regex(tuple(globs)).match, names))
+
     recs, rows = [], []
     for item in sec.get("checklist", []):
-        hits = sorted(p for p in paths if _matches(p, item["globs"]))
+        hits = sorted(matching(lower, item["globs"]))
         ok = bool(hits)
         rows.append(dict(check=item["title"], status="present" if ok else "missing", rule=item["rule"],
                          severity=None if ok else rules.severity(item["rule"]),
@@ -145,10 +167,11 @@ def checklist(rules: Rules, files: pd.DataFrame) -> tuple[list[dict], list[dict]
                                 f"No file at the ref matches any of: {', '.join(item['globs'])}",
                                 item.get("remediation", "")))
     for eco, spec in sec.get("lockfiles", {}).items():
-        manifests = sorted(p for p in paths if _matches(p.rsplit("/", 1)[-1], spec["manifests"]))
+        manifests = sorted(matching(base_lower, spec["manifests"]))
         if not manifests:
             continue
-        locks = sorted(p for p in paths if _matches(p, spec["locks"]) or _matches(p.rsplit("/", 1)[-1], spec["locks"]))
+        lock_rx = _glob_regex(tuple(spec["locks"]))
+        locks = sorted(compress(paths, map(lambda p, b: lock_rx.match(p) or lock_rx.match(b), lower, base_lower)))
         ok = bool(locks)
         title = f"Dependency lock file ({eco})"
         rows.append(dict(check=title, status="present" if ok else "missing", rule="sec.missing-lockfile",
