@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import gc
+import math
 import os
 import re
 import stat
@@ -189,6 +190,8 @@ class _SheetWriter(WorksheetWriter):
                             body = nones[kind] = _body(kind, value, epoch, iso_dates)
                     elif t is int and kind == "n" and -_EXACT < value < _EXACT:
                         body = b' t="n"><v>%d</v></c>' % value        # what "%.16g" gives for these
+                    elif t is float and kind == "n" and math.isfinite(value):
+                        body = b' t="n"><v>%.16g</v></c>' % value     # safe_string's format
                     elif kind == "d" and (t is datetime.date or t is datetime.datetime):
                         body = dates.get((t, value))
                         if body is None:
