@@ -29,7 +29,7 @@ from ..fsutil import atomic_write
 from ..severity import SEVERITIES
 from ..values import is_missing
 from . import xlsx_save
-from .cells import plain
+from .cells import plain, records
 from .dependency_sheet import DEPENDENCY_SPEC  # deps
 from .xlsx_layout import (
     BOLD,
@@ -734,7 +734,7 @@ def _summary_sheet(wb, s: Scan) -> None:
     r = block("Top findings: the problem → the fix", items, r)
     ret = s.retention if s.retention is not None else pd.DataFrame()
     items = []
-    for x in ret.head(5).to_dict(orient="records"):
+    for x in records(ret.head(5)):
         drop = _modules_drop(x.get("modules_losing_knowledge"))
         mods = f"; truck factor drops in {drop}" if drop else ""
         items.append((f"{x['rank']}. {x['person']} ({x['type']})",
@@ -743,7 +743,7 @@ def _summary_sheet(wb, s: Scan) -> None:
     r = block("Whom to retain: current staff whose departure would orphan the most (Retention sheet)", items, r)
     rw = s.rewrite_scope if s.rewrite_scope is not None else pd.DataFrame()
     items = []
-    for x in rw.head(6).to_dict(orient="records"):
+    for x in records(rw.head(6)):
         who = _counts(x.get("current_staff_who_know"), " file") or "no current employee or founder"
         nf = len(x.get("files") or [])
         items.append((f"{x['subject']} ({x['subject_type']})",

@@ -22,7 +22,8 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.filters import AutoFilter, FilterColumn, Filters
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from .cells import clean_text, is_formula_like, plain, records
 
@@ -488,6 +489,16 @@ def _record_rows(rows: TableRows, recs: list[dict], spec: list[tuple], link: Cal
     return r
 
 
+# A new table column's attributes, as TableColumn(id=..., name=...) sets them through its descriptors.
+_NEW_TABLE_COLUMN = dict(vars(TableColumn(id=1, name="Column1")))
+
+
+def _table_column(idx: int, name: str) -> TableColumn:
+    col = TableColumn.__new__(TableColumn)
+    col.__dict__.update(_NEW_TABLE_COLUMN, id=idx, name=name)
+    return col
+
+
 def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int = 1,
                 link: Callable[[str], str | None] | None = None,
                 style: Callable[[Any, Col, dict], None] | None = None,
@@ -527,7 +538,7 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
             cell._style = StyleArray(done)     # (quotePrefix, if the label wants it, is in the key's style)
         header.append(cell)
         # never narrower than the header's longest word: a header word is not broken
-        longest = max(sum(char_units(ch, True) for ch in w) for w in c.label.split()) if c.label.strip() else 0
+        longest = max(_word_units(w, True) for w in c.label.split()) if c.label.strip() else 0
         c.width = max(c.width, round(longest + 2.0, 1))
         ws.column_dimensions[get_column_letter(j)].width = c.width
         if c.hidden:
@@ -583,16 +594,22 @@ def write_table(ws, df: pd.DataFrame, name: str, cols: list[Col], start_row: int
     ref = f"A{start_row}:{get_column_letter(len(cols))}{last_row}"
     table = Table(displayName="".join(ch for ch in name if ch.isalnum()) or "Table", ref=ref)
     if show_only is not None:
-        from openpyxl.worksheet.filters import AutoFilter, FilterColumn, Filters
         k = [c.key for c in cols].index(show_only[0])
         table.autoFilter = AutoFilter(ref=ref)
         table.autoFilter.filterColumn.append(FilterColumn(colId=k, filters=Filters(filter=[show_only[1]])))
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
     # The columns' names, from the header row, as openpyxl's writer would give them: it reads them with
     # ws[table.ref][0], which builds every row of the table to take the first (30,000 cells on pip).
-    table._initialise_columns()
-    for cell, tc in zip(header, table.tableColumns):
-        tc.name = str(cell.value)
+    if DIRECT:
+        # what _initialise_columns makes, named: a column's 16 attributes set directly (1.3 ms less on pip's
+        # 207 columns)
+        table.tableColumns = [_table_column(j, str(cell.value)) for j, cell in enumerate(header, start=1)]
+        if table.headerRowCount and not table.autoFilter:
+            table.autoFilter = AutoFilter(ref=ref)
+    else:
+        table._initialise_columns()
+        for cell, tc in zip(header, table.tableColumns):
+            tc.name = str(cell.value)
     ws.add_table(table)
     # (a coordinate, not ws.cell(): that would make a cell over a deferred row; without rows it makes the
     # empty cell the file has always had there)
