@@ -93,6 +93,23 @@ class _SheetWriter(WorksheetWriter):
     """openpyxl's worksheet writer with the rows built as bytes (see the module's docstring)."""
 
     rows_xml: bytes | None = None
+    headers: dict[tuple, Any] | None = None     # the workbook's header and footer elements made so far
+
+    def write_header(self):
+        # openpyxl's, with each distinct header and footer element made once per workbook: the data sheets
+        # share theirs but for a note, and making one (each of its six items compiles a pattern) cost 2.1 ms
+        # over pip's 18 sheets, 0.9 now. The element is made from exactly what the key holds.
+        hf = self.ws.HeaderFooter
+        if not hf or self.headers is None:
+            return super().write_header()
+        key = (hf.differentOddEven, hf.differentFirst, hf.scaleWithDoc, hf.alignWithMargins,
+               *((part.text, part.font, part.size, part.color)
+                 for item in (hf.oddHeader, hf.oddFooter, hf.evenHeader, hf.evenFooter, hf.firstHeader, hf.firstFooter)
+                 for part in (item.left, item.center, item.right)))
+        el = self.headers.get(key)
+        if el is None:
+            el = self.headers[key] = hf.to_tree()
+        self.xf.send(el)
 
     def write_dimensions(self):
         # openpyxl's, with the deferred table rows counted as the cells they stand for (every column of the
@@ -252,6 +269,10 @@ _TEMP_FILE_MODE = stat.S_IFREG | 0o600
 
 
 class _BookWriter(ExcelWriter):
+    def __init__(self, workbook, archive):
+        super().__init__(workbook, archive)
+        self._headers: dict[tuple, Any] = {}
+
     def write_worksheet(self, ws):
         # openpyxl's ExcelWriter.write_worksheet (3.1) with the sheet writer above, for a normal workbook; the
         # sheet is written in memory rather than to a temporary file that is then read back into the zip
@@ -262,6 +283,7 @@ class _BookWriter(ExcelWriter):
         ws._drawing.charts = ws._charts
         ws._drawing.images = ws._images
         writer = _SheetWriter(ws, out=BytesIO())
+        writer.headers = self._headers
         writer.write()
         data = writer.sheet_xml()
         ws._rels = writer._rels
