@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from .cells import plain
+from .cells import plain, records
 
 AREA_NAMES = {"ip": "IP and chain of title", "ownership": "Code ownership", "license": "Licenses and third-party code",
               "knowledge": "Knowledge and bus factor", "security": "Security", "dependencies": "Dependencies"}
@@ -177,8 +177,8 @@ def top_findings(findings: pd.DataFrame, people: pd.DataFrame, catalogue: dict, 
     low-tier secrets (entropy or keyword guesses) left out."""
     if findings is None or findings.empty:
         return []
-    types = dict(zip(people["person"], people["type"])) if people is not None and len(people) else {}
-    recs = [r for r in findings.to_dict(orient="records") if not is_low_tier_secret(r)]
+    types = dict(zip(people["person"].tolist(), people["type"].tolist())) if people is not None and len(people) else {}
+    recs = [r for r in records(findings) if not is_low_tier_secret(r)]     # (to_dict's records, column by column)
     groups: dict[Any, list[dict]] = {}
     order: list[Any] = []
     for r in recs:
