@@ -71,3 +71,36 @@ def test_kingfisher_rules_are_compiled_once_for_all_threads(monkeypatch):
         t.join()
     assert len(built) == 1
     assert len({id(s) for s in got}) == 4 and {id(s.rules) for s in got} == {id(got[0].rules)}
+
+
+def test_kingfisher_rules_preloaded_in_the_background_are_the_ones_used(monkeypatch):
+    """preload() loads the compiled rules in a thread; the scan's own call gets that very object (waiting
+    for it), and a failure while preloading is raised by the scan's call, not lost."""
+    import threading
+
+    from ddkit.collect.secrets import kingfisher_engine as ke
+    made = []
+    gate = threading.Event()
+
+    class FakeRules:
+        def __init__(self, **kw):
+            gate.wait(5)
+            made.append(self)
+            if kw.get("confidence") == "boom":
+                raise RuntimeError("rules could not be compiled")
+    import kingfisher_sdk
+    monkeypatch.setattr(kingfisher_sdk, "Rules", FakeRules)
+    monkeypatch.setattr(ke, "_RULES", [])
+    ke.preload()
+    threading.Timer(0.05, gate.set).start()
+    got = ke._rules()                       # waits for the background load
+    assert made == [got] and ke._rules() is got
+    ke.preload()                            # loaded already: nothing more
+    assert len(made) == 1
+    monkeypatch.setattr(ke, "_RULES", [])
+    orig = FakeRules.__init__
+    monkeypatch.setattr(FakeRules, "__init__", lambda self, **kw: orig(self, confidence="boom"))
+    ke.preload()
+    import pytest
+    with pytest.raises(RuntimeError, match="could not be compiled"):
+        ke._rules()
