@@ -271,10 +271,13 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                               f"findings that no longer occur (stale): " + ", ".join(e["id"] for e in stale[:10])
                               + (" …" if len(stale) > 10 else ""))
         s.remediation = _remediation_status(remediation_table(s.findings, people), s.findings)
-        s.simulations = _simulations(s)
+        # What every departure scenario shares (the source files' authors, the truck factors before), once
+        # for the off-boarding simulations and for whom to retain.
+        departures = bus_factor.Departures(doa, files, people) if len(doa) else None
+        s.simulations = _simulations(s, departures)
         # -- the buyer's next questions: whom to retain, and the rewrite scope of each remediation subject
         from .analyze.retention import retention_table, rewrite_scope_table
-        s.retention = retention_table(doa, files, people)
+        s.retention = retention_table(doa, files, people, departures)
         s.rewrite_scope = rewrite_scope_table(s.remediation, s.findings, blame, commits, people, doa, files)
         s.summary = _summary(s)
         # Areas assessed: every area of the catalogue whose stage ran (a skipped stage is not scored as clean).
@@ -408,15 +411,15 @@ def _remediation_status(rem: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFra
     return rem.assign(status=out)
 
 
-def _simulations(s: Scan, n_people: int = 3) -> pd.DataFrame:
-    """The off-boarding simulation for each vendor and for the people whose departure orphans most files."""
+def _simulations(s: Scan, departures: bus_factor.Departures | None, n_people: int = 3) -> pd.DataFrame:
+    """The off-boarding simulation for each vendor and for the people whose departure orphans most files
+    (*departures*: of the scan's tables; None when it has no degree of authorship)."""
     doa = s.doa
-    if doa.empty:
+    if departures is None or doa.empty:
         return pd.DataFrame()
     scenarios = sorted(v for v in s.people["vendor"].dropna().unique() if isinstance(v, str))
     authors = doa[doa["author"]].groupby("person")["path"].nunique().sort_values(ascending=False, kind="stable")
     scenarios += [p for p in authors.index[:n_people] if p not in scenarios]
-    departures = bus_factor.Departures(doa, s.files, s.people)     # what the scenarios share, once
     frames = [departures.simulate([x]) for x in scenarios]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if len(df):

@@ -205,7 +205,7 @@ class Departures:
         self.names = dict(zip(self.pid, self.person))
         src = source_files(files)
         paths = src["path"].tolist()
-        authors = authors_by_file(doa, paths)
+        self.authors = authors = authors_by_file(doa, paths)     # the repository's source files' authors
         by_module: dict[str, list[str]] = {}
         for path, module in zip(paths, src["module"].tolist()):
             if not is_missing(module):     # what groupby drops

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from .bus_factor import Departures, authors_by_file, source_files
+from .bus_factor import Departures, source_files
 from .remediation import WHOLE_WORK
 
 RETENTION_COLUMNS = ["rank", "person", "type", "surviving_lines", "files_known", "files_orphaned",
@@ -38,12 +38,16 @@ def current_staff(people: pd.DataFrame) -> pd.DataFrame:
     return people[people["type"].isin(STAFF_TYPES) & ~people["departed"].astype(bool) & ~people["is_bot"].astype(bool)]
 
 
-def retention_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
+def retention_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFrame,
+                    departures: Departures | None = None) -> pd.DataFrame:
+    """*departures*: the scan's :class:`Departures` of these tables when the caller has one (the pipeline's
+    off-boarding simulations share it), else made here."""
     staff = current_staff(people)
     if staff is None or staff.empty or doa is None or doa.empty:
         return pd.DataFrame(columns=RETENTION_COLUMNS)
-    src = source_files(files)
-    authors = authors_by_file(doa, src["path"])
+    if departures is None:
+        departures = Departures(doa, files, people)
+    authors = departures.authors
     known: dict[str, int] = {}
     sole: dict[str, int] = {}
     for a in authors.values():
@@ -55,7 +59,6 @@ def retention_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFrame
     cands = [pid for pid in staff["person_id"] if known.get(pid)]
     cands = sorted(cands, key=lambda p: (-sole.get(p, 0), -known.get(p, 0), p))[:MAX_SIMULATED]
     meta = staff.set_index("person_id")
-    departures = Departures(doa, files, people)     # what the candidates' simulations share, once
     rows = []
     for pid in cands:
         sim = departures.simulate([pid])
