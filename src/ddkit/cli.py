@@ -252,9 +252,7 @@ class _WorkbookChild:
             except Exception:
                 msg = pickle.dumps(RuntimeError(f"{type(e).__name__}: {e}"))
         try:
-            view = memoryview(msg)
-            while view:
-                view = view[os.write(w_answer, view):]
+            _write_all(w_answer, msg)
         finally:
             os._exit(code)
 
@@ -271,24 +269,19 @@ class _WorkbookChild:
         """Send the scan; the child writes the workbook from it."""
         import pickle
         self.ready()
-        view = memoryview(pickle.dumps(_for_workbook(s), protocol=pickle.HIGHEST_PROTOCOL))
         try:
-            while view:
-                view = view[os.write(self._send, view):]
+            _write_all(self._send, pickle.dumps(_for_workbook(s), protocol=pickle.HIGHEST_PROTOCOL))
         finally:
             os.close(self._send)
 
     def wait(self) -> BaseException | None:
         """Wait for the child: what it raised, or None."""
         import pickle
-        chunks = []
         with os.fdopen(self._answer, "rb") as fh:
-            while chunk := fh.read(65536):
-                chunks.append(chunk)
+            data = fh.read()          # (to the end: the child's exit closes the pipe)
         _, status = os.waitpid(self.pid, 0)
         if status == 0:
             return None
-        data = b"".join(chunks)
         err = pickle.loads(data) if data else None
         if isinstance(err, BaseException):
             return err
@@ -302,6 +295,13 @@ class _WorkbookChild:
                 os.close(fd)
         os.kill(self.pid, signal.SIGKILL)
         os.waitpid(self.pid, 0)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """All of *data* to the pipe *fd* (os.write may take part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _for_workbook(s):

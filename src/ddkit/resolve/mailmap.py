@@ -45,13 +45,12 @@ def read_mailmap(repo: str, commit: str | None, identities: Iterable[tuple[str, 
     if commit is None or not pairs:
         return Mailmap()
     if tree is not None:
-        typ, obj = tree.get(".mailmap", ("", ""))
+        typ, blob = tree.get(".mailmap", ("", ""))
     else:
         entry = gitutil.run(repo, "ls-tree", "-z", "--end-of-options", commit, "--", ".mailmap").split(b"\0")[0].split()
-        typ, obj = (entry[1].decode(), entry[2].decode()) if len(entry) >= 3 else ("", "")
+        typ, blob = (entry[1].decode(), entry[2].decode()) if len(entry) >= 3 else ("", "")
     if typ != "blob":
         return Mailmap()          # no .mailmap file at the commit
-    blob = obj
     # What git answers for a pair depends only on the .mailmap's content (and git): kept per blob, so a
     # re-scan asks git only about identities it has not seen with this .mailmap.
     from ..collect import incremental
