@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..config import Rules
 from ..globs import fnmatch_any
+from ..values import is_missing
 from .findings import finding
 
 SECURITY_COLUMNS = ["check", "status", "rule", "severity", "detail", "path", "line", "commit", "date",
@@ -52,18 +53,14 @@ def suppression_counts(history: pd.DataFrame, tree: pd.DataFrame) -> dict[str, d
         n: dict[Any, int] = {}
         only: dict[Any, set] = {}
         for a, r, f in rows:
-            if a != action or not _present(r):
+            if a != action or is_missing(r):
                 continue
             n[r] = n.get(r, 0) + 1
             if f not in reported:
                 only.setdefault(r, set()).add(f)
         out[key] = {str(r): n[r] for r in sorted(n)}
-        out[key + "_secrets"] = {str(r): sum(map(_present, only[r])) for r in sorted(only)}
+        out[key + "_secrets"] = {str(r): sum(not is_missing(f) for f in only[r]) for r in sorted(only)}
     return out
-
-
-def _present(v: Any) -> bool:
-    return isinstance(v, str) or not pd.isna(v)
 
 
 def secret_findings(rules: Rules, history: pd.DataFrame, tree: pd.DataFrame,
