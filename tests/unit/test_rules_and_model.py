@@ -262,11 +262,11 @@ def test_yaml_parses_kept_per_text_and_damaged_entries_parsed_again(tmp_path, mo
 
 
 def test_records_equal_to_dict_records_for_every_kind_of_column():
-    """cells.records (column by column) gives what DataFrame.to_dict(orient="records") gives, value and type."""
+    """values.records (column by column) gives what DataFrame.to_dict(orient="records") gives, value and type."""
     import numpy as np
     import pandas as pd
 
-    from ddkit.report.cells import records
+    from ddkit.values import records
     df = pd.DataFrame({
         "i": [1, 2, 3], "f": [1.5, np.nan, 3.0], "b": [True, False, True],
         "s": pd.array(["a", None, "c"], dtype="str"),

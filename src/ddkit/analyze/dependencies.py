@@ -20,11 +20,11 @@ import pandas as pd
 
 from ..collect.dependencies import norm_name, vendored_component
 from ..config import Company, Rules
-from ..report.cells import records
 from ..schema import DEPENDENCY_PUBLIC
+from ..values import records
 from .findings import finding
 
-# Records of the frames here come from ddkit.report.cells.records (what to_dict(orient="records") gives, a
+# Records of the frames here come from ddkit.values.records (what to_dict(orient="records") gives, a
 # column at a time; to_dict's rows cost 1 ms of pip's dependency stage) or from the columns used as lists.
 
 # The contract's JSON fields, in order, then extra columns for the sheet and findings.

@@ -32,38 +32,6 @@ def is_formula_like(s: str) -> bool:
     return s.startswith(_FORMULA_START)
 
 
-# Types whose values pandas' maybe_box_native returns as they are (the same object).
-_NATIVE = frozenset({str, int, float, bool, type(None), list, dict, tuple, dt.date, dt.datetime})
-
-
-def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """``df.to_dict(orient="records")``, from each column's values at once instead of row by row through
-    ``itertuples`` (a quarter to half of its time on the workbook's larger tables). Numeric and boolean
-    columns give Python scalars (``tolist``), text columns their strings and missing markers as they are;
-    every other column is iterated and unboxed exactly as ``to_dict`` does."""
-    from pandas.core.dtypes.cast import maybe_box_native
-    cols = df.columns.tolist()
-    if len(set(cols)) != len(cols):
-        return df.to_dict(orient="records")      # (to_dict's own handling of repeated names)
-    values = []
-    # (items(): each column by position, as iloc[:, i] gives it, without the indexer's work; with the object
-    # columns below, pip's workbook tables take 3.5 ms instead of 6.5)
-    for (_, col), dtype in zip(df.items(), df.dtypes.tolist()):
-        if isinstance(dtype, np.dtype) and dtype.kind in "iufb":
-            v = col.to_numpy().tolist()
-        elif isinstance(dtype, pd.StringDtype) and dtype.storage == "python":
-            v = col.tolist()       # str, or the dtype's missing marker: what maybe_box_native returns as is
-        elif dtype == np.dtype(object):
-            # the objects list(col) gives, maybe_box_native only for those it may change
-            v = [x if type(x) in _NATIVE else maybe_box_native(x) for x in col.to_numpy().tolist()]
-        else:
-            v = list(col)
-            if isinstance(dtype, pd.api.extensions.ExtensionDtype):
-                v = [maybe_box_native(x) for x in v]
-        values.append(v)
-    return [dict(zip(cols, row)) for row in zip(*values)]
-
-
 def plain(v: Any) -> Any:
     """A Python value for a cell or JSON: lists joined, NaN/NaT to None, numpy scalars unwrapped."""
     t = type(v)

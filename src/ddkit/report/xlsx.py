@@ -28,9 +28,9 @@ from openpyxl.utils import get_column_letter
 from .._version import __version__
 from ..fsutil import atomic_write
 from ..severity import SEVERITIES
-from ..values import is_missing
+from ..values import is_missing, records
 from . import xlsx_save
-from .cells import plain, records
+from .cells import plain
 from .dependency_sheet import DEPENDENCY_SPEC  # deps
 from .xlsx_layout import (
     BOLD,

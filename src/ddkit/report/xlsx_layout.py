@@ -25,7 +25,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter, FilterColumn, Filters
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from .cells import clean_text, is_formula_like, plain, records
+from ..values import records
+from .cells import clean_text, is_formula_like, plain
 
 FONT_NAME = "Arial"
 FONT_SIZE = 10

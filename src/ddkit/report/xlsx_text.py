@@ -6,7 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from .cells import plain, records
+from ..values import records
+from .cells import plain
 
 AREA_NAMES = {"ip": "IP and chain of title", "ownership": "Code ownership", "license": "Licenses and third-party code",
               "knowledge": "Knowledge and bus factor", "security": "Security", "dependencies": "Dependencies"}
