@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import PEOPLE_COLUMNS
+from ..values import is_missing
 
 
 def local_day(commits: pd.DataFrame) -> pd.Series:
@@ -62,7 +63,7 @@ def attach_coauthors(co: pd.DataFrame, commits: pd.DataFrame, identities: pd.Dat
         for r in co_rows[sha]:
             pid = pids[r] if r >= 0 else None
             # a co-author with an identity, who is not the commit's author, once per commit
-            if pid is None or pd.isna(pid) or pid == own[sha] or (sha, pid) in seen:
+            if is_missing(pid) or pid == own[sha] or (sha, pid) in seen:
                 continue
             seen.add((sha, pid))
             pick.append(pos)
