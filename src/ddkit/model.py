@@ -85,6 +85,7 @@ class Scan:
     # -- the buyer's next questions (analyze/retention.py): whom to retain; what a clean-room rewrite would cover
     retention: pd.DataFrame = field(default_factory=pd.DataFrame)
     rewrite_scope: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ai: Any = None      # the AI-assisted code ledger (analyze/ai.py Ledger); None when not built
     cache_key: str | None = None        # inputs + commit this result stands for (None: not cached); see report.write
 
     # -- reports: each goes through the reporter registry (ddkit.report)

@@ -124,6 +124,9 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
             feed = PatchFeed()
         sec_hist = _start_secrets_history(info, rules_o, jobs, sec_plan, feed)
 
+    # The commit messages (AI markers, bulk-import subjects): one light `git log` beside the main thread.
+    msg_bg = _Background(_messages, info.path, info.commit) if info.commit else None
+
     # -- collect
     with progress.stage("files"):
         files = list_files(info.path, info.commit, rules_o, company_o)
@@ -228,6 +231,14 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                                 coauthored=coauthored)
         own_by_module, own_by_class = ownership.by_module(own), ownership.by_classification(own)
     found += found_knowledge + found_licenses
+    # -- provenance: the AI-assisted code ledger (analyze/ai.py)
+    with progress.stage("ai"):
+        from .analyze import ai as ai_mod
+        from .analyze.provenance import excluded_paths
+        messages = msg_bg.result() if msg_bg is not None else None
+        ai_ledger = ai_mod.ledger(rules_o, commits, messages, blame, files, hist.changes, res.identities, people,
+                                  as_of_d, excluded_paths(rules_o, company_o, files))
+        found += ai_mod.ai_findings(rules_o, ai_ledger)
     found = dep_mod.fold_vendored(found, deps) + dep_found
 
     # -- security: secrets in history and at the ref, security-policy checklist
@@ -263,7 +274,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                  blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
                  ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
                  stats=stats, versions=versions,
-                 dependencies=dep_mod.public(deps))   # deps
+                 dependencies=dep_mod.public(deps),   # deps
+                 ai=ai_ledger)
         s.findings, stale = triage_mod.apply_triage(s.findings, decisions)
         s.triage_stale = stale
         if stale:
@@ -398,6 +410,11 @@ def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):
     return recs + recs2, security.security_table(rows + rows2), stats
 
 
+def _messages(repo, commit):
+    from .collect.messages import collect_messages
+    return collect_messages(repo, commit)
+
+
 def _remediation_status(rem: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
     """A subject whose findings counsel has all triaged shows it: Signed (resolved) or Not needed."""
     if rem.empty or "status" not in findings:
@@ -431,7 +448,7 @@ def _outsourced_share(s: Scan) -> float | None:
     own = s.ownership
     if own is None or own.empty:
         return None
-    human = own[own["type"] != "bot"]
+    human = own[~own["type"].isin(["bot", "ai-assistant"])]
     total = int(human["lines"].sum())
     out = int(human.loc[human["type"].isin(["contractor", "vendor"]), "lines"].sum())
     return round(out / total, 4) if total else None
@@ -457,4 +474,7 @@ def _summary(s: Scan) -> dict[str, Any]:
         "truck_factor": s.truck_factors.get("repository"),
         "outsourced_share": _outsourced_share(s),
         "findings_by_severity": {k: int(sev.get(k, 0)) for k in SEVERITIES},
+        # the AI ledger's headline (analyze/ai.py): share of surviving lines still as marked commits left them
+        "ai_share": s.ai.share if s.ai is not None else None,
+        "ai_commits": int(len(s.ai.commits)) if s.ai is not None else 0,
     }
