@@ -86,3 +86,11 @@ def test_ledger_end_to_end(make_repo, tmp_path):
     jsonschema.validate(data, json.loads((ROOT / "schemas" / "report.schema.json").read_text()))
     assert {c["sha"] for c in data["ai"]["commits"]} == set(sha.values())
     assert data["ai"]["config_files"] == ["CLAUDE.md"]
+
+
+def test_pseudonymized_ledger_names_nobody(make_repo, tmp_path):
+    r, _ = _repo(make_repo)
+    s = ddkit.scan(r.path, licenses=False, secrets=False, as_of="2024-06-30")
+    assert "Jane Doe" in json.dumps(s.to_json())          # positive control: the plain report names her
+    text = json.dumps(s.to_json(pseudonymize=True))
+    assert "Jane Doe" not in text and "jane@acme.example" not in text

@@ -121,6 +121,18 @@ class Ledger:
     by_tool: dict[str, int] = field(default_factory=dict)
     by_signal: dict[str, int] = field(default_factory=dict)   # marked commits per signal
 
+    def pseudonymized(self, fix, frame) -> Ledger:
+        """A copy with people's names replaced (report/pseudonym.py gives *fix* for a value, *frame* for a table)."""
+        import dataclasses
+
+        def keys(d: dict[str, int]) -> dict[str, int]:
+            out: dict[str, int] = {}
+            for k, n in d.items():
+                out[fix(k)] = out.get(fix(k), 0) + n
+            return out
+        return dataclasses.replace(self, commits=frame(self.commits), config_files=frame(self.config_files),
+                                   by_person=keys(self.by_person))
+
     def to_json(self) -> dict[str, Any]:
         """The JSON report's ``ai`` section (docs/outputs.md)."""
         rows = []
