@@ -239,6 +239,10 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         ai_ledger = ai_mod.ledger(rules_o, commits, messages, blame, files, hist.changes, res.identities, people,
                                   as_of_d, excluded_paths(rules_o, company_o, files))
         found += ai_mod.ai_findings(rules_o, ai_ledger)
+    with progress.stage("bulk imports"):
+        from .analyze.provenance import bulk_imports
+        found += bulk_imports(rules_o, company_o, commits, hist.changes, blame, files, people,
+                              lic_table if licenses else None, messages, repo=info.path, roster_given=len(roster_df) > 0)
     found = dep_mod.fold_vendored(found, deps) + dep_found
 
     # -- security: secrets in history and at the ref, security-policy checklist

@@ -5,12 +5,16 @@ Shared helpers of the provenance analyses (analyze/ai.py, the bulk-import rule b
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable
 
 import pandas as pd
 
 from .. import globs
 from ..config import Company, Rules
+from .findings import finding
+from .ownership import fmt_files
 
 
 def excluded_paths(rules: Rules, company: Company, files: pd.DataFrame) -> Callable[[str], bool]:
@@ -28,3 +32,168 @@ def excluded_paths(rules: Rules, company: Company, files: pd.DataFrame) -> Calla
             return cat in ("vendored", "generated", "excluded")
         return rx.match(path) is not None
     return excluded
+
+
+# ------------------------------------------------------------------ prov.bulk-import
+# A URL in a comment near the top of a file ("# Taken from https://…", "// Source: http://…").
+_URL_IN_COMMENT = re.compile(r"^\s*(?:#|//|/\*|\*|--|;|<!--|\")\W{0,3}.*?(?P<url>https?://[^\s\"'<>)]+)", re.I)
+_HEAD_LINES = 40
+
+
+def bulk_imports(rules: Rules, company: Company, commits: pd.DataFrame, changes: pd.DataFrame, blame: pd.DataFrame,
+                 files: pd.DataFrame, people: pd.DataFrame, licenses: pd.DataFrame | None,
+                 messages: pd.DataFrame | None, repo: str | None = None, roster_given: bool = False) -> list[dict]:
+    """``prov.bulk-import``: commits that created many files at once whose surviving lines are material.
+
+    A commit qualifies when the files it *created* (status A; not binary, not vendored, generated or
+    excluded) hold at least ``bulk_import_min_lines`` added lines across at least ``bulk_import_min_files``
+    files, and the lines blame still gives to it are not de minimis (materiality in rules/findings.yaml).
+    Renames and copies git detected are moves, not additions; merges carry no changes; a change to a file
+    that existed is an edit, however large (a reformatting is not an import). Severity from the facts, never
+    from the size: high when the author had no assignment in force on the commit's day (roster: none, or
+    one signed later), when the commit predates incorporation or the author's start date, or when the
+    created files name copyright holders that are not the company; medium otherwise.
+    """
+    if changes.empty or commits.empty:
+        return []
+    from .materiality import _settings, is_de_minimis
+    min_lines = int(_threshold(rules, "bulk_import_min_lines", 1000))
+    min_files = int(_threshold(rules, "bulk_import_min_files", 10))
+    excluded = excluded_paths(rules, company, files)
+    created: dict[str, list[tuple[str, int]]] = {}
+    for sha, path, status, added, binary in zip(changes["sha"].tolist(), changes["path"].tolist(),
+                                                changes["status"].tolist(), changes["added"].tolist(),
+                                                changes["binary"].tolist()):
+        if status == "A" and not binary and int(added) > 0 and not excluded(path):
+            created.setdefault(sha, []).append((path, int(added)))
+    cand = {sha: fl for sha, fl in created.items()
+            if len(fl) >= min_files and sum(n for _, n in fl) >= min_lines}
+    if not cand:
+        return []
+    total = int(blame["lines"].sum()) if len(blame) else 0
+    held: dict[str, dict[str, int]] = {}
+    for path, sha, n in zip(blame["path"].tolist(), blame["sha"].tolist(), blame["lines"].tolist()):
+        if sha in cand:
+            held.setdefault(sha, {})[path] = held.setdefault(sha, {}).get(path, 0) + int(n)
+    mat = _settings(rules)
+    by_sha = commits.set_index("sha", drop=False)
+    person_of = people.set_index("person_id", drop=False) if len(people) else people
+    subjects = dict(zip(messages["sha"].tolist(), messages["subject"].tolist())) if messages is not None and len(messages) else {}
+    holders_of: dict[str, list[str]] = {}
+    license_of: dict[str, str] = {}
+    if licenses is not None and len(licenses):
+        from .licenses import is_company
+        for path, hs, spdx in zip(licenses["path"].tolist(), licenses["holders"].tolist(),
+                                  licenses["license_spdx"].tolist()):
+            foreign = [h for h in (hs if isinstance(hs, list) else []) if isinstance(h, str) and not is_company(h, company)]
+            if foreign:
+                holders_of[path] = foreign
+            if isinstance(spdx, str) and spdx:
+                license_of[path] = spdx
+    out: list[dict] = []
+    for sha, created_files in cand.items():
+        kept = held.get(sha, {})
+        lines = sum(kept.values())
+        if is_de_minimis(lines, total, mat["min_lines"], mat["min_share"]):
+            continue
+        c = by_sha.loc[sha]
+        day = c.get("author_day")
+        pid = c.get("person_id")
+        p = person_of.loc[pid] if isinstance(pid, str) and pid in person_of.index else None
+        person = str(c.get("person")) if isinstance(c.get("person"), str) else str(c.get("author_name_raw"))
+        ptype = str(p["type"]) if p is not None else "unknown"
+        facts_high: list[str] = []
+        facts: list[str] = []
+        unknown: list[str] = []
+        inc = company.incorporation_date
+        if inc is not None and isinstance(day, dt.date):
+            if day < inc:
+                facts_high.append(f"before incorporation ({inc.isoformat()})")
+        elif inc is None:
+            unknown.append("the incorporation date (no company profile date)")
+        ip_status = "no roster" if not roster_given else "not on the roster"
+        if p is not None and bool(p.get("in_roster", False)):
+            start = p.get("start_date")
+            if _is_date(start) and isinstance(day, dt.date) and day < start:
+                facts_high.append(f"before the author's start date ({start.isoformat()})")
+            sig, sig_date = p.get("ip_assignment"), p.get("ip_assignment_date")
+            if ptype in ("bot", "ai-assistant"):
+                ip_status = "not a person"
+            elif sig == "not_required":
+                ip_status = "assignment not required"
+            elif sig != "signed":
+                ip_status = f"assignment {sig or 'missing'}"
+                facts_high.append(f"no IP assignment in force on that day ({ip_status})")
+            elif _is_date(sig_date) and isinstance(day, dt.date) and sig_date > day:
+                ip_status = f"assignment signed {sig_date.isoformat()}, after the commit"
+                facts_high.append(f"no IP assignment in force on that day (signed later, {sig_date.isoformat()})")
+            else:
+                ip_status = "assignment signed" + (f" {sig_date.isoformat()}" if _is_date(sig_date) else "")
+        elif roster_given:
+            facts_high.append("the author is not on the roster (no assignment known)")
+        else:
+            unknown.append("the author's IP assignment (no roster)")
+        paths_now = sorted(kept.items(), key=lambda kv: (-kv[1], kv[0]))
+        foreign = sorted({h for path in kept for h in holders_of.get(path, [])})
+        if foreign:
+            facts_high.append("copyright holders that are not the company in those files: " + ", ".join(foreign[:5])
+                              + (" …" if len(foreign) > 5 else ""))
+        own_lic = company.outbound_license
+        other_lic = sorted({license_of[path] for path in kept if path in license_of
+                            and license_of[path].lower() != str(own_lic).lower()})
+        if other_lic:
+            facts.append("license headers other than the product's (" + str(own_lic) + "): " + ", ".join(other_lic[:5]))
+        urls = _source_urls(repo, files, [pth for pth, _ in paths_now[:10]], company) if repo else []
+        if urls:
+            facts.append("source URLs in comments: " + ", ".join(urls[:3]))
+        severity = "high" if facts_high else "medium"
+        added_total = sum(n for _, n in created_files)
+        subject_line = subjects.get(sha, "")
+        evidence = (f"Commit {sha[:12]} by {person} ({ptype}; {ip_status}) on "
+                    f"{day.isoformat() if isinstance(day, dt.date) else 'an unknown day'} created {len(created_files)} "
+                    f"files with {added_total} lines at once; {lines} of its lines survive "
+                    f"({lines / total:.1%} of the code) in {len(kept)} files: {fmt_files(paths_now[:5])}. "
+                    f"Message: \"{subject_line}\". "
+                    + ("What makes it suspicious: " + "; ".join(facts_high + facts) + ". " if facts_high or facts else "")
+                    + ("Not known: " + "; ".join(unknown) + "." if unknown else "")).strip()
+        rec = finding(rules, "prov.bulk-import", person, evidence, rules.rule("prov.bulk-import")["remediation"],
+                      lines_at_stake=lines, id_extra=sha, person=person, commits=1,
+                      first_commit=day if isinstance(day, dt.date) else None,
+                      last_commit=day if isinstance(day, dt.date) else None, first_sha=sha, last_sha=sha,
+                      files=fmt_files(paths_now[:10]))
+        over = rules.get("findings", {}).get("severities", {})
+        rec["severity"] = str(over["prov.bulk-import"]) if "prov.bulk-import" in over else severity
+        out.append(rec)
+    return out
+
+
+def _threshold(rules: Rules, name: str, default: float) -> float:
+    return float(rules.get("findings", {}).get("thresholds", {}).get(name, default))
+
+
+def _is_date(v) -> bool:
+    return isinstance(v, dt.date) and not pd.isna(v)
+
+
+def _source_urls(repo: str, files: pd.DataFrame, paths: list[str], company: Company) -> list[str]:
+    """URLs in comments near the top of these files at the ref (other than the company's own domains)."""
+    from .. import gitutil
+    blob_of = dict(zip(files["path"].tolist(), files["blob"].tolist())) if len(files) else {}
+    specs = [blob_of[p] for p in paths if p in blob_of]
+    found: list[str] = []
+    try:
+        for _, data in gitutil.iter_objects(repo, specs):
+            if not data:
+                continue
+            for line in data[:20000].decode("utf-8", "replace").splitlines()[:_HEAD_LINES]:
+                m = _URL_IN_COMMENT.match(line)
+                if m:
+                    url = m["url"].rstrip(".,;:")
+                    host = url.split("/")[2].lower() if url.count("/") >= 2 else ""
+                    if any(host == d or host.endswith("." + d) for d in company.domains):
+                        continue
+                    if url not in found:
+                        found.append(url)
+    except gitutil.GitError:
+        return found
+    return found
