@@ -65,7 +65,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
          company: str | os.PathLike | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
          jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
-         triage: str | os.PathLike | None = None, sbom=None, environment=None) -> Scan:
+         triage: str | os.PathLike | None = None, sbom=None, environment=None, reference=None) -> Scan:
     """Scan one repository. Inputs are validated before any work starts.
 
     *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the work tree when present.
@@ -77,12 +77,14 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     company_o = company if isinstance(company, Company) else load_company(company)
     roster_df = roster if isinstance(roster, pd.DataFrame) else (load_roster(roster) if roster else empty_roster())
     dep_inputs = dep_mod.load_inputs(sbom, environment)   # deps: user's SBOMs and environments, checked first
+    corpora = _references(reference)   # provenance: reference corpora, fingerprinted (or from the cache) first
     info = gitutil.open_repo(repo, ref)
     triage_path = triage if triage is not None else (None if info.is_bare else triage_mod.default_path(info.path))
     decisions = triage_mod.load_triage(triage_path)
     jobs = jobs or min(2, os.cpu_count() or 1)
     store = _result_store(info, ref, as_of_d, rules_o, company_o, roster_df, triage_path, decisions,
-                          licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs)) if info.commit else None
+                          licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs),
+                          references=[c.identity for c in corpora]) if info.commit else None
     if store is not None:
         t0 = time.perf_counter()
         hit = store.load(info.commit)
@@ -243,6 +245,12 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         from .analyze.provenance import bulk_imports
         found += bulk_imports(rules_o, company_o, commits, hist.changes, blame, files, people,
                               lic_table if licenses else None, messages, repo=info.path, roster_given=len(roster_df) > 0)
+    copied = None
+    if corpora:
+        with progress.stage("references"):
+            from .analyze.provenance import copied_code
+            copied_found, copied = copied_code(rules_o, corpora, info.path, files, blame, commits)
+            found += copied_found
     found = dep_mod.fold_vendored(found, deps) + dep_found
 
     # -- security: secrets in history and at the ref, security-policy checklist
@@ -279,7 +287,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                  ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
                  stats=stats, versions=versions,
                  dependencies=dep_mod.public(deps),   # deps
-                 ai=ai_ledger)
+                 ai=ai_ledger, copied_code=copied)
         s.findings, stale = triage_mod.apply_triage(s.findings, decisions)
         s.triage_stale = stale
         if stale:
@@ -412,6 +420,15 @@ def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):
     recs, rows = security.secret_findings(rules, hist, tree, commits)
     recs2, rows2 = security.checklist(rules, files)
     return recs + recs2, security.security_table(rows + rows2), stats
+
+
+def _references(reference) -> list:
+    """The reference corpora (--reference, repeatable): a path or a list of paths; each checked and loaded."""
+    if not reference:
+        return []
+    from .collect.fingerprints import load_corpus
+    specs = [reference] if isinstance(reference, (str, os.PathLike)) else list(reference)
+    return [load_corpus(str(x)) for x in specs]
 
 
 def _messages(repo, commit):

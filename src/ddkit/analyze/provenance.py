@@ -197,3 +197,125 @@ def _source_urls(repo: str, files: pd.DataFrame, paths: list[str], company: Comp
     except gitutil.GitError:
         return found
     return found
+
+
+# ------------------------------------------------------------------ prov.copied-code
+def copied_code(rules: Rules, corpora: list, repo: str, files: pd.DataFrame, blame: pd.DataFrame,
+                commits: pd.DataFrame) -> tuple[list[dict], pd.DataFrame]:
+    """``prov.copied-code``: one finding per target file whose code matches a reference corpus.
+
+    Every text file at the ref (not vendored, generated or excluded) with a code extension is fingerprinted
+    like the references (collect/fingerprints.py) and looked up in one sorted index of all reference
+    fingerprints. A target file is reported when its matched fingerprints cover at least
+    ``copied_min_lines`` lines; similarity = matched fingerprints / the file's fingerprints. Fingerprints
+    found in more than ``copied_max_ref_files`` reference files are boilerplate (license headers,
+    ``if __name__ == "__main__":``) and ignored. Returns the findings and one row per (target file,
+    reference file) match for the tables.
+    """
+    import numpy as np
+
+    from .. import gitutil
+    from ..collect import fingerprints as fp
+    cols = ["path", "lines", "reference", "reference_path", "reference_lines", "similarity", "matched_lines",
+            "committed_by", "committed_sha", "committed_date", "surviving_lines"]
+    if not corpora or files.empty:
+        return [], pd.DataFrame(columns=cols)
+    min_lines = int(_threshold(rules, "copied_min_lines", 8))
+    max_ref = int(_threshold(rules, "copied_max_ref_files", 20))
+    # One index: every reference fingerprint, sorted by hash.
+    hashes = np.concatenate([c.hashes for c in corpora]) if corpora else np.zeros(0, np.uint64)
+    corp = np.concatenate([np.full(len(c.hashes), i, np.int32) for i, c in enumerate(corpora)])
+    rfile = np.concatenate([c.file for c in corpora])
+    rstart = np.concatenate([c.start for c in corpora])
+    rend = np.concatenate([c.end for c in corpora])
+    order = np.argsort(hashes, kind="stable")
+    hashes, corp, rfile, rstart, rend = hashes[order], corp[order], rfile[order], rstart[order], rend[order]
+    excluded = set(files.loc[files["category"] != "text", "path"].tolist())
+    targets = [(p, b) for p, b in zip(files["path"].tolist(), files["blob"].tolist())
+               if p not in excluded and fp._is_code(p)]
+    by_file: dict[str, dict[str, int]] = {}
+    for path, sha, n in zip(blame["path"].tolist(), blame["sha"].tolist(), blame["lines"].tolist()):
+        by_file.setdefault(path, {})[sha] = by_file.setdefault(path, {}).get(sha, 0) + int(n)
+    commit_of = commits.set_index("sha") if len(commits) else commits
+    findings: list[dict] = []
+    rows: list[dict] = []
+    for (path, _), (_, data) in zip(targets, gitutil.iter_objects(repo, [b for _, b in targets])):
+        if data is None or len(data) > fp.MAX_FILE_BYTES:
+            continue
+        text = fp._decode(data)
+        if text is None:
+            continue
+        th, ts, te = fp.fingerprints(text, path)
+        if not len(th):
+            continue
+        lo = np.searchsorted(hashes, th, side="left")
+        hi = np.searchsorted(hashes, th, side="right")
+        hit = (hi > lo) & ((hi - lo) <= max_ref * 4)
+        if not hit.any():
+            continue
+        # Per reference file: which target fingerprints matched it, and the reference lines they cover.
+        per_ref: dict[tuple[int, int], tuple[set[int], list[tuple[int, int]]]] = {}
+        for i in np.flatnonzero(hit).tolist():
+            seen_files = {(int(corp[j]), int(rfile[j])) for j in range(lo[i], hi[i])}
+            if len(seen_files) > max_ref:
+                continue
+            for j in range(lo[i], hi[i]):
+                key = (int(corp[j]), int(rfile[j]))
+                tset, rr = per_ref.setdefault(key, (set(), []))
+                tset.add(i)
+                rr.append((int(rstart[j]), int(rend[j])))
+        if not per_ref:
+            continue
+        ranked = sorted(per_ref.items(), key=lambda kv: (-len(kv[1][0]), kv[0]))
+        all_hit = set().union(*(v[0] for v in per_ref.values()))
+        t_ranges = _merge([(int(ts[i]), int(te[i])) for i in sorted(all_hit)])
+        covered = sum(b - a + 1 for a, b in t_ranges)
+        if covered < min_lines:
+            continue
+        similarity = round(len(all_hit) / len(th), 3)
+        owners = by_file.get(path, {})
+        top_sha = max(owners.items(), key=lambda kv: (kv[1], kv[0]))[0] if owners else None
+        who = when = None
+        if top_sha is not None and top_sha in commit_of.index:
+            c = commit_of.loc[top_sha]
+            who = c.get("person") if isinstance(c.get("person"), str) else c.get("author_name_raw")
+            when = c.get("author_day")
+        n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+        surviving = sum(owners.values())
+        refs_txt = []
+        for (ci, fi), (tset, rr) in ranked[:3]:
+            corpus = corpora[ci]
+            r_ranges = _merge(sorted(rr))
+            rows.append(dict(path=path, lines=n_lines, reference=corpus.name, reference_path=corpus.paths[fi],
+                             reference_lines=_fmt_ranges(r_ranges), similarity=round(len(tset) / len(th), 3),
+                             matched_lines=_fmt_ranges(_merge([(int(ts[i]), int(te[i])) for i in sorted(tset)])),
+                             committed_by=who, committed_sha=top_sha,
+                             committed_date=when if isinstance(when, dt.date) else None, surviving_lines=surviving))
+            refs_txt.append(f"{corpus.name}:{corpus.paths[fi]} lines {_fmt_ranges(r_ranges, 4)} "
+                            f"({len(tset) / len(th):.0%} of the file's fingerprints)")
+        evidence = (f"{path} matches reference code: lines {_fmt_ranges(t_ranges, 6)} ({covered} of {n_lines} lines; "
+                    f"similarity {similarity:.0%}) match " + "; ".join(refs_txt)
+                    + (f". Most of its {surviving} surviving lines were committed by {who} in {str(top_sha)[:12]}"
+                       + (f" on {when.isoformat()}" if isinstance(when, dt.date) else "") if who else "") + ".")
+        findings.append(finding(rules, "prov.copied-code", path, evidence, rules.rule("prov.copied-code")["remediation"],
+                                path=path, lines_at_stake=min(covered, surviving) if surviving else covered,
+                                person=who, first_sha=top_sha, last_sha=top_sha,
+                                first_commit=when if isinstance(when, dt.date) else None,
+                                line=t_ranges[0][0], end_line=t_ranges[-1][1]))
+    return findings, pd.DataFrame(rows, columns=cols)
+
+
+def _merge(ranges: list[tuple[int, int]], gap: int = 1) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1] + gap:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _fmt_ranges(ranges: list[tuple[int, int]], n: int | None = None) -> str:
+    shown = ranges if n is None else ranges[:n]
+    txt = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in shown)
+    return txt + (f" … (+{len(ranges) - n} more)" if n is not None and len(ranges) > n else "")
