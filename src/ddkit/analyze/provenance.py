@@ -222,14 +222,6 @@ def copied_code(rules: Rules, corpora: list, repo: str, files: pd.DataFrame, bla
         return [], pd.DataFrame(columns=cols)
     min_lines = int(_threshold(rules, "copied_min_lines", 8))
     max_ref = int(_threshold(rules, "copied_max_ref_files", 20))
-    # One index: every reference fingerprint, sorted by hash.
-    hashes = np.concatenate([c.hashes for c in corpora]) if corpora else np.zeros(0, np.uint64)
-    corp = np.concatenate([np.full(len(c.hashes), i, np.int32) for i, c in enumerate(corpora)])
-    rfile = np.concatenate([c.file for c in corpora])
-    rstart = np.concatenate([c.start for c in corpora])
-    rend = np.concatenate([c.end for c in corpora])
-    order = np.argsort(hashes, kind="stable")
-    hashes, corp, rfile, rstart, rend = hashes[order], corp[order], rfile[order], rstart[order], rend[order]
     excluded = set(files.loc[files["category"] != "text", "path"].tolist())
     targets = [(p, b) for p, b in zip(files["path"].tolist(), files["blob"].tolist())
                if p not in excluded and fp._is_code(p)]
@@ -248,22 +240,23 @@ def copied_code(rules: Rules, corpora: list, repo: str, files: pd.DataFrame, bla
         th, ts, te = fp.fingerprints(text, path)
         if not len(th):
             continue
-        lo = np.searchsorted(hashes, th, side="left")
-        hi = np.searchsorted(hashes, th, side="right")
-        hit = (hi > lo) & ((hi - lo) <= max_ref * 4)
-        if not hit.any():
-            continue
+        # Each target fingerprint's occurrences in every corpus (sorted by hash: a binary search each).
+        occurs: dict[int, list[tuple[int, int, int, int]]] = {}
+        for ci, c in enumerate(corpora):
+            lo = np.searchsorted(c.hashes, th, side="left")
+            hi = np.searchsorted(c.hashes, th, side="right")
+            for i in np.flatnonzero((hi > lo) & ((hi - lo) <= max_ref * 4)).tolist():
+                occurs.setdefault(i, []).extend((ci, int(c.file[j]), int(c.start[j]), int(c.end[j]))
+                                                for j in range(int(lo[i]), int(hi[i])))
         # Per reference file: which target fingerprints matched it, and the reference lines they cover.
         per_ref: dict[tuple[int, int], tuple[set[int], list[tuple[int, int]]]] = {}
-        for i in np.flatnonzero(hit).tolist():
-            seen_files = {(int(corp[j]), int(rfile[j])) for j in range(lo[i], hi[i])}
-            if len(seen_files) > max_ref:
-                continue
-            for j in range(lo[i], hi[i]):
-                key = (int(corp[j]), int(rfile[j]))
-                tset, rr = per_ref.setdefault(key, (set(), []))
+        for i, occ in occurs.items():
+            if len({(ci, fi) for ci, fi, _, _ in occ}) > max_ref:
+                continue        # boilerplate: in too many reference files to say where it came from
+            for ci, fi, a, b in occ:
+                tset, rr = per_ref.setdefault((ci, fi), (set(), []))
                 tset.add(i)
-                rr.append((int(rstart[j]), int(rend[j])))
+                rr.append((a, b))
         if not per_ref:
             continue
         ranked = sorted(per_ref.items(), key=lambda kv: (-len(kv[1][0]), kv[0]))

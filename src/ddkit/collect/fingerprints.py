@@ -128,7 +128,7 @@ def fingerprints(text: str, path: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
 # ------------------------------------------------------------------ reading a reference corpus
 @dataclass
 class Corpus:
-    """The fingerprints of one reference: per fingerprint its hash, file index and line range."""
+    """The fingerprints of one reference: per fingerprint its hash, file index and line range, sorted by hash."""
 
     name: str
     paths: list[str]
@@ -151,20 +151,37 @@ def _decode(data: bytes) -> str | None:
     return data.decode("utf-8", "replace")
 
 
-def _walk_dir(root: Path) -> Iterator[tuple[str, bytes]]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d != ".git")
-        for fn in sorted(filenames):
-            p = Path(dirpath) / fn
-            rel = p.relative_to(root).as_posix()
-            if not _is_code(rel) or p.is_symlink():
-                continue
+def _code_entries(root: Path) -> Iterator[tuple[str, os.stat_result]]:
+    """(relative path, stat) of every regular code file under *root*, sorted; links are not followed."""
+    stack = [("", str(root))]
+    while stack:
+        prefix, d = stack.pop()
+        try:
+            with os.scandir(d) as it:
+                ents = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirs = []
+        for e in ents:
             try:
-                if p.stat().st_size > MAX_FILE_BYTES:
-                    continue
-                yield rel, p.read_bytes()
+                if e.is_dir(follow_symlinks=False):
+                    if e.name != ".git":
+                        subdirs.append((prefix + e.name + "/", e.path))
+                elif e.is_file(follow_symlinks=False) and _is_code(e.name):
+                    yield prefix + e.name, e.stat(follow_symlinks=False)
             except OSError:
                 continue
+        stack.extend(reversed(subdirs))
+
+
+def _walk_dir(root: Path) -> Iterator[tuple[str, bytes]]:
+    for rel, st in _code_entries(root):
+        if st.st_size > MAX_FILE_BYTES:
+            continue
+        try:
+            yield rel, (root / rel).read_bytes()
+        except OSError:
+            continue
 
 
 def _walk_archive(path: Path) -> Iterator[tuple[str, bytes]]:
@@ -226,17 +243,10 @@ def _source(spec: str) -> tuple[str, Iterator[tuple[str, bytes]], str]:
             return f"{p.name}@{commit[:12]}", _walk_git(str(p), commit), f"git:{commit}"
         if ref is not None:
             raise InputError(f"--reference {spec}: @REF needs a git repository")
+        # The directory's identity: every code file's path, size and modification time (what the walk reads).
         stamp = hashlib.sha256()
-        for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if d != ".git")
-            for fn in sorted(filenames):
-                q = Path(dirpath) / fn
-                try:
-                    st = q.lstat()
-                except OSError:
-                    continue
-                rel = q.relative_to(p).as_posix()
-                stamp.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+        for rel, st in _code_entries(p):
+            stamp.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
         return p.name, _walk_dir(p), f"dir:{p.resolve()}:{stamp.hexdigest()}"
     if p.is_file() and (zipfile.is_zipfile(p) or tarfile.is_tarfile(p)):
         h = hashlib.sha256()
@@ -247,7 +257,7 @@ def _source(spec: str) -> tuple[str, Iterator[tuple[str, bytes]], str]:
     raise InputError(f"--reference {spec}: not a directory, a git repository or a zip/tar archive")
 
 
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"   # 2: arrays sorted by hash
 
 
 def load_corpus(spec: str) -> Corpus:
@@ -283,8 +293,12 @@ def load_corpus(spec: str) -> Corpus:
         fs.append(np.full(len(h), fid, np.int32))
         ss.append(s)
         es.append(e)
-    corpus = Corpus(name, paths, _cat(hs, np.uint64), _cat(fs, np.int32), _cat(ss, np.int32), _cat(es, np.int32),
-                    np.asarray(ls, np.int32), identity=identity)
+    # Sorted by hash once, here (and so in the cache): a scan looks fingerprints up with a binary search in
+    # each corpus, without building (and holding) a combined index.
+    h_all = _cat(hs, np.uint64)
+    order = np.argsort(h_all, kind="stable")
+    corpus = Corpus(name, paths, h_all[order], _cat(fs, np.int32)[order], _cat(ss, np.int32)[order],
+                    _cat(es, np.int32)[order], np.asarray(ls, np.int32), identity=identity)
     if entry is not None:
         try:
             from ..fsutil import atomic_write
