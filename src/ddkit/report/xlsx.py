@@ -599,6 +599,17 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
          "password or token assigned in code), entropy (a random-looking string: a guess). Findings in test "
          "fixtures or documentation examples are downgraded, with the reason. Reports show a fingerprint, never "
          "the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
+        ("Definition: bulk imports", "A commit whose newly created files (not renames, copies, vendored or generated "
+         "files) hold many added lines across many files at once (thresholds on the Rules sheet) and whose surviving "
+         "lines are material. Severity from the facts: high before incorporation or the author's start date, without "
+         "an assignment in force on that day, or with other copyright holders in those files; medium otherwise. A bulk "
+         "import is a question to ask, not proof of copying: git cannot show where code came from."),
+        ("Definition: copied code", "With --reference: winnowing fingerprints over normalised tokens (identifiers, "
+         "strings and numbers replaced, comments and layout dropped), so copies are found after reformatting and "
+         "renaming; one finding per file of this repository, with its line ranges and the reference files and lines "
+         "it matches. Code copied and then rewritten beyond recognition, or copied from code not given as a "
+         "reference, is not found." if s.options.get("references") else
+         "No reference corpus was given (--reference): copied code was not compared."),
         ("Definition: AI-assisted code", "Commits carrying a marker of an AI tool (rules/ai.yaml): a tool's identity "
          "as author or Co-authored-by (Claude, Cursor, Codex, Devin, aider, the Copilot coding agent), aider's "
          "'(aider)' author suffix, an Assisted-by trailer naming a tool by identity or TOOL:MODEL form (never by a "
