@@ -28,6 +28,8 @@ def test_bulk_imports(hooli):
     assert got == {(x["sha"], x["person"], x["severity"], x["surviving_lines"]) for x in ans["bulk_imports"]}
     for x in ans["bulk_imports"]:
         assert x["why"] in f.set_index("first_sha").loc[x["sha"], "evidence"]
+    # The founder's import names the previous employer in a copied header (read from the files themselves).
+    assert "Nucleus Systems Corp." in f.set_index("first_sha").loc[ans["bulk_imports"][0]["sha"], "evidence"]
 
 
 def test_copied_code(hooli):
@@ -59,3 +61,17 @@ def test_ai_ledger(hooli):
     assert led.by_person == {"Ana Engineer": ans["ai"]["surviving_lines"]}
     copilot = s.people.set_index("person").loc["Copilot"]
     assert copilot["type"] == "ai-assistant" and bool(copilot["is_bot"])
+
+
+def test_json_report_validates(hooli, tmp_path):
+    import jsonschema
+    ans, s = hooli
+    data = s.to_json(tmp_path / "h.json")
+    jsonschema.validate(data, json.loads((HERE.parent / "schemas" / "report.schema.json").read_text()))
+    assert {x["path"] for x in data["copied_code"]} == set(ans["copied_code"])
+    assert {c["sha"] for c in data["ai"]["commits"]} == {x["sha"] for x in ans["ai"]["commits"]}
+    rules = {f["rule"] for f in data["findings"]}
+    assert {"prov.bulk-import", "prov.copied-code", "ai.code-share", "ai.recent-share", "ai.agent-config"} <= rules
+    sarif = s.to_sarif(tmp_path / "h.sarif")
+    results = [r for run in sarif["runs"] for r in run["results"] if r["ruleId"] == "prov.copied-code"]
+    assert results and all(r["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1 for r in results)

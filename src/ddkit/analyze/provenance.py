@@ -143,9 +143,11 @@ def bulk_imports(rules: Rules, company: Company, commits: pd.DataFrame, changes:
                             and license_of[path].lower() != str(own_lic).lower()})
         if other_lic:
             facts.append("license headers other than the product's (" + str(own_lic) + "): " + ", ".join(other_lic[:5]))
-        urls = _source_urls(repo, files, [pth for pth, _ in paths_now[:10]], company) if repo else []
+        urls, others = _header_facts(repo, files, [pth for pth, _ in paths_now[:10]], company) if repo else ([], [])
         if urls:
             facts.append("source URLs in comments: " + ", ".join(urls[:3]))
+        if others and not foreign:
+            facts.append("names another organisation: " + ", ".join(others[:3]))
         severity = "high" if facts_high else "medium"
         added_total = sum(n for _, n in created_files)
         subject_line = subjects.get(sha, "")
@@ -175,17 +177,28 @@ def _is_date(v) -> bool:
     return isinstance(v, dt.date) and not pd.isna(v)
 
 
-def _source_urls(repo: str, files: pd.DataFrame, paths: list[str], company: Company) -> list[str]:
-    """URLs in comments near the top of these files at the ref (other than the company's own domains)."""
+# A legal entity's name: capitalised words ending in a company form ("Nucleus Systems Corp.", "Initrode GmbH").
+_ENTITY = re.compile(r"\b((?:[A-Z][\w&-]*[ ,]+){1,4}(?:Inc|Corp|Corporation|Ltd|Limited|LLC|GmbH|AG|S\.A|B\.V|Pty|PLC)\b\.?)")
+
+
+def _header_facts(repo: str, files: pd.DataFrame, paths: list[str], company: Company) -> tuple[list[str], list[str]]:
+    """Near the top of these files at the ref: URLs in comments (other than the company's own domains) and
+    names of organisations that are not the company."""
     from .. import gitutil
+    from .licenses import is_company
     blob_of = dict(zip(files["path"].tolist(), files["blob"].tolist())) if len(files) else {}
     specs = [blob_of[p] for p in paths if p in blob_of]
     found: list[str] = []
+    others: list[str] = []
     try:
         for _, data in gitutil.iter_objects(repo, specs):
             if not data:
                 continue
             for line in data[:20000].decode("utf-8", "replace").splitlines()[:_HEAD_LINES]:
+                for e in _ENTITY.findall(line):
+                    name = " ".join(e.replace(",", " ").split())
+                    if not is_company(name, company) and name not in others:
+                        others.append(name)
                 m = _URL_IN_COMMENT.match(line)
                 if m:
                     url = m["url"].rstrip(".,;:")
@@ -195,8 +208,8 @@ def _source_urls(repo: str, files: pd.DataFrame, paths: list[str], company: Comp
                     if url not in found:
                         found.append(url)
     except gitutil.GitError:
-        return found
-    return found
+        pass
+    return found, others
 
 
 # ------------------------------------------------------------------ prov.copied-code
