@@ -30,7 +30,7 @@ t0 = time.perf_counter()
 out = {}
 if phase in ("fingerprint", "cached"):
     from ddkit.collect.fingerprints import load_corpus
-    cs = [load_corpus(r) for r in refs]
+    cs = [load_corpus(r, 2) for r in refs]   # two worker processes (a cached corpus is only read)
     out.update(files=sum(len(c.paths) for c in cs), fingerprints=int(sum(len(c.hashes) for c in cs)),
                cached=all(c.cached for c in cs))
 else:

@@ -77,7 +77,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     company_o = company if isinstance(company, Company) else load_company(company)
     roster_df = roster if isinstance(roster, pd.DataFrame) else (load_roster(roster) if roster else empty_roster())
     dep_inputs = dep_mod.load_inputs(sbom, environment)   # deps: user's SBOMs and environments, checked first
-    corpora = _references(reference)   # provenance: reference corpora, fingerprinted (or from the cache) first
+    corpora = _references(reference, jobs or min(2, os.cpu_count() or 1))   # provenance: fingerprinted (or cached) first
     info = gitutil.open_repo(repo, ref)
     triage_path = triage if triage is not None else (None if info.is_bare else triage_mod.default_path(info.path))
     decisions = triage_mod.load_triage(triage_path)
@@ -423,13 +423,13 @@ def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):
     return recs + recs2, security.security_table(rows + rows2), stats
 
 
-def _references(reference) -> list:
+def _references(reference, jobs: int = 1) -> list:
     """The reference corpora (--reference, repeatable): a path or a list of paths; each checked and loaded."""
     if not reference:
         return []
     from .collect.fingerprints import load_corpus
     specs = [reference] if isinstance(reference, (str, os.PathLike)) else list(reference)
-    return [load_corpus(str(x)) for x in specs]
+    return [load_corpus(str(x), jobs) for x in specs]
 
 
 def _messages(repo, commit):

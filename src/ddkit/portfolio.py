@@ -164,7 +164,7 @@ def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None,
     from .analyze.dependencies import load_inputs  # deps: check the user's SBOMs and environments first
     load_inputs(sbom, environment)
     from .pipeline import _references  # provenance: check (and fingerprint once) the reference corpora
-    ref_ids = [c.identity for c in _references(reference)]
+    ref_ids = [c.identity for c in _references(reference, jobs or min(2, os.cpu_count() or 1))]
     specs: list[tuple[str, str]] = [(r, ref) if isinstance(r, str) else (r[0], r[1]) for r in repos]
     opts = dict(roster=str(roster) if roster else None, company=str(company) if company else None,
                 rules=str(rules) if rules else None, as_of=as_of_d, licenses=licenses, secrets=secrets,

@@ -98,3 +98,20 @@ def test_archive_members_are_read_never_extracted(tmp_path, monkeypatch):
     assert sorted(c.paths) == ["../../escaped.py", "pkg/ok.py"]     # read, under the names the archive gives
     assert not (tmp_path.parent.parent / "escaped.py").exists() and not (tmp_path / "pkg").exists()
     assert np.all(np.diff(c.hashes.astype(np.float64)) >= 0) or len(c.hashes) < 2   # kept sorted by hash
+
+
+def test_worker_processes_give_the_same_corpus(tmp_path, monkeypatch):
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    for i in range(600):       # more than two batches of 256
+        (ref / f"m{i:03d}.py").write_text(CODE.replace("7", str(i)) + OTHER * (i % 3))
+    got = []
+    for jobs in (1, 2):
+        monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / f"cache{jobs}"))
+        c = fp.load_corpus(str(ref), jobs)
+        assert not c.cached
+        got.append(c)
+    a, b = got
+    assert a.paths == b.paths and a.paths == sorted(a.paths)
+    for k in ("hashes", "file", "start", "end", "lines"):
+        assert np.array_equal(getattr(a, k), getattr(b, k)), k

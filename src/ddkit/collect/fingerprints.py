@@ -260,8 +260,51 @@ def _source(spec: str) -> tuple[str, Iterator[tuple[str, bytes]], str]:
 _CACHE_VERSION = "2"   # 2: arrays sorted by hash
 
 
-def load_corpus(spec: str) -> Corpus:
-    """The fingerprints of the reference *spec*, from the cache when its content has not changed."""
+def _fingerprint_batch(batch: list[tuple[str, bytes]]) -> list[tuple[str, int, np.ndarray, np.ndarray, np.ndarray]]:
+    """(path, lines, hashes, first lines, last lines) of each text file of *batch* (run in a worker process)."""
+    out = []
+    for path, data in batch:
+        text = _decode(data)
+        if text is None:
+            continue
+        h, s, e = fingerprints(text, path)
+        out.append((path, text.count("\n") + (0 if text.endswith("\n") or not text else 1), h, s, e))
+    return out
+
+
+def _batches(walk: Iterator[tuple[str, bytes]], size: int = 256) -> Iterator[list[tuple[str, bytes]]]:
+    batch: list[tuple[str, bytes]] = []
+    for item in walk:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _fingerprinted(walk: Iterator[tuple[str, bytes]], jobs: int) -> Iterator[tuple[str, int, np.ndarray, np.ndarray, np.ndarray]]:
+    """Every file's fingerprints, in the walk's order; with *jobs* > 1 in worker processes, at most 2 x jobs
+    batches in flight (a corpus of gigabytes is never all in memory)."""
+    if jobs <= 1:
+        for batch in _batches(walk):
+            yield from _fingerprint_batch(batch)
+        return
+    import collections
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(max_workers=jobs) as ex:
+        pending: collections.deque = collections.deque()
+        for batch in _batches(walk):
+            pending.append(ex.submit(_fingerprint_batch, batch))
+            if len(pending) >= 2 * jobs:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def load_corpus(spec: str, jobs: int = 1) -> Corpus:
+    """The fingerprints of the reference *spec*, from the cache when its content has not changed (*jobs*:
+    worker processes for a corpus not yet cached; the result is the same)."""
     name, walk, identity = _source(spec)
     from ..cache import cache_dir
     key = hashlib.sha256(f"{_CACHE_VERSION}\0{K}\0{W}\0{identity}".encode("utf-8", "surrogateescape")).hexdigest()
@@ -281,14 +324,10 @@ def load_corpus(spec: str) -> Corpus:
             pass        # a damaged entry: fingerprint again
     paths: list[str] = []
     hs, fs, ss, es, ls = [], [], [], [], []
-    for path, data in walk:
-        text = _decode(data)
-        if text is None:
-            continue
-        h, s, e = fingerprints(text, path)
+    for path, n_lines, h, s, e in _fingerprinted(walk, jobs):
         fid = len(paths)
         paths.append(path)
-        ls.append(text.count("\n") + (0 if text.endswith("\n") or not text else 1))
+        ls.append(n_lines)
         hs.append(h)
         fs.append(np.full(len(h), fid, np.int32))
         ss.append(s)
