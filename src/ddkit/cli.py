@@ -493,7 +493,10 @@ def demo(out_dir: str, name: str, quiet: bool) -> None:
     from .samples import build_sample
     paths = build_sample(name)
     out = Path(out_dir) / f"{name}.xlsx"
-    o = RunOptions(inputs=dict(roster=str(paths.roster), company=str(paths.company), as_of=paths.as_of),
+    inputs: dict[str, Any] = dict(roster=str(paths.roster), company=str(paths.company), as_of=paths.as_of)
+    if paths.reference is not None:      # hooli: compared with the previous employer's code it copied from
+        inputs["reference"] = [str(paths.reference)]
+    o = RunOptions(inputs=inputs,
                    outputs={"xlsx": str(out), "json": str(Path(out_dir) / f"{name}.json"),
                             "sarif": str(Path(out_dir) / f"{name}.sarif")}, quiet=quiet)
     code = run_scan(str(paths.repo), o)
