@@ -122,7 +122,8 @@ def pseudonymized_portfolio(p: Portfolio) -> Portfolio:
         r2.dependencies = frame(r.dependencies, fix) if r.dependencies is not None else None   # deps
         r2.warnings = [fix(w) for w in r.warnings]
         out.append(r2)
-    return dataclasses.replace(p, results=out)
+    return dataclasses.replace(p, results=out,   # provenance: who committed the shared code, on each side
+                               copied_code=frame(p.copied_code, fix) if p.copied_code is not None else None)
 
 
 def write_key(people: pd.DataFrame, path: str | Path) -> Path:
