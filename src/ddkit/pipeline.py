@@ -240,7 +240,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         messages = msg_bg.result() if msg_bg is not None else None
         ai_ledger = ai_mod.ledger(rules_o, commits, messages, blame, files, hist.changes, res.identities, people,
                                   as_of_d, excluded_paths(rules_o, company_o, files))
-        found += ai_mod.ai_findings(rules_o, ai_ledger)
+        found += ai_mod.ai_findings(rules_o, ai_ledger, people, roster_given=len(roster_df) > 0)
     with progress.stage("bulk imports"):
         from .analyze.provenance import bulk_imports
         found += bulk_imports(rules_o, company_o, commits, hist.changes, blame, files, people,
