@@ -56,7 +56,8 @@ class RunOptions:
         opts = cls(inputs=dict(roster=kw.pop("roster"), company=kw.pop("company"), rules=kw.pop("rules_dir"),
                                ref=kw.pop("ref"), as_of=kw.pop("as_of"), licenses=not kw.pop("no_licenses"),
                                secrets=not kw.pop("no_secrets"), jobs=kw.pop("jobs"), triage=kw.pop("triage"),
-                               sbom=list(kw.pop("sbom")), environment=list(kw.pop("environment"))),   # deps
+                               sbom=list(kw.pop("sbom")), environment=list(kw.pop("environment")),   # deps
+                               vuln_db=list(kw.pop("vuln_db")) or None),   # vulns
                    outputs={k: v for k, v in outputs.items() if v}, fail_on=kw.pop("fail_on"),
                    quiet=kw.pop("quiet"), pseudonymize=kw.pop("pseudonymize"), pseudonym_key=kw.pop("pseudonym_key"))
         if opts.pseudonym_key and not opts.pseudonymize:
@@ -97,6 +98,10 @@ _scan_options = [
                  help="CycloneDX or SPDX JSON to take dependency licenses from (repeatable)."),
     click.option("--environment", "environment", multiple=True, type=click.Path(),
                  help="A virtualenv or node_modules tree to read installed package licenses from (repeatable)."),
+    # vulns: OSV data offline
+    click.option("--vuln-db", "vuln_db", multiple=True, type=click.Path(),
+                 help="OSV vulnerability data: an all.zip or a folder of OSV JSON files (repeatable); "
+                      "without it vulnerabilities are not assessed."),
 ]
 
 

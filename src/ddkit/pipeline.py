@@ -65,11 +65,13 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
          company: str | os.PathLike | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
          jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
-         triage: str | os.PathLike | None = None, sbom=None, environment=None) -> Scan:
+         triage: str | os.PathLike | None = None, sbom=None, environment=None, vuln_db=None) -> Scan:
     """Scan one repository. Inputs are validated before any work starts.
 
     *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the work tree when present.
     *sbom*, *environment*: where dependency licenses may come from (deps).
+    *vuln_db*: OSV data offline (an ``all.zip``, a folder of OSV JSON files, or a list of them); without it
+    vulnerabilities are not assessed (``summary.not_assessed``).
     """
     progress = progress or Progress()
     as_of_d = _as_of(as_of)
@@ -77,12 +79,15 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     company_o = company if isinstance(company, Company) else load_company(company)
     roster_df = roster if isinstance(roster, pd.DataFrame) else (load_roster(roster) if roster else empty_roster())
     dep_inputs = dep_mod.load_inputs(sbom, environment)   # deps: user's SBOMs and environments, checked first
+    from .collect import vulndb
+    vdb = vulndb.load(vuln_db)                            # vulns: read and validated before any scanning
     info = gitutil.open_repo(repo, ref)
     triage_path = triage if triage is not None else (None if info.is_bare else triage_mod.default_path(info.path))
     decisions = triage_mod.load_triage(triage_path)
     jobs = jobs or min(2, os.cpu_count() or 1)
     store = _result_store(info, ref, as_of_d, rules_o, company_o, roster_df, triage_path, decisions,
-                          licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs)) if info.commit else None
+                          licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs),
+                          vulns=vdb.digest if vdb is not None else None) if info.commit else None
     if store is not None:
         t0 = time.perf_counter()
         hit = store.load(info.commit)
@@ -212,6 +217,12 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                                                     company_o, lic_table if licenses else None, dep_inputs)
         late_warnings += dep_warn
 
+    # -- vulnerabilities: the dependencies against the offline OSV database, with their exposure history (vulns)
+    with progress.stage("vulnerabilities"):
+        vulns, vuln_found, vuln_warn, vuln_info = _vulnerabilities(rules_o, company_o, vdb, info, deps, hist.changes,
+                                                                   commits, people, as_of_d)
+        late_warnings += vuln_warn
+
     # -- collect: blame at the ref; analyze: ownership, departed authors, IP
     with progress.stage("blame"):
         blame, blame_warnings, stats.blame = blamer.result(progress)
@@ -228,7 +239,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                                 coauthored=coauthored)
         own_by_module, own_by_class = ownership.by_module(own), ownership.by_classification(own)
     found += found_knowledge + found_licenses
-    found = dep_mod.fold_vendored(found, deps) + dep_found
+    found = dep_mod.fold_vendored(found, deps) + dep_found + vuln_found
 
     # -- security: secrets in history and at the ref, security-policy checklist
     sec_table = None
@@ -263,7 +274,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                  blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
                  ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
                  stats=stats, versions=versions,
-                 dependencies=dep_mod.public(deps))   # deps
+                 dependencies=dep_mod.public(deps),   # deps
+                 vulnerabilities=vulns, vuln_db=vuln_info)   # vulns
         s.findings, stale = triage_mod.apply_triage(s.findings, decisions)
         s.triage_stale = stale
         if stale:
@@ -285,12 +297,38 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         sc = readiness(triage_mod.counted(s.findings), rules_o, [a for a in rules_o.areas() if a not in skipped])
         s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
                          areas=sc["areas"], score_capped_by=sc["capped_by"])
+        _vuln_summary(s.summary, vuln_info)
     forget_renames()
     s.timings = dict(progress.timings)
     if store is not None and info.commit:
         s.cache_key = store.params
         save_soon(store, info.commit, s)   # nothing changes a finished result
     return s
+
+
+def _vulnerabilities(rules, company, vdb, info, deps, changes, commits, people, as_of):
+    """The vulnerability stage (analyze/vulnerabilities.py): nothing assessed without a database."""
+    from . import globs
+    from .analyze import vulnerabilities as vuln_mod
+    vglobs = [g["glob"] for g in rules.get("paths", {}).get("vendored", [])] + list(company.vendored)
+    return vuln_mod.run(rules, vdb, info.path, deps, changes, commits, people, as_of,
+                        lambda p: any(globs.match(p, g) for g in vglobs))
+
+
+def _vuln_summary(summary: dict[str, Any], info: dict[str, Any]) -> None:
+    """The Summary's vulnerabilities entry; without a database, said in ``not_assessed`` (never "none found")
+    and the score marked partial."""
+    from .analyze.vulnerabilities import NOT_ASSESSED
+    summary["vulnerabilities"] = info
+    if not info.get("assessed"):
+        na = summary.setdefault("not_assessed", [])
+        if NOT_ASSESSED not in na:
+            na.append(NOT_ASSESSED)
+    # The contract: a score over assessed areas only is partial, and a partial score is never green.
+    summary["partial"] = bool(summary.get("partial")) or bool(summary.get("not_assessed"))
+    if summary["partial"] and summary.get("rating") == "green":
+        summary["rating"] = "amber"
+        summary["score_capped_by"] = summary.get("score_capped_by") or "partial"
 
 
 def _digest(obj: Any) -> str | None:

@@ -232,6 +232,8 @@ def map_scope(scope: str | None, is_runtime: bool | None, is_optional: bool | No
     if dirs & {"docs", "doc", "ci", ".github", "tools", "scripts", "examples"} or (
             s in ("install", "") and re.search(r"dev|lint|doc|build|ci\b|typing", base)):
         return "dev"
+    if s in ("compile", "runtime"):   # Maven's default and runtime scopes ship with the product (ScanCode marks
+        return "runtime"              # compile-scope dependencies is_runtime False, is_optional True)
     if is_runtime is False or "dev" in s or s in ("development", "build-dependencies", "provided"):
         return "dev"
     if is_optional or "optional" in s or "peer" in s:

@@ -32,6 +32,8 @@ from ..values import is_missing, records
 from . import xlsx_save
 from .cells import plain
 from .dependency_sheet import DEPENDENCY_SPEC  # deps
+from .vulnerability_sheet import VULN_SPEC  # vulns
+from .vulnerability_sheet import methodology_rows as vuln_methodology_rows  # vulns
 from .xlsx_layout import (
     BOLD,
     HEADER_FILL,
@@ -607,6 +609,7 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
          "high-entropy strings; it can miss others and flag test values. Dates and identities are as recorded by "
          "git and can be set by the author."),
     ]
+    rows += vuln_methodology_rows(s)   # vulns
     unresolved = (s.people[~s.people["resolved"].astype(bool)] if len(s.people) and "resolved" in s.people
                   else s.people.iloc[:0])
     if len(unresolved):
@@ -638,6 +641,15 @@ def _methodology_sheet(wb, s: Scan) -> None:
 
 
 # ------------------------------------------------------------------ Summary
+def _vuln_figure(sm: dict) -> str:
+    """vulns: the Summary's line: not assessed, or the open count and the database's snapshot date."""
+    v = sm.get("vulnerabilities") or {}
+    if not v.get("assessed"):
+        return "not assessed (no --vuln-db)"
+    return (f"{v.get('open', 0)} in {v.get('vulnerable_packages', 0)} packages (database of {v.get('snapshot')}"
+            + (", stale" if v.get("stale") else "") + ")")
+
+
 def _summary_sheet(wb, s: Scan) -> None:
     from openpyxl.chart import BarChart, PieChart, Reference
 
@@ -702,7 +714,8 @@ def _summary_sheet(wb, s: Scan) -> None:
                ("Truck factor", sm.get("truck_factor")),
                ("Lines by contractors and vendors", f"{share:.0%}" if share is not None else "n/a"),
                ("Product license (policy)", f"{sm.get('outbound_license') or 'proprietary'} ("
-                                            f"{sm.get('outbound_license_source') or 'default'})")]
+                                            f"{sm.get('outbound_license_source') or 'default'})"),
+               ("Known vulnerabilities", _vuln_figure(sm))]   # vulns
     sev = list((sm.get("findings_by_severity") or {}).items())
     for k in range(max(len(sev), len(figures))):
         if k < len(sev):
@@ -824,6 +837,7 @@ def write_workbook(s: Scan, path: Path) -> Path:
     _data_sheet(wb, s, "Ownership by class", s.ownership_by_classification, OWN_CLASS_SPEC)
     _data_sheet(wb, s, "Licenses", s.licenses, _cols(s.licenses, LICENSE_SPEC, LICENSE_DROP, [Col("rule", "Rule id", 14, "id")]))
     _data_sheet(wb, s, "Dependencies", s.dependencies, DEPENDENCY_SPEC)   # deps
+    _data_sheet(wb, s, "Vulnerabilities", getattr(s, "vulnerabilities", None), VULN_SPEC)   # vulns
     _data_sheet(wb, s, "Bus Factor", s.bus_factor, BUS_SPEC)
     sim = s.simulations if s.simulations is not None else pd.DataFrame()
     _data_sheet(wb, s, "Off-boarding", sim, SIM_SPEC)
