@@ -322,7 +322,8 @@ def assess(rules: Rules, db: VulnDB, deps: pd.DataFrame, hist: pd.DataFrame | No
             if win is None and intro_sha:
                 day, person = r.get("added_date") or day, r.get("added_by") or person
             row = dict(advisory=primary, aliases=aliases, name=r["name"], ecosystem=r["ecosystem"],
-                       version=r["version"], fixed=None, current=True, introduced_sha=intro_sha, added_by=person,
+                       version=_plain(r["_ver"]) if r["_exact"] else r["version"], fixed=None, current=True,
+                       introduced_sha=intro_sha, added_by=person,
                        exposed_from=day, exposed_until=None, severity=None, _sevs=[], _fixed=[], _affected=[],
                        _summary=[], _vectors=[], status="open", match=h.how, scope=r["scope"], direct=bool(r["direct"]),
                        purl=r.get("purl"), manifest=r["manifest"], line=_int(r.get("line")), kind=r["kind"],
