@@ -19,6 +19,7 @@ for matching (``analyze/vulnerabilities.py``), the snapshot date (the newest ``m
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -129,8 +130,10 @@ _LEVELS = {"CRITICAL": "critical", "HIGH": "high", "MODERATE": "medium", "MEDIUM
            "NONE": "info", "INFO": "info", "INFORMATIONAL": "info"}
 
 
+@functools.lru_cache(maxsize=65536)
 def cvss_severity(kind: str, vector: str) -> tuple[str, float] | None:
-    """(ddkit severity, base score) of a CVSS vector, with the ``cvss`` package; None if it is not one."""
+    """(ddkit severity, base score) of a CVSS vector, with the ``cvss`` package; None if it is not one.
+    (Kept per vector: a database repeats a few thousand vectors over its advisories.)"""
     try:
         import cvss
         if kind == "CVSS_V4":
