@@ -428,6 +428,10 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
     from .report import write_portfolio
     o = RunOptions.from_flags(kw)
     check_outputs(*o.outputs.values(), o.pseudonym_key)
+    for fmt in ("spdx", "notices"):   # per repository only: refused before any scanning
+        if fmt in o.outputs:
+            raise _fail(f"--{fmt.replace('spdx', 'spdx-out').replace('notices', 'notices-out')} is written per "
+                        "repository: use ddkit scan (scan-many writes one CycloneDX document with --sbom-out)")
     specs = read_list(repo_list)
     inputs = dict(o.inputs)
     ref = inputs.pop("ref")

@@ -108,6 +108,19 @@ class Scan:
         from .report import write
         return write("cyclonedx", self, Path(path))
 
+    def to_spdx(self, path: str | os.PathLike | None = None) -> dict:   # SPDX 2.3 JSON, validated
+        from .report import write
+        return write("spdx", self, None if path is None else Path(path))
+
+    def to_notices(self, path: str | os.PathLike | None = None) -> str:   # the attribution pack (.md or .txt)
+        from .report import write
+        return write("notices", self, None if path is None else Path(path))
+
+    @property
+    def notices(self) -> str:
+        """The attribution pack as Markdown (what ``to_notices`` writes to a .md file)."""
+        return self.to_notices()
+
     def simulate_departure(self, people_or_vendors) -> pd.DataFrame:
         """Per module: the files left without an author, and the truck factor before and after, if these
         people (or all staff of these vendors) left."""
