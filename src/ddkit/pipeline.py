@@ -220,7 +220,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     # -- vulnerabilities: the dependencies against the offline OSV database, with their exposure history (vulns)
     with progress.stage("vulnerabilities"):
         vulns, vuln_found, vuln_warn, vuln_info = _vulnerabilities(rules_o, company_o, vdb, info, deps, hist.changes,
-                                                                   commits, people, as_of_d)
+                                                                   commits, people, as_of_d, files)
         late_warnings += vuln_warn
 
     # -- collect: blame at the ref; analyze: ownership, departed authors, IP
@@ -298,6 +298,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
                          areas=sc["areas"], score_capped_by=sc["capped_by"])
         _vuln_summary(s.summary, vuln_info)
+        s.summary["sbom_ntia"] = _ntia(s)
     forget_renames()
     s.timings = dict(progress.timings)
     if store is not None and info.commit:
@@ -306,13 +307,13 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     return s
 
 
-def _vulnerabilities(rules, company, vdb, info, deps, changes, commits, people, as_of):
+def _vulnerabilities(rules, company, vdb, info, deps, changes, commits, people, as_of, files):
     """The vulnerability stage (analyze/vulnerabilities.py): nothing assessed without a database."""
     from . import globs
     from .analyze import vulnerabilities as vuln_mod
     vglobs = [g["glob"] for g in rules.get("paths", {}).get("vendored", [])] + list(company.vendored)
     return vuln_mod.run(rules, vdb, info.path, deps, changes, commits, people, as_of,
-                        lambda p: any(globs.match(p, g) for g in vglobs))
+                        lambda p: any(globs.match(p, g) for g in vglobs), files)
 
 
 def _vuln_summary(summary: dict[str, Any], info: dict[str, Any]) -> None:
@@ -329,6 +330,14 @@ def _vuln_summary(summary: dict[str, Any], info: dict[str, Any]) -> None:
     if summary["partial"] and summary.get("rating") == "green":
         summary["rating"] = "amber"
         summary["score_capped_by"] = summary.get("score_capped_by") or "partial"
+
+
+def _ntia(s: Scan) -> dict[str, Any]:
+    """The NTIA minimum elements the components of --sbom-out and --spdx-out miss (counts, first 50 names)."""
+    from .report.spdx import components, ntia_minimum_elements
+    got = ntia_minimum_elements(components(s.dependencies, s.licenses))
+    return {k: (v[:50] if isinstance(v, list) else v) for k, v in got.items()} | {
+        f"{k}_count": len(v) for k, v in got.items() if isinstance(v, list)}
 
 
 def _digest(obj: Any) -> str | None:

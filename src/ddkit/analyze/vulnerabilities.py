@@ -19,6 +19,8 @@ Three steps, DataFrames in and out:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import operator
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,7 +66,7 @@ def is_exact(purl_type: str, version: str | None, kind: str = "manifest") -> boo
     ecosystem reads it as exact (not Cargo, whose bare "1.2" means ^1.2)."""
     if not isinstance(version, str) or not version.strip():
         return False
-    if kind == "lockfile":
+    if kind in ("lockfile", "vendored"):
         return True
     t = version.strip()
     if purl_type == "cargo" and not t.startswith("="):
@@ -207,65 +209,97 @@ def _lower(sev: str) -> str:
 # ----------------------------------------------------------------------------- history
 @dataclass
 class Window:
-    file_id: int
+    directory: str
     key: tuple[str, str]            # (purl type, normalised name)
     name: str
     advisory: str
     version: str | None
     start_sha: str
-    path: str
+    path: str                       # the manifest or lockfile that held the affected version
     end_sha: str | None = None
     end_version: str | None = None  # the version that ended it; None when the dependency or file was removed
-    path_at_ref: str | None = None
+    file_id: int = -1
+    role: str = "runtime"           # runtime (runtime, optional) or dev (dev, test): see _role
 
 
-def exposure(hist: pd.DataFrame, matcher: Matcher) -> list[Window]:
-    """Exposure windows: per (file, package, advisory), from the commit whose version of the file brought an
-    affected version in to the one whose version left it (upgraded or removed), or open at the ref."""
-    open_w: dict[tuple, Window] = {}
-    open_of: dict[tuple, set[str]] = {}     # (file, package) -> advisories open for it
-    done: list[Window] = []
-    state: dict[int, dict[tuple[str, str], tuple]] = {}
-    path_at: dict[int, Any] = {}
+def _role(scope: Any) -> str:
+    """Windows are kept apart for what ships and what does not: a pin in requirements-dev.txt does not keep the
+    runtime requirement's exposure open."""
+    return "runtime" if scope in DISTRIBUTED or not isinstance(scope, str) else "dev"
+
+
+_PINNED_KINDS = ("lockfile", "vendored")
+
+
+def exposure(hist: pd.DataFrame, matcher: Matcher, skip: frozenset[tuple[str, str]] = frozenset()) -> list[Window]:
+    """Exposure windows: per (directory, package, runtime or dev, advisory), from the commit that brought an
+    affected version in to the one that left it (an upgrade, or the removal), or open at the ref.
+
+    Per directory, as the dependency stage decides who added a dependency: a dependency moved between the
+    manifests of one directory (setup.py to pyproject.toml) stays; where a lockfile or vendor list of the
+    directory records the package, its versions are the ones installed, not the manifest's range. *skip*: the
+    repository's own packages (first-party). A version that could not be parsed (rows None) changes nothing."""
     if hist is None or hist.empty:
         return []
-    for sha, fid, path, par, status, rows in zip(hist["sha"].tolist(), hist["file_id"].tolist(),
-                                                 hist["path"].tolist(), hist["path_at_ref"].tolist(),
-                                                 hist["status"].tolist(), hist["rows"].tolist()):
-        path_at[fid] = par
-        new: dict[tuple[str, str], list] = {}
-        for eco, key, name, ver, kind, _scope, _direct in rows:
-            new.setdefault((eco, key), []).append((name, ver, kind))
-        new_t = {k: tuple(v) for k, v in new.items()}
-        old = state.get(fid, {})
-        for k in set(old) | set(new_t):
-            if old.get(k) == new_t.get(k):
+    open_w: dict[tuple, Window] = {}
+    open_of: dict[tuple, set[str]] = {}     # (directory, package) -> advisories open for it
+    done: list[Window] = []
+    files: dict[str, dict[int, dict[tuple[str, str, str], tuple]]] = {}
+    paths: dict[int, str] = {}
+    effective: dict[str, dict[tuple[str, str, str], tuple]] = {}
+    # The packages the directory's manifests build, at any time: depending on one of them is first-party.
+    own_of: dict[str, set] = {}
+    if "own" in hist:
+        for path, par, own in zip(hist["path"].tolist(), hist["path_at_ref"].tolist(), hist["own"].tolist()):
+            if isinstance(own, tuple):
+                own_of.setdefault(posixpath.dirname(par if isinstance(par, str) else path), set()).add(own)
+    recs = zip(hist["sha"].tolist(), hist["file_id"].tolist(), hist["path"].tolist(), hist["path_at_ref"].tolist(),
+               hist["status"].tolist(), hist["rows"].tolist())
+    for sha, batch in itertools.groupby(recs, key=operator.itemgetter(0)):
+        touched: set[str] = set()
+        for _sha, fid, path, par, status, rows in batch:
+            d = posixpath.dirname(par if isinstance(par, str) else path)
+            paths[fid] = path
+            if rows is None:
                 continue
-            now: dict[str, tuple[str, str | None]] = {}
-            for name, ver, kind in new_t.get(k, ()):
-                for h in matcher.match(k[0], name, ver, is_exact(k[0], ver, kind)):
-                    now.setdefault(h.advisory.id, (name, ver))
-            was = open_of.setdefault((fid, k), set())
-            for a in sorted(was - set(now)):
-                was.discard(a)
-                w = open_w.pop((fid, k, a))
-                w.end_sha = sha
-                vers = [v for _n, v, _k in new_t.get(k, ())]
-                w.end_version = ", ".join(_plain(v) for v in vers) if vers else None
-                done.append(w)
-            for a in sorted(set(now) - was):
-                was.add(a)
-                name, ver = now[a]
-                open_w[(fid, k, a)] = Window(fid, k, name, a, _plain(ver), sha, path)
-        if status == "D":
-            state.pop(fid, None)
-        else:
-            state[fid] = new_t
-    for w in done:
-        w.path_at_ref = path_at.get(w.file_id) if isinstance(path_at.get(w.file_id), str) else None
-    for w in open_w.values():
-        par = path_at.get(w.file_id)
-        w.path_at_ref = par if isinstance(par, str) else None
+            touched.add(d)
+            if status == "D":
+                files.get(d, {}).pop(fid, None)
+                continue
+            new: dict[tuple[str, str, str], list] = {}
+            mine = own_of.get(d, set())
+            for eco, key, name, ver, kind, scope, _direct in rows:
+                if (eco, key) not in skip and (eco, key) not in mine:
+                    new.setdefault((eco, key, _role(scope)), []).append((name, ver, kind, fid))
+            files.setdefault(d, {})[fid] = {k: tuple(v) for k, v in new.items()}
+        for d in sorted(touched):
+            eff: dict[tuple[str, str, str], list] = {}
+            for per_file in files.get(d, {}).values():
+                for k, rs in per_file.items():
+                    eff.setdefault(k, []).extend(rs)
+            new_eff = {k: tuple(r for r in rs if r[2] in _PINNED_KINDS) or tuple(rs) for k, rs in eff.items()}
+            old_eff = effective.get(d, {})
+            for k in set(old_eff) | set(new_eff):
+                if old_eff.get(k) == new_eff.get(k):
+                    continue
+                now: dict[str, tuple] = {}
+                for name, ver, kind, fid in new_eff.get(k, ()):
+                    for h in matcher.match(k[0], name, ver, is_exact(k[0], ver, kind)):
+                        now.setdefault(h.advisory.id, (name, ver, fid))
+                was = open_of.setdefault((d, k), set())
+                for a in sorted(was - set(now)):
+                    was.discard(a)
+                    w = open_w.pop((d, k, a))
+                    w.end_sha = sha
+                    vers = list(dict.fromkeys(_plain(v) for _n, v, _k, _f in new_eff.get(k, ())))
+                    w.end_version = ", ".join(vers) if vers else None
+                    done.append(w)
+                for a in sorted(set(now) - was):
+                    was.add(a)
+                    name, ver, fid = now[a]
+                    open_w[(d, k, a)] = Window(d, (k[0], k[1]), name, a, _plain(ver), sha, paths[fid], file_id=fid,
+                                               role=k[2])
+            effective[d] = new_eff
     return done + list(open_w.values())
 
 
@@ -290,11 +324,15 @@ def assess(rules: Rules, db: VulnDB, deps: pd.DataFrame, hist: pd.DataFrame | No
             k = (posixpath.dirname(r["manifest"]), r["ecosystem"], norm_name(r["ecosystem"], r["name"]))
             if r["kind"] != "lockfile" and k in locked:
                 continue         # the lockfile beside it says which version is installed
+            if not isinstance(r.get("version"), str):
+                r["version"] = None        # a missing version is NaN in the table: no requirement
             exact = is_exact(r["ecosystem"], r["version"], r["kind"]) or _purl_version(r.get("purl")) is not None
             ver = r["version"] if r["kind"] == "lockfile" or not exact else (_purl_version(r.get("purl")) or r["version"])
             for h in matcher.match(r["ecosystem"], r["name"], ver, exact):
                 cur.append((dict(r, _exact=exact, _ver=ver), h))
-    windows = exposure(hist, matcher) if hist is not None else []
+    own = frozenset((r["ecosystem"], norm_name(r["ecosystem"], r["name"])) for r in deps.to_dict(orient="records")
+                    if r.get("license_source") == "first-party") if deps is not None and len(deps) else frozenset()
+    windows = exposure(hist, matcher, own) if hist is not None else []
     advs = {h.advisory.id: h.advisory for _r, h in cur}
     advs.update({w.advisory: db.advisories[w.advisory] for w in windows if w.advisory in db.advisories})
     groups = alias_groups(list(advs.values()))
@@ -309,14 +347,15 @@ def assess(rules: Rules, db: VulnDB, deps: pd.DataFrame, hist: pd.DataFrame | No
     by_row: dict[tuple[Any, ...], dict] = {}
     open_by: dict[tuple, Window] = {}
     for w in windows:
-        if w.end_sha is None and w.path_at_ref:
-            open_by.setdefault((w.path_at_ref, w.key, groups.get(w.advisory, (w.advisory,))[0]), w)
+        if w.end_sha is None:
+            open_by.setdefault((w.directory, w.key, w.role, groups.get(w.advisory, (w.advisory,))[0]), w)
     for r, h in cur:
         primary, aliases = groups[h.advisory.id]
         rk = (r["manifest"], r["ecosystem"], norm_name(r["ecosystem"], r["name"]), r["_ver"], primary)
         row = by_row.get(rk)
         if row is None:
-            win = open_by.get((r["manifest"], (r["ecosystem"], norm_name(r["ecosystem"], r["name"])), primary))
+            win = open_by.get((posixpath.dirname(r["manifest"]), (r["ecosystem"], norm_name(r["ecosystem"], r["name"])),
+                               _role(r["scope"]), primary))
             intro_sha = win.start_sha if win else (r.get("added_sha") if isinstance(r.get("added_sha"), str) else None)
             day, person = who.get(intro_sha, (None, None)) if intro_sha else (None, None)
             if win is None and intro_sha:
@@ -342,7 +381,7 @@ def assess(rules: Rules, db: VulnDB, deps: pd.DataFrame, hist: pd.DataFrame | No
         if adv is None:
             continue
         primary, aliases = groups[w.advisory]
-        pk = (w.file_id, w.key, w.start_sha, w.end_sha, primary)
+        pk = (w.directory, w.key, w.role, w.start_sha, w.end_sha, primary)
         row = past.get(pk)
         if row is None:
             d0, p0 = who.get(w.start_sha, (None, None))
@@ -351,7 +390,7 @@ def assess(rules: Rules, db: VulnDB, deps: pd.DataFrame, hist: pd.DataFrame | No
                        fixed=w.end_version, current=False, introduced_sha=w.start_sha, added_by=p0, exposed_from=d0,
                        exposed_until=d1, severity="info", _sevs=[], _fixed=[], _affected=[], _summary=[], _vectors=[],
                        status="fixed in history" if w.end_version else "removed in history", match="version",
-                       scope=None, direct=None, purl=None, manifest=w.path_at_ref or w.path, line=None, kind=None,
+                       scope=None, direct=None, purl=None, manifest=w.path, line=None, kind=None,
                        fixed_sha=w.end_sha, fixed_by=p1, dependency_added_by=None, finding_id=None,
                        osv_ecosystem=OSV_ECOSYSTEM.get(w.key[0]), _exact=True)
             past[pk] = row
@@ -372,6 +411,8 @@ def assess(rules: Rules, db: VulnDB, deps: pd.DataFrame, hist: pd.DataFrame | No
     table = pd.DataFrame([_public(r) for r in out + sorted(past.values(), key=lambda r: (str(r["exposed_from"]),
                                                                                           r["name"], r["advisory"]))],
                          columns=VULN_COLUMNS)
+    # Line numbers stay integers beside the missing ones (a float column would write 12.0).
+    table["line"] = pd.Series([None if v is None or pd.isna(v) else int(v) for v in table["line"]], dtype=object)
     if len(table):
         table = table.sort_values(["current", "severity", "name", "advisory", "manifest"],
                                   key=lambda s: s.map(_rank) if s.name == "severity" else s,
@@ -511,13 +552,21 @@ def summary(db: VulnDB | None, table: pd.DataFrame, as_of: dt.date) -> tuple[dic
 
 
 def run(rules: Rules, db: VulnDB | None, repo: str, deps: pd.DataFrame, changes: pd.DataFrame, commits: pd.DataFrame,
-        people: pd.DataFrame, as_of: dt.date, is_vendored: Callable[[str], bool]
+        people: pd.DataFrame, as_of: dt.date, is_vendored: Callable[[str], bool], files: pd.DataFrame | None = None
         ) -> tuple[pd.DataFrame, list[dict], list[str], dict[str, Any]]:
-    """The stage: (table, findings, warnings, summary entry); without a database, nothing is assessed."""
+    """The stage: (table, findings, warnings, summary entry); without a database, nothing is assessed.
+
+    Besides the dependency table, the vendor lists at the ref (``_vendor/vendor.txt``: the versions of the
+    vendored packages the product ships) are matched too."""
     if db is None:
         info, _ = summary(None, empty_table(), as_of)
         return empty_table(), [], [], info
-    from ..collect.dep_history import manifest_versions
+    from ..collect.dep_history import manifest_versions, vendor_lists_at_ref
+    vend = vendor_lists_at_ref(repo, files) if files is not None else []
+    if vend:
+        extra = pd.DataFrame([dict(r, license_source="vendored", added_by=None, added_by_type=None, added_sha=None,
+                                   added_date=None) for r in vend])
+        deps = extra if deps is None or deps.empty else pd.concat([deps, extra], ignore_index=True)
     hist, warnings = manifest_versions(repo, changes, commits, is_vendored, tokens_of(db))
     table, found, w2 = assess(rules, db, deps, hist, commits, people, as_of)
     info, w3 = summary(db, table, as_of)

@@ -17,11 +17,59 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from .dependencies import MAX_MANIFEST_BYTES, Scratch, manifest_paths, norm_name, parse_manifest, read_blobs
+from .dependencies import (
+    MAX_MANIFEST_BYTES,
+    VENDOR_DIRS,
+    Scratch,
+    display_name,
+    manifest_paths,
+    norm_name,
+    parse_manifest,
+    read_blobs,
+)
 from .history import follow_renames
 
+# Lists of vendored packages in requirements syntax inside a vendored directory (pip's
+# src/pip/_vendor/vendor.txt, setuptools' _vendor/vendored.txt): the versions of code the product ships.
+VENDOR_LISTS = ("vendor.txt", "vendored.txt")
+_REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*==\s*([^\s;#]+)")
+
+
+def is_vendor_list(path: str) -> bool:
+    parts = path.split("/")
+    return parts[-1] in VENDOR_LISTS and any(p in VENDOR_DIRS for p in parts[:-1])
+
+
+def parse_vendor_list(path: str, data: bytes) -> list[dict]:
+    """The ``name==version`` lines of a vendor list, as dependency rows (kind "vendored", PyPI)."""
+    rows = []
+    for i, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        m = _REQ.match(line)
+        if m:
+            name, ver = m.group(1), m.group(2)
+            rows.append(dict(purl=f"pkg:pypi/{norm_name('pypi', name)}@{ver}", name=name, version=ver, ecosystem="pypi",
+                             scope="runtime", direct=True, manifest=path, line=i, kind="vendored"))
+    return rows
+
+
+def vendor_lists_at_ref(repo: str, files: pd.DataFrame) -> list[dict]:
+    """Dependency rows of every vendor list at the ref (read from git objects by blob id)."""
+    if files is None or files.empty:
+        return []
+    cand = [(p, b) for p, b in zip(files["path"].tolist(), files["blob"].tolist())
+            if isinstance(p, str) and is_vendor_list(p) and isinstance(b, str)]
+    size = dict(zip(files["path"].tolist(), files["size"].tolist())) if "size" in files else {}
+    cand = [(p, b) for p, b in cand if int(size.get(p, 0) or 0) <= MAX_MANIFEST_BYTES]
+    path_of = {b: p for p, b in cand}
+    rows: list[dict] = []
+    for blob, data in read_blobs(repo, [b for _p, b in cand]):
+        if data is not None:
+            rows += parse_vendor_list(path_of[blob], data)
+    return rows
+
 MAX_VERSIONS = 5000
-COLUMNS = ["sha", "file_id", "path", "path_at_ref", "status", "rows"]
+UNPARSED = ("unparsed",)    # cached for a version ScanCode could not parse (rows: None, "unknown", in the output)
+COLUMNS = ["sha", "file_id", "path", "path_at_ref", "status", "rows", "own"]
 # (ecosystem, normalised name, name, version, kind, scope, direct) per dependency row of one version.
 Row = tuple[str, str, str, "str | None", str, str, bool]
 _FOLD = re.compile(r"[-_.]+")
@@ -46,14 +94,16 @@ def _valid(v) -> bool:
 
 def manifest_versions(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, is_vendored: Callable[[str], bool],
                       tokens: set[str] | None) -> tuple[pd.DataFrame, list[str]]:
-    """Every change to a manifest or lockfile (not vendored), oldest first, with the dependency rows the new
-    version declares (empty for a deletion, or for a version naming no package in *tokens*)."""
+    """Every change to a manifest or lockfile (not vendored) or vendor list, oldest first, with the dependency
+    rows the new version declares (empty for a deletion, or for a version naming no package in *tokens*;
+    None for a version that could not be parsed)."""
     warnings: list[str] = []
     if changes is None or changes.empty:
         return pd.DataFrame(columns=COLUMNS), warnings
     ch = follow_renames(changes, commits, [])
     is_manifest = manifest_paths(repo, set(ch["path"].tolist()))
-    kept = {p for p, m in is_manifest.items() if m and not is_vendored(p)}
+    kept = {p for p, m in is_manifest.items() if m and not is_vendored(p)} | {
+        p for p in is_manifest if is_vendor_list(p)}
     ch = ch[ch["path"].isin(kept)]
     if ch.empty:
         return pd.DataFrame(columns=COLUMNS), warnings
@@ -67,7 +117,8 @@ def manifest_versions(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, i
         wanted = wanted[-MAX_VERSIONS:]
     from . import incremental
     from .dependencies import scancode_version
-    store = incremental.Store("manifest-versions", repo, {"parser": "scancode", "scancode": scancode_version()}, _valid)
+    store = incremental.Store("manifest-versions", repo, {"parser": "scancode", "scancode": scancode_version(),
+                                                         "format": 3}, _valid)
     cache: dict[tuple[str, str], tuple] = store.load("parsed") or {}
     todo = [b for p, b in wanted if (p, b) not in cache]
     path_of = {b: p for p, b in wanted}
@@ -78,28 +129,45 @@ def manifest_versions(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, i
             for blob, data in read_blobs(repo, list(dict.fromkeys(todo))):
                 key = (path_of[blob], blob)
                 if data is None or len(data) > MAX_MANIFEST_BYTES:
-                    cache[key] = ()
+                    cache[key] = ((), ())
                     changed = True
                     continue
                 if tokens is not None and not (names_in(data) & tokens):
-                    cache[key] = ()          # names no package the database knows: nothing to match
+                    cache[key] = ((), ())    # names no package the database knows: nothing to match
                     changed = True
                     continue
-                rows, _own, w = parse_manifest(path_of[blob], data, scratch)
-                if w:
+                w: list[str] = []
+                own: dict = {}
+                if is_vendor_list(path_of[blob]):
+                    rows = parse_vendor_list(path_of[blob], data)
+                else:
+                    rows, own, w = parse_manifest(path_of[blob], data, scratch)
+                if w and not rows:
                     bad.add(path_of[blob])
-                cache[key] = tuple((r["ecosystem"], norm_name(r["ecosystem"], r["name"]), r["name"], r["version"],
-                                    r["kind"], r["scope"], bool(r["direct"]) if r["direct"] is not None else True)
-                                   for r in rows)
+                    cache[key] = UNPARSED     # not "declares nothing": the state before it is kept
+                    changed = True
+                    continue
+                own_key: tuple = ()
+                if own.get("name"):     # the package this manifest builds: a dependency on it is first-party
+                    eco = own.get("type") or "unknown"
+                    own_key = ((eco, norm_name(eco, display_name(eco, own.get("namespace"), own["name"]))),)
+                cache[key] = (tuple((r["ecosystem"], norm_name(r["ecosystem"], r["name"]), r["name"], r["version"],
+                                     r["kind"], r["scope"], bool(r["direct"]) if r["direct"] is not None else True)
+                                    for r in rows), own_key)
                 changed = True
     if changed:
         store.save("parsed", cache)
+    for p, b in wanted:
+        if cache.get((p, b)) == UNPARSED:
+            bad.add(p)
     if bad:
-        warnings.append(f"vulnerabilities: {len(bad)} past version(s) of manifests could not be parsed "
-                        f"({', '.join(sorted(bad)[:5])}); an exposure there may be dated later than the truth")
+        warnings.append(f"vulnerabilities: past versions of {len(bad)} manifest(s) could not be parsed "
+                        f"({', '.join(sorted(bad)[:5])}); the versions before them are taken to hold until the next "
+                        "version that could be")
     keep = set(wanted)
-    rows_col = [() if s == "D" else cache.get((p, b), ()) if (p, b) in keep else None
-                for p, b, s in zip(ch["path"].tolist(), ch["blob"].tolist(), ch["status"].tolist())]
-    out = ch.assign(rows=rows_col)
-    out = out[out["rows"].notna()]      # versions older than the bound: not read
+    paths, blobs_, status = ch["path"].tolist(), ch["blob"].tolist(), ch["status"].tolist()
+    read = [s == "D" or (p, b) in keep for p, b, s in zip(paths, blobs_, status)]   # older than the bound: not read
+    got = [((), ()) if s == "D" else (None, ()) if cache.get((p, b)) == UNPARSED else cache.get((p, b), ((), ()))
+           for p, b, s, r in zip(paths, blobs_, status, read) if r]
+    out = ch[read].assign(rows=[g[0] for g in got], own=[g[1][0] if g[1] else None for g in got])
     return out[COLUMNS].reset_index(drop=True), warnings
