@@ -313,7 +313,7 @@ def _vulnerabilities(rules, company, vdb, info, deps, changes, commits, people, 
     from .analyze import vulnerabilities as vuln_mod
     vglobs = [g["glob"] for g in rules.get("paths", {}).get("vendored", [])] + list(company.vendored)
     return vuln_mod.run(rules, vdb, info.path, deps, changes, commits, people, as_of,
-                        lambda p: any(globs.match(p, g) for g in vglobs), files)
+                        lambda p: any(globs.match(p, g) for g in vglobs), files, info.commit)
 
 
 def _vuln_summary(summary: dict[str, Any], info: dict[str, Any]) -> None:

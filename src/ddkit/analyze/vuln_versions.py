@@ -238,6 +238,17 @@ def _caret(cls_name: str, spec: str) -> list[Interval] | None:
     return [(lo, True, hi, False)]
 
 
+_TAIL = re.compile(r"\s*(?:\\\s|--|;|#).*$", re.S)
+
+
+def clean(requirement: Any) -> str | None:
+    """A requirement without what follows it on its line(s): pip's ``--hash=`` options after a line
+    continuation, an environment marker, a comment ("==75.8.0 \\ --hash=sha256:..." -> "==75.8.0")."""
+    if not isinstance(requirement, str):
+        return None
+    return _TAIL.sub("", requirement).strip() or None
+
+
 EXACT = re.compile(r"^\s*(?:==|=)?\s*v?[0-9][0-9A-Za-z.+_-]*\s*$")
 
 

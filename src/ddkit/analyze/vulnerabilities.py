@@ -64,11 +64,11 @@ class Hit:
 def is_exact(purl_type: str, version: str | None, kind: str = "manifest") -> bool:
     """Whether a requirement names one version: a lockfile's, ``==1.2`` / ``=1.2``, or a bare version where the
     ecosystem reads it as exact (not Cargo, whose bare "1.2" means ^1.2)."""
-    if not isinstance(version, str) or not version.strip():
+    t = vv.clean(version)
+    if t is None:
         return False
     if kind in ("lockfile", "vendored"):
         return True
-    t = version.strip()
     if purl_type == "cargo" and not t.startswith("="):
         return False
     if purl_type == "pypi" and not t.startswith("=="):
@@ -85,6 +85,7 @@ class Matcher:
         self.unreadable: set[tuple[str, str, str]] = set()   # (ecosystem, name, requirement) not understood
 
     def match(self, purl_type: str, name: str, version: str | None, exact: bool) -> list[Hit]:
+        version = vv.clean(version)
         eco = OSV_ECOSYSTEM.get(purl_type)
         if eco is None:
             return []
@@ -218,7 +219,7 @@ class Window:
     path: str                       # the manifest or lockfile that held the affected version
     end_sha: str | None = None
     end_version: str | None = None  # the version that ended it; None when the dependency or file was removed
-    file_id: int = -1
+    file_id: Any = -1
     role: str = "runtime"           # runtime (runtime, optional) or dev (dev, test): see _role
 
 
@@ -422,7 +423,7 @@ def assess(rules: Rules, db: VulnDB, deps: pd.DataFrame, hist: pd.DataFrame | No
 
 def _plain(v: Any) -> str:
     """An exact requirement as its version ("==5.4" -> "5.4"); a range as written."""
-    t = str(v).strip() if v is not None else "any version"
+    t = (vv.clean(v) or "any version") if v is not None else "any version"
     return t.lstrip("=").strip() if vv.EXACT.match(t) else t
 
 
@@ -552,8 +553,8 @@ def summary(db: VulnDB | None, table: pd.DataFrame, as_of: dt.date) -> tuple[dic
 
 
 def run(rules: Rules, db: VulnDB | None, repo: str, deps: pd.DataFrame, changes: pd.DataFrame, commits: pd.DataFrame,
-        people: pd.DataFrame, as_of: dt.date, is_vendored: Callable[[str], bool], files: pd.DataFrame | None = None
-        ) -> tuple[pd.DataFrame, list[dict], list[str], dict[str, Any]]:
+        people: pd.DataFrame, as_of: dt.date, is_vendored: Callable[[str], bool], files: pd.DataFrame | None = None,
+        commit: str | None = None) -> tuple[pd.DataFrame, list[dict], list[str], dict[str, Any]]:
     """The stage: (table, findings, warnings, summary entry); without a database, nothing is assessed.
 
     Besides the dependency table, the vendor lists at the ref (``_vendor/vendor.txt``: the versions of the
@@ -567,7 +568,7 @@ def run(rules: Rules, db: VulnDB | None, repo: str, deps: pd.DataFrame, changes:
         extra = pd.DataFrame([dict(r, license_source="vendored", added_by=None, added_by_type=None, added_sha=None,
                                    added_date=None) for r in vend])
         deps = extra if deps is None or deps.empty else pd.concat([deps, extra], ignore_index=True)
-    hist, warnings = manifest_versions(repo, changes, commits, is_vendored, tokens_of(db))
+    hist, warnings = manifest_versions(repo, changes, commits, is_vendored, tokens_of(db), commit=commit)
     table, found, w2 = assess(rules, db, deps, hist, commits, people, as_of)
     info, w3 = summary(db, table, as_of)
     return table, found, w3 + warnings + w2, info

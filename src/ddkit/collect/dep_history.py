@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from .. import gitutil
 from .dependencies import (
     MAX_MANIFEST_BYTES,
     VENDOR_DIRS,
@@ -92,15 +93,48 @@ def _valid(v) -> bool:
                                        for k, x in v.items())
 
 
+def mainline_changes(repo: str, commit: str) -> pd.DataFrame:
+    """Every file change of the first-parent chain of *commit*, oldest first; a merge's against its first
+    parent (what the merge brought into the main line). Columns: sha, path, blob, status.
+
+    The history stage's changes follow every branch in git's order, where a side branch's older copy of a
+    manifest can come after the main line's upgrade; the main line's sequence of versions cannot go back
+    like that. (``git log --first-parent -m --raw``: no patches, cheap.)"""
+    cols = ["sha", "path", "blob", "status"]
+    out = gitutil.run(repo, "log", "-z", "--first-parent", "-m", "--raw", "--no-renames", "--no-abbrev",
+                      "--format=%x01%H", "--end-of-options", commit, "--")
+    rows: list[tuple[str, str, str, str]] = []
+    sha = ""
+    toks = out.split(b"\0")
+    i = 0
+    while i < len(toks):
+        t = toks[i].lstrip(b"\n")
+        if t.startswith(b"\x01"):
+            sha = t[1:].decode("ascii", "replace")
+        elif t.startswith(b":") and i + 1 < len(toks):
+            f = t[1:].split(b" ")
+            if len(f) >= 5:
+                rows.append((sha, toks[i + 1].decode("utf-8", "surrogateescape"), f[3].decode("ascii", "replace"),
+                             f[4][:1].decode("ascii", "replace")))
+            i += 1
+        i += 1
+    rows.reverse()          # git log is newest first; one chain, so reversed it is oldest first
+    return pd.DataFrame(rows, columns=cols)
+
+
 def manifest_versions(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, is_vendored: Callable[[str], bool],
-                      tokens: set[str] | None) -> tuple[pd.DataFrame, list[str]]:
+                      tokens: set[str] | None, commit: str | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Every change to a manifest or lockfile (not vendored) or vendor list, oldest first, with the dependency
     rows the new version declares (empty for a deletion, or for a version naming no package in *tokens*;
     None for a version that could not be parsed)."""
     warnings: list[str] = []
     if changes is None or changes.empty:
         return pd.DataFrame(columns=COLUMNS), warnings
-    ch = follow_renames(changes, commits, [])
+    if commit is not None:
+        ch = mainline_changes(repo, commit)
+        ch = ch.assign(file_id=ch["path"], path_at_ref=ch["path"])   # a path is a file; renames are D + A
+    else:
+        ch = follow_renames(changes, commits, [])
     is_manifest = manifest_paths(repo, set(ch["path"].tolist()))
     kept = {p for p, m in is_manifest.items() if m and not is_vendored(p)} | {
         p for p in is_manifest if is_vendor_list(p)}
