@@ -2,7 +2,7 @@
 
 Sheets, in the contract's order, with the extra one-table sheets inserted right after their parent:
 Summary, Findings, Remediation, Rewrite scope, People, Ownership, Ownership by module, Ownership by
-class, Licenses, (Dependencies), Bus Factor, Off-boarding, Retention, Trends, Security, (Triaged), Rules,
+class, Licenses, (Dependencies), (Vulnerabilities), Bus Factor, Off-boarding, Retention, Trends, Security, (Triaged), Rules,
 Methodology. Every data sheet is one Excel table with a plain-English header row, filters and frozen
 panes, and prints landscape, one page wide, with the header row repeated on every page (layout in
 xlsx_layout.py, words in xlsx_text.py). Rule ids and finding ids stay, in narrow columns at the right;
