@@ -200,3 +200,37 @@ def test_cli_vuln_db_option_and_bad_path(sample, tmp_path):
     d = json.loads(out.read_text())
     assert {v["name"] for v in d["vulnerabilities"] if v["current"]} == {"lodash", "minimist", "pyyaml", "urllib3",
                                                                          "requests"}
+
+
+def test_a_side_branch_does_not_reopen_a_window(tmp_path):
+    """Main upgrades urllib3 past the advisory; a branch made before the upgrade (and committed after it)
+    changes another line and is merged. Along the main line the affected version left once and never came
+    back; read in git's order of every commit, the branch's older copy of the file would reopen it."""
+    from ddkit.analyze.vulnerabilities import Matcher, exposure
+    from ddkit.collect import vulndb
+    from ddkit.collect.dep_history import manifest_versions
+    r = Repo(tmp_path / "repo")
+    c1 = r.commit({"requirements.txt": "urllib3==1.26.5\nflask==2.0\nsix==1.16.0\n"}, name="Alice",
+                  email="alice@acme.example", date="2021-01-10T10:00:00+00:00")
+    r.git("checkout", "-q", "-b", "side")
+    r.git("checkout", "-q", "main")
+    c2 = r.commit({"requirements.txt": "urllib3==1.26.17\nflask==2.0\nsix==1.16.0\n"}, name="Carol",
+                  email="carol@acme.example", date="2021-03-01T10:00:00+00:00")
+    r.git("checkout", "-q", "side")
+    r.commit({"requirements.txt": "urllib3==1.26.5\nflask==2.0\nsix==1.15.0\n"}, name="Bob", email="bob@acme.example",
+             date="2021-04-01T10:00:00+00:00")
+    r.git("checkout", "-q", "main")
+    r.git("merge", "-q", "--no-ff", "-m", "merge side", "side", env=r.env("Carol", "carol@acme.example",
+                                                                          "2021-05-01T10:00:00+00:00"))
+    assert "urllib3==1.26.17" in (r.path / "requirements.txt").read_text()
+    s = ddkit.scan(r.path, as_of=AS_OF, licenses=False, secrets=False, vuln_db=OSV / "PyPI")
+    past = s.vulnerabilities[s.vulnerabilities["name"] == "urllib3"]
+    assert len(past) == 1 and not past["current"].iloc[0]
+    row = past.iloc[0]
+    assert (row.introduced_sha, row.fixed_sha, row.fixed, str(row.exposed_until)) == (c1, c2, "1.26.17", "2021-03-01")
+    # Positive control: the same history read in git's order of every commit reopens the window at Bob's commit.
+    db = vulndb.load(OSV / "PyPI")
+    assert db is not None
+    every, _ = manifest_versions(str(r.path), s.changes, s.commits, lambda p: False, None, commit=None)
+    wins = [w for w in exposure(every, Matcher(db)) if w.key == ("pypi", "urllib3")]
+    assert any(w.end_sha is None for w in wins)      # open again at the ref: the wrong answer

@@ -235,3 +235,22 @@ def test_a_list_document(tmp_path):
     p.write_text(json.dumps(docs))
     db = vulndb.load(p)
     assert db is not None and list(db.advisories) == ["GHSA-35jh-r3h4-6jhm"] and db.malformed == 1
+
+
+def test_requirement_tails_are_cut():
+    assert vv.clean("==75.8.0 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb") == "==75.8.0"
+    assert vv.clean('>=2.0; python_version < "3.8"') == ">=2.0"
+    assert vv.clean(">=1.0  # pinned below") == ">=1.0"
+    assert vv.clean(None) is None and vv.clean("   ") is None
+
+
+def test_vendor_lists():
+    from ddkit.collect.dep_history import is_vendor_list, parse_vendor_list
+    assert is_vendor_list("src/pip/_vendor/vendor.txt") and is_vendor_list("setuptools/_vendor/vendored.txt")
+    assert not is_vendor_list("vendor.txt") and not is_vendor_list("docs/vendor.txt")
+    rows = parse_vendor_list("src/pip/_vendor/vendor.txt",
+                             b"CacheControl==0.14.4\nrequests==2.34.2\n    urllib3==2.7.0\n# comment\nrich>=1\n")
+    assert [(r["name"], r["version"], r["line"], r["kind"]) for r in rows] == [
+        ("CacheControl", "0.14.4", 1, "vendored"), ("requests", "2.34.2", 2, "vendored"),
+        ("urllib3", "2.7.0", 3, "vendored")]
+    assert rows[0]["purl"] == "pkg:pypi/cachecontrol@0.14.4"
