@@ -65,9 +65,8 @@ class Scan:
     bus_factor: pd.DataFrame = field(default_factory=pd.DataFrame)
     trends: pd.DataFrame = field(default_factory=pd.DataFrame)
     dependencies: pd.DataFrame = field(default_factory=pd.DataFrame)   # deps: one row per (manifest, dependency)
-    # vulns: one row per (dependency location, vulnerability), current and past; the database's description
+    # vulns: one row per (dependency location, vulnerability), current and past (the database: summary)
     vulnerabilities: pd.DataFrame = field(default_factory=pd.DataFrame)
-    vuln_db: dict[str, Any] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)

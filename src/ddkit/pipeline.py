@@ -275,7 +275,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                  ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
                  stats=stats, versions=versions,
                  dependencies=dep_mod.public(deps),   # deps
-                 vulnerabilities=vulns, vuln_db=vuln_info)   # vulns
+                 vulnerabilities=vulns)   # vulns
         s.findings, stale = triage_mod.apply_triage(s.findings, decisions)
         s.triage_stale = stale
         if stale:
