@@ -176,7 +176,7 @@ def test_without_a_database_not_assessed(sample, tmp_path):
     r, _shas, _s = sample
     s = ddkit.scan(r.path, as_of=AS_OF, licenses=False, secrets=False)
     assert "vulnerabilities (no --vuln-db given)" in s.summary["not_assessed"]
-    assert s.summary["partial"] is True and s.summary["rating"] != "green"
+    assert s.summary["partial"] is True and s.summary["rating"] != "green" and s.summary["readiness_score"] < 80
     assert s.vulnerabilities.empty and not (s.findings["rule"] == "dep.known-vulnerability").any()
     assert s.to_json()["vulnerabilities"] == []
 

@@ -297,7 +297,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         sc = readiness(triage_mod.counted(s.findings), rules_o, [a for a in rules_o.areas() if a not in skipped])
         s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
                          areas=sc["areas"], score_capped_by=sc["capped_by"])
-        _vuln_summary(s.summary, vuln_info)
+        _vuln_summary(s.summary, vuln_info, rules_o)
         s.summary["sbom_ntia"] = _ntia(s)
     forget_renames()
     s.timings = dict(progress.timings)
@@ -316,7 +316,7 @@ def _vulnerabilities(rules, company, vdb, info, deps, changes, commits, people, 
                         lambda p: any(globs.match(p, g) for g in vglobs), files, info.commit)
 
 
-def _vuln_summary(summary: dict[str, Any], info: dict[str, Any]) -> None:
+def _vuln_summary(summary: dict[str, Any], info: dict[str, Any], rules: Rules) -> None:
     """The Summary's vulnerabilities entry; without a database, said in ``not_assessed`` (never "none found")
     and the score marked partial."""
     from .analyze.vulnerabilities import NOT_ASSESSED
@@ -325,9 +325,13 @@ def _vuln_summary(summary: dict[str, Any], info: dict[str, Any]) -> None:
         na = summary.setdefault("not_assessed", [])
         if NOT_ASSESSED not in na:
             na.append(NOT_ASSESSED)
-    # The contract: a score over assessed areas only is partial, and a partial score is never green.
+    # The contract: a score over assessed areas only is partial, and a partial score is never green (the
+    # number capped below the green threshold too, so that number and rating agree).
     summary["partial"] = bool(summary.get("partial")) or bool(summary.get("not_assessed"))
     if summary["partial"] and summary.get("rating") == "green":
+        import math
+        green = (rules.get("score", {}).get("rating", {}) or {}).get("green", 80)
+        summary["readiness_score"] = min(int(summary.get("readiness_score") or 0), math.ceil(float(green)) - 1)
         summary["rating"] = "amber"
         summary["score_capped_by"] = summary.get("score_capped_by") or "partial"
 
