@@ -234,3 +234,27 @@ def test_a_side_branch_does_not_reopen_a_window(tmp_path):
     every, _ = manifest_versions(str(r.path), s.changes, s.commits, lambda p: False, None, commit=None)
     wins = [w for w in exposure(every, Matcher(db)) if w.key == ("pypi", "urllib3")]
     assert any(w.end_sha is None for w in wins)      # open again at the ref: the wrong answer
+
+
+def test_cargo_rubygems_and_packagist_lockfiles(tmp_path):
+    """crates.io, RubyGems and Packagist through their lockfiles (tests/data/osv-more): time 0.1.44 < 0.2.23,
+    smallvec 1.6.0 in [1.0.0, 1.6.1), nokogiri 1.10.3 < 1.10.5 and guzzle 7.4.0 in [7.0.0, 7.4.4), each found on
+    its lockfile. (guzzle was taken for the repository's own package before: ScanCode reads composer.lock's
+    locked packages as composer.json data.)"""
+    r = Repo(tmp_path / "repo")
+    r.commit({
+        "Cargo.toml": '[package]\nname = "app"\nversion = "0.1.0"\n\n[dependencies]\ntime = "0.1.40"\nsmallvec = "=1.6.0"\n',
+        "Cargo.lock": 'version = 3\n\n[[package]]\nname = "app"\nversion = "0.1.0"\ndependencies = ["time", "smallvec"]\n\n'
+                      '[[package]]\nname = "time"\nversion = "0.1.44"\n\n[[package]]\nname = "smallvec"\nversion = "1.6.0"\n',
+        "Gemfile.lock": "GEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.10.3)\n\nPLATFORMS\n  ruby\n\n"
+                        "DEPENDENCIES\n  nokogiri (= 1.10.3)\n",
+        "composer.json": json.dumps({"name": "acme/app", "require": {"guzzlehttp/guzzle": "7.4.0"}}, indent=2) + "\n",
+        "composer.lock": json.dumps({"packages": [{"name": "guzzlehttp/guzzle", "version": "7.4.0", "license": ["MIT"]}],
+                                     "packages-dev": []}, indent=2) + "\n"},
+        name="Alice", email="alice@acme.example", date="2022-01-10T10:00:00+00:00")
+    s = ddkit.scan(r.path, as_of="2024-01-15", licenses=False, secrets=False, vuln_db=OSV.parent / "osv-more")
+    got = {(v.name, v.advisory, v.version, v.fixed, v.manifest, v.severity) for v in s.vulnerabilities.itertuples()}
+    assert got == {("time", "RUSTSEC-2020-0071", "0.1.44", "0.2.23", "Cargo.lock", "medium"),
+                   ("smallvec", "RUSTSEC-2021-0003", "1.6.0", "1.6.1", "Cargo.lock", "medium"),
+                   ("nokogiri", "GHSA-7rrm-v45f-jp64", "1.10.3", "1.10.5", "Gemfile.lock", "high"),
+                   ("guzzlehttp/guzzle", "GHSA-f2wf-25xc-69c9", "7.4.0", "7.4.4", "composer.lock", "high")}

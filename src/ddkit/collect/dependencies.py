@@ -381,10 +381,13 @@ def parse_manifest(path: str, data: bytes, scratch: Scratch | None = None) -> tu
     seen: dict[tuple, int] = {}
     own: dict[str, Any] = {}
     order = {"runtime": 0, "optional": 1, "dev": 2, "test": 3}
+    lockfile = is_lockfile_path(path)
     for m in maps:
         ds = m.get("datasource_id")
         kind = "lockfile" if ds in LOCKFILE_IDS else "manifest"
-        if not own and m.get("name"):
+        # The package a file builds comes from a manifest: a lockfile's package records are its dependencies
+        # (ScanCode reads composer.lock's locked packages as composer.json data: guzzle was "first-party").
+        if not own and m.get("name") and kind == "manifest" and not lockfile:
             own = dict(type=m.get("type"), namespace=m.get("namespace"), name=m.get("name"),
                        version=m.get("version"), license=m.get("extracted_license_statement"), datasource=ds)
         for d in m.get("dependencies") or []:
