@@ -254,3 +254,21 @@ def test_vendor_lists():
         ("CacheControl", "0.14.4", 1, "vendored"), ("requests", "2.34.2", 2, "vendored"),
         ("urllib3", "2.7.0", 3, "vendored")]
     assert rows[0]["purl"] == "pkg:pypi/cachecontrol@0.14.4"
+
+
+def test_a_fifo_in_the_folder_is_skipped(tmp_path):
+    import os
+    import threading
+    d = tmp_path / "db"
+    d.mkdir()
+    shutil.copy(OSV / "npm" / "GHSA-35jh-r3h4-6jhm.json", d / "a.json")
+    os.mkfifo(d / "b.json")
+    # Positive control: opening the FIFO for reading blocks until a writer comes.
+    opened = threading.Event()
+    t = threading.Thread(target=lambda: (open(d / "b.json", "rb").close(), opened.set()), daemon=True)
+    t.start()
+    assert not opened.wait(0.3)
+    with open(d / "b.json", "wb"):
+        pass                                  # release the control thread
+    db = vulndb.load(d)
+    assert db is not None and list(db.advisories) == ["GHSA-35jh-r3h4-6jhm"] and db.malformed == 0

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -278,13 +279,17 @@ def _zip_members(path: Path) -> Iterator[tuple[str, bytes | None]]:
 
 
 def _dir_files(root: Path) -> Iterator[Path]:
-    """Every ``*.json`` and ``*.zip`` under *root*, symbolic links not followed, in a stable order."""
+    """Every regular ``*.json`` and ``*.zip`` file under *root*, symbolic links not followed, in a stable order."""
     for d, dirs, files in os.walk(root, followlinks=False):
         dirs.sort()
         for f in sorted(files):
             if f.lower().endswith((".json", ".zip")):
                 p = Path(d) / f
-                if not p.is_symlink():
+                try:
+                    st = p.lstat()
+                except OSError:
+                    continue
+                if stat.S_ISREG(st.st_mode):     # not a link, a FIFO (reading one would wait forever) or a device
                     yield p
 
 
