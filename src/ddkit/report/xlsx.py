@@ -611,7 +611,10 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
          "renaming; one finding per file of this repository, with its line ranges and the reference files and lines "
          "it matches. Code copied and then rewritten beyond recognition, or copied from code not given as a "
          "reference, is not found." if s.options.get("references") else
-         "No reference corpus was given (--reference): copied code was not compared."),
+         "No reference corpus was given (--reference): copied code was not compared. This is not a gap in the "
+         "score (not listed under Not assessed): a reference is evidence about one case (a claimant's or a previous "
+         "employer's code), not a check every scan can run; code that arrived fully formed is still judged from the "
+         "history (bulk imports)."),
         ("Definition: AI-assisted code", "Commits carrying a marker of an AI tool (rules/ai.yaml): a tool's identity "
          "as author or Co-authored-by (Claude, Cursor, Codex, Devin, aider, the Copilot coding agent), aider's "
          "'(aider)' author suffix, an Assisted-by trailer naming a tool by identity or TOOL:MODEL form (never by a "
