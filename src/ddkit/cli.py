@@ -17,7 +17,7 @@ import click
 
 from ._version import __version__
 from .errors import DdkitError
-from .gitutil import GitError
+from .gitutil import GitError, strip_credentials
 from .progress import Progress
 from .severity import SEVERITIES, count_at_or_above
 from .text import printable
@@ -26,8 +26,9 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
 def _fail(msg: str, code: int = EXIT_INPUT) -> click.exceptions.Exit:
-    # Messages quote paths, refs and git's stderr: one line, no control characters reach the terminal.
-    click.echo(f"ddkit: error: {printable(msg)}", err=True)
+    # Messages quote paths, refs and git's stderr: one line, no control characters reach the terminal, and
+    # no credential a URL or path carried (README: threat model).
+    click.echo(f"ddkit: error: {printable(strip_credentials(msg) or msg)}", err=True)
     return click.exceptions.Exit(code)
 
 
@@ -145,6 +146,18 @@ def check_outputs(*paths) -> None:
             os.unlink(probe)
         except OSError as e:
             raise _fail(f"{p}: cannot write the report there ({e.strerror or e})") from None
+
+
+def check_run_paths(o: RunOptions, *extra: tuple[str, Any]) -> None:
+    """Before scanning: no output is an input, another output or under another format's extension
+    (ddkit.report.paths), and every output can be written (:func:`check_outputs`)."""
+    from .report.paths import check_paths
+    i = o.inputs
+    ins = [("--roster", i.get("roster")), ("--company", i.get("company")), ("--rules", i.get("rules")),
+           ("--triage", i.get("triage")), *(("--sbom", x) for x in i.get("sbom") or ()),
+           *(("--environment", x) for x in i.get("environment") or ()), *extra]
+    check_paths(o.outputs, [(opt, p) for opt, p in ins if isinstance(p, (str, os.PathLike))], key=o.pseudonym_key)
+    check_outputs(*o.outputs.values(), o.pseudonym_key)
 
 
 def _write_reports(o: RunOptions, writer, result, skip: tuple[str, ...] = ()) -> None:
@@ -369,7 +382,7 @@ def run_scan(repo: str, o: RunOptions) -> int:
     from .report import write
     if _ENTRY:
         gc.freeze()
-    check_outputs(*o.outputs.values(), o.pseudonym_key)
+    check_run_paths(o)
     writer = functools.partial(write, reuse=True)
     child = _WorkbookChild.start(o, writer)    # before the progress display's thread and the scan's
     try:
@@ -422,7 +435,7 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
     from .portfolio import read_list, scan_many
     from .report import write_portfolio
     o = RunOptions.from_flags(kw)
-    check_outputs(*o.outputs.values(), o.pseudonym_key)
+    check_run_paths(o, ("REPO_LIST", repo_list))
     specs = read_list(repo_list)
     inputs = dict(o.inputs)
     ref = inputs.pop("ref")
@@ -440,7 +453,7 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
         ok = int((repos.status == "ok").sum())
         click.echo(f"ddkit: {len(repos)} repositories, {ok} scanned, {len(repos) - ok} failed")
         for r, e in zip(repos.loc[repos.status == "failed", "repo"], repos.loc[repos.status == "failed", "error"]):
-            click.echo(f"  failed: {printable(r)}: {printable(e)}")
+            click.echo(f"  failed: {printable(strip_credentials(r) or r)}: {printable(strip_credentials(e) or e)}")
         for label, fmt in (("workbook", "xlsx"), ("json", "json")):
             if fmt in o.outputs:
                 click.echo(f"  {label}: {printable(o.outputs[fmt])}")
@@ -462,6 +475,8 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
 def diff(before, after, out, fail_on, quiet) -> None:
     """Bring-down comparison of two JSON reports: new, resolved and changed findings."""
     from .report.diff import diff_reports, load_report, write_diff_workbook
+    from .report.paths import check_paths
+    check_paths({"xlsx": out} if out else {}, [("BEFORE", before), ("AFTER", after)])
     check_outputs(out)
     b, a = load_report(before), load_report(after)
     df = diff_reports(b, a)

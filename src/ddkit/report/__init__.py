@@ -19,13 +19,18 @@ class Format(NamedTuple):
     module: str      # the module holding REPORTER
     option: str      # the command-line option that asks for it (scan and scan-many)
     help: str
+    # The file name endings this format may be written to (case-insensitive; empty: any). The command line
+    # refuses any other before scanning (docs/outputs.md): `--out r.json` must not silently write a workbook.
+    extensions: tuple[str, ...] = ()
 
 
 REGISTRY: dict[str, Format] = {
-    "xlsx": Format("ddkit.report.xlsx", "--out", "Write the workbook here (.xlsx)."),
-    "json": Format("ddkit.report.json_report", "--json", "Write the JSON report here."),
-    "sarif": Format("ddkit.report.sarif", "--sarif", "Write SARIF 2.1.0 here."),
-    "cyclonedx": Format("ddkit.report.sbom", "--sbom-out", "Write a CycloneDX 1.6 JSON SBOM here."),   # deps
+    "xlsx": Format("ddkit.report.xlsx", "--out", "Write the workbook here (.xlsx).", (".xlsx",)),
+    "json": Format("ddkit.report.json_report", "--json", "Write the JSON report here (.json).", (".json",)),
+    "sarif": Format("ddkit.report.sarif", "--sarif", "Write SARIF 2.1.0 here (.sarif or .sarif.json).",
+                    (".sarif", ".json")),
+    "cyclonedx": Format("ddkit.report.sbom", "--sbom-out", "Write a CycloneDX 1.6 JSON SBOM here (.json, e.g. .cdx.json).",
+                        (".json",)),   # deps
 }
 
 

@@ -1,0 +1,67 @@
+"""Output paths checked before any scanning: a scan can take an hour, and its end must not overwrite an
+input (`--json roster.csv`), write two reports to one file, put the real-name pseudonym key where the
+data-room report should be, or write a format under another format's name (`--out r.json`).
+
+Each format's allowed endings are in :data:`ddkit.report.REGISTRY`; the pseudonym key is a CSV file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import InputError
+
+KEY_EXTENSIONS = (".csv",)
+
+
+def _same(a: str, b: str) -> bool:
+    """Whether *a* and *b* name one file: the same resolved path (symbolic links, `..`), or the same
+    file under two names (a hard link, a case-insensitive file system)."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:           # one of them does not exist yet: then only the names can be the same
+        return False
+
+
+def _extension_ok(path: str, allowed: tuple[str, ...]) -> bool:
+    name = Path(path).name.lower()
+    return not allowed or any(name.endswith(e) and len(name) > len(e) for e in allowed)
+
+
+def check_paths(outputs: dict[str, str], inputs: Iterable[tuple[str, str | os.PathLike | None]],
+                key: str | None = None, key_option: str = "--pseudonym-key") -> None:
+    """Raise :class:`InputError` (one line) when an output path is an input, another output, or lacks its
+    format's extension.
+
+    *outputs*: report format (a REGISTRY key, or ``"xlsx"`` for `diff --out`) -> path; *inputs*: (the
+    option or argument that named it, path) for every file the command reads; *key*: the pseudonym key.
+    """
+    from . import REGISTRY
+    named: list[tuple[str, str]] = []
+    for fmt, path in outputs.items():
+        if not path:
+            continue
+        f = REGISTRY.get(fmt)
+        option = f.option if f is not None else fmt
+        if f is not None and not _extension_ok(str(path), f.extensions):
+            raise InputError(f"{option} {path}: a {fmt} report must be written to a file ending in "
+                             f"{' or '.join(f.extensions)}")
+        named.append((option, str(path)))
+    if key:
+        if not _extension_ok(key, KEY_EXTENSIONS):
+            raise InputError(f"{key_option} {key}: the pseudonym key is a CSV file; give a name ending in .csv")
+        named.append((key_option, str(key)))
+    for i, (opt, path) in enumerate(named):
+        for opt2, path2 in named[:i]:
+            if _same(path, path2):
+                raise InputError(f"{opt} {path}: the same file as {opt2}; give each output its own file")
+    ins = [(o, os.fspath(p)) for o, p in inputs if p]
+    for opt, path in named:
+        for opt2, inp in ins:
+            if _same(path, inp):
+                raise InputError(f"{opt} {path}: is the {opt2} input; writing the report there would overwrite "
+                                 f"it; choose another file")
