@@ -14,6 +14,7 @@ import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from .errors import InputError
 
@@ -220,6 +221,10 @@ def _strip_text_query(m: re.Match) -> str:
     return _strip_query("x" + m.group())[1:]
 
 
+@overload
+def strip_credentials(url: str) -> str: ...
+@overload
+def strip_credentials(url: None) -> None: ...
 def strip_credentials(url: str | None) -> str | None:
     """Remove credentials from a URL, a path, or every URL and path in a text: a user name, password or
     token before the host ('https://tok@host/x' -> 'https://host/x', 'u:pw@host:x' -> 'host:x'), query
