@@ -402,19 +402,29 @@ def run_scan(repo: str, o: RunOptions) -> int:
     _write_scan_reports(o, writer, s, pending, child)
     if not o.quiet:
         from .report.console import print_summary
-        print_summary(s, out=o.outputs.get("xlsx"), json_path=o.outputs.get("json"), sarif=o.outputs.get("sarif"))
-        _print_roster_gaps(s)
+        shown = s
+        if o.pseudonymize:     # the console too: it ends up in CI logs and screen shares
+            import dataclasses
+
+            from .report.pseudonym import console_lines
+            shown = dataclasses.replace(s, warnings=console_lines(s, s.warnings))
+        print_summary(shown, out=o.outputs.get("xlsx"), json_path=o.outputs.get("json"), sarif=o.outputs.get("sarif"))
+        _print_roster_gaps(s, o.pseudonymize)
     from .triage import counted
     if o.fail_on and count_at_or_above(counted(s.findings), o.fail_on.lower()):
         return EXIT_FINDINGS
     return EXIT_OK
 
 
-def _print_roster_gaps(s) -> None:
+def _print_roster_gaps(s, pseudonymize: bool = False) -> None:
     """After a scan with a roster: the rows and cells still to fill in, most material first."""
     from .roster import format_gaps, roster_gaps
     if s.roster is not None and len(s.roster):
-        for line in format_gaps(roster_gaps(s.roster, s.people)):
+        lines = format_gaps(roster_gaps(s.roster, s.people))
+        if pseudonymize and lines:
+            from .report.pseudonym import console_lines
+            lines = console_lines(s, lines)
+        for line in lines:
             click.echo(line)
 
 
