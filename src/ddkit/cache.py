@@ -22,7 +22,7 @@ from pathlib import Path
 from .errors import InputError
 
 _checked: set[Path] = set()   # cache roots known to be private and writable in this process
-_keys: dict[Path, tuple[tuple[int, int], bytes]] = {}   # root -> ((inode, mtime) of its key file, key)
+_keys: dict[Path, tuple[tuple[int, ...], bytes]] = {}   # root -> (the key file's stat, key)
 KEY_FILE = ".ddkit-key"
 
 
@@ -80,7 +80,7 @@ def _key() -> bytes:
     if known is not None:
         try:
             st = os.stat(path, follow_symlinks=False)
-            if (st.st_ino, st.st_mtime_ns) == known[0]:
+            if (st.st_ino, st.st_mtime_ns, st.st_mode, st.st_uid) == known[0]:
                 return known[1]
         except OSError:
             pass
@@ -95,7 +95,7 @@ def _key() -> bytes:
             key = fh.read(64)
         private = (not hasattr(os, "getuid") or st.st_uid == os.getuid()) and not (st.st_mode & 0o077)
         if private and stat.S_ISREG(st.st_mode) and len(key) == 32:
-            _keys[root] = ((st.st_ino, st.st_mtime_ns), key)
+            _keys[root] = ((st.st_ino, st.st_mtime_ns, st.st_mode, st.st_uid), key)
             return key
         path.unlink(missing_ok=True)
     raise OSError(f"cannot make a cache key in {root}")

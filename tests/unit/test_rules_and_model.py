@@ -16,7 +16,7 @@ from ddkit.config import load_rules
 from ddkit.errors import InputError
 from ddkit.globs import match
 from ddkit.model import SEVERITIES, count_at_or_above
-from ddkit.report.pseudonym import frame, mapping
+from ddkit.report.pseudonym import mapping
 from ddkit.score import readiness
 
 RULES = load_rules()
@@ -148,10 +148,10 @@ def test_pseudonymisation_rewrites_every_text_cell():
                            "names": [["Alice Smith", "alice"], ["Bob Jones"], ["ci-bot"]]})
     names = mapping(people)
     assert names == {"Bob Jones": "Contributor 01", "Alice Smith": "Contributor 02"}
-    from ddkit.report.pseudonym import _replacer
-    fix = _replacer(people, names)
+    from ddkit.report.pseudonym import Pseudonymizer
+    ps = Pseudonymizer(people)
     df = pd.DataFrame({"evidence": ["Alice Smith <alice@x.example> wrote it with Bob Jones"], "n": [1]})
-    out = frame(df, fix)
+    out = ps.frame(df)
     assert out.loc[0, "evidence"] == "Contributor 02 <[e-mail removed]> wrote it with Contributor 01"
 
 
