@@ -64,10 +64,27 @@ def cache_dir(*parts: str) -> Path:
             os.unlink(probe)
             _checked.add(root)
         p.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private_parts(root, parts)
     except OSError as e:
         raise InputError(f"cache folder {root} is not writable ({e.strerror or e}); "
                          f"set DDKIT_CACHE_DIR to a writable folder") from None
     return p
+
+
+def _private_parts(root: Path, parts: tuple[str, ...]) -> None:
+    """The folders below the root are the user's own and private too: one made loose by an older ddkit
+    under a permissive umask is tightened (0700), one owned by someone else refused."""
+    if not hasattr(os, "getuid"):
+        return
+    d = root
+    for part in parts:
+        d = d / part
+        st = os.stat(d)
+        if st.st_uid != os.getuid() or not stat.S_ISDIR(st.st_mode):
+            raise InputError(f"cache folder {d} is not a folder of your own; remove it or set DDKIT_CACHE_DIR "
+                             f"to a private folder")
+        if st.st_mode & 0o077:
+            os.chmod(d, 0o700)
 
 
 def _key() -> bytes:

@@ -280,3 +280,18 @@ def test_sealed_entries_need_this_caches_key(tmp_path, monkeypatch):
     assert cache.read_sealed(entry, b"m\n") is None
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert not marker.exists()
+
+
+def test_cache_subfolders_made_private(tmp_path, monkeypatch):
+    from ddkit import cache
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "c"))
+    cache.cache_dir()
+    loose = tmp_path / "c" / "blame"
+    loose.mkdir()
+    os.chmod(loose, 0o777)           # made by an older ddkit under umask 000: anyone could plant entries
+    assert cache.cache_dir("blame") == loose
+    assert stat.S_IMODE(loose.stat().st_mode) == 0o700
+    if os.geteuid() == 0:
+        os.chown(loose, 12345, 12345)
+        with pytest.raises(InputError, match="not a folder of your own"):
+            cache.cache_dir("blame")
