@@ -25,7 +25,7 @@ ROSTER = (
     "person,emails,type,vendor,start_date,end_date,ip_assignment,ip_assignment_date,ip_document,github,phone\n"
     "Alice Founder,alice@acme.example; alice.f@gmail.com,founder,,2019-01-01,,signed,2019-01-01,"
     "Alice_Founder_TA.pdf,alicegh99,+1 555 0100\n"
-    "Zoe Quux,zoe@localhost,contractor,,2020-01-01,2020-06-30,missing,,,zq-handle,\n"
+    "Zoe Quux,zoe@localhost,contractor,,2020-01-01,2020-06-30,,,,zq-handle,\n"   # a roster gap: on the console
 )
 # What must never appear in a pseudonymised output (bytes, in every file and every xlsx part).
 SECRETS = ["Alice Founder", "alice@acme.example", "alice.f@gmail.com", "Zoe Quux", "zoe@localhost", "alicegh99",
@@ -78,6 +78,7 @@ def test_pseudonymised_reports_hold_no_identity(make_repo, tmp_path):
     # Positive control: without --pseudonymize each of these is in some output (the grep can see them).
     seen = b"\n".join(_outputs(plain).values()) + (p0.stdout + p0.stderr).encode()
     assert [s for s in SECRETS if s.encode() not in seen] == []
+    assert "row 3: Zoe Quux" in p0.stdout and "Mallory Raw" in p0.stdout    # the roster gaps, a warning
     for part, data in [*_outputs(pseud).items(), ("console", (p1.stdout + p1.stderr).encode())]:
         for s in SECRETS:
             assert s.encode() not in data, (s, part)
