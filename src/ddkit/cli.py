@@ -458,7 +458,7 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
         finally:
             progress.close()
     _write_reports(o, write_portfolio, p)
-    repos = p.repositories
+    repos = (p.pseudonymized() if o.pseudonymize else p).repositories    # failures' messages may name people
     if not o.quiet:
         ok = int((repos.status == "ok").sum())
         click.echo(f"ddkit: {len(repos)} repositories, {ok} scanned, {len(repos) - ok} failed")

@@ -70,7 +70,8 @@ VOCABULARY_COLUMNS = ("rule", "rules", "area", "severity", "type", "vendor", "mo
                       "kind", "tier", "detector", "check", "gap", "added_by_type", "introducer_type",
                       "introducer_ip_status", "added_by_ip_status", "ip_assignment", "domain_class", "matched_by",
                       "rating")
-_VOCABULARY_TABLES_EXCLUDED = frozenset({"people", "identities", "commits", "roster"})
+# (and the tables the workbook's writer is not sent: every format must see the same vocabulary)
+_VOCABULARY_TABLES_EXCLUDED = frozenset({"people", "identities", "commits", "roster", "changes", "blame", "doa"})
 _NOT_PERSONAL = ("purl",)   # deps: "pkg:npm/x@1.0.0" is a package, not an e-mail address
 # Raw identities (as git wrote them) are never shown in a pseudonymised report.
 _RAW_COLUMNS = ("email_raw", "email", "email_key", "author_email_raw", "committer_email_raw", "author_email",
