@@ -128,13 +128,16 @@ def test_output_paths_checked_before_the_scan(make_repo, tmp_path):
     env = child_env(DDKIT_CACHE_DIR=str(cache))
     base = ["scan", r.path, "--roster", roster, "--company", company, "--sbom", sbom, "--no-licenses", "--no-secrets"]
     cases = [
-        (["--json", roster], "ending in .json"),
-        (["--sarif", company], "ending in .sarif or .json"),
+        (["--json", roster], "is the --roster input"),
+        (["--sarif", company], "is the --company input"),
+        (["--sarif", tmp_path / "r.yaml"], "ending in .sarif or .json"),
         (["--json", sbom], "is the --sbom input"),
         (["--out", tmp_path / "r.json"], "ending in .xlsx"),
         (["--json", tmp_path / "x.json", "--sarif", tmp_path / "x.json"], "the same file as --json"),
         (["--out", tmp_path / "r.xlsx", "--pseudonymize", "--pseudonym-key", tmp_path / "r.xlsx"],
-         "pseudonym key is a CSV file"),
+         "the same file as --out"),
+        (["--out", tmp_path / "r.xlsx", "--pseudonymize", "--pseudonym-key", tmp_path / "key.txt"],
+         "a CSV file, must be written to a file ending in .csv"),
         (["--out", tmp_path / "r.xlsx", "--pseudonymize", "--pseudonym-key", roster], "is the --roster input"),
     ]
     for extra, msg in cases:
@@ -144,14 +147,15 @@ def test_output_paths_checked_before_the_scan(make_repo, tmp_path):
     assert not cache.exists()          # refused before the scan started
     lst = tmp_path / "list.txt"
     lst.write_text(f"{r.path}\n")
-    one_line_error(ddkit_cli("scan-many", lst, "--json", lst, "--no-licenses", env=env), "ending in .json")
+    one_line_error(ddkit_cli("scan-many", lst, "--json", lst, "--no-licenses", env=env), "is the REPO_LIST input")
     lst_json = tmp_path / "list.json"
     lst_json.write_text(f"{r.path}\n")
     one_line_error(ddkit_cli("scan-many", lst_json, "--json", lst_json, "--no-licenses", env=env),
                    "is the REPO_LIST input")
     good = tmp_path / "good.json"
     assert ddkit_cli("scan", r.path, "--no-licenses", "--no-secrets", "--json", good, env=env).returncode == 0
-    one_line_error(ddkit_cli("diff", good, good, "--out", good, env=env), "ending in .xlsx")
+    one_line_error(ddkit_cli("diff", good, good, "--out", good, env=env), "is the BEFORE input")
+    one_line_error(ddkit_cli("diff", good, good, "--out", tmp_path / "d.json", env=env), "ending in .xlsx")
     assert json.loads(good.read_text())["schema_version"] == 1
     # Positive control: the writer itself has no such check; the command line's check is what protects.
     s = ddkit.scan(r.path, licenses=False, secrets=False)

@@ -170,12 +170,13 @@ def test_output_paths(tmp_path):
         ({"json": str(sbom)}, None, "is the --sbom input"),
         ({"json": str(link)}, None, "is the --sbom input"),
         ({"xlsx": str(tmp_path / "r.json")}, None, "ending in .xlsx"),
-        ({"json": str(tmp_path / "roster.csv")}, None, "ending in .json"),
+        ({"json": str(tmp_path / "other.csv")}, None, "ending in .json"),
         ({"sarif": str(tmp_path / "company.yaml")}, None, "ending in .sarif or .json"),
         ({"json": str(tmp_path / "a.json"), "sarif": str(tmp_path / "a.json")}, None, "the same file as --json"),
         ({"xlsx": str(tmp_path / "r.xlsx")}, str(roster), "is the --roster input"),
         ({"xlsx": str(tmp_path / "r.xlsx")}, str(hard), "is the --roster input"),
-        ({"xlsx": str(tmp_path / "r.xlsx")}, str(tmp_path / "r.xlsx"), "the pseudonym key is a CSV file"),
+        ({"xlsx": str(tmp_path / "r.xlsx")}, str(tmp_path / "r.xlsx"), "the same file as --out"),
+        ({"xlsx": str(tmp_path / "r.xlsx")}, str(tmp_path / "k.txt"), "the pseudonym key, a CSV file, must"),
         ({"json": str(tmp_path / ".json")}, None, "ending in .json"),
     ]
     for outputs, key, msg in bad:

@@ -41,27 +41,26 @@ def check_paths(outputs: dict[str, str], inputs: Iterable[tuple[str, str | os.Pa
     option or argument that named it, path) for every file the command reads; *key*: the pseudonym key.
     """
     from . import REGISTRY
-    named: list[tuple[str, str]] = []
+    named: list[tuple[str, str, tuple[str, ...], str]] = []     # option, path, endings, what it is
     for fmt, path in outputs.items():
         if not path:
             continue
         f = REGISTRY.get(fmt)
-        option = f.option if f is not None else fmt
-        if f is not None and not _extension_ok(str(path), f.extensions):
-            raise InputError(f"{option} {path}: a {fmt} report must be written to a file ending in "
-                             f"{' or '.join(f.extensions)}")
-        named.append((option, str(path)))
+        named.append((f.option if f is not None else fmt, str(path), f.extensions if f is not None else (),
+                      f"a {fmt} report"))
     if key:
-        if not _extension_ok(key, KEY_EXTENSIONS):
-            raise InputError(f"{key_option} {key}: the pseudonym key is a CSV file; give a name ending in .csv")
-        named.append((key_option, str(key)))
-    for i, (opt, path) in enumerate(named):
-        for opt2, path2 in named[:i]:
-            if _same(path, path2):
-                raise InputError(f"{opt} {path}: the same file as {opt2}; give each output its own file")
+        named.append((key_option, str(key), KEY_EXTENSIONS, "the pseudonym key, a CSV file,"))
+    # What would be lost first (an input, another output), then the name's ending.
     ins = [(o, os.fspath(p)) for o, p in inputs if p]
-    for opt, path in named:
+    for opt, path, _, _ in named:
         for opt2, inp in ins:
             if _same(path, inp):
                 raise InputError(f"{opt} {path}: is the {opt2} input; writing the report there would overwrite "
                                  f"it; choose another file")
+    for i, (opt, path, _, _) in enumerate(named):
+        for opt2, path2, _, _ in named[:i]:
+            if _same(path, path2):
+                raise InputError(f"{opt} {path}: the same file as {opt2}; give each output its own file")
+    for opt, path, endings, what in named:
+        if not _extension_ok(path, endings):
+            raise InputError(f"{opt} {path}: {what} must be written to a file ending in {' or '.join(endings)}")
