@@ -234,3 +234,21 @@ def test_portfolio_credentials_never_shown(make_repo, tmp_path):
         text += " ".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
     assert "S3CRET" not in text + p.stdout + p.stderr
     assert "nothere" in text and "127.0.0.1" in text       # the repositories are still named
+
+
+def test_repository_credentials_not_copied_into_reports(make_repo, tmp_path):
+    """A token the seller's files carry (a dependency pinned to a URL with user information or a token
+    parameter) is evidence of a finding, never copied into a report."""
+    r = make_repo()
+    r.commit({"requirements.txt": "pkg @ git+https://user:S3CRET@github.com/o/p.git\n"
+                                  "other @ https://h.example/x.whl?token=S3CRET\n"})
+    s = ddkit.scan(r.path, licenses=False, secrets=False)
+    # Positive control: the scan's own tables hold the token (it is in the input).
+    assert "S3CRET" in s.dependencies.to_string() + s.findings.to_string()
+    out = tmp_path / "o"
+    p = ddkit_cli("scan", r.path, "--no-licenses", "--no-secrets", "--json", out / "r.json", "--sarif",
+                  out / "r.sarif", "--out", out / "r.xlsx", "--sbom-out", out / "r.cdx.json")
+    assert p.returncode == 0, p.stderr
+    data = b"".join(_outputs(out).values()) + (out / "r.cdx.json").read_bytes() + (p.stdout + p.stderr).encode()
+    assert b"S3CRET" not in data
+    assert b"github.com/o/p.git" in data          # the dependency is still shown

@@ -180,7 +180,8 @@ class GitError(RuntimeError):
 # A user name, password or token before the host of a URL: everything up to the last "@" before the path.
 _CRED_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s'\"<>]*@")
 # scp-like and scheme-less forms with a password: "user:secret@host:path", "user:secret@host/x".
-_USERPASS_RE = re.compile(r"(?<![\w.+%-])[^\s@/:'\"<>()\[\]]+:[^\s@/'\"<>()\[\]]+@(?=[\w\[])")
+# (followed by a host and ":" or "/", so that "id:someone@example.com" is left alone)
+_USERPASS_RE = re.compile(r"(?<![\w.+%-])[^\s@/:'\"<>()\[\]]+:[^\s@/'\"<>()\[\]]+@(?=(?:[\w.-]+|\[[^\]\s]+\])[:/])")
 # A URL inside any text (git's error messages quote them): up to whitespace, a quote or a bracket.
 _URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
 # A query string anywhere, URL or not (git quotes a file:// URL's path with its "?private_token=…").
@@ -233,11 +234,17 @@ def strip_credentials(url: str | None) -> str | None:
     assignment anywhere ('password=hunter2' -> 'password=[removed]')."""
     if not url:
         return url
-    url = _CRED_RE.sub(lambda m: m.group("scheme"), url)
-    url = _URL_IN_TEXT.sub(lambda m: _strip_query(m.group()), url)
-    url = _QUERY_IN_TEXT.sub(_strip_text_query, url)
-    url = _USERPASS_RE.sub("", url)
-    return _SECRET_ASSIGN.sub(_redact_assignment, url)
+    # Each expression only where its marker is (reports pass long evidence texts through here).
+    if "://" in url:
+        url = _CRED_RE.sub(lambda m: m.group("scheme"), url)
+        url = _URL_IN_TEXT.sub(lambda m: _strip_query(m.group()), url)
+    if "?" in url:
+        url = _QUERY_IN_TEXT.sub(_strip_text_query, url)
+    if "@" in url:
+        url = _USERPASS_RE.sub("", url)
+    if "=" in url or _STRONG_NAME.search(url):
+        url = _SECRET_ASSIGN.sub(_redact_assignment, url)
+    return url
 
 
 @dataclass(frozen=True)

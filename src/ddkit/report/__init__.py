@@ -53,6 +53,8 @@ def write(fmt: str, s: Any, path: Path | None, pseudonymize: bool = False, reuse
         done = _cached_report(fmt, s, Path(path), pseudonymize, key)
         if done is not None:
             return done
+    from . import redact
+    s = redact.scan(s)           # no credential the repository carries goes into a report
     if pseudonymize:
         from .pseudonym import pseudonymized
         s = pseudonymized(s)
@@ -86,6 +88,8 @@ def _store_report(fmt: str, s: Any, path: Path, pseudonymize: bool, key: str) ->
 
 def write_portfolio(fmt: str, p: Any, path: Path | None, pseudonymize: bool = False) -> Any:
     """Write portfolio *p* as *fmt*; pseudonymised first when asked, one mapping across repositories."""
+    from . import redact
+    p = redact.portfolio(p)
     if pseudonymize:
         from .pseudonym import pseudonymized_portfolio
         p = pseudonymized_portfolio(p)
