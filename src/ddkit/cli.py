@@ -458,11 +458,12 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
         finally:
             progress.close()
     _write_reports(o, write_portfolio, p)
-    repos = (p.pseudonymized() if o.pseudonymize else p).repositories    # failures' messages may name people
+    repos = p.repositories
     if not o.quiet:
         ok = int((repos.status == "ok").sum())
         click.echo(f"ddkit: {len(repos)} repositories, {ok} scanned, {len(repos) - ok} failed")
-        for r, e in zip(repos.loc[repos.status == "failed", "repo"], repos.loc[repos.status == "failed", "error"]):
+        shown = p.pseudonymized().repositories if o.pseudonymize and ok < len(repos) else repos  # messages may name people
+        for r, e in zip(shown.loc[shown.status == "failed", "repo"], shown.loc[shown.status == "failed", "error"]):
             click.echo(f"  failed: {printable(strip_credentials(r) or r)}: {printable(strip_credentials(e) or e)}")
         for label, fmt in (("workbook", "xlsx"), ("json", "json")):
             if fmt in o.outputs:
