@@ -25,7 +25,7 @@ PEOPLE = pd.DataFrame({
     "is_bot": [False, False, False, False, False, True],
     "surviving_lines": [50, 40, 30, 20, 10, 5], "commits": [5, 4, 3, 2, 1, 9],
     "names": [["Alice Founder", "Alice"], ["unknown"], ["ip"], ["high"], ["Contributor"], ["dependabot[bot]"]],
-    "emails": [["alice@acme.example", "ALICE.F@gmail.com"], ["unknown@localhost"], ["ip@corp"],
+    "emails": [["alice@acme.example", "ALICE.F@gmail.com"], ["unknown@localhost", "unknown"], ["ip@corp"],
                ["12345+high@users.noreply.github.com"], ["c@x.example"], ["bot@users.noreply.github.com"]],
     "person_id": ["roster:Alice Founder", "id:unknown@localhost", "id:ip@corp", "id:12345+high@users.noreply.github.com",
                   "id:c@x.example", "bot:bot@users.noreply.github.com"],

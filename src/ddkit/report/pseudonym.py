@@ -178,6 +178,10 @@ class Pseudonymizer:
         # Free text: every identity string, but those ddkit's own vocabulary uses as a word.
         candidates = {k: v for k, v in exact.items() if len(k) >= 2 and not k.startswith(("roster:", "id:", "bot:"))}
         candidates.update({d: DOCUMENT_ON_FILE for d in documents if d not in candidates})
+        # An "address" git was given without an "@" ("unknown", "none") is a word: like a name, replaced in
+        # free text only when it is not one of ddkit's.
+        candidates.update({a: EMAIL_REMOVED for a in addresses if "@" not in a and len(a) >= 2 and a not in candidates})
+        addresses = {a: v for a, v in addresses.items() if "@" in a}
         self._free: dict[str, str] = {}
         if candidates:
             probe = re.compile(_BEFORE + "(?:" + _trie_pattern(candidates) + ")" + _AFTER)
