@@ -149,15 +149,15 @@ def check_outputs(*paths) -> None:
 
 
 def check_run_paths(o: RunOptions, *extra: tuple[str, Any]) -> None:
-    """Before scanning: no output is an input, another output or under another format's extension
-    (ddkit.report.paths), and every output can be written (:func:`check_outputs`)."""
+    """Before scanning: every output can be written (:func:`check_outputs`), and none is an input, another
+    output or under another format's extension (ddkit.report.paths)."""
     from .report.paths import check_paths
     i = o.inputs
     ins = [("--roster", i.get("roster")), ("--company", i.get("company")), ("--rules", i.get("rules")),
            ("--triage", i.get("triage")), *(("--sbom", x) for x in i.get("sbom") or ()),
            *(("--environment", x) for x in i.get("environment") or ()), *extra]
-    check_paths(o.outputs, [(opt, p) for opt, p in ins if isinstance(p, (str, os.PathLike))], key=o.pseudonym_key)
     check_outputs(*o.outputs.values(), o.pseudonym_key)
+    check_paths(o.outputs, [(opt, p) for opt, p in ins if isinstance(p, (str, os.PathLike))], key=o.pseudonym_key)
 
 
 def _write_reports(o: RunOptions, writer, result, skip: tuple[str, ...] = ()) -> None:
@@ -487,8 +487,8 @@ def diff(before, after, out, fail_on, quiet) -> None:
     """Bring-down comparison of two JSON reports: new, resolved and changed findings."""
     from .report.diff import diff_reports, load_report, write_diff_workbook
     from .report.paths import check_paths
-    check_paths({"xlsx": out} if out else {}, [("BEFORE", before), ("AFTER", after)])
     check_outputs(out)
+    check_paths({"xlsx": out} if out else {}, [("BEFORE", before), ("AFTER", after)])
     b, a = load_report(before), load_report(after)
     df = diff_reports(b, a)
     if out:

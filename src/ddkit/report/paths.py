@@ -14,6 +14,8 @@ from pathlib import Path
 from ..errors import InputError
 
 KEY_EXTENSIONS = (".csv",)
+_WHAT = {"xlsx": "the workbook", "json": "the JSON report", "sarif": "the SARIF report",
+         "cyclonedx": "the CycloneDX SBOM"}
 
 
 def _same(a: str, b: str) -> bool:
@@ -47,7 +49,7 @@ def check_paths(outputs: dict[str, str], inputs: Iterable[tuple[str, str | os.Pa
             continue
         f = REGISTRY.get(fmt)
         named.append((f.option if f is not None else fmt, str(path), f.extensions if f is not None else (),
-                      f"a {fmt} report"))
+                      _WHAT.get(fmt, f"the {fmt} report")))
     if key:
         named.append((key_option, str(key), KEY_EXTENSIONS, "the pseudonym key, a CSV file,"))
     # What would be lost first (an input, another output), then the name's ending.

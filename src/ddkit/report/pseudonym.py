@@ -425,13 +425,18 @@ def pseudonymized_portfolio(p: Portfolio) -> Portfolio:
     return dataclasses.replace(p, results=out)
 
 
+def _csv_text(v: str) -> str:
+    """A key cell as `roster init` writes a roster's (roster_init._csv_text; the same starts, cells.py):
+    text that a spreadsheet would run as a formula gets a leading apostrophe and is shown instead."""
+    from .cells import is_formula_like
+    return "'" + v if is_formula_like(v) else v
+
+
 def write_key(people: pd.DataFrame, path: str | Path) -> Path:
     """The pseudonym-to-person key (CSV), for a scan's or a portfolio's people: private (0600, whatever
     the umask), and every cell escaped as `roster init` escapes a roster's (a name or address that looks
     like a formula, ``=HYPERLINK(…)``, is shown as text by a spreadsheet, never run)."""
     import csv
-
-    from ..roster_init import _csv_text
     names = mapping(people)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
