@@ -157,7 +157,9 @@ def test_output_paths(tmp_path):
     roster.write_text("person,emails,type\n")
     sbom = tmp_path / "bom.json"
     sbom.write_text("{}")
-    ins = [("--roster", str(roster)), ("--sbom", str(sbom))]
+    env = tmp_path / "venv"
+    (env / "lib").mkdir(parents=True)
+    ins = [("--roster", str(roster)), ("--sbom", str(sbom)), ("--environment", str(env))]
     ok = {"xlsx": str(tmp_path / "r.xlsx"), "json": str(tmp_path / "r.json"), "sarif": str(tmp_path / "r.sarif"),
           "cyclonedx": str(tmp_path / "r.cdx.json")}
     check_paths(ok, ins, key=str(tmp_path / "key.csv"))
@@ -178,6 +180,7 @@ def test_output_paths(tmp_path):
         ({"xlsx": str(tmp_path / "r.xlsx")}, str(tmp_path / "r.xlsx"), "the same file as --out"),
         ({"xlsx": str(tmp_path / "r.xlsx")}, str(tmp_path / "k.txt"), "the pseudonym key, a CSV file, must"),
         ({"json": str(tmp_path / ".json")}, None, "ending in .json"),
+        ({"json": str(env / "lib" / "r.json")}, None, "is inside the --environment input"),
     ]
     for outputs, key, msg in bad:
         with pytest.raises(InputError, match=msg.replace(".", r"\.")):

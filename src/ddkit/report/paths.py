@@ -29,6 +29,11 @@ def _same(a: str, b: str) -> bool:
         return False
 
 
+def _inside(path: str, folder: str) -> bool:
+    p, f = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([p, f]) == f
+
+
 def _extension_ok(path: str, allowed: tuple[str, ...]) -> bool:
     name = Path(path).name.lower()
     return not allowed or any(name.endswith(e) and len(name) > len(e) for e in allowed)
@@ -59,6 +64,9 @@ def check_paths(outputs: dict[str, str], inputs: Iterable[tuple[str, str | os.Pa
             if _same(path, inp):
                 raise InputError(f"{opt} {path}: is the {opt2} input; writing the report there would overwrite "
                                  f"it; choose another file")
+            if os.path.isdir(inp) and _inside(path, inp):
+                raise InputError(f"{opt} {path}: is inside the {opt2} input {inp}; writing the report there "
+                                 f"would change what is read; choose another folder")
     for i, (opt, path, _, _) in enumerate(named):
         for opt2, path2, _, _ in named[:i]:
             if _same(path, path2):
