@@ -252,3 +252,28 @@ def test_repository_credentials_not_copied_into_reports(make_repo, tmp_path):
     data = b"".join(_outputs(out).values()) + (out / "r.cdx.json").read_bytes() + (p.stdout + p.stderr).encode()
     assert b"S3CRET" not in data
     assert b"github.com/o/p.git" in data          # the dependency is still shown
+
+
+def test_pseudonymised_portfolio_holds_no_identity(make_repo, tmp_path):
+    r = _repo(make_repo)
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    lst = tmp_path / "list.txt"
+    lst.write_text(f"{r.path}\n")
+
+    def run(name, *extra):
+        out = tmp_path / name
+        p = ddkit_cli("scan-many", lst, "--roster", tmp_path / "roster.csv", "--as-of", "2024-06-30", "--no-licenses",
+                      "--no-secrets", "--out", out / "r.xlsx", "--json", out / "r.json", "--sarif", out / "r.sarif",
+                      *extra)
+        assert p.returncode == 0, p.stderr
+        return out, p
+    plain, _ = run("plain")
+    pseud, p = run("pseud", "--pseudonymize")
+    seen = b"\n".join(_outputs(plain).values())
+    assert b"Alice Founder" in seen and b"Mallory Raw" in seen and b"zoe@localhost" in seen    # control
+    for part, data in [*_outputs(pseud).items(), ("console", (p.stdout + p.stderr).encode())]:
+        for s in SECRETS:
+            assert s.encode() not in data, (s, part)
+    a, b = json.loads((plain / "r.json").read_bytes()), json.loads((pseud / "r.json").read_bytes())
+    assert [(f["rule"], f["severity"]) for f in a["findings"]] == [(f["rule"], f["severity"]) for f in b["findings"]]
+    assert all(x["person"].startswith("Contributor ") for x in b["people"] if not x["is_bot"])
