@@ -299,3 +299,17 @@ def test_cache_subfolders_made_private(tmp_path, monkeypatch):
         os.chown(loose, 12345, 12345)
         with pytest.raises(InputError, match="not a folder of your own"):
             cache.cache_dir("blame")
+
+
+def test_hostile_names_do_not_break_the_matcher():
+    """Names built to nest the matcher thousands deep ("a", "aa", …) or thousands of characters long: still
+    a clean answer (control: the plain trie of such names is too deep for Python's regular expressions)."""
+    import re
+    names = ["a" * i for i in range(2, 1500)] + ["Long " + "x" * 6000]
+    people = pd.DataFrame({"person": names, "is_bot": False, "surviving_lines": range(len(names)),
+                           "commits": 1, "names": [[n] for n in names], "emails": [[] for _ in names]})
+    with pytest.raises((RecursionError, re.error, OverflowError)):
+        re.compile(pseudonym._trie_pattern(names[:-1]))
+    ps = pseudonym.Pseudonymizer(people, ["ip.unknown-contributor"])
+    assert ps.text("by " + "x" * 3 + " and " + names[-1] + ".") == f"by xxx and {ps.names[names[-1]]}."
+    assert ps.value("aaaa") == ps.names["aaaa"] and ps.text("aaaa b") == f"{ps.names['aaaa']} b"

@@ -99,13 +99,30 @@ def _trie_pattern(words: Iterable[str]) -> str:
         node[""] = True
 
     def build(node: dict[str, Any]) -> str:
+        # A chain of single children is one literal, walked in a loop: a name thousands of characters
+        # long does not nest (nor recurse) once per character.
+        lit = []
+        while "" not in node and len(node) == 1:
+            ch, node = next(iter(node.items()))
+            lit.append(re.escape(ch))
         end = "" in node
         branches = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch != ""]
         if not branches:
-            return ""
+            return "".join(lit)
         alt = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{alt})?" if end else alt
+        return "".join(lit) + (f"(?:{alt})?" if end else alt)
     return build(trie)
+
+
+def _any_of(words: Iterable[str], flags: int = 0) -> re.Pattern:
+    """Whole-token matches of any of *words*: the trie, or where names nest too deep for it (a hostile
+    "a", "aa", "aaa"…), a flat alternation, longest first."""
+    words = list(words)
+    try:
+        return re.compile(_BEFORE + "(?:" + _trie_pattern(words) + ")" + _AFTER, flags)
+    except (RecursionError, re.error, OverflowError):
+        flat = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        return re.compile(_BEFORE + "(?:" + flat + ")" + _AFTER, flags)
 
 
 def _strings(obj: Any, out: list[str], depth: int = 0) -> None:
@@ -184,17 +201,15 @@ class Pseudonymizer:
         addresses = {a: v for a, v in addresses.items() if "@" in a}
         self._free: dict[str, str] = {}
         if candidates:
-            probe = re.compile(_BEFORE + "(?:" + _trie_pattern(candidates) + ")" + _AFTER)
+            probe = _any_of(candidates)
             common = {m.group() for m in probe.finditer("\n".join(vocabulary))}
             self._free = {k: v for k, v in candidates.items() if k not in common}
             self.common = common
         else:
             self.common = set()
-        self._rx = (re.compile(_BEFORE + "(?:" + _trie_pattern(self._free) + ")" + _AFTER)
-                    if self._free else None)
+        self._rx = _any_of(self._free) if self._free else None
         # Known addresses in any case, also where the general pattern would not see one ("weird" <weird>).
-        self._addr_rx = (re.compile(_BEFORE + "(?:" + _trie_pattern(sorted(addresses)) + ")" + _AFTER, re.IGNORECASE)
-                         if addresses else None)
+        self._addr_rx = _any_of(sorted(addresses), re.IGNORECASE) if addresses else None
         self._memo: dict[str, str] = {}
 
     # -- cells
