@@ -178,12 +178,14 @@ class GitError(RuntimeError):
 
 
 # A user name, password or token before the host of a URL: everything up to the last "@" before the path.
-_CRED_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s'\"<>]*@")
+# (A scheme starts where no scheme character precedes it and is at most 32 long: a long run of letters
+# before "://" is then tried once, not once per letter, which was quadratic.)
+_CRED_RE = re.compile(r"(?<![a-zA-Z0-9+.-])(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)[^/?#\s'\"<>]*@")
 # scp-like and scheme-less forms with a password: "user:secret@host:path", "user:secret@host/x".
 # (followed by a host and ":" or "/", so that "id:someone@example.com" is left alone)
 _USERPASS_RE = re.compile(r"(?<![\w.+%-])[^\s@/:'\"<>()\[\]]+:[^\s@/'\"<>()\[\]]+@(?=(?:[\w.-]+|\[[^\]\s]+\])[:/])")
 # A URL inside any text (git's error messages quote them): up to whitespace, a quote or a bracket.
-_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+_URL_IN_TEXT = re.compile(r"(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^\s'\"<>]+")
 # A query string anywhere, URL or not (git quotes a file:// URL's path with its "?private_token=…").
 _QUERY_IN_TEXT = re.compile(r"\?(?:[^\s'\"<>#?:]|:(?!\s|$))+")
 # Query parameters that carry credentials: GitLab's private_token, GitHub's access_token, ?token=,

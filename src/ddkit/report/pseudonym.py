@@ -47,7 +47,9 @@ DOCUMENT_ON_FILE = "[on file]"
 
 # Every address form: an RFC local part (or a quoted one), "@" (or "%40"), then a domain (with or without
 # a dot: user@localhost) or an address literal; an optional "mailto:" before it.
-_EMAIL = re.compile(r"""(?:mailto:)?(?:"[^"\n@]+"|[\w.!#$%&*+/=?^~-]+)(?:@|%40)"""
+# (A local part starts where none of its characters precedes it: a long run is tried once, not once per
+# character.)
+_EMAIL = re.compile(r"""(?:mailto:)?(?:"[^"\n@]+"|(?<![\w.!#$%&*+/=?^~-])[\w.!#$%&*+/=?^~-]+)(?:@|%40)"""
                     r"""(?P<domain>\[[^\]\s]+\]|[\w-]+(?:\.[\w-]+)*)""", re.IGNORECASE)
 # name@1.2.3, x@v2: a package at a version, not an address (an IPv4 address literal is one).
 _VERSION = re.compile(r"v?\d+(?:\.\d+)*(?:[-+.][\w.]+)?", re.IGNORECASE)
