@@ -181,9 +181,11 @@ class GitError(RuntimeError):
 # (A scheme starts where no scheme character precedes it and is at most 32 long: a long run of letters
 # before "://" is then tried once, not once per letter, which was quadratic.)
 _CRED_RE = re.compile(r"(?<![a-zA-Z0-9+.-])(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)[^/?#\s'\"<>]*@")
-# scp-like and scheme-less forms with a password: "user:secret@host:path", "user:secret@host/x".
-# (followed by a host and ":" or "/", so that "id:someone@example.com" is left alone)
-_USERPASS_RE = re.compile(r"(?<![\w.+%-])[^\s@/:'\"<>()\[\]]+:[^\s@/'\"<>()\[\]]+@(?=(?:[\w.-]+|\[[^\]\s]+\])[:/])")
+# scp-like and scheme-less forms with a password: "user:secret@host:path", "user:secret@host/x". Looked for
+# token by token (text between spaces, quotes, brackets and slashes), each matched from its start: a
+# pattern free to start anywhere was quadratic on "a:a:a:…@".
+_TOKEN_SPLIT = re.compile(r"([\s/'\"<>()\[\]]+)")
+_USERPASS_TOKEN = re.compile(r"[^@:]+:[^@]+@([\w.-]+)(:|$)")
 # A URL inside any text (git's error messages quote them): up to whitespace, a quote or a bracket.
 _URL_IN_TEXT = re.compile(r"(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^\s'\"<>]+")
 # A query string anywhere, URL or not (git quotes a file:// URL's path with its "?private_token=…").
@@ -217,6 +219,17 @@ def _strip_query(url: str) -> str:
     return base + ("?" + "&".join(kept) if kept else "") + (h + fragment)
 
 
+def _strip_userpass(text: str) -> str:
+    parts = _TOKEN_SPLIT.split(text)
+    for i in range(0, len(parts), 2):              # the tokens (the separators are between them)
+        tok = parts[i]
+        if "@" in tok and ":" in tok:
+            m = _USERPASS_TOKEN.match(tok)
+            if m and (m.group(2) == ":" or (i + 1 < len(parts) and parts[i + 1].startswith("/"))):
+                parts[i] = tok[m.start(1):]
+    return "".join(parts)
+
+
 def _strip_text_query(m: re.Match) -> str:
     params = re.split(r"[&;]", m.group()[1:])
     if not any("=" in p for p in params):
@@ -242,8 +255,8 @@ def strip_credentials(url: str | None) -> str | None:
         url = _URL_IN_TEXT.sub(lambda m: _strip_query(m.group()), url)
     if "?" in url:
         url = _QUERY_IN_TEXT.sub(_strip_text_query, url)
-    if "@" in url:
-        url = _USERPASS_RE.sub("", url)
+    if "@" in url and ":" in url:
+        url = _strip_userpass(url)
     if "=" in url or _STRONG_NAME.search(url):
         url = _SECRET_ASSIGN.sub(_redact_assignment, url)
     return url
