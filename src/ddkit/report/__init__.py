@@ -31,6 +31,10 @@ REGISTRY: dict[str, Format] = {
                     (".sarif", ".json")),
     "cyclonedx": Format("ddkit.report.sbom", "--sbom-out", "Write a CycloneDX 1.6 JSON SBOM here (.json, e.g. .cdx.json).",
                         (".json",)),   # deps
+    "spdx": Format("ddkit.report.spdx", "--spdx-out", "Write an SPDX 2.3 JSON SBOM here (.json, e.g. .spdx.json).",
+                   (".json",)),   # vulns/notices
+    "notices": Format("ddkit.report.notices", "--notices-out",
+                      "Write the attribution pack (third-party notices) here (.md or .txt).", (".md", ".txt")),
 }
 
 

@@ -404,6 +404,8 @@ def pseudonymized(s: Scan) -> Scan:
         v = getattr(s, f.name)
         if isinstance(v, pd.DataFrame):
             setattr(out, f.name, ps.frame(v, f.name))
+        elif hasattr(v, "pseudonymized"):   # a result object holding tables and names (the AI ledger)
+            setattr(out, f.name, v.pseudonymized(ps.value, lambda df, name=f.name: ps.frame(df, name)))
         elif isinstance(v, (str, list, dict, tuple)):
             setattr(out, f.name, ps.walk(v, ps.text))
         elif dataclasses.is_dataclass(v) and not isinstance(v, type):
