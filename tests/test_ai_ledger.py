@@ -140,3 +140,19 @@ def test_commits_authored_by_a_tool_alone(make_repo, tmp_path):
     jsonschema.validate(data, json.loads((ROOT / "schemas" / "report.schema.json").read_text()))
     by_sha = {c["sha"]: c for c in data["ai"]["commits"]}
     assert by_sha[spoof]["responsible_as"] == "committer" and by_sha[alone]["person"] is None
+    # A person known only as a committer is a person too: a pseudonymised report names nobody.
+    assert "Mallory Stranger" in json.dumps(data)          # positive control
+    text = json.dumps(s.to_json(pseudonymize=True))
+    assert "Mallory" not in text and "mallory@elsewhere.example" not in text and "Jane Doe" not in text
+
+
+def test_portfolio_pseudonymises_a_committer_only_person(make_repo):
+    r = make_repo()
+    r.commit({"src/base.py": _lines(40, "base")}, date="2024-01-02T10:00:00+00:00", name="Jane Doe",
+             email="jane@acme.example")
+    r.commit({"src/x.py": _lines(10, "x")}, date="2024-02-01T10:00:00+00:00", name="Claude",
+             email="noreply@anthropic.com", committer=("Mallory Stranger", "mallory@elsewhere.example"))
+    p = ddkit.scan_many([str(r.path)], as_of="2024-06-30", licenses=False, secrets=False, cache=False, jobs=1)
+    assert "Mallory Stranger" in json.dumps(p.to_json())     # positive control
+    text = json.dumps(p.to_json(pseudonymize=True))
+    assert "Mallory" not in text and "mallory@elsewhere.example" not in text
