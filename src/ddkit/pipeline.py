@@ -65,11 +65,15 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
          company: str | os.PathLike | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
          jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
-         triage: str | os.PathLike | None = None, sbom=None, environment=None) -> Scan:
+         triage: str | os.PathLike | None = None, sbom=None, environment=None,
+         allow_other_owner: bool = False) -> Scan:
     """Scan one repository. Inputs are validated before any work starts.
 
-    *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the work tree when present.
+    *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the current folder when
+    present and outside the scanned repository (a triage file inside the repository is applied only when
+    named here; otherwise it is listed as the repository's claims).
     *sbom*, *environment*: where dependency licenses may come from (deps).
+    *allow_other_owner*: scan a repository another user owns (git refuses it by default).
     """
     progress = progress or Progress()
     as_of_d = _as_of(as_of)
@@ -77,11 +81,16 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     company_o = company if isinstance(company, Company) else load_company(company)
     roster_df = roster if isinstance(roster, pd.DataFrame) else (load_roster(roster) if roster else empty_roster())
     dep_inputs = dep_mod.load_inputs(sbom, environment)   # deps: user's SBOMs and environments, checked first
-    info = gitutil.open_repo(repo, ref)
-    triage_path = triage if triage is not None else (None if info.is_bare else triage_mod.default_path(info.path))
+    info = gitutil.open_repo(repo, ref, allow_other_owner=allow_other_owner)
+    # The user's triage file is applied; the repository's own (committed or in its work tree) never is
+    # unless named: it is the other side's claim, listed as such (README: Threat model).
+    committed = (gitutil.read_blob(info.path, f"{info.commit}:{triage_mod.DEFAULT_PATH.as_posix()}",
+                                   max_size=triage_mod.CLAIMS_MAX_BYTES) if info.commit else None)
+    triage_path, own_triage = triage_mod.locate(triage, info.path, info.is_bare, committed)
     decisions = triage_mod.load_triage(triage_path)
+    claims, claim_warnings = triage_mod.claims(own_triage)
     jobs = jobs or min(2, os.cpu_count() or 1)
-    store = _result_store(info, ref, as_of_d, rules_o, company_o, roster_df, triage_path, decisions,
+    store = _result_store(info, ref, as_of_d, rules_o, company_o, roster_df, triage_path, [decisions, own_triage],
                           licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs)) if info.commit else None
     if store is not None:
         t0 = time.perf_counter()
@@ -89,7 +98,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         if hit is not None:   # the same commit and the same inputs: the same result (README: Caches)
             hit.timings = {"cached result": time.perf_counter() - t0}
             return hit
-    warnings: list[str] = []
+    warnings: list[str] = [*info.notes, *claim_warnings]
     if info.commit is None:
         warnings.append("the repository is empty: nothing has been committed yet")
     if info.is_shallow:
@@ -266,6 +275,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                  dependencies=dep_mod.public(deps))   # deps
         s.findings, stale = triage_mod.apply_triage(s.findings, decisions)
         s.triage_stale = stale
+        s.triage_claims = triage_mod.annotate_claims(claims, s.findings)
         if stale:
             s.warnings.append(f"triage: {len(stale)} decision{'s' if len(stale) != 1 else ''} in {triage_path} name "
                               f"findings that no longer occur (stale): " + ", ".join(e["id"] for e in stale[:10])
@@ -308,7 +318,8 @@ def _result_store(info, ref, as_of, rules, company, roster, triage_path, decisio
     import dataclasses
 
     from .collect import incremental
-    params = {"repo": [info.path, ref, info.is_bare, info.is_shallow, info.remote], "as_of": as_of.isoformat(),
+    params = {"repo": [info.path, ref, info.is_bare, info.is_shallow, info.remote, info.notes],
+              "as_of": as_of.isoformat(),
               "rules": [rules.sha256, rules.sources], "company": dataclasses.asdict(company),
               "roster": [list(map(str, roster.columns)), list(map(str, roster.dtypes)), roster.to_csv(),
                          repr(sorted(roster.attrs.items()))],

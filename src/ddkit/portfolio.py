@@ -66,7 +66,8 @@ def _file_hash(path: Any) -> str | None:
 def _cache_key(display: str, commit: str, opts: dict[str, Any]) -> str:
     rules = load_rules(opts.get("rules"))
     parts = [__version__, display, commit, rules.sha256, _file_hash(opts.get("roster")),
-             _file_hash(opts.get("company")), _file_hash(opts.get("triage")), str(opts.get("as_of")),
+             _file_hash(opts.get("company")), _file_hash(opts.get("triage") or opts.get("triage_default")),
+             str(opts.get("as_of")),
              str(opts.get("licenses")),
              str(opts.get("secrets", True)),
              [_file_hash(x) for x in opts.get("sbom") or []], sorted(opts.get("environment") or [])]   # deps
@@ -80,7 +81,7 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
     t0 = time.perf_counter()
     try:
         path = materialize(repo, timeout=opts.get("clone_timeout"))
-        info = gitutil.open_repo(path, ref)
+        info = gitutil.open_repo(path, ref, allow_other_owner=opts.get("allow_other_owner", False))
         key = _cache_key(display, info.commit or "empty", opts) if opts.get("cache", True) else None
         cfile = cache_dir("portfolio") / f"{key}.pickle" if key else None
         if cfile is not None and cfile.exists():
@@ -94,7 +95,8 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
         s = scan(path, roster=opts.get("roster"), company=opts.get("company"), rules=opts.get("rules"), ref=ref,
                  as_of=opts.get("as_of"), licenses=opts.get("licenses", True), jobs=1,
                  secrets=opts.get("secrets", True), triage=opts.get("triage"),
-                 sbom=opts.get("sbom"), environment=opts.get("environment"))   # deps
+                 sbom=opts.get("sbom"), environment=opts.get("environment"),   # deps
+                 allow_other_owner=opts.get("allow_other_owner", False))
         import resource
         res = RepoResult(repo=display, ref=ref, status="ok", commit=s.repo.commit, summary=dict(s.summary),
                          findings=s.findings, people=s.people, remediation=s.remediation,
@@ -146,7 +148,7 @@ def _make_executor(executor: Executor | None, dask: str | None, jobs: int | None
 def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None, rules=None, ref: str = "HEAD",
               as_of=None, licenses: bool = True, jobs: int | None = None, executor: Executor | None = None,
               dask: str | None = None, secrets: bool = True, cache: bool = True, timeout: float | None = None,
-              progress=None, triage=None, sbom=None, environment=None) -> Portfolio:
+              progress=None, triage=None, sbom=None, environment=None, allow_other_owner: bool = False) -> Portfolio:
     """Scan many repositories (paths or URLs, or (repo, ref) pairs) and merge the results."""
     from .config import load_company
     from .pipeline import _as_of
@@ -165,7 +167,13 @@ def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None,
     opts = dict(roster=str(roster) if roster else None, company=str(company) if company else None,
                 rules=str(rules) if rules else None, as_of=as_of_d, licenses=licenses, secrets=secrets,
                 cache=cache, clone_timeout=timeout, triage=str(triage) if triage else None,
-                sbom=[str(x) for x in (sbom or [])], environment=[str(x) for x in (environment or [])])   # deps
+                sbom=[str(x) for x in (sbom or [])], environment=[str(x) for x in (environment or [])],   # deps
+                allow_other_owner=allow_other_owner)
+    if not triage:
+        # Each scan reads the default triage file from the current folder (workers share it): its content is
+        # part of a cached result's key.
+        from .triage import default_path
+        opts["triage_default"] = str(default_path())
     ex, close = _make_executor(executor, dask, jobs)
     results: list[RepoResult | None] = [None] * len(specs)
     try:

@@ -2,8 +2,9 @@
 
 Sheets, in the contract's order, with the extra one-table sheets inserted right after their parent:
 Summary, Findings, Remediation, Rewrite scope, People, Ownership, Ownership by module, Ownership by
-class, Licenses, (Dependencies), Bus Factor, Off-boarding, Retention, Trends, Security, (Triaged), Rules,
-Methodology. Every data sheet is one Excel table with a plain-English header row, filters and frozen
+class, Licenses, (Dependencies), Bus Factor, Off-boarding, Retention, Trends, Security, (Triaged),
+(Triage claims: only when the scanned repository holds a triage file of its own), Rules, Methodology.
+Every data sheet is one Excel table with a plain-English header row, filters and frozen
 panes, and prints landscape, one page wide, with the header row repeated on every page (layout in
 xlsx_layout.py, words in xlsx_text.py). Rule ids and finding ids stay, in narrow columns at the right;
 commit ids are shown short and link to the forge. Text that came from a repository never becomes a
@@ -366,6 +367,17 @@ REWRITE_SPEC = [
     Col("current_staff_who_know", "Current staff who know these files (files)", 24,
         get=lambda r: _counts(r.get("current_staff_who_know"))),
     Col("nobody_on_staff_knows", "Source files no current staff member knows", 11, "int"),
+]
+# The scanned repository's own triage file: the other side's claims, shown beside the findings they are
+# about and never applied (the import never reads this sheet).
+TRIAGE_CLAIMS_SPEC = [
+    Col("finding_id", "Finding id", 14, "id", get=lambda r: r.get("id")),
+    Col("status", "Claimed status", 11), Col("reason", "Claimed reason", 30), Col("by", "Claimed by", 12),
+    Col("date", "Claim date", 10.5, "date"),
+    Col("finding_severity", "Severity", 9), Col("finding_subject", "Subject", 22),
+    Col("finding_status", "Status in this report", 11,
+        get=lambda r: r.get("finding_status") or "no such finding"),
+    Col("source", "Where the claim is written", 26), Col("finding_rule", "Rule id", 14, "id"),
 ]
 SECURITY_SPEC = [
     Col("check", "Check", 22), Col("status", "Status", 9), Col("severity", "Severity", 9), Col("detail", "Detail", 24),
@@ -837,6 +849,8 @@ def write_workbook(s: Scan, path: Path) -> Path:
     ws = _data_sheet(wb, s, "Triaged", df, cols)
     if len(df):
         _triage_validation(ws, cols, len(df))
+    if getattr(s, "triage_claims", None):
+        _data_sheet(wb, s, "Triage claims", pd.DataFrame(s.triage_claims), TRIAGE_CLAIMS_SPEC)
     _rules_sheet(wb, s)
     _methodology_sheet(wb, s)
     _stamp(wb, s.as_of)
