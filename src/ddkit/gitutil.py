@@ -354,12 +354,15 @@ def open_repo(path: str | os.PathLike, ref: str = "HEAD", allow_other_owner: boo
 def _not_a_repository(path: str | os.PathLike, stderr: str) -> str:
     """Why git found no repository at *path*, in words that say what to do."""
     if "dubious ownership" in stderr:
+        owner = "another user"
         try:
             import pwd
-            uid = os.stat(path).st_uid
+            # The folder, or its .git, whichever another user owns (git checks both).
+            uids = [os.stat(x).st_uid for x in (path, os.path.join(path, ".git")) if os.path.exists(x)]
+            uid = next(u for u in uids if u != os.geteuid())
             owner = f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
-        except (OSError, KeyError, ImportError):
-            owner = "another user"
+        except (OSError, KeyError, ImportError, StopIteration, AttributeError):
+            pass
         return (f"{path}: owned by {owner}, not by you, and git refuses to read another user's repository "
                 f"(its configuration could run programs); if you trust it, scan it with --allow-other-owner "
                 f"(library: allow_other_owner=True): git's safe.directory for this path only, and ddkit's own "
@@ -431,32 +434,35 @@ def _grafts_note(common: Path) -> list[str]:
 # booleans (fetchRecurseSubmodules also takes on-demand).
 _UPDATE_MODES = {"checkout", "rebase", "merge", "none"}
 _BOOL = {"true", "false", "yes", "no", "on", "off", ""}
+_GITMODULES_MAX = 1 << 20      # a real one is a few lines per submodule
 
 
 def _gitmodules_notes(p: Path, commit: str, worktree: Path | None) -> list[str]:
     """A warning for each .gitmodules git could not parse: the scanned commit's and the work tree's. The
     scan does not need them (diffs ignore submodules), but the reader is told."""
     sources = []
-    blob = read_blob(p, f"{commit}:.gitmodules")
+    blob = read_blob(p, f"{commit}:.gitmodules", max_size=_GITMODULES_MAX)
     if blob is not None:
         sources.append(("the scanned commit's .gitmodules", blob))
     if worktree is not None:
         try:
-            text = (worktree / ".gitmodules").read_bytes()
+            with open(worktree / ".gitmodules", "rb") as fh:
+                text: bytes | None = fh.read(_GITMODULES_MAX + 1)
         except OSError:
             text = None
         if text is not None and text != blob:
             sources.append(("the work tree's .gitmodules", text))
     out = []
     for where, data in sources:
-        problem = _gitmodules_problem(p, data)
+        problem = (f"larger than {_GITMODULES_MAX >> 20} MB, not read" if len(data) > _GITMODULES_MAX
+                   else _gitmodules_problem(data))
         if problem:
             out.append(f"{where} cannot be parsed by git ({problem}): submodule changes are skipped "
                        f"(ddkit never counts a submodule's pointer changes as code, nor reads its history)")
     return out
 
 
-def _gitmodules_problem(p: Path, data: bytes) -> str | None:
+def _gitmodules_problem(data: bytes) -> str | None:
     proc = subprocess.run(git_cmd(None, "config", "--file", "-", "--list", "-z"), input=data, capture_output=True,
                           env=git_env())
     if proc.returncode != 0:
