@@ -17,6 +17,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from openpyxl import Workbook, load_workbook
@@ -24,6 +25,7 @@ from openpyxl import Workbook, load_workbook
 import ddkit
 import gitrepo
 
+ROOT = Path(__file__).resolve().parents[1]
 COMMON = ["--as-of", "2020-06-30", "--no-licenses", "--no-secrets", "--quiet"]
 
 
@@ -122,6 +124,7 @@ def test_repository_triage_file_is_a_claim_not_a_decision(make_repo, tmp_path, w
         assert got["summary"]["findings"] == truth["summary"]["findings"]
         assert [(f["id"], f["status"]) for f in got["findings"]] == [(f["id"], "open") for f in truth["findings"]]
         # ... and the claims are shown: JSON, a warning, the workbook's Triage claims sheet.
+        jsonschema.validate(got, json.loads((ROOT / "schemas" / "report.schema.json").read_text()))
         claims = got["triage_claims"]
         assert {c["id"] for c in claims} == {f["id"] for f in first["findings"]}
         assert {c["status"] for c in claims} == {"false-positive"}
@@ -141,7 +144,7 @@ def test_repository_triage_file_is_a_claim_not_a_decision(make_repo, tmp_path, w
     s = ddkit.scan(r.path, as_of="2020-06-30", licenses=False, secrets=False)
     assert set(s.findings["status"]) == {"open"} and len(s.triage_claims) == len(first["findings"])
     s = ddkit.scan(r.path, as_of="2020-06-30", licenses=False, secrets=False, triage=own)
-    assert set(s.findings["status"]) == {"false-positive"} and s.triage_claims == []
+    assert set(s.findings["status"]) == {"false-positive"} and s.triage_claims.empty
 
 
 def test_unreadable_repository_triage_file_does_not_stop_the_scan(make_repo, tmp_path):

@@ -113,7 +113,7 @@ def test_default_triage_file_is_the_current_folders(make_repo, tmp_path, monkeyp
     monkeypatch.chdir(work)
     s2 = ddkit.scan(r.path, as_of="2020-06-30", licenses=False, secrets=False)
     assert s2.findings.set_index("id").loc[fid, "status"] == "accepted"
-    assert s2.triage_claims == []
+    assert s2.triage_claims.empty
 
 
 @pytest.mark.parametrize("text,message", [

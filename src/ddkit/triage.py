@@ -129,9 +129,13 @@ def claims(sources: list[tuple[str, bytes]]) -> tuple[list[dict[str, Any]], list
     return out, warnings
 
 
-def annotate_claims(found: list[dict[str, Any]], findings: pd.DataFrame) -> list[dict[str, Any]]:
+CLAIM_COLUMNS = ["id", "status", "reason", "by", "date", "source", "finding_rule", "finding_severity",
+                 "finding_subject", "finding_status"]
+
+
+def annotate_claims(found: list[dict[str, Any]], findings: pd.DataFrame) -> pd.DataFrame:
     """Each claim with the finding it is about (rule, severity, subject, its status in this scan), or
-    nulls when no such finding occurs."""
+    nulls when no such finding occurs: one row per claim, CLAIM_COLUMNS."""
     by_id: dict[str, dict[str, Any]] = {}
     if len(findings):
         cols = [c for c in ("id", "rule", "severity", "subject", "status") if c in findings.columns]
@@ -142,7 +146,7 @@ def annotate_claims(found: list[dict[str, Any]], findings: pd.DataFrame) -> list
         out.append({**c, "finding_rule": f.get("rule"),
                     "finding_severity": None if f.get("severity") is None else str(f.get("severity")),
                     "finding_subject": f.get("subject"), "finding_status": f.get("status")})
-    return out
+    return pd.DataFrame(out, columns=CLAIM_COLUMNS)
 
 
 def load_triage(path: str | os.PathLike[str] | None) -> dict[str, dict[str, Any]]:

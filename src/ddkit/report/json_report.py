@@ -42,7 +42,7 @@ def to_dict(s: Scan) -> dict[str, Any]:
         "bus_factor": json_value(s.truck_factors),
         "triage_stale": json_value(s.triage_stale),
         # The scanned repository's own triage file: the other side's claims, never applied (docs/inputs.md).
-        "triage_claims": json_value(getattr(s, "triage_claims", [])),
+        "triage_claims": _records(s.triage_claims, list(s.triage_claims.columns)),
         "warnings": list(s.warnings),
         # Additions (schema_version 1 stays): whom to retain, and the rewrite scope of each remediation subject.
         "retention": _records(s.retention, list(s.retention.columns)) if s.retention is not None else [],

@@ -849,8 +849,8 @@ def write_workbook(s: Scan, path: Path) -> Path:
     ws = _data_sheet(wb, s, "Triaged", df, cols)
     if len(df):
         _triage_validation(ws, cols, len(df))
-    if getattr(s, "triage_claims", None):
-        _data_sheet(wb, s, "Triage claims", pd.DataFrame(s.triage_claims), TRIAGE_CLAIMS_SPEC)
+    if len(s.triage_claims):
+        _data_sheet(wb, s, "Triage claims", s.triage_claims, TRIAGE_CLAIMS_SPEC)
     _rules_sheet(wb, s)
     _methodology_sheet(wb, s)
     _stamp(wb, s.as_of)
