@@ -198,6 +198,15 @@ def test_triage_import_writes_where_the_scan_reads(make_repo, tmp_path):
     elsewhere.mkdir()
     p = cli("scan", r.path, *COMMON, "--json", "c.json", cwd=elsewhere)
     assert {f["id"]: f["status"] for f in json.loads((elsewhere / "c.json").read_text())["findings"]}[fid] == "open"
+    # Imported from inside the scanned repository, the file is that repository's: the import says so, and a
+    # scan from there lists it as a claim instead of applying it.
+    shutil.copy(work / "wb.xlsx", r.path / "wb.xlsx")
+    p = cli("triage", "import", "wb.xlsx", cwd=r.path)
+    assert p.returncode == 0 and "inside the git repository" in p.stdout and "--triage" in p.stdout, p.stdout
+    p = cli("scan", ".", *COMMON, "--json", tmp_path / "d.json", cwd=r.path)
+    got = json.loads((tmp_path / "d.json").read_text())
+    assert {f["id"]: f["status"] for f in got["findings"]}[fid] == "open"
+    assert [c["id"] for c in got["triage_claims"]] == [fid]
 
 
 def test_triage_import_refuses_what_it_cannot_read(make_repo, tmp_path):
@@ -261,6 +270,23 @@ def test_grafts_are_ignored_with_a_warning(make_repo, tmp_path):
     assert lines == {"Carl Contract": 100, "Alice Main": 1}
     w = [x for x in s.warnings if "grafts" in x]
     assert len(w) == 1 and "ignored" in w[0], s.warnings
+
+
+def test_hand_made_shallow_file_is_named(make_repo, tmp_path):
+    """A shallow file cuts the history like a graft, and git has no switch to ignore it: where the commits
+    it hides are present (written by hand, not by a shallow clone), the scan says so."""
+    r = make_repo()
+    r.commit({"a.py": "a = 1\n"}, name="Carl Contract", email="carl@else.example", date="2020-01-01T10:00:00+00:00")
+    r.commit({"b.py": "b = 1\n"}, name="Alice Main", email="alice@acme.example", date="2020-02-01T10:00:00+00:00")
+    (r.path / ".git" / "shallow").write_text(r.head() + "\n")
+    assert plain_git("-C", r.path, "rev-list", "HEAD").stdout.decode().split() == [r.head()]   # cut
+    s = ddkit.scan(r.path, as_of="2020-06-30", licenses=False, secrets=False)
+    assert [w for w in s.warnings if "cut by hand" in w and "1 parent commit" in w]
+    # A real shallow clone: the parents are absent, only the shallow-clone warning.
+    clone = tmp_path / "clone"
+    plain_git("clone", "-q", "--depth", "1", f"file://{r.path}", clone, check=True)
+    s = ddkit.scan(clone, as_of="2020-06-30", licenses=False, secrets=False)
+    assert not [w for w in s.warnings if "cut by hand" in w] and [w for w in s.warnings if "shallow clone" in w]
 
 
 # ------------------------------------------------------------------ 4. partial clones, missing objects

@@ -524,7 +524,13 @@ def triage_import(workbook: str, triage_path: str | None) -> None:
     shown = target if triage_path else target.resolve()
     click.echo(f"ddkit triage: {n} decision{'s' if n != 1 else ''} read from {printable(workbook)}; "
                f"{len(entries)} in {printable(str(shown))}")
-    if not triage_path:
+    from .gitutil import work_tree_of
+    repo = work_tree_of(target.parent)
+    if repo:
+        # A triage file inside a repository is that repository's own as far as a scan of it is concerned.
+        click.echo(f"  note: {printable(str(shown))} is inside the git repository {printable(repo)}: a scan of that "
+                   f"repository applies it only when named: --triage {printable(str(shown))}")
+    elif not triage_path:
         click.echo("  a scan run from this folder applies them (or name the file: --triage FILE)")
 
 

@@ -344,7 +344,7 @@ def open_repo(path: str | os.PathLike, ref: str = "HEAD", allow_other_owner: boo
         else:
             raise InputError(_unresolved(path, p, ref))
     remote = run(p, "config", "--get", "remote.origin.url", check=False).decode("utf-8", "replace").strip() or None
-    notes = [*_grafts_note(common)]
+    notes = [*_grafts_note(common), *(_shallow_note(p, common) if shallow else [])]
     if commit is not None:
         notes += _gitmodules_notes(p, commit, None if is_bare else p)
     return RepoInfo(path=str(p.resolve()), ref=ref, commit=commit, is_bare=is_bare, is_shallow=shallow,
@@ -429,6 +429,29 @@ def _grafts_note(common: Path) -> list[str]:
             f"read from the commits as they are)"]
 
 
+def _shallow_note(p: Path, common: Path) -> list[str]:
+    """A shallow file is a graft git offers no way to ignore: a shallow clone writes one where it stopped
+    fetching, but anyone can write one to cut the history. Where the parents it hides are present, the
+    reader is told the cut was made by hand (the scan's shallow-clone warning says what it costs)."""
+    try:
+        shas = [ln.strip() for ln in (common / "shallow").read_text(encoding="ascii", errors="replace").split()
+                if ln.strip()]
+    except OSError:
+        return []
+    parents: list[str] = []
+    for raw in iter_objects(p, shas[:100]):
+        if raw[0] == "commit" and raw[1] is not None:
+            head = raw[1].split(b"\n\n", 1)[0]
+            parents += [ln[7:].decode("ascii", "replace") for ln in head.split(b"\n") if ln.startswith(b"parent ")]
+    present = sum(1 for typ, _ in iter_objects(p, parents) if typ == "commit") if parents else 0
+    if not present:
+        return []
+    many = present != 1
+    return [f"the repository's shallow file ({common / 'shallow'}) hides {present} parent commit{'s' if many else ''} "
+            f"although the repository holds {'them' if many else 'it'}: the history was cut by hand, not by a "
+            f"shallow clone, and git offers no way to read past it; scan a fresh full clone"]
+
+
 # .gitmodules values git refuses with a fatal error when it reads the file (submodule-config.c): an update
 # command ('!cmd': git never runs one from .gitmodules), an unknown update mode, and values that must be
 # booleans (fetchRecurseSubmodules also takes on-demand).
@@ -480,6 +503,13 @@ def _gitmodules_problem(data: bytes) -> str | None:
         if k.endswith(".fetchrecursesubmodules") and v not in _BOOL | {"on-demand"} and not v.lstrip("-").isdigit():
             return f"{key} = {value}"
     return None
+
+
+def work_tree_of(path: str | os.PathLike) -> str | None:
+    """The top folder of the git work tree *path* lies in, or None."""
+    proc = subprocess.run(git_cmd(path, "rev-parse", "--show-toplevel"), capture_output=True, env=git_env())
+    top = proc.stdout.decode("utf-8", "surrogateescape").strip()
+    return top if proc.returncode == 0 and top else None
 
 
 def read_blob(repo: str | os.PathLike, spec: str, max_size: int | None = None) -> bytes | None:
