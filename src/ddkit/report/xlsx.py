@@ -553,6 +553,9 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
         ("As of", s.as_of.isoformat()),
         ("Company profile", s.company.source or "(none given)"),
         ("Roster", "(none given)" if s.roster.empty else f"{len(s.roster)} people"),
+        ("Triage file applied", s.options.get("triage") or "(none)"),
+        ("The repository's own triage file", f"{len(s.triage_claims)} claimed decisions, not applied (Triage claims "
+         f"sheet)" if len(s.triage_claims) else "(none)"),
         ("ddkit version", v.get("ddkit", __version__)),
         ("git version", v.get("git", "unknown")),
         ("ScanCode version", f"scancode-toolkit {v['scancode']}" if "scancode" in v else
