@@ -23,6 +23,7 @@ import yaml
 from openpyxl import Workbook, load_workbook
 
 import ddkit
+import ddkit.triage as ddkit_triage
 import gitrepo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,6 +156,24 @@ def test_unreadable_repository_triage_file_does_not_stop_the_scan(make_repo, tmp
     assert p.returncode == 0, p.stderr
     assert any("own triage file cannot be read" in w and "maybe" in w for w in got["warnings"]), got["warnings"]
     one_line_error(cli("scan", r.path, *COMMON, "--triage", r.path / ".ddkit" / "triage.yaml"), "maybe")
+
+
+def test_repository_triage_file_links_and_fifos_not_followed(make_repo, tmp_path):
+    """The work tree's .ddkit/triage.yaml is read only as a regular file inside the repository: not through
+    a symbolic link to the consultant's own files, and not from a FIFO (which would never end)."""
+    r = _seller(make_repo)
+    outside = tmp_path / "consultant.yaml"
+    outside.write_text("findings:\n  0123456789abcdef: {status: accepted, reason: private note}\n")
+    assert ddkit_triage.load_triage(outside)          # a readable triage file: following the link would read it
+    (r.path / ".ddkit").mkdir()
+    (r.path / ".ddkit" / "triage.yaml").symlink_to(outside)
+    s = ddkit.scan(r.path, as_of="2020-06-30", licenses=False, secrets=False)
+    assert s.triage_claims.empty and not [w for w in s.warnings if "private note" in w]
+    (r.path / ".ddkit" / "triage.yaml").unlink()
+    os.mkfifo(r.path / ".ddkit" / "triage.yaml")
+    os.mkfifo(r.path / ".gitmodules")
+    p = cli("scan", r.path, *COMMON, timeout=120)
+    assert p.returncode == 0, p.stderr
 
 
 # ------------------------------------------------------------------ 2. triage import: where, what, dates

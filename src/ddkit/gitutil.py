@@ -387,7 +387,7 @@ def _check_alternates(path: str | os.PathLike, common: Path) -> None:
     would fail part way or miss them."""
     objects = common / "objects"
     try:
-        text = (objects / "info" / "alternates").read_text(encoding="utf-8", errors="surrogateescape")
+        text = _head(objects / "info" / "alternates").decode("utf-8", "surrogateescape")
     except OSError:
         return
     for line in text.splitlines():
@@ -416,10 +416,24 @@ def _unresolved(path: str | os.PathLike, p: Path, ref: str) -> str:
     return f"{path}: ref '{ref}' does not name a commit"
 
 
+# The repository's own small files ddkit reads itself (grafts, shallow, alternates): at most this much of
+# each, so that a huge or endless one (a FIFO, /dev/zero behind a symlink) cannot hold the scan.
+_SMALL_FILE_MAX = 1 << 20
+
+
+def _head(path: Path, limit: int = _SMALL_FILE_MAX) -> bytes:
+    """The first *limit* bytes of a regular file; OSError for anything else."""
+    import stat
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(f"{path}: not a regular file")
+    with open(path, "rb") as fh:
+        return fh.read(limit)
+
+
 def _grafts_note(common: Path) -> list[str]:
     grafts = common / "info" / "grafts"
     try:
-        n = sum(1 for ln in grafts.read_bytes().splitlines() if ln.strip() and not ln.startswith(b"#"))
+        n = sum(1 for ln in _head(grafts).splitlines() if ln.strip() and not ln.startswith(b"#"))
     except OSError:
         return []
     if not n:
@@ -434,8 +448,7 @@ def _shallow_note(p: Path, common: Path) -> list[str]:
     fetching, but anyone can write one to cut the history. Where the parents it hides are present, the
     reader is told the cut was made by hand (the scan's shallow-clone warning says what it costs)."""
     try:
-        shas = [ln.strip() for ln in (common / "shallow").read_text(encoding="ascii", errors="replace").split()
-                if ln.strip()]
+        shas = _head(common / "shallow").decode("ascii", "replace").split()
     except OSError:
         return []
     parents: list[str] = []
@@ -469,8 +482,7 @@ def _gitmodules_notes(p: Path, commit: str, worktree: Path | None) -> list[str]:
         sources.append(("the scanned commit's .gitmodules", blob))
     if worktree is not None:
         try:
-            with open(worktree / ".gitmodules", "rb") as fh:
-                text: bytes | None = fh.read(_GITMODULES_MAX + 1)
+            text: bytes | None = _head(worktree / ".gitmodules", _GITMODULES_MAX + 1)
         except OSError:
             text = None
         if text is not None and text != blob:

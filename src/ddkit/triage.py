@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +92,15 @@ def locate(named: str | os.PathLike[str] | None, repo_path: str, is_bare: bool,
     if committed is not None:
         sources.append((f"{DEFAULT_PATH.as_posix()} committed at the scanned commit", committed))
     for f in files:
+        # The repository's file as it lies in its work tree: a regular file inside the repository (not a
+        # symbolic link out of it, not a FIFO that would never end), at most CLAIMS_MAX_BYTES read.
         try:
+            if not (stat.S_ISREG(os.lstat(f).st_mode) and _inside(f, root)):
+                continue
             with open(f, "rb") as fh:
                 data = fh.read(CLAIMS_MAX_BYTES + 1)
         except OSError:
-            continue                # none, or not a file
+            continue                # none
         if all(data != d for _, d in sources):
             sources.append((f"{f} in the work tree", data))
     return applied, sources
