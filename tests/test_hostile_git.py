@@ -141,6 +141,8 @@ def test_repository_triage_file_is_a_claim_not_a_decision(make_repo, tmp_path, w
         assert {row[k] for row in rows[1:]} == {c["id"] for c in claims}
         rows = list(wb["Findings"].iter_rows(values_only=True))
         assert len(rows) - 1 == len(truth["findings"])
+        header = load_workbook(out.with_suffix(".xlsx"))["Triaged"].oddHeader.center.text
+        assert f"claims {len(claims)} decisions, not applied: Triage claims sheet" in header
     # The library: the same rule (the default is the current folder's file, never the repository's).
     s = ddkit.scan(r.path, as_of="2020-06-30", licenses=False, secrets=False)
     assert set(s.findings["status"]) == {"open"} and len(s.triage_claims) == len(first["findings"])

@@ -414,13 +414,13 @@ def _labels(val: bool = False, percent: bool = False):
 
 
 def _data_sheet(wb, s: Scan, title: str, df: pd.DataFrame | None, cols: list[Col],
-                style: Callable | None = None, material: bool = False) -> Any:
+                style: Callable | None = None, material: bool = False, note: str | None = None) -> Any:
     """One sheet, one table. With *material*, rows about de-minimis people (materiality in the rules: not
-    on the roster, few surviving lines) are filtered out of the print but stay in the table."""
+    on the roster, few surviving lines) are filtered out of the print but stay in the table. *note*: a
+    line for the page header."""
     ws = wb.create_sheet(title)
     df = df if df is not None else pd.DataFrame()
     remote = s.repo.remote
-    note = None
     show = None
     if material and len(df) and "person" in df:
         small = de_minimis_people(s)
@@ -849,7 +849,10 @@ def write_workbook(s: Scan, path: Path) -> Path:
     # Triaged: the findings counsel decided (accepted, false positive, resolved), never dropped.
     df = findings_frame(s.findings, True)
     cols = findings_cols(df, cat)
-    ws = _data_sheet(wb, s, "Triaged", df, cols)
+    claimed = len(s.triage_claims)
+    ws = _data_sheet(wb, s, "Triaged", df, cols,
+                     note=f"the scanned repository's own triage file claims {claimed} decisions, not applied: "
+                          f"Triage claims sheet" if claimed else None)
     if len(df):
         _triage_validation(ws, cols, len(df))
     if len(s.triage_claims):
