@@ -58,7 +58,8 @@ class RunOptions:
                                secrets=not kw.pop("no_secrets"), jobs=kw.pop("jobs"), triage=kw.pop("triage"),
                                allow_other_owner=kw.pop("allow_other_owner"),
                                sbom=list(kw.pop("sbom")), environment=list(kw.pop("environment")),   # deps
-                               reference=list(kw.pop("reference"))),
+                               reference=list(kw.pop("reference")),
+                               vuln_db=list(kw.pop("vuln_db")) or None),   # vulns
                    outputs={k: v for k, v in outputs.items() if v}, fail_on=kw.pop("fail_on"),
                    quiet=kw.pop("quiet"), pseudonymize=kw.pop("pseudonymize"), pseudonym_key=kw.pop("pseudonym_key"))
         if opts.pseudonym_key and not opts.pseudonymize:
@@ -107,6 +108,10 @@ _scan_options = [
     click.option("--reference", "reference", multiple=True, type=click.Path(),
                  help="Code owned by someone else to compare against: a directory, a git repository (PATH or "
                       "PATH@REF) or a zip/tar archive (repeatable)."),
+    # vulns: OSV data offline
+    click.option("--vuln-db", "vuln_db", multiple=True, type=click.Path(),
+                 help="OSV vulnerability data: an all.zip or a folder of OSV JSON files (repeatable); "
+                      "without it vulnerabilities are not assessed."),
 ]
 
 
@@ -433,6 +438,10 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
     from .report import write_portfolio
     o = RunOptions.from_flags(kw)
     check_outputs(*o.outputs.values(), o.pseudonym_key)
+    for fmt in ("spdx", "notices"):   # per repository only: refused before any scanning
+        if fmt in o.outputs:
+            raise _fail(f"--{fmt.replace('spdx', 'spdx-out').replace('notices', 'notices-out')} is written per "
+                        "repository: use ddkit scan (scan-many writes one CycloneDX document with --sbom-out)")
     specs = read_list(repo_list)
     inputs = dict(o.inputs)
     ref = inputs.pop("ref")

@@ -2,9 +2,9 @@
 
 Sheets, in the contract's order, with the extra one-table sheets inserted right after their parent:
 Summary, Findings, Remediation, Rewrite scope, People, Ownership, Ownership by module, Ownership by
-class, Licenses, (Dependencies), Bus Factor, Off-boarding, Retention, Trends, Security, (Triaged),
-(Triage claims: only when the scanned repository holds a triage file of its own), Rules, Methodology.
-Every data sheet is one Excel table with a plain-English header row, filters and frozen
+class, Licenses, (Dependencies), (Vulnerabilities), Bus Factor, Off-boarding, Retention, Trends, Security,
+(Triaged), (Triage claims: only when the scanned repository holds a triage file of its own), Rules,
+Methodology. Every data sheet is one Excel table with a plain-English header row, filters and frozen
 panes, and prints landscape, one page wide, with the header row repeated on every page (layout in
 xlsx_layout.py, words in xlsx_text.py). Rule ids and finding ids stay, in narrow columns at the right;
 commit ids are shown short and link to the forge. Text that came from a repository never becomes a
@@ -33,6 +33,8 @@ from ..values import is_missing, records
 from . import xlsx_save
 from .cells import plain
 from .dependency_sheet import DEPENDENCY_SPEC  # deps
+from .vulnerability_sheet import VULN_SPEC  # vulns
+from .vulnerability_sheet import methodology_rows as vuln_methodology_rows  # vulns
 from .xlsx_layout import (
     BOLD,
     HEADER_FILL,
@@ -642,6 +644,7 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
          "high-entropy strings; it can miss others and flag test values. Dates and identities are as recorded by "
          "git and can be set by the author."),
     ]
+    rows += vuln_methodology_rows(s)   # vulns
     unresolved = (s.people[~s.people["resolved"].astype(bool)] if len(s.people) and "resolved" in s.people
                   else s.people.iloc[:0])
     if len(unresolved):
@@ -673,6 +676,15 @@ def _methodology_sheet(wb, s: Scan) -> None:
 
 
 # ------------------------------------------------------------------ Summary
+def _vuln_figure(sm: dict) -> str:
+    """vulns: the Summary's line: not assessed, or the open count and the database's snapshot date."""
+    v = sm.get("vulnerabilities") or {}
+    if not v.get("assessed"):
+        return "not assessed (no --vuln-db)"
+    return (f"{v.get('open', 0)} in {v.get('vulnerable_packages', 0)} packages (database of {v.get('snapshot')}"
+            + (", stale" if v.get("stale") else "") + ")")
+
+
 def _summary_sheet(wb, s: Scan) -> None:
     from openpyxl.chart import BarChart, PieChart, Reference
 
@@ -738,7 +750,8 @@ def _summary_sheet(wb, s: Scan) -> None:
                ("Code from AI-marked commits", f"{sm['ai_share']:.1%}" if sm.get("ai_share") is not None else "n/a"),
                ("Lines by contractors and vendors", f"{share:.0%}" if share is not None else "n/a"),
                ("Product license (policy)", f"{sm.get('outbound_license') or 'proprietary'} ("
-                                            f"{sm.get('outbound_license_source') or 'default'})")]
+                                            f"{sm.get('outbound_license_source') or 'default'})"),
+               ("Known vulnerabilities", _vuln_figure(sm))]   # vulns
     sev = list((sm.get("findings_by_severity") or {}).items())
     for k in range(max(len(sev), len(figures))):
         if k < len(sev):
@@ -860,6 +873,7 @@ def write_workbook(s: Scan, path: Path) -> Path:
     _data_sheet(wb, s, "Ownership by class", s.ownership_by_classification, OWN_CLASS_SPEC)
     _data_sheet(wb, s, "Licenses", s.licenses, _cols(s.licenses, LICENSE_SPEC, LICENSE_DROP, [Col("rule", "Rule id", 14, "id")]))
     _data_sheet(wb, s, "Dependencies", s.dependencies, DEPENDENCY_SPEC)   # deps
+    _data_sheet(wb, s, "Vulnerabilities", getattr(s, "vulnerabilities", None), VULN_SPEC)   # vulns
     from .ai_sheet import AI_SPEC, ai_frame  # provenance: the AI ledger (before Bus Factor, per the contract)
     _data_sheet(wb, s, "AI-assisted code", ai_frame(s), AI_SPEC)
     _data_sheet(wb, s, "Bus Factor", s.bus_factor, BUS_SPEC)
