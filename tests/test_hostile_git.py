@@ -111,8 +111,9 @@ def test_repository_triage_file_is_a_claim_not_a_decision(make_repo, tmp_path, w
     p_named, named = _scan_json(r, tmp_path / "named.json", "--triage", own, "--fail-on", "low")
     assert p_named.returncode == 0, p_named.stderr
     assert {f["status"] for f in named["findings"]} == {"false-positive"}
-    assert named["summary"]["findings"] == 0
-    assert named["summary"]["readiness_score"] > truth["summary"]["readiness_score"]
+    # (The readiness score itself is capped below green without a vulnerability database: the counts and
+    # the exit code show the file's effect.)
+    assert named["summary"]["findings"] == 0 and named["summary"]["findings_triaged"] == len(named["findings"])
     assert named["triage_claims"] == []            # named: the user's decision, not a claim
 
     # Not named (from another folder, and from inside the repository itself): nothing changes.
