@@ -26,12 +26,12 @@ import pandas as pd
 from ... import gitutil
 from . import kingfisher_engine
 from .context import DOWNGRADE, REPORT, SUPPRESS, TEST_KEY, Context, settings, unknown_keys
-from .detectors import DetectorSet
+from .detectors import DetectorSet, all_detectors
 from .history import Block, added_blocks, blocks_from, tree_block
 
 SECRET_COLUMNS = ["sha", "path", "line", "detector", "fingerprint", "tier", "detector_id", "engine",
                   "action", "reason"]
-TIER_RANK = {"provider": 0, "generic": 1, "entropy": 2}
+TIER_RANK = {"provider": 0, "generic": 1, "entropy": 2, "info": 3}
 
 
 def fingerprint(secret: str | bytes) -> str:
@@ -46,7 +46,7 @@ class Scanner:
     def __init__(self, ctx: Context, screen: bool = True, engines: tuple[str, ...] = ("kingfisher", "ddkit")):
         self.ctx = ctx
         self.engines = tuple(e for e in engines if e != "kingfisher" or kingfisher_engine.available())
-        self.dets = DetectorSet(screen=screen) if "ddkit" in self.engines else None
+        self.dets = DetectorSet(all_detectors(ctx.cfg), screen=screen) if "ddkit" in self.engines else None
         self.skip = frozenset(ctx.cfg.get("engine_rules_off") or [])
 
     def scan_block(self, blk: Block) -> tuple[list[tuple], int]:
@@ -76,11 +76,15 @@ class Scanner:
                         if not first_match(path, d.paths):
                             continue
                     for m in self.dets.compiled[di].finditer(line):
-                        hits.append((ln, "ddkit." + d.id, d.name, d.tier, "ddkit", m.group("secret")))
+                        v = m.group("secret")
+                        if d.next_line and ln + 1 < len(blk.lines):
+                            # one fingerprint per key, not one for every file with the same header
+                            v += b"\n" + blk.lines[ln + 1]
+                        hits.append((ln, "ddkit." + d.id, d.name, d.tier, "ddkit", v))
         rows = []
         for ln, rid, name, tier, engine, value in hits:
             sha, path, lineno = blk.where(ln)
-            action, reason = self.ctx.decide(tier, rid, path, blk.lines[ln], value)
+            action, reason = self.ctx.decide(tier, rid, path, blk.lines[ln], value.split(b"\n", 1)[0])
             rows.append((sha, path, lineno, name, fingerprint(value), tier, rid, engine, action, reason))
         return rows, checked
 

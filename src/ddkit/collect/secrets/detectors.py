@@ -6,6 +6,11 @@ subset that both Python's ``re`` and Hyperscan understand, so the Hyperscan scre
 whole block) flags exactly the lines where ``re`` can match: it changes the time, never the result
 (tested against scanning every line). ``paths`` restricts a detector to files whose name matches one
 of its globs (credential files recognised by name *and* content).
+
+The detectors written here are the ones that look at code (assignments, URLs, provider formats). The
+credential-file detectors are data: ``secrets.credential_files`` in ``rules/security.yaml`` (one class
+per file format, with the file names, what each key holds and the patterns), turned into detectors by
+:func:`credential_detectors`; their matches are judged by the file's format (see :mod:`.context`).
 """
 
 from __future__ import annotations
@@ -13,15 +18,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-PROVIDER, GENERIC, ENTROPY = "provider", "generic", "entropy"
+PROVIDER, GENERIC, ENTROPY, INFO = "provider", "generic", "entropy", "info"
 
 # Names of config-like files where unquoted `key = value` assignments are data, not code.
 CONFIG_FILES = ["*.env", ".env", ".env.*", "*.ini", "*.cfg", "*.conf", "*.config", "*.properties", "*.yaml",
                 "*.yml", "*.toml", "*.sh", "*.bash", "*.zsh", ".bashrc", ".bash_profile", ".zshrc", ".profile",
                 ".zprofile", ".bash_login", "*.envrc", ".envrc", "Dockerfile", "*.dockerfile", "docker-compose*",
                 "*.tfvars", "*.service"]
-SHELL_PROFILES = [".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zprofile", ".zshenv",
-                  "*.sh", ".envrc", "config.fish"]
 _KEYWORD = (rb"(?:passw(?:or)?d|passwd|pwd|secret|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?token|access[_.-]?token"
             rb"|client[_.-]?secret|private[_.-]?key|token)")
 
@@ -34,6 +37,9 @@ class Detector:
     pattern: bytes
     paths: tuple[str, ...] = ()
     ignorecase: bool = False
+    cls: str = ""             # the credential-file class (rules/security.yaml) this detector belongs to
+    decode: str = ""          # how the value is read before it is judged (base64-userpass)
+    next_line: bool = False   # the fingerprint covers the next line too (a PEM header is the same everywhere)
 
     def compile(self) -> re.Pattern[bytes]:
         return re.compile(self.pattern, re.I if self.ignorecase else 0)
@@ -61,58 +67,34 @@ DETECTORS: list[Detector] = [
        _KEYWORD + rb"[A-Za-z0-9_.\-]{0,20}[\"']?\s*(?::=|=>|==|:|=)\s*[\"'](?P<secret>[^\"'\s]{8,200})[\"']", i=True),
     _d("config-password", "Password or secret in a configuration file", GENERIC,
        _KEYWORD + rb"[A-Za-z0-9_.\-]{0,20}[\"']?\s*(?::|=)\s*(?P<secret>[^\s\"'#;,]{8,200})(?:\s|$)", CONFIG_FILES, i=True),
-    _d("django-secret-key", "Django SECRET_KEY", GENERIC,
-       rb"SECRET_KEY\s*=\s*[\"'](?P<secret>[^\"']{20,})[\"']"),
-    _d("rails-master-key", "Rails master.key", GENERIC, rb"^(?P<secret>[0-9a-f]{32})\s*$",
-       ["master.key", "config/credentials/*.key"]),
     _d("rails-secret-key-base", "Rails secret_key_base", GENERIC,
        rb"secret_key_base:\s*[\"']?(?P<secret>[0-9a-f]{64,})"),
-    _d("wordpress-config", "WordPress wp-config.php secret", GENERIC,
-       rb"define\(\s*[\"'](?:DB_PASSWORD|AUTH_KEY|SECURE_AUTH_KEY|LOGGED_IN_KEY|NONCE_KEY|AUTH_SALT|SECURE_AUTH_SALT|LOGGED_IN_SALT|NONCE_SALT)[\"']\s*,\s*[\"'](?P<secret>[^\"']{4,})[\"']"),
-    _d("netrc", ".netrc password", GENERIC, rb"(?:^|\s)password\s+(?P<secret>\S{3,})",
-       [".netrc", "_netrc", "*/.netrc", "*/_netrc"]),
-    _d("pgpass", ".pgpass password", GENERIC,
-       rb"^[^:\s#]+:[^:\s]+:[^:\s]+:[^:\s]+:(?P<secret>\S{3,})$", [".pgpass", "*/.pgpass", "pgpass.conf"]),
-    _d("git-credentials", ".git-credentials", GENERIC,
-       rb"https?://[^:/\s@]+:(?P<secret>[^@\s]{3,})@", [".git-credentials", "*/.git-credentials"]),
-    _d("npmrc-auth", ".npmrc auth token", GENERIC,
-       rb"_(?:authToken|auth|password)\s*=\s*[\"']?(?P<secret>[^\s\"'$]{8,})", [".npmrc", "*/.npmrc", ".yarnrc*"]),
-    _d("docker-auth", "Docker registry auth (config.json / .dockercfg)", GENERIC,
-       rb"\"auth\"\s*:\s*\"(?P<secret>[A-Za-z0-9+/=]{8,})\"",
-       [".dockercfg", "*/.dockercfg", "config.json", "*/config.json", "*.dockerconfigjson"]),
-    _d("s3cfg", ".s3cfg secret key", GENERIC, rb"secret_key\s*=\s*(?P<secret>\S{16,})", [".s3cfg", "*/.s3cfg"]),
     _d("heroku-api-key", "Heroku API key", GENERIC,
        rb"HEROKU_API_KEY[\"']?\s*[:=]\s*[\"']?(?P<secret>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"),
-    _d("doctl-token", "DigitalOcean doctl access token", GENERIC,
-       rb"access-token:\s*(?P<secret>[A-Za-z0-9_]{32,})", ["*doctl/config.yaml", "config.yaml"]),
-    _d("filezilla", "FileZilla saved password", GENERIC, rb"<Pass(?: encoding=\"base64\")?>(?P<secret>[^<]{3,})</Pass>",
-       ["*.xml"]),
-    _d("sftp-config", "SFTP/FTP client config password", GENERIC,
-       rb"\"(?:password|passphrase)\"\s*:\s*\"(?P<secret>[^\"]{3,})\"",
-       ["sftp-config.json", "*/sftp-config.json", ".ftpconfig", "*/.ftpconfig", ".remote-sync.json",
-        "*/.remote-sync.json", ".vscode/sftp.json", "*/.vscode/sftp.json", "deployment.json"]),
-    _d("publish-profile", "IDE deployment profile password", GENERIC,
-       rb"(?:userPWD=\"|<Password>|<UserPWD>)(?P<secret>[^\"<]{3,})",
-       ["*.pubxml", "*.publishsettings", "*.PublishSettings", "*.pubxml.user", ".idea/deployment.xml", "*/.idea/webServers.xml"]),
-    _d("htpasswd", "htpasswd password hash", GENERIC,
-       rb"^[^:\s#]+:(?P<secret>\$apr1\$[./0-9A-Za-z]{1,8}\$[./0-9A-Za-z]{22}|\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}|\{SHA\}[A-Za-z0-9+/=]{28})",
-       [".htpasswd", "*/.htpasswd", "htpasswd", "*/htpasswd", "*.htpasswd"]),
-    _d("shadow", "Unix shadow password hash", GENERIC,
-       rb"^[a-z_][a-z0-9_\-]*:(?P<secret>\$(?:1|5|6|y|2[aby])\$[^:\s]{8,}):",
-       ["shadow", "*/shadow", "shadow-", "*/shadow-", "*.shadow"]),
-    _d("dump-password-hash", "Password hash in a database dump", GENERIC,
-       rb"(?P<secret>\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}|pbkdf2_sha256\$\d+\$[A-Za-z0-9]+\$[A-Za-z0-9+/=]{40,}|\$argon2id?\$v=\d+\$[^\s'\"]+)",
-       ["*.sql", "*.dump", "*.sql.gz", "*.psql", "*.mysql", "*dump*.json"]),
-    _d("shell-export", "Token exported by a shell profile", GENERIC,
-       rb"export\s+(?:[A-Z0-9]+_)*(?:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|ACCESS_KEY|PAT|KEY)(?:_[A-Z0-9]+)*=[\"']?(?P<secret>[^\s\"'$]{8,})",
-       SHELL_PROFILES),
-    _d("dotenv", "Secret in a .env file", GENERIC,
-       rb"^\s*(?:export\s+)?(?:[A-Za-z0-9]+_)*(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|KEY|CREDENTIALS?|AUTH)(?:_[A-Za-z0-9]+)*\s*=\s*[\"']?(?P<secret>[^\s\"'#$]{6,})",
-       [".env", "*/.env", ".env.*", "*/.env.*", "*.env"], i=True),
     _d("putty-private-key", "PuTTY private key", PROVIDER, rb"Private-MAC:\s*(?P<secret>[0-9a-f]{40,64})"),
 ]
 
-_BY_ID = {d.id: d for d in DETECTORS}
+
+
+def credential_detectors(classes: list[dict]) -> list[Detector]:
+    """One detector per pattern of each credential-file class (``secrets.credential_files``)."""
+    out = []
+    for c in classes or []:
+        for pat in c.get("patterns") or []:
+            out.append(Detector(str(c["id"]), str(c.get("name") or c["id"]), str(c.get("tier") or GENERIC),
+                                pat.encode(), tuple(c.get("files") or ()), bool(c.get("ignorecase")),
+                                cls=str(c["id"]), decode=str(c.get("decode") or ""),
+                                next_line=bool(c.get("next_line"))))
+    return out
+
+
+def all_detectors(cfg: dict | None = None) -> list[Detector]:
+    """ddkit's code detectors and the credential-file detectors of *cfg* (the secrets settings; by default
+    the shipped rules')."""
+    if cfg is None:
+        from .context import settings
+        cfg = settings(None)
+    return DETECTORS + credential_detectors(cfg.get("credential_files") or [])
 
 
 def hyperscan_available() -> bool:
@@ -165,7 +147,7 @@ class DetectorSet:
     """The detectors, compiled for ``re`` and (when installed) as one Hyperscan screen."""
 
     def __init__(self, detectors: list[Detector] | None = None, screen: bool = True):
-        self.detectors = list(detectors if detectors is not None else DETECTORS)
+        self.detectors = list(detectors if detectors is not None else all_detectors())
         self.compiled = [d.compile() for d in self.detectors]
         self.db = None
         if screen and hyperscan_available():
