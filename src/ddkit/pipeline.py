@@ -65,9 +65,11 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
          company: str | os.PathLike | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
          jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
-         triage: str | os.PathLike | None = None, sbom=None, environment=None) -> Scan:
+         triage: str | os.PathLike | None = None, sbom=None, environment=None, secrets_strict: bool = False) -> Scan:
     """Scan one repository. Inputs are validated before any work starts.
 
+    *secrets_strict*: report every secret match the context filter would set aside as a low finding
+    (``--secrets-strict``) instead of listing it in ``secrets_set_aside``.
     *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the work tree when present.
     *sbom*, *environment*: where dependency licenses may come from (deps).
     """
@@ -82,7 +84,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     decisions = triage_mod.load_triage(triage_path)
     jobs = jobs or min(2, os.cpu_count() or 1)
     store = _result_store(info, ref, as_of_d, rules_o, company_o, roster_df, triage_path, decisions,
-                          licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs)) if info.commit else None
+                          licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs),
+                          **({"secrets_strict": True} if secrets_strict else {})) if info.commit else None
     if store is not None:
         t0 = time.perf_counter()
         hit = store.load(info.commit)
@@ -236,7 +239,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         assert sec_hist is not None
         with progress.stage("secrets"):
             sec_findings, sec_table, stats.secrets = _security(info, files, hist.changes, commits, rules_o, jobs,
-                                                               progress, sec_hist)
+                                                               progress, sec_hist, secrets_strict)
         progress.timings["secrets history (overlapped)"] = sec_hist.seconds
         found += sec_findings
         versions["kingfisher-secret-scanner"] = installed_version("kingfisher-secret-scanner")
@@ -259,7 +262,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                  commits=commits, changes=hist.changes, files=files, identities=res.identities,
                  people=people, warnings=warnings, findings=findings_frame(found),
                  ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
-                 options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets),
+                 options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets,
+                              **({"secrets_strict": True} if secrets_strict else {})),
                  blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
                  ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
                  stats=stats, versions=versions,
@@ -371,10 +375,12 @@ def _start_secrets_history(info, rules, jobs, plan, feed) -> _Background:
     return _Background(run)
 
 
-def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):
+def _security(info, files, changes, commits, rules, jobs, progress, sec_hist, strict=False):
     from .analyze import security
     from .collect import secrets as secrets_mod
     hist, stats = sec_hist.result()
+    if strict:
+        hist = security.strict(hist)
     # Where is each file that once held a secret now? The history's own rename-following says, per
     # (commit, path): the path of that file at the ref, if it is still there.
     # (Plain lists: iterating the string columns themselves cost 0.5 ms on pip's files, 2 ms on requests' changes.)
@@ -389,7 +395,10 @@ def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):
             if isinstance(now, str) and now in at_ref:
                 paths.add(now)
     tree, tstats = secrets_mod.scan_tree(info.path, info.commit, sorted(paths), rules=rules)
+    if strict:
+        tree = security.strict(tree)
     stats.update(security.suppression_counts(hist, tree))
+    stats["set_aside"], stats["set_aside_counts"] = security.set_aside(hist, tree)
     if tstats["long_lines"] and not stats["long_lines"]:
         max_line = secrets_mod.settings(rules)["max_line_bytes"]
         stats["warnings"] += secrets_mod.long_line_warning(tstats["long_lines"], max_line)

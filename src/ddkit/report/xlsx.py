@@ -425,6 +425,36 @@ def _data_sheet(wb, s: Scan, title: str, df: pd.DataFrame | None, cols: list[Col
     return ws
 
 
+SET_ASIDE_SPEC = [Col("path", "File", 40), Col("line", "Line", 6, "int"), Col("detector", "Detector", 26),
+                  Col("reason", "Why set aside", 40)]
+
+
+def _set_aside_table(ws, s: Scan, last: int, width: int) -> None:
+    """Below the Security findings: every secret match the context filter set aside, with why (never the
+    value), so that counsel sees what was judged not to be a secret."""
+    rows = s.stats.secrets.get("set_aside") or []
+    counts = s.stats.secrets.get("set_aside_counts") or {}
+    r = last + 2
+    n = len(rows)
+    set_cell(ws, r, 1, f"Secret matches set aside (judged not to be a secret): {n}", SECTION_FONT)
+    by = "; ".join(f"{why}: " + ", ".join(f"{d} {k}" for d, k in per.items()) for why, per in counts.items())
+    set_cell(ws, r + 1, 1, (f"By reason and detector: {by}. " if by else "")
+             + ("--secrets-strict reports them as low findings instead." if not s.options.get("secrets_strict")
+                else "Reported as low findings above (--secrets-strict)."))
+    if not n:
+        return
+    # The findings' table sets the column widths and the frozen header: kept.
+    widths = {k: v.width for k, v in ws.column_dimensions.items()}
+    freeze, titles = ws.freeze_panes, ws.print_title_rows
+    end = write_cols(ws, pd.DataFrame(rows, columns=["path", "line", "detector", "reason"]), "SecretsSetAside",
+                     [Col(c.key, c.label, c.width, c.kind) for c in SET_ASIDE_SPEC], start_row=r + 2,
+                     style=_severity_style, deferred=True)
+    for k, w in widths.items():
+        ws.column_dimensions[k].width = max(w or 0, ws.column_dimensions[k].width or 0)
+    ws.freeze_panes, ws.print_title_rows = freeze, titles
+    page_setup(ws, _company(s), s.as_of.isoformat(), max(width, len(SET_ASIDE_SPEC)), end)
+
+
 def de_minimis_people(s: Scan) -> set[str]:
     """People whose findings the materiality rules roll up: not on the roster, not a bot, and too few
     surviving lines (rules/findings.yaml, materiality)."""
@@ -830,7 +860,8 @@ def write_workbook(s: Scan, path: Path) -> Path:
     _data_sheet(wb, s, "Retention", s.retention, RETENTION_SPEC)
     _trends_sheet(wb, s)
     if s.security is not None:
-        _data_sheet(wb, s, "Security", s.security, _cols(s.security, SECURITY_SPEC, (), [Col("rule", "Rule id", 14, "id")]))
+        cols = _cols(s.security, SECURITY_SPEC, (), [Col("rule", "Rule id", 14, "id")])
+        _set_aside_table(_data_sheet(wb, s, "Security", s.security, cols), s, len(s.security) + 1, len(cols))
     # Triaged: the findings counsel decided (accepted, false positive, resolved), never dropped.
     df = findings_frame(s.findings, True)
     cols = findings_cols(df, cat)
