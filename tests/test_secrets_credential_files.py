@@ -59,6 +59,9 @@ CLASSES = [
     ("salesforce-js", "src/sf.js",
      "conn.login('ops@acme.example', 'Sf2019pass' + 'Tok3nX9', function (err) {});\n", "Sf2019pass"),
     ("django-secret-key", "site/settings.py", f"SECRET_KEY = '{DJANGO_KEY}'\n", DJANGO_KEY),
+    ("nuget-config", "NuGet.Config", '<configuration><packageSourceCredentials><acme>\n'
+     '  <add key="Username" value="ci" />\n  <add key="ClearTextPassword" value="NuGet-2019-ci" />\n'
+     '</acme></packageSourceCredentials></configuration>\n', "NuGet-2019-ci"),
 ]
 PUBLIC_KEY = ("public-key", "deploy/id_ed25519.pub",
               "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + _r(43) + " deploy@ci\n")
@@ -82,6 +85,7 @@ def test_every_credential_file_class_is_reported(make_repo):
     r = make_repo()
     files = {path: content for _c, path, content, _v in CLASSES}
     files[PUBLIC_KEY[1]] = PUBLIC_KEY[2]
+    files["certs/client.p12"] = b"0\x82\x0a\x1f\x02\x01\x03\x00" + bytes(range(256))
     r.commit(files)
     s = ddkit.scan(r.path, licenses=False, as_of="2026-11-25")
     f = _findings(s)
@@ -91,6 +95,11 @@ def test_every_credential_file_class_is_reported(make_repo):
         assert fingerprint(value) in set(mine["fingerprint"]), (cls, path)
         row = mine[mine["fingerprint"] == fingerprint(value)].iloc[0]
         assert row["severity"] in ("high", "critical"), (cls, row["severity"], row["context"])
+    # A PKCS#12 key store is binary: known by its name, fingerprinted by its blob (its content).
+    p12 = f[f["path"] == "certs/client.p12"]
+    assert list(p12["detector_id"]) == ["ddkit.pkcs12-file"] and list(p12["severity"]) == ["high"]
+    blob = r.git("rev-parse", "HEAD:certs/client.p12").strip()
+    assert list(p12["fingerprint"]) == [fingerprint(blob)]
     pub = f[f["path"] == PUBLIC_KEY[1]]
     assert list(pub["severity"]) == ["info"] and list(pub["detector_id"]) == ["ddkit.public-key"]
     # None of these values was set aside.

@@ -379,6 +379,10 @@ def _security(info, files, changes, commits, rules, jobs, progress, sec_hist, st
     from .analyze import security
     from .collect import secrets as secrets_mod
     hist, stats = sec_hist.result()
+    # Credential files known by their name alone (binary key stores): no line of theirs is ever scanned.
+    named_hist, named_tree = secrets_mod.credential_files_by_name(changes, files, info.commit, rules)
+    if len(named_hist):
+        hist = pd.concat([hist, named_hist], ignore_index=True)
     if strict:
         hist = security.strict(hist)
     # Where is each file that once held a secret now? The history's own rename-following says, per
@@ -395,6 +399,8 @@ def _security(info, files, changes, commits, rules, jobs, progress, sec_hist, st
             if isinstance(now, str) and now in at_ref:
                 paths.add(now)
     tree, tstats = secrets_mod.scan_tree(info.path, info.commit, sorted(paths), rules=rules)
+    if len(named_tree):
+        tree = pd.concat([tree, named_tree], ignore_index=True)
     if strict:
         tree = security.strict(tree)
     stats.update(security.suppression_counts(hist, tree))

@@ -276,6 +276,39 @@ def _scan_added(sc: Scanner, repo: str, commit: str, exclude: str | None, jobs: 
     return _frame(rows), counts
 
 
+def credential_files_by_name(changes: pd.DataFrame, files: pd.DataFrame, commit: str | None,
+                             rules: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Credential files recognised by their name alone (``by_name: true`` classes: a PKCS#12 key store is
+    binary, so no line of it is ever scanned): (occurrences in history: each commit that added or changed
+    such a file; occurrences at the ref). The fingerprint is of the file's blob id (its content), never of
+    the content itself; the line is 1."""
+    from ...globs import any_regex
+    cfg = settings(rules)
+    ctx = Context(cfg, None)
+    classes = [c for c in cfg["credential_files"] or [] if c.get("by_name")]
+    out: list[list[tuple]] = [[], []]
+    if not classes or commit is None:
+        return _frame(out[0]), _frame(out[1])
+    for c in classes:
+        rx = any_regex(tuple(c.get("files") or ()))
+        det = "ddkit." + str(c["id"])
+        name, tier = str(c.get("name") or c["id"]), str(c.get("tier") or "generic")
+        sources = []
+        if len(changes):
+            sources.append((0, zip(changes["sha"].tolist(), changes["path"].tolist(), changes["status"].tolist(),
+                                   changes["blob"].tolist())))
+        if len(files):
+            sources.append((1, zip([commit] * len(files), files["path"].tolist(), ["A"] * len(files),
+                                   files["blob"].tolist())))
+        for k, rows in sources:
+            for sha, path, status, blob in rows:
+                if status == "D" or not isinstance(blob, str) or not blob.strip("0") or not rx.match(path):
+                    continue
+                action, reason = ctx.decide(tier, det, path, b"", blob.encode())
+                out[k].append((sha, path, 1, name, fingerprint(blob), tier, det, "ddkit", action, reason))
+    return _frame(out[0]), _frame(out[1])
+
+
 def long_line_warning(n: int, max_line: int) -> list[str]:
     if not n:
         return []
