@@ -137,10 +137,21 @@ DETECTOR_SAMPLES = {
     "ssh-config": (".ssh/config", f"  Password {_rand(14)}"),
     "public-key": ("keys/deploy.pub", f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{_rand(43)} deploy@ci"),
     "salesforce-js": ("sf/login.js", f"conn.login('ops@acme.example', '{_rand(14)}{_rand(25)}', cb);"),
+    "nuget-config": ("NuGet.Config", f'<add key="ClearTextPassword" value="{_rand(14)}" />'),
+    "alibaba-access-key-id": ("cfg/oss.py", f"KEY_ID = 'LTAI{_rand(20)}'"),
+    "artifactory-api-key": ("ci/a.sh", f"ART=AKCp{_rand(69)}"),
+    "artifactory-reference-token": ("ci/b.sh", f"ART=cmVmd{_rand(59)}"),
+    "azure-ad-client-secret": ("cfg/az.py", f"cs = '{_rand(3)}8Q~{_rand(34)}'"),
+    "clickhouse-cloud-api-secret-key": ("cfg/ch.py", f"CH = '4b1d{_rand(38)}'"),
+    "flyio-access-token": ("deploy/fly.sh", f"FLY=fo1_{_rand(43)}"),
+    "harness-api-key": ("ci/h.sh", f"H=pat.{_rand(22)}.{_rand(24)}.{_rand(20)}"),
+    "planetscale-token": ("cfg/ps.ts", f"const t = 'pscale_tkn_{_rand(43)}';"),
+    "stripe-test-key": ("billing/s.py", f"stripe.api_key = 'sk_test_{_rand(24)}'"),
 }
 
 
 def test_every_detector_has_a_sample():
+    # (a class known by its name alone has no pattern: tests/test_secrets_credential_files.py)
     assert set(DETECTOR_SAMPLES) == {d.id for d in all_detectors()}
 
 
