@@ -159,7 +159,8 @@ def credential_files() -> list[tuple]:
          f"conn.login('ops@acme.example', '{rnd(12)}' + '{rnd(25)}', done);\n"),
         ("Django SECRET_KEY with parentheses", "web/settings.py", f"SECRET_KEY = '{dj}'\n"),
         ("NuGet.Config clear-text password", "NuGet.Config",
-         f'<packageSourceCredentials><acme><add key="ClearTextPassword" value="{rnd(16)}" /></acme></packageSourceCredentials>\n'),
+         f'<packageSourceCredentials><acme><add key="ClearTextPassword" value="{rnd(16)}" /></acme>'
+         '</packageSourceCredentials>\n'),
         ("PKCS#12 key store (binary)", "certs/client.p12", b"0\x82\x0a\x1f\x02\x01\x03" + R.randbytes(600)),
         ("SSH public key (informative)", "home/deploy/.ssh/id_ed25519.pub",
          f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{rnd(43)} deploy@ci\n", "info"),

@@ -626,9 +626,12 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
         ("Definition: secrets", "The secrets engine (" + ("; ".join(f"{k} {x}" for k, x in v.items()
          if k not in ("ddkit", "git", "scancode")) or "see above") + ") on every line added in the history and on "
          "the files at the ref. Tiers: provider (a recognised credential format, e.g. an AWS key), generic (a "
-         "password or token assigned in code), entropy (a random-looking string: a guess). Findings in test "
-         "fixtures or documentation examples are downgraded, with the reason. Reports show a fingerprint, never "
-         "the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
+         "password or token assigned in code), entropy (a random-looking string: a guess). A committed "
+         "credential file (.netrc, .pgpass, Docker config.json, ...) is reported whatever its value looks like; "
+         "a weak or placeholder value, or a test or documentation path, lowers it to low, with the reason. "
+         "Matches judged not to be secrets (placeholders, hashes, test fixtures, documentation examples) are "
+         "set aside and listed, with why, below the Security sheet's findings (--secrets-strict reports them). "
+         "Reports show a fingerprint, never the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
         ("Readiness score", explanation(s.rules)),
         ("Limits", "ddkit reads the repository, not the contracts: a finding says a document is needed or missing "
          "from the roster, not that rights are lacking. Blame shows who last changed a line, not who had the idea; "
