@@ -191,6 +191,11 @@ def gitleaks_families() -> list[tuple]:
          + base64.b64encode(rnd(18).encode()).decode() + "\n"),
         ("PlanetScale token", "db/ps.ts", f"const token = 'pscale_tkn_{rnd(43)}';\n"),
         ("Stripe test-mode key", "billing/stripe_test_mode.py", f"stripe.api_key = 'sk_test_{rnd(24)}'\n"),
+        # detect-secrets' provider plugins that neither engine reported before issue 24
+        ("Square OAuth secret", "pay/square.py", f"SQUARE = 'sq0csp-{rnd(43, ALNUM + '-_')}'\n"),
+        ("Discord bot token", "bots/discord.py", f"client.run('M{rnd(23)}.{rnd(6)}.{rnd(27)}')\n"),
+        ("Mailchimp API key", "mail/chimp.py", f"MC = '{rnd(32, HEX)}-us12'\n"),
+        ("Azure storage account key", "infra/storage.txt", f"AccountKey={b64(64)}\n"),
     ]
 
 
@@ -198,7 +203,7 @@ def placeholder_variants() -> list[tuple]:
     """Credential files whose value looks like a placeholder or is a known weak password: still committed
     credentials, reported at the downgraded (low) severity with that reason."""
     return [
-        (".netrc placeholder", "ops/.netrc", "machine h.acme.example login ci password changeme\n", "low"),
+        (".netrc placeholder", "ops/.netrc", "machine h.acme.example login ci password change_me\n", "low"),
         (".pgpass placeholder", "ops/.pgpass", "db.acme.example:5432:app:ci:<password>\n", "low"),
         (".s3cfg env reference", "ops/.s3cfg", "[default]\nsecret_key = ${S3_SECRET}\n", "low"),
         ("Docker auth of a weak password", "ops/.docker/config.json",
@@ -288,6 +293,10 @@ def lookalikes() -> list[tuple[str, str, str]]:
          '<packageSources><add key="nuget.org" value="https://api.nuget.org/v3/index.json" /></packageSources>\n'),
         ("short token-like prefixes", "app/prefixes.py",
          "PREFIXES = ['AKCp', 'pscale_tkn_', 'LTAI', 'sk_test_', 'fo1_', 'cmVmd', '4b1d']\n"),
+        ("dotted names of token-like lengths", "app/Names.cs",
+         "using Microsoft.Extensions.DependencyInjection.Abstractions.Internal;\n"
+         "var x = NormalizeWhitespaceHelperClass.tokens.AbcdefghijklmnopqrstuvwxyzAbc;\n"),
+        ("Square placeholder", "docs/square.md", "SQUARE_SECRET = 'sq0csp-" + "x" * 43 + "'\n"),
         ("k8s Secret with a template", "k8s/templates/secret.yaml",
          "kind: Secret\ndata:\n  password: {{ .Values.dbPassword | b64enc }}\n"),
     ]

@@ -147,6 +147,10 @@ DETECTOR_SAMPLES = {
     "harness-api-key": ("ci/h.sh", f"H=pat.{_rand(22)}.{_rand(24)}.{_rand(20)}"),
     "planetscale-token": ("cfg/ps.ts", f"const t = 'pscale_tkn_{_rand(43)}';"),
     "stripe-test-key": ("billing/s.py", f"stripe.api_key = 'sk_test_{_rand(24)}'"),
+    "square-oauth-secret": ("pay/sq.py", f"SQ = 'sq0csp-{_rand(43)}'"),
+    "discord-bot-token": ("bots/d.py", f"TOKEN = 'M{_rand(23)}.{_rand(6)}.{_rand(27)}'"),
+    "mailchimp-api-key": ("mail/mc.py", f"MC = '{_rand(32, '0123456789abcdef')}-us12'"),
+    "azure-storage-account-key": ("cfg/az.cfg", f"conn = AccountKey={_rand(86)}=="),
 }
 
 

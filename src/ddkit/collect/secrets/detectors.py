@@ -90,6 +90,15 @@ DETECTORS: list[Detector] = [
        rb"(?:^|[^A-Za-z0-9_])(?P<secret>(?:pat|sat)\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20})(?:[^A-Za-z0-9]|$)"),
     _d("planetscale-token", "PlanetScale token or password", PROVIDER,
        rb"(?:^|[^A-Za-z0-9_])(?P<secret>pscale_(?:tkn|oauth|pw)_[A-Za-z0-9_=.\-]{32,64})(?:[^A-Za-z0-9_=.\-]|$)"),
+    # detect-secrets' provider plugins that neither engine reported (docs/secrets.md).
+    _d("square-oauth-secret", "Square OAuth secret or access token", PROVIDER,
+       rb"(?:^|[^A-Za-z0-9_])(?P<secret>sq0csp-[0-9A-Za-z_\-]{43}|sq0atp-[0-9A-Za-z_\-]{22}|EAAA[A-Za-z0-9_\-+=]{60})(?:[^A-Za-z0-9_\-+=]|$)"),
+    _d("discord-bot-token", "Discord bot token", PROVIDER,
+       rb"(?:^|[^A-Za-z0-9_\-.])(?P<secret>[MNO][A-Za-z0-9_\-]{23,25}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38})(?:[^A-Za-z0-9_\-.]|$)"),
+    _d("mailchimp-api-key", "Mailchimp API key", PROVIDER,
+       rb"(?:^|[^A-Za-z0-9])(?P<secret>[0-9a-f]{32}-us[0-9]{1,2})(?:[^A-Za-z0-9]|$)"),
+    _d("azure-storage-account-key", "Azure storage account key", PROVIDER,
+       rb"AccountKey=(?P<secret>[A-Za-z0-9+/]{86}==)"),
     # A Stripe test-mode key opens the account's test data only: generic, so test and docs paths set it aside.
     _d("stripe-test-key", "Stripe test-mode secret key", GENERIC,
        rb"(?:^|[^A-Za-z0-9_])(?P<secret>(?:sk|rk)_test_[A-Za-z0-9]{10,99})(?:[^A-Za-z0-9]|$)"),
