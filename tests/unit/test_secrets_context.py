@@ -238,3 +238,34 @@ def test_a_downgrade_never_raises_an_informative_finding():
                   "test fixture: a committed Public key (its private pair is somewhere)")])
     recs, _ = secret_findings(load_rules(None), tree.iloc[0:0], tree, pd.DataFrame(columns=["sha"]))
     assert [r["severity"] for r in recs] == ["info"]
+
+
+@pytest.mark.parametrize("pattern, message", [
+    ("'password (?P<secret>[a-z'", r"credential_files\[0\] \(mine\)\.patterns\[0\]: not a regular expression"),
+    # the schema says it first, with the line
+    ("'password (\\S+)'", r"security.yaml, line 6: secrets.credential_files.0.patterns.0: .* does not match"),
+])
+def test_a_bad_credential_file_pattern_is_an_input_error(tmp_path, pattern, message):
+    from ddkit.config import load_rules
+    from ddkit.errors import InputError
+    (tmp_path / "security.yaml").write_text(
+        "secrets:\n  credential_files:\n    - id: mine\n      name: my file\n      files: [my.cfg]\n"
+        f"      patterns: [{pattern}]\n")
+    with pytest.raises(InputError, match=message):
+        load_rules(tmp_path)
+
+
+def test_a_class_pattern_hyperscan_cannot_screen_is_an_input_error(tmp_path, monkeypatch):
+    pytest.importorskip("hyperscan")
+    from ddkit.collect.secrets.context import settings
+    from ddkit.collect.secrets.detectors import DetectorSet, all_detectors
+    from ddkit.config import load_rules
+    from ddkit.errors import InputError
+    monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "security.yaml").write_text(
+        "secrets:\n  credential_files:\n    - id: mine\n      name: my file\n      files: [my.cfg]\n"
+        "      patterns: ['(?<=pw=)(?P<secret>\\w+)']\n")
+    rules = load_rules(tmp_path)            # Python's re accepts the look-behind ...
+    with pytest.raises(InputError, match=r"Hyperscan screen cannot compile.*\(\?<=pw=\)"):
+        DetectorSet(all_detectors(settings(rules)))      # ... Hyperscan does not: named, not a traceback
+    assert DetectorSet(all_detectors(settings(rules)), screen=False).db is None

@@ -161,7 +161,20 @@ def _screen_database(exprs: list[bytes], flags: list[int]):
     except Exception:       # no cache folder, or a database Hyperscan refuses: compiled below
         pass
     db = hyperscan.Database()
-    db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
+    try:
+        db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
+    except hyperscan.error as e:
+        # A pattern Python accepts and Hyperscan does not (a look-behind, a back-reference): a user's
+        # --rules class, named so that it can be rewritten (ddkit's own are tested against both).
+        from ...errors import InputError
+        bad = []
+        for i, x in enumerate(exprs):
+            try:
+                hyperscan.Database().compile(expressions=[x], ids=[0], elements=1, flags=[flags[i]])
+            except hyperscan.error:
+                bad.append(x.decode("utf-8", "replace"))
+        raise InputError("rules: security.yaml secrets: a detector pattern the Hyperscan screen cannot compile "
+                         f"(use the subset Python's re and Hyperscan share): {'; '.join(bad) or e}") from None
     if path is not None:
         try:
             write_sealed(path, hyperscan.dumpb(db))
