@@ -62,7 +62,8 @@ class Scanner:
         if self.dets is not None:
             starts = list(itertools.accumulate((len(x) + 1 for x in blk.lines), initial=0))
             from ...globs import first_match
-            for ln, dis in self.dets.candidates(text, starts).items():
+            groups = [(g[0], g[2]) for g in blk.groups]
+            for ln, dis in self.dets.candidates(text, starts, groups).items():
                 line = blk.lines[ln]
                 if not line:
                     continue

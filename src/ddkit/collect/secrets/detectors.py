@@ -187,36 +187,85 @@ _DB_FORMAT = 1
 
 
 class DetectorSet:
-    """The detectors, compiled for ``re`` and (when installed) as one Hyperscan screen."""
+    """The detectors, compiled for ``re`` and (when installed) as two Hyperscan screens: one for the
+    detectors that apply to every file, one for those restricted to some file names (the credential-file
+    classes), which is run only over the lines of files with such a name (most files have none: screening
+    every line for them doubled the screen's time on pip)."""
 
     def __init__(self, detectors: list[Detector] | None = None, screen: bool = True):
+        from ...globs import any_regex
         self.detectors = list(detectors if detectors is not None else all_detectors())
         self.compiled = [d.compile() for d in self.detectors]
-        self.db = None
+        self.anywhere = [i for i, d in enumerate(self.detectors) if not d.paths]
+        self.by_path = [i for i, d in enumerate(self.detectors) if d.paths]
+        self.path_rx = any_regex(tuple(sorted({g for i in self.by_path for g in self.detectors[i].paths})))
+        self._path_memo: dict[str, bool] = {}
+        self.db = self.db_paths = None
         if screen and hyperscan_available():
-            import hyperscan
-            # The secret group name is Python-only: Hyperscan sees a plain group.
-            exprs = [d.pattern.replace(b"(?P<secret>", b"(") for d in self.detectors]
-            flags = [hyperscan.HS_FLAG_MULTILINE | (hyperscan.HS_FLAG_CASELESS if d.ignorecase else 0)
-                     | hyperscan.HS_FLAG_ALLOWEMPTY for d in self.detectors]
-            self.db = _screen_database(exprs, flags)
+            self.db = self._database(self.anywhere)
+            self.db_paths = self._database(self.by_path)
         import threading
         self._local = threading.local()
 
-    def candidates(self, text: bytes, starts: list[int]) -> dict[int, set[int]]:
-        """{line index: detector indexes} where a detector may match (every line without a screen)."""
+    def _database(self, which: list[int]):
+        import hyperscan
+        if not which:
+            return None
+        # The secret group name is Python-only: Hyperscan sees a plain group.
+        exprs = [self.detectors[i].pattern.replace(b"(?P<secret>", b"(") for i in which]
+        flags = [hyperscan.HS_FLAG_MULTILINE | (hyperscan.HS_FLAG_CASELESS if self.detectors[i].ignorecase else 0)
+                 | hyperscan.HS_FLAG_ALLOWEMPTY for i in which]
+        return _screen_database(exprs, flags)
+
+    def candidates(self, text: bytes, starts: list[int],
+                   groups: list[tuple[int, str]] | None = None) -> dict[int, set[int]]:
+        """{line index: detector indexes} where a detector may match (every line without a screen).
+
+        *groups*: (index of the first line, path) of each file's lines in *text*, in order; the detectors
+        restricted to some file names are screened only over the lines of files with such a name (without
+        *groups*, over every line)."""
         import bisect
         out: dict[int, set[int]] = {}
-        if self.db is None:
+        if self.db is None and self.db_paths is None:
             all_ = set(range(len(self.detectors)))
             return {i: all_ for i in range(len(starts) - 1)}
 
-        def on(idx, _from, to, _flags, _ctx):
-            line = bisect.bisect_right(starts, max(to - 1, 0)) - 1
-            out.setdefault(line, set()).add(idx)
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            import hyperscan
-            scratch = self._local.scratch = hyperscan.Scratch(self.db)  # one per thread
-        self.db.scan(text, match_event_handler=on, scratch=scratch)
+        def scan(db, ids: list[int], key: str, lo: int, hi: int) -> None:
+            def on(idx, _from, to, _flags, _ctx):
+                line = bisect.bisect_right(starts, max(lo + to - 1, 0)) - 1
+                out.setdefault(line, set()).add(ids[idx])
+            scratch = getattr(self._local, key, None)
+            if scratch is None:
+                import hyperscan
+                scratch = hyperscan.Scratch(db)  # one per thread and database
+                setattr(self._local, key, scratch)
+            db.scan(text[lo:hi] if (lo, hi) != (0, len(text)) else text, match_event_handler=on, scratch=scratch)
+
+        if self.db is not None:
+            scan(self.db, self.anywhere, "scratch", 0, len(text))
+        if self.db_paths is not None:
+            for lo, hi in self._ranges(starts, groups, len(text)):
+                scan(self.db_paths, self.by_path, "scratch_paths", lo, hi)
+        return out
+
+    def _ranges(self, starts: list[int], groups: list[tuple[int, str]] | None, end: int) -> list[tuple[int, int]]:
+        """Byte ranges of the text holding the lines of files a path-restricted detector may apply to
+        (consecutive files joined into one range)."""
+        if groups is None:
+            return [(0, end)]
+        out: list[tuple[int, int]] = []
+        memo = self._path_memo
+        for k, (first, path) in enumerate(groups):
+            hit = memo.get(path)
+            if hit is None:     # the same paths come back commit after commit: one match per path
+                hit = memo[path] = self.path_rx.match(path) is not None
+            if not hit:
+                continue
+            lo = starts[first]
+            last = groups[k + 1][0] if k + 1 < len(groups) else len(starts) - 1
+            hi = min(starts[last], end)
+            if out and out[-1][1] >= lo - 1:
+                out[-1] = (out[-1][0], hi)
+            else:
+                out.append((lo, hi))
         return out
