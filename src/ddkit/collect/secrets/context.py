@@ -175,7 +175,7 @@ class Context:
             if first_match(path, cfg[key]):
                 return DOWNGRADE, f"{why}: a committed {name}"
         judged = _decoded(value) if cls.get("decode") == "base64-userpass" else value
-        if judged is not None and (not judged.strip() or self.weak(judged) or self.placeholder(judged)):
+        if not judged.strip() or self.weak(judged) or self.placeholder(judged):
             return DOWNGRADE, f"weak or placeholder password in a committed {name}"
         return REPORT, ""
 
@@ -186,7 +186,7 @@ def _quoted(line: bytes, value: bytes) -> bool:
     return at > 0 and line[at - 1] in _QUOTES
 
 
-def _decoded(value: bytes) -> bytes | None:
+def _decoded(value: bytes) -> bytes:
     """The password in base64 of ``user:password`` (Docker's and npm's ``auth``); the value itself when it
     is not such base64 (a token)."""
     import base64
