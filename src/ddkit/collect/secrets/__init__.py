@@ -301,7 +301,7 @@ def credential_files_by_name(changes: pd.DataFrame, files: pd.DataFrame, commit:
         if len(files):
             sources.append((1, zip([commit] * len(files), files["path"].tolist(), ["A"] * len(files),
                                    files["blob"].tolist())))
-        named: dict[str, bool] = {}    # one match per path (pip: 40,000 changes, 3,000 paths)
+        named: dict[str, bool] = {}    # one match per path (pip: 36,098 file changes, 4,430 paths)
         for k, rows in sources:
             for sha, path, status, blob in rows:
                 if status == "D" or not isinstance(blob, str) or not blob.strip("0"):
