@@ -184,7 +184,9 @@ def test_credential_classes_compile_for_re_and_name_a_secret_group():
         "salesforce-js", "django-secret-key", "nuget-config", "pkcs12-file"}
     for d in all_detectors():
         assert "secret" in d.compile().groupindex, d.id
-    assert all(c.get("keys") for c in classes)               # every class says what its keys hold
+    assert all(c.get("keys") for c in classes)               # every class says what its keys hold ...
+    # ... in words (a comma in an unquoted YAML flow mapping would split one into a key without a value)
+    assert all(isinstance(v, str) and len(v) >= 8 for c in classes for v in c["keys"].values())
 
 
 def _occ(rows):
