@@ -436,23 +436,33 @@ def _set_aside_table(ws, s: Scan, last: int, width: int) -> None:
     counts = s.stats.secrets.get("set_aside_counts") or {}
     r = last + 2
     n = len(rows)
-    set_cell(ws, r, 1, f"Secret matches set aside (judged not to be a secret): {n}", SECTION_FONT)
     by = "; ".join(f"{why}: " + ", ".join(f"{d} {k}" for d, k in per.items()) for why, per in counts.items())
-    set_cell(ws, r + 1, 1, (f"By reason and detector: {by}. " if by else "")
-             + ("--secrets-strict reports them as low findings instead." if not s.options.get("secrets_strict")
-                else "Reported as low findings above (--secrets-strict)."))
-    if not n:
-        return
-    # The findings' table sets the column widths and the frozen header: kept.
-    widths = {k: v.width for k, v in ws.column_dimensions.items()}
-    freeze, titles = ws.freeze_panes, ws.print_title_rows
-    end = write_cols(ws, pd.DataFrame(rows, columns=["path", "line", "detector", "reason"]), "SecretsSetAside",
-                     [Col(c.key, c.label, c.width, c.kind) for c in SET_ASIDE_SPEC], start_row=r + 2,
-                     style=_severity_style, deferred=True)
-    for k, w in widths.items():
-        ws.column_dimensions[k].width = max(w or 0, ws.column_dimensions[k].width or 0)
-    ws.freeze_panes, ws.print_title_rows = freeze, titles
-    page_setup(ws, _company(s), s.as_of.isoformat(), max(width, len(SET_ASIDE_SPEC)), end)
+    note = ((f"By reason and detector: {by}. " if by else "")
+            + ("--secrets-strict reports them as low findings instead." if not s.options.get("secrets_strict")
+               else "Reported as low findings above (--secrets-strict)."))
+    end = r + 1
+    if n:
+        # The findings' table sets the column widths and the frozen header: kept.
+        widths = {k: v.width for k, v in ws.column_dimensions.items()}
+        freeze, titles = ws.freeze_panes, ws.print_title_rows
+        end = write_cols(ws, pd.DataFrame(rows, columns=["path", "line", "detector", "reason"]), "SecretsSetAside",
+                         [Col(c.key, c.label, c.width, c.kind) for c in SET_ASIDE_SPEC], start_row=r + 2,
+                         style=_severity_style, deferred=True)
+        for k, w in widths.items():
+            ws.column_dimensions[k].width = max(w or 0, ws.column_dimensions[k].width or 0)
+        ws.freeze_panes, ws.print_title_rows = freeze, titles
+    cols = max(width, len(SET_ASIDE_SPEC))
+    # The title and the note span the printed width and wrap there: a long line is printed, not cut.
+    span = sum((ws.column_dimensions[get_column_letter(j)].width or 10) for j in range(1, cols + 1)
+               if not ws.column_dimensions[get_column_letter(j)].hidden)
+    for row, text, font in ((r, f"Secret matches set aside (judged not to be a secret): {n}", SECTION_FONT),
+                            (r + 1, note, None)):
+        c = set_cell(ws, row, 1, text, font)
+        c.alignment = WRAP
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=cols)
+        size = 12 if font is not None else 10
+        ws.row_dimensions[row].height = row_height(text_lines(text, span, bold=font is not None, size=size), size=size)
+    page_setup(ws, _company(s), s.as_of.isoformat(), cols, end)
 
 
 def de_minimis_people(s: Scan) -> set[str]:
