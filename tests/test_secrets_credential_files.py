@@ -180,7 +180,10 @@ def test_set_aside_is_listed_in_json_and_workbook_never_the_value(make_repo, tmp
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     title = [i for i, row in enumerate(rows) if str(row[0] or "").startswith("Secret matches set aside")]
     assert title and "4" in rows[title[0]][0]
-    header = title[0] + 2
+    assert rows[title[0] + 1][0] == "documentation or example: ddkit.basic-auth-url 1"     # the counts, per reason
+    assert rows[title[0] + 2][0] == "placeholder value: ddkit.password-assignment 2"
+    assert rows[title[0] + 3][0] == "test fixture: ddkit.password-assignment 1"
+    header = title[0] + 5
     assert rows[header][:4] == ["File", "Line", "Detector", "Why set aside"]
     listed = sorted(tuple(x[:4]) for x in rows[header + 1:header + 5])
     assert listed == sorted((e["path"], e["line"], e["detector"], e["reason"]) for e in WANT_SET_ASIDE)

@@ -431,38 +431,30 @@ SET_ASIDE_SPEC = [Col("path", "File", 40), Col("line", "Line", 6, "int"), Col("d
 
 def _set_aside_table(ws, s: Scan, last: int, width: int) -> None:
     """Below the Security findings: every secret match the context filter set aside, with why (never the
-    value), so that counsel sees what was judged not to be a secret."""
+    value), so that counsel sees what was judged not to be a secret. The lines above the table are short
+    (one per reason) and unwrapped: each prints on one line across the empty cells to its right."""
     rows = s.stats.secrets.get("set_aside") or []
     counts = s.stats.secrets.get("set_aside_counts") or {}
-    r = last + 2
     n = len(rows)
-    by = "; ".join(f"{why}: " + ", ".join(f"{d} {k}" for d, k in per.items()) for why, per in counts.items())
-    note = ((f"By reason and detector: {by}. " if by else "")
-            + ("--secrets-strict reports them as low findings instead." if not s.options.get("secrets_strict")
-               else "Reported as low findings above (--secrets-strict)."))
-    end = r + 1
+    lines = [(f"Secret matches set aside (judged not to be a secret): {n}", SECTION_FONT)]
+    lines += [(f"{why}: " + ", ".join(f"{d} {k}" for d, k in per.items()), None) for why, per in counts.items()]
+    lines.append(("--secrets-strict reports them as low findings instead." if not s.options.get("secrets_strict")
+                  else "Reported as low findings above (--secrets-strict).", None))
+    r = last + 2
+    for k, (text, font) in enumerate(lines):
+        set_cell(ws, r + k, 1, text, font)
+    end = r + len(lines) - 1
     if n:
         # The findings' table sets the column widths and the frozen header: kept.
         widths = {k: v.width for k, v in ws.column_dimensions.items()}
         freeze, titles = ws.freeze_panes, ws.print_title_rows
         end = write_cols(ws, pd.DataFrame(rows, columns=["path", "line", "detector", "reason"]), "SecretsSetAside",
-                         [Col(c.key, c.label, c.width, c.kind) for c in SET_ASIDE_SPEC], start_row=r + 2,
+                         [Col(c.key, c.label, c.width, c.kind) for c in SET_ASIDE_SPEC], start_row=end + 1,
                          style=_severity_style, deferred=True)
         for k, w in widths.items():
             ws.column_dimensions[k].width = max(w or 0, ws.column_dimensions[k].width or 0)
         ws.freeze_panes, ws.print_title_rows = freeze, titles
-    cols = max(width, len(SET_ASIDE_SPEC))
-    # The title and the note span the printed width and wrap there: a long line is printed, not cut.
-    span = sum((ws.column_dimensions[get_column_letter(j)].width or 10) for j in range(1, cols + 1)
-               if not ws.column_dimensions[get_column_letter(j)].hidden)
-    for row, text, font in ((r, f"Secret matches set aside (judged not to be a secret): {n}", SECTION_FONT),
-                            (r + 1, note, None)):
-        c = set_cell(ws, row, 1, text, font)
-        c.alignment = WRAP
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=cols)
-        size = 12 if font is not None else 10
-        ws.row_dimensions[row].height = row_height(text_lines(text, span, bold=font is not None, size=size), size=size)
-    page_setup(ws, _company(s), s.as_of.isoformat(), cols, end)
+    page_setup(ws, _company(s), s.as_of.isoformat(), max(width, len(SET_ASIDE_SPEC)), end)
 
 
 def de_minimis_people(s: Scan) -> set[str]:
