@@ -384,9 +384,14 @@ def _validate(path: str, header: list[str], rows: list[tuple[int, list[Any]]],
 GAP_COLUMNS = ["row", "person", "surviving_lines", "cells", "detail"]
 
 
-def roster_gaps(roster: pd.DataFrame, people: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per roster row, the blank cells that matter, material people (most surviving lines) first.
+def roster_gaps(roster: pd.DataFrame, people: pd.DataFrame | None = None, as_of: dt.date | None = None,
+                inactivity_days: int = 365) -> pd.DataFrame:
+    """Per roster row, the blank cells that matter: rows with a blank ``end_date`` that counts as a
+    departure first, then material people (most surviving lines) first.
 
+    - ``end_date`` empty while the person has no commit within the inactivity window: counted as departed
+      (unconfirmed) until the roster gives the date (from *people*' ``departed_status`` when given, else
+      from a ``git_last_commit`` column, written by ``roster init``, and *as_of*, default today);
     - ``ip_assignment`` left empty (read as ``missing``): say whether it is signed, pending, missing or not required;
     - ``type`` still ``unknown``;
     - ``vendor`` empty for a vendor;
@@ -400,14 +405,33 @@ def roster_gaps(roster: pd.DataFrame, people: pd.DataFrame | None = None) -> pd.
     blank = roster.attrs.get("ip_assignment_blank")
     blank = set(blank) if blank is not None else None
     lines: dict[str, int] = {}
+    unconfirmed: set[str] | None = None
     if people is not None and len(people) and "surviving_lines" in people:
         lines = {p: int(n) for p, n in zip(people["person"], people["surviving_lines"]) if not pd.isna(n)}
+    if people is not None and len(people) and "departed_status" in people:
+        unconfirmed = {p for p, st in zip(people["person"], people["departed_status"]) if st == "unconfirmed"}
+    window_start = (as_of or dt.date.today()) - dt.timedelta(days=inactivity_days)
     recs = []
     for r in roster.itertuples(index=False, name=None):
         d = dict(zip(roster.columns, r))
         row = int(d["row"]) if "row" in d and not pd.isna(d["row"]) else None
         typed_in = blank is not None and row is not None and row not in blank
         cells, detail = [], []
+        if not _filled(d.get("end_date")):
+            if unconfirmed is not None:
+                gone = d["person"] in unconfirmed
+                last = None
+            else:
+                try:
+                    last = parse_iso_date(d.get("git_last_commit")) if _filled(d.get("git_last_commit")) else None
+                except ValueError:
+                    last = None
+                gone = last is not None and last <= window_start
+            if gone:
+                cells.append("end_date")
+                detail.append("end_date is empty and the person has no commit within the inactivity window"
+                              + (f" (last: {last})" if last else "") + ": counted as departed (unconfirmed); give "
+                              "the date they left, or a later date if still engaged")
         ip = d.get("ip_assignment")
         if ip in (None, "") or (isinstance(ip, float) and pd.isna(ip)) or (
                 ip == "missing" and not typed_in):
@@ -430,7 +454,9 @@ def roster_gaps(roster: pd.DataFrame, people: pd.DataFrame | None = None) -> pd.
         recs.append(dict(row=row, person=d["person"], surviving_lines=n, cells=cells, detail="; ".join(detail)))
     out = pd.DataFrame(recs, columns=GAP_COLUMNS)
     if len(out):
-        out = out.sort_values(["surviving_lines", "row"], ascending=[False, True], kind="stable").reset_index(drop=True)
+        out = (out.assign(_end=[c[0] == "end_date" for c in out["cells"]])
+               .sort_values(["_end", "surviving_lines", "row"], ascending=[False, False, True], kind="stable")
+               .drop(columns="_end").reset_index(drop=True))
     return out
 
 
@@ -462,7 +488,7 @@ def gaps_warning(gaps: pd.DataFrame) -> str | None:
             counts[c] = counts.get(c, 0) + 1
     what = ", ".join(f"{c} on {n}" for c, n in counts.items())
     return (f"roster: {len(gaps)} rows still have blank cells that matter ({what}); "
-            "most material first: " + ", ".join(f"{p} (row {r})" for p, r in zip(gaps["person"].head(3), gaps["row"].head(3)))
+            "first: " + ", ".join(f"{p} (row {r})" for p, r in zip(gaps["person"].head(3), gaps["row"].head(3)))
             + ("" if len(gaps) <= 3 else ", …") + "; `ddkit roster check` lists them")
 
 
@@ -470,7 +496,8 @@ def format_gaps(gaps: pd.DataFrame, limit: int = 10) -> list[str]:
     """A short console block: the *limit* most material rows, then 'N more'."""
     if not len(gaps):
         return []
-    lines = [f"roster: {len(gaps)} rows still to complete (most surviving lines first):"]
+    lines = [f"roster: {len(gaps)} rows still to complete (blank end dates counted as departures first, then "
+             "most surviving lines first):"]
     for g in gaps.head(limit).itertuples(index=False):
         where = f"row {g.row}" if g.row is not None and not pd.isna(g.row) else "row ?"
         lines.append(f"  {where}: {g.person} ({g.surviving_lines} lines): {', '.join(g.cells)}")
