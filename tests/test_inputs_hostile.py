@@ -336,3 +336,16 @@ def test_requests_unfilled_roster_never_scores_above_no_roster(tmp_path):
         # The 209 high pre-incorporation findings with no line at stake: none.
         f = s.findings
         assert not ((f["severity"] == "high") & (f["lines_at_stake"] == 0) & f["person"].notna()).any()
+
+
+def test_scan_many_takes_the_roster_and_profile_as_data(samples):
+    repo, ans, company, roster_csv = samples["acme"]
+    import yaml
+    kw = dict(as_of=ans["as_of"], licenses=False, secrets=False, cache=False, jobs=1)
+    by_path = ddkit.scan_many([str(repo)], roster=roster_csv, company=company, **kw)
+    by_data = ddkit.scan_many([str(repo)], roster=pd.read_csv(roster_csv),
+                              company=yaml.safe_load(company.read_text()), **kw)
+    assert list(by_data.repositories["status"]) == ["ok"]
+    cols = ["rule", "subject", "severity", "lines_at_stake"]
+    assert by_data.findings[cols].equals(by_path.findings[cols])
+    assert by_data.repositories.loc[0, "readiness_score"] == by_path.repositories.loc[0, "readiness_score"]
