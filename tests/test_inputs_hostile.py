@@ -349,3 +349,33 @@ def test_scan_many_takes_the_roster_and_profile_as_data(samples):
     cols = ["rule", "subject", "severity", "lines_at_stake"]
     assert by_data.findings[cols].equals(by_path.findings[cols])
     assert by_data.repositories.loc[0, "readiness_score"] == by_path.repositories.loc[0, "readiness_score"]
+
+
+def test_blank_roster_is_partial_like_no_roster(make_repo, tmp_path, monkeypatch):
+    """Everyone on the company's domain: without a roster nothing is found, but the score is partial (79 at
+    most). A roster left blank must not turn that into a green: its blanks are unanswered too."""
+    r = make_repo()
+    for who in ("alice", "bob"):
+        r.commit({f"{who}.py": "".join(f"{who}{i} = {i}\n" for i in range(50))}, name=who.title(),
+                 email=f"{who}@acme.example", date="2024-05-10T10:00:00+00:00")
+    company = tmp_path / "c.yaml"
+    company.write_text("name: Acme\ndomains: [acme.example]\nincorporation_date: 2019-01-01\noutbound_license: MIT\n")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    # The pre-sale checklist (no CI, no security policy…) is the same with or without a roster: free here.
+    (rules / "score.yaml").write_text("weights: {critical: 0, high: 0, medium: 0, low: 0, info: 0}\n"
+                                      "caps: {critical: 100, high: 100}\n")
+    (rules / "findings.yaml").write_text("severities: {ip.missing-assignment: low}\n")
+    init = tmp_path / "init.csv"
+    init_roster(r.path, init, company=company)
+    kw = dict(company=company, rules=rules, as_of="2024-06-30")
+    base = ddkit.scan(r.path, **kw).summary
+    blank = ddkit.scan(r.path, roster=init, **kw).summary
+    assert base["partial"] and base["readiness_score"] <= 79
+    assert blank["partial"] and blank["rating"] != "green" and blank["readiness_score"] <= base["readiness_score"]
+    assert any("2 roster rows with blank cells" in x for x in blank["not_assessed"])
+    # Positive control: were the blanks not counted as unanswered, the blank roster would score green.
+    real = pipeline.not_assessed
+    monkeypatch.setattr(pipeline, "not_assessed", lambda *a, **k: real(*a, **{**k, "roster_rows_to_complete": 0}))
+    kw["as_of"] = "2024-06-29"      # (another input: not the result kept in the cache for the scan above)
+    assert ddkit.scan(r.path, roster=init, **kw).summary["rating"] == "green"

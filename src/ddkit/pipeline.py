@@ -256,8 +256,9 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
         found = materiality.roll_up_modules(rules_o, found, module_lines, total_lines)
         found = materiality.roll_up_subjects(rules_o, found, total_lines)
 
-        if len(roster_df):  # one line: which roster rows still have blank cells that matter
-            gap_line = gaps_warning(roster_gaps(roster_df, people))
+        gaps = roster_gaps(roster_df, people) if len(roster_df) else None
+        if gaps is not None:  # one line: which roster rows still have blank cells that matter
+            gap_line = gaps_warning(gaps)
             if gap_line:
                 warnings.append(gap_line)
         s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
@@ -287,7 +288,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
         s.summary = _summary(s)
         # What was not assessed, and why: an area whose stage did not run is not scored (never scored as
         # clean), and any gap makes the score partial, which is never green (README: Readiness score).
-        unassessed += not_assessed(company_ip, roster_df, people, licenses=licenses, secrets=secrets)
+        unassessed += not_assessed(company_ip, roster_df, people, licenses=licenses, secrets=secrets,
+                                   roster_rows_to_complete=len(gaps) if gaps is not None else 0)
         skipped = {a for _, areas in unassessed for a in areas}
         sc = readiness(triage_mod.counted(s.findings), rules_o, [a for a in rules_o.areas() if a not in skipped],
                        partial=bool(unassessed), areas_not_assessed=[a for a in rules_o.areas() if a in skipped])

@@ -59,7 +59,7 @@ def readiness(findings: pd.DataFrame, rules: Rules, areas_assessed: list[str], p
 
 
 def not_assessed(company: Any, roster: pd.DataFrame, people: pd.DataFrame, *, licenses: bool,
-                 secrets: bool) -> list[tuple[str, tuple[str, ...]]]:
+                 secrets: bool, roster_rows_to_complete: int = 0) -> list[tuple[str, tuple[str, ...]]]:
     """What the inputs and options left unassessed: (what and why, for ``summary.not_assessed``; the areas
     left out of the score entirely). Anything here makes the score partial (never green)."""
     out: list[tuple[str, tuple[str, ...]]] = []
@@ -73,6 +73,13 @@ def not_assessed(company: Any, roster: pd.DataFrame, people: pd.DataFrame, *, li
         # (ip.missing-assignment, ip.contractor-no-assignment, ip.pre-assignment-work, ip.work-after-end-date)
         # cannot run, and departures are inferred from inactivity.
         out.append(("IP assignments and engagement dates (no roster)", ()))
+    elif roster_rows_to_complete:
+        # Blank cells are read pessimistically (missing assignment, unknown type, departed when inactive),
+        # but they are still unanswered: a roster with blanks is partial as no roster is, so it can never
+        # score above (or be green where) the scan without one is capped.
+        n = roster_rows_to_complete
+        out.append((f"IP assignments and engagement dates of {n} roster row{'s' if n != 1 else ''} with blank cells "
+                    "(`ddkit roster check` lists them)", ()))
     if not licenses:
         out.append(("licenses: file licenses, copyright notices and the project's own license (--no-licenses)",
                     ("license",)))

@@ -358,3 +358,7 @@ def test_not_assessed_says_what_and_why():
     assert any("dependency licenses judged as for a proprietary product" in k for k in got)
     assert dict(not_assessed(None, roster, people, licenses=True, secrets=True)) == {
         "pre-incorporation work (no incorporation date)": ()}
+    # A roster with blank cells that matter is partial too (so it never beats the no-roster scan's cap).
+    got = not_assessed(with_date, roster, people, licenses=True, secrets=True, roster_rows_to_complete=3)
+    assert got == [("IP assignments and engagement dates of 3 roster rows with blank cells "
+                    "(`ddkit roster check` lists them)", ())]
