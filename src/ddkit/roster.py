@@ -95,8 +95,8 @@ def _read_source(source: Any) -> tuple[str, list[str], list[tuple[int, list[Any]
         header: list[str] = []
         for r in source:
             header += [k for k in map(str, r) if k not in header]
-        return ("roster (list of dicts)", header,
-                [(i + 2, [{str(k): v for k, v in r.items()}.get(h) for h in header]) for i, r in enumerate(source)])
+        cells = [{str(k): v for k, v in r.items()} for r in source]
+        return "roster (list of dicts)", header, [(i + 2, [c.get(h) for h in header]) for i, c in enumerate(cells)]
     if isinstance(source, dict):
         values = list(source.values())
         lists = [isinstance(v, (list, tuple)) for v in values]
