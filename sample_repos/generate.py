@@ -884,7 +884,7 @@ def _answers(name: str, model: Model, extra: dict) -> dict:
         findings.append(dict(rule="ip.contractor-no-assignment", subject=vendor,
                              lines_at_stake=sum(pmap[s]["surviving_lines"] for s in staff),
                              commits=sum(pmap[s]["commits"] for s in staff)))
-    findings = _de_minimis(findings, set(pmap), sum(surviving.values()))
+    findings = _de_minimis(findings, set(pmap) | set(vendors), sum(surviving.values()))   # people and vendors
     departed = {p["person"] for p in people if p["departed"]}
     for m, own in sorted(modules.items()):
         total = sum(own.values())
@@ -1154,7 +1154,7 @@ _MATERIAL_RULES = {
     "ip.pre-incorporation-work": "contributors with pre-incorporation commits",
     "ip.work-after-end-date": "contributors with work after their end date",
     "ip.pre-assignment-work": "contributors with work before their assignment was signed",
-    "ip.contractor-no-assignment": "contractors without a signed assignment",
+    "ip.contractor-no-assignment": "contractors or vendors without a signed assignment",
     "ip.missing-assignment": "people without a signed invention assignment",
     "ip.unclassified-contributor": "roster people of unknown type without a signed assignment",
 }

@@ -319,6 +319,12 @@ def test_materiality_applies_to_roster_people(rules):
     assert {r["rule"] for r in rolled} == {"ip.pre-incorporation-work", "ip.contractor-no-assignment"}
     assert all(r["severity"] == "low" for r in rolled)
     assert sorted(s for r in rolled for s in r["subjects"]) == ["Other", "Rosa Roster", "Rosa Roster"]
+    # A vendor's finding (its staff together) by the same measure: none of its staff's lines survive.
+    vend = [finding(rules, "ip.contractor-no-assignment", "CodeForge", "e", "r", lines_at_stake=0, vendor="CodeForge"),
+            finding(rules, "ip.contractor-no-assignment", "BigVendor", "e", "r", lines_at_stake=400, vendor="BigVendor")]
+    out = materiality.roll_up(rules, vend, people, total_lines=1000)
+    assert [(r["subject"], r["severity"]) for r in out if not r.get("rolled_up")] == [("BigVendor", "high")]
+    assert [r["subjects"] for r in out if r.get("rolled_up")] == [["CodeForge"]]
 
 
 # -- not assessed, partial scores ----------------------------------------------------------------------

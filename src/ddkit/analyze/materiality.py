@@ -29,7 +29,7 @@ _NOUN = {
     "ip.pre-incorporation-work": "contributors with pre-incorporation commits",
     "ip.work-after-end-date": "contributors with work after their end date",
     "ip.pre-assignment-work": "contributors with work before their assignment was signed",
-    "ip.contractor-no-assignment": "contractors without a signed assignment",
+    "ip.contractor-no-assignment": "contractors or vendors without a signed assignment",
     "ip.missing-assignment": "people without a signed invention assignment",
     "ip.unclassified-contributor": "roster people of unknown type without a signed assignment",
 }
@@ -67,7 +67,9 @@ def roll_up(rules: Rules, records: list[dict], people: pd.DataFrame, total_lines
     def small(rec: dict) -> bool:
         lines = int(rec.get("lines_at_stake") or 0)
         # A suggested roster match holding lines stays individual: its lines may well be a known person's.
-        return (rec["rule"] in cfg["rules"] and isinstance(rec.get("person"), str)
+        # A person's finding, or a vendor's (ip.contractor-no-assignment for its staff together).
+        about = isinstance(rec.get("person"), str) or isinstance(rec.get("vendor"), str)
+        return (rec["rule"] in cfg["rules"] and about
                 and not (lines > 0 and isinstance(rec.get("possible_roster_match"), str))
                 and is_de_minimis(lines, total_lines, cfg["min_lines"], cfg["min_share"]))
 
