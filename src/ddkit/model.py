@@ -85,6 +85,8 @@ class Scan:
     # -- the buyer's next questions (analyze/retention.py): whom to retain; what a clean-room rewrite would cover
     retention: pd.DataFrame = field(default_factory=pd.DataFrame)
     rewrite_scope: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ai: Any = None      # the AI-assisted code ledger (analyze/ai.py Ledger); None when not built
+    copied_code: pd.DataFrame | None = None   # matches against --reference corpora; None without one
     cache_key: str | None = None        # inputs + commit this result stands for (None: not cached); see report.write
 
     # -- reports: each goes through the reporter registry (ddkit.report)

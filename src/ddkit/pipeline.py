@@ -63,7 +63,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
          company: str | os.PathLike | dict | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
          jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
-         triage: str | os.PathLike | None = None, sbom=None, environment=None) -> Scan:
+         triage: str | os.PathLike | None = None, sbom=None, environment=None, reference=None) -> Scan:
     """Scan one repository. Inputs are validated before any work starts.
 
     *roster*: a CSV or XLSX path, or the same table as a DataFrame, a list of dicts or a dict of columns;
@@ -78,12 +78,14 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
     company_o = load_company(company)
     roster_df = load_roster(roster)
     dep_inputs = dep_mod.load_inputs(sbom, environment)   # deps: user's SBOMs and environments, checked first
+    corpora = _references(reference, jobs or min(2, os.cpu_count() or 1))   # provenance: fingerprinted (or cached) first
     info = gitutil.open_repo(repo, ref)
     triage_path = triage if triage is not None else (None if info.is_bare else triage_mod.default_path(info.path))
     decisions = triage_mod.load_triage(triage_path)
     jobs = jobs or min(2, os.cpu_count() or 1)
     store = _result_store(info, ref, as_of_d, rules_o, company_o, roster_df, triage_path, decisions,
-                          licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs)) if info.commit else None
+                          licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs),
+                          references=[c.identity for c in corpora]) if info.commit else None
     if store is not None:
         t0 = time.perf_counter()
         hit = store.load(info.commit)
@@ -128,6 +130,9 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
                 and hist_plan.reads(info.commit) == sec_plan.reads(info.commit)):
             feed = PatchFeed()
         sec_hist = _start_secrets_history(info, rules_o, jobs, sec_plan, feed)
+
+    # The commit messages (AI markers, bulk-import subjects): one light `git log` beside the main thread.
+    msg_bg = _Background(_messages, info.path, info.commit) if info.commit else None
 
     # -- collect
     with progress.stage("files"):
@@ -233,6 +238,24 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
                                 coauthored=coauthored)
         own_by_module, own_by_class = ownership.by_module(own), ownership.by_classification(own)
     found += found_knowledge + found_licenses
+    # -- provenance: the AI-assisted code ledger (analyze/ai.py)
+    with progress.stage("ai"):
+        from .analyze import ai as ai_mod
+        from .analyze.provenance import excluded_paths
+        messages = msg_bg.result() if msg_bg is not None else None
+        ai_ledger = ai_mod.ledger(rules_o, commits, messages, blame, files, hist.changes, res.identities, people,
+                                  as_of_d, excluded_paths(rules_o, company_o, files))
+        found += ai_mod.ai_findings(rules_o, ai_ledger)
+    with progress.stage("bulk imports"):
+        from .analyze.provenance import bulk_imports
+        found += bulk_imports(rules_o, company_o, commits, hist.changes, blame, files, people,
+                              lic_table if licenses else None, messages, repo=info.path, roster_given=len(roster_df) > 0)
+    copied = None
+    if corpora:
+        with progress.stage("references"):
+            from .analyze.provenance import copied_code
+            copied_found, copied = copied_code(rules_o, corpora, info.path, files, blame, commits)
+            found += copied_found
     found = dep_mod.fold_vendored(found, deps) + dep_found
 
     # -- security: secrets in history and at the ref, security-policy checklist
@@ -265,11 +288,13 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
                  commits=commits, changes=hist.changes, files=files, identities=res.identities,
                  people=people, warnings=warnings, findings=findings_frame(found),
                  ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
-                 options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets),
+                 options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets,
+                              references=[c.name for c in corpora]),
                  blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
                  ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
                  stats=stats, versions=versions,
-                 dependencies=dep_mod.public(deps))   # deps
+                 dependencies=dep_mod.public(deps),   # deps
+                 ai=ai_ledger, copied_code=copied)
         s.findings, stale = triage_mod.apply_triage(s.findings, decisions)
         s.triage_stale = stale
         if stale:
@@ -409,6 +434,20 @@ def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):
     return recs + recs2, security.security_table(rows + rows2), stats
 
 
+def _references(reference, jobs: int = 1) -> list:
+    """The reference corpora (--reference, repeatable): a path or a list of paths; each checked and loaded."""
+    if not reference:
+        return []
+    from .collect.fingerprints import load_corpus
+    specs = [reference] if isinstance(reference, (str, os.PathLike)) else list(reference)
+    return [load_corpus(str(x), jobs) for x in specs]
+
+
+def _messages(repo, commit):
+    from .collect.messages import collect_messages
+    return collect_messages(repo, commit)
+
+
 def _remediation_status(rem: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
     """A subject whose findings counsel has all triaged shows it: Signed (resolved) or Not needed."""
     if rem.empty or "status" not in findings:
@@ -442,7 +481,7 @@ def _outsourced_share(s: Scan) -> float | None:
     own = s.ownership
     if own is None or own.empty:
         return None
-    human = own[own["type"] != "bot"]
+    human = own[~own["type"].isin(["bot", "ai-assistant"])]
     total = int(human["lines"].sum())
     out = int(human.loc[human["type"].isin(["contractor", "vendor"]), "lines"].sum())
     return round(out / total, 4) if total else None
@@ -468,4 +507,7 @@ def _summary(s: Scan) -> dict[str, Any]:
         "truck_factor": s.truck_factors.get("repository"),
         "outsourced_share": _outsourced_share(s),
         "findings_by_severity": {k: int(sev.get(k, 0)) for k in SEVERITIES},
+        # the AI ledger's headline (analyze/ai.py): share of surviving lines still as marked commits left them
+        "ai_share": s.ai.share if s.ai is not None else None,
+        "ai_commits": int(len(s.ai.commits)) if s.ai is not None else 0,
     }

@@ -40,6 +40,8 @@ def to_dict(s: Scan) -> dict[str, Any]:
         "licenses": _records(s.licenses, LICENSE_PUBLIC),
         "dependencies": _records(s.dependencies, DEPENDENCY_PUBLIC),   # deps
         "bus_factor": json_value(s.truck_factors),
+        "ai": json_value(s.ai.to_json()) if s.ai is not None else None,   # the AI-assisted code ledger
+        "copied_code": _records(s.copied_code, list(s.copied_code.columns)) if s.copied_code is not None else None,
         "triage_stale": json_value(s.triage_stale),
         "warnings": list(s.warnings),
         # Additions (schema_version 1 stays): whom to retain, and the rewrite scope of each remediation subject.

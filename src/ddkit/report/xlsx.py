@@ -600,6 +600,26 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
          "password or token assigned in code), entropy (a random-looking string: a guess). Findings in test "
          "fixtures or documentation examples are downgraded, with the reason. Reports show a fingerprint, never "
          "the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
+        ("Definition: bulk imports", "A commit whose newly created files (not renames, copies, vendored or generated "
+         "files) hold many added lines across many files at once (thresholds on the Rules sheet) and whose surviving "
+         "lines are material. Severity from the facts: high before incorporation or the author's start date, without "
+         "an assignment in force on that day, or with other copyright holders in those files; medium otherwise. A bulk "
+         "import is a question to ask, not proof of copying: git cannot show where code came from."),
+        ("Definition: copied code", "With --reference: winnowing fingerprints over normalised tokens (identifiers, "
+         "strings and numbers replaced, comments and layout dropped), so copies are found after reformatting and "
+         "renaming; one finding per file of this repository, with its line ranges and the reference files and lines "
+         "it matches. Code copied and then rewritten beyond recognition, or copied from code not given as a "
+         "reference, is not found." if s.options.get("references") else
+         "No reference corpus was given (--reference): copied code was not compared."),
+        ("Definition: AI-assisted code", "Commits carrying a marker of an AI tool (rules/ai.yaml): a tool's identity "
+         "as author or Co-authored-by (Claude, Cursor, Codex, Devin, aider, the Copilot coding agent), aider's "
+         "'(aider)' author suffix, an Assisted-by trailer naming a tool by identity or TOOL:MODEL form (never by a "
+         "first name), a 'Generated with [tool]' line; and agent configuration files at the ref. Surviving lines "
+         "'as generated' are those blame still gives to a marked commit. What git metadata cannot show: AI "
+         "assistance nobody marked (editor completions, pasted chat answers, a squash that dropped the trailers), "
+         "and how much of a marked commit the tool wrote rather than the person. The ledger is a floor, not a "
+         "measurement of all AI use. An AI tool is never a person: the human author, co-author or committer is "
+         "named as responsible."),
         ("Readiness score", explanation(s.rules)),
         ("Limits", "ddkit reads the repository, not the contracts: a finding says a document is needed or missing "
          "from the roster, not that rights are lacking. Blame shows who last changed a line, not who had the idea; "
@@ -703,6 +723,7 @@ def _summary_sheet(wb, s: Scan) -> None:
     figures = [("Commits", sm.get("commits")), ("Contributors (people)", sm.get("contributors")),
                ("Departed contributors", sm.get("departed")), ("Identities not resolved", sm.get("unresolved_identities")),
                ("Truck factor", sm.get("truck_factor")),
+               ("Code from AI-marked commits", f"{sm['ai_share']:.1%}" if sm.get("ai_share") is not None else "n/a"),
                ("Lines by contractors and vendors", f"{share:.0%}" if share is not None else "n/a"),
                ("Product license (policy)", f"{sm.get('outbound_license') or 'proprietary'} ("
                                             f"{sm.get('outbound_license_source') or 'default'})")]
@@ -831,6 +852,8 @@ def write_workbook(s: Scan, path: Path) -> Path:
     _data_sheet(wb, s, "Ownership by class", s.ownership_by_classification, OWN_CLASS_SPEC)
     _data_sheet(wb, s, "Licenses", s.licenses, _cols(s.licenses, LICENSE_SPEC, LICENSE_DROP, [Col("rule", "Rule id", 14, "id")]))
     _data_sheet(wb, s, "Dependencies", s.dependencies, DEPENDENCY_SPEC)   # deps
+    from .ai_sheet import AI_SPEC, ai_frame  # provenance: the AI ledger (before Bus Factor, per the contract)
+    _data_sheet(wb, s, "AI-assisted code", ai_frame(s), AI_SPEC)
     _data_sheet(wb, s, "Bus Factor", s.bus_factor, BUS_SPEC)
     sim = s.simulations if s.simulations is not None else pd.DataFrame()
     _data_sheet(wb, s, "Off-boarding", sim, SIM_SPEC)
