@@ -22,6 +22,7 @@ from gitrepo import ddkit_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUESTS = Path("/work/.mirror/psf+requests/repo")
+OSV = Path(__file__).resolve().parent / "data" / "osv"     # a vulnerability database: vulnerabilities assessed
 QUICK = dict(licenses=False, secrets=False)
 
 
@@ -264,7 +265,7 @@ def test_not_assessed_and_partial(make_repo, tmp_path):
     company = tmp_path / "c.yaml"
     company.write_text("name: Acme\nlegal_names: [Acme]\nincorporation_date: 2019-01-01\noutbound_license: MIT\n")
     schema = json.loads((ROOT / "schemas" / "report.schema.json").read_text())
-    full = ddkit.scan(r.path, roster=roster, company=company, as_of="2024-06-30", secrets=False)
+    full = ddkit.scan(r.path, roster=roster, company=company, as_of="2024-06-30", secrets=False, vuln_db=OSV)
     assert full.summary["partial"] is True and full.summary["not_assessed"] == [
         "security: secrets in the history and at the ref, and the security checklist (--no-secrets)"]
     assert full.summary["areas"]["security"]["rating"] == "not assessed"
@@ -307,7 +308,7 @@ def test_everything_assessed_can_be_green_positive_control(make_repo, tmp_path):
     rules.mkdir()
     (rules / "score.yaml").write_text("weights: {critical: 0, high: 0, medium: 0, low: 0, info: 0}\n"
                                       "caps: {critical: 100, high: 100}\n")
-    kw = dict(roster=roster, company=company, rules=rules, as_of="2024-06-30")
+    kw = dict(roster=roster, company=company, rules=rules, as_of="2024-06-30", vuln_db=OSV)
     full = ddkit.scan(r.path, **kw).summary
     assert full["not_assessed"] == [] and full["partial"] is False
     assert full["readiness_score"] == 100 and full["rating"] == "green"
@@ -368,7 +369,7 @@ def test_blank_roster_is_partial_like_no_roster(make_repo, tmp_path, monkeypatch
     (rules / "findings.yaml").write_text("severities: {ip.missing-assignment: low}\n")
     init = tmp_path / "init.csv"
     init_roster(r.path, init, company=company)
-    kw = dict(company=company, rules=rules, as_of="2024-06-30")
+    kw = dict(company=company, rules=rules, as_of="2024-06-30", vuln_db=OSV)
     base = ddkit.scan(r.path, **kw).summary
     blank = ddkit.scan(r.path, roster=init, **kw).summary
     assert base["partial"] and base["readiness_score"] <= 79

@@ -17,7 +17,7 @@ import click
 
 from ._version import __version__
 from .errors import DdkitError
-from .gitutil import GitError
+from .gitutil import GitError, strip_credentials
 from .progress import Progress
 from .severity import SEVERITIES, count_at_or_above
 from .text import printable
@@ -26,8 +26,9 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
 def _fail(msg: str, code: int = EXIT_INPUT) -> click.exceptions.Exit:
-    # Messages quote paths, refs and git's stderr: one line, no control characters reach the terminal.
-    click.echo(f"ddkit: error: {printable(msg)}", err=True)
+    # Messages quote paths, refs and git's stderr: one line, no control characters reach the terminal, and
+    # no credential a URL or path carried (README: threat model).
+    click.echo(f"ddkit: error: {printable(strip_credentials(msg) or msg)}", err=True)
     return click.exceptions.Exit(code)
 
 
@@ -56,8 +57,10 @@ class RunOptions:
         opts = cls(inputs=dict(roster=kw.pop("roster"), company=kw.pop("company"), rules=kw.pop("rules_dir"),
                                ref=kw.pop("ref"), as_of=kw.pop("as_of"), licenses=not kw.pop("no_licenses"),
                                secrets=not kw.pop("no_secrets"), jobs=kw.pop("jobs"), triage=kw.pop("triage"),
+                               allow_other_owner=kw.pop("allow_other_owner"),
                                sbom=list(kw.pop("sbom")), environment=list(kw.pop("environment")),   # deps
-                               reference=list(kw.pop("reference"))),
+                               reference=list(kw.pop("reference")),
+                               vuln_db=list(kw.pop("vuln_db")) or None),   # vulns
                    outputs={k: v for k, v in outputs.items() if v}, fail_on=kw.pop("fail_on"),
                    quiet=kw.pop("quiet"), pseudonymize=kw.pop("pseudonymize"), pseudonym_key=kw.pop("pseudonym_key"))
         if opts.pseudonym_key and not opts.pseudonymize:
@@ -88,7 +91,12 @@ _scan_options = [
     click.option("--no-secrets", is_flag=True, help="Skip the secrets scan of the history (fast look)."),
     click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: up to 2)."),
     click.option("--triage", type=click.Path(dir_okay=False),
-                 help="Triage decisions (YAML); default .ddkit/triage.yaml in the scanned work tree when present."),
+                 help="Triage decisions (YAML); default .ddkit/triage.yaml in the current folder when present "
+                      "(where `triage import` writes). A triage file inside the scanned repository is applied "
+                      "only when named here."),
+    click.option("--allow-other-owner", is_flag=True,
+                 help="Scan a repository another user owns (git refuses it by default): git's safe.directory "
+                      "for that path only."),
     click.option("--quiet", is_flag=True, help="Print only results and errors."),
     click.option("--pseudonymize", is_flag=True, help="Replace people by stable pseudonyms in the reports."),
     click.option("--pseudonym-key", type=click.Path(dir_okay=False),
@@ -101,6 +109,10 @@ _scan_options = [
     click.option("--reference", "reference", multiple=True, type=click.Path(),
                  help="Code owned by someone else to compare against: a directory, a git repository (PATH or "
                       "PATH@REF) or a zip/tar archive (repeatable)."),
+    # vulns: OSV data offline
+    click.option("--vuln-db", "vuln_db", multiple=True, type=click.Path(),
+                 help="OSV vulnerability data: an all.zip or a folder of OSV JSON files (repeatable); "
+                      "without it vulnerabilities are not assessed."),
 ]
 
 
@@ -149,6 +161,20 @@ def check_outputs(*paths) -> None:
             os.unlink(probe)
         except OSError as e:
             raise _fail(f"{p}: cannot write the report there ({e.strerror or e})") from None
+
+
+def check_run_paths(o: RunOptions, *extra: tuple[str, Any]) -> None:
+    """Before scanning: every output can be written (:func:`check_outputs`), and none is an input, another
+    output or under another format's extension (ddkit.report.paths)."""
+    from .report.paths import check_paths
+    i = o.inputs
+    ins = [("--roster", i.get("roster")), ("--company", i.get("company")), ("--rules", i.get("rules")),
+           ("--triage", i.get("triage")), *(("--sbom", x) for x in i.get("sbom") or ()),
+           *(("--environment", x) for x in i.get("environment") or ()),
+           *(("--reference", x) for x in i.get("reference") or ()), *(("--vuln-db", x) for x in i.get("vuln_db") or ()),
+           *extra]
+    check_outputs(*o.outputs.values(), o.pseudonym_key)
+    check_paths(o.outputs, [(opt, p) for opt, p in ins if isinstance(p, (str, os.PathLike))], key=o.pseudonym_key)
 
 
 def _write_reports(o: RunOptions, writer, result, skip: tuple[str, ...] = ()) -> None:
@@ -373,7 +399,7 @@ def run_scan(repo: str, o: RunOptions) -> int:
     from .report import write
     if _ENTRY:
         gc.freeze()
-    check_outputs(*o.outputs.values(), o.pseudonym_key)
+    check_run_paths(o)
     writer = functools.partial(write, reuse=True)
     child = _WorkbookChild.start(o, writer)    # before the progress display's thread and the scan's
     try:
@@ -393,19 +419,29 @@ def run_scan(repo: str, o: RunOptions) -> int:
     _write_scan_reports(o, writer, s, pending, child)
     if not o.quiet:
         from .report.console import print_summary
-        print_summary(s, out=o.outputs.get("xlsx"), json_path=o.outputs.get("json"), sarif=o.outputs.get("sarif"))
-        _print_roster_gaps(s)
+        shown = s
+        if o.pseudonymize:     # the console too: it ends up in CI logs and screen shares
+            import dataclasses
+
+            from .report.pseudonym import console_lines
+            shown = dataclasses.replace(s, warnings=console_lines(s, s.warnings))
+        print_summary(shown, out=o.outputs.get("xlsx"), json_path=o.outputs.get("json"), sarif=o.outputs.get("sarif"))
+        _print_roster_gaps(s, o.pseudonymize)
     from .triage import counted
     if o.fail_on and count_at_or_above(counted(s.findings), o.fail_on.lower()):
         return EXIT_FINDINGS
     return EXIT_OK
 
 
-def _print_roster_gaps(s) -> None:
+def _print_roster_gaps(s, pseudonymize: bool = False) -> None:
     """After a scan with a roster: the rows and cells still to fill in, most material first."""
     from .roster import format_gaps, roster_gaps
     if s.roster is not None and len(s.roster):
-        for line in format_gaps(roster_gaps(s.roster, s.people)):
+        lines = format_gaps(roster_gaps(s.roster, s.people))
+        if pseudonymize and lines:
+            from .report.pseudonym import console_lines
+            lines = console_lines(s, lines)
+        for line in lines:
             click.echo(line)
 
 
@@ -426,7 +462,11 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
     from .portfolio import read_list, scan_many
     from .report import write_portfolio
     o = RunOptions.from_flags(kw)
-    check_outputs(*o.outputs.values(), o.pseudonym_key)
+    for fmt in ("spdx", "notices"):   # per repository only: refused before any scanning
+        if fmt in o.outputs:
+            raise _fail(f"--{fmt.replace('spdx', 'spdx-out').replace('notices', 'notices-out')} is written per "
+                        "repository: use ddkit scan (scan-many writes one CycloneDX document with --sbom-out)")
+    check_run_paths(o, ("REPO_LIST", repo_list))
     specs = read_list(repo_list)
     inputs = dict(o.inputs)
     ref = inputs.pop("ref")
@@ -443,8 +483,9 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
     if not o.quiet:
         ok = int((repos.status == "ok").sum())
         click.echo(f"ddkit: {len(repos)} repositories, {ok} scanned, {len(repos) - ok} failed")
-        for r, e in zip(repos.loc[repos.status == "failed", "repo"], repos.loc[repos.status == "failed", "error"]):
-            click.echo(f"  failed: {printable(r)}: {printable(e)}")
+        shown = p.pseudonymized().repositories if o.pseudonymize and ok < len(repos) else repos  # messages may name people
+        for r, e in zip(shown.loc[shown.status == "failed", "repo"], shown.loc[shown.status == "failed", "error"]):
+            click.echo(f"  failed: {printable(strip_credentials(r) or r)}: {printable(strip_credentials(e) or e)}")
         for label, fmt in (("workbook", "xlsx"), ("json", "json")):
             if fmt in o.outputs:
                 click.echo(f"  {label}: {printable(o.outputs[fmt])}")
@@ -466,7 +507,9 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
 def diff(before, after, out, fail_on, quiet) -> None:
     """Bring-down comparison of two JSON reports: new, resolved and changed findings."""
     from .report.diff import diff_reports, load_report, write_diff_workbook
+    from .report.paths import check_paths
     check_outputs(out)
+    check_paths({"xlsx": out} if out else {}, [("BEFORE", before), ("AFTER", after)])
     b, a = load_report(before), load_report(after)
     df = diff_reports(b, a)
     if out:
@@ -510,18 +553,29 @@ def triage() -> None:
 
 @triage.command("import")
 @click.argument("workbook", type=click.Path(dir_okay=False))
-@click.option("--triage", "triage_path", type=click.Path(dir_okay=False), default=".ddkit/triage.yaml",
-              show_default=True, help="The triage file to update (created when missing).")
-def triage_import(workbook: str, triage_path: str) -> None:
+@click.option("--triage", "triage_path", type=click.Path(dir_okay=False),
+              help="The triage file to update (created when missing); default .ddkit/triage.yaml in the current "
+                   "folder, which a scan run from here reads by default.")
+def triage_import(workbook: str, triage_path: str | None) -> None:
     """Read the statuses typed into WORKBOOK's Findings, Triaged and Remediation sheets into the triage file."""
-    from .triage import import_workbook, load_triage, write_triage
+    from .triage import default_path, import_workbook, load_triage, write_triage
     if not Path(workbook).is_file():
         raise _fail(f"{workbook}: no such file")
-    existing = load_triage(triage_path) if Path(triage_path).is_file() else {}
+    target = Path(triage_path) if triage_path else default_path()
+    existing = load_triage(target) if target.is_file() else {}
     entries, n = import_workbook(workbook, existing)
-    write_triage(triage_path, entries)
-    click.echo(f"ddkit triage: {n} decision{'s' if n != 1 else ''} read from {workbook}; "
-               f"{len(entries)} in {triage_path}")
+    write_triage(target, entries)
+    shown = target if triage_path else target.resolve()
+    click.echo(f"ddkit triage: {n} decision{'s' if n != 1 else ''} read from {printable(workbook)}; "
+               f"{len(entries)} in {printable(str(shown))}")
+    from .gitutil import work_tree_of
+    repo = work_tree_of(target.parent)
+    if repo:
+        # A triage file inside a repository is that repository's own as far as a scan of it is concerned.
+        click.echo(f"  note: {printable(str(shown))} is inside the git repository {printable(repo)}: a scan of that "
+                   f"repository applies it only when named: --triage {printable(str(shown))}")
+    elif not triage_path:
+        click.echo("  a scan run from this folder applies them (or name the file: --triage FILE)")
 
 
 # -- roster: a first roster to fill in, and a check that lists every problem at once -------------------
@@ -538,14 +592,17 @@ def roster() -> None:
 @click.option("--ref", default="HEAD", show_default=True, help="Ref whose history to read.")
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False), help="roster.xlsx or roster.csv")
 @click.option("--quiet", is_flag=True, help="Print only errors.")
-def roster_init_cmd(repo: str, company: str | None, rules_dir: str | None, ref: str, out: str, quiet: bool) -> None:
+@click.option("--allow-other-owner", is_flag=True, help="Read a repository another user owns (see scan).")
+def roster_init_cmd(repo: str, company: str | None, rules_dir: str | None, ref: str, out: str, quiet: bool,
+                    allow_other_owner: bool) -> None:
     """One row per person in REPO's history (bots left out), most surviving lines first, to fill in."""
     from .roster_init import init_roster
     if Path(out).suffix.lower() not in (".csv", ".xlsx"):
         raise _fail(f"{out}: the roster must be written as .csv or .xlsx")
     progress = _progress(quiet)
     try:
-        df, notes = init_roster(repo, out, company=company, ref=ref, rules=rules_dir, progress=progress)
+        df, notes = init_roster(repo, out, company=company, ref=ref, rules=rules_dir, progress=progress,
+                                allow_other_owner=allow_other_owner)
     finally:
         progress.close()
     if not quiet:

@@ -63,14 +63,20 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
          company: str | os.PathLike | dict | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
          jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
-         triage: str | os.PathLike | None = None, sbom=None, environment=None, reference=None) -> Scan:
+         triage: str | os.PathLike | None = None, sbom=None, environment=None, reference=None,
+         vuln_db=None, allow_other_owner: bool = False) -> Scan:
     """Scan one repository. Inputs are validated before any work starts.
 
     *roster*: a CSV or XLSX path, or the same table as a DataFrame, a list of dicts or a dict of columns;
     *company*: a YAML path, or the same mapping as a dict. Each goes through one validation whatever its
     kind, so a file and its data give the same answer (anything else is an InputError).
-    *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the work tree when present.
+    *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the current folder when
+    present and outside the scanned repository (a triage file inside the repository is applied only when
+    named here; otherwise it is listed as the repository's claims).
     *sbom*, *environment*: where dependency licenses may come from (deps).
+    *vuln_db*: OSV data offline (an ``all.zip``, a folder of OSV JSON files, or a list of them); without it
+    vulnerabilities are not assessed (``summary.not_assessed``).
+    *allow_other_owner*: scan a repository another user owns (git refuses it by default).
     """
     progress = progress or Progress()
     as_of_d = _as_of(as_of)
@@ -79,23 +85,30 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
     roster_df = load_roster(roster)
     dep_inputs = dep_mod.load_inputs(sbom, environment)   # deps: user's SBOMs and environments, checked first
     corpora = _references(reference, jobs or min(2, os.cpu_count() or 1))   # provenance: fingerprinted (or cached) first
-    info = gitutil.open_repo(repo, ref)
-    triage_path = triage if triage is not None else (None if info.is_bare else triage_mod.default_path(info.path))
+    from .collect import vulndb
+    vdb = vulndb.load(vuln_db)                            # vulns: read and validated before any scanning
+    info = gitutil.open_repo(repo, ref, allow_other_owner=allow_other_owner)
+    # The user's triage file is applied; the repository's own (committed or in its work tree) never is
+    # unless named: it is the other side's claim, listed as such (README: Threat model).
+    committed = (gitutil.read_blob(info.path, f"{info.commit}:{triage_mod.DEFAULT_PATH.as_posix()}",
+                                   max_size=triage_mod.CLAIMS_MAX_BYTES) if info.commit else None)
+    triage_path, own_triage = triage_mod.locate(triage, info.path, info.is_bare, committed)
     decisions = triage_mod.load_triage(triage_path)
+    claims, claim_warnings = triage_mod.claims(own_triage)
     jobs = jobs or min(2, os.cpu_count() or 1)
-    store = _result_store(info, ref, as_of_d, rules_o, company_o, roster_df, triage_path, decisions,
+    store = _result_store(info, ref, as_of_d, rules_o, company_o, roster_df, triage_path, [decisions, own_triage],
                           licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs),
-                          references=[c.identity for c in corpora]) if info.commit else None
+                          references=[c.identity for c in corpora],
+                          vulns=vdb.digest if vdb is not None else None) if info.commit else None
     if store is not None:
         t0 = time.perf_counter()
         hit = store.load(info.commit)
         if hit is not None:   # the same commit and the same inputs: the same result (README: Caches)
             hit.timings = {"cached result": time.perf_counter() - t0}
             return hit
-    warnings: list[str] = []
+    warnings: list[str] = [*info.notes, *claim_warnings]
     # What a stage could not assess, and why: (the words for summary.not_assessed, the areas it leaves
-    # unscored). A stage that lacks its input appends here (e.g. a vulnerability stage without a
-    # database: ("vulnerabilities (no --vuln-db)", ())); the inputs' own gaps are added at the end.
+    # unscored). A stage that lacks its input appends here; the inputs' own gaps are added at the end.
     unassessed: list[tuple[str, tuple[str, ...]]] = []
     if info.commit is None:
         warnings.append("the repository is empty: nothing has been committed yet")
@@ -222,6 +235,12 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
                                                     company_o, lic_table if licenses else None, dep_inputs)
         late_warnings += dep_warn
 
+    # -- vulnerabilities: the dependencies against the offline OSV database, with their exposure history (vulns)
+    with progress.stage("vulnerabilities"):
+        vulns, vuln_found, vuln_warn, vuln_info = _vulnerabilities(rules_o, company_o, vdb, info, deps, hist.changes,
+                                                                   commits, people, as_of_d, files)
+        late_warnings += vuln_warn
+
     # -- collect: blame at the ref; analyze: ownership, departed authors, IP
     with progress.stage("blame"):
         blame, blame_warnings, stats.blame = blamer.result(progress)
@@ -256,7 +275,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
             from .analyze.provenance import copied_code
             copied_found, copied = copied_code(rules_o, corpora, info.path, files, blame, commits)
             found += copied_found
-    found = dep_mod.fold_vendored(found, deps) + dep_found
+    found = dep_mod.fold_vendored(found, deps) + dep_found + vuln_found
 
     # -- security: secrets in history and at the ref, security-policy checklist
     sec_table = None
@@ -286,17 +305,20 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
                 warnings.append(gap_line)
         s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
                  commits=commits, changes=hist.changes, files=files, identities=res.identities,
-                 people=people, warnings=warnings, findings=findings_frame(found),
+                 people=people, warnings=[gitutil.strip_credentials(w) for w in warnings], findings=findings_frame(found),
                  ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
                  options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets,
-                              references=[c.name for c in corpora]),
+                              references=[c.name for c in corpora],
+                              triage=str(triage_path) if triage_path is not None else None),
                  blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
                  ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
                  stats=stats, versions=versions,
                  dependencies=dep_mod.public(deps),   # deps
-                 ai=ai_ledger, copied_code=copied)
+                 ai=ai_ledger, copied_code=copied,
+                 vulnerabilities=vulns)   # vulns
         s.findings, stale = triage_mod.apply_triage(s.findings, decisions)
         s.triage_stale = stale
+        s.triage_claims = triage_mod.annotate_claims(claims, s.findings)
         if stale:
             s.warnings.append(f"triage: {len(stale)} decision{'s' if len(stale) != 1 else ''} in {triage_path} name "
                               f"findings that no longer occur (stale): " + ", ".join(e["id"] for e in stale[:10])
@@ -315,18 +337,60 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
         # clean), and any gap makes the score partial, which is never green (README: Readiness score).
         unassessed += not_assessed(company_ip, roster_df, people, licenses=licenses, secrets=secrets,
                                    roster_rows_to_complete=len(gaps) if gaps is not None else 0)
+        if not vuln_info.get("assessed"):   # (the vulnerability stage without a database; _vuln_summary says it too)
+            from .analyze.vulnerabilities import NOT_ASSESSED as VULNS_NOT_ASSESSED
+            unassessed.append((VULNS_NOT_ASSESSED, ()))
         skipped = {a for _, areas in unassessed for a in areas}
         sc = readiness(triage_mod.counted(s.findings), rules_o, [a for a in rules_o.areas() if a not in skipped],
                        partial=bool(unassessed), areas_not_assessed=[a for a in rules_o.areas() if a in skipped])
         s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
                          areas=sc["areas"], score_capped_by=sc["capped_by"],
                          not_assessed=list(dict.fromkeys(what for what, _ in unassessed)), partial=bool(unassessed))
+        _vuln_summary(s.summary, vuln_info, rules_o)
+        s.summary["sbom_ntia"] = _ntia(s)
     forget_renames()
     s.timings = dict(progress.timings)
     if store is not None and info.commit:
         s.cache_key = store.params
         save_soon(store, info.commit, s)   # nothing changes a finished result
     return s
+
+
+def _vulnerabilities(rules, company, vdb, info, deps, changes, commits, people, as_of, files):
+    """The vulnerability stage (analyze/vulnerabilities.py): nothing assessed without a database."""
+    from . import globs
+    from .analyze import vulnerabilities as vuln_mod
+    vglobs = [g["glob"] for g in rules.get("paths", {}).get("vendored", [])] + list(company.vendored)
+    return vuln_mod.run(rules, vdb, info.path, deps, changes, commits, people, as_of,
+                        lambda p: any(globs.match(p, g) for g in vglobs), files, info.commit)
+
+
+def _vuln_summary(summary: dict[str, Any], info: dict[str, Any], rules: Rules) -> None:
+    """The Summary's vulnerabilities entry; without a database, said in ``not_assessed`` (never "none found")
+    and the score marked partial."""
+    from .analyze.vulnerabilities import NOT_ASSESSED
+    summary["vulnerabilities"] = info
+    if not info.get("assessed"):
+        na = summary.setdefault("not_assessed", [])
+        if NOT_ASSESSED not in na:
+            na.append(NOT_ASSESSED)
+    # The contract: a score over assessed areas only is partial, and a partial score is never green (the
+    # number capped below the green threshold too, so that number and rating agree).
+    summary["partial"] = bool(summary.get("partial")) or bool(summary.get("not_assessed"))
+    if summary["partial"] and summary.get("rating") == "green":
+        import math
+        green = (rules.get("score", {}).get("rating", {}) or {}).get("green", 80)
+        summary["readiness_score"] = min(int(summary.get("readiness_score") or 0), math.ceil(float(green)) - 1)
+        summary["rating"] = "amber"
+        summary["score_capped_by"] = summary.get("score_capped_by") or "partial"
+
+
+def _ntia(s: Scan) -> dict[str, Any]:
+    """The NTIA minimum elements the components of --sbom-out and --spdx-out miss (counts, first 50 names)."""
+    from .report.spdx import components, ntia_minimum_elements
+    got = ntia_minimum_elements(components(s.dependencies, s.licenses))
+    return {k: (v[:50] if isinstance(v, list) else v) for k, v in got.items()} | {
+        f"{k}_count": len(v) for k, v in got.items() if isinstance(v, list)}
 
 
 def _digest(obj: Any) -> str | None:
@@ -344,7 +408,8 @@ def _result_store(info, ref, as_of, rules, company, roster, triage_path, decisio
     import dataclasses
 
     from .collect import incremental
-    params = {"repo": [info.path, ref, info.is_bare, info.is_shallow, info.remote], "as_of": as_of.isoformat(),
+    params = {"repo": [info.path, ref, info.is_bare, info.is_shallow, info.remote, info.notes],
+              "as_of": as_of.isoformat(),
               "rules": [rules.sha256, rules.sources], "company": dataclasses.asdict(company),
               "roster": [list(map(str, roster.columns)), list(map(str, roster.dtypes)), roster.to_csv(),
                          repr(sorted(roster.attrs.items()))],

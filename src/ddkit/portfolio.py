@@ -20,12 +20,13 @@ from typing import Any
 
 from . import gitutil
 from ._version import __version__
-from .cache import cache_dir
+from .cache import cache_dir, read_sealed, write_sealed
 from .config import load_rules
 from .errors import DdkitError, InputError
-from .fsutil import atomic_write
 from .model import Portfolio, RepoResult
 from .remote import is_url, materialize
+
+_MAGIC = b"ddkit-portfolio\n"
 
 
 def read_list(path: str | os.PathLike) -> list[tuple[str, str]]:
@@ -68,11 +69,13 @@ def _file_hash(path: Any) -> str | None:
 def _cache_key(display: str, commit: str, opts: dict[str, Any]) -> str:
     rules = load_rules(opts.get("rules"))
     parts = [__version__, display, commit, rules.sha256, _file_hash(opts.get("roster")),
-             _file_hash(opts.get("company")), _file_hash(opts.get("triage")), str(opts.get("as_of")),
+             _file_hash(opts.get("company")), _file_hash(opts.get("triage") or opts.get("triage_default")),
+             str(opts.get("as_of")),
              str(opts.get("licenses")),
              str(opts.get("secrets", True)),
              [_file_hash(x) for x in opts.get("sbom") or []], sorted(opts.get("environment") or []),   # deps
-             list(opts.get("reference_ids") or [])]
+             list(opts.get("reference_ids") or []),
+             opts.get("vuln_db_digest")]   # vulns
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
@@ -83,22 +86,25 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
     t0 = time.perf_counter()
     try:
         path = materialize(repo, timeout=opts.get("clone_timeout"))
-        info = gitutil.open_repo(path, ref)
+        info = gitutil.open_repo(path, ref, allow_other_owner=opts.get("allow_other_owner", False))
         key = _cache_key(display, info.commit or "empty", opts) if opts.get("cache", True) else None
         cfile = cache_dir("portfolio") / f"{key}.pickle" if key else None
-        if cfile is not None and cfile.exists():
+        body = read_sealed(cfile, _MAGIC) if cfile is not None else None
+        if body is not None:     # only an entry this user's ddkit sealed is unpickled (ddkit.cache)
             try:
-                with open(cfile, "rb") as fh:
-                    res = pickle.load(fh)
-                res.cached, res.repo = True, display
-                return res
+                res = pickle.loads(body)
+                if isinstance(res, RepoResult):
+                    res.cached, res.repo = True, display
+                    return res
             except Exception:
                 pass  # a damaged cache entry is ignored and rewritten
         s = scan(path, roster=opts.get("roster"), company=opts.get("company"), rules=opts.get("rules"), ref=ref,
                  as_of=opts.get("as_of"), licenses=opts.get("licenses", True), jobs=1,
                  secrets=opts.get("secrets", True), triage=opts.get("triage"),
                  sbom=opts.get("sbom"), environment=opts.get("environment"),   # deps
-                 reference=opts.get("reference"))
+                 reference=opts.get("reference"),
+                 vuln_db=opts.get("vuln_db"),   # vulns
+                 allow_other_owner=opts.get("allow_other_owner", False))
         import resource
         res = RepoResult(repo=display, ref=ref, status="ok", commit=s.repo.commit, summary=dict(s.summary),
                          findings=s.findings, people=s.people, remediation=s.remediation,
@@ -106,7 +112,7 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
                          warnings=list(s.warnings), seconds=time.perf_counter() - t0,
                          peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         if cfile is not None:
-            atomic_write(cfile, pickle.dumps(res))
+            write_sealed(cfile, pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL), _MAGIC)
         return res
     except (DdkitError, gitutil.GitError) as e:
         return RepoResult(repo=display, ref=ref, status="failed", error=gitutil.strip_credentials(str(e)),
@@ -150,7 +156,8 @@ def _make_executor(executor: Executor | None, dask: str | None, jobs: int | None
 def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None, rules=None, ref: str = "HEAD",
               as_of=None, licenses: bool = True, jobs: int | None = None, executor: Executor | None = None,
               dask: str | None = None, secrets: bool = True, cache: bool = True, timeout: float | None = None,
-              progress=None, triage=None, sbom=None, environment=None, reference=None) -> Portfolio:
+              progress=None, triage=None, sbom=None, environment=None, reference=None,
+              vuln_db=None, allow_other_owner: bool = False) -> Portfolio:
     """Scan many repositories (paths or URLs, or (repo, ref) pairs) and merge the results."""
     from .config import load_company
     from .pipeline import _as_of
@@ -167,6 +174,8 @@ def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None,
     load_inputs(sbom, environment)
     from .pipeline import _references  # provenance: check (and fingerprint once) the reference corpora
     ref_ids = [c.identity for c in _references(reference, jobs or min(2, os.cpu_count() or 1))]
+    from .collect.vulndb import load as load_vulndb  # vulns: the database is checked once, read by each scan
+    vdb = load_vulndb(vuln_db)
     specs: list[tuple[str, str]] = [(r, ref) if isinstance(r, str) else (r[0], r[1]) for r in repos]
     # A path is passed on as a path (each worker reads it); data, as the validated table or profile.
     opts = dict(roster=(str(roster) if isinstance(roster, (str, os.PathLike)) else roster_data) if roster is not None
@@ -176,7 +185,15 @@ def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None,
                 rules=str(rules) if rules else None, as_of=as_of_d, licenses=licenses, secrets=secrets,
                 cache=cache, clone_timeout=timeout, triage=str(triage) if triage else None,
                 sbom=[str(x) for x in (sbom or [])], environment=[str(x) for x in (environment or [])],   # deps
-                reference=[str(x) for x in (reference or [])], reference_ids=ref_ids)   # (ids: the cache key)
+                reference=[str(x) for x in (reference or [])], reference_ids=ref_ids,   # (ids: the cache key)
+                vuln_db=[str(x) for x in ([vuln_db] if isinstance(vuln_db, (str, os.PathLike)) else vuln_db or [])]
+                or None, vuln_db_digest=vdb.digest if vdb is not None else None,   # vulns
+                allow_other_owner=allow_other_owner)
+    if not triage:
+        # Each scan reads the default triage file from the current folder (workers share it): its content is
+        # part of a cached result's key.
+        from .triage import default_path
+        opts["triage_default"] = str(default_path())
     ex, close = _make_executor(executor, dask, jobs)
     results: list[RepoResult | None] = [None] * len(specs)
     try:

@@ -2,7 +2,8 @@
 
 Sheets, in the contract's order, with the extra one-table sheets inserted right after their parent:
 Summary, Findings, Remediation, Rewrite scope, People, Ownership, Ownership by module, Ownership by
-class, Licenses, (Dependencies), Bus Factor, Off-boarding, Retention, Trends, Security, (Triaged), Rules,
+class, Licenses, (Dependencies), (Vulnerabilities), Bus Factor, Off-boarding, Retention, Trends, Security,
+(Triaged), (Triage claims: only when the scanned repository holds a triage file of its own), Rules,
 Methodology. Every data sheet is one Excel table with a plain-English header row, filters and frozen
 panes, and prints landscape, one page wide, with the header row repeated on every page (layout in
 xlsx_layout.py, words in xlsx_text.py). Rule ids and finding ids stay, in narrow columns at the right;
@@ -27,11 +28,14 @@ from openpyxl.utils import get_column_letter
 
 from .._version import __version__
 from ..fsutil import atomic_write
+from ..gitutil import strip_credentials
 from ..severity import SEVERITIES
 from ..values import is_missing, records
 from . import xlsx_save
 from .cells import plain
 from .dependency_sheet import DEPENDENCY_SPEC  # deps
+from .vulnerability_sheet import VULN_SPEC  # vulns
+from .vulnerability_sheet import methodology_rows as vuln_methodology_rows  # vulns
 from .xlsx_layout import (
     BOLD,
     HEADER_FILL,
@@ -368,6 +372,17 @@ REWRITE_SPEC = [
         get=lambda r: _counts(r.get("current_staff_who_know"))),
     Col("nobody_on_staff_knows", "Source files no current staff member knows", 11, "int"),
 ]
+# The scanned repository's own triage file: the other side's claims, shown beside the findings they are
+# about and never applied (the import never reads this sheet).
+TRIAGE_CLAIMS_SPEC = [
+    Col("finding_id", "Finding id", 14, "id", get=lambda r: r.get("id")),
+    Col("status", "Claimed status", 11), Col("reason", "Claimed reason", 30), Col("by", "Claimed by", 12),
+    Col("date", "Claim date", 10.5, "date"),
+    Col("finding_severity", "Severity", 9), Col("finding_subject", "Subject", 22),
+    Col("finding_status", "Status in this report", 11,
+        get=lambda r: r.get("finding_status") or "no such finding"),
+    Col("source", "Where the claim is written", 26), Col("finding_rule", "Rule id", 14, "id"),
+]
 SECURITY_SPEC = [
     Col("check", "Check", 22), Col("status", "Status", 9), Col("severity", "Severity", 9), Col("detail", "Detail", 24),
     Col("path", "File", 26), Col("line", "Line", 6, "int"), Col("date", "Date", 10.5, "date"),
@@ -403,13 +418,13 @@ def _labels(val: bool = False, percent: bool = False):
 
 
 def _data_sheet(wb, s: Scan, title: str, df: pd.DataFrame | None, cols: list[Col],
-                style: Callable | None = None, material: bool = False) -> Any:
+                style: Callable | None = None, material: bool = False, note: str | None = None) -> Any:
     """One sheet, one table. With *material*, rows about de-minimis people (materiality in the rules: not
-    on the roster, few surviving lines) are filtered out of the print but stay in the table."""
+    on the roster, few surviving lines) are filtered out of the print but stay in the table. *note*: a
+    line for the page header."""
     ws = wb.create_sheet(title)
     df = df if df is not None else pd.DataFrame()
     remote = s.repo.remote
-    note = None
     show = None
     if material and len(df) and "person" in df:
         small = de_minimis_people(s)
@@ -535,13 +550,16 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
         ("Report", "ddkit acquisition-readiness workbook: a technical due-diligence review of one git repository, "
                    "covering who wrote the code, whether the company can show it owns it, third-party licenses, "
                    "secrets and knowledge concentration."),
-        ("Repository", s.repo.path),
+        ("Repository", strip_credentials(s.repo.path)),
         ("Remote", s.repo.remote or "(none)"),
         ("Ref scanned", s.repo.ref),
         ("Commit", s.repo.commit or "(empty repository)"),
         ("As of", s.as_of.isoformat()),
         ("Company profile", s.company.source or "(none given)"),
         ("Roster", "(none given)" if s.roster.empty else f"{len(s.roster)} people"),
+        ("Triage file applied", s.options.get("triage") or "(none)"),
+        ("The repository's own triage file", f"{len(s.triage_claims)} claimed decisions, not applied (Triage claims "
+         f"sheet)" if len(s.triage_claims) else "(none)"),
         ("ddkit version", v.get("ddkit", __version__)),
         ("git version", v.get("git", "unknown")),
         ("ScanCode version", f"scancode-toolkit {v['scancode']}" if "scancode" in v else
@@ -628,6 +646,7 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
          "high-entropy strings; it can miss others and flag test values. Dates and identities are as recorded by "
          "git and can be set by the author."),
     ]
+    rows += vuln_methodology_rows(s)   # vulns
     unresolved = (s.people[~s.people["resolved"].astype(bool)] if len(s.people) and "resolved" in s.people
                   else s.people.iloc[:0])
     if len(unresolved):
@@ -659,6 +678,15 @@ def _methodology_sheet(wb, s: Scan) -> None:
 
 
 # ------------------------------------------------------------------ Summary
+def _vuln_figure(sm: dict) -> str:
+    """vulns: the Summary's line: not assessed, or the open count and the database's snapshot date."""
+    v = sm.get("vulnerabilities") or {}
+    if not v.get("assessed"):
+        return "not assessed (no --vuln-db)"
+    return (f"{v.get('open', 0)} in {v.get('vulnerable_packages', 0)} packages (database of {v.get('snapshot')}"
+            + (", stale" if v.get("stale") else "") + ")")
+
+
 def _summary_sheet(wb, s: Scan) -> None:
     from openpyxl.chart import BarChart, PieChart, Reference
 
@@ -676,7 +704,7 @@ def _summary_sheet(wb, s: Scan) -> None:
     sm = s.summary
     set_cell(ws, 1, 1, f"Acquisition-readiness report: {_company(s)}", TITLE_FONT)
     commit = s.repo.commit or "(empty repository)"
-    rows = [("Repository", s.repo.remote or s.repo.path),
+    rows = [("Repository", s.repo.remote or strip_credentials(s.repo.path)),
             ("Commit scanned", f"{commit[:10]} (ref {s.repo.ref}; full id in the Methodology sheet)"
              if s.repo.commit else commit),
             ("As of", s.as_of), ("Generated by", f"ddkit {__version__}")]
@@ -726,7 +754,8 @@ def _summary_sheet(wb, s: Scan) -> None:
                ("Code from AI-marked commits", f"{sm['ai_share']:.1%}" if sm.get("ai_share") is not None else "n/a"),
                ("Lines by contractors and vendors", f"{share:.0%}" if share is not None else "n/a"),
                ("Product license (policy)", f"{sm.get('outbound_license') or 'proprietary'} ("
-                                            f"{sm.get('outbound_license_source') or 'default'})")]
+                                            f"{sm.get('outbound_license_source') or 'default'})"),
+               ("Known vulnerabilities", _vuln_figure(sm))]   # vulns
     sev = list((sm.get("findings_by_severity") or {}).items())
     for k in range(max(len(sev), len(figures))):
         if k < len(sev):
@@ -852,6 +881,7 @@ def write_workbook(s: Scan, path: Path) -> Path:
     _data_sheet(wb, s, "Ownership by class", s.ownership_by_classification, OWN_CLASS_SPEC)
     _data_sheet(wb, s, "Licenses", s.licenses, _cols(s.licenses, LICENSE_SPEC, LICENSE_DROP, [Col("rule", "Rule id", 14, "id")]))
     _data_sheet(wb, s, "Dependencies", s.dependencies, DEPENDENCY_SPEC)   # deps
+    _data_sheet(wb, s, "Vulnerabilities", getattr(s, "vulnerabilities", None), VULN_SPEC)   # vulns
     from .ai_sheet import AI_SPEC, ai_frame  # provenance: the AI ledger (before Bus Factor, per the contract)
     _data_sheet(wb, s, "AI-assisted code", ai_frame(s), AI_SPEC)
     _data_sheet(wb, s, "Bus Factor", s.bus_factor, BUS_SPEC)
@@ -864,9 +894,14 @@ def write_workbook(s: Scan, path: Path) -> Path:
     # Triaged: the findings counsel decided (accepted, false positive, resolved), never dropped.
     df = findings_frame(s.findings, True)
     cols = findings_cols(df, cat)
-    ws = _data_sheet(wb, s, "Triaged", df, cols)
+    claimed = len(s.triage_claims)
+    ws = _data_sheet(wb, s, "Triaged", df, cols,
+                     note=f"the scanned repository's own triage file claims {claimed} decisions, not applied: "
+                          f"Triage claims sheet" if claimed else None)
     if len(df):
         _triage_validation(ws, cols, len(df))
+    if len(s.triage_claims):
+        _data_sheet(wb, s, "Triage claims", s.triage_claims, TRIAGE_CLAIMS_SPEC)
     _rules_sheet(wb, s)
     _methodology_sheet(wb, s)
     _stamp(wb, s.as_of)
