@@ -56,7 +56,8 @@ class RunOptions:
         outputs = {fmt: kw.pop(_dest(f.option)) for fmt, f in REGISTRY.items()}
         opts = cls(inputs=dict(roster=kw.pop("roster"), company=kw.pop("company"), rules=kw.pop("rules_dir"),
                                ref=kw.pop("ref"), as_of=kw.pop("as_of"), licenses=not kw.pop("no_licenses"),
-                               secrets=not kw.pop("no_secrets"), jobs=kw.pop("jobs"), triage=kw.pop("triage"),
+                               secrets=not kw.pop("no_secrets"), secrets_strict=kw.pop("secrets_strict"),
+                               jobs=kw.pop("jobs"), triage=kw.pop("triage"),
                                allow_other_owner=kw.pop("allow_other_owner"),
                                sbom=list(kw.pop("sbom")), environment=list(kw.pop("environment")),   # deps
                                reference=list(kw.pop("reference")),
@@ -89,6 +90,9 @@ _scan_options = [
                  help="Exit 1 when a finding is at or above this severity."),
     click.option("--no-licenses", is_flag=True, help="Skip the license scan (fast look)."),
     click.option("--no-secrets", is_flag=True, help="Skip the secrets scan of the history (fast look)."),
+    click.option("--secrets-strict", is_flag=True,
+                 help="Report every secret match the context filter sets aside (placeholders, hashes, test and "
+                      "docs paths) as a low finding, instead of listing it in the set-aside list."),
     click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: up to 2)."),
     click.option("--triage", type=click.Path(dir_okay=False),
                  help="Triage decisions (YAML); default .ddkit/triage.yaml in the current folder when present "

@@ -64,12 +64,15 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
          jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
          triage: str | os.PathLike | None = None, sbom=None, environment=None, reference=None,
-         vuln_db=None, allow_other_owner: bool = False) -> Scan:
+         vuln_db=None, allow_other_owner: bool = False,
+         secrets_strict: bool = False) -> Scan:
     """Scan one repository. Inputs are validated before any work starts.
 
     *roster*: a CSV or XLSX path, or the same table as a DataFrame, a list of dicts or a dict of columns;
     *company*: a YAML path, or the same mapping as a dict. Each goes through one validation whatever its
     kind, so a file and its data give the same answer (anything else is an InputError).
+    *secrets_strict*: report every secret match the context filter would set aside as a low finding
+    (``--secrets-strict``) instead of listing it in ``secrets_set_aside``.
     *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the current folder when
     present and outside the scanned repository (a triage file inside the repository is applied only when
     named here; otherwise it is listed as the repository's claims).
@@ -99,7 +102,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
     store = _result_store(info, ref, as_of_d, rules_o, company_o, roster_df, triage_path, [decisions, own_triage],
                           licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs),
                           references=[c.identity for c in corpora],
-                          vulns=vdb.digest if vdb is not None else None) if info.commit else None
+                          vulns=vdb.digest if vdb is not None else None,
+                          **({"secrets_strict": True} if secrets_strict else {})) if info.commit else None
     if store is not None:
         t0 = time.perf_counter()
         hit = store.load(info.commit)
@@ -283,7 +287,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
         assert sec_hist is not None
         with progress.stage("secrets"):
             sec_findings, sec_table, stats.secrets = _security(info, files, hist.changes, commits, rules_o, jobs,
-                                                               progress, sec_hist)
+                                                               progress, sec_hist, secrets_strict)
         progress.timings["secrets history (overlapped)"] = sec_hist.seconds
         found += sec_findings
         versions["kingfisher-secret-scanner"] = installed_version("kingfisher-secret-scanner")
@@ -309,7 +313,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
                  ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
                  options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets,
                               references=[c.name for c in corpora],
-                              triage=str(triage_path) if triage_path is not None else None),
+                              triage=str(triage_path) if triage_path is not None else None,
+                              **({"secrets_strict": True} if secrets_strict else {})),
                  blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
                  ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
                  stats=stats, versions=versions,
@@ -472,10 +477,16 @@ def _start_secrets_history(info, rules, jobs, plan, feed) -> _Background:
     return _Background(run)
 
 
-def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):
+def _security(info, files, changes, commits, rules, jobs, progress, sec_hist, strict=False):
     from .analyze import security
     from .collect import secrets as secrets_mod
     hist, stats = sec_hist.result()
+    # Credential files known by their name alone (binary key stores): no line of theirs is ever scanned.
+    named_hist, named_tree = secrets_mod.credential_files_by_name(changes, files, info.commit, rules)
+    if len(named_hist):
+        hist = pd.concat([hist, named_hist], ignore_index=True)
+    if strict:
+        hist = security.strict(hist)
     # Where is each file that once held a secret now? The history's own rename-following says, per
     # (commit, path): the path of that file at the ref, if it is still there.
     # (Plain lists: iterating the string columns themselves cost 0.5 ms on pip's files, 2 ms on requests' changes.)
@@ -490,7 +501,12 @@ def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):
             if isinstance(now, str) and now in at_ref:
                 paths.add(now)
     tree, tstats = secrets_mod.scan_tree(info.path, info.commit, sorted(paths), rules=rules)
+    if len(named_tree):
+        tree = pd.concat([tree, named_tree], ignore_index=True)
+    if strict:
+        tree = security.strict(tree)
     stats.update(security.suppression_counts(hist, tree))
+    stats["set_aside"], stats["set_aside_counts"] = security.set_aside(hist, tree)
     if tstats["long_lines"] and not stats["long_lines"]:
         max_line = secrets_mod.settings(rules)["max_line_bytes"]
         stats["warnings"] += secrets_mod.long_line_warning(tstats["long_lines"], max_line)

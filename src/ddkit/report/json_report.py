@@ -51,6 +51,8 @@ def to_dict(s: Scan) -> dict[str, Any]:
         # Additions (schema_version 1 stays): whom to retain, and the rewrite scope of each remediation subject.
         "retention": _records(s.retention, list(s.retention.columns)) if s.retention is not None else [],
         "rewrite_scope": _records(s.rewrite_scope, list(s.rewrite_scope.columns)) if s.rewrite_scope is not None else [],
+        # What the secrets' context filter set aside (path, line, detector, reason; never the value).
+        "secrets_set_aside": json_value(s.stats.secrets.get("set_aside", [])),
     }
 
 

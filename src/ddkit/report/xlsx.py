@@ -441,6 +441,38 @@ def _data_sheet(wb, s: Scan, title: str, df: pd.DataFrame | None, cols: list[Col
     return ws
 
 
+SET_ASIDE_SPEC = [Col("path", "File", 40), Col("line", "Line", 6, "int"), Col("detector", "Detector", 26),
+                  Col("reason", "Why set aside", 40)]
+
+
+def _set_aside_table(ws, s: Scan, last: int, width: int) -> None:
+    """Below the Security findings: every secret match the context filter set aside, with why (never the
+    value), so that counsel sees what was judged not to be a secret. The lines above the table are short
+    (one per reason) and unwrapped: each prints on one line across the empty cells to its right."""
+    rows = s.stats.secrets.get("set_aside") or []
+    counts = s.stats.secrets.get("set_aside_counts") or {}
+    n = len(rows)
+    lines = [(f"Secret matches set aside (judged not to be a secret): {n}", SECTION_FONT)]
+    lines += [(f"{why}: " + ", ".join(f"{d} {k}" for d, k in per.items()), None) for why, per in counts.items()]
+    lines.append(("--secrets-strict reports them as low findings instead." if not s.options.get("secrets_strict")
+                  else "Reported as low findings above (--secrets-strict).", None))
+    r = last + 2
+    for k, (text, font) in enumerate(lines):
+        set_cell(ws, r + k, 1, text, font)
+    end = r + len(lines) - 1
+    if n:
+        # The findings' table sets the column widths and the frozen header: kept.
+        widths = {k: v.width for k, v in ws.column_dimensions.items()}
+        freeze, titles = ws.freeze_panes, ws.print_title_rows
+        end = write_cols(ws, pd.DataFrame(rows, columns=["path", "line", "detector", "reason"]), "SecretsSetAside",
+                         [Col(c.key, c.label, c.width, c.kind) for c in SET_ASIDE_SPEC], start_row=end + 1,
+                         style=_severity_style, deferred=True)
+        for k, w in widths.items():
+            ws.column_dimensions[k].width = max(w or 0, ws.column_dimensions[k].width or 0)
+        ws.freeze_panes, ws.print_title_rows = freeze, titles
+    page_setup(ws, _company(s), s.as_of.isoformat(), max(width, len(SET_ASIDE_SPEC)), end)
+
+
 def de_minimis_people(s: Scan) -> set[str]:
     """People whose findings the materiality rules roll up: not on the roster, not a bot, and too few
     surviving lines (rules/findings.yaml, materiality)."""
@@ -615,9 +647,12 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
         ("Definition: secrets", "The secrets engine (" + ("; ".join(f"{k} {x}" for k, x in v.items()
          if k not in ("ddkit", "git", "scancode")) or "see above") + ") on every line added in the history and on "
          "the files at the ref. Tiers: provider (a recognised credential format, e.g. an AWS key), generic (a "
-         "password or token assigned in code), entropy (a random-looking string: a guess). Findings in test "
-         "fixtures or documentation examples are downgraded, with the reason. Reports show a fingerprint, never "
-         "the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
+         "password or token assigned in code), entropy (a random-looking string: a guess). A committed "
+         "credential file (.netrc, .pgpass, Docker config.json, ...) is reported whatever its value looks like; "
+         "a weak or placeholder value, or a test or documentation path, lowers it to low, with the reason. "
+         "Matches judged not to be secrets (placeholders, hashes, test fixtures, documentation examples) are "
+         "set aside and listed, with why, below the Security sheet's findings (--secrets-strict reports them). "
+         "Reports show a fingerprint, never the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
         ("Definition: bulk imports", "A commit whose newly created files (not renames, copies, vendored or generated "
          "files) hold many added lines across many files at once (thresholds on the Rules sheet) and whose surviving "
          "lines are material. Severity from the facts: high before incorporation or the author's start date, without "
@@ -890,7 +925,8 @@ def write_workbook(s: Scan, path: Path) -> Path:
     _data_sheet(wb, s, "Retention", s.retention, RETENTION_SPEC)
     _trends_sheet(wb, s)
     if s.security is not None:
-        _data_sheet(wb, s, "Security", s.security, _cols(s.security, SECURITY_SPEC, (), [Col("rule", "Rule id", 14, "id")]))
+        cols = _cols(s.security, SECURITY_SPEC, (), [Col("rule", "Rule id", 14, "id")])
+        _set_aside_table(_data_sheet(wb, s, "Security", s.security, cols), s, len(s.security) + 1, len(cols))
     # Triaged: the findings counsel decided (accepted, false positive, resolved), never dropped.
     df = findings_frame(s.findings, True)
     cols = findings_cols(df, cat)
