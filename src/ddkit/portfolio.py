@@ -67,6 +67,8 @@ def read_list(path: str | os.PathLike) -> list[tuple[str, ...]]:
 def _file_hash(path: Any) -> str | None:
     if path is None:
         return None
+    if not isinstance(path, (str, os.PathLike)):   # a roster or profile given as data (already validated)
+        return hashlib.sha256(pickle.dumps(path.to_csv() if hasattr(path, "to_csv") else repr(path))).hexdigest()
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
@@ -181,8 +183,8 @@ def scan_many(repos: Iterable[str | tuple[str, ...]], roster=None, company=None,
     from .pipeline import _as_of
     from .roster import load_roster
     # Validate the shared inputs once, before any work starts.
-    load_roster(roster) if roster else None
-    load_company(company) if company else None
+    roster_data = load_roster(roster)
+    company_data = load_company(company)
     rules_o = load_rules(rules)
     if triage:
         from .triage import load_triage
@@ -199,7 +201,11 @@ def scan_many(repos: Iterable[str | tuple[str, ...]], roster=None, company=None,
     # Which company each repository belongs to (a (repo, ref, profile) spec names its own; analyze/shared_code.py)
     own_profile: list[str | None] = [None if isinstance(r, str) or len(r) < 3 else r[2] for r in repos]
     shared = _shared_code(own_profile, company)
-    opts = dict(roster=str(roster) if roster else None, company=str(company) if company else None,
+    # A path is passed on as a path (each worker reads it); data, as the validated table or profile.
+    opts = dict(roster=(str(roster) if isinstance(roster, (str, os.PathLike)) else roster_data) if roster is not None
+                else None,
+                company=(str(company) if isinstance(company, (str, os.PathLike)) else company_data)
+                if company is not None else None,
                 rules=str(rules) if rules else None, as_of=as_of_d, licenses=licenses, secrets=secrets,
                 cache=cache, clone_timeout=timeout, triage=str(triage) if triage else None,
                 sbom=[str(x) for x in (sbom or [])], environment=[str(x) for x in (environment or [])],   # deps
