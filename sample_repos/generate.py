@@ -735,6 +735,12 @@ def _disguise(lines: list[str], how: str) -> list[str]:
     return out
 
 
+def _code_extent(lines: list[str]) -> list[int]:
+    """[first, last] line (from 1) holding code: neither blank nor a ``#`` comment."""
+    code = [k for k, line in enumerate(lines, start=1) if line.strip() and not line.lstrip().startswith("#")]
+    return [code[0], code[-1]]
+
+
 def build_reference(dest: Path) -> Path:
     """The bundled previous employer's repository (dest/hooli-reference), deterministic like the samples."""
     path = Path(dest) / "hooli-reference"
@@ -769,7 +775,10 @@ def _hooli(b: Builder) -> dict:
         target = f"engine/stage_{i}.py" if how == "reformatted" else f"engine/step_{i}.py"
         lines = _disguise(ref[src], how)
         b.add(target, gavin, text=lines)
-        copied[target] = {"reference_path": src, "how": how, "lines": len(lines), "reference_lines": len(ref[src])}
+        # The copy is the whole file: its exact extent on each side runs from the first to the last line
+        # holding code (a line neither blank nor a comment), counted on the lines written here.
+        copied[target] = {"reference_path": src, "how": how, "lines": len(lines), "reference_lines": len(ref[src]),
+                          "target_range": _code_extent(lines), "reference_range": _code_extent(ref[src])}
     b.add("LICENSE", gavin, text=["Copyright (c) 2021-2024 Hooli Analytics Inc. All rights reserved.", "",
                                   "Proprietary and confidential. Unauthorized copying of this software,",
                                   "via any medium, is strictly prohibited."])

@@ -253,6 +253,7 @@ def target_prints(repo: str, files: pd.DataFrame, blame: pd.DataFrame, commits: 
             if len(th):
                 yield path, text.count("\n") + (0 if text.endswith("\n") else 1), th, ts, te
     corpus = fp.build_corpus(name, printed())
+    corpus.reader = fp.GitReader(repo, blobs=dict(targets))     # (to extend a match exactly: copy_extent.py)
     by_file: dict[str, dict[str, int]] = {}
     for path, sha, n in zip(blame["path"].tolist(), blame["sha"].tolist(), blame["lines"].tolist()):
         by_file.setdefault(path, {})[sha] = by_file.setdefault(path, {}).get(sha, 0) + int(n)
@@ -337,7 +338,11 @@ def copied_file(rules: Rules, target: RepoPrints, fi: int, th, ts, te, n_prints:
         return None
     ranked = sorted(per_ref.items(), key=lambda kv: (-len(kv[1][0]), kv[0]))
     all_hit = set().union(*(v[0] for v in per_ref.values()))
-    t_ranges = _merge([(int(ts[i]), int(te[i])) for i in sorted(all_hit)])
+    # The reported pairs' exact extents (copy_extent.py): each match extended token by token in both files;
+    # a pair whose files cannot be read again keeps its fingerprints' ranges.
+    exact = _extents(target, fi, th, ranked[:3], corpora)
+    t_ranges = _merge([(int(ts[i]), int(te[i])) for i in sorted(all_hit)]
+                      + [r for got in exact.values() for r in got[0]])
     covered = sum(b - a + 1 for a, b in t_ranges)
     if covered < min_lines:
         return None
@@ -349,10 +354,13 @@ def copied_file(rules: Rules, target: RepoPrints, fi: int, th, ts, te, n_prints:
     refs_txt = []
     for (ci, rfi), (tset, rr) in ranked[:3]:
         corpus = corpora[ci]
-        r_ranges = _merge(sorted(rr))
+        if (ci, rfi) in exact:
+            m_ranges, r_ranges = exact[(ci, rfi)]
+        else:
+            m_ranges, r_ranges = _merge([(int(ts[i]), int(te[i])) for i in sorted(tset)]), _merge(sorted(rr))
         rows.append(dict(path=path, lines=n_lines, reference=corpus.name, reference_path=corpus.paths[rfi],
                          reference_lines=_fmt_ranges(r_ranges), similarity=round(len(tset) / n_prints, 3),
-                         matched_lines=_fmt_ranges(_merge([(int(ts[i]), int(te[i])) for i in sorted(tset)])),
+                         matched_lines=_fmt_ranges(m_ranges),
                          committed_by=who, committed_sha=top_sha, committed_date=when, surviving_lines=surviving))
         there = ""
         if others is not None:
@@ -371,6 +379,26 @@ def copied_file(rules: Rules, target: RepoPrints, fi: int, th, ts, te, n_prints:
                   person=who, first_sha=top_sha, last_sha=top_sha, first_commit=when,
                   line=t_ranges[0][0], end_line=t_ranges[-1][1])
     return rec, rows
+
+
+def _extents(target: RepoPrints, fi: int, th, pairs: list, corpora: list) -> dict[tuple[int, int], tuple[list, list]]:
+    """(target ranges, reference ranges) of each of *pairs* ((corpus, reference file), (matched target
+    fingerprints, ...)) extended exactly; a pair absent when either file cannot be read again."""
+    from .copy_extent import extend
+    t_reader = getattr(target.corpus, "reader", None)
+    t_stream = t_reader.tokens(target.corpus.paths[fi]) if t_reader is not None else None
+    out: dict[tuple[int, int], tuple[list, list]] = {}
+    if t_stream is None:
+        return out
+    for (ci, rfi), (tset, _) in pairs:
+        reader = getattr(corpora[ci], "reader", None)
+        r_stream = reader.tokens(corpora[ci].paths[rfi]) if reader is not None else None
+        if r_stream is None:
+            continue
+        got = extend(t_stream[0], t_stream[1], r_stream[0], r_stream[1], th[sorted(tset)])
+        if got is not None:
+            out[(ci, rfi)] = got
+    return out
 
 
 def _merge(ranges: list[tuple[int, int]], gap: int = 1) -> list[tuple[int, int]]:

@@ -123,7 +123,8 @@ class SharedCode:
                 c = prints.corpus
                 restricted[i] = Corpus(f"{results[i].repo} ({self.labels[i]})", c.paths, np.asarray(h[keep]),
                                        np.asarray(f[keep]), np.asarray(self._array(i, "start")[keep]),
-                                       np.asarray(self._array(i, "end")[keep]), c.lines)
+                                       np.asarray(self._array(i, "end")[keep]), c.lines,
+                                       reader=getattr(c, "reader", None))
         rows: list[dict] = []
         for i, target in restricted.items():
             others = [j for j in restricted if self.keys[j] != self.keys[i]]

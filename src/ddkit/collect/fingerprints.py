@@ -32,6 +32,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -91,12 +92,12 @@ def tokens(text: str, path: str) -> tuple[list[str], list[int]]:
     return toks, lines
 
 
-def fingerprints(text: str, path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(hashes, first line, last line) of the winnowed k-grams of *text*."""
-    toks, lines = tokens(text, path)
+def kgram_hashes(toks: list[str]) -> np.ndarray:
+    """The hash of every k-gram of *toks* (``len(toks) - K + 1`` of them): what ``fingerprints`` winnows, and
+    what extending a match (analyze/copy_extent.py) finds its seeds with."""
     n = len(toks) - K + 1
     if n <= 0:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0, np.int32)
+        return np.zeros(0, np.uint64)
     # Stable 64-bit hashes of each token, then of each k-gram (a polynomial over the token hashes): the same
     # text gives the same fingerprints in every process (cacheable), unlike Python's salted hash().
     vocab: dict[str, int] = {}
@@ -111,6 +112,16 @@ def fingerprints(text: str, path: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
     with np.errstate(over="ignore"):
         for j in range(K):
             kg = kg * base + th[j:j + n]
+    return kg
+
+
+def fingerprints(text: str, path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(hashes, first line, last line) of the winnowed k-grams of *text*."""
+    toks, lines = tokens(text, path)
+    n = len(toks) - K + 1
+    if n <= 0:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0, np.int32)
+    kg = kgram_hashes(toks)
     # Winnowing: in each window of W k-grams keep the minimum (the rightmost on ties), once.
     if n <= W:
         pick = np.array([int(np.argmin(kg[::-1]) * -1 + n - 1)])
@@ -139,6 +150,87 @@ class Corpus:
     lines: np.ndarray       # lines per file
     cached: bool = False
     identity: str = ""      # what the reference's content is (the cache key's part; the scan's result cache too)
+    reader: Any = None      # reads a file's text again to extend a match (analyze/copy_extent.py); not cached
+
+
+class _Reader:
+    """Reads one file of a corpus again, at scan time, to extend a match exactly (analyze/copy_extent.py): the
+    cache holds fingerprints only. ``None`` when it cannot (then the match keeps its fingerprints' ranges). A
+    few recent files are kept tokenised (one reference file often matches several target files)."""
+
+    def read(self, path: str) -> bytes | None:
+        raise NotImplementedError
+
+    def text(self, path: str) -> str | None:
+        try:
+            data = self.read(path)
+        except (OSError, ValueError, KeyError, RuntimeError, tarfile.TarError, zipfile.BadZipFile):
+            return None
+        return None if data is None or len(data) > MAX_FILE_BYTES else _decode(data)
+
+    def tokens(self, path: str) -> tuple[list[str], list[int]] | None:
+        cache = self.__dict__.setdefault("_recent", {})
+        if path in cache:
+            cache[path] = cache.pop(path)        # most recent last
+            return cache[path]
+        text = self.text(path)
+        got = tokens(text, path) if text is not None else None
+        cache[path] = got
+        while len(cache) > 32:
+            cache.pop(next(iter(cache)))
+        return got
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+
+class DirReader(_Reader):
+    def __init__(self, root: str):
+        self.root = root
+
+    def read(self, path: str) -> bytes | None:
+        # The walk followed no links; nor does this read (O_NOFOLLOW: its last part; a directory swapped for
+        # a link since is the reference owner's own doing, and the content is checked against the seeds).
+        fd = os.open(os.path.join(self.root, path), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as f:
+            return f.read(MAX_FILE_BYTES + 1)
+
+
+class GitReader(_Reader):
+    """A file of a git repository at *commit* (a reference) or by its blob id (*blobs*: the scanned
+    repository's files at the ref), read through gitutil."""
+
+    def __init__(self, repo: str, commit: str = "", blobs: dict[str, str] | None = None):
+        self.repo, self.commit, self.blobs = repo, commit, blobs or {}
+
+    def read(self, path: str) -> bytes | None:
+        from .. import gitutil
+        spec = self.blobs.get(path) or (f"{self.commit}:{path}" if self.commit else None)
+        return gitutil.read_blob(self.repo, spec, MAX_FILE_BYTES) if spec else None
+
+
+class ArchiveReader(_Reader):
+    def __init__(self, path: str):
+        self.path = path
+
+    def read(self, path: str) -> bytes | None:
+        if zipfile.is_zipfile(self.path):
+            with zipfile.ZipFile(self.path) as z:
+                info = z.getinfo(path)
+                if info.file_size > MAX_ARCHIVE_MEMBER:
+                    return None
+                with z.open(info) as f:
+                    return f.read(MAX_ARCHIVE_MEMBER + 1)
+        # A tar is read through once per scan for its members' offsets, then each member directly.
+        t = self.__dict__.get("_tar")
+        if t is None:
+            t = self.__dict__["_tar"] = tarfile.open(self.path)
+            self.__dict__["_members"] = {m.name: m for m in t.getmembers() if m.isfile()}
+        m = self.__dict__["_members"].get(path)
+        if m is None or m.size > MAX_ARCHIVE_MEMBER:
+            return None
+        member = t.extractfile(m)
+        return member.read(MAX_ARCHIVE_MEMBER + 1) if member is not None else None
 
 
 def _is_code(path: str) -> bool:
@@ -222,8 +314,9 @@ def _walk_git(repo: str, ref: str) -> Iterator[tuple[str, bytes]]:
             yield path, data
 
 
-def _source(spec: str) -> tuple[str, Iterator[tuple[str, bytes]], str]:
-    """(display name, files, identity for the cache) of a reference given on the command line."""
+def _source(spec: str) -> tuple[str, Iterator[tuple[str, bytes]], str, _Reader]:
+    """(display name, files, identity for the cache, reader of one file) of a reference given on the command
+    line."""
     ref = None
     p = Path(spec)
     if not p.exists() and "@" in spec:
@@ -240,20 +333,21 @@ def _source(spec: str) -> tuple[str, Iterator[tuple[str, bytes]], str]:
                                      (ref or "HEAD") + "^{commit}").decode().strip()
             except gitutil.GitError:
                 raise InputError(f"--reference {spec}: cannot resolve {ref or 'HEAD'} in that repository") from None
-            return f"{p.name}@{commit[:12]}", _walk_git(str(p), commit), f"git:{commit}"
+            return (f"{p.name}@{commit[:12]}", _walk_git(str(p), commit), f"git:{commit}",
+                    GitReader(str(p), commit))
         if ref is not None:
             raise InputError(f"--reference {spec}: @REF needs a git repository")
         # The directory's identity: every code file's path, size and modification time (what the walk reads).
         stamp = hashlib.sha256()
         for rel, st in _code_entries(p):
             stamp.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
-        return p.name, _walk_dir(p), f"dir:{p.resolve()}:{stamp.hexdigest()}"
+        return p.name, _walk_dir(p), f"dir:{p.resolve()}:{stamp.hexdigest()}", DirReader(str(p))
     if p.is_file() and (zipfile.is_zipfile(p) or tarfile.is_tarfile(p)):
         h = hashlib.sha256()
         with open(p, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
-        return p.name, _walk_archive(p), f"archive:{h.hexdigest()}"
+        return p.name, _walk_archive(p), f"archive:{h.hexdigest()}", ArchiveReader(str(p))
     raise InputError(f"--reference {spec}: not a directory, a git repository or a zip/tar archive")
 
 
@@ -305,7 +399,7 @@ def _fingerprinted(walk: Iterator[tuple[str, bytes]], jobs: int) -> Iterator[tup
 def load_corpus(spec: str, jobs: int = 1) -> Corpus:
     """The fingerprints of the reference *spec*, from the cache when its content has not changed (*jobs*:
     worker processes for a corpus not yet cached; the result is the same)."""
-    name, walk, identity = _source(spec)
+    name, walk, identity, reader = _source(spec)
     from ..cache import cache_dir
     key = hashlib.sha256(f"{_CACHE_VERSION}\0{K}\0{W}\0{identity}".encode("utf-8", "surrogateescape")).hexdigest()
     entry: Path | None
@@ -319,10 +413,11 @@ def load_corpus(spec: str, jobs: int = 1) -> Corpus:
                 arrays = {k: z["fid" if k == "file" else k] for k in ("hashes", "file", "start", "end", "lines")}
             listed = json.loads((entry / "paths.json").read_text(encoding="utf-8"))
             if isinstance(listed, list) and len(listed) == len(arrays["lines"]):
-                return Corpus(name, listed, cached=True, identity=identity, **arrays)
+                return Corpus(name, listed, cached=True, identity=identity, reader=reader, **arrays)
         except (OSError, ValueError, KeyError):
             pass        # a damaged entry: fingerprint again
     corpus = build_corpus(name, _fingerprinted(walk, jobs), identity)
+    corpus.reader = reader
     if entry is not None:
         try:
             from ..fsutil import atomic_write
