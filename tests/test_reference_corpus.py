@@ -72,11 +72,15 @@ def test_copied_code_found_after_renaming(make_repo, tmp_path):
     f = s.findings[s.findings["rule"] == "prov.copied-code"]
     assert f["path"].tolist() == ["acme/pricing.py"]
     row = f.iloc[0]
-    # The copy's code starts at line 6 (line 4 is its new comment, line 5 blank) and ends with the file.
-    first_copied, last_copied = 6, 3 + len(copy.splitlines())
-    # What was found lies within the copy and covers most of it (winnowing may miss a few tokens at the ends:
-    # a k-gram is chosen in each window of W, not each one).
-    assert first_copied <= row["line"] <= first_copied + 3 and last_copied - 3 <= row["end_line"] <= last_copied
+    # The copy's code starts at its class line (line 4 is its new comment, the original's docstring, then two
+    # blank lines) and ends with the file; the match is exactly that (README: Reference corpora), on both sides.
+    lines, orig = copy.splitlines(), ORIGINAL.splitlines()
+    first_copied = 3 + next(k for k, t in enumerate(lines, start=1) if t.startswith("class "))
+    last_copied = 3 + len(lines)
+    assert (row["line"], row["end_line"]) == (first_copied, last_copied) == (7, 30)
+    m = s.copied_code.set_index("reference_path").loc["billing/invoice.py"]
+    r_first = next(k for k, t in enumerate(orig, start=1) if t.startswith("class "))
+    assert (m["matched_lines"], m["reference_lines"]) == (f"{first_copied}-{last_copied}", f"{r_first}-{len(orig)}")
     assert "previous-employer:billing/invoice.py" in row["evidence"] and "Carl Contractor" in row["evidence"]
     table = s.copied_code
     assert table["reference_path"].tolist() == ["billing/invoice.py"] and table["similarity"].iloc[0] >= 0.8

@@ -56,10 +56,18 @@ def test_shared_code_between_companies(portfolio):
     assert sorted(got.index) == sorted([str(a.path), str(b.path), str(c.path)])
     assert got.loc[str(b.path), "path"] == "shop/pricing.py"
     assert got.loc[str(a.path), "path"] == "billing/invoice.py" and got.loc[str(c.path), "path"] == "tools/invoice_copy.py"
-    # Beta's copy: the code starts at line 6 (line 4 is the new comment, 5 blank) and ends with the file.
-    first, last = 6, 3 + len(copy.splitlines())
+    # Beta's copy: after OWN's three lines, the copy's comment (line 4, the original's docstring) and two blank
+    # lines; the shared code starts at its class line and ends with the file.
+    lines = copy.splitlines()
+    first = len(OWN.splitlines()) + next(k for k, t in enumerate(lines, start=1) if t.startswith("class "))
+    last = len(OWN.splitlines()) + len(lines)
+    assert first == 7
     rb = got.loc[str(b.path)]
-    assert first <= rb["line"] <= first + 3 and last - 3 <= rb["end_line"] <= last
+    assert (rb["line"], rb["end_line"]) == (first, last)      # exact (README: Reference corpora)
+    orig = ORIGINAL.splitlines()
+    r_first = next(k for k, t in enumerate(orig, start=1) if t.startswith("class "))
+    row = p.copied_code[(p.copied_code["repository"] == str(b.path)) & (p.copied_code["reference"].str.contains("acme-billing"))]
+    assert row["reference_lines"].tolist() == [f"{r_first}-{len(orig)}"] and row["matched_lines"].tolist() == [f"{first}-{last}"]
     assert "another company's repository" in rb["evidence"] and "billing/invoice.py" in rb["evidence"]
     assert "committed there by Alice Acme" in rb["evidence"] and "Bob Beta" in rb["evidence"]
     assert rb["severity"] == "high" and rb["first_commit"].isoformat() == "2022-05-01"

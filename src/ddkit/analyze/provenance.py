@@ -289,7 +289,8 @@ def copied_code(rules: Rules, corpora: list, repo: str, files: pd.DataFrame, bla
     Every text file at the ref (not vendored, generated or excluded) with a code extension is fingerprinted
     like the references (collect/fingerprints.py) and looked up in each reference's index (sorted by
     hash). The reported pairs are extended to their exact extent (copy_extent.py). A target file is
-    reported when its matched code covers at least ``copied_min_lines`` lines; similarity = matched fingerprints / the file's fingerprints. Fingerprints found in more than
+    reported when its matched code covers at least ``copied_min_lines`` lines; similarity = matched
+    fingerprints / the file's fingerprints. Fingerprints found in more than
     ``copied_max_ref_files`` reference files are boilerplate (license headers,
     ``if __name__ == "__main__":``) and ignored. Returns the findings and one row per (target file,
     reference file) match for the tables.
