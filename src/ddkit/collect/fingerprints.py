@@ -92,6 +92,9 @@ def tokens(text: str, path: str) -> tuple[list[str], list[int]]:
     return toks, lines
 
 
+_TOKEN_HASH: dict[str, int] = {}
+
+
 def kgram_hashes(toks: list[str]) -> np.ndarray:
     """The hash of every k-gram of *toks* (``len(toks) - K + 1`` of them): what ``fingerprints`` winnows, and
     what extending a match (analyze/copy_extent.py) finds its seeds with."""
@@ -100,13 +103,11 @@ def kgram_hashes(toks: list[str]) -> np.ndarray:
         return np.zeros(0, np.uint64)
     # Stable 64-bit hashes of each token, then of each k-gram (a polynomial over the token hashes): the same
     # text gives the same fingerprints in every process (cacheable), unlike Python's salted hash().
-    vocab: dict[str, int] = {}
-    th = np.empty(len(toks), np.uint64)
-    for i, t in enumerate(toks):
-        h = vocab.get(t)
-        if h is None:
-            h = vocab[t] = int.from_bytes(hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
-        th[i] = h
+    # (The vocabulary is small and bounded: V, S, N, the keywords and single operator characters.)
+    vocab = _TOKEN_HASH
+    for t in set(toks).difference(vocab):
+        vocab[t] = int.from_bytes(hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+    th = np.array([vocab[t] for t in toks], np.uint64)
     base = np.uint64(1099511628211)
     kg = np.zeros(n, np.uint64)
     with np.errstate(over="ignore"):
@@ -153,6 +154,9 @@ class Corpus:
     reader: Any = None      # reads a file's text again to extend a match (analyze/copy_extent.py); not cached
 
 
+_RECENT_TOKENS = 1 << 20
+
+
 class _Reader:
     """Reads one file of a corpus again, at scan time, to extend a match exactly (analyze/copy_extent.py): the
     cache holds fingerprints only. ``None`` when it cannot (then the match keeps its fingerprints' ranges). A
@@ -176,8 +180,11 @@ class _Reader:
         text = self.text(path)
         got = tokens(text, path) if text is not None else None
         cache[path] = got
-        while len(cache) > 32:
-            cache.pop(next(iter(cache)))
+        # Bounded by tokens held (about 50 bytes each), not files: a few large files or many small ones.
+        held = sum(len(v[0]) for v in cache.values() if v is not None)
+        while held > _RECENT_TOKENS and len(cache) > 1:
+            old = cache.pop(next(iter(cache)))
+            held -= len(old[0]) if old is not None else 0
         return got
 
     def __getstate__(self) -> dict:
