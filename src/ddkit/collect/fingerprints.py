@@ -154,7 +154,7 @@ class Corpus:
     reader: Any = None      # reads a file's text again to extend a match (analyze/copy_extent.py); not cached
 
 
-_RECENT_TOKENS = 1 << 20
+_RECENT_TOKENS = 1 << 18      # (about 15-20 MB)
 
 
 class _Reader:
