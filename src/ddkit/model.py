@@ -256,3 +256,74 @@ class Portfolio:
         """The same portfolio with people replaced by pseudonyms consistent across repositories."""
         from .report.pseudonym import pseudonymized_portfolio
         return pseudonymized_portfolio(self)
+
+
+# ------------------------------------------------------------------ the public tables, as users get them
+def _id_of_name(people: pd.DataFrame) -> dict[str, str]:
+    """person -> person_id, for the names only one person has (two unresolved identities may share a name)."""
+    if people.empty or "person_id" not in people:
+        return {}
+    counts = people["person"].value_counts()
+    return {p: i for p, i in zip(people["person"].tolist(), people["person_id"].tolist())
+            if isinstance(p, str) and counts.get(p) == 1}
+
+
+def _with(df: pd.DataFrame, name: str, values: Any, after: str | None) -> pd.DataFrame:
+    """*df* with column *name* (replaced if there), placed right after *after* when that column exists."""
+    df = df.drop(columns=[name]) if name in df.columns else df.copy()
+    cols = list(df.columns)
+    pos = cols.index(after) + 1 if after in cols else len(cols)
+    df.insert(pos, name, values)
+    return df
+
+
+def public_tables(s: Scan) -> Scan:
+    """The Scan's public tables as users get them (docs/outputs.md, "Tables"): one vocabulary (``person_id``
+    beside every person, ``module`` beside the deprecated ``scope``, ``sha`` beside the security table's
+    ``commit``) and the declared dtypes (:data:`ddkit.schema.DTYPES`). Called once, when the scan is
+    assembled: the analyses before it work on plain Python values."""
+    from .schema import PUBLIC_TABLES, typed
+    ids = _id_of_name(s.people)
+
+    def pid(names: Any) -> list[Any]:
+        return [ids.get(n) if isinstance(n, str) else None for n in names]
+
+    if len(s.findings.columns):
+        s.findings = _with(s.findings, "person_id", pid(s.findings["person"]), "person")
+    if len(s.remediation.columns):
+        person_rows = s.remediation["subject_type"].astype(str) != "vendor"
+        s.remediation = _with(s.remediation, "person_id",
+                              [i if ok else None for i, ok in zip(pid(s.remediation["subject"]), person_rows)],
+                              "subject_type")
+    if len(s.rewrite_scope.columns):
+        s.rewrite_scope = _with(s.rewrite_scope, "person_id", pid(s.rewrite_scope["subject"]), "subject_type")
+    if len(s.retention.columns):
+        s.retention = _with(s.retention, "person_id", pid(s.retention["person"]), "person")
+    if len(s.licenses.columns) and "introduced_by" in s.licenses:
+        s.licenses = _with(s.licenses, "person_id", pid(s.licenses["introduced_by"]), "introduced_by")
+    if len(s.dependencies.columns) and "added_by" in s.dependencies:
+        s.dependencies = _with(s.dependencies, "person_id", pid(s.dependencies["added_by"]), "added_by")
+    if len(s.ownership_by_module.columns):
+        obm = _with(s.ownership_by_module, "person_id", pid(s.ownership_by_module["person"]), "person")
+        type_of = dict(zip(s.people["person_id"], s.people["type"])) if len(s.people) else {}
+        s.ownership_by_module = _with(obm, "type", [type_of.get(i) for i in obm["person_id"]], "person_id")
+    for name in ("bus_factor", "simulations"):
+        df = getattr(s, name)
+        if len(df.columns) and "scope" in df:
+            setattr(s, name, _with(df, "module", df["scope"].tolist(), None if name == "bus_factor" else "scenario"))
+    if s.bus_factor is not None and len(s.bus_factor.columns) and "module" in s.bus_factor:
+        s.bus_factor = s.bus_factor[["module", *[c for c in s.bus_factor.columns if c != "module"]]]
+    if s.security is not None and len(s.security.columns) and "commit" in s.security:
+        by_sha = dict(zip(s.commits["sha"], s.commits["person_id"])) if len(s.commits) else {}
+        sec = _with(s.security, "sha", s.security["commit"].tolist(), "commit")
+        s.security = _with(sec, "person_id", [by_sha.get(c) if isinstance(c, str) else None for c in sec["sha"]],
+                           "author")
+    out_of_range: list[int] = []
+    for name in PUBLIC_TABLES:
+        df = getattr(s, name)
+        if df is not None:
+            setattr(s, name, typed(df, name, out_of_range))
+    if out_of_range:
+        s.warnings.append(f"{sum(out_of_range)} dates are outside the range pandas' datetime64[ns] holds "
+                          "(1677-09-22 to 2262-04-10): they are missing (NaT) in the tables and the reports")
+    return s

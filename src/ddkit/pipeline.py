@@ -32,7 +32,7 @@ from .collect.licenses import license_db_summary, scan_licenses, scancode_versio
 from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
 from .errors import InputError
-from .model import Scan, StageStats
+from .model import Scan, StageStats, public_tables
 from .progress import Progress
 from .resolve.identities import resolve_identities
 from .resolve.mailmap import read_mailmap
@@ -258,7 +258,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
                  commits=commits, changes=hist.changes, files=files, identities=res.identities,
                  people=people, warnings=warnings, findings=findings_frame(found),
-                 ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
+                 ownership=own, bus_factor=bus, trends=trends, licenses=lic_table,
                  options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets),
                  blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
                  ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
@@ -285,6 +285,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         sc = readiness(triage_mod.counted(s.findings), rules_o, [a for a in rules_o.areas() if a not in skipped])
         s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
                          areas=sc["areas"], score_capped_by=sc["capped_by"])
+        public_tables(s)   # the public tables' one vocabulary and declared dtypes (docs/outputs.md: Tables)
     forget_renames()
     s.timings = dict(progress.timings)
     if store is not None and info.commit:

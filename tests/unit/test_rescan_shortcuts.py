@@ -307,7 +307,7 @@ def _old_json_value(v):
         return [_old_json_value(x) for x in v.tolist()]
     if isinstance(v, np.generic):
         v = v.item()
-    if v is None or v is pd.NaT:
+    if v is None or v is pd.NaT or v is pd.NA:   # pd.NA: the typed tables' missing value (JSON null)
         return None
     if isinstance(v, float) and math.isnan(v):
         return None
