@@ -109,8 +109,15 @@ class Scan:
         """Per module: the files left without an author, and the truck factor before and after, if these
         people (or all staff of these vendors) left."""
         from .analyze.bus_factor import simulate_departure
+        from .schema import typed
+        from .values import records
         doa = self.doa if len(self.doa.columns) else pd.DataFrame(columns=["path", "person_id", "author"])
-        return simulate_departure(doa, self.files, self.people, people_or_vendors)
+        # The analysis works on plain values (missing: None); the answer is a public table (typed, module).
+        people = pd.DataFrame(records(self.people), columns=self.people.columns)
+        out = simulate_departure(doa, self.files, people, people_or_vendors)
+        if "scope" in out:
+            out = _with(out, "module", out["scope"].tolist(), "scenario")
+        return typed(out, "simulate_departure")
 
     def __repr__(self) -> str:  # a short, useful line in a notebook
         return (f"<ddkit.Scan {self.repo.path} @ {self.repo.commit and self.repo.commit[:12]} as_of {self.as_of}: "

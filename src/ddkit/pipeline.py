@@ -422,10 +422,7 @@ def _simulations(s: Scan, departures: bus_factor.Departures | None, n_people: in
     authors = doa[doa["author"]].groupby("person")["path"].nunique().sort_values(ascending=False, kind="stable")
     scenarios += [p for p in authors.index[:n_people] if p not in scenarios]
     frames = [departures.simulate([x]) for x in scenarios]
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if len(df):
-        df["orphaned"] = df["orphaned"].map(lambda x: "; ".join(x))
-    return df
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()   # orphaned: a list of paths
 
 
 def _outsourced_share(s: Scan) -> float | None:

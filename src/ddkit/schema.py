@@ -112,7 +112,7 @@ DTYPES: dict[str, dict[str, str]] = {
         "introduced_sha": TEXT, "introduced_date": DAY, "introducer_type": CATEGORY,
         "introducer_ip_status": CATEGORY, "scan_error": TEXT},
     "bus_factor": {
-        "module": TEXT, "scope": TEXT, "files": COUNT, "truck_factor": COUNT, "top_authors": TEXT,
+        "module": TEXT, "scope": TEXT, "files": COUNT, "truck_factor": COUNT, "top_authors": LIST,
         "vendor_share": SHARE, "contractor_share": SHARE, "departed_share": SHARE, "vendor_top": TEXT,
         "orphaned_files": COUNT},
     "trends": {"quarter": TEXT, "commits": COUNT, "added_lines": COUNT, "outsourced_share": SHARE},
@@ -137,7 +137,7 @@ DTYPES: dict[str, dict[str, str]] = {
         "module": TEXT, "classification": CATEGORY, "lines": COUNT, "share_of_module": SHARE},
     "simulations": {
         "scenario": TEXT, "module": TEXT, "scope": TEXT, "files": COUNT, "orphaned_files": COUNT,
-        "orphaned": TEXT, "truck_factor_before": COUNT, "truck_factor_after": COUNT},
+        "orphaned": LIST, "truck_factor_before": COUNT, "truck_factor_after": COUNT},
     "security": {
         "check": TEXT, "status": CATEGORY, "rule": TEXT, "severity": SEVERITY, "detail": TEXT, "path": TEXT,
         "line": COUNT, "commit": TEXT, "sha": TEXT, "date": DAY, "author": TEXT, "reason": TEXT, **_SEC},

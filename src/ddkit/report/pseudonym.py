@@ -75,7 +75,7 @@ def people_frame(people: pd.DataFrame, names: dict[str, str], fix) -> pd.DataFra
         if c in out:
             out[c] = [[] for _ in range(len(out))]
     for col in [c for c in out.columns if c not in ("person", "emails", "names", "roster_emails")]:
-        if out[col].dtype == object:
+        if out[col].dtype == object or str(out[col].dtype).startswith("str"):
             out[col] = out[col].map(fix)
     return out
 
@@ -97,6 +97,10 @@ def pseudonymized(s: Scan) -> Scan:
             else:
                 setattr(out, f.name, frame(v.drop(columns=[c for c in _RAW_COLUMNS if c in v.columns]), fix))
     out.warnings = [fix(w) for w in s.warnings]
+    from ..schema import PUBLIC_TABLES, typed
+    for name in PUBLIC_TABLES:     # rewritten cells keep their table's declared dtypes
+        if isinstance(getattr(out, name), pd.DataFrame):
+            setattr(out, name, typed(getattr(out, name), name))
     return out
 
 

@@ -106,7 +106,8 @@ SEVERITY_COLS = ("severity",)     # the only column _severity_style changes
 
 def _cols(df: pd.DataFrame, spec: list[Col], drop: tuple[str, ...] = (), ids: list[Col] | None = None) -> list[Col]:
     """The spec's columns, then any other column of *df* (generic header), then the id columns at the right."""
-    known = {c.key for c in spec} | {c.key for c in (ids or [])} | set(drop)
+    # person_id is the DataFrames' join key, never shown (it may hold an unresolved identity's address).
+    known = {c.key for c in spec} | {c.key for c in (ids or [])} | set(drop) | {"person_id"}
     extra = [Col(c, label(c), 14) for c in (df.columns if df is not None else []) if c not in known]
     return spec + extra + (ids or [])
 
@@ -830,7 +831,7 @@ def write_workbook(s: Scan, path: Path) -> Path:
     _data_sheet(wb, s, "Retention", s.retention, RETENTION_SPEC)
     _trends_sheet(wb, s)
     if s.security is not None:
-        _data_sheet(wb, s, "Security", s.security, _cols(s.security, SECURITY_SPEC, (), [Col("rule", "Rule id", 14, "id")]))
+        _data_sheet(wb, s, "Security", s.security, _cols(s.security, SECURITY_SPEC, ("sha",), [Col("rule", "Rule id", 14, "id")]))
     # Triaged: the findings counsel decided (accepted, false positive, resolved), never dropped.
     df = findings_frame(s.findings, True)
     cols = findings_cols(df, cat)
