@@ -142,6 +142,8 @@ class RepoResult:
     cached: bool = False
     seconds: float = 0.0
     peak_rss_mb: float | None = None   # the worker process's peak memory after this scan
+    # where SARIF's results about no file point (report.sarif.anchors_of): "" the repository, else a module
+    sarif_anchors: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from .errors import DdkitError, InputError
 from .fsutil import atomic_write
 from .model import Portfolio, RepoResult
 from .remote import is_url, materialize
+from .report.sarif import anchors_of
 
 
 def read_list(path: str | os.PathLike) -> list[tuple[str, str]]:
@@ -100,6 +101,7 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
                          findings=s.findings, people=s.people, remediation=s.remediation,
                          dependencies=s.dependencies,   # deps
                          warnings=list(s.warnings), seconds=time.perf_counter() - t0,
+                         sarif_anchors=anchors_of(s),
                          peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         if cfile is not None:
             atomic_write(cfile, pickle.dumps(res))
