@@ -1,6 +1,5 @@
 """Every scan of the sample repositories is compared to their answer files."""
 
-import datetime as dt
 import json
 import subprocess
 import sys
