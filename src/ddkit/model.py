@@ -177,33 +177,34 @@ class Portfolio:
                              commits=sm.get("commits"), contributors=sm.get("contributors"),
                              outsourced_share=sm.get("outsourced_share"), cached=r.cached,
                              seconds=round(r.seconds, 2)))
-        return pd.DataFrame(rows, columns=REPO_COLUMNS)
+        return _typed(pd.DataFrame(rows, columns=REPO_COLUMNS), "repositories")
 
     @property
     def findings(self) -> pd.DataFrame:
         frames = self._tagged("findings")
         if not frames:
-            return pd.DataFrame(columns=["repository", "id", "rule", "area", "severity", "subject", "path",
-                                         "lines_at_stake", "evidence", "remediation"])
+            return _typed(pd.DataFrame(columns=["repository", "id", "rule", "area", "severity", "subject", "path",
+                                                "lines_at_stake", "evidence", "remediation"]), "portfolio_findings")
         from .analyze.findings import findings_frame
         df = findings_frame(pd.concat(frames, ignore_index=True))
         cols = ["repository"] + [c for c in df.columns if c != "repository"]
-        return df[cols]
+        return _typed(df[cols], "portfolio_findings")
 
     @property
     def people(self) -> pd.DataFrame:
         """People merged across repositories: the same person's lines, commits and repositories, once."""
         frames = self._tagged("people")
         if not frames:
-            return pd.DataFrame(columns=["person", "type", "vendor", "is_bot", "repositories", "commits",
-                                         "first_commit", "last_commit", "departed", "surviving_lines", "emails"])
+            return _typed(pd.DataFrame(columns=["person", "type", "vendor", "is_bot", "repositories", "commits",
+                                                "first_commit", "last_commit", "departed", "surviving_lines",
+                                                "emails"]), "portfolio_people")
         df = pd.concat(frames, ignore_index=True)
         rows = []
         for pid, g in df.groupby("person_id", sort=False):
             first = g.iloc[0]
             emails = sorted({e for lst in g["emails"] for e in (lst if isinstance(lst, list) else [])})
-            fc = [x for x in g["first_commit"] if isinstance(x, dt.date)]
-            lc = [x for x in g["last_commit"] if isinstance(x, dt.date)]
+            fc = [x for x in g["first_commit"] if isinstance(x, dt.date) and not pd.isna(x)]   # (NaT is a date)
+            lc = [x for x in g["last_commit"] if isinstance(x, dt.date) and not pd.isna(x)]
             rows.append(dict(person=first["person"], type=first["type"], vendor=first.get("vendor"),
                              is_bot=bool(first["is_bot"]), repositories=sorted(set(g["repository"])),
                              commits=int(g["commits"].sum()), first_commit=min(fc) if fc else None,
@@ -212,21 +213,23 @@ class Portfolio:
                              in_roster=bool(first.get("in_roster", False)),
                              ip_assignment=first.get("ip_assignment"), person_id=pid))
         out = pd.DataFrame(rows)
-        return out.sort_values(["is_bot", "surviving_lines", "commits", "person"],
-                               ascending=[True, False, False, True], kind="stable").reset_index(drop=True)
+        out = out.sort_values(["is_bot", "surviving_lines", "commits", "person"],
+                              ascending=[True, False, False, True], kind="stable").reset_index(drop=True)
+        return _typed(out, "portfolio_people")
 
     @property
     def dependencies(self) -> pd.DataFrame:   # deps
         """Dependencies merged across repositories: one row per package, version, license and scope."""
         from .analyze.dependencies import merge_portfolio
-        return merge_portfolio(self._tagged("dependencies"))
+        return _typed(merge_portfolio(self._tagged("dependencies")), "portfolio_dependencies")
 
     @property
     def remediation(self) -> pd.DataFrame:
         """One row per person or vendor needing paperwork, across all repositories (signed once)."""
         frames = self._tagged("remediation")
         if not frames:
-            return pd.DataFrame(columns=["subject", "document", "repositories", "lines_at_stake"])
+            return _typed(pd.DataFrame(columns=["subject", "document", "repositories", "lines_at_stake"]),
+                          "portfolio_remediation")
         df = pd.concat(frames, ignore_index=True)
         keys = [c for c in ("subject", "subject_type", "document") if c in df.columns]
         agg: dict[str, Any] = {"repository": lambda s: sorted(set(s))}
@@ -240,8 +243,8 @@ class Portfolio:
         for c in df.columns:
             if c not in agg and c not in keys:
                 agg[c] = "first"
-        out = df.groupby(keys, sort=False, dropna=False).agg(agg).reset_index()
-        return out.rename(columns={"repository": "repositories"})
+        out = df.groupby(keys, sort=False, dropna=False, observed=True).agg(agg).reset_index()
+        return _typed(out.rename(columns={"repository": "repositories"}), "portfolio_remediation")
 
     # -- reports: through the reporter registry, like a single scan's
     def to_json(self, path: str | os.PathLike | None = None, pseudonymize: bool = False) -> dict[str, Any]:
@@ -268,6 +271,13 @@ class Portfolio:
 
 
 # ------------------------------------------------------------------ the public tables, as users get them
+def _typed(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    from .schema import typed
+    out = typed(df, table)
+    assert out is not None
+    return out
+
+
 def _id_of_name(people: pd.DataFrame) -> dict[str, str]:
     """person -> person_id, for the names only one person has (two unresolved identities may share a name)."""
     if people.empty or "person_id" not in people:

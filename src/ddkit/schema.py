@@ -140,8 +140,24 @@ DTYPES: dict[str, dict[str, str]] = {
         "orphaned": LIST, "truck_factor_before": COUNT, "truck_factor_after": COUNT},
     "security": {
         "check": TEXT, "status": CATEGORY, "rule": TEXT, "severity": SEVERITY, "detail": TEXT, "path": TEXT,
-        "line": COUNT, "commit": TEXT, "sha": TEXT, "date": DAY, "author": TEXT, "reason": TEXT, **_SEC},
+        "line": COUNT, "commit": TEXT, "sha": TEXT, "date": DAY, "author": TEXT, "person_id": TEXT, "reason": TEXT,
+        **_SEC},
 }
+# The portfolio's tables (Portfolio.repositories, .findings, .people, .dependencies, .remediation).
+DTYPES["repositories"] = {
+    "repo": TEXT, "ref": TEXT, "status": CATEGORY, "error": TEXT, "commit": TEXT, "readiness_score": COUNT,
+    "rating": CATEGORY, "truck_factor": COUNT, **{k: COUNT for k in SEVERITIES}, "commits": COUNT,
+    "contributors": COUNT, "outsourced_share": SHARE, "cached": FLAG, "seconds": SHARE}
+DTYPES["portfolio_findings"] = {"repository": TEXT, **DTYPES["findings"]}
+DTYPES["portfolio_people"] = {
+    "person": TEXT, "type": CATEGORY, "vendor": TEXT, "is_bot": FLAG, "repositories": LIST, "commits": COUNT,
+    "first_commit": DAY, "last_commit": DAY, "departed": FLAG, "surviving_lines": COUNT, "emails": LIST,
+    "in_roster": FLAG, "ip_assignment": CATEGORY, "person_id": TEXT}
+DTYPES["portfolio_dependencies"] = {
+    **{k: v for k, v in DTYPES["dependencies"].items() if k in ("purl", "name", "version", "ecosystem", "scope",
+                                                                 "direct", "license_spdx", "license_source")},
+    "repositories": LIST, "manifests": LIST}
+DTYPES["portfolio_remediation"] = {**DTYPES["remediation"], "repositories": LIST}
 DTYPES["simulate_departure"] = {k: v for k, v in DTYPES["simulations"].items() if k != "scenario"}
 DTYPES["simulate_departure"]["scenario"] = TEXT
 # The Scan's public tables (attributes), each with its DTYPES entry.
