@@ -72,7 +72,7 @@ def test_every_public_table_has_its_declared_dtypes(scans, name):
 
 def test_the_same_column_has_the_same_dtype_in_every_scan(scans):
     seen: dict = {}
-    for name, (_, _, s) in scans.items():
+    for _, _, s in scans.values():
         for table in PUBLIC_TABLES:
             df = getattr(s, table)
             for c in (df.columns if df is not None else []):

@@ -33,7 +33,7 @@ from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
 from .errors import InputError
 from .model import Scan, StageStats, public_tables
-from .progress import Progress
+from .progress import Progress, make_progress
 from .resolve.identities import resolve_identities
 from .resolve.mailmap import read_mailmap
 from .roster import empty_roster, gaps_warning, load_roster, roster_gaps
@@ -64,14 +64,23 @@ def _as_of(value: str | dt.date | None) -> dt.date:
 def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | None = None,
          company: str | os.PathLike | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
-         jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
+         jobs: int | None = None, progress: Progress | bool | None = None, secrets: bool = True,
          triage: str | os.PathLike | None = None, sbom=None, environment=None) -> Scan:
     """Scan one repository. Inputs are validated before any work starts.
+
+    *progress*: ``True`` shows stage names and bars (in Jupyter, in the cell), ``False`` nothing, ``None``
+    (default) shows them in a notebook only; or a :class:`ddkit.progress.Progress` (README: In a notebook).
 
     *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the work tree when present.
     *sbom*, *environment*: where dependency licenses may come from (deps).
     """
-    progress = progress or Progress()
+    if not isinstance(progress, Progress):    # True, False or None: the display is ours to stop at the end
+        shown = make_progress(progress)
+        try:
+            return scan(repo, roster, company, rules, ref, as_of, licenses, jobs, shown, secrets, triage, sbom,
+                        environment)
+        finally:
+            shown.close()
     as_of_d = _as_of(as_of)
     rules_o = rules if isinstance(rules, Rules) else load_rules(rules)
     company_o = company if isinstance(company, Company) else load_company(company)

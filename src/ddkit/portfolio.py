@@ -94,7 +94,7 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
                 pass  # a damaged cache entry is ignored and rewritten
         s = scan(path, roster=opts.get("roster"), company=opts.get("company"), rules=opts.get("rules"), ref=ref,
                  as_of=opts.get("as_of"), licenses=opts.get("licenses", True), jobs=1,
-                 secrets=opts.get("secrets", True), triage=opts.get("triage"),
+                 secrets=opts.get("secrets", True), triage=opts.get("triage"), progress=False,
                  sbom=opts.get("sbom"), environment=opts.get("environment"))   # deps
         import resource
         res = RepoResult(repo=display, ref=ref, status="ok", commit=s.repo.commit, summary=dict(s.summary),

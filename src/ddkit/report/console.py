@@ -18,11 +18,12 @@ if TYPE_CHECKING:
 
 
 class RichProgress(Progress):
-    def __init__(self) -> None:
+    def __init__(self, notebook: bool = False) -> None:
         super().__init__()
+        # In Jupyter rich renders into the cell (an ipywidgets Output); in a terminal, on stderr.
         self._p = RProgress(SpinnerColumn(), TextColumn("{task.description:<12}"), BarColumn(),
-                            MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True),
-                            transient=False)
+                            MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=Console() if notebook else Console(stderr=True), transient=False)
         self._task: TaskID | None = None
         self._started = False
 

@@ -129,7 +129,7 @@ def to_sarif(findings: pd.DataFrame, policy: Rules, anchor: str | None = None,
         }
         if f.get("status") not in (None, "open"):
             # Counsel's triage: a suppression, so code scanning shows it as dismissed, with the reason.
-            tri = f.get("triage") if isinstance(f.get("triage"), dict) else {}
+            tri: dict[str, Any] = f["triage"] if isinstance(f.get("triage"), dict) else {}
             res["suppressions"] = [{"kind": "external", "status": "accepted",
                                     "justification": f"{f['status']}: {tri.get('reason') or ''}".strip(" :")}]
         path = f.get("path") if isinstance(f.get("path"), str) else _first_file(f.get("files"))
