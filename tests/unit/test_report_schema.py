@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from conftest import report_schema_errors
 
 ROOT = Path(__file__).resolve().parents[2]
