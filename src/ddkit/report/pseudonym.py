@@ -65,7 +65,9 @@ def frame(df: pd.DataFrame, fix) -> pd.DataFrame:
     return df
 
 
-_NOT_PERSONAL = ("purl",)   # deps
+# deps: "pkg:npm/x@1.0.0" is a package; rule ids and finding ids are ddkit's vocabulary (a contributor named
+# "unknown" must not turn dep.unknown-license into "dep.Contributor 7-license")
+_NOT_PERSONAL = ("purl", "rule", "rules", "id", "finding_ids")
 
 
 def people_frame(people: pd.DataFrame, names: dict[str, str], fix) -> pd.DataFrame:
