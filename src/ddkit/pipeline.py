@@ -33,7 +33,7 @@ from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
 from .errors import InputError
 from .model import Scan, StageStats, public_tables
-from .progress import Progress, make_progress
+from .progress import Progress
 from .resolve.identities import resolve_identities
 from .resolve.mailmap import read_mailmap
 from .roster import empty_roster, gaps_warning, load_roster, roster_gaps
@@ -75,6 +75,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     *sbom*, *environment*: where dependency licenses may come from (deps).
     """
     if not isinstance(progress, Progress):    # True, False or None: the display is ours to stop at the end
+        from .report.console import make_progress
         shown = make_progress(progress)
         try:
             return scan(repo, roster, company, rules, ref, as_of, licenses, jobs, shown, secrets, triage, sbom,

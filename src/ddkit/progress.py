@@ -61,20 +61,3 @@ class TextProgress(Progress):
 
     def end(self, name: str) -> None:
         print(f"ddkit: {name} done in {time.perf_counter() - self._t0.pop(name, time.perf_counter()):.1f} s", flush=True)
-
-
-def make_progress(progress: Progress | bool | None) -> Progress:
-    """What ``ddkit.scan(progress=...)`` shows: a :class:`Progress` as given; ``False`` nothing; ``True`` a live
-    display (rich: stage names, bars for blame and licenses; in Jupyter as a widget that updates in place);
-    ``None`` (the default) the live display in a notebook and nothing elsewhere (a script stays quiet)."""
-    if isinstance(progress, Progress):
-        return progress
-    if progress is False or (progress is None and not in_notebook()):
-        return Progress()
-    if in_notebook():
-        try:
-            import ipywidgets  # noqa: F401  (rich's live display in Jupyter is an ipywidgets Output)
-        except ImportError:
-            return TextProgress()
-    from .report.console import RichProgress
-    return RichProgress(notebook=in_notebook())

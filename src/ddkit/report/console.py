@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RProgress
 
-from ..progress import Progress
+from ..progress import Progress, TextProgress, in_notebook
 from ..text import printable
 
 if TYPE_CHECKING:
@@ -56,6 +56,22 @@ class RichProgress(Progress):
 
     def __del__(self) -> None:
         self.close()
+
+
+def make_progress(progress: Progress | bool | None) -> Progress:
+    """What ``ddkit.scan(progress=...)`` shows: a :class:`Progress` as given; ``False`` nothing; ``True`` a live
+    display (rich: stage names, bars for blame and licenses; in Jupyter as a widget that updates in place);
+    ``None`` (the default) the live display in a notebook and nothing elsewhere (a script stays quiet)."""
+    if isinstance(progress, Progress):
+        return progress
+    if progress is False or (progress is None and not in_notebook()):
+        return Progress()
+    if in_notebook():
+        try:
+            import ipywidgets  # noqa: F401  (rich's live display in Jupyter is an ipywidgets Output)
+        except ImportError:
+            return TextProgress()
+    return RichProgress(notebook=in_notebook())
 
 
 class _PlainConsole:
