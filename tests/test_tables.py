@@ -164,3 +164,32 @@ def test_scan_json_matches_the_schema(scans, name, tmp_path):
         for f in doc["findings"]:     # integers are written as integers
             for k in ("commits", "line", "end_line", "lines_at_stake"):
                 assert f.get(k) is None or type(f[k]) is int, (k, f[k])
+
+
+@pytest.mark.parametrize("name", [*SAMPLES])
+def test_every_sarif_result_has_a_location_and_github_accepts_the_file(scans, name, tmp_path):
+    sarif_kit = pytest.importorskip("sarif_kit.validate")
+    repo, _, s = scans[name]
+    doc = s.to_sarif(tmp_path / "r.sarif")
+    assert sarif_kit.validation_errors(doc) == []
+    assert "informationUri" not in doc["runs"][0]["tool"]["driver"]       # no invented home page
+    # GitHub's ingestion limits (docs.github.com: "SARIF results exceed limit")
+    assert len(doc["runs"]) <= 20
+    for run in doc["runs"]:
+        assert len(run["results"]) <= 25_000 and len(run["tool"]["driver"]["rules"]) <= 25_000
+        assert all(len(r["properties"]["tags"]) <= 20 for r in run["tool"]["driver"]["rules"])
+    tracked = set(s.files["path"])
+    results = doc["runs"][0]["results"]
+    assert len(results) == len(s.findings)
+    for r, f in zip(results, s.findings.itertuples()):
+        assert 1 <= len(r["locations"]) <= 1000, r["ruleId"]
+        uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        if isinstance(f.path, str):
+            continue        # a finding about a file points at that file (its own test in test_reports)
+        assert uri in tracked, (r["ruleId"], uri)
+        if not (isinstance(f.files, list) and f.files):
+            assert "-level finding" in r["message"]["text"], r["ruleId"]
+    # the samples' roster and profile are outside the repositories: repository-level results are at README.md
+    repo_level = [r for r in results if "Repository-level" in r["message"]["text"]]
+    assert repo_level and {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in repo_level} \
+        == {"README.md"}
