@@ -271,7 +271,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                  ownership=own, bus_factor=bus, trends=trends, licenses=lic_table,
                  options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets,
                               # where the roster and profile came from (SARIF points repository-level results there)
-                              roster_path=None if isinstance(roster, pd.DataFrame) or not roster else str(roster),
+                              roster_path=str(roster) if isinstance(roster, (str, os.PathLike)) else None,
                               company_path=str(company) if isinstance(company, (str, os.PathLike)) else None),
                  blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
                  ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
