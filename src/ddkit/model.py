@@ -333,7 +333,7 @@ def public_tables(s: Scan) -> Scan:
     if s.bus_factor is not None and len(s.bus_factor.columns) and "module" in s.bus_factor:
         s.bus_factor = s.bus_factor[["module", *[c for c in s.bus_factor.columns if c != "module"]]]
     if s.security is not None and len(s.security.columns) and "commit" in s.security:
-        by_sha = dict(zip(s.commits["sha"], s.commits["person_id"])) if len(s.commits) else {}
+        by_sha = dict(zip(s.commits["sha"].tolist(), s.commits["person_id"].tolist())) if len(s.commits) else {}
         sec = _with(s.security, "sha", s.security["commit"].tolist(), "commit")
         s.security = _with(sec, "person_id", [by_sha.get(c) if isinstance(c, str) else None for c in sec["sha"]],
                            "author")
