@@ -189,7 +189,12 @@ def test_every_sarif_result_has_a_location_and_github_accepts_the_file(scans, na
         assert uri in tracked, (r["ruleId"], uri)
         if not (isinstance(f.files, list) and f.files):
             assert "-level finding" in r["message"]["text"], r["ruleId"]
-    # the samples' roster and profile are outside the repositories: repository-level results are at README.md
+    # the samples' roster and profile are outside the repositories: repository-level results are at the root
+    # README, or the root LICENSE where there is no README (the files git lists at the root)
+    root = subprocess.run(["git", "-C", str(repo), "ls-tree", "--name-only", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout.split()
+    readme = [p for p in root if p.upper().startswith("README")]
+    expected = readme[0] if readme else [p for p in root if p.upper().startswith(("LICENSE", "COPYING"))][0]
     repo_level = [r for r in results if "Repository-level" in r["message"]["text"]]
     assert repo_level and {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in repo_level} \
-        == {"README.md"}
+        == {expected}
