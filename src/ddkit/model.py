@@ -339,6 +339,12 @@ def public_tables(s: Scan) -> Scan:
         s.licenses = _with(s.licenses, "person_id", pid(s.licenses["introduced_by"]), "introduced_by")
     if len(s.dependencies.columns) and "added_by" in s.dependencies:
         s.dependencies = _with(s.dependencies, "person_id", pid(s.dependencies["added_by"]), "added_by")
+    vulns = getattr(s, "vulnerabilities", None)
+    if vulns is not None and len(vulns.columns) and "added_by" in vulns:
+        s.vulnerabilities = _with(vulns, "person_id", pid(vulns["added_by"]), "added_by")
+    copied = getattr(s, "copied_code", None)
+    if copied is not None and len(copied.columns) and "committed_by" in copied:
+        s.copied_code = _with(copied, "person_id", pid(copied["committed_by"]), "committed_by")
     if len(s.ownership_by_module.columns):
         obm = _with(s.ownership_by_module, "person_id", pid(s.ownership_by_module["person"]), "person")
         type_of = dict(zip(s.people["person_id"], s.people["type"])) if len(s.people) else {}

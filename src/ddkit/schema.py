@@ -143,6 +143,17 @@ DTYPES: dict[str, dict[str, str]] = {
         "line": COUNT, "commit": TEXT, "sha": TEXT, "date": DAY, "author": TEXT, "person_id": TEXT, "reason": TEXT,
         **_SEC},
 }
+DTYPES["vulnerabilities"] = {
+    "advisory": TEXT, "aliases": LIST, "name": TEXT, "ecosystem": CATEGORY, "version": TEXT, "fixed": TEXT,
+    "current": FLAG, "introduced_sha": TEXT, "added_by": TEXT, "person_id": TEXT, "exposed_from": DAY,
+    "exposed_until": DAY, "severity": SEVERITY, "advisory_severity": SEVERITY, "severity_source": TEXT,
+    "cvss_score": SHARE, "summary": TEXT, "status": CATEGORY, "match": CATEGORY, "affected": TEXT,
+    "scope": CATEGORY, "direct": FLAG, "purl": TEXT, "manifest": TEXT, "line": COUNT, "kind": CATEGORY,
+    "fixed_sha": TEXT, "fixed_by": TEXT, "dependency_added_by": TEXT, "finding_id": TEXT, "osv_ecosystem": TEXT}
+DTYPES["copied_code"] = {
+    "path": TEXT, "lines": COUNT, "reference": TEXT, "reference_path": TEXT, "reference_lines": TEXT,
+    "similarity": SHARE, "matched_lines": TEXT, "committed_by": TEXT, "person_id": TEXT, "committed_sha": TEXT,
+    "committed_date": DAY, "surviving_lines": COUNT}
 # The portfolio's tables (Portfolio.repositories, .findings, .people, .dependencies, .remediation).
 DTYPES["repositories"] = {
     "repo": TEXT, "ref": TEXT, "status": CATEGORY, "error": TEXT, "commit": TEXT, "readiness_score": COUNT,
@@ -163,7 +174,7 @@ DTYPES["simulate_departure"]["scenario"] = TEXT
 # The Scan's public tables (attributes), each with its DTYPES entry.
 PUBLIC_TABLES = ("people", "commits", "ownership", "findings", "remediation", "licenses", "bus_factor", "trends",
                  "dependencies", "retention", "rewrite_scope", "ownership_by_module", "ownership_by_classification",
-                 "simulations", "security")
+                 "simulations", "security", "vulnerabilities", "copied_code")
 
 
 def column_kind(table: str, column: str) -> str | None:
