@@ -164,6 +164,7 @@ class RepoResult:
     peak_rss_mb: float | None = None   # the worker process's peak memory after this scan
     # where SARIF's results about no file point (report.sarif.anchors_of): "" the repository, else a module
     sarif_anchors: dict[str, str] = field(default_factory=dict)
+    fingerprints: Any = None           # provenance: the code's fingerprints (a portfolio of several companies)
 
 
 @dataclass
@@ -174,6 +175,7 @@ class Portfolio:
     as_of: dt.date
     options: dict[str, Any]
     rules: Rules | None = None
+    copied_code: pd.DataFrame | None = None   # code shared between companies' repositories (None: one company)
 
     def _tagged(self, attr: str) -> list[pd.DataFrame]:
         """Each repository's table *attr*, with a repository column."""
