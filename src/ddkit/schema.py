@@ -85,7 +85,7 @@ DTYPES: dict[str, dict[str, str]] = {
         "in_roster": FLAG, "start_date": DAY, "end_date": DAY, "ip_assignment": CATEGORY,
         "ip_assignment_date": DAY, "ip_document": TEXT, "names": LIST, "possible_roster_match": TEXT,
         "possible_roster_match_reason": TEXT, "row": COUNT, "roster_emails": LIST, "resolved": FLAG,
-        "domain_class": CATEGORY},
+        "domain_class": CATEGORY, "departed_status": CATEGORY},
     "commits": {
         "sha": TEXT, "author_name_raw": TEXT, "author_email_raw": TEXT, "author_date": TIME, "author_tz": TEXT,
         "committer_name_raw": TEXT, "committer_email_raw": TEXT, "committer_date": TIME, "parents": COUNT,
