@@ -46,10 +46,8 @@ def load_triage(path: str | os.PathLike[str] | None) -> dict[str, dict[str, Any]
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{path}: triage file not found")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as err:
-        raise InputError(f"{path}: cannot read the triage file: {str(err).splitlines()[0]}") from None
+    from .limits import read_yaml
+    data = read_yaml(p)    # the one bounded YAML loader (aliases, depth, size): errors name the file and line
     if data is None:
         return {}
     if not isinstance(data, dict) or set(data) - {"findings"}:
@@ -144,6 +142,9 @@ def import_workbook(workbook: str | Path, existing: dict[str, dict[str, Any]] | 
     """Read the statuses typed into a ddkit workbook (Findings, Triaged and Remediation sheets) into triage
     entries, merged over *existing*. Returns (entries, number of decisions read)."""
     from openpyxl import load_workbook
+
+    from .limits import TRIAGE_XLSX, check_xlsx, padded_rows
+    check_xlsx(workbook, TRIAGE_XLSX)     # a zip bomb is refused before anything is inflated
     try:
         wb = load_workbook(workbook, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for a file that is not a workbook
@@ -154,13 +155,14 @@ def import_workbook(workbook: str | Path, existing: dict[str, dict[str, Any]] | 
     for sheet in ("Findings", "Triaged"):
         if sheet not in wb.sheetnames:
             continue
-        rows = list(wb[sheet].iter_rows(values_only=True))
-        if not rows:
+        rows = padded_rows(wb[sheet], workbook, TRIAGE_XLSX)   # read as they come, within the cell limit
+        first = next(rows, None)
+        if first is None:
             continue
-        col = _columns(list(rows[0]))
+        col = _columns(list(first))
         if "id" not in col or "status" not in col:
             continue
-        for row in rows[1:]:
+        for row in rows:
             fid, status = row[col["id"]], _norm(row[col["status"]]).replace("_", "-")
             if not fid or not status:
                 continue
@@ -177,10 +179,11 @@ def import_workbook(workbook: str | Path, existing: dict[str, dict[str, Any]] | 
                                  old.get("date") or today}
             n += 1
     if "Remediation" in wb.sheetnames:
-        rows = list(wb["Remediation"].iter_rows(values_only=True))
-        col = _columns(list(rows[0])) if rows else {}
+        rows = padded_rows(wb["Remediation"], workbook, TRIAGE_XLSX)
+        first = next(rows, None)
+        col = _columns(list(first)) if first is not None else {}
         if "finding_ids" in col and "status" in col:
-            for row in rows[1:]:
+            for row in rows:
                 st = _REMEDIATION_STATUS.get(str(row[col["status"]] or "").strip().lower())
                 if st is None or st == "open":
                     continue
