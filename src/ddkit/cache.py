@@ -41,6 +41,35 @@ def cache_dir(*parts: str) -> Path:
     return p
 
 
+_write_failures: dict[str, int] = {}   # why a cache write failed (strerror) -> how many times, this process
+
+
+def write_failed(err: OSError) -> None:
+    """Note that a cache entry could not be written (a full disk, say). A cache only saves time: the
+    scan goes on and reports it once, as a warning (:func:`take_write_failures`)."""
+    why = err.strerror or type(err).__name__
+    _write_failures[why] = _write_failures.get(why, 0) + 1
+
+
+def take_write_failures() -> str | None:
+    """The warning for the cache writes that failed since the last call, or None; the count starts again."""
+    if not _write_failures:
+        return None
+    n = sum(_write_failures.values())
+    why = ", ".join(sorted(_write_failures))
+    _write_failures.clear()
+    return (f"cache: {n} cache entr{'y' if n == 1 else 'ies'} could not be written ({why}); the results are not "
+            f"affected, only the next scan's time (free space in {cache_root()} or set DDKIT_CACHE_DIR)")
+
+
+def cache_root() -> Path:
+    base = os.environ.get("DDKIT_CACHE_DIR")
+    if base:
+        return Path(base)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "ddkit"
+
+
 def read_sealed(path: Path, magic: bytes = b"") -> bytes | None:
     """The body of a cache file written by :func:`write_sealed`: None when it is missing, unreadable,
     truncated or not what was written (its bytes do not match the SHA-256 written before them)."""
@@ -61,5 +90,5 @@ def write_sealed(path: Path, body: bytes, magic: bytes = b"") -> None:
     from .fsutil import atomic_write
     try:
         atomic_write(path, magic + hashlib.sha256(body).hexdigest().encode() + body)
-    except OSError:
-        pass
+    except OSError as e:
+        write_failed(e)

@@ -102,7 +102,11 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
                          warnings=list(s.warnings), seconds=time.perf_counter() - t0,
                          peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         if cfile is not None:
-            atomic_write(cfile, pickle.dumps(res))
+            try:
+                atomic_write(cfile, pickle.dumps(res))
+            except OSError as e:   # a full disk: the cache only saves time
+                from .cache import write_failed
+                write_failed(e)
         return res
     except (DdkitError, gitutil.GitError) as e:
         return RepoResult(repo=display, ref=ref, status="failed", error=gitutil.strip_credentials(str(e)),

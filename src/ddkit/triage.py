@@ -47,7 +47,12 @@ def load_triage(path: str | os.PathLike[str] | None) -> dict[str, dict[str, Any]
     if not p.is_file():
         raise InputError(f"{path}: triage file not found")
     from .limits import read_yaml
-    data = read_yaml(p)    # the one bounded YAML loader (aliases, depth, size): errors name the file and line
+    try:
+        data = read_yaml(p)    # the one bounded YAML loader (aliases, depth, size)
+    except InputError as err:  # "PATH: problem" or "PATH, line N: problem"
+        msg = str(err)
+        tail = msg[len(str(path)):] if msg.startswith(str(path)) else f": {msg}"
+        raise InputError(f"{path}: cannot read the triage file{tail}") from None
     if data is None:
         return {}
     if not isinstance(data, dict) or set(data) - {"findings"}:
@@ -102,11 +107,12 @@ def counted(findings: pd.DataFrame) -> pd.DataFrame:
 
 def write_triage(path: str | Path, entries: dict[str, dict[str, Any]]) -> Path:
     """Write *entries* in the file's fixed shape (sorted by id, dates as ISO dates)."""
-    from .fsutil import atomic_write
+    from .fsutil import atomic_write, unwritable_as_input_error
     body = {"findings": {fid: {k: v for k, v in (("status", e["status"]), ("reason", e.get("reason")),
                                                   ("by", e.get("by")), ("date", e.get("date"))) if v is not None}
                          for fid, e in sorted(entries.items())}}
-    return atomic_write(path, yaml.safe_dump(body, sort_keys=False, allow_unicode=True))
+    with unwritable_as_input_error(path, "the triage file"):
+        return atomic_write(path, yaml.safe_dump(body, sort_keys=False, allow_unicode=True))
 
 
 # Workbook columns the import reads, by normalised header (plain-English or identifier spelling).

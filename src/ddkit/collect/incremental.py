@@ -186,8 +186,9 @@ class Store:
             # (an as-of date that changes daily must not grow the cache without bound).
             for q in newest(f"{self.params}-*.pkl")[KEEP:] + newest("*.pkl")[2 * KEEP:]:
                 q.unlink(missing_ok=True)
-        except OSError:
-            pass                          # a cache that cannot be written only costs time
+        except OSError as e:              # a cache that cannot be written only costs time (a warning)
+            from ..cache import write_failed
+            write_failed(e)
 
     def base(self, commit: str) -> tuple[str, Any] | None:
         """(commit, payload) of the exact entry, else of the newest entry that is an ancestor of *commit*."""
