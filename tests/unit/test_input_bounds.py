@@ -12,18 +12,15 @@ import errno
 import json
 import random
 import re
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import hostile_inputs as H  # noqa: E402
-
-from ddkit import limits  # noqa: E402
-from ddkit.errors import InputError  # noqa: E402
+import hostile_inputs as H  # tests/ (on the path: tests/conftest.py)
+from ddkit import limits
+from ddkit.errors import InputError
 
 
 # ----------------------------------------------------------------------------- YAML
@@ -356,7 +353,7 @@ def _old_line_of(text_lines, ecosystem, name, kind):
 
 
 def test_line_lookup_same_answers_as_line_by_line():
-    from ddkit.collect.dependencies import _Lines, _line_of
+    from ddkit.collect.dependencies import _line_of, _Lines
     rnd = random.Random(3)
     words = ["foo", "Foo-Bar", "foo_bar", "foo.bar", "@scope/pkg", "pkg", "org.x:art", "art", "bar", "x"]
     seps = [" ", "\n", "\r\n", "\r", '"', "/", ".", "@", ":", "-", "\u2028", "\x0c", "node_modules/", '"\n']
@@ -373,7 +370,7 @@ def test_line_lookup_same_answers_as_line_by_line():
 def test_one_line_package_json_is_linear():
     """20,000 dependencies on one line (0.4 MB): the line lookup was one search of the line per
     dependency (285 s for the whole scan); now linear, with every line number right."""
-    from ddkit.collect.dependencies import _SEARCH_BUDGET, _Lines, _line_of, _token_index, parse_manifest
+    from ddkit.collect.dependencies import _SEARCH_BUDGET, _line_of, _Lines, _token_index, parse_manifest
     data = H.one_line_package_json(20_000)
     t = time.perf_counter()
     rows, _own, warnings = parse_manifest("package.json", data)
