@@ -200,3 +200,36 @@ def inflated_bytes(path: Path, part: str, cap: int) -> int:
         while n <= cap and (chunk := fh.read(1 << 20)):
             n += len(chunk)
     return n
+
+
+# ----------------------------------------------------------------------------- measuring a command
+
+def run_measured(args: list, cwd=None, env=None, timeout: float = 300):
+    """Run *args*; (CompletedProcess with text output, seconds, peak RSS in MB of that one process).
+
+    The child is waited for with os.wait4, whose resource usage is the child's own (getrusage's
+    RUSAGE_CHILDREN is the peak of every child the test process ever had)."""
+    import os
+    import subprocess
+    import threading
+    import time
+    t = time.perf_counter()
+    p = subprocess.Popen([str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env)
+    out: dict[str, bytes] = {}
+    readers = [threading.Thread(target=lambda n=n, f=f: out.__setitem__(n, f.read()))
+               for n, f in (("out", p.stdout), ("err", p.stderr))]
+    for r in readers:
+        r.start()
+    timer = threading.Timer(timeout, p.kill)
+    timer.start()
+    try:
+        _pid, status, usage = os.wait4(p.pid, 0)
+    finally:
+        timer.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    for r in readers:
+        r.join()
+    seconds = time.perf_counter() - t
+    done = subprocess.CompletedProcess(p.args, p.returncode, out["out"].decode("utf-8", "replace"),
+                                       out["err"].decode("utf-8", "replace"))
+    return done, seconds, usage.ru_maxrss / 1024

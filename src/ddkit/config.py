@@ -326,6 +326,13 @@ def load_company(path: str | os.PathLike[str] | None) -> Company:
     excludes = data.get("excludes") or []
     if not isinstance(excludes, list) or not all(isinstance(e, dict) and "glob" in e for e in excludes):
         raise InputError(f"{where}: excludes must be a list of {{glob, reason}} entries")
+    for i, e in enumerate(excludes):
+        for k in ("glob", "reason"):
+            if e.get(k) is not None and not isinstance(e[k], str):
+                raise InputError(f"{where}: excludes[{i}].{k} must be a text (found {type(e[k]).__name__})")
+    for k in ("name", "outbound_license"):   # a list or a mapping here would be read as its Python repr
+        if data.get(k) is not None and not isinstance(data[k], (str, int, float)):
+            raise InputError(f"{where}: {k} must be a text (found {type(data[k]).__name__})")
     name = data.get("name")
     legal = _str_list(data.get("legal_names"), "legal_names", where)
     if name and name not in legal:

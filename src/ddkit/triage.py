@@ -68,8 +68,11 @@ def load_triage(path: str | os.PathLike[str] | None) -> dict[str, dict[str, Any]
         unknown = set(e) - {"status", "reason", "by", "date"}
         if unknown:
             raise InputError(f"{where}: unknown key '{sorted(unknown)[0]}' (known: status, reason, by, date)")
+        for k in ("reason", "by"):
+            if isinstance(e.get(k), (dict, list)):
+                raise InputError(f"{where}: {k} must be a text (found {type(e[k]).__name__})")
         status = e.get("status")
-        if status not in STATUSES:
+        if not isinstance(status, str) or status not in STATUSES:
             raise InputError(f"{where}: status '{status}' is not one of {', '.join(STATUSES)}")
         date = e.get("date")
         if date is not None and not isinstance(date, dt.date):
