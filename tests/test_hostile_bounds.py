@@ -243,3 +243,26 @@ def test_closed_pipe_exits_quietly(make_repo, tmp_path):
     err = p.stderr.read().decode()
     p.wait(timeout=120)
     assert p.returncode == 0 and err == "" and json.loads(out.read_text())["findings"] is not None, err
+
+
+# ----------------------------------------------------------------------------- messages that name the cause
+def test_core_worktree_and_missing_alternates_named(make_repo, tmp_path):
+    r = _repo(make_repo)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    r.git("config", "core.worktree", str(elsewhere))
+    # positive control: git itself puts the work tree elsewhere (what gave "inside the git repository ...")
+    top = subprocess.run(["git", "-C", str(r.path), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
+    assert Path(top.stdout.strip()).resolve() == elsewhere.resolve()
+    p, _s, _mb = run("scan", r.path, *SCAN)
+    one_line_error(p, r.path, "core.worktree setting puts its work tree at", "git config --unset core.worktree")
+    src = _repo(lambda: make_repo("src"))
+    clone = tmp_path / "shared"
+    subprocess.run(["git", "clone", "-q", "--shared", str(src.path), str(clone)], check=True)
+    moved = tmp_path / "moved"
+    src.path.rename(moved)
+    # positive control: git no longer finds the commit (what gave "ref 'HEAD' does not name a commit")
+    assert subprocess.run(["git", "-C", str(clone), "rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
+                          capture_output=True).returncode != 0
+    p, _s, _mb = run("scan", clone, *SCAN)
+    one_line_error(p, clone, "borrows its objects from", "(objects/info/alternates), which does not exist")

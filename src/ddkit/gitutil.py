@@ -236,6 +236,9 @@ def open_repo(path: str | os.PathLike, ref: str = "HEAD") -> RepoInfo:
     if not is_bare and proc.returncode == 0:
         toplevel = answers[2].decode("utf-8", "surrogateescape").strip()
         if Path(toplevel).resolve() != p.resolve():
+            if (p / ".git").exists():   # the top of a repository whose configuration moves its work tree
+                raise InputError(f"{path}: the repository's core.worktree setting puts its work tree at {toplevel}; "
+                                 "unset it (git config --unset core.worktree) or scan a clone")
             raise InputError(f"{path}: inside the git repository {toplevel}; give the repository's top directory")
     commit: str | None
     res = subprocess.run(git_cmd(p, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"),
@@ -249,10 +252,33 @@ def open_repo(path: str | os.PathLike, ref: str = "HEAD") -> RepoInfo:
         if ref == "HEAD" and not has_any and not any_refs:
             commit = None  # an empty repository: nothing committed yet
         else:
+            missing = _missing_alternates(p)
+            if missing:   # what git says (no such commit) hides the cause: borrowed objects are gone
+                raise InputError(f"{path}: the repository borrows its objects from {missing[0]} "
+                                 "(objects/info/alternates), which does not exist; restore it, or clone the "
+                                 "repository again without --shared/--reference")
             raise InputError(f"{path}: ref '{ref}' does not name a commit")
     remote = run(p, "config", "--get", "remote.origin.url", check=False).decode("utf-8", "replace").strip() or None
     return RepoInfo(path=str(p.resolve()), ref=ref, commit=commit, is_bare=is_bare, is_shallow=shallow,
                     remote=strip_credentials(remote))
+
+
+def _missing_alternates(p: Path) -> list[str]:
+    """The object folders listed in the repository's objects/info/alternates that do not exist."""
+    out = []
+    for git_dir in (p / ".git", p):
+        f = git_dir / "objects" / "info" / "alternates"
+        try:
+            lines = f.read_text(encoding="utf-8", errors="replace").splitlines() if f.is_file() else []
+        except OSError:
+            continue
+        for line in lines:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                alt = Path(line) if os.path.isabs(line) else git_dir / "objects" / line
+                if not alt.is_dir():
+                    out.append(line)
+    return out
 
 
 def read_blob(repo: str | os.PathLike, spec: str) -> bytes | None:
