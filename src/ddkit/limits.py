@@ -9,7 +9,8 @@ before doing it, and refuses with an :class:`InputError` (exit 2) naming the fil
 * YAML: the size of the text, the number of nodes once every alias is expanded (a merge key ``<<``
   copies, and whatever walks the data — validation, a hash, a merge — walks the expansion), and the
   nesting depth, counted from the parser's events (no tree is built first); a recursive alias is refused.
-* JSON: the size of the text and the nesting depth.
+* JSON: the size of the text; nesting beyond what Python's parser reads (about a thousand levels) is
+  refused with its depth.
 * XLSX: the zip's declared sizes (each part and in all) and each part's compression ratio, from the
   zip directory before anything is inflated (Python's zipfile never inflates a part beyond its declared
   size); then, while reading a sheet, the number of cells (an Excel sheet can place one cell at row
@@ -39,8 +40,7 @@ MAX_YAML_BYTES = 16 << 20
 MAX_YAML_NODES = 2_000_000          # nodes once aliases are expanded (a scalar, a list, a mapping: 1 each)
 MAX_YAML_DEPTH = 64                 # nesting, aliases expanded (ddkit's own files go 6 deep)
 # JSON (--sbom): an SBOM of 20,000 components is about 20 MB.
-MAX_JSON_BYTES = 256 << 20
-MAX_JSON_DEPTH = 100                # CycloneDX nests components; 100 levels is far beyond any real one
+MAX_JSON_BYTES = 100 << 20
 # XLSX: per use (roster, triage workbook): the largest inflated part, all parts together, cells read.
 MAX_XLSX_PARTS = 10_000
 MAX_XLSX_ROWS = 1_048_576           # Excel's own limit
@@ -149,37 +149,37 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
 
 # ----------------------------------------------------------------------------- JSON
 def load_json_text(text: str, path: str | os.PathLike[str], what: str = "") -> Any:
-    """``json.loads(text)`` within the limits: size and nesting depth. *what* prefixes the problem (e.g.
-    ``--sbom: ``)."""
+    """``json.loads(text)`` within the limits: size, and nesting no deeper than Python's parser goes
+    (about a thousand levels: it raises RecursionError beyond, cleanly; ddkit's readers of what it returns
+    walk it without recursion). *what* prefixes the problem (e.g. ``--sbom: ``)."""
     if len(text) > MAX_JSON_BYTES:
         raise InputError(f"{path}: {what}{_mb(len(text))} of JSON is more than ddkit reads ({_mb(MAX_JSON_BYTES)})")
-    depth = json_depth(text)
-    if depth > MAX_JSON_DEPTH:
-        raise InputError(f"{path}: {what}the JSON nests {depth:,} levels deep (more than {MAX_JSON_DEPTH}); refused")
     try:
         return json.loads(text)
-    except RecursionError:     # not reached within the depth limit; kept for a smaller interpreter stack
-        raise InputError(f"{path}: {what}the JSON nests too deeply; refused") from None
+    except RecursionError:
+        depth = json_depth(text)   # counted only now: as long again as parsing
+        raise InputError(f"{path}: {what}the JSON nests {depth:,} levels deep (more than Python's parser reads); "
+                         "refused") from None
     except ValueError as e:
         raise InputError(f"{path}: {what}not valid JSON ({e})") from None
 
 
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+# A string; an unterminated one runs to the end (each match moves on: one pass whatever the text).
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\Z)', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
 def json_depth(text: str) -> int:
-    """The deepest nesting of brackets in *text*, outside strings (one pass; malformed text gives some
-    number and is then refused by the parser)."""
-    depth = deepest = 0
-    for m in _JSON_TOKENS.finditer(text):
-        c = m.group()[0]
-        if c in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-        elif c in "]}":
-            depth -= 1
-    return deepest
+    """The deepest nesting of brackets in *text*, outside strings: the strings and then everything but
+    brackets removed (two passes of the regular expression engine), the depth the largest running sum
+    (numpy). Malformed text gives some number and is then refused by the parser."""
+    import numpy as np
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)).encode("ascii")
+    if not brackets:
+        return 0
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1).astype(np.int32)
+    return max(int(np.cumsum(steps, dtype=np.int32).max()), 0)
 
 
 # ----------------------------------------------------------------------------- XLSX
@@ -190,6 +190,8 @@ class XlsxLimits:
         self.part, self.total, self.cells = part, total, cells
 
 
+# A CSV roster (a 10,000-row roster is about 1 MB).
+MAX_CSV_BYTES = 64 << 20
 # A roster: a few thousand people, a dozen columns (a 10,000-row roster is about 3 MB of XML).
 ROSTER_XLSX = XlsxLimits(part=16 << 20, total=32 << 20, cells=2_000_000)
 # A ddkit workbook sent back with decisions typed in (pip's: 1.8 MB in all).

@@ -79,6 +79,9 @@ def check_roster(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, list[str]]
 
 
 def _read_csv(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    from .limits import MAX_CSV_BYTES
+    if p.stat().st_size > MAX_CSV_BYTES:
+        raise InputError(f"{p}: larger than a roster ddkit reads ({MAX_CSV_BYTES >> 20} MB)")
     raw = p.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

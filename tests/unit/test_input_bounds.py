@@ -134,7 +134,7 @@ def test_deep_sbom_refused(tmp_path):
     # positive control: Python's own parser overflows its stack on it
     with pytest.raises(RecursionError):
         json.loads(p.read_text())
-    with pytest.raises(InputError, match=r"deep.cdx.json: --sbom: the JSON nests 3,001 levels deep"):
+    with pytest.raises(InputError, match=r"deep.cdx.json: --sbom: the JSON nests 3,001 levels deep \(more than"):
         read_sbom(p)
 
 
@@ -470,3 +470,31 @@ def test_cache_on_a_full_disk_is_a_warning(tmp_path, monkeypatch):
     msg = cache.take_write_failures()
     assert msg is not None and msg.startswith("cache: 2 cache entries could not be written (No space left on device)")
     assert cache.take_write_failures() is None
+
+
+def test_diff_report_wrong_types(tmp_path):
+    """`ddkit diff` reads two JSON reports: a wrong-typed finding field is exit 2 naming it."""
+    from ddkit.report.diff import diff_reports, load_report
+    good = {"schema_version": 1, "findings": [{"id": "a1", "rule": "ip.x", "severity": "high", "subject": None,
+                                               "path": None, "lines_at_stake": 3, "evidence": "e"}]}
+    p = tmp_path / "r.json"
+    p.write_text(json.dumps(good))
+    assert diff_reports(load_report(p), load_report(p)).empty
+    for key, value, needle in (("id", 5, "findings[0].id must be a text"),
+                               ("evidence", [[["x"]]], "findings[0].evidence must be a text"),
+                               ("lines_at_stake", "3", "findings[0].lines_at_stake must be a number"),
+                               ("triage", ["x"], "findings[0].triage must be an object")):
+        bad = copy.deepcopy(good)
+        bad["findings"][0][key] = value
+        p.write_text(json.dumps(bad))
+        with pytest.raises(InputError) as e:
+            load_report(p)
+        assert str(e.value) == f"{p}: {needle}" or str(e.value).startswith(f"{p}: {needle}"), e.value
+    # positive control: the comparison itself trusts the types (a triage that is a list: AttributeError)
+    after = copy.deepcopy(good)
+    after["findings"][0].update(status="accepted", triage=["x"])
+    with pytest.raises(AttributeError):
+        diff_reports(good, after)
+    p.write_text('{"schema_version": 1, "findings": ' + "[" * 5000 + "]" * 5000 + "}")
+    with pytest.raises(InputError, match="nests 5,001 levels deep"):
+        load_report(p)

@@ -37,8 +37,16 @@ def load_report(path: str | Path) -> dict[str, Any]:
         for k in ("id", "rule", "severity", "subject"):
             if not isinstance(f.get(k), str) and not (k == "subject" and f.get(k) is None):
                 raise InputError(f"{path}: findings[{i}].{k} must be a text")
-        if f.get("triage") is not None and not isinstance(f["triage"], dict):
-            raise InputError(f"{path}: findings[{i}].triage must be an object")
+        for k in ("path", "evidence", "status"):
+            if f.get(k) is not None and not isinstance(f[k], str):
+                raise InputError(f"{path}: findings[{i}].{k} must be a text")
+        if f.get("lines_at_stake") is not None and (isinstance(f["lines_at_stake"], bool)
+                                                    or not isinstance(f["lines_at_stake"], (int, float))):
+            raise InputError(f"{path}: findings[{i}].lines_at_stake must be a number")
+        triage = f.get("triage")
+        if triage is not None and not (isinstance(triage, dict) and
+                                       (triage.get("reason") is None or isinstance(triage["reason"], str))):
+            raise InputError(f"{path}: findings[{i}].triage must be an object whose reason is a text")
     return data
 
 
