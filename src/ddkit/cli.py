@@ -150,11 +150,13 @@ def check_outputs(*paths) -> None:
 def _write_reports(o: RunOptions, writer, result, skip: tuple[str, ...] = ()) -> None:
     """Every format asked for (but *skip*), then the pseudonym key when asked (a scan's or a portfolio's
     people)."""
+    from .fsutil import unwritable_as_input_error
     for fmt, path in o.outputs.items():
         if fmt not in skip:
-            writer(fmt, result, Path(path), pseudonymize=o.pseudonymize)
+            # A full disk (or a folder made read-only during the scan): exit 2 naming the report.
+            with unwritable_as_input_error(path):
+                writer(fmt, result, Path(path), pseudonymize=o.pseudonymize)
     if o.pseudonym_key:
-        from .fsutil import unwritable_as_input_error
         from .report.pseudonym import write_key
         with unwritable_as_input_error(o.pseudonym_key, "the pseudonym key"):
             write_key(result.people, o.pseudonym_key)
@@ -193,6 +195,10 @@ def _write_scan_reports(o: RunOptions, writer, s, pending: list, child: _Workboo
         _write_reports(o, writer, s, skip=("xlsx",))
     finally:
         err = child.wait()
+    if isinstance(err, OSError):
+        from .fsutil import unwritable_as_input_error
+        with unwritable_as_input_error(o.outputs["xlsx"]):
+            raise err
     if err is not None:
         raise err
 

@@ -434,25 +434,20 @@ def _enospc(*_a, **_k):
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
-def test_report_on_a_full_disk_is_an_input_error(tmp_path, monkeypatch):
-    """A report writer that hits a full disk: exit 2 naming the path, not an internal error (exit 3)."""
-    import ddkit.report as report
+def test_report_on_a_full_disk_is_an_input_error(tmp_path):
+    """A report writer that hits a full disk: on the command line exit 2 naming the path, not an internal
+    error (exit 3); the library still raises the OSError (tests/test_hostile.py)."""
+    from ddkit.cli import RunOptions, _write_reports
 
-    class Full:
-        def scan(self, s, path):
-            _enospc()
-
-        def portfolio(self, p, path):
-            _enospc()
+    def full(fmt, result, path, pseudonymize=False):
+        _enospc()
 
     with pytest.raises(OSError):           # positive control: the writer fails as a full disk makes it
-        Full().scan(None, tmp_path / "r.json")
-    monkeypatch.setattr(report, "reporter", lambda fmt: Full())
-    for call in (lambda: report.write("json", object(), tmp_path / "r.json"),
-                 lambda: report.write_portfolio("json", object(), tmp_path / "r.json")):
-        with pytest.raises(InputError) as e:
-            call()
-        assert str(e.value) == f"{tmp_path / 'r.json'}: cannot write the report (No space left on device)"
+        full("json", None, tmp_path / "r.json")
+    o = RunOptions(inputs={}, outputs={"json": str(tmp_path / "r.json")})
+    with pytest.raises(InputError) as e:
+        _write_reports(o, full, None)
+    assert str(e.value) == f"{tmp_path / 'r.json'}: cannot write the report (No space left on device)"
 
 
 def test_cache_on_a_full_disk_is_a_warning(tmp_path, monkeypatch):

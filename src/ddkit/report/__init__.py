@@ -11,8 +11,6 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..fsutil import unwritable_as_input_error
-
 if TYPE_CHECKING:
     from .interface import Reporter
 
@@ -44,15 +42,7 @@ def write(fmt: str, s: Any, path: Path | None, pseudonymize: bool = False, reuse
 
     *reuse*: write the bytes kept for this cached result when there are some (the command line, which
     never changes a result between scanning and writing). Off for the library: a notebook may have
-    changed the tables, and ``to_json`` returns the document.
-
-    A report that cannot be written (a full disk, a folder made read-only during the scan) is an
-    :class:`InputError` naming its path (exit 2), and no partial file is left (``fsutil.atomic_write``)."""
-    with unwritable_as_input_error(path):
-        return _write(fmt, s, path, pseudonymize, reuse)
-
-
-def _write(fmt: str, s: Any, path: Path | None, pseudonymize: bool, reuse: bool) -> Any:
+    changed the tables, and ``to_json`` returns the document."""
     key = getattr(s, "cache_key", None) if reuse else None
     if key and path is not None and s.repo.commit:
         done = _cached_report(fmt, s, Path(path), pseudonymize, key)
@@ -94,5 +84,4 @@ def write_portfolio(fmt: str, p: Any, path: Path | None, pseudonymize: bool = Fa
     if pseudonymize:
         from .pseudonym import pseudonymized_portfolio
         p = pseudonymized_portfolio(p)
-    with unwritable_as_input_error(path):
-        return reporter(fmt).portfolio(p, path)
+    return reporter(fmt).portfolio(p, path)
