@@ -235,22 +235,29 @@ def sheet_rows(ws: Any, path: str | os.PathLike[str], limits: XlsxLimits) -> Ite
 
 
 def _bounded_rows(ws: Any, path: str | os.PathLike[str], limits: XlsxLimits) -> Iterator[tuple[int, tuple]]:
-    """Every row of *ws* as openpyxl gives it, counted: the non-empty rows' cells against the limit."""
+    """Every row of *ws* as openpyxl gives it, counted: the non-empty rows' cells against the limit. A
+    sheet openpyxl cannot read to the end (broken XML, a part that fails its checksum) is an InputError."""
     cells = 0
     # The sheet's own cells, not its <dimension>: a stale one (written by a program) would cut columns
     # off silently, a false one pad every row to column XFD.
     reset = getattr(ws, "reset_dimensions", None)
     if reset is not None:
         reset()
-    for n, rec in enumerate(ws.iter_rows(values_only=True), start=1):
-        if n > MAX_XLSX_ROWS:   # openpyxl pads up to any row number a cell or the used range names
-            raise InputError(f"{path}, sheet {ws.title}: a row number above Excel's {MAX_XLSX_ROWS:,}; refused")
-        if rec and any(v is not None for v in rec):
-            cells += len(rec)
-            if cells > limits.cells:
-                raise InputError(f"{path}, sheet {ws.title}: more than {limits.cells:,} cells to read (row {n}); "
-                                 "refused (delete the unused rows and columns, or save a smaller sheet)")
-        yield n, rec or ()
+    try:
+        for n, rec in enumerate(ws.iter_rows(values_only=True), start=1):
+            if n > MAX_XLSX_ROWS:   # openpyxl pads up to any row number a cell names
+                raise InputError(f"{path}, sheet {ws.title}: a row number above Excel's {MAX_XLSX_ROWS:,}; refused")
+            if rec and any(v is not None for v in rec):
+                cells += len(rec)
+                if cells > limits.cells:
+                    raise InputError(f"{path}, sheet {ws.title}: more than {limits.cells:,} cells to read (row {n}); "
+                                     "refused (delete the unused rows and columns, or save a smaller sheet)")
+            yield n, rec or ()
+    except InputError:
+        raise
+    except Exception as e:   # openpyxl and zipfile raise many kinds for a damaged sheet
+        raise InputError(f"{path}, sheet {ws.title}: cannot read the sheet ({type(e).__name__}: "
+                         f"{str(e).splitlines()[0] if str(e) else 'damaged'})") from None
 
 
 _FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")

@@ -493,3 +493,22 @@ def test_diff_report_wrong_types(tmp_path):
     p.write_text('{"schema_version": 1, "findings": ' + "[" * 5000 + "]" * 5000 + "}")
     with pytest.raises(InputError, match="nests 5,001 levels deep"):
         load_report(p)
+
+
+def test_damaged_sheet_is_an_input_error(tmp_path):
+    """A sheet whose XML breaks off (or whose part fails its checksum) is exit 2 naming the file."""
+    import openpyxl
+
+    from ddkit.roster import check_roster
+    src = H.roster_xlsx(tmp_path / "ok.xlsx", [["Alice", "alice@example.com", "employee"]] * 3)
+    broken = H._replace_part(src, tmp_path / "broken.xlsx", "xl/worksheets/sheet1.xml",
+                             lambda fh: fh.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+                                                 b'2006/main"><dimension ref="A1:C4"/><sheetData><row r="1"><c r="A1" '
+                                                 b't="inlineStr"><is><t>x'))
+    wb = openpyxl.load_workbook(broken, read_only=True)   # positive control: openpyxl raises while reading
+    with pytest.raises(Exception) as e:
+        list(wb.worksheets[0].iter_rows(values_only=True))
+    assert not isinstance(e.value, InputError)
+    wb.close()
+    _df, problems = check_roster(broken)
+    assert len(problems) == 1 and problems[0].startswith(f"{broken}, sheet Sheet: cannot read the sheet ("), problems
