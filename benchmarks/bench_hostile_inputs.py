@@ -91,6 +91,10 @@ def cases(tmp: Path):
     pom.commit({"pom.xml": H.pom_with_entities(levels=5, fan=100)}, name="A", email="a@example.com")
     yield "manifest: pom.xml entity bomb (10^10)", ["scan", str(pom.path), *SCAN, "--json", tmp / "pom.json"], {}
 
+    pub = Repo(tmp / "pub")
+    pub.commit({"pubspec.yaml": H.pubspec_bomb()}, name="A", email="a@example.com")
+    yield "manifest: pubspec.yaml alias bomb", ["scan", str(pub.path), *SCAN, "--json", tmp / "pub.json"], {}
+
     roster = tmp / "many-problems.csv"
     roster.write_text("person,emails,type\n" + "".join(f"P{i},bad-{i},employee\n" for i in range(3000)))
     yield "pipe: roster check | head -1", ["roster", "check", roster], {"_head": "1"}

@@ -31,6 +31,11 @@ def yaml_merge_bomb(levels: int = 25) -> str:
     return "\n".join(lines) + "\n"
 
 
+def pubspec_bomb() -> str:
+    """A pubspec.yaml (Dart) whose description is a billion laughs: ScanCode's reading walks it (hours)."""
+    return "name: app\nversion: 1.0.0\n" + yaml_laughs(key="x") + "description: *a9\ndependencies:\n  foo: ^1.0.0\n"
+
+
 def yaml_deep(depth: int = 3000) -> str:
     return "name: " + "[" * depth + "]" * depth + "\n"
 

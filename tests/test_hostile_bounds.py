@@ -168,6 +168,18 @@ def test_pom_entity_bomb_is_a_warning(make_repo, tmp_path):
     assert p.returncode == 0 and "commons-lang3" in out.read_text()
 
 
+def test_yaml_manifest_bomb_in_the_repository(make_repo, tmp_path):
+    r = _repo(make_repo, {"app/pubspec.yaml": H.pubspec_bomb()})
+    cap = 10 * limits.MAX_YAML_NODES      # positive control: it expands to billions of nodes
+    assert H.expanded_nodes(yaml.safe_load(H.pubspec_bomb()), cap) > cap
+    out = tmp_path / "r.json"
+    p, seconds, mb = run("scan", r.path, *SCAN, "--json", out, "--quiet")
+    assert p.returncode == 0, p.stderr
+    warnings = json.loads(out.read_text())["warnings"]
+    assert any(w.startswith("dependencies: app/pubspec.yaml, line") and "not read" in w for w in warnings), warnings
+    assert seconds < LIMIT_S and mb < LIMIT_MB, (seconds, mb)
+
+
 # ----------------------------------------------------------------------------- disk full
 @pytest.fixture
 def full_fs(tmp_path):

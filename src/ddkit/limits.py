@@ -58,12 +58,13 @@ def _loader() -> type:
     return getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 
 
-def check_yaml(text: str, path: str | os.PathLike[str]) -> None:
+def check_yaml(text: str, path: str | os.PathLike[str], max_bytes: int = MAX_YAML_BYTES,
+               max_nodes: int = MAX_YAML_NODES) -> None:
     """Refuse *text* (from *path*) when it is larger, expands to more nodes or nests deeper than the
     limits, or holds a recursive alias. Only the parser's events are read (an iterative parser: no
     recursion, no tree); a syntax error is left to the loader, which reports it with its line."""
-    if len(text) > MAX_YAML_BYTES:
-        raise InputError(f"{path}: {_mb(len(text))} of YAML is more than ddkit reads ({_mb(MAX_YAML_BYTES)})")
+    if len(text) > max_bytes:
+        raise InputError(f"{path}: {_mb(len(text))} of YAML is more than ddkit reads ({_mb(max_bytes)})")
     stack: list[list[Any]] = []           # open collections: [anchor, expanded size, height below]
     done: dict[str, tuple[int, int]] = {}  # anchor -> (expanded size, height) of its finished node
     expanded = 0
@@ -71,8 +72,8 @@ def check_yaml(text: str, path: str | os.PathLike[str]) -> None:
     def add(size: int, height: int, line: int) -> None:
         nonlocal expanded
         expanded += size
-        if expanded > MAX_YAML_NODES:
-            raise InputError(f"{path}, line {line}: the YAML expands to more than {MAX_YAML_NODES:,} nodes "
+        if expanded > max_nodes:
+            raise InputError(f"{path}, line {line}: the YAML expands to more than {max_nodes:,} nodes "
                              f"(aliases counted at their full size); refused")
         if len(stack) + height > MAX_YAML_DEPTH:
             raise InputError(f"{path}, line {line}: the YAML nests more than {MAX_YAML_DEPTH} levels deep; refused")

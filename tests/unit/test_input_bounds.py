@@ -512,3 +512,22 @@ def test_damaged_sheet_is_an_input_error(tmp_path):
     wb.close()
     _df, problems = check_roster(broken)
     assert len(problems) == 1 and problems[0].startswith(f"{broken}, sheet Sheet: cannot read the sheet ("), problems
+
+
+def test_yaml_manifest_bomb_not_given_to_scancode():
+    """A pubspec.yaml in the scanned repository whose description is an alias bomb: ScanCode's reading
+    walks the expansion (a scan did not end); it is not read, with a warning naming it."""
+    from ddkit.collect.dependencies import parse_manifest
+    text = H.pubspec_bomb()
+    cap = 10 * limits.MAX_YAML_NODES      # positive control: the file expands to billions of nodes
+    assert H.expanded_nodes(yaml.safe_load(text), cap) > cap
+    t = time.perf_counter()
+    rows, own, warnings = parse_manifest("app/pubspec.yaml", text.encode())
+    assert time.perf_counter() - t < 2
+    assert rows == [] and own == {} and len(warnings) == 1, warnings
+    assert warnings[0].startswith("dependencies: app/pubspec.yaml, line ") and "expands to more than" in warnings[0]
+    # a large pnpm lockfile without aliases is read whatever its node count (at most one node a byte)
+    big = "lockfileVersion: '6.0'\npackages:\n" + "".join(f"  /p{i}@1.0.0:\n    resolution: {{integrity: x}}\n"
+                                                          for i in range(60_000))
+    rows, _own, warnings = parse_manifest("pnpm-lock.yaml", big.encode())
+    assert not [w for w in warnings if "expands" in w], warnings

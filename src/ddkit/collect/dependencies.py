@@ -418,8 +418,31 @@ def parse_manifest(path: str, data: bytes, scratch: Scratch | None = None) -> tu
     return out
 
 
+_YAML_NAMES = ("pubspec.lock", "yarn.lock")   # read as YAML by ScanCode, besides *.yaml and *.yml
+
+
+def _yaml_refusal(path: str, data: bytes) -> str | None:
+    """Why a manifest ScanCode reads as YAML must not be given to it (an alias bomb: ScanCode's own
+    reading walks the expansion, hours for a 1 kB file), or None. Aliases are counted at their full size;
+    a file without aliases passes whatever its size (at most one node per byte)."""
+    base = posixpath.basename(path).lower()
+    if not (base.endswith((".yaml", ".yml")) or base in _YAML_NAMES):
+        return None
+    from ..errors import InputError
+    from ..limits import MAX_YAML_NODES, check_yaml
+    try:
+        check_yaml(data.decode("utf-8", "replace"), path, max_bytes=MAX_MANIFEST_BYTES,
+                   max_nodes=max(MAX_YAML_NODES, len(data)))
+    except InputError as e:
+        return str(e)
+    return None
+
+
 def _parse_manifest(path: str, data: bytes, scratch: Scratch | None) -> tuple[list[dict], dict[str, Any], list[str]]:
     warnings: list[str] = []
+    refusal = _yaml_refusal(path, data)
+    if refusal is not None:
+        return [], {}, [f"dependencies: {refusal.removesuffix('; refused')}: not read"]
     maps, errors = _parse_with_scancode(path, data, scratch)
     for e in errors:
         warnings.append(f"dependencies: {path} could not be read as a package manifest ({e})")
