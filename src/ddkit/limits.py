@@ -278,15 +278,15 @@ def has_formulas(path: str | os.PathLike[str], part: str) -> bool:
     return False
 
 
-def formulas_without_values(path: str | os.PathLike[str], sheet_index: int, limits: XlsxLimits) -> list[str]:
-    """The cells (``B3``) of sheet *sheet_index* that hold a formula but no saved value: openpyxl (and any
-    reader that does not compute formulas) sees them as empty. Files written by a program rather than
-    Excel (or saved with "calculate before save" off) have them."""
+def formulas_without_values(path: str | os.PathLike[str], sheet: str | None, limits: XlsxLimits) -> list[str]:
+    """The cells (``B3``) of the worksheet named *sheet* (None: the first) that hold a formula but no saved
+    value: openpyxl (and any reader that does not compute formulas) sees them as empty. Files written by a
+    program rather than Excel (or saved with "calculate before save" off) have them."""
     import openpyxl
     from openpyxl.utils import get_column_letter
     wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
-        ws = wb.worksheets[sheet_index]
+        ws = wb.worksheets[0] if sheet is None else wb[sheet]
         part = getattr(ws, "_worksheet_path", None)
         if part is not None and not has_formulas(path, part):
             return []
@@ -294,7 +294,7 @@ def formulas_without_values(path: str | os.PathLike[str], sheet_index: int, limi
         try:
             out = []
             # The same XML rows in the same order, read twice: once as formulas, once as saved values.
-            rows = zip(_bounded_rows(ws, path, limits), _bounded_rows(data.worksheets[sheet_index], path, limits))
+            rows = zip(_bounded_rows(ws, path, limits), _bounded_rows(data[ws.title], path, limits))
             for (n, formulas), (_m, values) in rows:
                 for j, f in enumerate(formulas):
                     if _is_formula(f) and (j >= len(values) or values[j] is None):

@@ -148,7 +148,7 @@ def _read_xlsx(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
         raise InputError(f"{p}: the roster is empty (no header row)")
     # A formula without a saved value (a file written by a program, not saved by Excel) reads as an
     # empty cell: say so, rather than "person is empty".
-    missing = formulas_without_values(p, 0, ROSTER_XLSX)
+    missing = formulas_without_values(p, None, ROSTER_XLSX)
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise InputError(f"{p}: cell {missing[0]}{more} holds a formula without a saved value: open and save "

@@ -152,12 +152,17 @@ def import_workbook(workbook: str | Path, existing: dict[str, dict[str, Any]] | 
     entries, merged over *existing*. Returns (entries, number of decisions read)."""
     from openpyxl import load_workbook
 
-    from .limits import TRIAGE_XLSX, check_xlsx, padded_rows
+    from .limits import TRIAGE_XLSX, check_xlsx, formulas_without_values, padded_rows
     check_xlsx(workbook, TRIAGE_XLSX)     # a zip bomb is refused before anything is inflated
     try:
         wb = load_workbook(workbook, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for a file that is not a workbook
         raise InputError(f"{workbook}: cannot open as an Excel workbook ({type(e).__name__})") from None
+    for sheet in ("Findings", "Triaged", "Remediation"):   # a formula without a saved value reads as empty
+        missing = formulas_without_values(workbook, sheet, TRIAGE_XLSX) if sheet in wb.sheetnames else []
+        if missing:
+            raise InputError(f"{workbook}, sheet {sheet}: cell {missing[0]} holds a formula without a saved value: "
+                             "open and save the file in Excel")
     entries = dict(existing or {})
     today = today or dt.date.today()
     n = 0

@@ -531,3 +531,23 @@ def test_yaml_manifest_bomb_not_given_to_scancode():
                                                           for i in range(60_000))
     rows, _own, warnings = parse_manifest("pnpm-lock.yaml", big.encode())
     assert not [w for w in warnings if "expands" in w], warnings
+
+
+def test_triage_workbook_formula_without_value_named(tmp_path):
+    import openpyxl
+
+    from ddkit.triage import import_workbook
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Findings"
+    ws.append(["ID", "Status"])
+    ws.append(["abc", None])
+    ws["B2"] = '=LOWER("ACCEPTED")'
+    p = tmp_path / "w.xlsx"
+    wb.save(p)
+    # positive control: read as saved values, the status is empty (the decision would be lost silently)
+    rb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    assert list(rb["Findings"].iter_rows(values_only=True))[1] == ("abc", None)
+    rb.close()
+    with pytest.raises(InputError, match=r"w.xlsx, sheet Findings: cell B2 holds a formula without a saved value"):
+        import_workbook(p)
