@@ -36,7 +36,7 @@ def test_yaml_bombs_refused_quickly(text, needle):
     with pytest.raises(InputError, match=needle) as e:
         limits.load_yaml_text(text, "f.yaml")
     assert str(e.value).startswith("f.yaml"), e.value
-    assert time.perf_counter() - t < 2
+    assert time.perf_counter() - t < 5
 
 
 def test_yaml_bombs_positive_control():
@@ -101,7 +101,7 @@ def test_license_statement_bomb_is_plain_text():
     from ddkit.collect.dep_licenses import statement_to_spdx
     t = time.perf_counter()
     out = statement_to_spdx("license:\n" + H.yaml_laughs(key="  x").replace("\n  ", "\n    "))
-    assert time.perf_counter() - t < 2
+    assert time.perf_counter() - t < 5
     assert out is None or out.startswith("LicenseRef-")
 
 
@@ -246,7 +246,7 @@ def test_roster_zip_bomb_refused_before_inflating(tmp_path):
     assert H.inflated_bytes(bomb, "xl/worksheets/sheet1.xml", cap) > cap
     t = time.perf_counter()
     df, problems = check_roster(bomb)
-    assert time.perf_counter() - t < 1
+    assert time.perf_counter() - t < 5
     assert len(problems) == 1 and problems[0].startswith(f"{bomb}: part xl/worksheets/sheet1.xml inflates to 300 MB")
     # a bomb below the size limit is refused by its ratio
     small = H.sheet_bomb(src, tmp_path / "small.xlsx", megabytes=12)
@@ -329,7 +329,7 @@ def test_triage_workbook_bomb_refused(tmp_path):
     t = time.perf_counter()
     with pytest.raises(InputError, match=r"findings.xlsx: part xl/worksheets/sheet1.xml inflates to 300 MB"):
         import_workbook(bomb)
-    assert time.perf_counter() - t < 1
+    assert time.perf_counter() - t < 5
 
 
 # ----------------------------------------------------------------------------- manifests
@@ -523,7 +523,7 @@ def test_yaml_manifest_bomb_not_given_to_scancode():
     assert H.expanded_nodes(yaml.safe_load(text), cap) > cap
     t = time.perf_counter()
     rows, own, warnings = parse_manifest("app/pubspec.yaml", text.encode())
-    assert time.perf_counter() - t < 2
+    assert time.perf_counter() - t < 5
     assert rows == [] and own == {} and len(warnings) == 1, warnings
     assert warnings[0].startswith("dependencies: app/pubspec.yaml, line ") and "expands to more than" in warnings[0]
     # a large pnpm lockfile without aliases is read whatever its node count (at most one node a byte)
