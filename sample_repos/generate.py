@@ -22,6 +22,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SAMPLES = ("acme", "globex", "initech")
+SAMPLES = ("acme", "globex", "initech", "hooli")
 AS_OF = "2024-06-30"
 INACTIVITY_DAYS = 365
 VENDORED = ("vendor/", "third_party/")
@@ -671,7 +672,166 @@ def _initech(b: Builder) -> dict:
     }
 
 
-SCENARIOS = {"acme": _acme, "globex": _globex, "initech": _initech}
+# --------------------------------------------------------------------------- hooli (provenance)
+# The "previous employer" a founder copied from: Nucleus Systems' code, built as its own repository beside
+# the sample (build_reference). Functions are drawn from a pool of statement shapes (identifiers and numbers
+# normalise away, so the variety that fingerprints see is in the shapes).
+_SHAPES = [
+    ["total += value * factor - index"],
+    ["if value % {a} == {b}:", "    total -= value"],
+    ["while value > {a}:", "    value //= {b}"],
+    ["result.append((value, index))"],
+    ["for key in sorted(mapping):", "    mapping[key] = mapping.get(key, 0) + {a}"],
+    ["try:", "    total = total / (value - {a})", "except ZeroDivisionError:", "    total = 0"],
+    ["flags = [x for x in values if x != {a}]"],
+    ["assert len(values) >= {a}, 'too short'"],
+    ["total ^= index << {a}"],
+    ["with open(path) as handle:", "    lines = handle.read().split()"],
+    ["if not values:", "    return None"],
+    ["value = max(value, {a}) if factor else min(value, {b})"],
+    ["cache[(index, value)] = not cache.get(index)"],
+    ["return {{'total': total, 'count': len(values)}}"],
+    ["raise ValueError(f'bad value {{value}}')"],
+]
+
+
+def _reference_files() -> dict[str, list[str]]:
+    """The previous employer's files (path -> lines), deterministic."""
+    rnd = random.Random(27)
+    files: dict[str, list[str]] = {}
+    for i in range(12):
+        lines = ["# Copyright (c) 2018 Nucleus Systems Corp.", ""] if i == 0 else []
+        for j in range(10):
+            lines.append(f"def compute_{i}_{j}(values, factor={j + 1}, path='data_{i}.txt'):")
+            lines += ["    total = 0", "    result = []", "    mapping = {}", "    cache = {}"]
+            lines.append("    for index, value in enumerate(values):")
+            for _ in range(rnd.randint(3, 5)):
+                shape = rnd.choice(_SHAPES[:10] + _SHAPES[11:13])
+                lines += ["        " + x.format(a=rnd.randint(2, 99), b=rnd.randint(2, 99)) for x in shape]
+            lines += ["    " + x.format(a=rnd.randint(2, 99), b=rnd.randint(2, 99)) for x in rnd.choice(_SHAPES[13:])]
+            lines.append("")
+        files[f"nucleus/pipeline_{i}.py"] = lines
+    files["nucleus/unrelated.py"] = ["import os", "", "def where():", "    return os.getcwd()"]
+    return files
+
+
+_RENAMES = [("compute", "calc"), ("values", "xs"), ("factor", "k"), ("total", "acc"), ("result", "out"),
+            ("mapping", "tbl"), ("cache", "memo"), ("index", "i"), ("value", "v")]
+
+
+def _disguise(lines: list[str], how: str) -> list[str]:
+    """The founder's copy: reformatted (two-space indents, no blank lines) or renamed (identifiers)."""
+    out = []
+    for line in lines:
+        if how == "reformatted":
+            if not line.strip():
+                continue
+            indent = len(line) - len(line.lstrip(" "))
+            line = " " * (indent // 2) + line.lstrip(" ")
+        else:
+            for a, b_ in _RENAMES:
+                line = re.sub(rf"\b{a}\b", b_, line)
+        out.append(line)
+    return out
+
+
+def build_reference(dest: Path) -> Path:
+    """The bundled previous employer's repository (dest/hooli-reference), deterministic like the samples."""
+    path = Path(dest) / "hooli-reference"
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    b = Builder(path)
+    try:
+        nora = Who("Nora Nucleus", b"Nora Nucleus", "nora@nucleus.example")
+        for p, lines in _reference_files().items():
+            b.add(p, nora, text=lines)
+        b.commit(nora, "2018-03-01", "Nucleus pipelines")
+    finally:
+        shutil.rmtree(b.home, ignore_errors=True)
+    return path
+
+
+def _hooli(b: Builder) -> dict:
+    """A founder's bulk import copied (reformatted or renamed) from a previous employer before incorporation, a
+    contractor's drop-in before their assignment, and AI-marked commits of every kind; the answers list the
+    bulk imports, the copied files and the AI ledger from the generator's own bookkeeping."""
+    gavin = Who("Gavin Founder", b"Gavin Founder", "gavin@hooli.example")
+    ana = Who("Ana Engineer", b"Ana Engineer", "ana@hooli.example")
+    ana_aider = Who("Ana Engineer", b"Ana Engineer (aider)", "ana@hooli.example")
+    carla = Who("Carla Contractor", b"Carla Contractor", "carla@carladev.example")
+    copilot = Who("Copilot", b"Copilot", "198982749+Copilot@users.noreply.github.com")
+    ref = _reference_files()
+    copied: dict[str, dict] = {}
+    for i in range(12):
+        src = f"nucleus/pipeline_{i}.py"
+        how = "reformatted" if i % 2 == 0 else "renamed"
+        target = f"engine/stage_{i}.py" if how == "reformatted" else f"engine/step_{i}.py"
+        lines = _disguise(ref[src], how)
+        b.add(target, gavin, text=lines)
+        copied[target] = {"reference_path": src, "how": how, "lines": len(lines), "reference_lines": len(ref[src])}
+    b.add("LICENSE", gavin, text=["Copyright (c) 2021-2024 Hooli Analytics Inc. All rights reserved.", "",
+                                  "Proprietary and confidential. Unauthorized copying of this software,",
+                                  "via any medium, is strictly prohibited."])
+    imp = b.commit(gavin, "2021-02-01", "Initial engine")
+    b.add("app/main.py", ana, 40)
+    b.commit(ana, "2021-05-10", "App skeleton")
+    for i in range(10):
+        b.add(f"reports/report_{i}.py", carla, 110)
+    drop = b.commit(carla, "2021-09-01", "Reports module")
+    b.append("app/main.py", ana, 20)
+    b.commit(ana, "2022-03-01", "Main loop")
+    b.add("app/cache.py", ana_aider, 30)
+    aider = b.commit(ana_aider, "2023-05-01", "Add cache")
+    b.add("app/api.py", ana, 25)
+    assisted = b.commit(ana, "2024-02-01", "API endpoints\n\nAssisted-by: Claude Opus 4.6\n")
+    b.append("app/main.py", copilot, 20)      # (a change to a file people wrote: bots author no file alone)
+    agent = b.commit(copilot, "2024-04-15", "Export to CSV\n\nCo-authored-by: Ana Engineer <ana@hooli.example>\n")
+    b.replace("app/api.py", ana, 0, 5)
+    b.commit(ana, "2024-05-20", "Fix API")
+    b.add("app/report.py", ana, 15)
+    generated = b.commit(ana, "2024-06-01", "Report view\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n")
+    b.add("CLAUDE.md", ana, text=["# Notes for the coding agent", "", "Run the tests before every commit."])
+    b.commit(ana, "2024-06-10", "Agent notes")
+
+    index = {c["sha"]: k for k, c in enumerate(b.model.commits)}
+
+    def surviving(sha: str) -> int:
+        k = index[sha]
+        return sum(1 for content in b.model.files.values() if not isinstance(content, bytes)
+                   for line in content if line.commit == k)
+    total = sum(len(c) for c in b.model.files.values() if not isinstance(c, bytes))
+    ai = [dict(sha=aider, tool="aider", signal="aider author-name suffix", person="Ana Engineer"),
+          dict(sha=assisted, tool="Claude", signal="Assisted-by trailer", person="Ana Engineer"),
+          dict(sha=agent, tool="GitHub Copilot", signal="AI commit author", person="Ana Engineer"),
+          dict(sha=generated, tool="Claude", signal="Generated-with line", person="Ana Engineer")]
+    for x in ai:
+        x["surviving_lines"] = surviving(x["sha"])
+    return {
+        "bots": ["Copilot"],
+        "ai_tools": ["Copilot"],
+        "licenses": [
+            {"path": "LICENSE", "license_spdx": None, "holders": ["Hooli Analytics Inc."], "third_party": False},
+            {"path": "engine/stage_0.py", "license_spdx": None, "holders": ["Nucleus Systems Corp."],
+             "third_party": True},
+        ],
+        "license_findings": [{"rule": "lic.third-party-copyright", "subject": "Nucleus Systems Corp."}],
+        "secrets": [],
+        "secret_lookalikes": [],
+        # Provenance (issue 27): computed from the bookkeeping above, not from ddkit.
+        "bulk_imports": [
+            {"sha": imp, "person": "Gavin Founder", "severity": "high", "why": "before incorporation",
+             "surviving_lines": surviving(imp)},
+            {"sha": drop, "person": "Carla Contractor", "severity": "high", "why": "no IP assignment in force",
+             "surviving_lines": surviving(drop)},
+        ],
+        "copied_code": dict(sorted(copied.items())),
+        "ai": {"commits": ai, "config_files": ["CLAUDE.md"], "total_lines": total,
+               "surviving_lines": sum(x["surviving_lines"] for x in ai)},
+    }
+
+
+SCENARIOS = {"acme": _acme, "globex": _globex, "initech": _initech, "hooli": _hooli}
 
 
 # --------------------------------------------------------------------------- build
@@ -825,7 +985,8 @@ def _answers(name: str, model: Model, extra: dict) -> dict:
             departed = bool(r["end_date"]) and dt.date.fromisoformat(r["end_date"]) <= as_of
         else:
             departed = dt.date.fromisoformat(last) <= as_of - dt.timedelta(days=INACTIVITY_DAYS)
-        people.append(dict(person=person, type="bot" if person in bots else (r["type"] if r else "unknown"),
+        kind = "ai-assistant" if person in extra.get("ai_tools", ()) else "bot"   # an AI tool is never a person
+        people.append(dict(person=person, type=kind if person in bots else (r["type"] if r else "unknown"),
                            vendor=(r["vendor"] or None) if r else None, is_bot=person in bots,
                            emails=sorted({c["email"] for c in cs}), commits=len(cs),
                            first_commit=min(c["date"] for c in cs), last_commit=last, departed=departed,
@@ -964,7 +1125,8 @@ def _answers(name: str, model: Model, extra: dict) -> dict:
         "rewrite_scope": rewrite,
         **({"dependencies": [dict(r, added_by_type=roster[r["added_by"]]["type"] if r["added_by"] else None)
                              for r in extra["dependencies"]]} if "dependencies" in extra else {}),
-        **{k: extra[k] for k in ("dependency_findings", "environment", "sbom") if k in extra},
+        **{k: extra[k] for k in ("dependency_findings", "environment", "sbom", "bulk_imports", "copied_code", "ai")
+           if k in extra},
     }
 
 
@@ -1158,6 +1320,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.outdir:
         for n in names:
             print(build(n, Path(a.outdir)))
+        if "hooli" in names:       # the previous employer's code the hooli sample copied from
+            print(build_reference(Path(a.outdir)))
         if a.synthetic:
             print(build_synthetic(a.synthetic, Path(a.outdir)))
     return 0

@@ -16,10 +16,10 @@ from gitrepo import ddkit_cli as run
 
 ROOT = Path(__file__).resolve().parents[1]
 SHEETS = ["Summary", "Findings", "Remediation", "Rewrite scope", "People", "Ownership", "Ownership by module",
-          "Ownership by class", "Licenses", "Dependencies", "Bus Factor", "Off-boarding", "Retention", "Trends", "Security", "Triaged",
+          "Ownership by class", "Licenses", "Dependencies", "Vulnerabilities", "AI-assisted code", "Bus Factor", "Off-boarding", "Retention", "Trends", "Security", "Triaged",
           "Rules", "Methodology"]
 # The contract's sheets, in its order (the others are one-table sheets inserted after their parent).
-CONTRACT_ORDER = ["Summary", "Findings", "Remediation", "People", "Ownership", "Licenses", "Dependencies",
+CONTRACT_ORDER = ["Summary", "Findings", "Remediation", "People", "Ownership", "Licenses", "Dependencies", "Vulnerabilities", "AI-assisted code",
                   "Bus Factor", "Trends", "Security", "Triaged", "Rules", "Methodology"]
 
 

@@ -82,7 +82,9 @@ def test_workbook_triage_round_trip(make_repo, tmp_path):
     assert after["summary"]["findings_by_severity"]["high"] == before["summary"]["findings_by_severity"]["high"] - 1
     assert after["summary"]["findings"] == before["summary"]["findings"] - 2
     assert after["summary"]["findings_triaged"] == 2
-    assert after["summary"]["readiness_score"] > before["summary"]["readiness_score"]
+    # (A partial score, here without --vuln-db, is capped below green: the ip area's own score shows the rise.)
+    assert after["summary"]["readiness_score"] >= before["summary"]["readiness_score"]
+    assert after["summary"]["areas"]["ip"]["score"] > before["summary"]["areas"]["ip"]["score"]
     # Stale decision reported.
     assert [e["id"] for e in after["triage_stale"]] == ["0123456789abcdef"]
     assert any("stale" in w for w in after["warnings"])

@@ -56,7 +56,9 @@ class RunOptions:
         opts = cls(inputs=dict(roster=kw.pop("roster"), company=kw.pop("company"), rules=kw.pop("rules_dir"),
                                ref=kw.pop("ref"), as_of=kw.pop("as_of"), licenses=not kw.pop("no_licenses"),
                                secrets=not kw.pop("no_secrets"), jobs=kw.pop("jobs"), triage=kw.pop("triage"),
-                               sbom=list(kw.pop("sbom")), environment=list(kw.pop("environment"))),   # deps
+                               sbom=list(kw.pop("sbom")), environment=list(kw.pop("environment")),   # deps
+                               reference=list(kw.pop("reference")),
+                               vuln_db=list(kw.pop("vuln_db")) or None),   # vulns
                    outputs={k: v for k, v in outputs.items() if v}, fail_on=kw.pop("fail_on"),
                    quiet=kw.pop("quiet"), pseudonymize=kw.pop("pseudonymize"), pseudonym_key=kw.pop("pseudonym_key"))
         if opts.pseudonym_key and not opts.pseudonymize:
@@ -97,6 +99,13 @@ _scan_options = [
                  help="CycloneDX or SPDX JSON to take dependency licenses from (repeatable)."),
     click.option("--environment", "environment", multiple=True, type=click.Path(),
                  help="A virtualenv or node_modules tree to read installed package licenses from (repeatable)."),
+    click.option("--reference", "reference", multiple=True, type=click.Path(),
+                 help="Code owned by someone else to compare against: a directory, a git repository (PATH or "
+                      "PATH@REF) or a zip/tar archive (repeatable)."),
+    # vulns: OSV data offline
+    click.option("--vuln-db", "vuln_db", multiple=True, type=click.Path(),
+                 help="OSV vulnerability data: an all.zip or a folder of OSV JSON files (repeatable); "
+                      "without it vulnerabilities are not assessed."),
 ]
 
 
@@ -440,6 +449,10 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
     from .report import write_portfolio
     o = RunOptions.from_flags(kw)
     check_outputs(*o.outputs.values(), o.pseudonym_key)
+    for fmt in ("spdx", "notices"):   # per repository only: refused before any scanning
+        if fmt in o.outputs:
+            raise _fail(f"--{fmt.replace('spdx', 'spdx-out').replace('notices', 'notices-out')} is written per "
+                        "repository: use ddkit scan (scan-many writes one CycloneDX document with --sbom-out)")
     specs = read_list(repo_list)
     inputs = dict(o.inputs)
     ref = inputs.pop("ref")
@@ -509,7 +522,10 @@ def demo(out_dir: str, name: str, quiet: bool) -> None:
     from .samples import build_sample
     paths = build_sample(name)
     out = Path(out_dir) / f"{name}.xlsx"
-    o = RunOptions(inputs=dict(roster=str(paths.roster), company=str(paths.company), as_of=paths.as_of),
+    inputs: dict[str, Any] = dict(roster=str(paths.roster), company=str(paths.company), as_of=paths.as_of)
+    if paths.reference is not None:      # hooli: compared with the previous employer's code it copied from
+        inputs["reference"] = [str(paths.reference)]
+    o = RunOptions(inputs=inputs,
                    outputs={"xlsx": str(out), "json": str(Path(out_dir) / f"{name}.json"),
                             "sarif": str(Path(out_dir) / f"{name}.sarif")}, quiet=quiet)
     code = run_scan(str(paths.repo), o)

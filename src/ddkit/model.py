@@ -65,6 +65,8 @@ class Scan:
     bus_factor: pd.DataFrame = field(default_factory=pd.DataFrame)
     trends: pd.DataFrame = field(default_factory=pd.DataFrame)
     dependencies: pd.DataFrame = field(default_factory=pd.DataFrame)   # deps: one row per (manifest, dependency)
+    # vulns: one row per (dependency location, vulnerability), current and past (the database: summary)
+    vulnerabilities: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -85,6 +87,8 @@ class Scan:
     # -- the buyer's next questions (analyze/retention.py): whom to retain; what a clean-room rewrite would cover
     retention: pd.DataFrame = field(default_factory=pd.DataFrame)
     rewrite_scope: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ai: Any = None      # the AI-assisted code ledger (analyze/ai.py Ledger); None when not built
+    copied_code: pd.DataFrame | None = None   # matches against --reference corpora; None without one
     cache_key: str | None = None        # inputs + commit this result stands for (None: not cached); see report.write
 
     # -- reports: each goes through the reporter registry (ddkit.report)
@@ -104,6 +108,19 @@ class Scan:
     def to_sbom(self, path: str | os.PathLike) -> dict:   # deps: CycloneDX 1.6 JSON
         from .report import write
         return write("cyclonedx", self, Path(path))
+
+    def to_spdx(self, path: str | os.PathLike | None = None) -> dict:   # SPDX 2.3 JSON, validated
+        from .report import write
+        return write("spdx", self, None if path is None else Path(path))
+
+    def to_notices(self, path: str | os.PathLike | None = None) -> str:   # the attribution pack (.md or .txt)
+        from .report import write
+        return write("notices", self, None if path is None else Path(path))
+
+    @property
+    def notices(self) -> str:
+        """The attribution pack as Markdown (what ``to_notices`` writes to a .md file)."""
+        return self.to_notices()
 
     def simulate_departure(self, people_or_vendors) -> pd.DataFrame:
         """Per module: the files left without an author, and the truck factor before and after, if these

@@ -65,11 +65,14 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
          company: str | os.PathLike | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
          jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
-         triage: str | os.PathLike | None = None, sbom=None, environment=None) -> Scan:
+         triage: str | os.PathLike | None = None, sbom=None, environment=None, reference=None,
+         vuln_db=None) -> Scan:
     """Scan one repository. Inputs are validated before any work starts.
 
     *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the work tree when present.
     *sbom*, *environment*: where dependency licenses may come from (deps).
+    *vuln_db*: OSV data offline (an ``all.zip``, a folder of OSV JSON files, or a list of them); without it
+    vulnerabilities are not assessed (``summary.not_assessed``).
     """
     progress = progress or Progress()
     as_of_d = _as_of(as_of)
@@ -77,12 +80,17 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     company_o = company if isinstance(company, Company) else load_company(company)
     roster_df = roster if isinstance(roster, pd.DataFrame) else (load_roster(roster) if roster else empty_roster())
     dep_inputs = dep_mod.load_inputs(sbom, environment)   # deps: user's SBOMs and environments, checked first
+    corpora = _references(reference, jobs or min(2, os.cpu_count() or 1))   # provenance: fingerprinted (or cached) first
+    from .collect import vulndb
+    vdb = vulndb.load(vuln_db)                            # vulns: read and validated before any scanning
     info = gitutil.open_repo(repo, ref)
     triage_path = triage if triage is not None else (None if info.is_bare else triage_mod.default_path(info.path))
     decisions = triage_mod.load_triage(triage_path)
     jobs = jobs or min(2, os.cpu_count() or 1)
     store = _result_store(info, ref, as_of_d, rules_o, company_o, roster_df, triage_path, decisions,
-                          licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs)) if info.commit else None
+                          licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs),
+                          references=[c.identity for c in corpora],
+                          vulns=vdb.digest if vdb is not None else None) if info.commit else None
     if store is not None:
         t0 = time.perf_counter()
         hit = store.load(info.commit)
@@ -123,6 +131,9 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                 and hist_plan.reads(info.commit) == sec_plan.reads(info.commit)):
             feed = PatchFeed()
         sec_hist = _start_secrets_history(info, rules_o, jobs, sec_plan, feed)
+
+    # The commit messages (AI markers, bulk-import subjects): one light `git log` beside the main thread.
+    msg_bg = _Background(_messages, info.path, info.commit) if info.commit else None
 
     # -- collect
     with progress.stage("files"):
@@ -212,6 +223,12 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                                                     company_o, lic_table if licenses else None, dep_inputs)
         late_warnings += dep_warn
 
+    # -- vulnerabilities: the dependencies against the offline OSV database, with their exposure history (vulns)
+    with progress.stage("vulnerabilities"):
+        vulns, vuln_found, vuln_warn, vuln_info = _vulnerabilities(rules_o, company_o, vdb, info, deps, hist.changes,
+                                                                   commits, people, as_of_d, files)
+        late_warnings += vuln_warn
+
     # -- collect: blame at the ref; analyze: ownership, departed authors, IP
     with progress.stage("blame"):
         blame, blame_warnings, stats.blame = blamer.result(progress)
@@ -228,7 +245,25 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                                 coauthored=coauthored)
         own_by_module, own_by_class = ownership.by_module(own), ownership.by_classification(own)
     found += found_knowledge + found_licenses
-    found = dep_mod.fold_vendored(found, deps) + dep_found
+    # -- provenance: the AI-assisted code ledger (analyze/ai.py)
+    with progress.stage("ai"):
+        from .analyze import ai as ai_mod
+        from .analyze.provenance import excluded_paths
+        messages = msg_bg.result() if msg_bg is not None else None
+        ai_ledger = ai_mod.ledger(rules_o, commits, messages, blame, files, hist.changes, res.identities, people,
+                                  as_of_d, excluded_paths(rules_o, company_o, files))
+        found += ai_mod.ai_findings(rules_o, ai_ledger)
+    with progress.stage("bulk imports"):
+        from .analyze.provenance import bulk_imports
+        found += bulk_imports(rules_o, company_o, commits, hist.changes, blame, files, people,
+                              lic_table if licenses else None, messages, repo=info.path, roster_given=len(roster_df) > 0)
+    copied = None
+    if corpora:
+        with progress.stage("references"):
+            from .analyze.provenance import copied_code
+            copied_found, copied = copied_code(rules_o, corpora, info.path, files, blame, commits)
+            found += copied_found
+    found = dep_mod.fold_vendored(found, deps) + dep_found + vuln_found
 
     # -- security: secrets in history and at the ref, security-policy checklist
     sec_table = None
@@ -259,11 +294,14 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                  commits=commits, changes=hist.changes, files=files, identities=res.identities,
                  people=people, warnings=warnings, findings=findings_frame(found),
                  ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
-                 options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets),
+                 options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets,
+                              references=[c.name for c in corpora]),
                  blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
                  ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
                  stats=stats, versions=versions,
-                 dependencies=dep_mod.public(deps))   # deps
+                 dependencies=dep_mod.public(deps),   # deps
+                 ai=ai_ledger, copied_code=copied,
+                 vulnerabilities=vulns)   # vulns
         s.findings, stale = triage_mod.apply_triage(s.findings, decisions)
         s.triage_stale = stale
         if stale:
@@ -285,12 +323,51 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         sc = readiness(triage_mod.counted(s.findings), rules_o, [a for a in rules_o.areas() if a not in skipped])
         s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
                          areas=sc["areas"], score_capped_by=sc["capped_by"])
+        _vuln_summary(s.summary, vuln_info, rules_o)
+        s.summary["sbom_ntia"] = _ntia(s)
     forget_renames()
     s.timings = dict(progress.timings)
     if store is not None and info.commit:
         s.cache_key = store.params
         save_soon(store, info.commit, s)   # nothing changes a finished result
     return s
+
+
+def _vulnerabilities(rules, company, vdb, info, deps, changes, commits, people, as_of, files):
+    """The vulnerability stage (analyze/vulnerabilities.py): nothing assessed without a database."""
+    from . import globs
+    from .analyze import vulnerabilities as vuln_mod
+    vglobs = [g["glob"] for g in rules.get("paths", {}).get("vendored", [])] + list(company.vendored)
+    return vuln_mod.run(rules, vdb, info.path, deps, changes, commits, people, as_of,
+                        lambda p: any(globs.match(p, g) for g in vglobs), files, info.commit)
+
+
+def _vuln_summary(summary: dict[str, Any], info: dict[str, Any], rules: Rules) -> None:
+    """The Summary's vulnerabilities entry; without a database, said in ``not_assessed`` (never "none found")
+    and the score marked partial."""
+    from .analyze.vulnerabilities import NOT_ASSESSED
+    summary["vulnerabilities"] = info
+    if not info.get("assessed"):
+        na = summary.setdefault("not_assessed", [])
+        if NOT_ASSESSED not in na:
+            na.append(NOT_ASSESSED)
+    # The contract: a score over assessed areas only is partial, and a partial score is never green (the
+    # number capped below the green threshold too, so that number and rating agree).
+    summary["partial"] = bool(summary.get("partial")) or bool(summary.get("not_assessed"))
+    if summary["partial"] and summary.get("rating") == "green":
+        import math
+        green = (rules.get("score", {}).get("rating", {}) or {}).get("green", 80)
+        summary["readiness_score"] = min(int(summary.get("readiness_score") or 0), math.ceil(float(green)) - 1)
+        summary["rating"] = "amber"
+        summary["score_capped_by"] = summary.get("score_capped_by") or "partial"
+
+
+def _ntia(s: Scan) -> dict[str, Any]:
+    """The NTIA minimum elements the components of --sbom-out and --spdx-out miss (counts, first 50 names)."""
+    from .report.spdx import components, ntia_minimum_elements
+    got = ntia_minimum_elements(components(s.dependencies, s.licenses))
+    return {k: (v[:50] if isinstance(v, list) else v) for k, v in got.items()} | {
+        f"{k}_count": len(v) for k, v in got.items() if isinstance(v, list)}
 
 
 def _digest(obj: Any) -> str | None:
@@ -398,6 +475,20 @@ def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):
     return recs + recs2, security.security_table(rows + rows2), stats
 
 
+def _references(reference, jobs: int = 1) -> list:
+    """The reference corpora (--reference, repeatable): a path or a list of paths; each checked and loaded."""
+    if not reference:
+        return []
+    from .collect.fingerprints import load_corpus
+    specs = [reference] if isinstance(reference, (str, os.PathLike)) else list(reference)
+    return [load_corpus(str(x), jobs) for x in specs]
+
+
+def _messages(repo, commit):
+    from .collect.messages import collect_messages
+    return collect_messages(repo, commit)
+
+
 def _remediation_status(rem: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
     """A subject whose findings counsel has all triaged shows it: Signed (resolved) or Not needed."""
     if rem.empty or "status" not in findings:
@@ -431,7 +522,7 @@ def _outsourced_share(s: Scan) -> float | None:
     own = s.ownership
     if own is None or own.empty:
         return None
-    human = own[own["type"] != "bot"]
+    human = own[~own["type"].isin(["bot", "ai-assistant"])]
     total = int(human["lines"].sum())
     out = int(human.loc[human["type"].isin(["contractor", "vendor"]), "lines"].sum())
     return round(out / total, 4) if total else None
@@ -457,4 +548,7 @@ def _summary(s: Scan) -> dict[str, Any]:
         "truck_factor": s.truck_factors.get("repository"),
         "outsourced_share": _outsourced_share(s),
         "findings_by_severity": {k: int(sev.get(k, 0)) for k in SEVERITIES},
+        # the AI ledger's headline (analyze/ai.py): share of surviving lines still as marked commits left them
+        "ai_share": s.ai.share if s.ai is not None else None,
+        "ai_commits": int(len(s.ai.commits)) if s.ai is not None else 0,
     }

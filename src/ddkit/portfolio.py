@@ -69,7 +69,9 @@ def _cache_key(display: str, commit: str, opts: dict[str, Any]) -> str:
              _file_hash(opts.get("company")), _file_hash(opts.get("triage")), str(opts.get("as_of")),
              str(opts.get("licenses")),
              str(opts.get("secrets", True)),
-             [_file_hash(x) for x in opts.get("sbom") or []], sorted(opts.get("environment") or [])]   # deps
+             [_file_hash(x) for x in opts.get("sbom") or []], sorted(opts.get("environment") or []),   # deps
+             list(opts.get("reference_ids") or []),
+             opts.get("vuln_db_digest")]   # vulns
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
@@ -94,7 +96,9 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
         s = scan(path, roster=opts.get("roster"), company=opts.get("company"), rules=opts.get("rules"), ref=ref,
                  as_of=opts.get("as_of"), licenses=opts.get("licenses", True), jobs=1,
                  secrets=opts.get("secrets", True), triage=opts.get("triage"),
-                 sbom=opts.get("sbom"), environment=opts.get("environment"))   # deps
+                 sbom=opts.get("sbom"), environment=opts.get("environment"),   # deps
+                 reference=opts.get("reference"),
+                 vuln_db=opts.get("vuln_db"))   # vulns
         import resource
         res = RepoResult(repo=display, ref=ref, status="ok", commit=s.repo.commit, summary=dict(s.summary),
                          findings=s.findings, people=s.people, remediation=s.remediation,
@@ -150,7 +154,8 @@ def _make_executor(executor: Executor | None, dask: str | None, jobs: int | None
 def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None, rules=None, ref: str = "HEAD",
               as_of=None, licenses: bool = True, jobs: int | None = None, executor: Executor | None = None,
               dask: str | None = None, secrets: bool = True, cache: bool = True, timeout: float | None = None,
-              progress=None, triage=None, sbom=None, environment=None) -> Portfolio:
+              progress=None, triage=None, sbom=None, environment=None, reference=None,
+              vuln_db=None) -> Portfolio:
     """Scan many repositories (paths or URLs, or (repo, ref) pairs) and merge the results."""
     from .config import load_company
     from .pipeline import _as_of
@@ -165,11 +170,18 @@ def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None,
     as_of_d = _as_of(as_of)
     from .analyze.dependencies import load_inputs  # deps: check the user's SBOMs and environments first
     load_inputs(sbom, environment)
+    from .pipeline import _references  # provenance: check (and fingerprint once) the reference corpora
+    ref_ids = [c.identity for c in _references(reference, jobs or min(2, os.cpu_count() or 1))]
+    from .collect.vulndb import load as load_vulndb  # vulns: the database is checked once, read by each scan
+    vdb = load_vulndb(vuln_db)
     specs: list[tuple[str, str]] = [(r, ref) if isinstance(r, str) else (r[0], r[1]) for r in repos]
     opts = dict(roster=str(roster) if roster else None, company=str(company) if company else None,
                 rules=str(rules) if rules else None, as_of=as_of_d, licenses=licenses, secrets=secrets,
                 cache=cache, clone_timeout=timeout, triage=str(triage) if triage else None,
-                sbom=[str(x) for x in (sbom or [])], environment=[str(x) for x in (environment or [])])   # deps
+                sbom=[str(x) for x in (sbom or [])], environment=[str(x) for x in (environment or [])],   # deps
+                reference=[str(x) for x in (reference or [])], reference_ids=ref_ids,   # (ids: the cache key)
+                vuln_db=[str(x) for x in ([vuln_db] if isinstance(vuln_db, (str, os.PathLike)) else vuln_db or [])]
+                or None, vuln_db_digest=vdb.digest if vdb is not None else None)   # vulns
     ex, close = _make_executor(executor, dask, jobs)
     results: list[RepoResult | None] = [None] * len(specs)
     try:

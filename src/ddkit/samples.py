@@ -22,6 +22,7 @@ class SamplePaths:
     company: Path
     answers: Path
     as_of: str | None          # None (no answers.json): the scan defaults to today
+    reference: Path | None = None   # the code the sample copied from (hooli's previous employer), for --reference
 
 
 def _generator():
@@ -46,4 +47,6 @@ def build_sample(name: str = "acme", dest: Path | None = None) -> SamplePaths:
     repo = Path(gen.build(name, Path(dest)))
     answers = root / name / "answers.json"
     as_of = json.loads(answers.read_text(encoding="utf-8")).get("as_of") if answers.exists() else None
-    return SamplePaths(name, repo, root / name / "roster.csv", root / name / "company.yaml", answers, as_of)
+    reference = Path(gen.build_reference(Path(dest))) if name == "hooli" and hasattr(gen, "build_reference") else None
+    return SamplePaths(name, repo, root / name / "roster.csv", root / name / "company.yaml", answers, as_of,
+                       reference)

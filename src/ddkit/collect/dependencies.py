@@ -234,6 +234,8 @@ def map_scope(scope: str | None, is_runtime: bool | None, is_optional: bool | No
     if dirs & {"docs", "doc", "ci", ".github", "tools", "scripts", "examples"} or (
             s in ("install", "") and re.search(r"dev|lint|doc|build|ci\b|typing", base)):
         return "dev"
+    if s in ("compile", "runtime"):   # Maven's default and runtime scopes ship with the product (ScanCode marks
+        return "runtime"              # compile-scope dependencies is_runtime False, is_optional True)
     if is_runtime is False or "dev" in s or s in ("development", "build-dependencies", "provided"):
         return "dev"
     if is_optional or "optional" in s or "peer" in s:
@@ -462,10 +464,13 @@ def _parse_manifest(path: str, data: bytes, scratch: Scratch | None) -> tuple[li
     seen: dict[tuple, int] = {}
     own: dict[str, Any] = {}
     order = {"runtime": 0, "optional": 1, "dev": 2, "test": 3}
+    lockfile = is_lockfile_path(path)
     for m in maps:
         ds = m.get("datasource_id")
         kind = "lockfile" if ds in LOCKFILE_IDS else "manifest"
-        if not own and m.get("name"):
+        # The package a file builds comes from a manifest: a lockfile's package records are its dependencies
+        # (ScanCode reads composer.lock's locked packages as composer.json data: guzzle was "first-party").
+        if not own and m.get("name") and kind == "manifest" and not lockfile:
             own = dict(type=m.get("type"), namespace=m.get("namespace"), name=m.get("name"),
                        version=m.get("version"), license=m.get("extracted_license_statement"), datasource=ds)
         for d in m.get("dependencies") or []:

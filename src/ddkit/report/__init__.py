@@ -26,6 +26,9 @@ REGISTRY: dict[str, Format] = {
     "json": Format("ddkit.report.json_report", "--json", "Write the JSON report here."),
     "sarif": Format("ddkit.report.sarif", "--sarif", "Write SARIF 2.1.0 here."),
     "cyclonedx": Format("ddkit.report.sbom", "--sbom-out", "Write a CycloneDX 1.6 JSON SBOM here."),   # deps
+    "spdx": Format("ddkit.report.spdx", "--spdx-out", "Write an SPDX 2.3 JSON SBOM here."),   # vulns/notices
+    "notices": Format("ddkit.report.notices", "--notices-out",
+                      "Write the attribution pack (third-party notices) here (.md or .txt)."),
 }
 
 

@@ -39,13 +39,23 @@ def to_dict(s: Scan) -> dict[str, Any]:
         "findings": _records(s.findings, FINDING_FIELDS, extra=True),
         "licenses": _records(s.licenses, LICENSE_PUBLIC),
         "dependencies": _records(s.dependencies, DEPENDENCY_PUBLIC),   # deps
+        "vulnerabilities": _vulnerabilities(s),   # vulns
         "bus_factor": json_value(s.truck_factors),
+        "ai": json_value(s.ai.to_json()) if s.ai is not None else None,   # the AI-assisted code ledger
+        "copied_code": _records(s.copied_code, list(s.copied_code.columns)) if s.copied_code is not None else None,
         "triage_stale": json_value(s.triage_stale),
         "warnings": list(s.warnings),
         # Additions (schema_version 1 stays): whom to retain, and the rewrite scope of each remediation subject.
         "retention": _records(s.retention, list(s.retention.columns)) if s.retention is not None else [],
         "rewrite_scope": _records(s.rewrite_scope, list(s.rewrite_scope.columns)) if s.rewrite_scope is not None else [],
     }
+
+
+def _vulnerabilities(s: Scan) -> list[dict[str, Any]]:
+    """vulns: every match, current and past (analyze/vulnerabilities.py), the contract's fields first."""
+    from ..analyze.vulnerabilities import VULN_COLUMNS
+    df = getattr(s, "vulnerabilities", None)
+    return _records(df, VULN_COLUMNS) if df is not None else []
 
 
 def portfolio_to_dict(p: Portfolio) -> dict[str, Any]:

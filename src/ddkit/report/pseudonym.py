@@ -96,6 +96,8 @@ def pseudonymized(s: Scan) -> Scan:
                 setattr(out, f.name, people_frame(v, names, fix))
             else:
                 setattr(out, f.name, frame(v.drop(columns=[c for c in _RAW_COLUMNS if c in v.columns]), fix))
+        elif hasattr(v, "pseudonymized"):   # a result object holding tables and names (the AI ledger)
+            setattr(out, f.name, v.pseudonymized(fix, lambda df: frame(df, fix)))
     out.warnings = [fix(w) for w in s.warnings]
     return out
 

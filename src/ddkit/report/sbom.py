@@ -123,7 +123,28 @@ def _write(text: str, path: Path | None) -> dict:
 def write_sbom(s: Scan, path: Path | None) -> dict:
     name = s.company.name or Path(s.repo.path).name
     bom = build_bom(s.dependencies, s.licenses, name, s.repo.commit, s.as_of, f"{s.repo.path}@{s.repo.commit}")
+    _ai_properties(bom, s)
+    from .cyclonedx_vulns import add_vulnerabilities  # vulns
+    add_vulnerabilities(bom, getattr(s, "vulnerabilities", None))
     return _write(to_json_text(bom), path)
+
+
+def _ai_properties(bom, s: Scan) -> None:
+    """The AI ledger's headline on the SBOM's metadata (an "AI bill of materials" in brief): properties
+    ``ddkit:ai:*`` (docs/outputs.md)."""
+    from cyclonedx.model import Property
+    led = s.ai
+    if led is None:
+        return
+    props = {"ddkit:ai:share": f"{led.share:.4f}", "ddkit:ai:surviving_lines": str(led.surviving_lines),
+             "ddkit:ai:marked_commits": str(len(led.commits)),
+             "ddkit:ai:tools": ", ".join(led.by_tool) or "none",
+             "ddkit:ai:signals": ", ".join(led.by_signal) or "none",
+             "ddkit:ai:config_files": ", ".join(led.config_files["path"].tolist()) or "none"}
+    if led.recent_share is not None:
+        props[f"ddkit:ai:recent_share_{led.recent_days}d"] = f"{led.recent_share:.4f}"
+    for k, v in props.items():
+        bom.metadata.properties.add(Property(name=k, value=v))
 
 
 def write_portfolio_sbom(p: Portfolio, path: Path | None) -> dict:

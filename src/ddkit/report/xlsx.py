@@ -2,7 +2,7 @@
 
 Sheets, in the contract's order, with the extra one-table sheets inserted right after their parent:
 Summary, Findings, Remediation, Rewrite scope, People, Ownership, Ownership by module, Ownership by
-class, Licenses, (Dependencies), Bus Factor, Off-boarding, Retention, Trends, Security, (Triaged), Rules,
+class, Licenses, (Dependencies), (Vulnerabilities), Bus Factor, Off-boarding, Retention, Trends, Security, (Triaged), Rules,
 Methodology. Every data sheet is one Excel table with a plain-English header row, filters and frozen
 panes, and prints landscape, one page wide, with the header row repeated on every page (layout in
 xlsx_layout.py, words in xlsx_text.py). Rule ids and finding ids stay, in narrow columns at the right;
@@ -32,6 +32,8 @@ from ..values import is_missing, records
 from . import xlsx_save
 from .cells import plain
 from .dependency_sheet import DEPENDENCY_SPEC  # deps
+from .vulnerability_sheet import VULN_SPEC  # vulns
+from .vulnerability_sheet import methodology_rows as vuln_methodology_rows  # vulns
 from .xlsx_layout import (
     BOLD,
     HEADER_FILL,
@@ -599,6 +601,26 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
          "password or token assigned in code), entropy (a random-looking string: a guess). Findings in test "
          "fixtures or documentation examples are downgraded, with the reason. Reports show a fingerprint, never "
          "the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
+        ("Definition: bulk imports", "A commit whose newly created files (not renames, copies, vendored or generated "
+         "files) hold many added lines across many files at once (thresholds on the Rules sheet) and whose surviving "
+         "lines are material. Severity from the facts: high before incorporation or the author's start date, without "
+         "an assignment in force on that day, or with other copyright holders in those files; medium otherwise. A bulk "
+         "import is a question to ask, not proof of copying: git cannot show where code came from."),
+        ("Definition: copied code", "With --reference: winnowing fingerprints over normalised tokens (identifiers, "
+         "strings and numbers replaced, comments and layout dropped), so copies are found after reformatting and "
+         "renaming; one finding per file of this repository, with its line ranges and the reference files and lines "
+         "it matches. Code copied and then rewritten beyond recognition, or copied from code not given as a "
+         "reference, is not found." if s.options.get("references") else
+         "No reference corpus was given (--reference): copied code was not compared."),
+        ("Definition: AI-assisted code", "Commits carrying a marker of an AI tool (rules/ai.yaml): a tool's identity "
+         "as author or Co-authored-by (Claude, Cursor, Codex, Devin, aider, the Copilot coding agent), aider's "
+         "'(aider)' author suffix, an Assisted-by trailer naming a tool by identity or TOOL:MODEL form (never by a "
+         "first name), a 'Generated with [tool]' line; and agent configuration files at the ref. Surviving lines "
+         "'as generated' are those blame still gives to a marked commit. What git metadata cannot show: AI "
+         "assistance nobody marked (editor completions, pasted chat answers, a squash that dropped the trailers), "
+         "and how much of a marked commit the tool wrote rather than the person. The ledger is a floor, not a "
+         "measurement of all AI use. An AI tool is never a person: the human author, co-author or committer is "
+         "named as responsible."),
         ("Readiness score", explanation(s.rules)),
         ("Limits", "ddkit reads the repository, not the contracts: a finding says a document is needed or missing "
          "from the roster, not that rights are lacking. Blame shows who last changed a line, not who had the idea; "
@@ -607,6 +629,7 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
          "high-entropy strings; it can miss others and flag test values. Dates and identities are as recorded by "
          "git and can be set by the author."),
     ]
+    rows += vuln_methodology_rows(s)   # vulns
     unresolved = (s.people[~s.people["resolved"].astype(bool)] if len(s.people) and "resolved" in s.people
                   else s.people.iloc[:0])
     if len(unresolved):
@@ -638,6 +661,15 @@ def _methodology_sheet(wb, s: Scan) -> None:
 
 
 # ------------------------------------------------------------------ Summary
+def _vuln_figure(sm: dict) -> str:
+    """vulns: the Summary's line: not assessed, or the open count and the database's snapshot date."""
+    v = sm.get("vulnerabilities") or {}
+    if not v.get("assessed"):
+        return "not assessed (no --vuln-db)"
+    return (f"{v.get('open', 0)} in {v.get('vulnerable_packages', 0)} packages (database of {v.get('snapshot')}"
+            + (", stale" if v.get("stale") else "") + ")")
+
+
 def _summary_sheet(wb, s: Scan) -> None:
     from openpyxl.chart import BarChart, PieChart, Reference
 
@@ -700,9 +732,11 @@ def _summary_sheet(wb, s: Scan) -> None:
     figures = [("Commits", sm.get("commits")), ("Contributors (people)", sm.get("contributors")),
                ("Departed contributors", sm.get("departed")), ("Identities not resolved", sm.get("unresolved_identities")),
                ("Truck factor", sm.get("truck_factor")),
+               ("Code from AI-marked commits", f"{sm['ai_share']:.1%}" if sm.get("ai_share") is not None else "n/a"),
                ("Lines by contractors and vendors", f"{share:.0%}" if share is not None else "n/a"),
                ("Product license (policy)", f"{sm.get('outbound_license') or 'proprietary'} ("
-                                            f"{sm.get('outbound_license_source') or 'default'})")]
+                                            f"{sm.get('outbound_license_source') or 'default'})"),
+               ("Known vulnerabilities", _vuln_figure(sm))]   # vulns
     sev = list((sm.get("findings_by_severity") or {}).items())
     for k in range(max(len(sev), len(figures))):
         if k < len(sev):
@@ -824,6 +858,9 @@ def write_workbook(s: Scan, path: Path) -> Path:
     _data_sheet(wb, s, "Ownership by class", s.ownership_by_classification, OWN_CLASS_SPEC)
     _data_sheet(wb, s, "Licenses", s.licenses, _cols(s.licenses, LICENSE_SPEC, LICENSE_DROP, [Col("rule", "Rule id", 14, "id")]))
     _data_sheet(wb, s, "Dependencies", s.dependencies, DEPENDENCY_SPEC)   # deps
+    _data_sheet(wb, s, "Vulnerabilities", getattr(s, "vulnerabilities", None), VULN_SPEC)   # vulns
+    from .ai_sheet import AI_SPEC, ai_frame  # provenance: the AI ledger (before Bus Factor, per the contract)
+    _data_sheet(wb, s, "AI-assisted code", ai_frame(s), AI_SPEC)
     _data_sheet(wb, s, "Bus Factor", s.bus_factor, BUS_SPEC)
     sim = s.simulations if s.simulations is not None else pd.DataFrame()
     _data_sheet(wb, s, "Off-boarding", sim, SIM_SPEC)

@@ -10,7 +10,8 @@ from ..values import records
 from .cells import plain
 
 AREA_NAMES = {"ip": "IP and chain of title", "ownership": "Code ownership", "license": "Licenses and third-party code",
-              "knowledge": "Knowledge and bus factor", "security": "Security", "dependencies": "Dependencies"}
+              "knowledge": "Knowledge and bus factor", "security": "Security", "dependencies": "Dependencies",
+              "ai": "AI-assisted code"}
 
 # Headers for every column the workbook shows; any other column gets a generated header (label()).
 LABELS = {

@@ -105,6 +105,8 @@ class Resolution:
 def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Company, rules: Rules,
                        mailmap: Mailmap) -> Resolution:
     irules = IdentityRules.from_rules(rules)
+    from ..analyze.ai import AI_TYPE, AiRules
+    ai_rules = AiRules.from_rules(rules)   # an AI tool's identity is never a person (rules/ai.yaml)
     # Commits per distinct (name, e-mail), sorted: what a sorted groupby().size() gives, counted over plain
     # lists (the groupby and its itertuples cost 3 ms on pip's 17k rows).
     pairs = sorted(Counter(zip(commits["author_name_raw"].tolist(), commits["author_email_raw"].tolist())).items())
@@ -125,7 +127,12 @@ def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Com
         # The raw identity is tested only when it differs (most are not mapped): the patterns are most of the loop.
         bot = irules.is_bot(name, key) or ((name_raw, raw_key) != (name, key) and irules.is_bot(name_raw, raw_key))
         r_idx = roster_by_email.get(key, roster_by_email.get(raw_key))
-        if r_idx is not None:
+        ai_tool = ai_rules.identity_tool(name, key) or ai_rules.identity_tool(name_raw, raw_key)
+        if ai_tool and r_idx is None:
+            pid = "ai:" + ai_tool.lower()
+            matched = "ai"
+            bot = True
+        elif r_idx is not None:
             pid = "roster:" + roster.iloc[r_idx]["person"]
             matched = "roster"
         elif bot:
@@ -165,7 +172,9 @@ def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Com
         else:
             vendor = next((r_["vendor_guess"] for r_ in grp
                            if isinstance(r_["vendor_guess"], str) and r_["vendor_guess"]), None)
-            if base["is_bot"]:
+            if pid.startswith("ai:"):
+                typ = AI_TYPE
+            elif base["is_bot"]:
                 typ = "bot"
             elif have_roster:
                 typ = "unknown"
