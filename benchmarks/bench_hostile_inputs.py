@@ -6,8 +6,9 @@ and 500 MB).
 Builds each input in a temporary folder (the builders of tests/hostile_inputs.py), runs the command line
 on it as a user would (``python -m ddkit ...``, a fresh cache per run) and prints one line per input: the
 exit status, the wall time, the peak resident memory of that process (its VmHWM, polled: not counting
-the processes it starts, ScanCode's workers or the workbook writer) and the last line of its message. The last line says whether the slowest and the largest are within the target. Lines named
-"baseline" are not hostile: the same work on a well-formed input, for comparison.
+the processes it starts, ScanCode's workers or the workbook writer) and the last line of its message.
+The last line says whether the slowest and the largest are within the target. Lines named "baseline"
+are not hostile: the same work on a well-formed input, for comparison.
 """
 
 from __future__ import annotations
