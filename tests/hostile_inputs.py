@@ -68,6 +68,16 @@ def deep_sbom(depth: int = 3000) -> str:
             + '{"a": ' * depth + "1" + "}" * depth + ', "components": []}')
 
 
+def json_overflows(text: str) -> bool:
+    """Whether Python's own JSON parser, in a fresh interpreter (the default recursion limit: a test
+    process may have raised it), fails on *text* with a RecursionError."""
+    import subprocess
+    import sys
+    p = subprocess.run([sys.executable, "-c", "import json, sys; json.loads(sys.stdin.read())"], input=text,
+                       capture_output=True, text=True)
+    return p.returncode != 0 and "RecursionError" in p.stderr
+
+
 def valid_cyclonedx() -> dict:
     return {
         "bomFormat": "CycloneDX", "specVersion": "1.5",

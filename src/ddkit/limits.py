@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +42,7 @@ MAX_YAML_NODES = 2_000_000          # nodes once aliases are expanded (a scalar,
 MAX_YAML_DEPTH = 64                 # nesting, aliases expanded (ddkit's own files go 6 deep)
 # JSON (--sbom): an SBOM of 20,000 components is about 20 MB.
 MAX_JSON_BYTES = 100 << 20
+MAX_JSON_DEPTH = 1000               # the interpreter's default recursion limit, where Python's parser stops
 # XLSX: per use (roster, triage workbook): the largest inflated part, all parts together, cells read.
 MAX_XLSX_PARTS = 10_000
 MAX_XLSX_ROWS = 1_048_576           # Excel's own limit
@@ -150,11 +152,19 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
 
 # ----------------------------------------------------------------------------- JSON
 def load_json_text(text: str, path: str | os.PathLike[str], what: str = "") -> Any:
-    """``json.loads(text)`` within the limits: size, and nesting no deeper than Python's parser goes
-    (about a thousand levels: it raises RecursionError beyond, cleanly; ddkit's readers of what it returns
-    walk it without recursion). *what* prefixes the problem (e.g. ``--sbom: ``)."""
+    """``json.loads(text)`` within the limits: size, and nesting no deeper than MAX_JSON_DEPTH levels
+    (Python's parser, under the interpreter's default recursion limit, raises RecursionError there,
+    cleanly; ddkit's readers of what it returns walk it without recursion). *what* prefixes the problem
+    (e.g. ``--sbom: ``)."""
     if len(text) > MAX_JSON_BYTES:
         raise InputError(f"{path}: {what}{_mb(len(text))} of JSON is more than ddkit reads ({_mb(MAX_JSON_BYTES)})")
+    if sys.getrecursionlimit() > MAX_JSON_DEPTH:
+        # Another library raised the interpreter's limit in this process (mypy does): Python's parser no
+        # longer stops near a thousand levels, so the depth is counted first (as long again as parsing).
+        depth = json_depth(text)
+        if depth > MAX_JSON_DEPTH:
+            raise InputError(f"{path}: {what}the JSON nests {depth:,} levels deep (more than {MAX_JSON_DEPTH:,}); "
+                             "refused")
     try:
         return json.loads(text)
     except RecursionError:
