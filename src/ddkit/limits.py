@@ -9,8 +9,8 @@ before doing it, and refuses with an :class:`InputError` (exit 2) naming the fil
 * YAML: the size of the text, the number of nodes once every alias is expanded (a merge key ``<<``
   copies, and whatever walks the data — validation, a hash, a merge — walks the expansion), and the
   nesting depth, counted from the parser's events (no tree is built first); a recursive alias is refused.
-* JSON: the size of the text; nesting beyond what Python's parser reads (about a thousand levels) is
-  refused with its depth.
+* JSON: the size of the text; nesting beyond a thousand levels (where Python's parser stops under the
+  interpreter's default recursion limit) is refused with its depth.
 * XLSX: the zip's declared sizes (each part and in all) and each part's compression ratio, from the
   zip directory before anything is inflated (Python's zipfile never inflates a part beyond its declared
   size); then, while reading a sheet, the number of cells (an Excel sheet can place one cell at row
