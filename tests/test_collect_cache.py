@@ -8,7 +8,6 @@ or one naming a commit outside the scanned history, is recomputed, never trusted
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 import subprocess
 
@@ -16,6 +15,7 @@ import pandas as pd
 import pytest
 
 from ddkit import gitutil
+from ddkit.cache import read_sealed, write_sealed
 from ddkit.collect import blame as blame_mod
 from ddkit.collect import history as history_mod
 from ddkit.collect import incremental, tree
@@ -129,13 +129,10 @@ def test_damaged_line_counts_entry_is_recomputed(sample, tmp_path, monkeypatch, 
         entry.write_bytes(raw[:-20] + b"x" * 20)
     else:
         # Well sealed, but a count that cannot be one: not trusted.
-        body = raw[raw.index(b"\n", len(incremental.MAGIC)) + 1:]
-        obj = pickle.loads(body)
+        obj = pickle.loads(read_sealed(entry, incremental.MAGIC))
         path = next(iter(obj["payload"]))
         obj["payload"][path] = (obj["payload"][path][0], obj["payload"][path][1], "many")
-        body = pickle.dumps(obj)
-        entry.write_bytes(incremental.MAGIC + str(len(body)).encode() + b" "
-                          + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+        write_sealed(entry, pickle.dumps(obj), incremental.MAGIC)
     calls = _diffs(monkeypatch)
     pd.testing.assert_frame_equal(_files(sample, True, monkeypatch), first)
     assert len(calls) == 1 and calls[0][-1] == "--"                 # recomputed whole
@@ -198,12 +195,9 @@ def _entry(tmp_path):
 
 
 def _reseal(entry, edit):
-    raw = entry.read_bytes()
-    obj = pickle.loads(raw[raw.index(b"\n", len(incremental.MAGIC)) + 1:])
+    obj = pickle.loads(read_sealed(entry, incremental.MAGIC))
     edit(obj["payload"])
-    body = pickle.dumps(obj)
-    entry.write_bytes(incremental.MAGIC + str(len(body)).encode() + b" "
-                      + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    write_sealed(entry, pickle.dumps(obj), incremental.MAGIC)
 
 
 @pytest.mark.parametrize("speculate", [False, True])
@@ -227,7 +221,7 @@ def test_blame_rescan_reads_one_entry_and_equals_cold(sample, tmp_path, monkeypa
     plain, _, _ = _blame(sample, monkeypatch)
     pd.testing.assert_frame_equal(after, plain)
     monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "c"))
-    keys = pickle.loads(entry.read_bytes()[entry.read_bytes().index(b"\n", len(incremental.MAGIC)) + 1:])["payload"]
+    keys = pickle.loads(read_sealed(entry, incremental.MAGIC))["payload"]
     assert len(keys) == plain["path"].nunique()       # this scan's files only
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import ddkit
+from ddkit.cache import read_sealed, write_sealed
 from ddkit.collect import history as history_mod
 from ddkit.collect import incremental
 from ddkit.collect import secrets as secrets_mod
@@ -120,17 +121,13 @@ def test_corrupt_cache_entry_is_recomputed(make_repo, tmp_path, monkeypatch, dam
         elif damage == "garbage":
             p.write_bytes(raw[:-10] + b"0123456789")
         else:
-            # A well-formed entry (right header and checksum) whose content cannot be right.
-            body = raw[raw.index(b"\n", len(incremental.MAGIC)) + 1:]
-            obj = pickle.loads(body)
+            # A well-formed entry (sealed with this cache's key) whose content cannot be right.
+            obj = pickle.loads(read_sealed(p, incremental.MAGIC))
             if damage == "wrong-shape":
                 obj["payload"] = {"commits": "not a table", "rows": [1, 2]}
             else:
                 obj["commit"] = "0" * 40
-            body = pickle.dumps(obj)
-            import hashlib
-            p.write_bytes(incremental.MAGIC + str(len(body)).encode() + b" "
-                          + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+            write_sealed(p, pickle.dumps(obj), incremental.MAGIC)
     reads = []
     real = history_mod._read
     monkeypatch.setattr(history_mod, "_read", lambda repo, c, excl, ren, *a: reads.append(excl) or real(repo, c, excl, ren, *a))

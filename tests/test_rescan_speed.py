@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import fnmatch
-import hashlib
 import pickle
 import posixpath
 import random
@@ -21,6 +20,7 @@ import pytest
 from openpyxl import Workbook
 
 import ddkit
+from ddkit.cache import read_sealed, write_sealed
 from ddkit.collect import dependencies as deps_mod
 from ddkit.collect import incremental
 from ddkit.report import xlsx_layout as L
@@ -80,13 +80,10 @@ def test_corrupt_manifest_entry_is_recomputed(make_repo, tmp_path, monkeypatch, 
     if damage == "garbage":
         p.write_bytes(raw[:-10] + b"0123456789")
     else:     # a well-formed entry (header and checksum right) holding rows of another shape
-        body = raw[raw.index(b"\n", len(incremental.MAGIC)) + 1:]
-        obj = pickle.loads(body)
+        obj = pickle.loads(read_sealed(p, incremental.MAGIC))
         key = next(iter(obj["payload"]))
         obj["payload"][key] = ([{"purl": "pkg:pypi/evil"}], {}, [])
-        body = pickle.dumps(obj)
-        p.write_bytes(incremental.MAGIC + str(len(body)).encode() + b" "
-                      + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+        write_sealed(p, pickle.dumps(obj), incremental.MAGIC)
     # The scan result itself is cached too: drop it, so the dependencies stage runs again.
     for q in (cache / "incremental").rglob("scan/*.pkl"):
         q.unlink()
@@ -124,13 +121,10 @@ def test_manifest_path_flags_kept_and_equal_to_matching_each_path(make_repo, tmp
     raw = entries[0].read_bytes()
     if damage == "garbage":
         entries[0].write_bytes(raw[:-10] + b"0123456789")
-    else:     # header and checksum right, a payload of another shape (a path's answer not a bool)
-        body = raw[raw.index(b"\n", len(incremental.MAGIC)) + 1:]
-        obj = pickle.loads(body)
+    else:     # sealed with this cache's key, a payload of another shape (a path's answer not a bool)
+        obj = pickle.loads(read_sealed(entries[0], incremental.MAGIC))
         obj["payload"] = {p: "yes" for p in obj["payload"]}
-        body = pickle.dumps(obj)
-        entries[0].write_bytes(incremental.MAGIC + str(len(body)).encode() + b" "
-                               + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+        write_sealed(entries[0], pickle.dumps(obj), incremental.MAGIC)
     calls.clear()
     assert deps_mod.manifest_paths(str(r.path), paths) == want
     assert sorted(calls) == sorted(paths)                       # matched again
@@ -191,8 +185,7 @@ def test_hyperscan_database_cached_and_corrupt_file_recompiled(tmp_path, monkeyp
     for bad in (raw[:-100] + b"x" * 100, raw[:64], b"", raw[:64] + raw[64:200]):
         files[0].write_bytes(bad)
         assert DetectorSet(screen=True).candidates(text, starts) == want      # compiled again
-        assert files[0].read_bytes() == raw or files[0].read_bytes()[:64] == hashlib.sha256(
-            files[0].read_bytes()[64:]).hexdigest().encode()
+        assert files[0].read_bytes() == raw or read_sealed(files[0]) is not None      # rewritten, sealed
 
 
 # ----------------------------------------------------------------------------- workbook

@@ -17,7 +17,7 @@ import click
 
 from ._version import __version__
 from .errors import DdkitError
-from .gitutil import GitError
+from .gitutil import GitError, strip_credentials
 from .progress import Progress
 from .severity import SEVERITIES, count_at_or_above
 from .text import printable
@@ -26,8 +26,9 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
 def _fail(msg: str, code: int = EXIT_INPUT) -> click.exceptions.Exit:
-    # Messages quote paths, refs and git's stderr: one line, no control characters reach the terminal.
-    click.echo(f"ddkit: error: {printable(msg)}", err=True)
+    # Messages quote paths, refs and git's stderr: one line, no control characters reach the terminal, and
+    # no credential a URL or path carried (README: threat model).
+    click.echo(f"ddkit: error: {printable(strip_credentials(msg) or msg)}", err=True)
     return click.exceptions.Exit(code)
 
 
@@ -154,6 +155,20 @@ def check_outputs(*paths) -> None:
             os.unlink(probe)
         except OSError as e:
             raise _fail(f"{p}: cannot write the report there ({e.strerror or e})") from None
+
+
+def check_run_paths(o: RunOptions, *extra: tuple[str, Any]) -> None:
+    """Before scanning: every output can be written (:func:`check_outputs`), and none is an input, another
+    output or under another format's extension (ddkit.report.paths)."""
+    from .report.paths import check_paths
+    i = o.inputs
+    ins = [("--roster", i.get("roster")), ("--company", i.get("company")), ("--rules", i.get("rules")),
+           ("--triage", i.get("triage")), *(("--sbom", x) for x in i.get("sbom") or ()),
+           *(("--environment", x) for x in i.get("environment") or ()),
+           *(("--reference", x) for x in i.get("reference") or ()), *(("--vuln-db", x) for x in i.get("vuln_db") or ()),
+           *extra]
+    check_outputs(*o.outputs.values(), o.pseudonym_key)
+    check_paths(o.outputs, [(opt, p) for opt, p in ins if isinstance(p, (str, os.PathLike))], key=o.pseudonym_key)
 
 
 def _write_reports(o: RunOptions, writer, result, skip: tuple[str, ...] = ()) -> None:
@@ -386,7 +401,7 @@ def run_scan(repo: str, o: RunOptions) -> int:
     from .report import write
     if _ENTRY:
         gc.freeze()
-    check_outputs(*o.outputs.values(), o.pseudonym_key)
+    check_run_paths(o)
     writer = functools.partial(write, reuse=True)
     child = _WorkbookChild.start(o, writer)    # before the progress display's thread and the scan's
     try:
@@ -406,8 +421,14 @@ def run_scan(repo: str, o: RunOptions) -> int:
     _write_scan_reports(o, writer, s, pending, child)
     if not o.quiet:
         from .report.console import print_summary
-        print_summary(s, out=o.outputs.get("xlsx"), json_path=o.outputs.get("json"), sarif=o.outputs.get("sarif"))
-        _print_roster_gaps(s)
+        shown = s
+        if o.pseudonymize:     # the console too: it ends up in CI logs and screen shares
+            import dataclasses
+
+            from .report.pseudonym import console_lines
+            shown = dataclasses.replace(s, warnings=console_lines(s, s.warnings))
+        print_summary(shown, out=o.outputs.get("xlsx"), json_path=o.outputs.get("json"), sarif=o.outputs.get("sarif"))
+        _print_roster_gaps(s, o.pseudonymize)
     _warn_cache_writes()
     from .triage import counted
     if o.fail_on and count_at_or_above(counted(s.findings), o.fail_on.lower()):
@@ -423,11 +444,15 @@ def _warn_cache_writes() -> None:
         click.echo(f"ddkit: warning: {printable(msg)}", err=True)
 
 
-def _print_roster_gaps(s) -> None:
+def _print_roster_gaps(s, pseudonymize: bool = False) -> None:
     """After a scan with a roster: the rows and cells still to fill in, most material first."""
     from .roster import format_gaps, roster_gaps
     if s.roster is not None and len(s.roster):
-        for line in format_gaps(roster_gaps(s.roster, s.people)):
+        lines = format_gaps(roster_gaps(s.roster, s.people))
+        if pseudonymize and lines:
+            from .report.pseudonym import console_lines
+            lines = console_lines(s, lines)
+        for line in lines:
             click.echo(line)
 
 
@@ -448,11 +473,11 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
     from .portfolio import read_list, scan_many
     from .report import write_portfolio
     o = RunOptions.from_flags(kw)
-    check_outputs(*o.outputs.values(), o.pseudonym_key)
     for fmt in ("spdx", "notices"):   # per repository only: refused before any scanning
         if fmt in o.outputs:
             raise _fail(f"--{fmt.replace('spdx', 'spdx-out').replace('notices', 'notices-out')} is written per "
                         "repository: use ddkit scan (scan-many writes one CycloneDX document with --sbom-out)")
+    check_run_paths(o, ("REPO_LIST", repo_list))
     specs = read_list(repo_list)
     inputs = dict(o.inputs)
     ref = inputs.pop("ref")
@@ -470,8 +495,9 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
     if not o.quiet:
         ok = int((repos.status == "ok").sum())
         click.echo(f"ddkit: {len(repos)} repositories, {ok} scanned, {len(repos) - ok} failed")
-        for r, e in zip(repos.loc[repos.status == "failed", "repo"], repos.loc[repos.status == "failed", "error"]):
-            click.echo(f"  failed: {printable(r)}: {printable(e)}")
+        shown = p.pseudonymized().repositories if o.pseudonymize and ok < len(repos) else repos  # messages may name people
+        for r, e in zip(shown.loc[shown.status == "failed", "repo"], shown.loc[shown.status == "failed", "error"]):
+            click.echo(f"  failed: {printable(strip_credentials(r) or r)}: {printable(strip_credentials(e) or e)}")
         for label, fmt in (("workbook", "xlsx"), ("json", "json")):
             if fmt in o.outputs:
                 click.echo(f"  {label}: {printable(o.outputs[fmt])}")
@@ -493,7 +519,9 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
 def diff(before, after, out, fail_on, quiet) -> None:
     """Bring-down comparison of two JSON reports: new, resolved and changed findings."""
     from .report.diff import diff_reports, load_report, write_diff_workbook
+    from .report.paths import check_paths
     check_outputs(out)
+    check_paths({"xlsx": out} if out else {}, [("BEFORE", before), ("AFTER", after)])
     b, a = load_report(before), load_report(after)
     df = diff_reports(b, a)
     if out:

@@ -42,8 +42,9 @@ _YAML_MAGIC = b"ddkit-yaml\n"
 def _parse_yaml(text: str, path: Path) -> Any:
     """``yaml.safe_load(text)``, kept in the cache per text (SHA-256): the rules files are read at every run
     and PyYAML's pure-Python parser took 30 ms of each (a tenth of a re-scan's time outside imports). An entry
-    is a pickle behind the SHA-256 of its bytes, in ddkit's private cache; a missing, damaged or unreadable
-    entry is parsed again (``tests/unit/test_rules_and_model.py``)."""
+    is a pickle sealed with the cache's HMAC key (:func:`ddkit.cache.read_sealed`: nothing this user's ddkit
+    did not write is unpickled); a missing, damaged, unreadable or unsealed entry is parsed again
+    (``tests/unit/test_rules_and_model.py``)."""
     import pickle
     # (limits-1: entries from before the YAML limits are not trusted to be within them)
     key = hashlib.sha256(f"{yaml.__version__}\0{getattr(yaml, '__with_libyaml__', '')}\0limits-1\0".encode()

@@ -14,6 +14,7 @@ import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from .errors import InputError
 
@@ -176,12 +177,36 @@ class GitError(RuntimeError):
         super().__init__(f"git {' '.join(self.git_args[:2])}: {first}")
 
 
-_CRED_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+# A user name, password or token before the host of a URL: everything up to the last "@" before the path.
+# (A scheme starts where no scheme character precedes it and is at most 32 long: a long run of letters
+# before "://" is then tried once, not once per letter, which was quadratic.)
+_CRED_RE = re.compile(r"(?<![a-zA-Z0-9+.-])(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)[^/?#\s'\"<>]*@")
+# scp-like and scheme-less forms with a password: "user:secret@host:path", "user:secret@host/x". Looked for
+# token by token (text between spaces, quotes, brackets and slashes), each matched from its start: a
+# pattern free to start anywhere was quadratic on "a:a:a:…@".
+_TOKEN_SPLIT = re.compile(r"([\s/'\"<>()\[\]]+)")
+_USERPASS_TOKEN = re.compile(r"[^@:]+:[^@]+@([\w.-]+)(:|$)")
 # A URL inside any text (git's error messages quote them): up to whitespace, a quote or a bracket.
-_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+_URL_IN_TEXT = re.compile(r"(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^\s'\"<>]+")
+# A query string anywhere, URL or not (git quotes a file:// URL's path with its "?private_token=…").
+_QUERY_IN_TEXT = re.compile(r"\?(?:[^\s'\"<>#?:]|:(?!\s|$))+")
 # Query parameters that carry credentials: GitLab's private_token, GitHub's access_token, ?token=,
 # API keys, signed-URL signatures and credentials (X-Amz-Signature, X-Amz-Credential, sig=), passwords.
 _SECRET_PARAM = re.compile(r"token|key|secret|passw|pwd|auth|sig|credential|session", re.I)
+# The same outside a query string ("password=hunter2" in a message): only a name one of whose parts
+# (split at "_", "-" or ".") says so, so that ordinary words such as "author=" or "design=" stay.
+_SECRET_ASSIGN = re.compile(
+    r"(?<![\w.-])(?P<name>(?:[A-Za-z0-9]+[_.-])*(?:[A-Za-z0-9]*(?:token|secret|passw(?:or)?d|pwd|apikey|api[_-]?key|"
+    r"credentials?|signature|auth(?:orization)?)|key|sig|session|pass)(?:[_.-][A-Za-z0-9]+)*)"
+    r"(?P<sep>=|:\s?)(?P<value>(?:(?:bearer|basic|token)\s+)?[^\s&;'\"<>,]+)", re.I)
+# After a colon ("Authorization: Bearer …") only a name that cannot be an ordinary word ("unknown key: x").
+_STRONG_NAME = re.compile(r"token|secret|passw|pwd|api[_-]?key|authorization|credential", re.I)
+
+
+def _redact_assignment(m: re.Match) -> str:
+    if m.group("value") == "[removed]" or (m.group("sep").startswith(":") and not _STRONG_NAME.search(m.group("name"))):
+        return m.group()
+    return m.group("name") + m.group("sep") + "[removed]"
 
 
 def _strip_query(url: str) -> str:
@@ -194,14 +219,47 @@ def _strip_query(url: str) -> str:
     return base + ("?" + "&".join(kept) if kept else "") + (h + fragment)
 
 
+def _strip_userpass(text: str) -> str:
+    parts = _TOKEN_SPLIT.split(text)
+    for i in range(0, len(parts), 2):              # the tokens (the separators are between them)
+        tok = parts[i]
+        if "@" in tok and ":" in tok:
+            m = _USERPASS_TOKEN.match(tok)
+            if m and (m.group(2) == ":" or (i + 1 < len(parts) and parts[i + 1].startswith("/"))):
+                parts[i] = tok[m.start(1):]
+    return "".join(parts)
+
+
+def _strip_text_query(m: re.Match) -> str:
+    params = re.split(r"[&;]", m.group()[1:])
+    if not any("=" in p for p in params):
+        return m.group()                  # a question mark in a sentence, not a query string
+    return _strip_query("x" + m.group())[1:]
+
+
+@overload
+def strip_credentials(url: str) -> str: ...
+@overload
+def strip_credentials(url: None) -> None: ...
 def strip_credentials(url: str | None) -> str | None:
-    """Remove credentials from a URL, or from every URL in a text: a user name or token before the host
-    ('https://tok@host/x' -> 'https://host/x') and query parameters that carry one
-    ('https://host/x.git?private_token=t&ref=main' -> 'https://host/x.git?ref=main')."""
+    """Remove credentials from a URL, a path, or every URL and path in a text: a user name, password or
+    token before the host ('https://tok@host/x' -> 'https://host/x', 'u:pw@host:x' -> 'host:x'), query
+    parameters that carry one ('https://host/x.git?private_token=t&ref=main' -> 'https://host/x.git?ref=main',
+    also in a path or a file:// URL git quotes without its scheme), and the value of a credential-named
+    assignment anywhere ('password=hunter2' -> 'password=[removed]')."""
     if not url:
         return url
-    url = _CRED_RE.sub(lambda m: m.group("scheme"), url)
-    return _URL_IN_TEXT.sub(lambda m: _strip_query(m.group()), url)
+    # Each expression only where its marker is (reports pass long evidence texts through here).
+    if "://" in url:
+        url = _CRED_RE.sub(lambda m: m.group("scheme"), url)
+        url = _URL_IN_TEXT.sub(lambda m: _strip_query(m.group()), url)
+    if "?" in url:
+        url = _QUERY_IN_TEXT.sub(_strip_text_query, url)
+    if "@" in url and ":" in url:
+        url = _strip_userpass(url)
+    if "=" in url or _STRONG_NAME.search(url):
+        url = _SECRET_ASSIGN.sub(_redact_assignment, url)
+    return url
 
 
 @dataclass(frozen=True)

@@ -292,7 +292,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                 warnings.append(gap_line)
         s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
                  commits=commits, changes=hist.changes, files=files, identities=res.identities,
-                 people=people, warnings=warnings, findings=findings_frame(found),
+                 people=people, warnings=[gitutil.strip_credentials(w) for w in warnings], findings=findings_frame(found),
                  ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
                  options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets,
                               references=[c.name for c in corpora]),

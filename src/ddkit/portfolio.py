@@ -20,12 +20,13 @@ from typing import Any
 
 from . import gitutil
 from ._version import __version__
-from .cache import cache_dir
+from .cache import cache_dir, read_sealed, write_sealed
 from .config import load_rules
 from .errors import DdkitError, InputError
-from .fsutil import atomic_write
 from .model import Portfolio, RepoResult
 from .remote import is_url, materialize
+
+_MAGIC = b"ddkit-portfolio\n"
 
 
 def read_list(path: str | os.PathLike) -> list[tuple[str, str]]:
@@ -85,12 +86,13 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
         info = gitutil.open_repo(path, ref)
         key = _cache_key(display, info.commit or "empty", opts) if opts.get("cache", True) else None
         cfile = cache_dir("portfolio") / f"{key}.pickle" if key else None
-        if cfile is not None and cfile.exists():
+        body = read_sealed(cfile, _MAGIC) if cfile is not None else None
+        if body is not None:     # only an entry this user's ddkit sealed is unpickled (ddkit.cache)
             try:
-                with open(cfile, "rb") as fh:
-                    res = pickle.load(fh)
-                res.cached, res.repo = True, display
-                return res
+                res = pickle.loads(body)
+                if isinstance(res, RepoResult):
+                    res.cached, res.repo = True, display
+                    return res
             except Exception:
                 pass  # a damaged cache entry is ignored and rewritten
         s = scan(path, roster=opts.get("roster"), company=opts.get("company"), rules=opts.get("rules"), ref=ref,
@@ -106,11 +108,7 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
                          warnings=list(s.warnings), seconds=time.perf_counter() - t0,
                          peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         if cfile is not None:
-            try:
-                atomic_write(cfile, pickle.dumps(res))
-            except OSError as e:   # a full disk: the cache only saves time
-                from .cache import write_failed
-                write_failed(e)
+            write_sealed(cfile, pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL), _MAGIC)
         return res
     except (DdkitError, gitutil.GitError) as e:
         return RepoResult(repo=display, ref=ref, status="failed", error=gitutil.strip_credentials(str(e)),

@@ -26,7 +26,7 @@ KNOWN = ("person", "emails", "type", "vendor", "start_date", "end_date", "ip_ass
          "ip_assignment_date", "ip_document")
 ROSTER_COLUMNS = [*KNOWN, "row"]
 
-_FORMULA_START = ("=", "+", "-", "@")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")   # what a spreadsheet may run as a formula
 _ALIASES = {"email": "emails", "e_mail": "emails", "e_mails": "emails", "email_addresses": "emails",
             "ip_assignment_status": "ip_assignment"}
 # An extra column may not take the name of a column ddkit computes per person (a roster's own 'commits' or

@@ -465,13 +465,16 @@ def test_cache_on_a_full_disk_is_a_warning(tmp_path, monkeypatch):
     from ddkit import cache
     from ddkit.collect import incremental
     monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "c"))
-    monkeypatch.setattr(incremental, "atomic_write", _enospc)
     cache.take_write_failures()
     store = incremental.Store("t", str(tmp_path), {}, lambda v: True)
-    store.save("abc", {"x": 1})                  # no exception: only time is lost
-    assert store.load("abc") is None
-    cache.write_sealed(tmp_path / "c" / "x", b"body")   # written: the other path still works
+    store.save("abc", {"x": 1})
+    assert store.load("abc") == {"x": 1} and cache.take_write_failures() is None
     monkeypatch.setattr("ddkit.fsutil.atomic_write", _enospc)
+    with pytest.raises(OSError):              # positive control: every write now fails as a full disk
+        from ddkit import fsutil
+        fsutil.atomic_write(tmp_path / "c" / "z", b"x")
+    store.save("def", {"x": 2})               # no exception: only time is lost
+    assert store.load("def") is None
     cache.write_sealed(tmp_path / "c" / "y", b"body")
     msg = cache.take_write_failures()
     assert msg is not None and msg.startswith("cache: 2 cache entries could not be written (No space left on device)")

@@ -16,7 +16,7 @@ from ddkit.config import load_rules
 from ddkit.errors import InputError
 from ddkit.globs import match
 from ddkit.model import SEVERITIES, count_at_or_above
-from ddkit.report.pseudonym import frame, mapping
+from ddkit.report.pseudonym import mapping
 from ddkit.score import readiness
 
 RULES = load_rules()
@@ -148,10 +148,10 @@ def test_pseudonymisation_rewrites_every_text_cell():
                            "names": [["Alice Smith", "alice"], ["Bob Jones"], ["ci-bot"]]})
     names = mapping(people)
     assert names == {"Bob Jones": "Contributor 01", "Alice Smith": "Contributor 02"}
-    from ddkit.report.pseudonym import _replacer
-    fix = _replacer(people, names)
+    from ddkit.report.pseudonym import Pseudonymizer
+    ps = Pseudonymizer(people)
     df = pd.DataFrame({"evidence": ["Alice Smith <alice@x.example> wrote it with Bob Jones"], "n": [1]})
-    out = frame(df, fix)
+    out = ps.frame(df)
     assert out.loc[0, "evidence"] == "Contributor 02 <[e-mail removed]> wrote it with Contributor 01"
 
 
@@ -249,7 +249,7 @@ def test_yaml_parses_kept_per_text_and_damaged_entries_parsed_again(tmp_path, mo
     calls = []
     monkeypatch.setattr(config, "_safe_load", lambda text, path: calls.append(text) or real(text, path))
     import pickle
-    head = len(config._YAML_MAGIC) + 64      # magic, then the SHA-256 of the pickle
+    head = len(config._YAML_MAGIC) + 64      # magic, then the HMAC-SHA256 of the pickle (hex)
     for i, damage in enumerate([lambda b: b[:-3], lambda b: b[:20], lambda b: b[:-1] + bytes([b[-1] ^ 1]),
                                 lambda b: b"junk", lambda b: b[:head] + pickle.dumps({"another": "value"})]):
         e = entries[i]

@@ -9,11 +9,12 @@ scan of the same repository takes:
   --is-ancestor``: detected, never assumed), and reads only ``OLD..NEW``; or else
 * nothing (a rewritten or moved-back ref, a first scan): a cold run.
 
-An entry is one pickle behind a header holding its length and SHA-256, written with
-:func:`ddkit.fsutil.atomic_write`: a truncated or corrupt file, a pickle of another shape or from
-another ddkit version is dropped and recomputed, never trusted. The stage's own ``validate`` checks the
-payload's shape (columns and types) on top. The cache is ddkit's own private folder (0700), so a
-pickle there is as trusted as ddkit's own code; nothing in it comes from a pickle a repository holds.
+An entry is one pickle sealed with :func:`ddkit.cache.write_sealed` (an HMAC-SHA256 with the cache's
+private key, written atomically): a truncated or corrupt file, a file this user's ddkit did not write
+(planted by another user, copied from elsewhere), a pickle of another shape or from another ddkit
+version is dropped and recomputed, and only a sealed entry is ever unpickled. The stage's own
+``validate`` checks the payload's shape (columns and types) on top. Nothing in the cache comes from a
+pickle a repository holds.
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ from typing import Any
 
 from .. import gitutil
 from .._version import __version__
-from ..cache import cache_dir
-from ..fsutil import atomic_write
+from ..cache import cache_dir, read_sealed, write_sealed
 
 SCHEMA = 1
 MAGIC = b"ddkit-incremental\n"
@@ -152,17 +152,11 @@ class Store:
 
     def load(self, commit: str) -> Any | None:
         p = self._path(commit)
-        try:
-            raw = p.read_bytes()
-        except OSError:
+        body = read_sealed(p, MAGIC)
+        if body is None:
+            p.unlink(missing_ok=True)     # damaged or not ours: never read; recomputed and rewritten
             return None
         try:
-            head, rest = raw[:len(MAGIC)], raw[len(MAGIC):]
-            nl = rest.index(b"\n")
-            size_s, digest = rest[:nl].split(b" ")
-            body = rest[nl + 1:]
-            if head != MAGIC or int(size_s) != len(body) or hashlib.sha256(body).hexdigest().encode() != digest:
-                raise ValueError("truncated or corrupt")
             obj = pickle.loads(body)
             if not (isinstance(obj, dict) and obj.get("schema") == SCHEMA and obj.get("stage") == self.stage
                     and obj.get("params") == self.params and obj.get("commit") == commit
@@ -171,24 +165,25 @@ class Store:
         except Exception:
             p.unlink(missing_ok=True)     # never trusted; recomputed and rewritten by the caller
             return None
-        os.utime(p)                      # most recently used first
+        try:
+            os.utime(p)                  # most recently used first
+        except OSError:
+            pass
         return obj["payload"]
 
     def save(self, commit: str, payload: Any) -> None:
         body = pickle.dumps({"schema": SCHEMA, "stage": self.stage, "params": self.params, "commit": commit,
                              "payload": payload}, protocol=pickle.HIGHEST_PROTOCOL)
-        digest = hashlib.sha256(body).hexdigest().encode()
+        write_sealed(self._path(commit), body, MAGIC)
         try:
-            atomic_write(self._path(commit), MAGIC + str(len(body)).encode() + b" " + digest + b"\n" + body)
             def newest(pattern: str) -> list[Path]:
                 return sorted(self.dir.glob(pattern), key=lambda q: q.stat().st_mtime, reverse=True)
             # At most KEEP entries per parameters, and 2 * KEEP per stage whatever the parameters
             # (an as-of date that changes daily must not grow the cache without bound).
             for q in newest(f"{self.params}-*.pkl")[KEEP:] + newest("*.pkl")[2 * KEEP:]:
                 q.unlink(missing_ok=True)
-        except OSError as e:              # a cache that cannot be written only costs time (a warning)
-            from ..cache import write_failed
-            write_failed(e)
+        except OSError:
+            pass                          # old entries left behind only take room
 
     def base(self, commit: str) -> tuple[str, Any] | None:
         """(commit, payload) of the exact entry, else of the newest entry that is an ancestor of *commit*."""

@@ -19,16 +19,22 @@ class Format(NamedTuple):
     module: str      # the module holding REPORTER
     option: str      # the command-line option that asks for it (scan and scan-many)
     help: str
+    # The file name endings this format may be written to (case-insensitive; empty: any). The command line
+    # refuses any other before scanning (docs/outputs.md): `--out r.json` must not silently write a workbook.
+    extensions: tuple[str, ...] = ()
 
 
 REGISTRY: dict[str, Format] = {
-    "xlsx": Format("ddkit.report.xlsx", "--out", "Write the workbook here (.xlsx)."),
-    "json": Format("ddkit.report.json_report", "--json", "Write the JSON report here."),
-    "sarif": Format("ddkit.report.sarif", "--sarif", "Write SARIF 2.1.0 here."),
-    "cyclonedx": Format("ddkit.report.sbom", "--sbom-out", "Write a CycloneDX 1.6 JSON SBOM here."),   # deps
-    "spdx": Format("ddkit.report.spdx", "--spdx-out", "Write an SPDX 2.3 JSON SBOM here."),   # vulns/notices
+    "xlsx": Format("ddkit.report.xlsx", "--out", "Write the workbook here (.xlsx).", (".xlsx",)),
+    "json": Format("ddkit.report.json_report", "--json", "Write the JSON report here (.json).", (".json",)),
+    "sarif": Format("ddkit.report.sarif", "--sarif", "Write SARIF 2.1.0 here (.sarif or .sarif.json).",
+                    (".sarif", ".json")),
+    "cyclonedx": Format("ddkit.report.sbom", "--sbom-out", "Write a CycloneDX 1.6 JSON SBOM here (.json, e.g. .cdx.json).",
+                        (".json",)),   # deps
+    "spdx": Format("ddkit.report.spdx", "--spdx-out", "Write an SPDX 2.3 JSON SBOM here (.json, e.g. .spdx.json).",
+                   (".json",)),   # vulns/notices
     "notices": Format("ddkit.report.notices", "--notices-out",
-                      "Write the attribution pack (third-party notices) here (.md or .txt)."),
+                      "Write the attribution pack (third-party notices) here (.md or .txt).", (".md", ".txt")),
 }
 
 
@@ -51,6 +57,8 @@ def write(fmt: str, s: Any, path: Path | None, pseudonymize: bool = False, reuse
         done = _cached_report(fmt, s, Path(path), pseudonymize, key)
         if done is not None:
             return done
+    from . import redact
+    s = redact.scan(s)           # no credential the repository carries goes into a report
     if pseudonymize:
         from .pseudonym import pseudonymized
         s = pseudonymized(s)
@@ -84,6 +92,8 @@ def _store_report(fmt: str, s: Any, path: Path, pseudonymize: bool, key: str) ->
 
 def write_portfolio(fmt: str, p: Any, path: Path | None, pseudonymize: bool = False) -> Any:
     """Write portfolio *p* as *fmt*; pseudonymised first when asked, one mapping across repositories."""
+    from . import redact
+    p = redact.portfolio(p)
     if pseudonymize:
         from .pseudonym import pseudonymized_portfolio
         p = pseudonymized_portfolio(p)

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RProgress
 
+from ..gitutil import strip_credentials
 from ..progress import Progress
 from ..text import printable
 
@@ -66,7 +67,7 @@ class _PlainConsole:
         self._con = Console(file=sys.stdout, highlight=False, soft_wrap=True, emoji=False)
 
     def print(self, text: str) -> None:
-        self._con.print(printable(text), markup=False, emoji=False, highlight=False)
+        self._con.print(printable(strip_credentials(text) or text), markup=False, emoji=False, highlight=False)
 
 
 def print_summary(s: Scan, out=None, json_path=None, sarif=None) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .._version import __version__
+from ..gitutil import strip_credentials
 from ..schema import DEPENDENCY_PUBLIC, FINDING_COLUMNS, LICENSE_PUBLIC, PEOPLE_PUBLIC
 from .cells import json_value, write_json
 
@@ -31,7 +32,7 @@ def to_dict(s: Scan) -> dict[str, Any]:
     return {
         "schema_version": 1,
         "ddkit_version": __version__,
-        "repo": {"path": s.repo.path, "ref": s.repo.ref, "commit": s.repo.commit, "remote": s.repo.remote},
+        "repo": {"path": strip_credentials(s.repo.path), "ref": s.repo.ref, "commit": s.repo.commit, "remote": s.repo.remote},
         "as_of": s.as_of.isoformat(),
         "summary": json_value(s.summary),
         "rules_sha256": s.rules.sha256,
