@@ -178,14 +178,16 @@ def test_hyperscan_database_cached_and_corrupt_file_recompiled(tmp_path, monkeyp
         starts.append(starts[-1] + len(line) + 1)
     want = DetectorSet(screen=True).candidates(text, starts)
     assert want
-    files = list((tmp_path / "c" / "hyperscan").glob("*.hsdb"))
-    assert len(files) == 1
-    assert DetectorSet(screen=True).candidates(text, starts) == want          # loaded from the file
-    raw = files[0].read_bytes()
-    for bad in (raw[:-100] + b"x" * 100, raw[:64], b"", raw[:64] + raw[64:200]):
-        files[0].write_bytes(bad)
-        assert DetectorSet(screen=True).candidates(text, starts) == want      # compiled again
-        assert files[0].read_bytes() == raw or read_sealed(files[0]) is not None      # rewritten, sealed
+    # two screens: the detectors for every file, and those restricted to file names (credential files)
+    files = sorted((tmp_path / "c" / "hyperscan").glob("*.hsdb"))
+    assert len(files) == 2
+    assert DetectorSet(screen=True).candidates(text, starts) == want          # loaded from the files
+    for f in files:
+        raw = f.read_bytes()
+        for bad in (raw[:-100] + b"x" * 100, raw[:64], b"", raw[:64] + raw[64:200]):
+            f.write_bytes(bad)
+            assert DetectorSet(screen=True).candidates(text, starts) == want  # compiled again
+            assert f.read_bytes() == raw or read_sealed(f) is not None        # rewritten, sealed
 
 
 # ----------------------------------------------------------------------------- workbook

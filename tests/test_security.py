@@ -10,7 +10,7 @@ import pytest
 
 import ddkit
 from ddkit.collect.secrets import fingerprint, scan_history, scan_tree
-from ddkit.collect.secrets.detectors import DETECTORS
+from ddkit.collect.secrets.detectors import all_detectors
 from ddkit.config import load_rules
 
 AWS_ID = "AKIAIOSFODNN7EXAMPLE"
@@ -126,11 +126,37 @@ DETECTOR_SAMPLES = {
     "dotenv": (".env", f"STRIPE_KEY={_rand(30)}"),
     "telegram-bot-token": ("bots/tg.py", f"TG = '{_rand(9, '0123456789')}:AA{_rand(33)}'"),
     "putty-private-key": ("keys/me.ppk", f"Private-MAC: {_rand(40, '0123456789abcdef')}"),
+    "aws-credentials": (".aws/credentials", f"aws_secret_access_key = {_rand(36)}"),
+    "esmtprc": (".esmtprc", f"password = {_rand(14)}"),
+    "ftpconfig": (".ftpconfig", f'"pass": "{_rand(14)}",'),
+    "remote-sync": (".remote-sync.json", f'"password": "{_rand(14)}",'),
+    "dbeaver": (".dbeaver/data-sources.json", f'"password": "{_rand(14)}",'),
+    "robomongo": ("robomongo.json", f'"userPassword" : "{_rand(14)}",'),
+    "ventrilo": ("ventrilo_srv.ini", f"AdminPassword={_rand(14)}"),
+    "php-config": ("app/config.php", f"$db_pass = '{_rand(14)}';"),
+    "ssh-config": (".ssh/config", f"  Password {_rand(14)}"),
+    "public-key": ("keys/deploy.pub", f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{_rand(43)} deploy@ci"),
+    "salesforce-js": ("sf/login.js", f"conn.login('ops@acme.example', '{_rand(14)}{_rand(25)}', cb);"),
+    "nuget-config": ("NuGet.Config", f'<add key="ClearTextPassword" value="{_rand(14)}" />'),
+    "alibaba-access-key-id": ("cfg/oss.py", f"KEY_ID = 'LTAI{_rand(20)}'"),
+    "artifactory-api-key": ("ci/a.sh", f"ART=AKCp{_rand(69)}"),
+    "artifactory-reference-token": ("ci/b.sh", f"ART=cmVmd{_rand(59)}"),
+    "azure-ad-client-secret": ("cfg/az.py", f"cs = '{_rand(3)}8Q~{_rand(34)}'"),
+    "clickhouse-cloud-api-secret-key": ("cfg/ch.py", f"CH = '4b1d{_rand(38)}'"),
+    "flyio-access-token": ("deploy/fly.sh", f"FLY=fo1_{_rand(43)}"),
+    "harness-api-key": ("ci/h.sh", f"H=pat.{_rand(22)}.{_rand(24)}.{_rand(20)}"),
+    "planetscale-token": ("cfg/ps.ts", f"const t = 'pscale_tkn_{_rand(43)}';"),
+    "stripe-test-key": ("billing/s.py", f"stripe.api_key = 'sk_test_{_rand(24)}'"),
+    "square-oauth-secret": ("pay/sq.py", f"SQ = 'sq0csp-{_rand(43)}'"),
+    "discord-bot-token": ("bots/d.py", f"TOKEN = 'M{_rand(23)}.{_rand(6)}.{_rand(27)}'"),
+    "mailchimp-api-key": ("mail/mc.py", f"MC = '{_rand(32, '0123456789abcdef')}-us12'"),
+    "azure-storage-account-key": ("cfg/az.cfg", f"conn = AccountKey={_rand(86)}=="),
 }
 
 
 def test_every_detector_has_a_sample():
-    assert set(DETECTOR_SAMPLES) == {d.id for d in DETECTORS}
+    # (a class known by its name alone has no pattern: tests/test_secrets_credential_files.py)
+    assert set(DETECTOR_SAMPLES) == {d.id for d in all_detectors()}
 
 
 def test_screen_changes_time_not_result(make_repo):
@@ -300,8 +326,13 @@ def test_blocks_find_what_kingfisher_finds_per_file(make_repo):
 
 @pytest.mark.parametrize("path", ["t/t5550-http.sh", "contrib/wiki/t/LocalSettings.php"])
 def test_t_folders_are_test_fixtures(make_repo, path):
-    """git's and Perl's test folder is t/ (top level or nested): a generic password there is a fixture."""
+    """git's and Perl's test folder is t/ (top level or nested): a generic password there is a fixture; in a
+    credential file (a PHP configuration file) it is reported at the downgraded severity, with that reason."""
     r = make_repo()
     r.commit({path: f"password = '{_rand(12, seed=7)}Zq1'\n"})
     rows, _ = scan_history(str(r.path), r.head())
-    assert list(zip(rows["action"], rows["reason"])) == [("suppress", "test fixture")]
+    got = set(zip(rows["detector_id"], rows["action"], rows["reason"]))
+    want = {("ddkit.password-assignment", "suppress", "test fixture")}
+    if path.endswith(".php"):
+        want.add(("ddkit.php-config", "downgrade", "test fixture: a committed PHP configuration file"))
+    assert got == want

@@ -102,15 +102,20 @@ def test_workbook_triage_round_trip(make_repo, tmp_path):
     assert "(open -> accepted)" in p.stdout and "(open -> false-positive)" in p.stdout
 
 
-def test_default_triage_file_in_work_tree(make_repo):
+def test_default_triage_file_is_the_current_folders(make_repo, tmp_path, monkeypatch):
+    """By default a scan applies .ddkit/triage.yaml of the current folder (where `triage import` writes),
+    never the one in the scanned work tree (the other side's: tests/test_hostile_git.py)."""
     r = _repo(make_repo)
     import ddkit
     s = ddkit.scan(r.path, as_of="2020-06-30", licenses=False, secrets=False)
     fid = s.findings["id"].iloc[0]
-    (r.path / ".ddkit").mkdir()
-    (r.path / ".ddkit" / "triage.yaml").write_text(f"findings:\n  {fid}:\n    status: accepted\n    reason: ok\n")
+    work = tmp_path / "deal"
+    (work / ".ddkit").mkdir(parents=True)
+    (work / ".ddkit" / "triage.yaml").write_text(f"findings:\n  {fid}:\n    status: accepted\n    reason: ok\n")
+    monkeypatch.chdir(work)
     s2 = ddkit.scan(r.path, as_of="2020-06-30", licenses=False, secrets=False)
     assert s2.findings.set_index("id").loc[fid, "status"] == "accepted"
+    assert s2.triage_claims.empty
 
 
 @pytest.mark.parametrize("text,message", [

@@ -56,7 +56,9 @@ class RunOptions:
         outputs = {fmt: kw.pop(_dest(f.option)) for fmt, f in REGISTRY.items()}
         opts = cls(inputs=dict(roster=kw.pop("roster"), company=kw.pop("company"), rules=kw.pop("rules_dir"),
                                ref=kw.pop("ref"), as_of=kw.pop("as_of"), licenses=not kw.pop("no_licenses"),
-                               secrets=not kw.pop("no_secrets"), jobs=kw.pop("jobs"), triage=kw.pop("triage"),
+                               secrets=not kw.pop("no_secrets"), secrets_strict=kw.pop("secrets_strict"),
+                               jobs=kw.pop("jobs"), triage=kw.pop("triage"),
+                               allow_other_owner=kw.pop("allow_other_owner"),
                                sbom=list(kw.pop("sbom")), environment=list(kw.pop("environment")),   # deps
                                reference=list(kw.pop("reference")),
                                vuln_db=list(kw.pop("vuln_db")) or None),   # vulns
@@ -88,9 +90,17 @@ _scan_options = [
                  help="Exit 1 when a finding is at or above this severity."),
     click.option("--no-licenses", is_flag=True, help="Skip the license scan (fast look)."),
     click.option("--no-secrets", is_flag=True, help="Skip the secrets scan of the history (fast look)."),
+    click.option("--secrets-strict", is_flag=True,
+                 help="Report every secret match the context filter sets aside (placeholders, hashes, test and "
+                      "docs paths) as a low finding, instead of listing it in the set-aside list."),
     click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: up to 2)."),
     click.option("--triage", type=click.Path(dir_okay=False),
-                 help="Triage decisions (YAML); default .ddkit/triage.yaml in the scanned work tree when present."),
+                 help="Triage decisions (YAML); default .ddkit/triage.yaml in the current folder when present "
+                      "(where `triage import` writes). A triage file inside the scanned repository is applied "
+                      "only when named here."),
+    click.option("--allow-other-owner", is_flag=True,
+                 help="Scan a repository another user owns (git refuses it by default): git's safe.directory "
+                      "for that path only."),
     click.option("--quiet", is_flag=True, help="Print only results and errors."),
     click.option("--pseudonymize", is_flag=True, help="Replace people by stable pseudonyms in the reports."),
     click.option("--pseudonym-key", type=click.Path(dir_okay=False),
@@ -567,18 +577,29 @@ def triage() -> None:
 
 @triage.command("import")
 @click.argument("workbook", type=click.Path(dir_okay=False))
-@click.option("--triage", "triage_path", type=click.Path(dir_okay=False), default=".ddkit/triage.yaml",
-              show_default=True, help="The triage file to update (created when missing).")
-def triage_import(workbook: str, triage_path: str) -> None:
+@click.option("--triage", "triage_path", type=click.Path(dir_okay=False),
+              help="The triage file to update (created when missing); default .ddkit/triage.yaml in the current "
+                   "folder, which a scan run from here reads by default.")
+def triage_import(workbook: str, triage_path: str | None) -> None:
     """Read the statuses typed into WORKBOOK's Findings, Triaged and Remediation sheets into the triage file."""
-    from .triage import import_workbook, load_triage, write_triage
+    from .triage import default_path, import_workbook, load_triage, write_triage
     if not Path(workbook).is_file():
         raise _fail(f"{workbook}: no such file")
-    existing = load_triage(triage_path) if Path(triage_path).is_file() else {}
+    target = Path(triage_path) if triage_path else default_path()
+    existing = load_triage(target) if target.is_file() else {}
     entries, n = import_workbook(workbook, existing)
-    write_triage(triage_path, entries)
-    click.echo(f"ddkit triage: {n} decision{'s' if n != 1 else ''} read from {workbook}; "
-               f"{len(entries)} in {triage_path}")
+    write_triage(target, entries)
+    shown = target if triage_path else target.resolve()
+    click.echo(f"ddkit triage: {n} decision{'s' if n != 1 else ''} read from {printable(workbook)}; "
+               f"{len(entries)} in {printable(str(shown))}")
+    from .gitutil import work_tree_of
+    repo = work_tree_of(target.parent)
+    if repo:
+        # A triage file inside a repository is that repository's own as far as a scan of it is concerned.
+        click.echo(f"  note: {printable(str(shown))} is inside the git repository {printable(repo)}: a scan of that "
+                   f"repository applies it only when named: --triage {printable(str(shown))}")
+    elif not triage_path:
+        click.echo("  a scan run from this folder applies them (or name the file: --triage FILE)")
 
 
 # -- roster: a first roster to fill in, and a check that lists every problem at once -------------------
@@ -595,14 +616,17 @@ def roster() -> None:
 @click.option("--ref", default="HEAD", show_default=True, help="Ref whose history to read.")
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False), help="roster.xlsx or roster.csv")
 @click.option("--quiet", is_flag=True, help="Print only errors.")
-def roster_init_cmd(repo: str, company: str | None, rules_dir: str | None, ref: str, out: str, quiet: bool) -> None:
+@click.option("--allow-other-owner", is_flag=True, help="Read a repository another user owns (see scan).")
+def roster_init_cmd(repo: str, company: str | None, rules_dir: str | None, ref: str, out: str, quiet: bool,
+                    allow_other_owner: bool) -> None:
     """One row per person in REPO's history (bots left out), most surviving lines first, to fill in."""
     from .roster_init import init_roster
     if Path(out).suffix.lower() not in (".csv", ".xlsx"):
         raise _fail(f"{out}: the roster must be written as .csv or .xlsx")
     progress = _progress(quiet)
     try:
-        df, notes = init_roster(repo, out, company=company, ref=ref, rules=rules_dir, progress=progress)
+        df, notes = init_roster(repo, out, company=company, ref=ref, rules=rules_dir, progress=progress,
+                                allow_other_owner=allow_other_owner)
     finally:
         progress.close()
     if not quiet:

@@ -239,6 +239,7 @@ def _validated_marker(content: Any, schema: dict) -> Path | None:
 
 
 def _validate_rules(data: dict) -> None:
+    _validate_secret_patterns((data.get("security") or {}).get("secrets") or {})
     for rule, entry in data.get("findings", {}).get("rules", {}).items():
         missing = [k for k in ("area", "severity", "title", "meaning", "remediation") if k not in entry]
         if missing:
@@ -252,6 +253,28 @@ def _validate_rules(data: dict) -> None:
         for rule in materiality.get(key, []) or []:
             if rule not in catalogue:
                 raise InputError(f"rules: materiality.{key} names rule '{rule}', which is not in the rule catalogue")
+
+
+def _validate_secret_patterns(sec: dict) -> None:
+    """Every regular expression of the secrets settings compiles, and each credential-file pattern names the
+    ``secret`` group the fingerprint is taken from: a bad one is an input error naming its key."""
+    import re
+    checks: list[tuple[str, Any, bool]] = []
+    for key in ("placeholder_patterns", "hash_context"):
+        checks += [(f"secrets.{key}[{i}]", p, False) for i, p in enumerate(sec.get(key) or [])]
+    if sec.get("call_pattern"):
+        checks.append(("secrets.call_pattern", sec["call_pattern"], False))
+    for i, c in enumerate(sec.get("credential_files") or []):
+        if isinstance(c, dict):
+            checks += [(f"secrets.credential_files[{i}] ({c.get('id')}).patterns[{j}]", p, True)
+                       for j, p in enumerate(c.get("patterns") or [])]
+    for where, pat, needs_group in checks:
+        try:
+            rx = re.compile(str(pat).encode())
+        except (re.error, OverflowError) as e:
+            raise InputError(f"rules: security.yaml {where}: not a regular expression ({e})") from None
+        if needs_group and "secret" not in rx.groupindex:
+            raise InputError(f"rules: security.yaml {where}: needs a (?P<secret>...) group")
 
 
 # ---------------------------------------------------------------- company profile

@@ -321,6 +321,12 @@ def _is_formula(v: Any) -> bool:
     return (isinstance(v, str) and v.startswith("=")) or type(v).__name__ in ("ArrayFormula", "DataTableFormula")
 
 
+def all_rows(ws: Any, path: str | os.PathLike[str], limits: XlsxLimits) -> Iterator[tuple[int, tuple]]:
+    """(row number, values) of every row of *ws*, empty ones included (as openpyxl gives them), read by
+    the sheet's cells and within the limits (:func:`_bounded_rows`)."""
+    return _bounded_rows(ws, path, limits)
+
+
 def padded_rows(ws: Any, path: str | os.PathLike[str], limits: XlsxLimits) -> Iterator[tuple]:
     """The non-empty rows of *ws* (:func:`sheet_rows`), each padded with None to the first row's width
     (the header's): a row whose last cells are empty is as wide as the others."""

@@ -84,6 +84,9 @@ class Scan:
     stats: StageStats = field(default_factory=StageStats)
     versions: dict[str, str] = field(default_factory=dict)              # ddkit, git, scancode, kingfisher-secret-scanner
     triage_stale: list[dict[str, Any]] = field(default_factory=list)    # decisions whose finding no longer occurs
+    # The scanned repository's own triage file: its decisions, listed as claims and never applied (a table,
+    # so that every rule for tables, pseudonymisation included, covers it)
+    triage_claims: pd.DataFrame = field(default_factory=pd.DataFrame)
     # -- the buyer's next questions (analyze/retention.py): whom to retain; what a clean-room rewrite would cover
     retention: pd.DataFrame = field(default_factory=pd.DataFrame)
     rewrite_scope: pd.DataFrame = field(default_factory=pd.DataFrame)

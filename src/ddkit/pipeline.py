@@ -66,13 +66,19 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
          jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
          triage: str | os.PathLike | None = None, sbom=None, environment=None, reference=None,
-         vuln_db=None) -> Scan:
+         vuln_db=None, allow_other_owner: bool = False,
+         secrets_strict: bool = False) -> Scan:
     """Scan one repository. Inputs are validated before any work starts.
 
-    *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the work tree when present.
+    *secrets_strict*: report every secret match the context filter would set aside as a low finding
+    (``--secrets-strict``) instead of listing it in ``secrets_set_aside``.
+    *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the current folder when
+    present and outside the scanned repository (a triage file inside the repository is applied only when
+    named here; otherwise it is listed as the repository's claims).
     *sbom*, *environment*: where dependency licenses may come from (deps).
     *vuln_db*: OSV data offline (an ``all.zip``, a folder of OSV JSON files, or a list of them); without it
     vulnerabilities are not assessed (``summary.not_assessed``).
+    *allow_other_owner*: scan a repository another user owns (git refuses it by default).
     """
     progress = progress or Progress()
     as_of_d = _as_of(as_of)
@@ -83,21 +89,27 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     corpora = _references(reference, jobs or min(2, os.cpu_count() or 1))   # provenance: fingerprinted (or cached) first
     from .collect import vulndb
     vdb = vulndb.load(vuln_db)                            # vulns: read and validated before any scanning
-    info = gitutil.open_repo(repo, ref)
-    triage_path = triage if triage is not None else (None if info.is_bare else triage_mod.default_path(info.path))
+    info = gitutil.open_repo(repo, ref, allow_other_owner=allow_other_owner)
+    # The user's triage file is applied; the repository's own (committed or in its work tree) never is
+    # unless named: it is the other side's claim, listed as such (README: Threat model).
+    committed = (gitutil.read_blob(info.path, f"{info.commit}:{triage_mod.DEFAULT_PATH.as_posix()}",
+                                   max_size=triage_mod.CLAIMS_MAX_BYTES) if info.commit else None)
+    triage_path, own_triage = triage_mod.locate(triage, info.path, info.is_bare, committed)
     decisions = triage_mod.load_triage(triage_path)
+    claims, claim_warnings = triage_mod.claims(own_triage)
     jobs = jobs or min(2, os.cpu_count() or 1)
-    store = _result_store(info, ref, as_of_d, rules_o, company_o, roster_df, triage_path, decisions,
+    store = _result_store(info, ref, as_of_d, rules_o, company_o, roster_df, triage_path, [decisions, own_triage],
                           licenses=licenses, secrets=secrets, jobs=jobs, deps=_digest(dep_inputs),
                           references=[c.identity for c in corpora],
-                          vulns=vdb.digest if vdb is not None else None) if info.commit else None
+                          vulns=vdb.digest if vdb is not None else None,
+                          **({"secrets_strict": True} if secrets_strict else {})) if info.commit else None
     if store is not None:
         t0 = time.perf_counter()
         hit = store.load(info.commit)
         if hit is not None:   # the same commit and the same inputs: the same result (README: Caches)
             hit.timings = {"cached result": time.perf_counter() - t0}
             return hit
-    warnings: list[str] = []
+    warnings: list[str] = [*info.notes, *claim_warnings]
     if info.commit is None:
         warnings.append("the repository is empty: nothing has been committed yet")
     if info.is_shallow:
@@ -271,7 +283,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         assert sec_hist is not None
         with progress.stage("secrets"):
             sec_findings, sec_table, stats.secrets = _security(info, files, hist.changes, commits, rules_o, jobs,
-                                                               progress, sec_hist)
+                                                               progress, sec_hist, secrets_strict)
         progress.timings["secrets history (overlapped)"] = sec_hist.seconds
         found += sec_findings
         versions["kingfisher-secret-scanner"] = installed_version("kingfisher-secret-scanner")
@@ -295,7 +307,9 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                  people=people, warnings=[gitutil.strip_credentials(w) for w in warnings], findings=findings_frame(found),
                  ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
                  options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets,
-                              references=[c.name for c in corpora]),
+                              references=[c.name for c in corpora],
+                              triage=str(triage_path) if triage_path is not None else None,
+                              **({"secrets_strict": True} if secrets_strict else {})),
                  blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
                  ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
                  stats=stats, versions=versions,
@@ -304,6 +318,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
                  vulnerabilities=vulns)   # vulns
         s.findings, stale = triage_mod.apply_triage(s.findings, decisions)
         s.triage_stale = stale
+        s.triage_claims = triage_mod.annotate_claims(claims, s.findings)
         if stale:
             s.warnings.append(f"triage: {len(stale)} decision{'s' if len(stale) != 1 else ''} in {triage_path} name "
                               f"findings that no longer occur (stale): " + ", ".join(e["id"] for e in stale[:10])
@@ -385,7 +400,8 @@ def _result_store(info, ref, as_of, rules, company, roster, triage_path, decisio
     import dataclasses
 
     from .collect import incremental
-    params = {"repo": [info.path, ref, info.is_bare, info.is_shallow, info.remote], "as_of": as_of.isoformat(),
+    params = {"repo": [info.path, ref, info.is_bare, info.is_shallow, info.remote, info.notes],
+              "as_of": as_of.isoformat(),
               "rules": [rules.sha256, rules.sources], "company": dataclasses.asdict(company),
               "roster": [list(map(str, roster.columns)), list(map(str, roster.dtypes)), roster.to_csv(),
                          repr(sorted(roster.attrs.items()))],
@@ -448,10 +464,16 @@ def _start_secrets_history(info, rules, jobs, plan, feed) -> _Background:
     return _Background(run)
 
 
-def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):
+def _security(info, files, changes, commits, rules, jobs, progress, sec_hist, strict=False):
     from .analyze import security
     from .collect import secrets as secrets_mod
     hist, stats = sec_hist.result()
+    # Credential files known by their name alone (binary key stores): no line of theirs is ever scanned.
+    named_hist, named_tree = secrets_mod.credential_files_by_name(changes, files, info.commit, rules)
+    if len(named_hist):
+        hist = pd.concat([hist, named_hist], ignore_index=True)
+    if strict:
+        hist = security.strict(hist)
     # Where is each file that once held a secret now? The history's own rename-following says, per
     # (commit, path): the path of that file at the ref, if it is still there.
     # (Plain lists: iterating the string columns themselves cost 0.5 ms on pip's files, 2 ms on requests' changes.)
@@ -466,7 +488,12 @@ def _security(info, files, changes, commits, rules, jobs, progress, sec_hist):
             if isinstance(now, str) and now in at_ref:
                 paths.add(now)
     tree, tstats = secrets_mod.scan_tree(info.path, info.commit, sorted(paths), rules=rules)
+    if len(named_tree):
+        tree = pd.concat([tree, named_tree], ignore_index=True)
+    if strict:
+        tree = security.strict(tree)
     stats.update(security.suppression_counts(hist, tree))
+    stats["set_aside"], stats["set_aside_counts"] = security.set_aside(hist, tree)
     if tstats["long_lines"] and not stats["long_lines"]:
         max_line = secrets_mod.settings(rules)["max_line_bytes"]
         stats["warnings"] += secrets_mod.long_line_warning(tstats["long_lines"], max_line)

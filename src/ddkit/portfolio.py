@@ -67,12 +67,14 @@ def _file_hash(path: Any) -> str | None:
 def _cache_key(display: str, commit: str, opts: dict[str, Any]) -> str:
     rules = load_rules(opts.get("rules"))
     parts = [__version__, display, commit, rules.sha256, _file_hash(opts.get("roster")),
-             _file_hash(opts.get("company")), _file_hash(opts.get("triage")), str(opts.get("as_of")),
+             _file_hash(opts.get("company")), _file_hash(opts.get("triage") or opts.get("triage_default")),
+             str(opts.get("as_of")),
              str(opts.get("licenses")),
              str(opts.get("secrets", True)),
              [_file_hash(x) for x in opts.get("sbom") or []], sorted(opts.get("environment") or []),   # deps
              list(opts.get("reference_ids") or []),
-             opts.get("vuln_db_digest")]   # vulns
+             opts.get("vuln_db_digest"),   # vulns
+             *(["secrets-strict"] if opts.get("secrets_strict") else [])]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
@@ -83,7 +85,7 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
     t0 = time.perf_counter()
     try:
         path = materialize(repo, timeout=opts.get("clone_timeout"))
-        info = gitutil.open_repo(path, ref)
+        info = gitutil.open_repo(path, ref, allow_other_owner=opts.get("allow_other_owner", False))
         key = _cache_key(display, info.commit or "empty", opts) if opts.get("cache", True) else None
         cfile = cache_dir("portfolio") / f"{key}.pickle" if key else None
         body = read_sealed(cfile, _MAGIC) if cfile is not None else None
@@ -100,7 +102,9 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
                  secrets=opts.get("secrets", True), triage=opts.get("triage"),
                  sbom=opts.get("sbom"), environment=opts.get("environment"),   # deps
                  reference=opts.get("reference"),
-                 vuln_db=opts.get("vuln_db"))   # vulns
+                 vuln_db=opts.get("vuln_db"),   # vulns
+                 allow_other_owner=opts.get("allow_other_owner", False),
+                 secrets_strict=opts.get("secrets_strict", False))
         import resource
         res = RepoResult(repo=display, ref=ref, status="ok", commit=s.repo.commit, summary=dict(s.summary),
                          findings=s.findings, people=s.people, remediation=s.remediation,
@@ -153,7 +157,8 @@ def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None,
               as_of=None, licenses: bool = True, jobs: int | None = None, executor: Executor | None = None,
               dask: str | None = None, secrets: bool = True, cache: bool = True, timeout: float | None = None,
               progress=None, triage=None, sbom=None, environment=None, reference=None,
-              vuln_db=None) -> Portfolio:
+              vuln_db=None, allow_other_owner: bool = False,
+              secrets_strict: bool = False) -> Portfolio:
     """Scan many repositories (paths or URLs, or (repo, ref) pairs) and merge the results."""
     from .config import load_company
     from .pipeline import _as_of
@@ -179,7 +184,14 @@ def scan_many(repos: Iterable[str | tuple[str, str]], roster=None, company=None,
                 sbom=[str(x) for x in (sbom or [])], environment=[str(x) for x in (environment or [])],   # deps
                 reference=[str(x) for x in (reference or [])], reference_ids=ref_ids,   # (ids: the cache key)
                 vuln_db=[str(x) for x in ([vuln_db] if isinstance(vuln_db, (str, os.PathLike)) else vuln_db or [])]
-                or None, vuln_db_digest=vdb.digest if vdb is not None else None)   # vulns
+                or None, vuln_db_digest=vdb.digest if vdb is not None else None,   # vulns
+                allow_other_owner=allow_other_owner,
+                **({"secrets_strict": True} if secrets_strict else {}))
+    if not triage:
+        # Each scan reads the default triage file from the current folder (workers share it): its content is
+        # part of a cached result's key.
+        from .triage import default_path
+        opts["triage_default"] = str(default_path())
     ex, close = _make_executor(executor, dask, jobs)
     results: list[RepoResult | None] = [None] * len(specs)
     try:

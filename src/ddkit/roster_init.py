@@ -176,7 +176,7 @@ def _day(v: Any):
 
 
 def init_roster(repo: str | os.PathLike, out: str | os.PathLike, company: Any = None, ref: str = "HEAD",
-                rules: Any = None, progress=None) -> tuple[pd.DataFrame, list[str]]:
+                rules: Any = None, progress=None, allow_other_owner: bool = False) -> tuple[pd.DataFrame, list[str]]:
     """Scan *repo* (without licenses and secrets) and write a roster to fill in at *out* (.csv or .xlsx)."""
     out = Path(out)
     suffix = out.suffix.lower()
@@ -184,7 +184,8 @@ def init_roster(repo: str | os.PathLike, out: str | os.PathLike, company: Any = 
         raise InputError(f"{out}: the roster must be written as .csv or .xlsx")
     _check_writable(out)  # before the scan, not after it
     from .pipeline import scan
-    s = scan(repo, company=company, rules=rules, ref=ref, licenses=False, secrets=False, progress=progress)
+    s = scan(repo, company=company, rules=rules, ref=ref, licenses=False, secrets=False, progress=progress,
+             allow_other_owner=allow_other_owner)
     df, notes = roster_from_people(s.people, s.rules)
     try:
         if suffix == ".csv":

@@ -20,7 +20,8 @@ from .findings import finding
 
 SECURITY_COLUMNS = ["check", "status", "rule", "severity", "detail", "path", "line", "commit", "date",
                     "author", "fingerprint", "tier", "detector", "reason", "paths"]
-_TIER_RANK = {"provider": 0, "generic": 1, "entropy": 2}
+_TIER_RANK = {"provider": 0, "generic": 1, "entropy": 2, "info": 3}
+_SEV_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 
 @functools.lru_cache(maxsize=256)
@@ -63,6 +64,50 @@ def suppression_counts(history: pd.DataFrame, tree: pd.DataFrame) -> dict[str, d
     return out
 
 
+STRICT_REASON = "set aside ({}): reported under --secrets-strict"
+
+
+def strict(df: pd.DataFrame) -> pd.DataFrame:
+    """``--secrets-strict``: every occurrence set aside is reported instead, at the downgraded severity,
+    its reason saying why it would have been set aside."""
+    if df is None or df.empty or not (df["action"] == "suppress").any():
+        return df
+    out = df.copy()
+    m = out["action"] == "suppress"
+    out.loc[m, "reason"] = [STRICT_REASON.format(r) for r in out.loc[m, "reason"].tolist()]
+    out.loc[m, "action"] = "downgrade"
+    return out
+
+
+def set_aside(history: pd.DataFrame, tree: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
+    """What the context filter set aside (judged not to be a secret), never the value: one entry per match
+    (a value at a path, by a detector, for a reason; the line where history last added it, as git log
+    lists history newest first, or its line at the ref), and how many entries per reason and detector. A
+    value that a finding reports (the same fingerprint reported or downgraded anywhere) is in that finding,
+    not here."""
+    frames = [d for d in (history, tree) if d is not None and len(d)]
+    if not frames:
+        return [], {}
+    rows = [r for d in frames for r in zip(d["action"].tolist(), d["path"].tolist(), d["line"].tolist(),
+                                           d["detector_id"].tolist(), d["reason"].tolist(),
+                                           d["fingerprint"].tolist())]
+    in_findings = {f for a, _p, _l, _d, _r, f in rows if a != "suppress"}
+    seen: set[tuple] = set()
+    out: list[dict[str, Any]] = []
+    counts: dict[str, dict[str, int]] = {}
+    for a, path, line, det, reason, fp in rows:
+        if a != "suppress" or fp in in_findings:
+            continue
+        key = (path, det, str(reason), fp)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(dict(path=path, line=int(line), detector=det, reason=str(reason)))
+        per = counts.setdefault(str(reason), {})
+        per[det] = per.get(det, 0) + 1
+    return out, {r: dict(sorted(counts[r].items())) for r in sorted(counts)}
+
+
 def secret_findings(rules: Rules, history: pd.DataFrame, tree: pd.DataFrame,
                     commits: pd.DataFrame) -> tuple[list[dict], list[dict]]:
     """One finding per distinct secret (by fingerprint), naming every path it was found in.
@@ -97,7 +142,9 @@ def secret_findings(rules: Rules, history: pd.DataFrame, tree: pd.DataFrame,
         best = _best(occ)
         tier, detector = best["tier"], best["detector"]
         downgraded = best["action"] == "downgrade"
-        severity = sev["downgraded"] if downgraded else sev.get(tier, sev["generic"])["tree" if still else "history"]
+        severity = sev.get(tier, sev["generic"])["tree" if still else "history"]
+        if downgraded and _SEV_RANK.get(sev["downgraded"], 3) > _SEV_RANK.get(severity, 0):
+            severity = sev["downgraded"]     # a downgrade never raises a severity (an info-tier public key)
         rule = "sec.secret-in-tree" if still else "sec.secret-in-history"
         first = grp.iloc[0] if grp is not None else None
         here = now.sort_values(["path", "line"], kind="stable").iloc[0] if now is not None else first

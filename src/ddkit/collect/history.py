@@ -523,15 +523,24 @@ def implausible_dates(commits: pd.DataFrame, as_of) -> list[str]:
                   (commits["committer_date"] < lo) | (commits["committer_date"] >= hi)]
     if bad.empty:
         return []
-    ex = ", ".join(f"{r.sha[:12]} ({r.author_date.date()})" for r in bad.head(5).itertuples())
+    latest = pd.Timestamp(LATEST_DATE, unit="s", tz="UTC")
+    ex = ", ".join(f"{r.sha[:12]} ({'after 2262' if r.author_date >= latest else r.author_date.date()})"
+                   for r in bad.head(5).itertuples())
     return [f"{len(bad)} commits are dated before {EARLIEST_PLAUSIBLE} or after the as-of date + 1 day, so "
             f"date-based results may be wrong for them: {ex}"]
 
 
+# The latest time a pandas timestamp holds (2262-04-11 23:47:16 UTC), in whole seconds. git stores any
+# number a commit claims (99999999999999 is the year 3170843): a later date is read as this one, which the
+# implausible-dates warning then names as "after 2262" (nothing else can tell the two apart).
+LATEST_DATE = int(pd.Timestamp.max.timestamp())
+
+
 def _commits_frame(c: dict[str, list]) -> pd.DataFrame:
     df = pd.DataFrame(c, columns=COMMIT_COLUMNS)
-    df["author_date"] = pd.to_datetime(df["author_date"].astype("int64"), unit="s", utc=True)
-    df["committer_date"] = pd.to_datetime(df["committer_date"].astype("int64"), unit="s", utc=True)
+    for col in ("author_date", "committer_date"):
+        secs = [min(t, LATEST_DATE) for t in df[col]]
+        df[col] = pd.to_datetime(pd.Series(secs, index=df.index, dtype="int64"), unit="s", utc=True)
     return _commits_frame_fix(df)
 
 

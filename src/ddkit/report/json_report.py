@@ -45,10 +45,14 @@ def to_dict(s: Scan) -> dict[str, Any]:
         "ai": json_value(s.ai.to_json()) if s.ai is not None else None,   # the AI-assisted code ledger
         "copied_code": _records(s.copied_code, list(s.copied_code.columns)) if s.copied_code is not None else None,
         "triage_stale": json_value(s.triage_stale),
+        # The scanned repository's own triage file: the other side's claims, never applied (docs/inputs.md).
+        "triage_claims": _records(s.triage_claims, list(s.triage_claims.columns)),
         "warnings": list(s.warnings),
         # Additions (schema_version 1 stays): whom to retain, and the rewrite scope of each remediation subject.
         "retention": _records(s.retention, list(s.retention.columns)) if s.retention is not None else [],
         "rewrite_scope": _records(s.rewrite_scope, list(s.rewrite_scope.columns)) if s.rewrite_scope is not None else [],
+        # What the secrets' context filter set aside (path, line, detector, reason; never the value).
+        "secrets_set_aside": json_value(s.stats.secrets.get("set_aside", [])),
     }
 
 

@@ -2,7 +2,8 @@
 
 Sheets, in the contract's order, with the extra one-table sheets inserted right after their parent:
 Summary, Findings, Remediation, Rewrite scope, People, Ownership, Ownership by module, Ownership by
-class, Licenses, (Dependencies), (Vulnerabilities), Bus Factor, Off-boarding, Retention, Trends, Security, (Triaged), Rules,
+class, Licenses, (Dependencies), (Vulnerabilities), Bus Factor, Off-boarding, Retention, Trends, Security,
+(Triaged), (Triage claims: only when the scanned repository holds a triage file of its own), Rules,
 Methodology. Every data sheet is one Excel table with a plain-English header row, filters and frozen
 panes, and prints landscape, one page wide, with the header row repeated on every page (layout in
 xlsx_layout.py, words in xlsx_text.py). Rule ids and finding ids stay, in narrow columns at the right;
@@ -370,6 +371,17 @@ REWRITE_SPEC = [
         get=lambda r: _counts(r.get("current_staff_who_know"))),
     Col("nobody_on_staff_knows", "Source files no current staff member knows", 11, "int"),
 ]
+# The scanned repository's own triage file: the other side's claims, shown beside the findings they are
+# about and never applied (the import never reads this sheet).
+TRIAGE_CLAIMS_SPEC = [
+    Col("finding_id", "Finding id", 14, "id", get=lambda r: r.get("id")),
+    Col("status", "Claimed status", 11), Col("reason", "Claimed reason", 30), Col("by", "Claimed by", 12),
+    Col("date", "Claim date", 10.5, "date"),
+    Col("finding_severity", "Severity", 9), Col("finding_subject", "Subject", 22),
+    Col("finding_status", "Status in this report", 11,
+        get=lambda r: r.get("finding_status") or "no such finding"),
+    Col("source", "Where the claim is written", 26), Col("finding_rule", "Rule id", 14, "id"),
+]
 SECURITY_SPEC = [
     Col("check", "Check", 22), Col("status", "Status", 9), Col("severity", "Severity", 9), Col("detail", "Detail", 24),
     Col("path", "File", 26), Col("line", "Line", 6, "int"), Col("date", "Date", 10.5, "date"),
@@ -405,13 +417,13 @@ def _labels(val: bool = False, percent: bool = False):
 
 
 def _data_sheet(wb, s: Scan, title: str, df: pd.DataFrame | None, cols: list[Col],
-                style: Callable | None = None, material: bool = False) -> Any:
+                style: Callable | None = None, material: bool = False, note: str | None = None) -> Any:
     """One sheet, one table. With *material*, rows about de-minimis people (materiality in the rules: not
-    on the roster, few surviving lines) are filtered out of the print but stay in the table."""
+    on the roster, few surviving lines) are filtered out of the print but stay in the table. *note*: a
+    line for the page header."""
     ws = wb.create_sheet(title)
     df = df if df is not None else pd.DataFrame()
     remote = s.repo.remote
-    note = None
     show = None
     if material and len(df) and "person" in df:
         small = de_minimis_people(s)
@@ -426,6 +438,38 @@ def _data_sheet(wb, s: Scan, title: str, df: pd.DataFrame | None, cols: list[Col
                       style_cols=None if style else SEVERITY_COLS, show_only=show, deferred=True)
     page_setup(ws, _company(s), s.as_of.isoformat(), len(cols), last, note=note)
     return ws
+
+
+SET_ASIDE_SPEC = [Col("path", "File", 40), Col("line", "Line", 6, "int"), Col("detector", "Detector", 26),
+                  Col("reason", "Why set aside", 40)]
+
+
+def _set_aside_table(ws, s: Scan, last: int, width: int) -> None:
+    """Below the Security findings: every secret match the context filter set aside, with why (never the
+    value), so that counsel sees what was judged not to be a secret. The lines above the table are short
+    (one per reason) and unwrapped: each prints on one line across the empty cells to its right."""
+    rows = s.stats.secrets.get("set_aside") or []
+    counts = s.stats.secrets.get("set_aside_counts") or {}
+    n = len(rows)
+    lines = [(f"Secret matches set aside (judged not to be a secret): {n}", SECTION_FONT)]
+    lines += [(f"{why}: " + ", ".join(f"{d} {k}" for d, k in per.items()), None) for why, per in counts.items()]
+    lines.append(("--secrets-strict reports them as low findings instead." if not s.options.get("secrets_strict")
+                  else "Reported as low findings above (--secrets-strict).", None))
+    r = last + 2
+    for k, (text, font) in enumerate(lines):
+        set_cell(ws, r + k, 1, text, font)
+    end = r + len(lines) - 1
+    if n:
+        # The findings' table sets the column widths and the frozen header: kept.
+        widths = {k: v.width for k, v in ws.column_dimensions.items()}
+        freeze, titles = ws.freeze_panes, ws.print_title_rows
+        end = write_cols(ws, pd.DataFrame(rows, columns=["path", "line", "detector", "reason"]), "SecretsSetAside",
+                         [Col(c.key, c.label, c.width, c.kind) for c in SET_ASIDE_SPEC], start_row=end + 1,
+                         style=_severity_style, deferred=True)
+        for k, w in widths.items():
+            ws.column_dimensions[k].width = max(w or 0, ws.column_dimensions[k].width or 0)
+        ws.freeze_panes, ws.print_title_rows = freeze, titles
+    page_setup(ws, _company(s), s.as_of.isoformat(), max(width, len(SET_ASIDE_SPEC)), end)
 
 
 def de_minimis_people(s: Scan) -> set[str]:
@@ -544,6 +588,9 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
         ("As of", s.as_of.isoformat()),
         ("Company profile", s.company.source or "(none given)"),
         ("Roster", "(none given)" if s.roster.empty else f"{len(s.roster)} people"),
+        ("Triage file applied", s.options.get("triage") or "(none)"),
+        ("The repository's own triage file", f"{len(s.triage_claims)} claimed decisions, not applied (Triage claims "
+         f"sheet)" if len(s.triage_claims) else "(none)"),
         ("ddkit version", v.get("ddkit", __version__)),
         ("git version", v.get("git", "unknown")),
         ("ScanCode version", f"scancode-toolkit {v['scancode']}" if "scancode" in v else
@@ -599,9 +646,12 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
         ("Definition: secrets", "The secrets engine (" + ("; ".join(f"{k} {x}" for k, x in v.items()
          if k not in ("ddkit", "git", "scancode")) or "see above") + ") on every line added in the history and on "
          "the files at the ref. Tiers: provider (a recognised credential format, e.g. an AWS key), generic (a "
-         "password or token assigned in code), entropy (a random-looking string: a guess). Findings in test "
-         "fixtures or documentation examples are downgraded, with the reason. Reports show a fingerprint, never "
-         "the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
+         "password or token assigned in code), entropy (a random-looking string: a guess). A committed "
+         "credential file (.netrc, .pgpass, Docker config.json, ...) is reported whatever its value looks like; "
+         "a weak or placeholder value, or a test or documentation path, lowers it to low, with the reason. "
+         "Matches judged not to be secrets (placeholders, hashes, test fixtures, documentation examples) are "
+         "set aside and listed, with why, below the Security sheet's findings (--secrets-strict reports them). "
+         "Reports show a fingerprint, never the secret." if s.options.get("secrets", True) else "Secrets were not scanned."),
         ("Definition: bulk imports", "A commit whose newly created files (not renames, copies, vendored or generated "
          "files) hold many added lines across many files at once (thresholds on the Rules sheet) and whose surviving "
          "lines are material. Severity from the facts: high before incorporation or the author's start date, without "
@@ -868,13 +918,19 @@ def write_workbook(s: Scan, path: Path) -> Path:
     _data_sheet(wb, s, "Retention", s.retention, RETENTION_SPEC)
     _trends_sheet(wb, s)
     if s.security is not None:
-        _data_sheet(wb, s, "Security", s.security, _cols(s.security, SECURITY_SPEC, (), [Col("rule", "Rule id", 14, "id")]))
+        cols = _cols(s.security, SECURITY_SPEC, (), [Col("rule", "Rule id", 14, "id")])
+        _set_aside_table(_data_sheet(wb, s, "Security", s.security, cols), s, len(s.security) + 1, len(cols))
     # Triaged: the findings counsel decided (accepted, false positive, resolved), never dropped.
     df = findings_frame(s.findings, True)
     cols = findings_cols(df, cat)
-    ws = _data_sheet(wb, s, "Triaged", df, cols)
+    claimed = len(s.triage_claims)
+    ws = _data_sheet(wb, s, "Triaged", df, cols,
+                     note=f"the scanned repository's own triage file claims {claimed} decisions, not applied: "
+                          f"Triage claims sheet" if claimed else None)
     if len(df):
         _triage_validation(ws, cols, len(df))
+    if len(s.triage_claims):
+        _data_sheet(wb, s, "Triage claims", s.triage_claims, TRIAGE_CLAIMS_SPEC)
     _rules_sheet(wb, s)
     _methodology_sheet(wb, s)
     _stamp(wb, s.as_of)
