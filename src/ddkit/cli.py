@@ -479,7 +479,7 @@ def scan(repo: str, **kw) -> None:
 @scan_options
 @click.option("--dask", help="Run on a Dask cluster: a scheduler ADDRESS, or 'local' for a local cluster.")
 def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
-    """Scan every repository listed in REPO_LIST (one path or URL per line, optionally a ref)."""
+    """Scan every repository listed in REPO_LIST (one path or URL per line, optionally a ref and company=FILE)."""
     from .portfolio import read_list, scan_many
     from .report import write_portfolio
     o = RunOptions.from_flags(kw)
@@ -492,7 +492,7 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
     inputs = dict(o.inputs)
     ref = inputs.pop("ref")
     if ref != "HEAD":
-        specs = [(r, ref if rf == "HEAD" else rf) for r, rf in specs]
+        specs = [(sp[0], ref if sp[1] == "HEAD" else sp[1], *sp[2:]) for sp in specs]
     progress = _progress(o.quiet)
     with progress.stage("repositories", total=len(specs)):
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -297,14 +298,11 @@ class Company:
 
 
 def _as_date(value: Any, what: str, where: str) -> dt.date | None:
-    if value in (None, ""):
+    from .isodate import parse_iso_date
+    if isinstance(value, str) and not value.strip():
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return parse_iso_date(value)
     except ValueError:
         raise InputError(f"{where}: {what} '{value}' is not an ISO date (YYYY-MM-DD)") from None
 
@@ -319,25 +317,47 @@ def _str_list(value: Any, what: str, where: str) -> list[str]:
     raise InputError(f"{where}: {what} must be a list of strings")
 
 
-def load_company(path: str | os.PathLike[str] | None) -> Company:
-    if path is None:
+COMPANY_KEYS = ("name", "legal_names", "domains", "incorporation_date", "outbound_license", "vendors", "modules",
+                "vendored", "excludes")
+
+
+def load_company(source: str | os.PathLike[str] | dict | Company | None) -> Company:
+    """The company profile: a YAML file (a path), or the same mapping as data (a dict, or a :class:`Company`).
+    Every kind goes through the same checks and gives the same profile."""
+    if source is None:
         return Company()
-    p = Path(path)
+    if isinstance(source, Company):
+        # Checked again from its fields, as a profile file's keys would be (a Company built by hand may hold
+        # a date as text, or a string where a list belongs).
+        data = {k: getattr(source, k) for k in COMPANY_KEYS}
+        out = _company_from(data, "company profile (Company)", None)
+        return dataclasses.replace(out, source=source.source, outbound_license_source=source.outbound_license_source)
+    if isinstance(source, dict):
+        if not source:
+            raise InputError("company profile (dict): the company profile is empty")
+        return _company_from(source, "company profile (dict)", None)
+    if not isinstance(source, (str, os.PathLike)):
+        raise InputError(f"the company profile must be a path to a YAML file or a dict, not {type(source).__name__}")
+    p = Path(source)
     if not p.is_file():
-        raise InputError(f"{path}: company profile not found")
+        raise InputError(f"{source}: company profile not found")
     data = _load_yaml(p)
     if data is None:
-        raise InputError(f"{path}: the company profile is empty")
+        raise InputError(f"{source}: the company profile is empty")
+    return _company_from(data, str(source), p)
+
+
+def _company_from(data: Any, where: str, p: Path | None) -> Company:
+    """Check a profile's mapping (*where* names it in messages; *p*, its YAML file, gives line numbers)."""
+    path = where
     if not isinstance(data, dict):
         raise InputError(f"{path}: the company profile must be a YAML mapping")
-    where = str(path)
-    known = {"name", "legal_names", "domains", "incorporation_date", "outbound_license", "vendors",
-             "modules", "vendored", "excludes"}
+    known = set(COMPANY_KEYS)
     for k in data:
         if k not in known:
             import difflib
             near = difflib.get_close_matches(str(k), sorted(known), n=1)
-            line = _line_of(p, [k])
+            line = _line_of(p, [k]) if p is not None else None
             raise InputError(f"{path}{f', line {line}' if line else ''}: unknown key '{k}'"
                              + (f" (did you mean '{near[0]}'?)" if near else "")
                              + "; known keys: " + ", ".join(sorted(known)))
@@ -374,5 +394,5 @@ def load_company(path: str | os.PathLike[str] | None) -> Company:
         vendored=_str_list(data.get("vendored"), "vendored", where),
         excludes=[{"glob": str(e["glob"]), "reason": str(e.get("reason") or "excluded by the company profile")}
                   for e in excludes],
-        source=str(p),
+        source=str(p) if p is not None else where,
     )

@@ -155,6 +155,7 @@ class RepoResult:
     cached: bool = False
     seconds: float = 0.0
     peak_rss_mb: float | None = None   # the worker process's peak memory after this scan
+    fingerprints: Any = None           # provenance: the code's fingerprints (a portfolio of several companies)
 
 
 @dataclass
@@ -165,6 +166,7 @@ class Portfolio:
     as_of: dt.date
     options: dict[str, Any]
     rules: Rules | None = None
+    copied_code: pd.DataFrame | None = None   # code shared between companies' repositories (None: one company)
 
     def _tagged(self, attr: str) -> list[pd.DataFrame]:
         """Each repository's table *attr*, with a repository column."""

@@ -23,11 +23,11 @@ FINDING_COLUMNS = ["id", "rule", "area", "severity", "subject", "path", "lines_a
 # The one People schema: the analysis table has these columns; JSON, workbook and portfolio show the
 # public subset PEOPLE_PUBLIC (person_id and raw names stay internal).
 PEOPLE_COLUMNS = ["person", "type", "vendor", "emails", "is_bot", "commits", "first_commit", "last_commit",
-                  "departed", "surviving_lines", "in_roster", "start_date", "end_date", "ip_assignment",
+                  "departed", "departed_status", "surviving_lines", "in_roster", "start_date", "end_date", "ip_assignment",
                   "ip_assignment_date", "ip_document", "names", "person_id", "possible_roster_match",
                   "possible_roster_match_reason"]
 PEOPLE_PUBLIC = ["person", "type", "vendor", "emails", "is_bot", "commits", "first_commit", "last_commit",
-                 "departed", "surviving_lines", "possible_roster_match"]
+                 "departed", "departed_status", "surviving_lines", "possible_roster_match"]
 LICENSE_PUBLIC = ["path", "license_spdx", "category", "holders", "severity"]
 # deps: the contract's `dependencies` fields (JSON), in order; the analysis table has more columns.
 DEPENDENCY_PUBLIC = ["purl", "name", "version", "ecosystem", "scope", "direct", "license_spdx", "license_source",

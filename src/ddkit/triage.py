@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 
 from .errors import InputError
+from .isodate import parse_iso_date
 
 STATUSES = ("open", "accepted", "false-positive", "resolved")
 NOT_COUNTED = ("accepted", "false-positive", "resolved")
@@ -202,13 +203,10 @@ def parse_triage(text: str, path: str) -> dict[str, dict[str, Any]]:
         if not isinstance(status, str) or status not in STATUSES:
             raise InputError(f"{where}: status '{status}' is not one of {', '.join(STATUSES)}")
         date = e.get("date")
-        if date is not None and not isinstance(date, dt.date):
-            try:
-                date = dt.date.fromisoformat(str(date))
-            except ValueError:
-                raise InputError(f"{where}: date '{date}' is not an ISO date (YYYY-MM-DD)") from None
-        if isinstance(date, dt.datetime):
-            date = date.date()
+        try:
+            date = parse_iso_date(date)     # ISO only: 26/11/2026 or 20261126 is an error, never dropped
+        except ValueError:
+            raise InputError(f"{where}: date '{date}' is not an ISO date (YYYY-MM-DD)") from None
         out[str(fid)] = {"status": status, "reason": _text(e.get("reason")), "by": _text(e.get("by")), "date": date}
     return out
 

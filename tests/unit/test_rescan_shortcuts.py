@@ -514,15 +514,18 @@ def _old_people_table(people: pd.DataFrame, commits: pd.DataFrame, as_of: dt.dat
             out[c] = None
     window_start = as_of - dt.timedelta(days=inactivity_days)
 
-    def departed(r) -> bool:
+    def departed_status(r):
+        # (issue 23: a roster row's blank end date is no answer: inactivity decides, as off the roster)
         if r["is_bot"]:
-            return False
-        if r["in_roster"]:
-            return r["end_date"] is not None and not pd.isna(r["end_date"]) and r["end_date"] <= as_of
+            return None
+        if r["in_roster"] and r["end_date"] is not None and not pd.isna(r["end_date"]):
+            return "confirmed" if r["end_date"] <= as_of else None
         last = r["last_commit"]
-        return last is None or pd.isna(last) or last <= window_start
+        return "unconfirmed" if last is None or pd.isna(last) or last <= window_start else None
 
-    out["departed"] = out.apply(departed, axis=1).astype(bool)
+    status = [departed_status(r) for _, r in out.iterrows()]
+    out["departed"] = pd.Series([x is not None for x in status], index=out.index, dtype=bool)
+    out["departed_status"] = pd.Series(status, index=out.index, dtype=object)
     if "surviving_lines" not in out:
         out["surviving_lines"] = 0
     rest = [c for c in out.columns if c not in P.PEOPLE_COLUMNS]

@@ -24,6 +24,7 @@ DOCUMENTS = {
     "ip.missing-assignment": "Signed PIIA with present assignment, plus confirmatory assignment of past work",
     "ip.unknown-contributor": "Identify the contributor; IP assignment or licence confirmation",
     "ip.unverified-identity": "Identify the contributor; record relationship and IP paperwork",
+    "ip.unclassified-contributor": "Roster type (relationship) and the matching IP assignment",
     "ip.work-after-end-date": "Confirmatory IP assignment covering work after the end date",
 }
 
@@ -34,12 +35,13 @@ GAPS = {
     "ip.missing-assignment": "No signed invention-assignment agreement",
     "ip.unknown-contributor": "Contributor not on the roster",
     "ip.unverified-identity": "Identity not verified",
+    "ip.unclassified-contributor": "Relationship not stated on the roster",
     "ip.work-after-end-date": "Work after the engagement ended",
 }
 
 # Rules about all of a subject's work (no period of their own): they cover the subject's whole history.
 WHOLE_WORK = ("ip.contractor-no-assignment", "ip.missing-assignment", "ip.unknown-contributor",
-              "ip.unverified-identity")
+              "ip.unverified-identity", "ip.unclassified-contributor")
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 

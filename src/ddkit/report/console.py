@@ -78,11 +78,13 @@ def print_summary(s: Scan, out=None, json_path=None, sarif=None) -> None:
     con.print(f"ddkit: {s.repo.path} @ {(s.repo.commit or 'empty')[:12]} (as of {s.as_of})")
     line = f"  {sm.get('commits', 0)} commits, {sm.get('contributors', 0)} people, {sm.get('bots', 0)} bots"
     if "readiness_score" in sm:
-        line += f"; readiness {sm['readiness_score']}/100 ({sm.get('rating')})"
+        line += f"; readiness {sm['readiness_score']}/100 ({sm.get('rating')}{', partial' if sm.get('partial') else ''})"
     if sm.get("truck_factor") is not None:
         line += f"; truck factor {sm['truck_factor']}"
     con.print(line)
     con.print(f"  findings: {sev}")
+    for what in sm.get("not_assessed") or []:
+        con.print(f"  not assessed: {what}")
     for w in s.warnings[:5]:
         con.print(f"  warning: {w}")
     if len(s.warnings) > 5:

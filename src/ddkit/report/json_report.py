@@ -72,6 +72,8 @@ def portfolio_to_dict(p: Portfolio) -> dict[str, Any]:
         "findings": _records(p.findings, list(p.findings.columns)),
         "people": _records(p.people, [c for c in p.people.columns if c != "person_id"]),
         "dependencies": _records(p.dependencies, list(p.dependencies.columns)),   # deps
+        # provenance: code shared between companies' repositories (null: the portfolio has one company)
+        "copied_code": _records(p.copied_code, list(p.copied_code.columns)) if p.copied_code is not None else None,
     }
 
 

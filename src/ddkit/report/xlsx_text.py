@@ -25,6 +25,7 @@ LABELS = {
     "period_start": "Period from", "period_end": "Period to", "files_at_stake": "Files at stake",
     "top_files": "Files with most lines", "ip_document": "Document on file", "owner": "Owner", "due_date": "Due date",
     "type": "Type", "emails": "E-mail addresses", "is_bot": "Bot", "departed": "Departed",
+    "departed_status": "Departure",
     "surviving_lines": "Surviving lines", "in_roster": "On the roster", "start_date": "Start date",
     "end_date": "End date", "ip_assignment": "IP assignment", "ip_assignment_date": "Assignment signed on",
     "github": "GitHub account", "module": "Module", "classification": "Classification", "lines": "Lines",
@@ -121,6 +122,8 @@ _IP_SENTENCES = {
                                "identify the person, then obtain the matching assignment"),
     "ip.unverified-identity": ("{subject} (personal address, no roster entry) wrote {lines} surviving lines",
                                "roster entry and the matching assignment"),
+    "ip.unclassified-contributor": ("{subject} (on the roster, type unknown) wrote {lines} surviving lines",
+                                    "the roster's type for the person and the matching assignment"),
     "ip.work-after-end-date": ("{who} wrote {lines} surviving lines after the engagement ended",
                                "confirmatory assignment covering that work"),
 }
