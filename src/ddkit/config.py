@@ -33,11 +33,8 @@ def data_dir(name: str) -> Path:
 
 
 def _load_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot read: {e}") from None
-    return _parse_yaml(text, path)
+    from .limits import yaml_text
+    return _parse_yaml(yaml_text(path), path)
 
 
 _YAML_MAGIC = b"ddkit-yaml\n"
@@ -50,7 +47,8 @@ def _parse_yaml(text: str, path: Path) -> Any:
     did not write is unpickled); a missing, damaged, unreadable or unsealed entry is parsed again
     (``tests/unit/test_rules_and_model.py``)."""
     import pickle
-    key = hashlib.sha256(f"{yaml.__version__}\0{getattr(yaml, '__with_libyaml__', '')}\0".encode()
+    # (limits-1: entries from before the YAML limits are not trusted to be within them)
+    key = hashlib.sha256(f"{yaml.__version__}\0{getattr(yaml, '__with_libyaml__', '')}\0limits-1\0".encode()
                          + text.encode("utf-8", "surrogatepass")).hexdigest()
     from .cache import cache_dir, read_sealed, write_sealed
     entry: Path | None = None
@@ -71,15 +69,9 @@ def _parse_yaml(text: str, path: Path) -> Any:
 
 
 def _safe_load(text: str, path: Path) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except ValueError as e:  # a well-formed scalar that is no value, e.g. the date 2019-06-31
-        raise InputError(f"{path}: invalid value: {e}") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise InputError(f"{path}{where}: invalid YAML: {problem}") from None
+    # Every YAML input goes through the one bounded loader (aliases, depth, size: ddkit.limits).
+    from .limits import load_yaml_text
+    return load_yaml_text(text, path)
 
 
 def _deep_merge(base: dict, over: dict) -> dict:
@@ -378,6 +370,13 @@ def _company_from(data: Any, where: str, p: Path | None) -> Company:
     excludes = data.get("excludes") or []
     if not isinstance(excludes, list) or not all(isinstance(e, dict) and "glob" in e for e in excludes):
         raise InputError(f"{where}: excludes must be a list of {{glob, reason}} entries")
+    for i, e in enumerate(excludes):
+        for k in ("glob", "reason"):
+            if e.get(k) is not None and not isinstance(e[k], str):
+                raise InputError(f"{where}: excludes[{i}].{k} must be a text (found {type(e[k]).__name__})")
+    for k in ("name", "outbound_license"):   # a list or a mapping here would be read as its Python repr
+        if data.get(k) is not None and not isinstance(data[k], (str, int, float)):
+            raise InputError(f"{where}: {k} must be a text (found {type(data[k]).__name__})")
     name = data.get("name")
     legal = _str_list(data.get("legal_names"), "legal_names", where)
     if name and name not in legal:

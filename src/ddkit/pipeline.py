@@ -32,7 +32,7 @@ from .collect.licenses import license_db_summary, scan_licenses, scancode_versio
 from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
 from .errors import InputError
-from .model import Scan, StageStats
+from .model import Scan, StageStats, public_tables
 from .progress import Progress
 from .resolve.identities import resolve_identities
 from .resolve.mailmap import read_mailmap
@@ -62,11 +62,14 @@ def _as_of(value: str | dt.date | None) -> dt.date:
 def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | list | dict | None = None,
          company: str | os.PathLike | dict | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
-         jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
+         jobs: int | None = None, progress: Progress | bool | None = None, secrets: bool = True,
          triage: str | os.PathLike | None = None, sbom=None, environment=None, reference=None,
          vuln_db=None, allow_other_owner: bool = False,
          secrets_strict: bool = False) -> Scan:
     """Scan one repository. Inputs are validated before any work starts.
+
+    *progress*: ``True`` shows stage names and bars (in Jupyter, in the cell), ``False`` nothing, ``None``
+    (default) shows them in a notebook only; or a :class:`ddkit.progress.Progress` (README: In a notebook).
 
     *roster*: a CSV or XLSX path, or the same table as a DataFrame, a list of dicts or a dict of columns;
     *company*: a YAML path, or the same mapping as a dict. Each goes through one validation whatever its
@@ -81,7 +84,16 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
     vulnerabilities are not assessed (``summary.not_assessed``).
     *allow_other_owner*: scan a repository another user owns (git refuses it by default).
     """
-    progress = progress or Progress()
+    if not isinstance(progress, Progress):    # True, False or None: the display is ours to stop at the end
+        from .report.console import make_progress
+        shown = make_progress(progress)
+        try:
+            return scan(repo, roster=roster, company=company, rules=rules, ref=ref, as_of=as_of, licenses=licenses,
+                        jobs=jobs, progress=shown, secrets=secrets, triage=triage, sbom=sbom,
+                        environment=environment, reference=reference, vuln_db=vuln_db,
+                        allow_other_owner=allow_other_owner, secrets_strict=secrets_strict)
+        finally:
+            shown.close()
     as_of_d = _as_of(as_of)
     rules_o = rules if isinstance(rules, Rules) else load_rules(rules)
     company_o = load_company(company)
@@ -310,10 +322,13 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
         s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
                  commits=commits, changes=hist.changes, files=files, identities=res.identities,
                  people=people, warnings=[gitutil.strip_credentials(w) for w in warnings], findings=findings_frame(found),
-                 ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
+                 ownership=own, bus_factor=bus, trends=trends, licenses=lic_table,
                  options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets,
                               references=[c.name for c in corpora],
                               triage=str(triage_path) if triage_path is not None else None,
+                              # where the roster and profile came from (SARIF points repository-level results there)
+                              roster_path=str(roster) if isinstance(roster, (str, os.PathLike)) else None,
+                              company_path=str(company) if isinstance(company, (str, os.PathLike)) else None,
                               **({"secrets_strict": True} if secrets_strict else {})),
                  blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
                  ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
@@ -353,6 +368,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
                          not_assessed=list(dict.fromkeys(what for what, _ in unassessed)), partial=bool(unassessed))
         _vuln_summary(s.summary, vuln_info, rules_o)
         s.summary["sbom_ntia"] = _ntia(s)
+        public_tables(s)   # the public tables' one vocabulary and declared dtypes (docs/outputs.md: Tables)
     forget_renames()
     s.timings = dict(progress.timings)
     if store is not None and info.commit:
@@ -552,10 +568,7 @@ def _simulations(s: Scan, departures: bus_factor.Departures | None, n_people: in
     authors = doa[doa["author"]].groupby("person")["path"].nunique().sort_values(ascending=False, kind="stable")
     scenarios += [p for p in authors.index[:n_people] if p not in scenarios]
     frames = [departures.simulate([x]) for x in scenarios]
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if len(df):
-        df["orphaned"] = df["orphaned"].map(lambda x: "; ".join(x))
-    return df
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()   # orphaned: a list of paths
 
 
 def _outsourced_share(s: Scan) -> float | None:

@@ -25,6 +25,7 @@ from .config import load_rules
 from .errors import DdkitError, InputError
 from .model import Portfolio, RepoResult
 from .remote import is_url, materialize
+from .report.sarif import anchors_of
 
 _MAGIC = b"ddkit-portfolio\n"
 
@@ -111,7 +112,7 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
                 pass  # a damaged cache entry is ignored and rewritten
         s = scan(path, roster=opts.get("roster"), company=opts.get("company"), rules=opts.get("rules"), ref=ref,
                  as_of=opts.get("as_of"), licenses=opts.get("licenses", True), jobs=1,
-                 secrets=opts.get("secrets", True), triage=opts.get("triage"),
+                 secrets=opts.get("secrets", True), triage=opts.get("triage"), progress=False,
                  sbom=opts.get("sbom"), environment=opts.get("environment"),   # deps
                  reference=opts.get("reference"),
                  vuln_db=opts.get("vuln_db"),   # vulns
@@ -123,6 +124,7 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
                          dependencies=s.dependencies,   # deps
                          fingerprints=_prints(s, display) if opts.get("fingerprint") else None,   # shared code
                          warnings=list(s.warnings), seconds=time.perf_counter() - t0,
+                         sarif_anchors=anchors_of(s),
                          peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         if cfile is not None:
             write_sealed(cfile, pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL), _MAGIC)

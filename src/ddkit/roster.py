@@ -149,6 +149,9 @@ def _read_file(path: str | os.PathLike[str]) -> tuple[list[str], list[tuple[int,
 
 
 def _read_csv(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    from .limits import MAX_CSV_BYTES
+    if p.stat().st_size > MAX_CSV_BYTES:
+        raise InputError(f"{p}: larger than a roster ddkit reads ({MAX_CSV_BYTES >> 20} MB)")
     raw = p.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -191,19 +194,21 @@ def _delimiter(text: str) -> str:
 
 def _read_xlsx(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     import openpyxl
+
+    from .limits import ROSTER_XLSX, check_xlsx, formulas_without_values, sheet_rows
+    check_xlsx(p, ROSTER_XLSX)     # a zip bomb is refused before anything is inflated
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for a damaged file
         raise InputError(f"{p}: cannot open as an Excel workbook: {type(e).__name__}: {e}") from None
     try:
         ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
         header = None
         rows = []
-        for n, rec in enumerate(it, start=1):
+        for n, rec in sheet_rows(ws, p, ROSTER_XLSX):    # non-empty rows, within the cell limit
             if header is None:
-                if rec is None or all(v is None for v in rec):
-                    raise InputError(f"{p}, row {n}: the first row must be the header")
+                if n != 1:
+                    raise InputError(f"{p}, row 1: the first row must be the header")
                 header = ["" if v is None else str(v) for v in rec]
                 continue
             rows.append((n, list(rec)))
@@ -211,6 +216,13 @@ def _read_xlsx(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
         wb.close()
     if header is None:
         raise InputError(f"{p}: the roster is empty (no header row)")
+    # A formula without a saved value (a file written by a program, not saved by Excel) reads as an
+    # empty cell: say so, rather than "person is empty".
+    missing = formulas_without_values(p, None, ROSTER_XLSX)
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise InputError(f"{p}: cell {missing[0]}{more} holds a formula without a saved value: open and save "
+                         "the file in Excel (or type the values in)")
     return header, rows
 
 

@@ -307,7 +307,7 @@ def _old_json_value(v):
         return [_old_json_value(x) for x in v.tolist()]
     if isinstance(v, np.generic):
         v = v.item()
-    if v is None or v is pd.NaT:
+    if v is None or v is pd.NaT or v is pd.NA:   # pd.NA: the typed tables' missing value (JSON null)
         return None
     if isinstance(v, float) and math.isnan(v):
         return None
@@ -595,7 +595,7 @@ def _old_bus_factor_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.Dat
                 departed += 1
         vtop = max(vendor_files.items(), key=lambda kv: (kv[1], kv[0])) if vendor_files else (None, 0)
         rows.append(dict(scope=scope, files=n, truck_factor=tf,
-                         top_authors="; ".join(f"{names.get(p, p)} ({k} files)" for p, k in top),
+                         top_authors=[f"{names.get(p, p)} ({k} files)" for p, k in top],   # a list since the tables issue (#25)
                          vendor_share=round(vtop[1] / n, 4), contractor_share=round(contractor / n, 4),
                          departed_share=round(departed / n, 4), vendor_top=vtop[0], orphaned_files=orphaned))
     return pd.DataFrame(rows, columns=B.BUS_COLUMNS)

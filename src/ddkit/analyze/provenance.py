@@ -164,7 +164,7 @@ def bulk_imports(rules: Rules, company: Company, commits: pd.DataFrame, changes:
                       lines_at_stake=lines, id_extra=sha, person=person, commits=1,
                       first_commit=day if isinstance(day, dt.date) else None,
                       last_commit=day if isinstance(day, dt.date) else None, first_sha=sha, last_sha=sha,
-                      files=fmt_files(paths_now[:10]))
+                      files=[p for p, _ in paths_now[:10]])   # a list of paths, as every finding's files
         over = rules.get("findings", {}).get("severities", {})
         rec["severity"] = str(over["prov.bulk-import"]) if "prov.bulk-import" in over else severity
         out.append(rec)

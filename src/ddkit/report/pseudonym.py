@@ -290,7 +290,9 @@ class Pseudonymizer:
         kinds = df["subject_type"].tolist() if "subject_type" in df.columns else [None] * len(df)
         out = []
         for subj, person, kind in zip(df["subject"].tolist(), persons, kinds):
-            if isinstance(subj, str) and (subj == person or (kind in TYPES and kind != "vendor")):
+            # (person may be pd.NA in the typed tables: compared only when it is text)
+            if isinstance(subj, str) and ((isinstance(person, str) and subj == person)
+                                          or (kind in TYPES and kind != "vendor")):
                 out.append(self.value(subj))
             else:
                 out.append(self.walk(subj, self.text))
