@@ -164,3 +164,44 @@ def test_an_overlay_may_change_the_words(tmp_path):
 def test_a_bad_overlay_is_a_one_line_input_error(tmp_path, text, message):
     with pytest.raises(InputError, match=re.escape(message)):
         load_rules(_overlay(tmp_path, text))
+
+
+# -- the reports follow the catalogue ------------------------------------------------------------------------
+
+def _gap_findings():
+    import pandas as pd
+    rec = dict(person="Ann Smith", vendor=None, subject="Ann Smith", files=["a.py"], severity="medium",
+               first_commit="2023-01-02", last_commit="2023-03-04")
+    return pd.DataFrame([dict(rec, id="f1", rule="ip.work-after-end-date", lines_at_stake=7),
+                         dict(rec, id="f2", rule="own.departed-author", lines_at_stake=30)])
+
+
+def _people():
+    import pandas as pd
+    return pd.DataFrame([dict(person="Ann Smith", type="employee", vendor=None, in_roster=True,
+                              roster_emails=["ann@example.com"], emails=["ann@example.com"])])
+
+
+def test_the_remediation_sheet_lists_the_rules_that_name_a_document(tmp_path):
+    from ddkit.analyze.remediation import remediation_table
+    rem = remediation_table(_gap_findings(), _people(), catalogue=load_rules().catalogue)
+    assert rem[["gap", "document", "rules", "lines_at_stake"]].values.tolist() == [
+        ["Work after the engagement ended",
+         "Confirmatory IP assignment covering work after the end date — from Ann Smith", "ip.work-after-end-date", 7]]
+    # An overlay that gives own.departed-author a document makes it a gap of its own (another document).
+    d = _overlay(tmp_path, "rules:\n  own.departed-author:\n    document_needed: Exit certificate\n"
+                           "    gap: Left the company\n    whole_work: true\n")
+    rem = remediation_table(_gap_findings(), _people(), catalogue=load_rules(d).catalogue)
+    assert sorted(rem[["gap", "lines_at_stake"]].values.tolist()) == [
+        ["Left the company", 30], ["Work after the engagement ended", 7]]
+
+
+def test_the_summary_sentence_is_the_catalogues(tmp_path):
+    from ddkit.report.xlsx_text import top_findings
+    f = _gap_findings().iloc[:1].assign(path=None)
+    [(_, text)] = top_findings(f, _people(), load_rules().catalogue)
+    assert text == ("Ann Smith (employee) wrote 7 surviving lines after the engagement ended (2023-01-02 to "
+                    "2023-03-04) → confirmatory assignment covering that work")
+    d = _overlay(tmp_path, "rules:\n  ip.work-after-end-date:\n    summary: {fix: 'a new deed from {subject}'}\n")
+    [(_, text)] = top_findings(f, _people(), load_rules(d).catalogue)
+    assert text.endswith("after the engagement ended (2023-01-02 to 2023-03-04) → a new deed from Ann Smith")
