@@ -981,9 +981,9 @@ def _answers(name: str, model: Model, extra: dict) -> dict:
         last = max(c["date"] for c in cs)
         if person in bots:
             departed = False
-        elif r is not None:
-            departed = bool(r["end_date"]) and dt.date.fromisoformat(r["end_date"]) <= as_of
-        else:
+        elif r is not None and r["end_date"]:
+            departed = dt.date.fromisoformat(r["end_date"]) <= as_of
+        else:   # off the roster, or a blank end date (departed, unconfirmed: issue 23): inactivity decides
             departed = dt.date.fromisoformat(last) <= as_of - dt.timedelta(days=INACTIVITY_DAYS)
         kind = "ai-assistant" if person in extra.get("ai_tools", ()) else "bot"   # an AI tool is never a person
         people.append(dict(person=person, type=kind if person in bots else (r["type"] if r else "unknown"),
@@ -1045,6 +1045,7 @@ def _answers(name: str, model: Model, extra: dict) -> dict:
         findings.append(dict(rule="ip.contractor-no-assignment", subject=vendor,
                              lines_at_stake=sum(pmap[s]["surviving_lines"] for s in staff),
                              commits=sum(pmap[s]["commits"] for s in staff)))
+    findings = _de_minimis(findings, set(pmap) | set(vendors), sum(surviving.values()))   # people and vendors
     departed = {p["person"] for p in people if p["departed"]}
     for m, own in sorted(modules.items()):
         total = sum(own.values())
@@ -1303,6 +1304,42 @@ def build_synthetic(n_commits: int, dest: Path, seed: int = 0, authors: int = 30
         raise RuntimeError("git fast-import failed")
     subprocess.run(["git", "-C", str(path), "checkout", "-q", "-f", "main"], check=True, env=env)
     return path
+
+
+# Materiality (rules/findings.yaml `materiality`), for everyone on the roster or not (issue 23): a person's
+# finding is de minimis when their lines at stake are fewer than 10 or under 1% of all surviving lines (none
+# at all always). The de-minimis findings of a rule become one roll-up, except one subject holding lines.
+_MATERIAL_RULES = {
+    "ip.unknown-contributor": "contributors not on the roster",
+    "ip.unverified-identity": "contributors with unverified identities",
+    "own.departed-author": "departed contributors",
+    "ip.pre-incorporation-work": "contributors with pre-incorporation commits",
+    "ip.work-after-end-date": "contributors with work after their end date",
+    "ip.pre-assignment-work": "contributors with work before their assignment was signed",
+    "ip.contractor-no-assignment": "contractors or vendors without a signed assignment",
+    "ip.missing-assignment": "people without a signed invention assignment",
+    "ip.unclassified-contributor": "roster people of unknown type without a signed assignment",
+}
+
+
+def _de_minimis(findings: list[dict], persons: set[str], total: int) -> list[dict]:
+    keep, small = [], {}
+    for f in findings:
+        n = f["lines_at_stake"]
+        if f["rule"] in _MATERIAL_RULES and f["subject"] in persons and (n <= 0 or n < 10 or n < 0.01 * total):
+            small.setdefault(f["rule"], []).append(f)
+        else:
+            keep.append(f)
+    for rule, g in small.items():
+        if len(g) == 1 and g[0]["lines_at_stake"] > 0:
+            keep.append(g[0])
+            continue
+        roll = dict(rule=rule, subject=f"{len(g)} other {_MATERIAL_RULES[rule]}",
+                    lines_at_stake=sum(f["lines_at_stake"] for f in g))
+        if all("commits" in f for f in g):
+            roll["commits"] = sum(f["commits"] for f in g)
+        keep.append(roll)
+    return keep
 
 
 # --------------------------------------------------------------------------- command line

@@ -53,7 +53,7 @@ class Repo:
 
     def commit(self, files: dict[str, str | bytes | None] | None = None, *, name: bytes | str = "Test",
                email: str = "test@example.com", date: str = "2020-01-01T12:00:00+00:00", msg: str | None = None,
-               allow_empty: bool = False) -> str:
+               allow_empty: bool = False, committer: tuple[str, str] | None = None) -> str:
         for rel, content in (files or {}).items():
             if content is None:
                 self.git("rm", "-q", rel)
@@ -64,7 +64,7 @@ class Repo:
         args = ["commit", "-q", "-m", msg or f"commit {self._n}"]
         if allow_empty:
             args.append("--allow-empty")
-        self.git(*args, env=self.env(name, email, date))
+        self.git(*args, env=self.env(name, email, date, committer=committer))
         return self.head()
 
     def head(self) -> str:

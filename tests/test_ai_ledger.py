@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pandas as pd
 
 import ddkit
 
@@ -94,3 +95,64 @@ def test_pseudonymized_ledger_names_nobody(make_repo, tmp_path):
     assert "Jane Doe" in json.dumps(s.to_json())          # positive control: the plain report names her
     text = json.dumps(s.to_json(pseudonymize=True))
     assert "Jane Doe" not in text and "jane@acme.example" not in text
+
+
+def test_commits_authored_by_a_tool_alone(make_repo, tmp_path):
+    """A person committing under an AI tool's address (the tool the only author, no human co-author): the
+    lines are owned by no person; the committer is named as responsible and judged like any contributor;
+    a tool committing its own commit leaves nobody responsible. Counts from what each commit wrote."""
+    r = make_repo()
+    jane = dict(name="Jane Doe", email="jane@acme.example")
+    claude = dict(name="Claude", email="noreply@anthropic.com")
+    r.commit({"src/base.py": _lines(40, "base")}, date="2024-01-02T10:00:00+00:00", **jane)
+    spoof = r.commit({"src/x.py": _lines(10, "x")}, date="2024-02-01T10:00:00+00:00",
+                     committer=("Mallory Stranger", "mallory@elsewhere.example"), **claude)
+    alone = r.commit({"src/y.py": _lines(6, "y")}, date="2024-02-02T10:00:00+00:00",
+                     committer=("Claude", "noreply@anthropic.com"), **claude)
+    jane_c = r.commit({"src/z.py": _lines(4, "z")}, date="2024-02-03T10:00:00+00:00",
+                      committer=("Jane Doe", "jane@acme.example"), **claude)
+    # Positive control: the tool as author with Jane as co-author is hers (no finding).
+    co = r.commit({"src/w.py": _lines(5, "w")}, date="2024-02-04T10:00:00+00:00",
+                  msg="w\n\nCo-authored-by: Jane Doe <jane@acme.example>\n",
+                  committer=("Claude", "noreply@anthropic.com"), **claude)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("person,emails,type,start_date,ip_assignment,ip_assignment_date\n"
+                      "Jane Doe,jane@acme.example,employee,2023-01-01,signed,2023-01-01\n")
+    s = ddkit.scan(r.path, roster=roster, licenses=False, secrets=False, as_of="2024-06-30")
+    led = s.ai.commits.set_index("sha")
+    assert led.loc[spoof, "responsible_as"] == "committer" and led.loc[spoof, "person"] == "Mallory Stranger"
+    assert led.loc[spoof, "committer"] == "Mallory Stranger <mallory@elsewhere.example>"
+    assert pd.isna(led.loc[alone, "person"]) and pd.isna(led.loc[alone, "responsible_as"])
+    assert led.loc[jane_c, "person"] == "Jane Doe" and led.loc[co, "responsible_as"] == "co-author"
+    f = s.findings[s.findings["rule"] == "ip.ai-authored-code"]
+    got = {row.subject: (str(row.severity), int(row.lines_at_stake), row.first_sha) for row in f.itertuples()}
+    assert got == {"Mallory Stranger": ("medium", 10, spoof), "(no person named)": ("medium", 6, alone),
+                   "Jane Doe": ("low", 4, jane_c)}
+    ev = f.set_index("subject")
+    assert "owned by no person" in ev.loc["Mallory Stranger", "evidence"]
+    assert "mallory@elsewhere.example" in ev.loc["Mallory Stranger", "evidence"]
+    assert "not on the roster" in ev.loc["Mallory Stranger", "evidence"]
+    assert "no person is on record" in ev.loc["(no person named)", "evidence"]
+    # The tool is still never a person: no finding names it.
+    ai_people = set(s.people.loc[s.people["type"] == "ai-assistant", "person"])
+    assert ai_people and not set(s.findings["subject"].dropna()) & ai_people
+    data = s.to_json(tmp_path / "r.json")
+    jsonschema.validate(data, json.loads((ROOT / "schemas" / "report.schema.json").read_text()))
+    by_sha = {c["sha"]: c for c in data["ai"]["commits"]}
+    assert by_sha[spoof]["responsible_as"] == "committer" and by_sha[alone]["person"] is None
+    # A person known only as a committer is a person too: a pseudonymised report names nobody.
+    assert "Mallory Stranger" in json.dumps(data)          # positive control
+    text = json.dumps(s.to_json(pseudonymize=True))
+    assert "Mallory" not in text and "mallory@elsewhere.example" not in text and "Jane Doe" not in text
+
+
+def test_portfolio_pseudonymises_a_committer_only_person(make_repo):
+    r = make_repo()
+    r.commit({"src/base.py": _lines(40, "base")}, date="2024-01-02T10:00:00+00:00", name="Jane Doe",
+             email="jane@acme.example")
+    r.commit({"src/x.py": _lines(10, "x")}, date="2024-02-01T10:00:00+00:00", name="Claude",
+             email="noreply@anthropic.com", committer=("Mallory Stranger", "mallory@elsewhere.example"))
+    p = ddkit.scan_many([str(r.path)], as_of="2024-06-30", licenses=False, secrets=False, cache=False, jobs=1)
+    assert "Mallory Stranger" in json.dumps(p.to_json())     # positive control
+    text = json.dumps(p.to_json(pseudonymize=True))
+    assert "Mallory" not in text and "mallory@elsewhere.example" not in text

@@ -61,3 +61,30 @@ def test_bulk_imports(make_repo, tmp_path):
     assert "https://github.com/other/proj" in ev.loc[pre, "evidence"]
     assert "no IP assignment in force" in ev.loc[drop, "evidence"]
     assert "What makes it suspicious" not in ev.loc[ok, "evidence"]
+
+
+def test_bulk_import_foreign_holders_high(make_repo, tmp_path):
+    """The license stage's holders make an import high on their own: Eve is on the roster, started and
+    signed before both commits, which come after incorporation; only the copyright notices differ. The
+    commit without them is the positive control (medium)."""
+    r = make_repo()
+    eve = dict(name="Eve Employee", email="eve@acme.example")
+    notice = "# Copyright (c) 2015 Initech Corporation. All rights reserved.\n"
+    foreign = r.commit({f"billing/b{i}.py": _code(110, f"b{i}", notice) for i in range(10)},
+                       date="2021-04-01T10:00:00+00:00", msg="billing engine", **eve)
+    plain = r.commit({f"ledger/l{i}.py": _code(110, f"l{i}") for i in range(10)},
+                     date="2021-04-02T10:00:00+00:00", msg="ledger", **eve)
+    roster, company = _roster(tmp_path)
+    s = ddkit.scan(r.path, roster=roster, company=company, licenses=True, secrets=False, as_of="2024-06-30", jobs=1)
+    # The license stage saw the holder in every imported file (what the scenario wrote).
+    lic = s.licenses.set_index("path")
+    assert all(any("Initech" in h for h in lic.loc[f"billing/b{i}.py", "holders"]) for i in range(10))
+    f = s.findings[s.findings["rule"] == "prov.bulk-import"].set_index("first_sha")
+    assert set(f.index) == {foreign, plain}
+    assert str(f.loc[foreign, "severity"]) == "high" and str(f.loc[plain, "severity"]) == "medium"
+    ev = f.loc[foreign, "evidence"]
+    assert "copyright holders that are not the company in those files: Initech Corporation" in ev
+    for other in ("before incorporation", "start date", "no IP assignment in force", "not on the roster"):
+        assert other not in ev
+    assert f.loc[foreign, "lines_at_stake"] == f.loc[plain, "lines_at_stake"] + 10 == 10 * 111
+    assert "What makes it suspicious" not in f.loc[plain, "evidence"]

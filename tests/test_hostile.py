@@ -240,9 +240,11 @@ def _fresh_cache_with_license_db(d: Path) -> str:
 
 
 _SCRIPT_MANY = """
-import json, ddkit
+import json, ddkit, pandas as pd
 p = ddkit.scan_many([{repo!r}], licenses=False, secrets=False, jobs=1, cache=False)
-print(json.dumps({{"status": list(p.repositories["status"]), "error": list(p.repositories["error"])}}))
+# (missing is pd.NA in the typed tables: None for JSON)
+print(json.dumps({{"status": list(p.repositories["status"]),
+                  "error": [None if pd.isna(e) else e for e in p.repositories["error"]]}}))
 """
 
 

@@ -42,7 +42,10 @@ def test_with_roster(make_repo, tmp_path):
     assert p.loc["Bob Engineer", "type"] == "employee"
     assert p.loc["Carol Lead", "commits"] == 2        # case-insensitive + GitHub no-reply with id prefix
     assert bool(p.loc["Carol Lead", "departed"])      # end_date on or before as_of
-    assert not bool(p.loc["Bob Engineer", "departed"])  # on the roster with no end date
+    # On the roster with no end date and no commit within the inactivity window: departed, unconfirmed
+    # (issue 23: a blank end date is not an answer).
+    assert bool(p.loc["Bob Engineer", "departed"]) and p.loc["Bob Engineer", "departed_status"] == "unconfirmed"
+    assert p.loc["Carol Lead", "departed_status"] == "confirmed"
     assert p.loc["Eve Agency", "vendor"] == "CodeForge Ltd"
     bot = p.loc["dependabot[bot]"]
     assert bool(bot["is_bot"]) and not bool(bot["departed"]) and bot["type"] == "bot"

@@ -102,6 +102,16 @@ def test_no_reference_no_finding_and_bad_reference_is_an_input_error(make_repo, 
     r.commit({"a.py": UNRELATED})
     s = ddkit.scan(r.path, licenses=False, secrets=False, as_of="2024-06-30")
     assert "prov.copied-code" not in set(s.findings["rule"]) and s.copied_code is None
+    # No reference is no gap in the score (README: Reference corpora): nothing about copied code or references
+    # in not_assessed (which does list the missing vulnerability database), and the Methodology says it.
+    na = s.summary.get("not_assessed") or []
+    assert any("vuln" in x for x in na)         # positive control: not_assessed is filled for what is a gap
+    assert not [x for x in na if "copied" in x.lower() or "reference" in x.lower()]
+    out = tmp_path / "r.xlsx"
+    s.to_excel(out)
+    import openpyxl
+    cells = [str(c) for row in openpyxl.load_workbook(out)["Methodology"].iter_rows(values_only=True) for c in row if c]
+    assert any("copied code was not compared" in c and "not a gap in the score" in c for c in cells)
     with pytest.raises(InputError, match="--reference"):
         ddkit.scan(r.path, licenses=False, secrets=False, reference=[str(tmp_path / "nope")])
     (tmp_path / "plain.txt").write_text("x")

@@ -223,9 +223,12 @@ def test_acme_round_trip(acme, fmt):
     want = sorted((f["rule"], f["subject"], f["lines_at_stake"]) for f in ans["findings"])
     got = s.findings[s.findings["rule"].isin({f["rule"] for f in ans["findings"]})]
     assert sorted(zip(got["rule"], got["subject"], got["lines_at_stake"].astype(int))) == want
-    # Nothing left to fill: no roster warning, no console block.
-    assert not [w for w in s.warnings if w.startswith("roster:")]
-    assert roster_gaps(s.roster, s.people).empty
+    # Nothing left to fill but José Núñez's end date: on the sample's roster without one, and no commit in
+    # the year before as_of, he counts as departed (unconfirmed) until the roster says when he left.
+    warn = [w for w in s.warnings if w.startswith("roster:")]
+    assert len(warn) == 1 and "end_date on 1" in warn[0] and "José Núñez" in warn[0]
+    g = roster_gaps(s.roster, s.people)
+    assert [(r.person, r.cells) for r in g.itertuples()] == [("José Núñez", ["end_date"])]
 
 
 # -- what is still missing ----------------------------------------------------------------------------
@@ -239,10 +242,17 @@ def test_gaps_as_generated(acme):
                    licenses=False, secrets=False)
     g = roster_gaps(s.roster, s.people)
     assert len(g) == 12 and g.iloc[0]["person"] == "Alice Founder" and g.iloc[0]["row"] == 2
-    assert list(g["surviving_lines"]) == sorted(g["surviving_lines"], reverse=True)
-    assert g.set_index("person").loc["Dan Freelancer", "cells"] == ["ip_assignment", "type"]
+    # The blank end dates that count as departures (no commit within the inactivity window before as_of:
+    # departed, unconfirmed) first, then the rest; most surviving lines first within each.
+    gone = {p.person for p in s.people.itertuples() if p.departed_status == "unconfirmed"}
+    ends = [c[0] == "end_date" for c in g["cells"]]
+    assert ends == sorted(ends, reverse=True) and sum(ends) == 6
+    assert {p for p, e in zip(g["person"], ends) if e} == gone & set(s.roster["person"])
+    for part in (g[ends], g[[not e for e in ends]]):
+        assert list(part["surviving_lines"]) == sorted(part["surviving_lines"], reverse=True)
+    assert g.set_index("person").loc["Dan Freelancer", "cells"] == ["end_date", "ip_assignment", "type"]
     warn = [w for w in s.warnings if w.startswith("roster:")]
-    assert len(warn) == 1 and "12 rows" in warn[0] and "type on 3" in warn[0]
+    assert len(warn) == 1 and "12 rows" in warn[0] and "type on 3" in warn[0] and "end_date on 6" in warn[0]
     block = format_gaps(g)
     assert len(block) == 12 and block[-1].strip() == "… 2 more" and "row 2: Alice Founder (102 lines)" in block[1]
     # The same block is printed after a scan on the console.
@@ -400,4 +410,6 @@ def test_extra_columns_named_like_computed_ones(acme, tmp_path):
     assert r.iloc[0]["Row (roster)"] == "x" and r.iloc[0]["row"] == 2
     s = ddkit.scan(repo, roster=p, as_of=ans["as_of"], licenses=False, secrets=False)
     alice = s.people.set_index("person").loc["Alice"]
-    assert int(alice["commits"]) == 7 and bool(alice["departed"]) is False
+    # ddkit's own departed (Alice has no end date and no commit in the last year before as_of: departed,
+    # unconfirmed), whatever the roster's 'departed' column says.
+    assert int(alice["commits"]) == 7 and bool(alice["departed"]) is True and alice["departed_status"] == "unconfirmed"

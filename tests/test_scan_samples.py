@@ -1,10 +1,10 @@
 """Every scan of the sample repositories is compared to their answer files."""
 
-import datetime as dt
 import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from sample_repos.generate import HERE, SAMPLES, build
 
@@ -46,8 +46,8 @@ def test_people(sample_scans, name):
         assert (g["vendor"] if isinstance(g["vendor"], str) else None) == p["vendor"], p["person"]
         assert bool(g["is_bot"]) == p["is_bot"], p["person"]
         assert int(g["commits"]) == p["commits"], p["person"]
-        assert g["first_commit"] == dt.date.fromisoformat(p["first_commit"]), p["person"]
-        assert g["last_commit"] == dt.date.fromisoformat(p["last_commit"]), p["person"]
+        assert g["first_commit"] == pd.Timestamp(p["first_commit"]), p["person"]   # a calendar day: naive
+        assert g["last_commit"] == pd.Timestamp(p["last_commit"]), p["person"]
         assert bool(g["departed"]) == p["departed"], p["person"]
         assert set(p["emails"]) <= set(g["emails"]), p["person"]
     # Roster members who never committed are not people of this repository.
@@ -124,7 +124,7 @@ def test_ip_and_ownership_findings(sample_scans, name):
             assert int(g.commits) == x["commits"], key
         for k in ("first_commit", "last_commit"):
             if k in x:
-                assert str(getattr(g, k)) == x[k], key
+                assert getattr(g, k) == pd.Timestamp(x[k]), key
         assert g.severity == s.rules.severity(g.rule)
         assert g.evidence and g.remediation
     flagged = set(f.loc[f.rule.str.startswith("ip."), "subject"])
@@ -146,7 +146,7 @@ def test_remediation_rows(sample_scans):
     # and periods, so neither row covers the months his signed agreement covers.
     dan = rem[rem["subject"] == "Dan Freelancer"].sort_values("period_start")
     assert set(dan["ip_document"]) == {"DF-2020-IPA"}
-    assert [(str(a), str(b)) for a, b in zip(dan["period_start"], dan["period_end"])] == \
+    assert [(f"{a:%Y-%m-%d}", f"{b:%Y-%m-%d}") for a, b in zip(dan["period_start"], dan["period_end"])] == \
         [("2020-07-06", "2020-09-01"), ("2021-02-10", "2021-02-10")]
     assert list(dan["lines_at_stake"]) == [58, 2]
     assert set(dan["contact"]) == {"dan.freelance@gmail.com"}

@@ -71,6 +71,27 @@ def cache_dir(*parts: str) -> Path:
     return p
 
 
+_write_failures: dict[str, int] = {}   # why a cache write failed (strerror) -> how many times, this process
+
+
+def write_failed(err: OSError) -> None:
+    """Note that a cache entry could not be written (a full disk, say). A cache only saves time: the
+    scan goes on and reports it once, as a warning (:func:`take_write_failures`)."""
+    why = err.strerror or type(err).__name__
+    _write_failures[why] = _write_failures.get(why, 0) + 1
+
+
+def take_write_failures() -> str | None:
+    """The warning for the cache writes that failed since the last call, or None; the count starts again."""
+    if not _write_failures:
+        return None
+    n = sum(_write_failures.values())
+    why = ", ".join(sorted(_write_failures))
+    _write_failures.clear()
+    return (f"cache: {n} cache entr{'y' if n == 1 else 'ies'} could not be written ({why}); the results are not "
+            f"affected, only the next scan's time (free space in {cache_root()} or set DDKIT_CACHE_DIR)")
+
+
 def _private_parts(root: Path, parts: tuple[str, ...]) -> None:
     """The folders below the root are the user's own and private too: one made loose by an older ddkit
     under a permissive umask is tightened (0700), one owned by someone else refused."""
@@ -158,5 +179,7 @@ def write_sealed(path: Path, body: bytes, magic: bytes = b"") -> None:
     from .fsutil import atomic_write
     try:
         atomic_write(path, magic + _mac(magic, body) + body, mode=0o600)
-    except (OSError, InputError):
+    except OSError as e:      # a full disk, say: counted, and reported once as a warning
+        write_failed(e)
+    except InputError:
         pass

@@ -184,12 +184,16 @@ def check_run_paths(o: RunOptions, *extra: tuple[str, Any]) -> None:
 def _write_reports(o: RunOptions, writer, result, skip: tuple[str, ...] = ()) -> None:
     """Every format asked for (but *skip*), then the pseudonym key when asked (a scan's or a portfolio's
     people)."""
+    from .fsutil import unwritable_as_input_error
     for fmt, path in o.outputs.items():
         if fmt not in skip:
-            writer(fmt, result, Path(path), pseudonymize=o.pseudonymize)
+            # A full disk (or a folder made read-only during the scan): exit 2 naming the report.
+            with unwritable_as_input_error(path):
+                writer(fmt, result, Path(path), pseudonymize=o.pseudonymize)
     if o.pseudonym_key:
         from .report.pseudonym import write_key
-        write_key(result.people, o.pseudonym_key)
+        with unwritable_as_input_error(o.pseudonym_key, "the pseudonym key"):
+            write_key(result.people, o.pseudonym_key)
 
 
 def _fork_allowed() -> bool:
@@ -225,6 +229,10 @@ def _write_scan_reports(o: RunOptions, writer, s, pending: list, child: _Workboo
         _write_reports(o, writer, s, skip=("xlsx",))
     finally:
         err = child.wait()
+    if isinstance(err, OSError):
+        from .fsutil import unwritable_as_input_error
+        with unwritable_as_input_error(o.outputs["xlsx"]):
+            raise err
     if err is not None:
         raise err
 
@@ -431,10 +439,19 @@ def run_scan(repo: str, o: RunOptions) -> int:
             shown = dataclasses.replace(s, warnings=console_lines(s, s.warnings))
         print_summary(shown, out=o.outputs.get("xlsx"), json_path=o.outputs.get("json"), sarif=o.outputs.get("sarif"))
         _print_roster_gaps(s, o.pseudonymize)
+    _warn_cache_writes()
     from .triage import counted
     if o.fail_on and count_at_or_above(counted(s.findings), o.fail_on.lower()):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _warn_cache_writes() -> None:
+    """One line on stderr when cache entries could not be written (a full disk): the command went on."""
+    from .cache import take_write_failures
+    msg = take_write_failures()
+    if msg:
+        click.echo(f"ddkit: warning: {printable(msg)}", err=True)
 
 
 def _print_roster_gaps(s, pseudonymize: bool = False) -> None:
@@ -462,7 +479,7 @@ def scan(repo: str, **kw) -> None:
 @scan_options
 @click.option("--dask", help="Run on a Dask cluster: a scheduler ADDRESS, or 'local' for a local cluster.")
 def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
-    """Scan every repository listed in REPO_LIST (one path or URL per line, optionally a ref)."""
+    """Scan every repository listed in REPO_LIST (one path or URL per line, optionally a ref and company=FILE)."""
     from .portfolio import read_list, scan_many
     from .report import write_portfolio
     o = RunOptions.from_flags(kw)
@@ -475,7 +492,7 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
     inputs = dict(o.inputs)
     ref = inputs.pop("ref")
     if ref != "HEAD":
-        specs = [(r, ref if rf == "HEAD" else rf) for r, rf in specs]
+        specs = [(sp[0], ref if sp[1] == "HEAD" else sp[1], *sp[2:]) for sp in specs]
     progress = _progress(o.quiet)
     with progress.stage("repositories", total=len(specs)):
         try:
@@ -483,6 +500,7 @@ def scan_many_cmd(repo_list: str, dask: str | None, **kw) -> None:
         finally:
             progress.close()
     _write_reports(o, write_portfolio, p)
+    _warn_cache_writes()
     repos = p.repositories
     if not o.quiet:
         ok = int((repos.status == "ok").sum())
@@ -517,7 +535,9 @@ def diff(before, after, out, fail_on, quiet) -> None:
     b, a = load_report(before), load_report(after)
     df = diff_reports(b, a)
     if out:
-        write_diff_workbook(df, b, a, Path(out))
+        from .fsutil import unwritable_as_input_error
+        with unwritable_as_input_error(out, "the comparison workbook"):
+            write_diff_workbook(df, b, a, Path(out))
     if not quiet:
         counts = df["change"].value_counts().to_dict() if len(df) else {}
         click.echo(f"ddkit diff: {counts.get('new', 0)} new, {counts.get('changed', 0)} changed, "
@@ -655,6 +675,7 @@ def run() -> None:
     """
     global _ENTRY
     _ENTRY = True
+    sys.stdout, sys.stderr = _ClosedPipeSafe(sys.stdout), _ClosedPipeSafe(sys.stderr)
     import gc
     gc.set_threshold(10000, 20, 20)      # fewer collections of young objects: a scan makes millions
     try:
@@ -679,3 +700,39 @@ def run() -> None:
         except (OSError, ValueError):
             pass
     os._exit(code)
+
+
+class _ClosedPipeSafe:
+    """A standard stream whose reader may stop reading (``ddkit roster check FILE | head -1``, a pager that
+    is quit): a closed pipe is not an error of the command. The rest of what it writes there goes to
+    /dev/null (the file descriptor itself, so a child process's writes too), the command finishes, and
+    the exit status is the one it would have had (README, "Decisions": a closed pipe)."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, s: Any) -> int:
+        try:
+            return self._stream.write(s)
+        except BrokenPipeError:
+            self._discard()
+            return len(s)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._discard()
+
+    def _discard(self) -> None:
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, self._stream.fileno())
+            finally:
+                os.close(null)
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -32,11 +33,8 @@ def data_dir(name: str) -> Path:
 
 
 def _load_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot read: {e}") from None
-    return _parse_yaml(text, path)
+    from .limits import yaml_text
+    return _parse_yaml(yaml_text(path), path)
 
 
 _YAML_MAGIC = b"ddkit-yaml\n"
@@ -49,7 +47,8 @@ def _parse_yaml(text: str, path: Path) -> Any:
     did not write is unpickled); a missing, damaged, unreadable or unsealed entry is parsed again
     (``tests/unit/test_rules_and_model.py``)."""
     import pickle
-    key = hashlib.sha256(f"{yaml.__version__}\0{getattr(yaml, '__with_libyaml__', '')}\0".encode()
+    # (limits-1: entries from before the YAML limits are not trusted to be within them)
+    key = hashlib.sha256(f"{yaml.__version__}\0{getattr(yaml, '__with_libyaml__', '')}\0limits-1\0".encode()
                          + text.encode("utf-8", "surrogatepass")).hexdigest()
     from .cache import cache_dir, read_sealed, write_sealed
     entry: Path | None = None
@@ -70,15 +69,9 @@ def _parse_yaml(text: str, path: Path) -> Any:
 
 
 def _safe_load(text: str, path: Path) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except ValueError as e:  # a well-formed scalar that is no value, e.g. the date 2019-06-31
-        raise InputError(f"{path}: invalid value: {e}") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise InputError(f"{path}{where}: invalid YAML: {problem}") from None
+    # Every YAML input goes through the one bounded loader (aliases, depth, size: ddkit.limits).
+    from .limits import load_yaml_text
+    return load_yaml_text(text, path)
 
 
 def _deep_merge(base: dict, over: dict) -> dict:
@@ -326,14 +319,11 @@ class Company:
 
 
 def _as_date(value: Any, what: str, where: str) -> dt.date | None:
-    if value in (None, ""):
+    from .isodate import parse_iso_date
+    if isinstance(value, str) and not value.strip():
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return parse_iso_date(value)
     except ValueError:
         raise InputError(f"{where}: {what} '{value}' is not an ISO date (YYYY-MM-DD)") from None
 
@@ -348,25 +338,47 @@ def _str_list(value: Any, what: str, where: str) -> list[str]:
     raise InputError(f"{where}: {what} must be a list of strings")
 
 
-def load_company(path: str | os.PathLike[str] | None) -> Company:
-    if path is None:
+COMPANY_KEYS = ("name", "legal_names", "domains", "incorporation_date", "outbound_license", "vendors", "modules",
+                "vendored", "excludes")
+
+
+def load_company(source: str | os.PathLike[str] | dict | Company | None) -> Company:
+    """The company profile: a YAML file (a path), or the same mapping as data (a dict, or a :class:`Company`).
+    Every kind goes through the same checks and gives the same profile."""
+    if source is None:
         return Company()
-    p = Path(path)
+    if isinstance(source, Company):
+        # Checked again from its fields, as a profile file's keys would be (a Company built by hand may hold
+        # a date as text, or a string where a list belongs).
+        data = {k: getattr(source, k) for k in COMPANY_KEYS}
+        out = _company_from(data, "company profile (Company)", None)
+        return dataclasses.replace(out, source=source.source, outbound_license_source=source.outbound_license_source)
+    if isinstance(source, dict):
+        if not source:
+            raise InputError("company profile (dict): the company profile is empty")
+        return _company_from(source, "company profile (dict)", None)
+    if not isinstance(source, (str, os.PathLike)):
+        raise InputError(f"the company profile must be a path to a YAML file or a dict, not {type(source).__name__}")
+    p = Path(source)
     if not p.is_file():
-        raise InputError(f"{path}: company profile not found")
+        raise InputError(f"{source}: company profile not found")
     data = _load_yaml(p)
     if data is None:
-        raise InputError(f"{path}: the company profile is empty")
+        raise InputError(f"{source}: the company profile is empty")
+    return _company_from(data, str(source), p)
+
+
+def _company_from(data: Any, where: str, p: Path | None) -> Company:
+    """Check a profile's mapping (*where* names it in messages; *p*, its YAML file, gives line numbers)."""
+    path = where
     if not isinstance(data, dict):
         raise InputError(f"{path}: the company profile must be a YAML mapping")
-    where = str(path)
-    known = {"name", "legal_names", "domains", "incorporation_date", "outbound_license", "vendors",
-             "modules", "vendored", "excludes"}
+    known = set(COMPANY_KEYS)
     for k in data:
         if k not in known:
             import difflib
             near = difflib.get_close_matches(str(k), sorted(known), n=1)
-            line = _line_of(p, [k])
+            line = _line_of(p, [k]) if p is not None else None
             raise InputError(f"{path}{f', line {line}' if line else ''}: unknown key '{k}'"
                              + (f" (did you mean '{near[0]}'?)" if near else "")
                              + "; known keys: " + ", ".join(sorted(known)))
@@ -379,6 +391,13 @@ def load_company(path: str | os.PathLike[str] | None) -> Company:
     excludes = data.get("excludes") or []
     if not isinstance(excludes, list) or not all(isinstance(e, dict) and "glob" in e for e in excludes):
         raise InputError(f"{where}: excludes must be a list of {{glob, reason}} entries")
+    for i, e in enumerate(excludes):
+        for k in ("glob", "reason"):
+            if e.get(k) is not None and not isinstance(e[k], str):
+                raise InputError(f"{where}: excludes[{i}].{k} must be a text (found {type(e[k]).__name__})")
+    for k in ("name", "outbound_license"):   # a list or a mapping here would be read as its Python repr
+        if data.get(k) is not None and not isinstance(data[k], (str, int, float)):
+            raise InputError(f"{where}: {k} must be a text (found {type(data[k]).__name__})")
     name = data.get("name")
     legal = _str_list(data.get("legal_names"), "legal_names", where)
     if name and name not in legal:
@@ -396,5 +415,5 @@ def load_company(path: str | os.PathLike[str] | None) -> Company:
         vendored=_str_list(data.get("vendored"), "vendored", where),
         excludes=[{"glob": str(e["glob"]), "reason": str(e.get("reason") or "excluded by the company profile")}
                   for e in excludes],
-        source=str(p),
+        source=str(p) if p is not None else where,
     )

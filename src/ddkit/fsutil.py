@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 
 def current_umask() -> int:
@@ -51,3 +53,16 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], N
         tmp.unlink(missing_ok=True)
         raise
     return p
+
+
+@contextlib.contextmanager
+def unwritable_as_input_error(path: Any, what: str = "the report") -> Iterator[None]:
+    """An OSError while writing *what* at *path* (a full disk, a folder made read-only meanwhile) as a
+    one-line InputError naming the path (exit 2); :func:`atomic_write` has left no partial file."""
+    try:
+        yield
+    except OSError as e:
+        if path is None:
+            raise
+        from .errors import InputError
+        raise InputError(f"{path}: cannot write {what} ({e.strerror or e})") from None

@@ -129,8 +129,15 @@ class Scan:
         """Per module: the files left without an author, and the truck factor before and after, if these
         people (or all staff of these vendors) left."""
         from .analyze.bus_factor import simulate_departure
+        from .schema import typed
+        from .values import records
         doa = self.doa if len(self.doa.columns) else pd.DataFrame(columns=["path", "person_id", "author"])
-        return simulate_departure(doa, self.files, self.people, people_or_vendors)
+        # The analysis works on plain values (missing: None); the answer is a public table (typed, module).
+        people = pd.DataFrame(records(self.people), columns=self.people.columns)
+        out = simulate_departure(doa, self.files, people, people_or_vendors)
+        if "scope" in out:
+            out = _with(out, "module", out["scope"].tolist(), "scenario")
+        return typed(out, "simulate_departure")
 
     def __repr__(self) -> str:  # a short, useful line in a notebook
         return (f"<ddkit.Scan {self.repo.path} @ {self.repo.commit and self.repo.commit[:12]} as_of {self.as_of}: "
@@ -155,6 +162,9 @@ class RepoResult:
     cached: bool = False
     seconds: float = 0.0
     peak_rss_mb: float | None = None   # the worker process's peak memory after this scan
+    # where SARIF's results about no file point (report.sarif.anchors_of): "" the repository, else a module
+    sarif_anchors: dict[str, str] = field(default_factory=dict)
+    fingerprints: Any = None           # provenance: the code's fingerprints (a portfolio of several companies)
 
 
 @dataclass
@@ -165,6 +175,7 @@ class Portfolio:
     as_of: dt.date
     options: dict[str, Any]
     rules: Rules | None = None
+    copied_code: pd.DataFrame | None = None   # code shared between companies' repositories (None: one company)
 
     def _tagged(self, attr: str) -> list[pd.DataFrame]:
         """Each repository's table *attr*, with a repository column."""
@@ -188,33 +199,34 @@ class Portfolio:
                              commits=sm.get("commits"), contributors=sm.get("contributors"),
                              outsourced_share=sm.get("outsourced_share"), cached=r.cached,
                              seconds=round(r.seconds, 2)))
-        return pd.DataFrame(rows, columns=REPO_COLUMNS)
+        return _typed(pd.DataFrame(rows, columns=REPO_COLUMNS), "repositories")
 
     @property
     def findings(self) -> pd.DataFrame:
         frames = self._tagged("findings")
         if not frames:
-            return pd.DataFrame(columns=["repository", "id", "rule", "area", "severity", "subject", "path",
-                                         "lines_at_stake", "evidence", "remediation"])
+            return _typed(pd.DataFrame(columns=["repository", "id", "rule", "area", "severity", "subject", "path",
+                                                "lines_at_stake", "evidence", "remediation"]), "portfolio_findings")
         from .analyze.findings import findings_frame
         df = findings_frame(pd.concat(frames, ignore_index=True))
         cols = ["repository"] + [c for c in df.columns if c != "repository"]
-        return df[cols]
+        return _typed(df[cols], "portfolio_findings")
 
     @property
     def people(self) -> pd.DataFrame:
         """People merged across repositories: the same person's lines, commits and repositories, once."""
         frames = self._tagged("people")
         if not frames:
-            return pd.DataFrame(columns=["person", "type", "vendor", "is_bot", "repositories", "commits",
-                                         "first_commit", "last_commit", "departed", "surviving_lines", "emails"])
+            return _typed(pd.DataFrame(columns=["person", "type", "vendor", "is_bot", "repositories", "commits",
+                                                "first_commit", "last_commit", "departed", "surviving_lines",
+                                                "emails"]), "portfolio_people")
         df = pd.concat(frames, ignore_index=True)
         rows = []
         for pid, g in df.groupby("person_id", sort=False):
             first = g.iloc[0]
             emails = sorted({e for lst in g["emails"] for e in (lst if isinstance(lst, list) else [])})
-            fc = [x for x in g["first_commit"] if isinstance(x, dt.date)]
-            lc = [x for x in g["last_commit"] if isinstance(x, dt.date)]
+            fc = [x for x in g["first_commit"] if isinstance(x, dt.date) and not pd.isna(x)]   # (NaT is a date)
+            lc = [x for x in g["last_commit"] if isinstance(x, dt.date) and not pd.isna(x)]
             rows.append(dict(person=first["person"], type=first["type"], vendor=first.get("vendor"),
                              is_bot=bool(first["is_bot"]), repositories=sorted(set(g["repository"])),
                              commits=int(g["commits"].sum()), first_commit=min(fc) if fc else None,
@@ -223,21 +235,23 @@ class Portfolio:
                              in_roster=bool(first.get("in_roster", False)),
                              ip_assignment=first.get("ip_assignment"), person_id=pid))
         out = pd.DataFrame(rows)
-        return out.sort_values(["is_bot", "surviving_lines", "commits", "person"],
-                               ascending=[True, False, False, True], kind="stable").reset_index(drop=True)
+        out = out.sort_values(["is_bot", "surviving_lines", "commits", "person"],
+                              ascending=[True, False, False, True], kind="stable").reset_index(drop=True)
+        return _typed(out, "portfolio_people")
 
     @property
     def dependencies(self) -> pd.DataFrame:   # deps
         """Dependencies merged across repositories: one row per package, version, license and scope."""
         from .analyze.dependencies import merge_portfolio
-        return merge_portfolio(self._tagged("dependencies"))
+        return _typed(merge_portfolio(self._tagged("dependencies")), "portfolio_dependencies")
 
     @property
     def remediation(self) -> pd.DataFrame:
         """One row per person or vendor needing paperwork, across all repositories (signed once)."""
         frames = self._tagged("remediation")
         if not frames:
-            return pd.DataFrame(columns=["subject", "document", "repositories", "lines_at_stake"])
+            return _typed(pd.DataFrame(columns=["subject", "document", "repositories", "lines_at_stake"]),
+                          "portfolio_remediation")
         df = pd.concat(frames, ignore_index=True)
         keys = [c for c in ("subject", "subject_type", "document") if c in df.columns]
         agg: dict[str, Any] = {"repository": lambda s: sorted(set(s))}
@@ -251,8 +265,8 @@ class Portfolio:
         for c in df.columns:
             if c not in agg and c not in keys:
                 agg[c] = "first"
-        out = df.groupby(keys, sort=False, dropna=False).agg(agg).reset_index()
-        return out.rename(columns={"repository": "repositories"})
+        out = df.groupby(keys, sort=False, dropna=False, observed=True).agg(agg).reset_index()
+        return _typed(out.rename(columns={"repository": "repositories"}), "portfolio_remediation")
 
     # -- reports: through the reporter registry, like a single scan's
     def to_json(self, path: str | os.PathLike | None = None, pseudonymize: bool = False) -> dict[str, Any]:
@@ -276,3 +290,87 @@ class Portfolio:
         """The same portfolio with people replaced by pseudonyms consistent across repositories."""
         from .report.pseudonym import pseudonymized_portfolio
         return pseudonymized_portfolio(self)
+
+
+# ------------------------------------------------------------------ the public tables, as users get them
+def _typed(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    from .schema import typed
+    out = typed(df, table)
+    assert out is not None
+    return out
+
+
+def _id_of_name(people: pd.DataFrame) -> dict[str, str]:
+    """person -> person_id, for the names only one person has (two unresolved identities may share a name)."""
+    if people.empty or "person_id" not in people:
+        return {}
+    counts = people["person"].value_counts()
+    return {p: i for p, i in zip(people["person"].tolist(), people["person_id"].tolist())
+            if isinstance(p, str) and counts.get(p) == 1}
+
+
+def _with(df: pd.DataFrame, name: str, values: Any, after: str | None) -> pd.DataFrame:
+    """*df* with column *name* (replaced if there), placed right after *after* when that column exists."""
+    df = df.drop(columns=[name]) if name in df.columns else df.copy()
+    cols = list(df.columns)
+    pos = cols.index(after) + 1 if after in cols else len(cols)
+    df.insert(pos, name, values)
+    return df
+
+
+def public_tables(s: Scan) -> Scan:
+    """The Scan's public tables as users get them (docs/outputs.md, "Tables"): one vocabulary (``person_id``
+    beside every person, ``module`` beside the deprecated ``scope``, ``sha`` beside the security table's
+    ``commit``) and the declared dtypes (:data:`ddkit.schema.DTYPES`). Called once, when the scan is
+    assembled: the analyses before it work on plain Python values."""
+    from .schema import PUBLIC_TABLES, typed
+    ids = _id_of_name(s.people)
+
+    def pid(names: Any) -> list[Any]:
+        return [ids.get(n) if isinstance(n, str) else None for n in names]
+
+    if len(s.findings.columns):
+        s.findings = _with(s.findings, "person_id", pid(s.findings["person"]), "person")
+    if len(s.remediation.columns):
+        person_rows = s.remediation["subject_type"].astype(str) != "vendor"
+        s.remediation = _with(s.remediation, "person_id",
+                              [i if ok else None for i, ok in zip(pid(s.remediation["subject"]), person_rows)],
+                              "subject_type")
+    if len(s.rewrite_scope.columns):
+        s.rewrite_scope = _with(s.rewrite_scope, "person_id", pid(s.rewrite_scope["subject"]), "subject_type")
+    if len(s.retention.columns):
+        s.retention = _with(s.retention, "person_id", pid(s.retention["person"]), "person")
+    if len(s.licenses.columns) and "introduced_by" in s.licenses:
+        s.licenses = _with(s.licenses, "person_id", pid(s.licenses["introduced_by"]), "introduced_by")
+    if len(s.dependencies.columns) and "added_by" in s.dependencies:
+        s.dependencies = _with(s.dependencies, "person_id", pid(s.dependencies["added_by"]), "added_by")
+    vulns = getattr(s, "vulnerabilities", None)
+    if vulns is not None and len(vulns.columns) and "added_by" in vulns:
+        s.vulnerabilities = _with(vulns, "person_id", pid(vulns["added_by"]), "added_by")
+    copied = getattr(s, "copied_code", None)
+    if copied is not None and len(copied.columns) and "committed_by" in copied:
+        s.copied_code = _with(copied, "person_id", pid(copied["committed_by"]), "committed_by")
+    if len(s.ownership_by_module.columns):
+        obm = _with(s.ownership_by_module, "person_id", pid(s.ownership_by_module["person"]), "person")
+        type_of = dict(zip(s.people["person_id"], s.people["type"])) if len(s.people) else {}
+        s.ownership_by_module = _with(obm, "type", [type_of.get(i) for i in obm["person_id"]], "person_id")
+    for name in ("bus_factor", "simulations"):
+        df = getattr(s, name)
+        if len(df.columns) and "scope" in df:
+            setattr(s, name, _with(df, "module", df["scope"].tolist(), None if name == "bus_factor" else "scenario"))
+    if s.bus_factor is not None and len(s.bus_factor.columns) and "module" in s.bus_factor:
+        s.bus_factor = s.bus_factor[["module", *[c for c in s.bus_factor.columns if c != "module"]]]
+    if s.security is not None and len(s.security.columns) and "commit" in s.security:
+        by_sha = dict(zip(s.commits["sha"].tolist(), s.commits["person_id"].tolist())) if len(s.commits) else {}
+        sec = _with(s.security, "sha", s.security["commit"].tolist(), "commit")
+        s.security = _with(sec, "person_id", [by_sha.get(c) if isinstance(c, str) else None for c in sec["sha"]],
+                           "author")
+    out_of_range: list[int] = []
+    for name in PUBLIC_TABLES:
+        df = getattr(s, name)
+        if df is not None:
+            setattr(s, name, typed(df, name, out_of_range))
+    if out_of_range:
+        s.warnings.append(f"{sum(out_of_range)} dates are outside the range pandas' datetime64[ns] holds "
+                          "(1677-09-22 to 2262-04-10): they are missing (NaT) in the tables and the reports")
+    return s

@@ -32,12 +32,12 @@ from .collect.licenses import license_db_summary, scan_licenses, scancode_versio
 from .collect.tree import list_files
 from .config import Company, Rules, load_company, load_rules
 from .errors import InputError
-from .model import Scan, StageStats
+from .model import Scan, StageStats, public_tables
 from .progress import Progress
 from .resolve.identities import resolve_identities
 from .resolve.mailmap import read_mailmap
-from .roster import empty_roster, gaps_warning, load_roster, roster_gaps
-from .score import readiness
+from .roster import gaps_warning, load_roster, roster_gaps
+from .score import not_assessed, readiness
 from .severity import SEVERITIES
 
 # git dates start in 1970; the analyses subtract windows from as_of and pandas stops at 2262.
@@ -45,31 +45,35 @@ AS_OF_RANGE = (dt.date(1970, 1, 1), dt.date(2200, 12, 31))
 
 
 def _as_of(value: str | dt.date | None) -> dt.date:
+    from .isodate import parse_iso_date
     if value is None:
         return dt.date.today()
-    if isinstance(value, dt.datetime):
-        d = value.date()
-    elif isinstance(value, dt.date):
-        d = value
-    else:
-        try:
-            d = dt.date.fromisoformat(str(value))
-        except ValueError:
-            raise InputError(f"--as-of '{value}' is not an ISO date (YYYY-MM-DD)") from None
+    try:
+        d = parse_iso_date(value)
+    except ValueError:
+        d = None
+    if d is None:
+        raise InputError(f"--as-of '{value}' is not an ISO date (YYYY-MM-DD)")
     if not AS_OF_RANGE[0] <= d <= AS_OF_RANGE[1]:
         raise InputError(f"--as-of {d.isoformat()} is out of range: give a date from {AS_OF_RANGE[0]} to {AS_OF_RANGE[1]}")
     return d
 
 
-def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | None = None,
-         company: str | os.PathLike | Company | None = None, rules: str | os.PathLike | Rules | None = None,
+def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | list | dict | None = None,
+         company: str | os.PathLike | dict | Company | None = None, rules: str | os.PathLike | Rules | None = None,
          ref: str = "HEAD", as_of: str | dt.date | None = None, licenses: bool = True,
-         jobs: int | None = None, progress: Progress | None = None, secrets: bool = True,
+         jobs: int | None = None, progress: Progress | bool | None = None, secrets: bool = True,
          triage: str | os.PathLike | None = None, sbom=None, environment=None, reference=None,
          vuln_db=None, allow_other_owner: bool = False,
          secrets_strict: bool = False) -> Scan:
     """Scan one repository. Inputs are validated before any work starts.
 
+    *progress*: ``True`` shows stage names and bars (in Jupyter, in the cell), ``False`` nothing, ``None``
+    (default) shows them in a notebook only; or a :class:`ddkit.progress.Progress` (README: In a notebook).
+
+    *roster*: a CSV or XLSX path, or the same table as a DataFrame, a list of dicts or a dict of columns;
+    *company*: a YAML path, or the same mapping as a dict. Each goes through one validation whatever its
+    kind, so a file and its data give the same answer (anything else is an InputError).
     *secrets_strict*: report every secret match the context filter would set aside as a low finding
     (``--secrets-strict``) instead of listing it in ``secrets_set_aside``.
     *triage*: counsel's decisions (YAML); by default ``.ddkit/triage.yaml`` in the current folder when
@@ -80,11 +84,20 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
     vulnerabilities are not assessed (``summary.not_assessed``).
     *allow_other_owner*: scan a repository another user owns (git refuses it by default).
     """
-    progress = progress or Progress()
+    if not isinstance(progress, Progress):    # True, False or None: the display is ours to stop at the end
+        from .report.console import make_progress
+        shown = make_progress(progress)
+        try:
+            return scan(repo, roster=roster, company=company, rules=rules, ref=ref, as_of=as_of, licenses=licenses,
+                        jobs=jobs, progress=shown, secrets=secrets, triage=triage, sbom=sbom,
+                        environment=environment, reference=reference, vuln_db=vuln_db,
+                        allow_other_owner=allow_other_owner, secrets_strict=secrets_strict)
+        finally:
+            shown.close()
     as_of_d = _as_of(as_of)
     rules_o = rules if isinstance(rules, Rules) else load_rules(rules)
-    company_o = company if isinstance(company, Company) else load_company(company)
-    roster_df = roster if isinstance(roster, pd.DataFrame) else (load_roster(roster) if roster else empty_roster())
+    company_o = load_company(company)
+    roster_df = load_roster(roster)
     dep_inputs = dep_mod.load_inputs(sbom, environment)   # deps: user's SBOMs and environments, checked first
     corpora = _references(reference, jobs or min(2, os.cpu_count() or 1))   # provenance: fingerprinted (or cached) first
     from .collect import vulndb
@@ -110,6 +123,9 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
             hit.timings = {"cached result": time.perf_counter() - t0}
             return hit
     warnings: list[str] = [*info.notes, *claim_warnings]
+    # What a stage could not assess, and why: (the words for summary.not_assessed, the areas it leaves
+    # unscored). A stage that lacks its input appends here; the inputs' own gaps are added at the end.
+    unassessed: list[tuple[str, tuple[str, ...]]] = []
     if info.commit is None:
         warnings.append("the repository is empty: nothing has been committed yet")
     if info.is_shallow:
@@ -264,7 +280,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         messages = msg_bg.result() if msg_bg is not None else None
         ai_ledger = ai_mod.ledger(rules_o, commits, messages, blame, files, hist.changes, res.identities, people,
                                   as_of_d, excluded_paths(rules_o, company_o, files))
-        found += ai_mod.ai_findings(rules_o, ai_ledger)
+        found += ai_mod.ai_findings(rules_o, ai_ledger, people, roster_given=len(roster_df) > 0)
     with progress.stage("bulk imports"):
         from .analyze.provenance import bulk_imports
         found += bulk_imports(rules_o, company_o, commits, hist.changes, blame, files, people,
@@ -298,17 +314,21 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         found = materiality.roll_up_modules(rules_o, found, module_lines, total_lines)
         found = materiality.roll_up_subjects(rules_o, found, total_lines)
 
-        if len(roster_df):  # one line: which roster rows still have blank cells that matter
-            gap_line = gaps_warning(roster_gaps(roster_df, people))
+        gaps = roster_gaps(roster_df, people) if len(roster_df) else None
+        if gaps is not None:  # one line: which roster rows still have blank cells that matter
+            gap_line = gaps_warning(gaps)
             if gap_line:
                 warnings.append(gap_line)
         s = Scan(repo=info, as_of=as_of_d, rules=rules_o, company=company_o, roster=roster_df,
                  commits=commits, changes=hist.changes, files=files, identities=res.identities,
                  people=people, warnings=[gitutil.strip_credentials(w) for w in warnings], findings=findings_frame(found),
-                 ownership=own.drop(columns=["person_id"]), bus_factor=bus, trends=trends, licenses=lic_table,
+                 ownership=own, bus_factor=bus, trends=trends, licenses=lic_table,
                  options=dict(licenses=licenses, jobs=jobs, ref=ref, secrets=secrets,
                               references=[c.name for c in corpora],
                               triage=str(triage_path) if triage_path is not None else None,
+                              # where the roster and profile came from (SARIF points repository-level results there)
+                              roster_path=str(roster) if isinstance(roster, (str, os.PathLike)) else None,
+                              company_path=str(company) if isinstance(company, (str, os.PathLike)) else None,
                               **({"secrets_strict": True} if secrets_strict else {})),
                  blame=blame, doa=doa, truck_factors=truck_factors, ownership_by_module=own_by_module,
                  ownership_by_classification=own_by_class, security=sec_table, not_scanned_for_licenses=not_scanned,
@@ -335,13 +355,22 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | Non
         s.rewrite_scope = rewrite_scope_table(s.remediation, s.findings, blame, commits, people, doa, files,
                                               whole_work=whole_work_rules(rules_o.catalogue))
         s.summary = _summary(s)
-        # Areas assessed: every area of the catalogue whose stage ran (a skipped stage is not scored as clean).
-        skipped = ({"license"} if not licenses else set()) | ({"security"} if not secrets else set())
-        sc = readiness(triage_mod.counted(s.findings), rules_o, [a for a in rules_o.areas() if a not in skipped])
+        # What was not assessed, and why: an area whose stage did not run is not scored (never scored as
+        # clean), and any gap makes the score partial, which is never green (README: Readiness score).
+        unassessed += not_assessed(company_ip, roster_df, people, licenses=licenses, secrets=secrets,
+                                   roster_rows_to_complete=len(gaps) if gaps is not None else 0)
+        if not vuln_info.get("assessed"):   # (the vulnerability stage without a database; _vuln_summary says it too)
+            from .analyze.vulnerabilities import NOT_ASSESSED as VULNS_NOT_ASSESSED
+            unassessed.append((VULNS_NOT_ASSESSED, ()))
+        skipped = {a for _, areas in unassessed for a in areas}
+        sc = readiness(triage_mod.counted(s.findings), rules_o, [a for a in rules_o.areas() if a not in skipped],
+                       partial=bool(unassessed), areas_not_assessed=[a for a in rules_o.areas() if a in skipped])
         s.summary.update(readiness_score=sc["readiness_score"], rating=sc["rating"],
-                         areas=sc["areas"], score_capped_by=sc["capped_by"])
+                         areas=sc["areas"], score_capped_by=sc["capped_by"],
+                         not_assessed=list(dict.fromkeys(what for what, _ in unassessed)), partial=bool(unassessed))
         _vuln_summary(s.summary, vuln_info, rules_o)
         s.summary["sbom_ntia"] = _ntia(s)
+        public_tables(s)   # the public tables' one vocabulary and declared dtypes (docs/outputs.md: Tables)
     forget_renames()
     s.timings = dict(progress.timings)
     if store is not None and info.commit:
@@ -541,10 +570,7 @@ def _simulations(s: Scan, departures: bus_factor.Departures | None, n_people: in
     authors = doa[doa["author"]].groupby("person")["path"].nunique().sort_values(ascending=False, kind="stable")
     scenarios += [p for p in authors.index[:n_people] if p not in scenarios]
     frames = [departures.simulate([x]) for x in scenarios]
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if len(df):
-        df["orphaned"] = df["orphaned"].map(lambda x: "; ".join(x))
-    return df
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()   # orphaned: a list of paths
 
 
 def _outsourced_share(s: Scan) -> float | None:

@@ -12,11 +12,13 @@ import io
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .isodate import parse_iso_date
 from .schema import PEOPLE_COLUMNS
 
 TYPES = ("employee", "founder", "contractor", "vendor", "intern", "advisor", "unknown")
@@ -40,45 +42,116 @@ def empty_roster() -> pd.DataFrame:
     return pd.DataFrame({c: [] for c in ROSTER_COLUMNS})
 
 
-def load_roster(path: str | os.PathLike[str] | None) -> pd.DataFrame:
-    """Read and validate a roster (CSV or XLSX). Returns one row per person.
+# What ddkit.scan(roster=...) and the command line accept: one reader per kind, then one validation.
+RosterSource = Union[str, "os.PathLike[str]", pd.DataFrame, list, dict, None]
 
-    A malformed roster raises :class:`InputError` naming its first problem (and how many more there
-    are; ``ddkit roster check`` lists them all).
+
+def load_roster(source: RosterSource) -> pd.DataFrame:
+    """Read and validate a roster: a CSV or XLSX file (a path), or the same table as data (a pandas
+    DataFrame, a list of dicts, a dict of columns). Returns one row per person.
+
+    Every kind goes through the same validation and gives the same rows. A malformed roster raises
+    :class:`InputError` naming its first problem (and how many more there are; ``ddkit roster check``
+    lists them all).
     """
-    if path is None:
+    if source is None:
         return empty_roster()
-    df, problems = check_roster(path)
+    df, problems = check_roster(source)
     if problems:
-        more = f" (and {len(problems) - 1} more; `ddkit roster check {path}` lists them all)" if len(problems) > 1 else ""
+        more = ""
+        if len(problems) > 1:
+            more = (f" (and {len(problems) - 1} more; `ddkit roster check {source}` lists them all)"
+                    if isinstance(source, (str, os.PathLike)) else f" (and {len(problems) - 1} more)")
         raise InputError(problems[0] + more)
     return df
 
 
-def check_roster(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Read a roster and return (the valid rows, every problem found): all rows, all cells, at once.
+def check_roster(source: RosterSource) -> tuple[pd.DataFrame, list[str]]:
+    """Read a roster (a path, or a DataFrame, list of dicts or dict of columns) and return (the valid rows,
+    every problem found): all rows, all cells, at once.
 
-    Each problem is one line: ``FILE, row N: reason`` (row numbers as a spreadsheet shows them).
+    Each problem is one line: ``FILE, row N: reason`` (row numbers as a spreadsheet shows them: the header
+    is row 1; for data, the first record is row 2 as it would be in the file).
     """
-    p = Path(path)
     try:
-        if not p.is_file():
-            raise InputError(f"{path}: roster not found")
-        suffix = p.suffix.lower()
-        if suffix in (".xlsx", ".xlsm"):
-            header, rows = _read_xlsx(p)
-        elif suffix in (".csv", ".txt", ".tsv", ""):
-            header, rows = _read_csv(p)
-        else:
-            raise InputError(f"{path}: roster must be a .csv or .xlsx file")
+        name, header, rows = _read_source(source)
     except InputError as e:
         return empty_roster(), [_printable(str(e))]
     problems: list[str] = []
-    df = _validate(str(path), header, rows, problems)
+    df = _validate(name, header, rows, problems)
     return df, [_printable(x) for x in problems]
 
 
+def _read_source(source: Any) -> tuple[str, list[str], list[tuple[int, list[Any]]]]:
+    """(the name problems are reported under, the header, the numbered rows) for any kind of roster."""
+    if isinstance(source, (str, os.PathLike)):
+        return (str(source), *_read_file(source))
+    if isinstance(source, pd.DataFrame):
+        return _read_frame(source)
+    if isinstance(source, list):
+        if not all(isinstance(r, dict) for r in source):
+            bad = next(i for i, r in enumerate(source) if not isinstance(r, dict))
+            raise InputError(f"roster (list): item {bad} is a {type(source[bad]).__name__}, not a mapping of column to cell")
+        header: list[str] = []
+        for r in source:
+            header += [k for k in map(str, r) if k not in header]
+        cells = [{str(k): v for k, v in r.items()} for r in source]
+        return "roster (list of dicts)", header, [(i + 2, [c.get(h) for h in header]) for i, c in enumerate(cells)]
+    if isinstance(source, dict):
+        values = list(source.values())
+        lists = [isinstance(v, (list, tuple)) for v in values]
+        if values and all(lists):       # columns, as pd.DataFrame(dict) reads them
+            lengths = {len(v) for v in values}
+            if len(lengths) != 1:
+                raise InputError("roster (dict): every column must hold as many cells (got "
+                                 + ", ".join(f"{k}: {len(v)}" for k, v in source.items()) + ")")
+            n = lengths.pop()
+            return "roster (dict)", [str(k) for k in source], [(i + 2, [v[i] for v in values]) for i in range(n)]
+        if any(lists) or any(isinstance(v, dict) for v in values):
+            raise InputError("roster (dict): give either one person (column -> cell) or columns (column -> list "
+                             "of cells), not both")
+        return "roster (dict)", [str(k) for k in source], [(2, values)]
+    raise InputError(f"the roster must be a path to a CSV or XLSX file, a pandas DataFrame, a list of dicts or a "
+                     f"dict of columns, not {type(source).__name__}")
+
+
+def _read_frame(df: pd.DataFrame) -> tuple[str, list[str], list[tuple[int, list[Any]]]]:
+    """A DataFrame as the file reader would give it: pandas' own names for header cells it found empty
+    ('Unnamed: 3') are empty again, and the columns are taken as they are (no index)."""
+    if isinstance(df.columns, pd.MultiIndex):
+        raise InputError("roster (DataFrame): the columns must be one header row, not a MultiIndex")
+    header = ["" if re.fullmatch(r"Unnamed: \d+", str(c)) else str(c) for c in df.columns]
+    cols = [list(df.iloc[:, i]) for i in range(df.shape[1])]
+    rows_no: list[int] = list(range(2, len(df) + 2))
+    # A roster ddkit validated (load_roster's result, Scan.roster) read back: its own row numbers, and its
+    # blank ip_assignment cells, which it shows as 'missing', blank again.
+    if "row" in header and "ip_assignment_blank" in df.attrs:
+        i = header.index("row")
+        rows_no = [int(r) for r in cols.pop(i)]
+        header.pop(i)
+        blank_ip = set(df.attrs["ip_assignment_blank"])
+        if "ip_assignment" in header:
+            j = header.index("ip_assignment")
+            cols[j] = ["" if r in blank_ip else v for r, v in zip(rows_no, cols[j])]
+    return "roster (DataFrame)", header, [(n, list(vals)) for n, vals in zip(rows_no, zip(*cols))]
+
+
+def _read_file(path: str | os.PathLike[str]) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{path}: roster not found")
+    suffix = p.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(p)
+    if suffix in (".csv", ".txt", ".tsv", ""):
+        return _read_csv(p)
+    raise InputError(f"{path}: roster must be a .csv or .xlsx file")
+
+
 def _read_csv(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    from .limits import MAX_CSV_BYTES
+    if p.stat().st_size > MAX_CSV_BYTES:
+        raise InputError(f"{p}: larger than a roster ddkit reads ({MAX_CSV_BYTES >> 20} MB)")
     raw = p.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -121,19 +194,21 @@ def _delimiter(text: str) -> str:
 
 def _read_xlsx(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     import openpyxl
+
+    from .limits import ROSTER_XLSX, check_xlsx, formulas_without_values, sheet_rows
+    check_xlsx(p, ROSTER_XLSX)     # a zip bomb is refused before anything is inflated
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for a damaged file
         raise InputError(f"{p}: cannot open as an Excel workbook: {type(e).__name__}: {e}") from None
     try:
         ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
         header = None
         rows = []
-        for n, rec in enumerate(it, start=1):
+        for n, rec in sheet_rows(ws, p, ROSTER_XLSX):    # non-empty rows, within the cell limit
             if header is None:
-                if rec is None or all(v is None for v in rec):
-                    raise InputError(f"{p}, row {n}: the first row must be the header")
+                if n != 1:
+                    raise InputError(f"{p}, row 1: the first row must be the header")
                 header = ["" if v is None else str(v) for v in rec]
                 continue
             rows.append((n, list(rec)))
@@ -141,22 +216,46 @@ def _read_xlsx(p: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
         wb.close()
     if header is None:
         raise InputError(f"{p}: the roster is empty (no header row)")
+    # A formula without a saved value (a file written by a program, not saved by Excel) reads as an
+    # empty cell: say so, rather than "person is empty".
+    missing = formulas_without_values(p, None, ROSTER_XLSX)
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise InputError(f"{p}: cell {missing[0]}{more} holds a formula without a saved value: open and save "
+                         "the file in Excel (or type the values in)")
     return header, rows
 
 
 def _cell(v: Any) -> str:
-    if v is None:
+    """A cell as text, whatever read it: a file's reader, or pandas (NaN, NaT and NA for an empty cell,
+    Timestamps for parsed dates, numpy numbers) or plain Python data (a list of addresses)."""
+    if _missing(v):
         return ""
     if isinstance(v, dt.datetime):
         return v.date().isoformat()
     if isinstance(v, dt.date):
         return v.isoformat()
-    if isinstance(v, float) and v.is_integer():
+    if isinstance(v, np.datetime64):
+        return str(v.astype("datetime64[D]"))
+    if isinstance(v, (list, tuple, set, frozenset)):
+        # A list of addresses (a roster ddkit read, or data built in Python): the file's ';' separator.
+        return "; ".join(_cell(x) for x in (sorted(v, key=str) if isinstance(v, (set, frozenset)) else v) if not _missing(x))
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
         return str(int(v))
     s = str(v).strip()
     if s.startswith("'") and s[1:2] in _FORMULA_START:
         s = s[1:]  # written by `roster init` so that a spreadsheet shows the text instead of running it
     return s
+
+
+def _missing(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, (float, np.floating)):
+        return bool(v != v)
+    if isinstance(v, np.datetime64):
+        return bool(np.isnat(v))
+    return False
 
 
 def _printable(s: str) -> str:
@@ -166,17 +265,29 @@ def _printable(s: str) -> str:
 
 def normalize_header(h: str) -> str:
     """'IP Assignment Date', 'ip-assignment-date' and ' ip_assignment_date ' are the same column."""
-    key = re.sub(r"[\s\-]+", "_", str(h).strip().lower()).strip("_")
+    key = re.sub(r"[\s\-]+", "_", str(h).replace("\ufeff", "").strip().lower()).strip("_")
     return _ALIASES.get(key, key)
 
 
 def _date(v: str, col: str, where: str) -> dt.date | None:
-    if not v:
-        return None
     try:
-        return dt.date.fromisoformat(v[:10] if re.match(r"^\d{4}-\d{2}-\d{2}[ T]00:00(:00)?$", v) else v)
+        return parse_iso_date(v)
     except ValueError:
         raise InputError(f"{where}: {col} '{v}' is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _near_known(col: str) -> str | None:
+    """The known column an unknown header *col* (normalised) is probably a misspelling of, or None.
+
+    ``ip_asignment_date``, ``enddate``, ``vendors`` or ``start_dt`` would otherwise be kept as an extra
+    column and the real column read as empty: every pre-assignment finding silently dropped. A column
+    that merely starts like a known one with a suffix of its own (``person_id``, ``vendor_name``) is
+    not a misspelling."""
+    import difflib
+    if any(col.startswith(k + "_") for k in KNOWN):
+        return None
+    near = difflib.get_close_matches(col, KNOWN, n=1, cutoff=0.85)
+    return near[0] if near else None
 
 
 def _validate(path: str, header: list[str], rows: list[tuple[int, list[Any]]],
@@ -196,6 +307,11 @@ def _validate(path: str, header: list[str], rows: list[tuple[int, list[Any]]],
     for req in REQUIRED:
         if req not in seen:
             problems.append(f"{path}, row 1: missing required column '{req}'")
+    for h, c in zip(raw, cols):
+        near = _near_known(c) if c and c not in KNOWN else None
+        if near is not None:
+            problems.append(f"{path}, row 1: unknown column '{h}' (did you mean '{near}'?); rename it to '{near}' "
+                            "(or, for a column of your own, give it a name that is not so close to one ddkit reads)")
     if len(problems) > start:  # without a sound header the rows cannot be read
         return empty_roster()
     extra_cols = [(f"{h} (roster)" if c in _RESERVED or h in _RESERVED else h, c)
@@ -280,9 +396,14 @@ def _validate(path: str, header: list[str], rows: list[tuple[int, list[Any]]],
 GAP_COLUMNS = ["row", "person", "surviving_lines", "cells", "detail"]
 
 
-def roster_gaps(roster: pd.DataFrame, people: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per roster row, the blank cells that matter, material people (most surviving lines) first.
+def roster_gaps(roster: pd.DataFrame, people: pd.DataFrame | None = None, as_of: dt.date | None = None,
+                inactivity_days: int = 365) -> pd.DataFrame:
+    """Per roster row, the blank cells that matter: rows with a blank ``end_date`` that counts as a
+    departure first, then material people (most surviving lines) first.
 
+    - ``end_date`` empty while the person has no commit within the inactivity window: counted as departed
+      (unconfirmed) until the roster gives the date (from *people*' ``departed_status`` when given, else
+      from a ``git_last_commit`` column, written by ``roster init``, and *as_of*, default today);
     - ``ip_assignment`` left empty (read as ``missing``): say whether it is signed, pending, missing or not required;
     - ``type`` still ``unknown``;
     - ``vendor`` empty for a vendor;
@@ -296,14 +417,33 @@ def roster_gaps(roster: pd.DataFrame, people: pd.DataFrame | None = None) -> pd.
     blank = roster.attrs.get("ip_assignment_blank")
     blank = set(blank) if blank is not None else None
     lines: dict[str, int] = {}
+    unconfirmed: set[str] | None = None
     if people is not None and len(people) and "surviving_lines" in people:
         lines = {p: int(n) for p, n in zip(people["person"], people["surviving_lines"]) if not pd.isna(n)}
+    if people is not None and len(people) and "departed_status" in people:
+        unconfirmed = {p for p, st in zip(people["person"], people["departed_status"]) if st == "unconfirmed"}
+    window_start = (as_of or dt.date.today()) - dt.timedelta(days=inactivity_days)
     recs = []
     for r in roster.itertuples(index=False, name=None):
         d = dict(zip(roster.columns, r))
         row = int(d["row"]) if "row" in d and not pd.isna(d["row"]) else None
         typed_in = blank is not None and row is not None and row not in blank
         cells, detail = [], []
+        if not _filled(d.get("end_date")):
+            if unconfirmed is not None:
+                gone = d["person"] in unconfirmed
+                last = None
+            else:
+                try:
+                    last = parse_iso_date(d.get("git_last_commit")) if _filled(d.get("git_last_commit")) else None
+                except ValueError:
+                    last = None
+                gone = last is not None and last <= window_start
+            if gone:
+                cells.append("end_date")
+                detail.append("end_date is empty and the person has no commit within the inactivity window"
+                              + (f" (last: {last})" if last else "") + ": counted as departed (unconfirmed); give "
+                              "the date they left, or a later date if still engaged")
         ip = d.get("ip_assignment")
         if ip in (None, "") or (isinstance(ip, float) and pd.isna(ip)) or (
                 ip == "missing" and not typed_in):
@@ -326,7 +466,9 @@ def roster_gaps(roster: pd.DataFrame, people: pd.DataFrame | None = None) -> pd.
         recs.append(dict(row=row, person=d["person"], surviving_lines=n, cells=cells, detail="; ".join(detail)))
     out = pd.DataFrame(recs, columns=GAP_COLUMNS)
     if len(out):
-        out = out.sort_values(["surviving_lines", "row"], ascending=[False, True], kind="stable").reset_index(drop=True)
+        out = (out.assign(_end=[c[0] == "end_date" for c in out["cells"]])
+               .sort_values(["_end", "surviving_lines", "row"], ascending=[False, False, True], kind="stable")
+               .drop(columns="_end").reset_index(drop=True))
     return out
 
 
@@ -358,7 +500,7 @@ def gaps_warning(gaps: pd.DataFrame) -> str | None:
             counts[c] = counts.get(c, 0) + 1
     what = ", ".join(f"{c} on {n}" for c, n in counts.items())
     return (f"roster: {len(gaps)} rows still have blank cells that matter ({what}); "
-            "most material first: " + ", ".join(f"{p} (row {r})" for p, r in zip(gaps["person"].head(3), gaps["row"].head(3)))
+            "first: " + ", ".join(f"{p} (row {r})" for p, r in zip(gaps["person"].head(3), gaps["row"].head(3)))
             + ("" if len(gaps) <= 3 else ", …") + "; `ddkit roster check` lists them")
 
 
@@ -366,7 +508,8 @@ def format_gaps(gaps: pd.DataFrame, limit: int = 10) -> list[str]:
     """A short console block: the *limit* most material rows, then 'N more'."""
     if not len(gaps):
         return []
-    lines = [f"roster: {len(gaps)} rows still to complete (most surviving lines first):"]
+    lines = [f"roster: {len(gaps)} rows still to complete (blank end dates counted as departures first, then "
+             "most surviving lines first):"]
     for g in gaps.head(limit).itertuples(index=False):
         where = f"row {g.row}" if g.row is not None and not pd.isna(g.row) else "row ?"
         lines.append(f"  {where}: {g.person} ({g.surviving_lines} lines): {', '.join(g.cells)}")

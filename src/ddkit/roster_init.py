@@ -1,6 +1,8 @@
 """``ddkit roster init``: a first roster to fill in, one row per person found in the history.
 
-The rows come from a scan without a roster (bots left out), most surviving lines first. Each row has
+The rows come from a scan without a roster (bots left out): first the people with no commit within the
+inactivity window (their blank end_date would count them as departed, unconfirmed), then the others;
+most surviving lines first within each. Each row has
 every address the person committed with, a suggested ``type`` (a company domain → ``employee``, a
 vendor domain from the company profile → ``vendor`` with the vendor's name, else ``unknown``), the
 contract's columns left to fill, then informational columns (``git_*``, kept by the reader as
@@ -37,7 +39,9 @@ INSTRUCTIONS = [
     "emails: every address of the person, separated by ';'. A commit matches a row by any of them (case-insensitive).",
     f"type: one of {', '.join(TYPES)}. The suggestion comes from the e-mail domain (see type_suggested_from); check it.",
     "vendor: for type vendor, the vendor company's name.",
-    "start_date, end_date: ISO dates (YYYY-MM-DD); an empty end_date means still engaged.",
+    "start_date, end_date: ISO dates (YYYY-MM-DD). The rows at the top are people with no commit in the last "
+    "year: with an empty end_date the scan counts them as departed (unconfirmed); give the date they left, or "
+    "a date after the scan's date if they are still engaged.",
     f"ip_assignment: one of {', '.join(IP_STATUSES)}; an empty cell counts as missing.",
     "ip_assignment_date: the date the assignment was signed; ip_document: where the signed document is.",
     "Delete the rows of people who are not on the company's roster: ddkit then reports them as unknown contributors.",
@@ -58,8 +62,12 @@ def roster_from_people(people: pd.DataFrame, rules: Any = None) -> tuple[pd.Data
     notes: list[str] = []
     humans = people[~people["is_bot"].astype(bool)] if len(people) else people
     if len(humans):
-        humans = humans.sort_values(["surviving_lines", "commits", "person"], ascending=[False, False, True],
-                                    kind="stable")
+        # People with no commit within the inactivity window first: their end_date is the cell that matters
+        # most (left blank, the scan counts them as departed, unconfirmed); then most surviving lines first.
+        inactive = humans["departed"].astype(bool) if "departed" in humans else pd.Series(False, index=humans.index)
+        humans = (humans.assign(_inactive=inactive)
+                  .sort_values(["_inactive", "surviving_lines", "commits", "person"],
+                               ascending=[False, False, False, True], kind="stable").drop(columns="_inactive"))
     rows: list[dict[str, Any]] = []
     owner: dict[str, str] = {}
     names_used: set[str] = set()
@@ -276,7 +284,8 @@ def write_xlsx(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         "emails": "All the person's addresses, separated by ';'.",
         "type": "employee, founder, contractor, vendor, intern, advisor or unknown (suggested from the e-mail domain).",
         "vendor": "For type vendor: the vendor company's name.",
-        "start_date": "YYYY-MM-DD", "end_date": "YYYY-MM-DD; empty = still engaged.",
+        "start_date": "YYYY-MM-DD",
+        "end_date": "YYYY-MM-DD; empty and no commit in the last year = departed (unconfirmed).",
         "ip_assignment": "signed, missing, pending or not_required; empty = missing.",
         "ip_assignment_date": "YYYY-MM-DD the assignment was signed.",
         "ip_document": "Reference to the signed document.",

@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 
 from .errors import InputError
+from .isodate import parse_iso_date
 
 STATUSES = ("open", "accepted", "false-positive", "resolved")
 NOT_COUNTED = ("accepted", "false-positive", "resolved")
@@ -161,7 +162,10 @@ def load_triage(path: str | os.PathLike[str] | None) -> dict[str, dict[str, Any]
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{path}: triage file not found")
+    from .limits import MAX_YAML_BYTES
     try:
+        if p.stat().st_size > MAX_YAML_BYTES:
+            raise ValueError(f"larger than ddkit reads ({MAX_YAML_BYTES >> 20} MB)")
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError, ValueError) as err:
         raise InputError(f"{path}: cannot read the triage file: {str(err).splitlines()[0]}") from None
@@ -170,10 +174,13 @@ def load_triage(path: str | os.PathLike[str] | None) -> dict[str, dict[str, Any]
 
 def parse_triage(text: str, path: str) -> dict[str, dict[str, Any]]:
     """Check the text of a triage file (*path* names it in the messages)."""
+    from .limits import load_yaml_text
     try:
-        data = yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as err:
-        raise InputError(f"{path}: cannot read the triage file: {str(err).splitlines()[0]}") from None
+        data = load_yaml_text(text, path)    # the one bounded YAML loader (aliases, depth, size)
+    except InputError as err:  # "PATH: problem" or "PATH, line N: problem"
+        msg = str(err)
+        tail = msg[len(path):] if msg.startswith(path) else f": {msg}"
+        raise InputError(f"{path}: cannot read the triage file{tail}") from None
     if data is None:
         return {}
     if not isinstance(data, dict) or set(data) - {"findings"}:
@@ -189,17 +196,17 @@ def parse_triage(text: str, path: str) -> dict[str, dict[str, Any]]:
         unknown = set(e) - {"status", "reason", "by", "date"}
         if unknown:
             raise InputError(f"{where}: unknown key '{sorted(unknown)[0]}' (known: status, reason, by, date)")
+        for k in ("reason", "by"):
+            if isinstance(e.get(k), (dict, list)):
+                raise InputError(f"{where}: {k} must be a text (found {type(e[k]).__name__})")
         status = e.get("status")
-        if status not in STATUSES:
+        if not isinstance(status, str) or status not in STATUSES:
             raise InputError(f"{where}: status '{status}' is not one of {', '.join(STATUSES)}")
         date = e.get("date")
-        if date is not None and not isinstance(date, dt.date):
-            try:
-                date = dt.date.fromisoformat(str(date))
-            except ValueError:
-                raise InputError(f"{where}: date '{date}' is not an ISO date (YYYY-MM-DD)") from None
-        if isinstance(date, dt.datetime):
-            date = date.date()
+        try:
+            date = parse_iso_date(date)     # ISO only: 26/11/2026 or 20261126 is an error, never dropped
+        except ValueError:
+            raise InputError(f"{where}: date '{date}' is not an ISO date (YYYY-MM-DD)") from None
         out[str(fid)] = {"status": status, "reason": _text(e.get("reason")), "by": _text(e.get("by")), "date": date}
     return out
 
@@ -228,11 +235,12 @@ def counted(findings: pd.DataFrame) -> pd.DataFrame:
 
 def write_triage(path: str | Path, entries: dict[str, dict[str, Any]]) -> Path:
     """Write *entries* in the file's fixed shape (sorted by id, dates as ISO dates)."""
-    from .fsutil import atomic_write
+    from .fsutil import atomic_write, unwritable_as_input_error
     body = {"findings": {fid: {k: v for k, v in (("status", e["status"]), ("reason", e.get("reason")),
                                                   ("by", e.get("by")), ("date", e.get("date"))) if v is not None}
                          for fid, e in sorted(entries.items())}}
-    return atomic_write(path, yaml.safe_dump(body, sort_keys=False, allow_unicode=True))
+    with unwritable_as_input_error(path, "the triage file"):
+        return atomic_write(path, yaml.safe_dump(body, sort_keys=False, allow_unicode=True))
 
 
 # Workbook columns the import reads, by normalised header (plain-English or identifier spelling).
@@ -272,16 +280,24 @@ def import_workbook(workbook: str | Path, existing: dict[str, dict[str, Any]] | 
     gives nothing to write: both are input errors, as is a status or a date that cannot be read (named by
     sheet, row and value), never a decision silently dropped."""
     from openpyxl import load_workbook
+
+    from .limits import TRIAGE_XLSX, check_xlsx, formulas_without_values
+    check_xlsx(workbook, TRIAGE_XLSX)     # a zip bomb is refused before anything is inflated
     try:
         wb = load_workbook(workbook, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for a file that is not a workbook
         raise InputError(f"{workbook}: cannot open as an Excel workbook ({type(e).__name__})") from None
+    for sheet in ("Findings", "Triaged", "Remediation"):   # a formula without a saved value reads as empty
+        missing = formulas_without_values(workbook, sheet, TRIAGE_XLSX) if sheet in wb.sheetnames else []
+        if missing:
+            raise InputError(f"{workbook}, sheet {sheet}: cell {missing[0]} holds a formula without a saved value: "
+                             "open and save the file in Excel")
     entries = dict(existing or {})
     today = today or dt.date.today()
     n = 0
     tables = 0
     for sheet in ("Findings", "Triaged"):
-        rows = _rows(wb, sheet)
+        rows = _rows(wb, sheet, workbook)
         col = _columns(list(rows[0])) if rows else {}
         if "id" not in col or "status" not in col:
             continue
@@ -303,7 +319,7 @@ def import_workbook(workbook: str | Path, existing: dict[str, dict[str, Any]] | 
                                  "by": _text(_cell(row, col["by"])) if "by" in col else old.get("by"),
                                  "date": _as_date(date, where) if not _blank(date) else old.get("date") or today}
             n += 1
-    rows = _rows(wb, "Remediation")
+    rows = _rows(wb, "Remediation", workbook)
     col = _columns(list(rows[0])) if rows else {}
     if "finding_ids" in col and "status" in col:
         tables += 1
@@ -333,16 +349,15 @@ def import_workbook(workbook: str | Path, existing: dict[str, dict[str, Any]] | 
     return entries, n
 
 
-def _rows(wb: Any, sheet: str) -> list[tuple]:
+def _rows(wb: Any, sheet: str, workbook: Any = "workbook") -> list[tuple]:
     """Every row of *sheet* (none when the workbook has no such sheet), whatever the sheet's recorded
     size says: read-only mode trusts the <dimension> element, which a program that edited the file may
     have left too small (the rows and columns outside it would be silently lost)."""
     if sheet not in wb.sheetnames:
         return []
-    ws = wb[sheet]
-    if hasattr(ws, "reset_dimensions"):
-        ws.reset_dimensions()
-    return list(ws.iter_rows(values_only=True))
+    from .limits import TRIAGE_XLSX, all_rows
+    # (all_rows resets the dimensions too, and counts the cells read against the limit)
+    return [rec for _n, rec in all_rows(wb[sheet], workbook, TRIAGE_XLSX)]
 
 
 def _cell(row: tuple, i: int) -> Any:

@@ -309,7 +309,7 @@ def _old_json_value(v):
         return [_old_json_value(x) for x in v.tolist()]
     if isinstance(v, np.generic):
         v = v.item()
-    if v is None or v is pd.NaT:
+    if v is None or v is pd.NaT or v is pd.NA:   # pd.NA: the typed tables' missing value (JSON null)
         return None
     if isinstance(v, float) and math.isnan(v):
         return None
@@ -401,7 +401,7 @@ def test_rewrite_scope_day_fast_path_equals_the_full_check():
 # The rules whose gap covers a subject's whole work, as remediation.WHOLE_WORK listed them before they moved
 # into the rule catalogue (rules/findings.yaml, whole_work: true).
 _WHOLE_WORK = ("ip.contractor-no-assignment", "ip.missing-assignment", "ip.unknown-contributor",
-               "ip.unverified-identity")
+               "ip.unverified-identity", "ip.unclassified-contributor")
 
 
 def _old_rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame: pd.DataFrame,
@@ -524,15 +524,18 @@ def _old_people_table(people: pd.DataFrame, commits: pd.DataFrame, as_of: dt.dat
             out[c] = None
     window_start = as_of - dt.timedelta(days=inactivity_days)
 
-    def departed(r) -> bool:
+    def departed_status(r):
+        # (issue 23: a roster row's blank end date is no answer: inactivity decides, as off the roster)
         if r["is_bot"]:
-            return False
-        if r["in_roster"]:
-            return r["end_date"] is not None and not pd.isna(r["end_date"]) and r["end_date"] <= as_of
+            return None
+        if r["in_roster"] and r["end_date"] is not None and not pd.isna(r["end_date"]):
+            return "confirmed" if r["end_date"] <= as_of else None
         last = r["last_commit"]
-        return last is None or pd.isna(last) or last <= window_start
+        return "unconfirmed" if last is None or pd.isna(last) or last <= window_start else None
 
-    out["departed"] = out.apply(departed, axis=1).astype(bool)
+    status = [departed_status(r) for _, r in out.iterrows()]
+    out["departed"] = pd.Series([x is not None for x in status], index=out.index, dtype=bool)
+    out["departed_status"] = pd.Series(status, index=out.index, dtype=object)
     if "surviving_lines" not in out:
         out["surviving_lines"] = 0
     rest = [c for c in out.columns if c not in P.PEOPLE_COLUMNS]
@@ -602,7 +605,7 @@ def _old_bus_factor_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.Dat
                 departed += 1
         vtop = max(vendor_files.items(), key=lambda kv: (kv[1], kv[0])) if vendor_files else (None, 0)
         rows.append(dict(scope=scope, files=n, truck_factor=tf,
-                         top_authors="; ".join(f"{names.get(p, p)} ({k} files)" for p, k in top),
+                         top_authors=[f"{names.get(p, p)} ({k} files)" for p, k in top],   # a list since the tables issue (#25)
                          vendor_share=round(vtop[1] / n, 4), contractor_share=round(contractor / n, 4),
                          departed_share=round(departed / n, 4), vendor_top=vtop[0], orphaned_files=orphaned))
     return pd.DataFrame(rows, columns=B.BUS_COLUMNS)

@@ -98,8 +98,11 @@ def _findings(*sev_rule: tuple[str, str]) -> pd.DataFrame:
 def test_findings_sort_worst_first_and_severity_is_ordered():
     df = _findings(("low", "own.departed-author"), ("critical", "sec.secret-in-tree"), ("medium", "ip.unknown-contributor"))
     assert list(df["severity"]) == ["critical", "medium", "low"]
-    shuffled = df.sample(frac=1, random_state=1).sort_values("severity")
+    # The ordered categorical reads as people read it: info < low < medium < high < critical.
+    shuffled = df.sample(frac=1, random_state=1).sort_values("severity", ascending=False)
     assert list(shuffled["severity"]) == ["critical", "medium", "low"]
+    assert list(df[df["severity"] >= "medium"]["severity"]) == ["critical", "medium"]
+    assert list(df[df["severity"] < "medium"]["severity"]) == ["low"]
     assert count_at_or_above(df, "medium") == 2 and count_at_or_above(df, "critical") == 1
     assert set(df["area"]) == {"security", "ip", "ownership"}
 

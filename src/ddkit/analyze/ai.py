@@ -31,7 +31,7 @@ from .ownership import fmt_files
 
 AI_TYPE = "ai-assistant"
 AI_COMMIT_COLUMNS = ["sha", "date", "tool", "signal", "marks", "person", "author", "surviving_lines", "files",
-                     "lines_added", "subject"]
+                     "lines_added", "subject", "responsible_as", "committer"]
 # TOOL:MODEL (the kernel's Assisted-by form): a tool's name, a colon and a model id without spaces. A
 # person's name with an address ("Jane Doe <jane@example.com>") has no such colon; a URL is refused below.
 _TOOL_MODEL = re.compile(r"^(?P<tool>[A-Za-z][\w.+-]*(?: [A-Za-z][\w.+-]*)?)\s*:\s*(?P<model>[\w.+/@-]+)(?:\s|$)")
@@ -140,7 +140,9 @@ class Ledger:
             rows.append({"sha": r.sha, "date": r.date.isoformat() if isinstance(r.date, dt.date) else None,
                          "tool": r.tool, "signal": r.signal, "marks": r.marks,
                          "person": None if is_missing(r.person) else r.person, "surviving_lines": int(r.surviving_lines),
-                         "lines_added": int(r.lines_added)})
+                         "lines_added": int(r.lines_added),
+                         "responsible_as": None if is_missing(r.responsible_as) else r.responsible_as,
+                         "committer": None if is_missing(r.committer) else r.committer})
         return {"commits": rows, "config_files": self.config_files["path"].tolist(),
                 "config_tools": dict(zip(self.config_files["path"].tolist(), self.config_files["tool"].tolist())),
                 "share": self.share, "surviving_lines": self.surviving_lines, "total_lines": self.total_lines,
@@ -209,28 +211,30 @@ def _tool_name(ai: AiRules, text: str) -> str:
 
 
 def _responsible(ai: AiRules, row: dict, identities: dict[tuple[str, str], tuple[str, str]],
-                 people_type: dict[str, str]) -> str | None:
-    """The human responsible for a marked commit: its author when a person; else its first human
-    co-author; else its committer when a person; else None."""
+                 people_type: dict[str, str]) -> tuple[str | None, str | None, str | None]:
+    """The human responsible for a marked commit, as what, and their person id: its author when a person;
+    else its first human co-author; else its committer when a person (a commit whose only author is an AI
+    tool identity: whoever committed it put the code there, e.g. a person committing under the tool's
+    address); else (None, None, None): nobody."""
     if row["person_id"] is not None and people_type.get(row["person_id"]) not in (AI_TYPE, "bot"):
-        return row["person"]
+        return row["person"], "author", row["person_id"]
     for cn, ce in row["coauthors"]:
         pid_person = identities.get((cn, ce))
         if pid_person is None or ai.identity_tool(cn, ce):
             continue
         pid, person = pid_person
         if people_type.get(pid) not in (AI_TYPE, "bot"):
-            return person
+            return person, "co-author", pid
     cn, ce = row["committer_name_raw"], row["committer_email_raw"]
     if isinstance(cn, str) and cn and not ai.identity_tool(cn, ce):
         key = identities.get((cn, ce))
         if key is not None:
             pid, person = key
             if people_type.get(pid) not in (AI_TYPE, "bot"):
-                return person
+                return person, "committer", pid
         elif not re.search(r"(\[bot\]|^github$|noreply@github\.com)", f"{cn} {ce}", re.I):
-            return cn
-    return None
+            return cn, "committer", None
+    return None, None, None
 
 
 def ledger(rules: Rules, commits: pd.DataFrame, messages: pd.DataFrame | None, blame: pd.DataFrame,
@@ -280,13 +284,15 @@ def ledger(rules: Rules, commits: pd.DataFrame, messages: pd.DataFrame | None, b
         kind = "authorship" if any(m == "authorship" for _, _, m in sigs) else "assistance"
         held = sorted(per_sha.get(r["sha"], []), key=lambda kv: (-kv[1], kv[0]))
         lines = sum(n for _, n in held)
-        person = _responsible(ai, r, ident, ptype)
+        person, role, _ = _responsible(ai, r, ident, ptype)
         day = r.get("author_day")
+        cn, ce = r.get("committer_name_raw"), r.get("committer_email_raw")
         rows.append(dict(sha=r["sha"], date=day if isinstance(day, dt.date) else None, tool=", ".join(tools),
                          signal=", ".join(signals), marks=kind, person=person,
                          author=None if is_missing(r.get("person")) else r.get("person"),
                          surviving_lines=lines, files=fmt_files(held[:5]) if held else "",
-                         lines_added=int(r.get("added") or 0), subject=""))
+                         lines_added=int(r.get("added") or 0), subject="", responsible_as=role,
+                         committer=f"{cn} <{ce}>" if isinstance(cn, str) else None))
         by_person[person or "(no person named)"] = by_person.get(person or "(no person named)", 0) + lines
         for path, n in held:
             mod = module_of.get(path, "(root)")
@@ -344,10 +350,11 @@ def band(ai: AiRules, share: float) -> str | None:
     return sev
 
 
-def ai_findings(rules: Rules, led: Ledger) -> list[dict]:
-    """``ai.code-share`` and ``ai.recent-share`` (severity from the policy bands), ``ai.agent-config``."""
+def ai_findings(rules: Rules, led: Ledger, people: pd.DataFrame | None = None, roster_given: bool = False) -> list[dict]:
+    """``ai.code-share`` and ``ai.recent-share`` (severity from the policy bands), ``ai.agent-config``;
+    with *people*, ``ip.ai-authored-code``."""
     ai = AiRules.from_rules(rules)
-    out: list[dict] = []
+    out: list[dict] = unowned_findings(rules, led, people, roster_given) if people is not None else []
     tools = ", ".join(f"{t} {n} lines" for t, n in led.by_tool.items()) or "none still surviving"
     people = ", ".join(f"{p} {n}" for p, n in list(led.by_person.items())[:5])
     sev = band(ai, led.share)
@@ -386,6 +393,61 @@ def ai_findings(rules: Rules, led: Ledger) -> list[dict]:
                            + ", ".join(paths[:10]) + (" …" if len(paths) > 10 else "") + "): the code was worked on "
                            f"with {', '.join(tools_c) or 'an AI agent'}, whether or not any commit says so.",
                            rules.rule("ai.agent-config")["remediation"], path=paths[0] if len(paths) == 1 else None))
+    return out
+
+
+def unowned_findings(rules: Rules, led: Ledger, people: pd.DataFrame, roster_given: bool) -> list[dict]:
+    """``ip.ai-authored-code``: the surviving lines of commits whose only author is an AI tool identity (no
+    human author or co-author) are owned by no person. Whoever committed them put them there (a person may
+    well commit under a tool's address: git records what it is told) and is named as responsible; their IP
+    status decides the severity as for any contributor: medium when no person is named at all (the committer
+    is a tool or bot too: a chain-of-title gap like an unknown contributor's), when the committer is not on
+    the roster or has no assignment signed; low when their assignment is signed or there is no roster
+    (then said as not known). One finding per person responsible (or one for nobody)."""
+    c = led.commits
+    if c is None or c.empty or "responsible_as" not in c:
+        return []
+    sel = c[(c["marks"] == "authorship") & c["responsible_as"].map(lambda v: is_missing(v) or v == "committer")]
+    sel = sel[sel["surviving_lines"] > 0]
+    if sel.empty:
+        return []
+    by_name = people.drop_duplicates("person").set_index("person") if len(people) else None
+    out: list[dict] = []
+    groups: dict[str | None, list[dict]] = {}
+    for r in sel.to_dict(orient="records"):
+        groups.setdefault(None if is_missing(r["person"]) else r["person"], []).append(r)
+    for person, rows in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or "")):
+        lines = sum(int(r["surviving_lines"]) for r in rows)
+        tools = ", ".join(dict.fromkeys(str(r["tool"]) for r in rows))
+        committers = ", ".join(dict.fromkeys(str(r["committer"]) for r in rows if not is_missing(r["committer"])))
+        shas = ", ".join(str(r["sha"])[:12] for r in rows[:5]) + (" …" if len(rows) > 5 else "")
+        dates = [r["date"] for r in rows if isinstance(r["date"], dt.date)]
+        head = (f"{_n(len(rows), 'commit')} ({shas}) name an AI tool ({tools}) as their only author, with no human "
+                f"co-author: their {lines} surviving lines are owned by no person. ")
+        if person is None:
+            severity = "medium"
+            evidence = head + (f"They were committed by {committers or 'an unknown identity'}, a tool or bot identity "
+                               "too: no person is on record as responsible for them.")
+            subject = "(no person named)"
+        else:
+            p = by_name.loc[person] if by_name is not None and person in by_name.index else None
+            if p is not None and bool(p.get("in_roster", False)):
+                sig = p.get("ip_assignment")
+                status = "assignment signed" if sig in ("signed", "not_required") else f"assignment {sig or 'missing'}"
+                severity = "low" if sig in ("signed", "not_required") else "medium"
+            elif roster_given:
+                status, severity = "not on the roster", "medium"
+            else:
+                status, severity = "IP assignment not known (no roster)", "low"
+            evidence = head + (f"They were committed by {committers}: {person} is the person responsible for them "
+                               f"({status}).")
+            subject = person
+        rec = finding(rules, "ip.ai-authored-code", subject, evidence, rules.rule("ip.ai-authored-code")["remediation"],
+                      lines_at_stake=lines, person=person, commits=len(rows),
+                      first_commit=min(dates) if dates else None, last_commit=max(dates) if dates else None,
+                      first_sha=str(rows[0]["sha"]), last_sha=str(rows[-1]["sha"]))
+        rec["severity"] = _override(rules, "ip.ai-authored-code", severity)
+        out.append(rec)
     return out
 
 

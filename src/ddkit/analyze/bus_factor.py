@@ -139,7 +139,7 @@ def bus_factor_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFram
                 departed += 1
         vtop = max(vendor_files.items(), key=lambda kv: (kv[1], kv[0])) if vendor_files else (None, 0)
         rows.append(dict(scope=scope, files=n, truck_factor=tf,
-                         top_authors="; ".join(f"{names.get(p, p)} ({k} files)" for p, k in top),
+                         top_authors=[f"{names.get(p, p)} ({k} files)" for p, k in top],   # a list (the workbook joins it)
                          vendor_share=round(vtop[1] / n, 4), contractor_share=round(contractor / n, 4),
                          departed_share=round(departed / n, 4), vendor_top=vtop[0], orphaned_files=orphaned))
     return pd.DataFrame(rows, columns=BUS_COLUMNS)
@@ -165,7 +165,7 @@ def knowledge_findings(rules: Rules, bus: pd.DataFrame) -> list[dict]:
             recs.append(finding(
                 rules, "kn.low-truck-factor", r.scope,
                 f"Truck factor of {where} is {r.truck_factor} over {r.files} source files: {what}. "
-                f"Top authors: {r.top_authors or 'none'}.",
+                f"Top authors: {'; '.join(r.top_authors) or 'none'}.",
                 f"Spread knowledge of {where}: pair other engineers on it, document it, and make review by a second "
                 f"person routine until the truck factor is above {tf_max}."))
         if is_repo or r.files < min_files:
@@ -174,7 +174,7 @@ def knowledge_findings(rules: Rules, bus: pd.DataFrame) -> list[dict]:
             recs.append(finding(
                 rules, "kn.vendor-concentration", r.scope,
                 f"{r.vendor_share:.0%} of the source files of {where} are known only to staff of vendor {r.vendor_top}. "
-                f"Top authors: {r.top_authors}.",
+                f"Top authors: {'; '.join(r.top_authors)}.",
                 f"Plan a hand-over from {r.vendor_top} to employees before the sale (cut-off date, knowledge-transfer "
                 f"sessions, documentation), and confirm the vendor's IP assignment.", vendor=r.vendor_top,
                 id_extra=r.vendor_top))
@@ -182,14 +182,14 @@ def knowledge_findings(rules: Rules, bus: pd.DataFrame) -> list[dict]:
             recs.append(finding(
                 rules, "kn.vendor-concentration", r.scope,
                 f"{r.contractor_share:.0%} of the source files of {where} are known only to contractors. "
-                f"Top authors: {r.top_authors}.",
+                f"Top authors: {'; '.join(r.top_authors)}.",
                 "Plan a hand-over from the contractors to employees and confirm their IP assignments.",
                 id_extra="contractors"))
         if r.departed_share >= d_share:
             recs.append(finding(
                 rules, "kn.departed-concentration", r.scope,
                 f"{r.departed_share:.0%} of the source files of {where} are known only to people who have left. "
-                f"Top authors: {r.top_authors}.",
+                f"Top authors: {'; '.join(r.top_authors)}.",
                 f"Name a current owner for {where} and budget time for them to learn it."))
     return recs
 

@@ -38,7 +38,8 @@ def findings_frame(records: Iterable[dict] | pd.DataFrame) -> pd.DataFrame:
         return typed_findings(df[FINDING_COLUMNS])
     df = df.copy()
     df["lines_at_stake"] = df["lines_at_stake"].fillna(0).astype(int)
-    df["_rank"] = df["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    # (as text: the public tables' severity is a categorical, whose map would sort by category order)
+    df["_rank"] = df["severity"].astype(object).map({s: i for i, s in enumerate(SEVERITIES)})
     df = df.sort_values(["_rank", "lines_at_stake", "rule", "subject", "path"],
                         ascending=[True, False, True, True, True], kind="stable", na_position="first")
     extra = [c for c in df.columns if c not in FINDING_COLUMNS and c != "_rank"]

@@ -189,6 +189,15 @@ def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: p
                  f"{st}); a contractor's code is not work made for hire: {ev}.",
                  lambda info, p=p: f"Obtain a written IP assignment (present assignment, 'hereby assigns') from "
                  f"{p.person} covering all work {_period(info)} ({_counts(info)}).")
+        elif p.type == "unknown" and status not in ("signed", "not_required"):
+            # A row left as `roster init` wrote it: the roster names the person but not the relationship,
+            # which is no more than no roster says (ip.unverified-identity): unknown is not good.
+            emit("ip.unclassified-contributor", p, cs,
+                 lambda info, ev, p=p, st=status: f"{p.person} is on the roster with type unknown and no signed IP "
+                 f"assignment (roster: {st}); who owns their code is not established: {ev}.",
+                 lambda info, p=p: f"Complete {p.person}'s roster row (type: employee, founder, contractor, vendor, "
+                 f"intern or advisor; ip_assignment), then obtain the matching assignment covering work "
+                 f"{_period(info)} ({_counts(info)}).")
         elif p.type in EMPLOYEE_LIKE and status in ("missing", "pending"):
             emit("ip.missing-assignment", p, cs,
                  lambda info, ev, p=p, st=status: f"{p.person} ({p.type}) has no signed invention-assignment agreement "

@@ -2,10 +2,9 @@
 
 Diligence reports what could change the price or the deal; a one-line patch from a passer-by is *de
 minimis* and is summarised, not listed one by one (GLOSSARY). A finding about a person is de minimis
-when that person is not on the roster and their surviving lines are fewer than
-``materiality.min_lines`` *and* less than ``materiality.min_share`` of the repository's surviving lines
-(rules/findings.yaml). Counsel decides de minimis for known people, so a person on the roster is always
-an individual finding, whatever the size.
+when their surviving lines are fewer than ``materiality.min_lines`` or less than ``materiality.min_share``
+of the repository's surviving lines (rules/findings.yaml), none at all always: on the roster or not (a
+roster left as ``roster init`` wrote it must not turn hundreds of zero-line people into high findings).
 
 Nothing disappears: the roll-up names every subject (``subjects``), carries their total lines at
 stake, and People still lists everyone. Lines are conserved per rule: individual plus rolled-up lines at
@@ -44,18 +43,22 @@ def is_de_minimis(lines: int, total_lines: int, min_lines: int, min_share: float
 
 
 def roll_up(rules: Rules, records: list[dict], people: pd.DataFrame, total_lines: int) -> list[dict]:
-    """Replace the de-minimis person findings of each rule in ``materiality.rules`` by one roll-up."""
+    """Replace the de-minimis person findings of each rule in ``materiality.rules`` by one roll-up.
+
+    Materiality is by lines at stake, for everyone: a person on the roster with no surviving line is no more
+    a finding of its own than a passer-by is (an unfilled roster must not weigh more, or less, than none)."""
     cfg = _settings(rules)
     if not cfg["rules"]:
         return records
-    on_roster = set(people.loc[people["in_roster"].astype(bool), "person"]) if len(people) else set()
 
     def small(rec: dict) -> bool:
-        who = rec.get("person")
-        # A suggested roster match stays individual: its lines may well be a known person's.
-        return (rec["rule"] in cfg["rules"] and isinstance(who, str) and who not in on_roster
-                and not isinstance(rec.get("possible_roster_match"), str)
-                and is_de_minimis(int(rec.get("lines_at_stake") or 0), total_lines, cfg["min_lines"], cfg["min_share"]))
+        lines = int(rec.get("lines_at_stake") or 0)
+        # A suggested roster match holding lines stays individual: its lines may well be a known person's.
+        # A person's finding, or a vendor's (ip.contractor-no-assignment for its staff together).
+        about = isinstance(rec.get("person"), str) or isinstance(rec.get("vendor"), str)
+        return (rec["rule"] in cfg["rules"] and about
+                and not (lines > 0 and isinstance(rec.get("possible_roster_match"), str))
+                and is_de_minimis(lines, total_lines, cfg["min_lines"], cfg["min_share"]))
 
     keep, groups = _split(records, small)
     for rule, g in groups.items():

@@ -129,7 +129,8 @@ def departed_findings(rules: Rules, own: pd.DataFrame, people: pd.DataFrame) -> 
             continue
         tf = sorted(held, key=lambda kv: (-kv[1], kv[0]))[:5]
         why = (f"left on {end_date}" if in_roster and end_date is not None and not pd.isna(end_date)
-               else f"no commit since {last_commit}")
+               else f"no commit since {last_commit} and no end date on the roster (departure unconfirmed)"
+               if in_roster else f"no commit since {last_commit}")
         evidence = (f"{person} ({type_}) {why}, and still owns {n} surviving lines "
                     f"({commits} commits, {first_commit} to {last_commit}). Files with most lines: {fmt_files(tf)}")
         remediation = (f"Make sure the company holds the rights to {person}'s work (assignment on file), and plan "

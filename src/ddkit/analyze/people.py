@@ -127,16 +127,22 @@ def people_table(people: pd.DataFrame, commits: pd.DataFrame, as_of: dt.date, in
             out[c] = None
     window_start = as_of - dt.timedelta(days=inactivity_days)
 
-    def departed(is_bot, in_roster, end_date, last) -> bool:
+    def departed_status(is_bot, in_roster, end_date, last) -> str | None:
+        """'confirmed': the roster's end_date is on or before as_of; 'unconfirmed': no end_date says (not on
+        the roster, or its end_date cell is blank) and the person has no commit within the inactivity
+        window; None: not departed. A blank end_date is not an answer: the person counts as departed until
+        the roster gives an end date (a date after as_of: still engaged until then). Bots never depart."""
         if is_bot:
-            return False
-        if in_roster:
-            return end_date is not None and not pd.isna(end_date) and end_date <= as_of
-        return last is None or pd.isna(last) or last <= window_start
+            return None
+        if in_roster and not is_missing(end_date):
+            return "confirmed" if end_date <= as_of else None
+        return "unconfirmed" if is_missing(last) or last <= window_start else None
 
     # One call per person on the plain values (a row Series per person, from DataFrame.apply, cost more).
     cols = ["is_bot", "in_roster", "end_date", "last_commit"]
-    out["departed"] = pd.Series(list(map(departed, *(out[c].tolist() for c in cols))), index=out.index, dtype=bool)
+    status = list(map(departed_status, *(out[c].tolist() for c in cols)))
+    out["departed"] = pd.Series([x is not None for x in status], index=out.index, dtype=bool)
+    out["departed_status"] = pd.Series(status, index=out.index, dtype=object)
     if "surviving_lines" not in out:
         out["surviving_lines"] = 0
     rest = [c for c in out.columns if c not in PEOPLE_COLUMNS]

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -162,7 +164,7 @@ def bulk_imports(rules: Rules, company: Company, commits: pd.DataFrame, changes:
                       lines_at_stake=lines, id_extra=sha, person=person, commits=1,
                       first_commit=day if isinstance(day, dt.date) else None,
                       last_commit=day if isinstance(day, dt.date) else None, first_sha=sha, last_sha=sha,
-                      files=fmt_files(paths_now[:10]))
+                      files=[p for p, _ in paths_now[:10]])   # a list of paths, as every finding's files
         over = rules.get("findings", {}).get("severities", {})
         rec["severity"] = str(over["prov.bulk-import"]) if "prov.bulk-import" in over else severity
         out.append(rec)
@@ -213,102 +215,162 @@ def _header_facts(repo: str, files: pd.DataFrame, paths: list[str], company: Com
 
 
 # ------------------------------------------------------------------ prov.copied-code
-def copied_code(rules: Rules, corpora: list, repo: str, files: pd.DataFrame, blame: pd.DataFrame,
-                commits: pd.DataFrame) -> tuple[list[dict], pd.DataFrame]:
-    """``prov.copied-code``: one finding per target file whose code matches a reference corpus.
+_COPIED_COLUMNS = ["path", "lines", "reference", "reference_path", "reference_lines", "similarity", "matched_lines",
+                   "committed_by", "committed_sha", "committed_date", "surviving_lines"]
 
-    Every text file at the ref (not vendored, generated or excluded) with a code extension is fingerprinted
-    like the references (collect/fingerprints.py) and looked up in one sorted index of all reference
-    fingerprints. A target file is reported when its matched fingerprints cover at least
-    ``copied_min_lines`` lines; similarity = matched fingerprints / the file's fingerprints. Fingerprints
-    found in more than ``copied_max_ref_files`` reference files are boilerplate (license headers,
-    ``if __name__ == "__main__":``) and ignored. Returns the findings and one row per (target file,
-    reference file) match for the tables.
-    """
-    import numpy as np
 
+@dataclass
+class RepoPrints:
+    """The scanned repository's code at the ref, fingerprinted once (collect/fingerprints.py), and per file
+    who committed most of its surviving lines: (person, sha, day, surviving lines). ``copied_code`` looks
+    these up in the reference corpora; ``scan-many`` compares repositories of different companies with them
+    (analyze/shared_code.py)."""
+
+    corpus: Any
+    owners: list[tuple[str | None, str | None, dt.date | None, int]]
+
+
+def target_prints(repo: str, files: pd.DataFrame, blame: pd.DataFrame, commits: pd.DataFrame,
+                  name: str = "") -> RepoPrints:
+    """Every text file at the ref (not vendored, generated or excluded) with a code extension, fingerprinted
+    like a reference."""
     from .. import gitutil
     from ..collect import fingerprints as fp
-    cols = ["path", "lines", "reference", "reference_path", "reference_lines", "similarity", "matched_lines",
-            "committed_by", "committed_sha", "committed_date", "surviving_lines"]
-    if not corpora or files.empty:
-        return [], pd.DataFrame(columns=cols)
-    min_lines = int(_threshold(rules, "copied_min_lines", 8))
-    max_ref = int(_threshold(rules, "copied_max_ref_files", 20))
+    if files.empty:
+        return RepoPrints(fp.build_corpus(name, []), [])
     excluded = set(files.loc[files["category"] != "text", "path"].tolist())
     targets = [(p, b) for p, b in zip(files["path"].tolist(), files["blob"].tolist())
                if p not in excluded and fp._is_code(p)]
+
+    def printed():
+        for (path, _), (_, data) in zip(targets, gitutil.iter_objects(repo, [b for _, b in targets])):
+            if data is None or len(data) > fp.MAX_FILE_BYTES:
+                continue
+            text = fp._decode(data)
+            if text is None:
+                continue
+            th, ts, te = fp.fingerprints(text, path)
+            if len(th):
+                yield path, text.count("\n") + (0 if text.endswith("\n") else 1), th, ts, te
+    corpus = fp.build_corpus(name, printed())
     by_file: dict[str, dict[str, int]] = {}
     for path, sha, n in zip(blame["path"].tolist(), blame["sha"].tolist(), blame["lines"].tolist()):
         by_file.setdefault(path, {})[sha] = by_file.setdefault(path, {}).get(sha, 0) + int(n)
     commit_of = commits.set_index("sha") if len(commits) else commits
+    owners: list[tuple[str | None, str | None, dt.date | None, int]] = []
+    for path in corpus.paths:
+        held = by_file.get(path, {})
+        top = max(held.items(), key=lambda kv: (kv[1], kv[0]))[0] if held else None
+        who = when = None
+        if top is not None and top in commit_of.index:
+            c = commit_of.loc[top]
+            who = c.get("person") if isinstance(c.get("person"), str) else c.get("author_name_raw")
+            when = c.get("author_day") if isinstance(c.get("author_day"), dt.date) else None
+        owners.append((str(who) if isinstance(who, str) else None, top, when, sum(held.values())))
+    return RepoPrints(corpus, owners)
+
+
+def per_file(corpus) -> list[tuple]:
+    """(hashes, first lines, last lines) of each file of a corpus, in file order."""
+    import numpy as np
+    order = np.argsort(corpus.file, kind="stable")
+    counts = np.bincount(corpus.file, minlength=len(corpus.paths)) if len(corpus.file) else np.zeros(len(corpus.paths), int)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    h, a, b = corpus.hashes[order], corpus.start[order], corpus.end[order]
+    return [(h[bounds[i]:bounds[i + 1]], a[bounds[i]:bounds[i + 1]], b[bounds[i]:bounds[i + 1]])
+            for i in range(len(corpus.paths))]
+
+
+def copied_code(rules: Rules, corpora: list, repo: str, files: pd.DataFrame, blame: pd.DataFrame,
+                commits: pd.DataFrame, prints: RepoPrints | None = None) -> tuple[list[dict], pd.DataFrame]:
+    """``prov.copied-code``: one finding per target file whose code matches a reference corpus.
+
+    Every text file at the ref (not vendored, generated or excluded) with a code extension is fingerprinted
+    like the references (collect/fingerprints.py) and looked up in each reference's index (sorted by
+    hash). A target file is reported when its matched fingerprints cover at least ``copied_min_lines``
+    lines; similarity = matched fingerprints / the file's fingerprints. Fingerprints found in more than
+    ``copied_max_ref_files`` reference files are boilerplate (license headers,
+    ``if __name__ == "__main__":``) and ignored. Returns the findings and one row per (target file,
+    reference file) match for the tables.
+    """
+    if not corpora or files.empty:
+        return [], pd.DataFrame(columns=_COPIED_COLUMNS)
+    prints = prints or target_prints(repo, files, blame, commits)
     findings: list[dict] = []
     rows: list[dict] = []
-    for (path, _), (_, data) in zip(targets, gitutil.iter_objects(repo, [b for _, b in targets])):
-        if data is None or len(data) > fp.MAX_FILE_BYTES:
-            continue
-        text = fp._decode(data)
-        if text is None:
-            continue
-        th, ts, te = fp.fingerprints(text, path)
-        if not len(th):
-            continue
-        # Each target fingerprint's occurrences in every corpus (sorted by hash: a binary search each).
-        occurs: dict[int, list[tuple[int, int, int, int]]] = {}
-        for ci, c in enumerate(corpora):
-            lo = np.searchsorted(c.hashes, th, side="left")
-            hi = np.searchsorted(c.hashes, th, side="right")
-            for i in np.flatnonzero((hi > lo) & ((hi - lo) <= max_ref * 4)).tolist():
-                occurs.setdefault(i, []).extend((ci, int(c.file[j]), int(c.start[j]), int(c.end[j]))
-                                                for j in range(int(lo[i]), int(hi[i])))
-        # Per reference file: which target fingerprints matched it, and the reference lines they cover.
-        per_ref: dict[tuple[int, int], tuple[set[int], list[tuple[int, int]]]] = {}
-        for i, occ in occurs.items():
-            if len({(ci, fi) for ci, fi, _, _ in occ}) > max_ref:
-                continue        # boilerplate: in too many reference files to say where it came from
-            for ci, fi, a, b in occ:
-                tset, rr = per_ref.setdefault((ci, fi), (set(), []))
-                tset.add(i)
-                rr.append((a, b))
-        if not per_ref:
-            continue
-        ranked = sorted(per_ref.items(), key=lambda kv: (-len(kv[1][0]), kv[0]))
-        all_hit = set().union(*(v[0] for v in per_ref.values()))
-        t_ranges = _merge([(int(ts[i]), int(te[i])) for i in sorted(all_hit)])
-        covered = sum(b - a + 1 for a, b in t_ranges)
-        if covered < min_lines:
-            continue
-        similarity = round(len(all_hit) / len(th), 3)
-        owners = by_file.get(path, {})
-        top_sha = max(owners.items(), key=lambda kv: (kv[1], kv[0]))[0] if owners else None
-        who = when = None
-        if top_sha is not None and top_sha in commit_of.index:
-            c = commit_of.loc[top_sha]
-            who = c.get("person") if isinstance(c.get("person"), str) else c.get("author_name_raw")
-            when = c.get("author_day")
-        n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-        surviving = sum(owners.values())
-        refs_txt = []
-        for (ci, fi), (tset, rr) in ranked[:3]:
-            corpus = corpora[ci]
-            r_ranges = _merge(sorted(rr))
-            rows.append(dict(path=path, lines=n_lines, reference=corpus.name, reference_path=corpus.paths[fi],
-                             reference_lines=_fmt_ranges(r_ranges), similarity=round(len(tset) / len(th), 3),
-                             matched_lines=_fmt_ranges(_merge([(int(ts[i]), int(te[i])) for i in sorted(tset)])),
-                             committed_by=who, committed_sha=top_sha,
-                             committed_date=when if isinstance(when, dt.date) else None, surviving_lines=surviving))
-            refs_txt.append(f"{corpus.name}:{corpus.paths[fi]} lines {_fmt_ranges(r_ranges, 4)} "
-                            f"({len(tset) / len(th):.0%} of the file's fingerprints)")
-        evidence = (f"{path} matches reference code: lines {_fmt_ranges(t_ranges, 6)} ({covered} of {n_lines} lines; "
-                    f"similarity {similarity:.0%}) match " + "; ".join(refs_txt)
-                    + (f". Most of its {surviving} surviving lines were committed by {who} in {str(top_sha)[:12]}"
-                       + (f" on {when.isoformat()}" if isinstance(when, dt.date) else "") if who else "") + ".")
-        findings.append(finding(rules, "prov.copied-code", path, evidence, rules.rule("prov.copied-code")["remediation"],
-                                path=path, lines_at_stake=min(covered, surviving) if surviving else covered,
-                                person=who, first_sha=top_sha, last_sha=top_sha,
-                                first_commit=when if isinstance(when, dt.date) else None,
-                                line=t_ranges[0][0], end_line=t_ranges[-1][1]))
-    return findings, pd.DataFrame(rows, columns=cols)
+    for fi, (th, ts, te) in enumerate(per_file(prints.corpus)):
+        got = copied_file(rules, prints, fi, th, ts, te, len(th), corpora)
+        if got is not None:
+            findings.append(got[0])
+            rows += got[1]
+    return findings, pd.DataFrame(rows, columns=_COPIED_COLUMNS)
+
+
+def copied_file(rules: Rules, target: RepoPrints, fi: int, th, ts, te, n_prints: int, corpora: list,
+                others: list[RepoPrints] | None = None, intro: str = "matches reference code",
+                id_extra: str = "") -> tuple[dict, list[dict]] | None:
+    """The ``prov.copied-code`` finding of the target's file *fi* (its fingerprints *th*, *ts*, *te*, of
+    *n_prints* in all) against *corpora*, and its table rows; None when it matches too little. With
+    *others* (one per corpus: another repository of the portfolio), each match also says who committed the
+    matching code there and when."""
+    import numpy as np
+    min_lines = int(_threshold(rules, "copied_min_lines", 8))
+    max_ref = int(_threshold(rules, "copied_max_ref_files", 20))
+    # Each target fingerprint's occurrences in every corpus (sorted by hash: a binary search each).
+    occurs: dict[int, list[tuple[int, int, int, int]]] = {}
+    for ci, c in enumerate(corpora):
+        lo = np.searchsorted(c.hashes, th, side="left")
+        hi = np.searchsorted(c.hashes, th, side="right")
+        for i in np.flatnonzero((hi > lo) & ((hi - lo) <= max_ref * 4)).tolist():
+            occurs.setdefault(i, []).extend((ci, int(c.file[j]), int(c.start[j]), int(c.end[j]))
+                                            for j in range(int(lo[i]), int(hi[i])))
+    # Per reference file: which target fingerprints matched it, and the reference lines they cover.
+    per_ref: dict[tuple[int, int], tuple[set[int], list[tuple[int, int]]]] = {}
+    for i, occ in occurs.items():
+        if len({(ci, f) for ci, f, _, _ in occ}) > max_ref:
+            continue        # boilerplate: in too many reference files to say where it came from
+        for ci, f, a, b in occ:
+            tset, rr = per_ref.setdefault((ci, f), (set(), []))
+            tset.add(i)
+            rr.append((a, b))
+    if not per_ref:
+        return None
+    ranked = sorted(per_ref.items(), key=lambda kv: (-len(kv[1][0]), kv[0]))
+    all_hit = set().union(*(v[0] for v in per_ref.values()))
+    t_ranges = _merge([(int(ts[i]), int(te[i])) for i in sorted(all_hit)])
+    covered = sum(b - a + 1 for a, b in t_ranges)
+    if covered < min_lines:
+        return None
+    path = target.corpus.paths[fi]
+    n_lines = int(target.corpus.lines[fi])
+    who, top_sha, when, surviving = target.owners[fi] if fi < len(target.owners) else (None, None, None, 0)
+    similarity = round(len(all_hit) / n_prints, 3)
+    rows: list[dict] = []
+    refs_txt = []
+    for (ci, rfi), (tset, rr) in ranked[:3]:
+        corpus = corpora[ci]
+        r_ranges = _merge(sorted(rr))
+        rows.append(dict(path=path, lines=n_lines, reference=corpus.name, reference_path=corpus.paths[rfi],
+                         reference_lines=_fmt_ranges(r_ranges), similarity=round(len(tset) / n_prints, 3),
+                         matched_lines=_fmt_ranges(_merge([(int(ts[i]), int(te[i])) for i in sorted(tset)])),
+                         committed_by=who, committed_sha=top_sha, committed_date=when, surviving_lines=surviving))
+        there = ""
+        if others is not None:
+            o_who, o_sha, o_when, _ = others[ci].owners[rfi]
+            if o_who:
+                there = (f", committed there by {o_who} in {str(o_sha)[:12]}"
+                         + (f" on {o_when.isoformat()}" if isinstance(o_when, dt.date) else ""))
+        refs_txt.append(f"{corpus.name}:{corpus.paths[rfi]} lines {_fmt_ranges(r_ranges, 4)} "
+                        f"({len(tset) / n_prints:.0%} of the file's fingerprints{there})")
+    evidence = (f"{path} {intro}: lines {_fmt_ranges(t_ranges, 6)} ({covered} of {n_lines} lines; "
+                f"similarity {similarity:.0%}) match " + "; ".join(refs_txt)
+                + (f". Most of its {surviving} surviving lines were committed by {who} in {str(top_sha)[:12]}"
+                   + (f" on {when.isoformat()}" if isinstance(when, dt.date) else "") if who else "") + ".")
+    rec = finding(rules, "prov.copied-code", path, evidence, rules.rule("prov.copied-code")["remediation"],
+                  path=path, lines_at_stake=min(covered, surviving) if surviving else covered, id_extra=id_extra,
+                  person=who, first_sha=top_sha, last_sha=top_sha, first_commit=when,
+                  line=t_ranges[0][0], end_line=t_ranges[-1][1])
+    return rec, rows
 
 
 def _merge(ranges: list[tuple[int, int]], gap: int = 1) -> list[tuple[int, int]]:

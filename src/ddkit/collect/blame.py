@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import cache as cache_mod
 from .. import gitutil
 from ..cache import cache_dir
 from ..fsutil import atomic_write
@@ -135,10 +136,30 @@ class BlameCache:
         f = self._file(key)
         if f is None:
             return
-        f.parent.mkdir(parents=True, exist_ok=True)
         tmp = f.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(value))
-        tmp.replace(f)
+        try:
+            f.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(value))
+            tmp.replace(f)
+        except OSError as e:     # a full disk: the entry is only lost time
+            tmp.unlink(missing_ok=True)
+            cache_mod.write_failed(e)
+
+
+def _temporary_file(text: str) -> Path:
+    """*text* in a temporary file removed when the process ends (an InputError when none can be written)."""
+    import atexit
+    import tempfile
+    try:
+        fd, name = tempfile.mkstemp(prefix="ddkit-ignore-revs-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as e:
+        from ..errors import InputError
+        raise InputError(f"cannot write the list of revisions blame ignores, in the cache or in "
+                         f"{tempfile.gettempdir()} ({e.strerror or e})") from None
+    atexit.register(lambda: Path(name).unlink(missing_ok=True))
+    return Path(name)
 
 
 def _added_once(changes: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
@@ -313,7 +334,11 @@ class BlameJob:
             except (OSError, UnicodeDecodeError):
                 current = None
             if current != text:
-                atomic_write(f, text)
+                try:
+                    atomic_write(f, text)
+                except OSError as e:     # a full cache disk: blame reads the list from a temporary file
+                    cache_mod.write_failed(e)
+                    f = _temporary_file(text)
             self._ignore_file = str(f)
         self._env = gitutil.git_env(commit_graph_env(self.repo))
         if self._bc.dir is not None:

@@ -131,7 +131,7 @@ def read_environment(path: str | os.PathLike) -> pd.DataFrame:
                 continue
             try:
                 doc = json.loads(pj.read_text(encoding="utf-8", errors="replace"))
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):   # a package's own file: any content
                 continue
             if not isinstance(doc, dict) or not isinstance(doc.get("name"), str):
                 continue
@@ -163,81 +163,124 @@ def _purl_parts(purl: str | None):
     return p.type, display_name(p.type, p.namespace, p.name), p.version
 
 
-def _cdx_license(licenses) -> str | None:
-    if not isinstance(licenses, list):
-        return None
+class _Fields:
+    """Typed access to an SBOM's fields: a field ddkit reads that holds the wrong JSON type is an input
+    error naming the file and the field (``components[3].licenses[0].license.id must be a string``);
+    a missing field or ``null`` reads as absent."""
+
+    _KIND: dict[type, str] = {str: "a string", list: "a list", dict: "an object"}
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = path
+
+    def get(self, obj: dict, key: str, typ: type, where: str):
+        v = obj.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, typ):
+            raise InputError(f"{self.path}: --sbom: {where}{'.' if where else ''}{key} must be {self._KIND[typ]} "
+                             f"(found {_json_kind(v)})")
+        return v
+
+    def items(self, obj: dict, key: str, where: str):
+        """(where, item) of the list at *key*, every item an object."""
+        here = f"{where}{'.' if where else ''}{key}"
+        for i, item in enumerate(self.get(obj, key, list, where) or []):
+            if not isinstance(item, dict):
+                raise InputError(f"{self.path}: --sbom: {here}[{i}] must be an object (found {_json_kind(item)})")
+            yield f"{here}[{i}]", item
+
+
+def _json_kind(v) -> str:
+    if isinstance(v, bool):
+        return "true/false"
+    if isinstance(v, (int, float)):
+        return f"the number {v}"
+    return _Fields._KIND.get(type(v), type(v).__name__)
+
+
+def _cdx_license(f: _Fields, c: dict, where: str) -> str | None:
     parts = []
-    for entry in licenses:
-        if not isinstance(entry, dict):
-            continue
-        if entry.get("expression"):
-            parts.append(normalize_license(str(entry["expression"])))
-        elif isinstance(entry.get("license"), dict):
-            lic = entry["license"]
-            parts.append(normalize_license(str(lic.get("id") or lic.get("name") or "")))
+    for here, entry in f.items(c, "licenses", where):
+        expr = f.get(entry, "expression", str, here)
+        lic = f.get(entry, "license", dict, here)
+        if expr:
+            parts.append(normalize_license(expr))
+        elif lic is not None:
+            lhere = f"{here}.license"
+            parts.append(normalize_license(f.get(lic, "id", str, lhere) or f.get(lic, "name", str, lhere) or ""))
     kept: list[str] = [p for p in parts if p]
     if not kept:
         return None
     return kept[0] if len(kept) == 1 else " AND ".join(f"({p})" if " " in p else p for p in dict.fromkeys(kept))
 
 
-def _walk_cdx(components):
-    for c in components or []:
-        if isinstance(c, dict):
-            yield c
-            yield from _walk_cdx(c.get("components"))
+def _walk_cdx(f: _Fields, parent: dict, where: str):
+    """(where, component) of every component, nested ones included (depth-first, in document order)."""
+    todo = [iter(list(f.items(parent, "components", where)))]
+    while todo:
+        nxt = next(todo[-1], None)
+        if nxt is None:
+            todo.pop()
+            continue
+        yield nxt
+        todo.append(iter(list(f.items(nxt[1], "components", nxt[0]))))
 
 
 def read_sbom(path: str | os.PathLike) -> pd.DataFrame:
-    """Packages and licenses from a CycloneDX (1.4–1.6) or SPDX (2.3) JSON document."""
+    """Packages and licenses from a CycloneDX (1.4–1.6) or SPDX (2.3) JSON document.
+
+    Read within ddkit's limits (size, nesting depth: ``ddkit.limits``); every field read is checked for
+    its JSON type (:class:`_Fields`)."""
+    from ..limits import MAX_JSON_BYTES, load_json_text
     p = Path(path)
     try:
+        if p.stat().st_size > MAX_JSON_BYTES:
+            raise InputError(f"{path}: --sbom: larger than ddkit reads ({MAX_JSON_BYTES >> 20} MB)")
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: --sbom: no such file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: --sbom: cannot read: {e}") from None
-    try:
-        doc = json.loads(text)
-    except ValueError as e:
-        raise InputError(f"{path}: --sbom: not valid JSON ({e})") from None
+    doc = load_json_text(text, path, "--sbom: ")
     if not isinstance(doc, dict):
         raise InputError(f"{path}: --sbom: not a CycloneDX or SPDX JSON document")
+    f = _Fields(path)
     rows: list[dict] = []
     if doc.get("bomFormat") == "CycloneDX":
         spec = str(doc.get("specVersion", ""))
         if spec not in ("1.4", "1.5", "1.6"):
             raise InputError(f"{path}: --sbom: CycloneDX {spec or '(no specVersion)'} is not supported (1.4–1.6)")
-        comps = list(_walk_cdx(doc.get("components")))
-        meta = (doc.get("metadata") or {}).get("component")
-        for c in comps:
-            parts = _purl_parts(c.get("purl"))
-            eco, name, version = parts if parts else (None, c.get("name"), c.get("version"))
+        meta = f.get(doc, "metadata", dict, "")
+        if meta is not None:
+            f.get(meta, "component", dict, "metadata")   # not read, but a wrong type means a wrong document
+        for where, c in _walk_cdx(f, doc, ""):
+            parts = _purl_parts(f.get(c, "purl", str, where))
+            name, version = f.get(c, "name", str, where), f.get(c, "version", str, where)
+            eco, name, pversion = parts if parts else (None, name, version)
             if not name:
                 continue
-            rows.append(dict(ecosystem=eco, name=name, key=norm_name(eco or "", name), version=c.get("version") or version,
-                             license_spdx=_cdx_license(c.get("licenses")), evidence=f"{p.name} (CycloneDX {spec})"))
-        del meta
-    elif str(doc.get("spdxVersion", "")).startswith("SPDX-"):
+            rows.append(dict(ecosystem=eco, name=name, key=norm_name(eco or "", name), version=version or pversion,
+                             license_spdx=_cdx_license(f, c, where), evidence=f"{p.name} (CycloneDX {spec})"))
+    elif isinstance(doc.get("spdxVersion"), str) and doc["spdxVersion"].startswith("SPDX-"):
         ver = str(doc["spdxVersion"])
         if ver not in ("SPDX-2.2", "SPDX-2.3"):
             raise InputError(f"{path}: --sbom: {ver} is not supported (SPDX 2.3 JSON)")
-        for pk in doc.get("packages") or []:
-            if not isinstance(pk, dict):
-                continue
-            purl = next((r.get("referenceLocator") for r in pk.get("externalRefs") or []
-                         if isinstance(r, dict) and r.get("referenceType") == "purl"), None)
+        for where, pk in f.items(doc, "packages", ""):
+            purl = next((f.get(r, "referenceLocator", str, rw) for rw, r in f.items(pk, "externalRefs", where)
+                         if f.get(r, "referenceType", str, rw) == "purl"), None)
             parts = _purl_parts(purl)
-            eco, name, version = parts if parts else (None, pk.get("name"), pk.get("versionInfo"))
+            name, version = f.get(pk, "name", str, where), f.get(pk, "versionInfo", str, where)
+            eco, name, pversion = parts if parts else (None, name, version)
             if not name:
                 continue
             lic = None
             for k in ("licenseConcluded", "licenseDeclared"):
-                lic = normalize_license(pk.get(k)) if isinstance(pk.get(k), str) else None
+                lic = normalize_license(f.get(pk, k, str, where))
                 if lic:
                     break
             rows.append(dict(ecosystem=eco, name=name, key=norm_name(eco or "", name),
-                             version=pk.get("versionInfo") or version, license_spdx=lic, evidence=f"{p.name} ({ver})"))
+                             version=version or pversion, license_spdx=lic, evidence=f"{p.name} ({ver})"))
     else:
         raise InputError(f"{path}: --sbom: not a CycloneDX (bomFormat) or SPDX (spdxVersion) JSON document")
     return pd.DataFrame(rows, columns=LICENSE_ROW_COLUMNS)
@@ -267,9 +310,9 @@ def statement_to_spdx(stmt) -> str | None:
     if not isinstance(stmt, str):
         return None
     if "\n" in stmt or stmt.lstrip().startswith(("license:", "classifiers:", "- ")):
-        try:
-            import yaml
-            doc = yaml.safe_load(stmt)
+        try:   # text from the scanned repository's manifest: the bounded loader (aliases, depth)
+            from ..limits import load_yaml_text
+            doc = load_yaml_text(stmt, "license statement")
         except Exception:
             doc = None
         if isinstance(doc, (dict, list)):

@@ -13,6 +13,8 @@ declared license).
 
 from __future__ import annotations
 
+import bisect
+import collections
 import os
 import posixpath
 import re
@@ -299,7 +301,7 @@ def _lock_licenses(path: str, data: bytes) -> dict[str, Any]:
         return out
     try:
         doc = json.loads(data.decode("utf-8", "replace"))
-    except ValueError:
+    except (ValueError, RecursionError):   # the scanned repository's file: nested thousands deep, say
         return out
     if not isinstance(doc, dict):
         return out
@@ -321,6 +323,7 @@ def _lock_licenses(path: str, data: bytes) -> dict[str, Any]:
     return out
 
 
+_XML_ENTITY = re.compile(rb"<!ENTITY[\s%]", re.I)
 _TOKEN = re.compile(r"@?[A-Za-z0-9_.][A-Za-z0-9_./:+-]*")
 
 
@@ -340,43 +343,123 @@ def _token_index(text_lines: list[str]) -> dict[str, int]:
     return idx
 
 
-def _line_of(text_lines: list[str], ecosystem: str, name: str, kind: str,
+# Line breaks as str.splitlines counts them (a line number is the same in both).
+_LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_AT_LINE_START = "(?:\\A|(?<=[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]))"
+# Above this many (dependencies x characters), line numbers come from a token index built in one pass
+# (:func:`_token_index`) instead of one search of the text per dependency: the searches' work grows as
+# the product (a one-line package.json of 20,000 dependencies: 0.4 MB searched 20,000 times took 285 s),
+# the index's as the text. Below it the searches take at most about half a second a file.
+_SEARCH_BUDGET = 50_000_000
+
+
+class _Lines:
+    """A manifest's text and the offset where each of its lines starts: an offset's line by bisection."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+
+    def line_at(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+
+def _line_of(lines: _Lines, ecosystem: str, name: str, kind: str,
              index: dict[str, int] | None = None) -> int | None:
-    """The first line that names the dependency (ScanCode does not give line numbers)."""
-    if not name:
+    """The first line that names the dependency (ScanCode does not give line numbers).
+
+    Each pattern is searched in the whole text once (the first match's line by bisection), the same
+    answers as searching line by line (``tests/unit/test_input_bounds.py``)."""
+    if not name or _LINE_BREAK.search(name):
         return None
     if index is not None:
         n = name.lower()
         if ecosystem == "npm" and kind == "lockfile" and "nm:" + n in index:
             return index["nm:" + n]
-        return index.get(n) or index.get(re.sub(r"[-_.]+", "-", n) if ecosystem == "pypi" else n)
+        hit = index.get(n) or index.get(re.sub(r"[-_.]+", "-", n) if ecosystem == "pypi" else n)
+        if hit is None and ("/" in n or ":" in n):     # Maven's group:artifact, a Go module path: its last part
+            hit = index.get(n.split(":")[-1].split("/")[-1])
+        return hit
     core = re.escape(name)
     if ecosystem == "pypi":
         core = "[-_.]+".join(re.escape(p) for p in re.split(r"[-_.]+", name))
     pats = []
     if ecosystem == "npm" and kind == "lockfile":
         pats.append(re.compile(r'node_modules/' + core + r'"'))
-        pats.append(re.compile(r'^"?' + core + r'@', re.M))
+        pats.append(re.compile(_AT_LINE_START + r'"?' + core + r'@'))
     pats.append(re.compile(r'(?<![\w.@/-])' + core + r'(?![\w-])', re.I))
     if "/" in name or ":" in name:
         pats.append(re.compile(re.escape(name.split(":")[-1].split("/")[-1]), re.I))
     for pat in pats:
-        for i, line in enumerate(text_lines, start=1):
-            if pat.search(line):
-                return i
+        m = pat.search(lines.text)
+        if m is not None:
+            return lines.line_at(m.start())
     return None
+
+
+# The last manifests parsed, by (path, SHA-256 of the content): the manifest at the ref is also the newest
+# version in its history (inventory, then manifest_history), and a parse costs about 0.3 ms a dependency
+# (ScanCode's and packageurl's), seconds for a manifest of 20,000. Callers never change what they get.
+_RECENT: collections.OrderedDict[tuple[str, bytes], tuple[list[dict], dict[str, Any], list[str]]] = \
+    collections.OrderedDict()
+_RECENT_SIZE = 8
 
 
 def parse_manifest(path: str, data: bytes, scratch: Scratch | None = None) -> tuple[list[dict], dict[str, Any], list[str]]:
     """(dependency rows, the package's own record, warnings) for one manifest or lockfile."""
+    import hashlib
+    key = (path, hashlib.sha256(data).digest())
+    hit = _RECENT.get(key)
+    if hit is not None:
+        _RECENT.move_to_end(key)
+        return hit
+    out = _parse_manifest(path, data, scratch)
+    _RECENT[key] = out
+    while len(_RECENT) > _RECENT_SIZE:
+        _RECENT.popitem(last=False)
+    return out
+
+
+_YAML_NAMES = ("pubspec.lock", "yarn.lock")   # read as YAML by ScanCode, besides *.yaml and *.yml
+
+
+def _yaml_refusal(path: str, data: bytes) -> str | None:
+    """Why a manifest ScanCode reads as YAML must not be given to it (an alias bomb: ScanCode's own
+    reading walks the expansion, hours for a 1 kB file), or None. Aliases are counted at their full size;
+    a file without aliases passes whatever its size (at most one node per byte)."""
+    base = posixpath.basename(path).lower()
+    if not (base.endswith((".yaml", ".yml")) or base in _YAML_NAMES):
+        return None
+    from ..errors import InputError
+    from ..limits import MAX_YAML_NODES, check_yaml
+    try:
+        check_yaml(data.decode("utf-8", "replace"), path, max_bytes=MAX_MANIFEST_BYTES,
+                   max_nodes=max(MAX_YAML_NODES, len(data)))
+    except InputError as e:
+        return str(e)
+    return None
+
+
+def _parse_manifest(path: str, data: bytes, scratch: Scratch | None) -> tuple[list[dict], dict[str, Any], list[str]]:
     warnings: list[str] = []
+    refusal = _yaml_refusal(path, data)
+    if refusal is not None:
+        return [], {}, [f"dependencies: {refusal.removesuffix('; refused')}: not read"]
     maps, errors = _parse_with_scancode(path, data, scratch)
     for e in errors:
         warnings.append(f"dependencies: {path} could not be read as a package manifest ({e})")
+    if _XML_ENTITY.search(data) and posixpath.basename(path).lower().endswith((".xml", ".pom", ".nuspec")):
+        # ScanCode's XML parser neither expands entities nor fetches external ones (good: no billion
+        # laughs, no local file read), and silently reads an element written with one as empty.
+        warnings.append(f"dependencies: {path} declares XML entities (<!ENTITY>); ddkit does not expand them "
+                        "(an entity bomb, or a reference to a local file), so any dependency written with one "
+                        "is missing from the inventory")
     lock_lic = _lock_licenses(path, data)
-    text_lines = data.decode("utf-8", "replace").splitlines()
+    text = data.decode("utf-8", "replace")
+    text_lines = text.splitlines()
+    lines = _Lines(text)
     n_deps = sum(len(m.get("dependencies") or []) for m in maps)
-    index = _token_index(text_lines) if n_deps * len(text_lines) > 2_000_000 else None
+    index = _token_index(text_lines) if n_deps * max(len(text), 1) > _SEARCH_BUDGET else None
     rows: list[dict] = []
     seen: dict[tuple, int] = {}
     own: dict[str, Any] = {}
@@ -409,7 +492,7 @@ def parse_manifest(path: str, data: bytes, scratch: Scratch | None = None) -> tu
                     version = m_.group(3).split(";")[0].strip() or None
             if isinstance(version, str) and version.strip() in ("*", ""):
                 version = None
-            line = _line_of(text_lines, eco, name, kind, index)
+            line = _line_of(lines, eco, name, kind, index)
             # go.mod marks indirect requirements with a comment on their line.
             direct = bool(d.get("is_direct")) if kind == "manifest" else None
             if eco == "golang" and line and "// indirect" in text_lines[line - 1]:

@@ -322,9 +322,27 @@ def load_corpus(spec: str, jobs: int = 1) -> Corpus:
                 return Corpus(name, listed, cached=True, identity=identity, **arrays)
         except (OSError, ValueError, KeyError):
             pass        # a damaged entry: fingerprint again
+    corpus = build_corpus(name, _fingerprinted(walk, jobs), identity)
+    if entry is not None:
+        try:
+            from ..fsutil import atomic_write
+            entry.mkdir(parents=True, exist_ok=True)
+            buf = io.BytesIO()
+            # ("fid": np.savez's own first parameter is called file)
+            np.savez(buf, hashes=corpus.hashes, fid=corpus.file, start=corpus.start, end=corpus.end, lines=corpus.lines)
+            atomic_write(entry / "paths.json", json.dumps(corpus.paths, ensure_ascii=False))
+            atomic_write(entry / "fp.npz", buf.getvalue())
+        except OSError:
+            pass        # no cache: only the time
+    return corpus
+
+
+def build_corpus(name: str, printed, identity: str = "") -> Corpus:
+    """A corpus from (path, lines, hashes, first lines, last lines) per file (what ``_fingerprint_batch``
+    gives): the scanned repository's own files (``scan-many`` compares repositories) are held the same way."""
     paths: list[str] = []
     hs, fs, ss, es, ls = [], [], [], [], []
-    for path, n_lines, h, s, e in _fingerprinted(walk, jobs):
+    for path, n_lines, h, s, e in printed:
         fid = len(paths)
         paths.append(path)
         ls.append(n_lines)
@@ -336,20 +354,8 @@ def load_corpus(spec: str, jobs: int = 1) -> Corpus:
     # each corpus, without building (and holding) a combined index.
     h_all = _cat(hs, np.uint64)
     order = np.argsort(h_all, kind="stable")
-    corpus = Corpus(name, paths, h_all[order], _cat(fs, np.int32)[order], _cat(ss, np.int32)[order],
-                    _cat(es, np.int32)[order], np.asarray(ls, np.int32), identity=identity)
-    if entry is not None:
-        try:
-            from ..fsutil import atomic_write
-            entry.mkdir(parents=True, exist_ok=True)
-            buf = io.BytesIO()
-            # ("fid": np.savez's own first parameter is called file)
-            np.savez(buf, hashes=corpus.hashes, fid=corpus.file, start=corpus.start, end=corpus.end, lines=corpus.lines)
-            atomic_write(entry / "paths.json", json.dumps(paths, ensure_ascii=False))
-            atomic_write(entry / "fp.npz", buf.getvalue())
-        except OSError:
-            pass        # no cache: only the time
-    return corpus
+    return Corpus(name, paths, h_all[order], _cat(fs, np.int32)[order], _cat(ss, np.int32)[order],
+                  _cat(es, np.int32)[order], np.asarray(ls, np.int32), identity=identity)
 
 
 def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:

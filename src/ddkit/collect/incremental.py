@@ -183,7 +183,7 @@ class Store:
             for q in newest(f"{self.params}-*.pkl")[KEEP:] + newest("*.pkl")[2 * KEEP:]:
                 q.unlink(missing_ok=True)
         except OSError:
-            pass                          # a cache that cannot be written only costs time
+            pass                          # old entries left behind only take room
 
     def base(self, commit: str) -> tuple[str, Any] | None:
         """(commit, payload) of the exact entry, else of the newest entry that is an ancestor of *commit*."""

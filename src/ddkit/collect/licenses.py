@@ -273,9 +273,7 @@ def license_db_summary() -> dict[str, dict[str, str | None]]:
     from licensedcode.cache import get_licenses_db
     out = {k: {"category": lic.category, "spdx": lic.spdx_license_key, "name": lic.short_name}
            for k, lic in get_licenses_db().items()}
-    tmp = f.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(out))
-    tmp.replace(f)
+    _write_entry(f, out)
     return out
 
 
@@ -318,11 +316,20 @@ def _cache_get(f: Path, valid) -> Any | None:
 
 
 def _cache_put(cdir: Path, key: str, value: dict) -> None:
-    f = cdir / key[:2] / f"{key}.json"
-    f.parent.mkdir(parents=True, exist_ok=True)
+    _write_entry(cdir / key[:2] / f"{key}.json", value)
+
+
+def _write_entry(f: Path, value: Any) -> None:
+    """A cache entry, written beside then renamed; one that cannot be written (a full disk) only costs time."""
     tmp = f.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(value))
-    tmp.replace(f)
+    try:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(value))
+        tmp.replace(f)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        from ..cache import write_failed
+        write_failed(e)
 
 
 class PackageDirs:

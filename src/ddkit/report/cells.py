@@ -82,7 +82,7 @@ def json_value(v: Any) -> Any:
         return [json_value(x) for x in v.tolist()]
     if isinstance(v, np.generic):
         v = v.item()
-    if v is None or v is pd.NaT:
+    if v is None or v is pd.NaT or v is pd.NA:
         return None
     if isinstance(v, float) and math.isnan(v):
         return None

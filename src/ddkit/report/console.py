@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TaskID, 
 from rich.progress import Progress as RProgress
 
 from ..gitutil import strip_credentials
-from ..progress import Progress
+from ..progress import Progress, TextProgress, in_notebook
 from ..text import printable
 
 if TYPE_CHECKING:
@@ -19,11 +19,12 @@ if TYPE_CHECKING:
 
 
 class RichProgress(Progress):
-    def __init__(self) -> None:
+    def __init__(self, notebook: bool = False) -> None:
         super().__init__()
+        # In Jupyter rich renders into the cell (an ipywidgets Output); in a terminal, on stderr.
         self._p = RProgress(SpinnerColumn(), TextColumn("{task.description:<12}"), BarColumn(),
-                            MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True),
-                            transient=False)
+                            MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=Console() if notebook else Console(stderr=True), transient=False)
         self._task: TaskID | None = None
         self._started = False
 
@@ -58,6 +59,22 @@ class RichProgress(Progress):
         self.close()
 
 
+def make_progress(progress: Progress | bool | None) -> Progress:
+    """What ``ddkit.scan(progress=...)`` shows: a :class:`Progress` as given; ``False`` nothing; ``True`` a live
+    display (rich: stage names, bars for blame and licenses; in Jupyter as a widget that updates in place);
+    ``None`` (the default) the live display in a notebook and nothing elsewhere (a script stays quiet)."""
+    if isinstance(progress, Progress):
+        return progress
+    if progress is False or (progress is None and not in_notebook()):
+        return Progress()
+    if in_notebook():
+        try:
+            import ipywidgets  # noqa: F401  (rich's live display in Jupyter is an ipywidgets Output)
+        except ImportError:
+            return TextProgress()
+    return RichProgress(notebook=in_notebook())
+
+
 class _PlainConsole:
     """Prints lines holding repository text (paths, names, warnings): no markup, no emoji codes, no
     highlighting, control characters escaped. An author called ``[/bold]`` is printed as written, and
@@ -78,11 +95,13 @@ def print_summary(s: Scan, out=None, json_path=None, sarif=None) -> None:
     con.print(f"ddkit: {s.repo.path} @ {(s.repo.commit or 'empty')[:12]} (as of {s.as_of})")
     line = f"  {sm.get('commits', 0)} commits, {sm.get('contributors', 0)} people, {sm.get('bots', 0)} bots"
     if "readiness_score" in sm:
-        line += f"; readiness {sm['readiness_score']}/100 ({sm.get('rating')})"
+        line += f"; readiness {sm['readiness_score']}/100 ({sm.get('rating')}{', partial' if sm.get('partial') else ''})"
     if sm.get("truck_factor") is not None:
         line += f"; truck factor {sm['truck_factor']}"
     con.print(line)
     con.print(f"  findings: {sev}")
+    for what in sm.get("not_assessed") or []:
+        con.print(f"  not assessed: {what}")
     for w in s.warnings[:5]:
         con.print(f"  warning: {w}")
     if len(s.warnings) > 5:

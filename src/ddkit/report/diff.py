@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +14,39 @@ DIFF_COLUMNS = ["change", "id", "rule", "severity", "subject", "path", "lines_be
 
 
 def load_report(path: str | Path) -> dict[str, Any]:
+    from ..limits import load_json_text
     p = Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: not a ddkit JSON report ({e.__class__.__name__})") from None
+    try:
+        data = load_json_text(text, path)       # within the size and depth limits
+    except InputError as e:
+        raise InputError(f"{e}; not a ddkit JSON report") from None
     if not isinstance(data, dict) or data.get("schema_version") != 1 or "findings" not in data:
         raise InputError(f"{path}: not a ddkit JSON report with schema_version 1")
+    findings = data["findings"]
+    if not isinstance(findings, list):
+        raise InputError(f"{path}: findings must be a list")
+    for i, f in enumerate(findings):   # what the comparison reads, of the types it reads them as
+        if not isinstance(f, dict):
+            raise InputError(f"{path}: findings[{i}] must be an object")
+        for k in ("id", "rule", "severity", "subject"):
+            if not isinstance(f.get(k), str) and not (k == "subject" and f.get(k) is None):
+                raise InputError(f"{path}: findings[{i}].{k} must be a text")
+        for k in ("path", "evidence", "status"):
+            if f.get(k) is not None and not isinstance(f[k], str):
+                raise InputError(f"{path}: findings[{i}].{k} must be a text")
+        if f.get("lines_at_stake") is not None and (isinstance(f["lines_at_stake"], bool)
+                                                    or not isinstance(f["lines_at_stake"], (int, float))):
+            raise InputError(f"{path}: findings[{i}].lines_at_stake must be a number")
+        triage = f.get("triage")
+        if triage is not None and not (isinstance(triage, dict) and
+                                       (triage.get("reason") is None or isinstance(triage["reason"], str))):
+            raise InputError(f"{path}: findings[{i}].triage must be an object whose reason is a text")
     return data
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 from .._version import __version__
 from ..gitutil import strip_credentials
 from ..schema import DEPENDENCY_PUBLIC, FINDING_COLUMNS, LICENSE_PUBLIC, PEOPLE_PUBLIC
+from ..values import records
 from .cells import json_value, write_json
 
 if TYPE_CHECKING:
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 
 # The first fields of each finding, in this order; every other column follows.
 FINDING_FIELDS = [*FINDING_COLUMNS[:9], "status", "triage"]
+# Columns of the DataFrames only, never written to JSON: person_id is a join key that may hold an e-mail
+# address (an unresolved identity's; docs/outputs.md, "Tables").
+DATAFRAME_ONLY = frozenset({"person_id"})
 
 
 def _records(df: pd.DataFrame, fields: list[str], extra: bool = False) -> list[dict[str, Any]]:
@@ -25,7 +29,9 @@ def _records(df: pd.DataFrame, fields: list[str], extra: bool = False) -> list[d
     cols = [c for c in fields if c in df.columns]
     if extra:
         cols += [c for c in df.columns if c not in cols]
-    return [{c: json_value(v) for c, v in zip(cols, rec)} for rec in df[cols].itertuples(index=False, name=None)]
+    cols = [c for c in cols if c not in DATAFRAME_ONLY]
+    # records: the typed tables' values as the analyses hold them (a day column gives dates, pd.NA None)
+    return [{c: json_value(v) for c, v in rec.items()} for rec in records(df[cols])]
 
 
 def to_dict(s: Scan) -> dict[str, Any]:
@@ -72,6 +78,8 @@ def portfolio_to_dict(p: Portfolio) -> dict[str, Any]:
         "findings": _records(p.findings, list(p.findings.columns)),
         "people": _records(p.people, [c for c in p.people.columns if c != "person_id"]),
         "dependencies": _records(p.dependencies, list(p.dependencies.columns)),   # deps
+        # provenance: code shared between companies' repositories (null: the portfolio has one company)
+        "copied_code": _records(p.copied_code, list(p.copied_code.columns)) if p.copied_code is not None else None,
     }
 
 

@@ -290,7 +290,9 @@ class Pseudonymizer:
         kinds = df["subject_type"].tolist() if "subject_type" in df.columns else [None] * len(df)
         out = []
         for subj, person, kind in zip(df["subject"].tolist(), persons, kinds):
-            if isinstance(subj, str) and (subj == person or (kind in TYPES and kind != "vendor")):
+            # (person may be pd.NA in the typed tables: compared only when it is text)
+            if isinstance(subj, str) and ((isinstance(person, str) and subj == person)
+                                          or (kind in TYPES and kind != "vendor")):
                 out.append(self.value(subj))
             else:
                 out.append(self.walk(subj, self.text))
@@ -385,7 +387,31 @@ def pseudonymizer(s: Scan) -> Pseudonymizer:
         if extra:
             roster_people = s.roster.assign(is_bot=False, names=[[] for _ in range(len(s.roster))])
             people = pd.concat([people, roster_people[roster_people["person"].isin(extra)]], ignore_index=True)
+    people = _committers_responsible(s, people, names)
     return Pseudonymizer(people, vocabulary(s.rules, frames), names=names)
+
+
+def _committers_responsible(s: Scan, people: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """People known only as the committer of a commit an AI tool authored alone (analyze/ai.py names them
+    responsible, ip.ai-authored-code): not in the people table (they authored nothing), but people all the same,
+    so they get a pseudonym and their address is removed."""
+    c = getattr(getattr(s, "ai", None), "commits", None)
+    if c is None or not len(c) or "responsible_as" not in c.columns:
+        return people
+    extra: dict[str, list[str]] = {}
+    for person, role, committer in zip(c["person"].tolist(), c["responsible_as"].tolist(), c["committer"].tolist()):
+        if role == "committer" and isinstance(person, str) and person not in names:
+            m = re.search(r"<([^<>]*)>\s*$", committer) if isinstance(committer, str) else None
+            extra.setdefault(person, [])
+            if m and m.group(1).strip() and m.group(1) not in extra[person]:
+                extra[person].append(m.group(1))
+    if not extra:
+        return people
+    width = max(2, len(str(len(names) + len(extra))))
+    for i, p in enumerate(sorted(extra), start=len(names) + 1):
+        names[p] = f"Contributor {i:0{width}d}"
+    rows = pd.DataFrame([{"person": p, "names": [p], "emails": e, "is_bot": False} for p, e in sorted(extra.items())])
+    return pd.concat([people, rows], ignore_index=True)
 
 
 def pseudonymized(s: Scan) -> Scan:
@@ -429,6 +455,16 @@ def pseudonymized_portfolio(p: Portfolio) -> Portfolio:
     for name in ("findings", "remediation", "dependencies"):
         parts = [getattr(r, name) for r in p.results if getattr(r, name) is not None and len(getattr(r, name))]
         vocab_frames[name] = pd.concat(parts, ignore_index=True) if parts else None
+    # People known only as the committer of code an AI tool authored alone (ip.ai-authored-code's person).
+    extra = sorted({x for r in p.results if r.findings is not None and len(r.findings) and "person" in r.findings
+                    for x, rule in zip(r.findings["person"].tolist(), r.findings["rule"].astype(str).tolist())
+                    if rule == "ip.ai-authored-code" and isinstance(x, str) and x not in names})
+    if extra:
+        width = max(2, len(str(len(names) + len(extra))))
+        for i, x in enumerate(extra, start=len(names) + 1):
+            names[x] = f"Contributor {i:0{width}d}"
+        allp = pd.concat([allp, pd.DataFrame([{"person": x, "names": [x], "emails": [], "is_bot": False}
+                                              for x in extra])], ignore_index=True)
     ps = Pseudonymizer(allp, vocabulary(p.rules, vocab_frames), names=names)
     out = []
     for r in p.results:
@@ -441,7 +477,8 @@ def pseudonymized_portfolio(p: Portfolio) -> Portfolio:
         r2.summary = ps.walk(r.summary, ps.text)
         r2.error = ps.text(r.error) if isinstance(r.error, str) else r.error
         out.append(r2)
-    return dataclasses.replace(p, results=out)
+    return dataclasses.replace(p, results=out,   # provenance: who committed the shared code, on each side
+                               copied_code=ps.frame(p.copied_code, "copied_code"))
 
 
 def _csv_text(v: str) -> str:

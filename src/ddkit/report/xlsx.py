@@ -110,7 +110,8 @@ SEVERITY_COLS = ("severity",)     # the only column _severity_style changes
 
 def _cols(df: pd.DataFrame, spec: list[Col], drop: tuple[str, ...] = (), ids: list[Col] | None = None) -> list[Col]:
     """The spec's columns, then any other column of *df* (generic header), then the id columns at the right."""
-    known = {c.key for c in spec} | {c.key for c in (ids or [])} | set(drop)
+    # person_id is the DataFrames' join key, never shown (it may hold an unresolved identity's address).
+    known = {c.key for c in spec} | {c.key for c in (ids or [])} | set(drop) | {"person_id"}
     extra = [Col(c, label(c), 14) for c in (df.columns if df is not None else []) if c not in known]
     return spec + extra + (ids or [])
 
@@ -220,7 +221,7 @@ def remediation_cols(df: pd.DataFrame) -> list[Col]:
 
 def people_sheet_frame(s: Scan) -> pd.DataFrame:
     cols = ["person", "type", "vendor", "emails", "is_bot", "commits", "first_commit", "last_commit",
-            "departed", "surviving_lines", "in_roster", "start_date", "end_date", "ip_assignment",
+            "departed", "departed_status", "surviving_lines", "in_roster", "start_date", "end_date", "ip_assignment",
             "ip_assignment_date", "ip_document"]
     df = s.people
     extra = [c for c in s.roster.columns if c not in ("person", "emails", "row") and c not in cols]
@@ -232,8 +233,9 @@ PEOPLE_SPEC = [
     Col("emails", "E-mail addresses", 26, get=lambda r: "\n".join(r["emails"]) if isinstance(r.get("emails"), list)
         else r.get("emails")), Col("is_bot", "Bot", 5, "bool"), Col("commits", "Commits", 8, "int"),
     Col("first_commit", "First commit", 10.5, "date"), Col("last_commit", "Last commit", 10.5, "date"),
-    Col("departed", "Departed", 8, "bool"), Col("surviving_lines", "Surviving lines", 9, "int"),
-    Col("in_roster", "On the roster", 7, "bool"), Col("start_date", "Start date", 10.5, "date"),
+    Col("departed", "Departed", 8, "bool"), Col("departed_status", "Departure", 11),
+    Col("surviving_lines", "Surviving lines", 9, "int"), Col("in_roster", "On the roster", 7, "bool"),
+    Col("start_date", "Start date", 10.5, "date"),
     Col("end_date", "End date", 10.5, "date"), Col("ip_assignment", "IP assignment", 10),
     Col("ip_assignment_date", "Assignment signed on", 10.5, "date"), Col("ip_document", "Document on file", 12),
 ]
@@ -662,7 +664,10 @@ def methodology_rows(s: Scan) -> list[tuple[str, Any]]:
          "renaming; one finding per file of this repository, with its line ranges and the reference files and lines "
          "it matches. Code copied and then rewritten beyond recognition, or copied from code not given as a "
          "reference, is not found." if s.options.get("references") else
-         "No reference corpus was given (--reference): copied code was not compared."),
+         "No reference corpus was given (--reference): copied code was not compared. This is not a gap in the "
+         "score (not listed under Not assessed): a reference is evidence about one case (a claimant's or a previous "
+         "employer's code), not a check every scan can run; code that arrived fully formed is still judged from the "
+         "history (bulk imports)."),
         ("Definition: AI-assisted code", "Commits carrying a marker of an AI tool (rules/ai.yaml): a tool's identity "
          "as author or Co-authored-by (Claude, Cursor, Codex, Devin, aider, the Copilot coding agent), aider's "
          "'(aider)' author suffix, an Assisted-by trailer naming a tool by identity or TOOL:MODEL form (never by a "
@@ -721,6 +726,14 @@ def _vuln_figure(sm: dict) -> str:
             + (", stale" if v.get("stale") else "") + ")")
 
 
+def _share_text(share) -> str:
+    """A share as a percentage; a share too small to show at one decimal is "under 0.1%", never "0.0%" (counsel
+    reads 0.0% as none: requests has one AI-marked commit, 3 of 19,437 surviving lines)."""
+    if share is None:
+        return "n/a"
+    return "under 0.1%" if 0 < share < 0.0005 else f"{share:.1%}"
+
+
 def _summary_sheet(wb, s: Scan) -> None:
     from openpyxl.chart import BarChart, PieChart, Reference
 
@@ -760,6 +773,8 @@ def _summary_sheet(wb, s: Scan) -> None:
     rc = set_cell(ws, r, 3, str(sm.get("rating", "")).upper(), Font(name="Arial", bold=True, color="FFFFFF"))
     rc.fill = PatternFill("solid", fgColor=RATING_FILL.get(sm.get("rating") or "", "FFFFFF"))
     rc.alignment = Alignment(horizontal="center", vertical="center")
+    if sm.get("partial"):
+        set_cell(ws, r, 4, "Partial: see Not assessed below", Font(name="Arial", bold=True))
     ws.row_dimensions[r].height = 28
     r += 2
     for j, h in enumerate(("Area", "Score", "Rating", "Findings"), start=1):
@@ -783,7 +798,7 @@ def _summary_sheet(wb, s: Scan) -> None:
     figures = [("Commits", sm.get("commits")), ("Contributors (people)", sm.get("contributors")),
                ("Departed contributors", sm.get("departed")), ("Identities not resolved", sm.get("unresolved_identities")),
                ("Truck factor", sm.get("truck_factor")),
-               ("Code from AI-marked commits", f"{sm['ai_share']:.1%}" if sm.get("ai_share") is not None else "n/a"),
+               ("Code from AI-marked commits", _share_text(sm.get("ai_share"))),
                ("Lines by contractors and vendors", f"{share:.0%}" if share is not None else "n/a"),
                ("Product license (policy)", f"{sm.get('outbound_license') or 'proprietary'} ("
                                             f"{sm.get('outbound_license_source') or 'default'})"),
@@ -823,6 +838,10 @@ def _summary_sheet(wb, s: Scan) -> None:
             r += 1
         return r + 1
 
+    not_assessed = sm.get("not_assessed") or []
+    if not_assessed:   # what the score leaves out, and why (a partial score is never green)
+        r = block("Not assessed: the score is partial (never green)",
+                  [(f"{k}.", str(what), None) for k, what in enumerate(not_assessed, start=1)], r)
     open_findings = s.findings[s.findings["status"] == "open"] if "status" in s.findings else s.findings
     top = top_findings(open_findings, s.people, s.rules.catalogue, 10)
     items = [(f"{k}. {str(f['severity']).upper()} · {AREA_NAMES.get(str(f['area']), f['area'])}", text,
@@ -918,7 +937,7 @@ def write_workbook(s: Scan, path: Path) -> Path:
     _data_sheet(wb, s, "Retention", s.retention, RETENTION_SPEC)
     _trends_sheet(wb, s)
     if s.security is not None:
-        cols = _cols(s.security, SECURITY_SPEC, (), [Col("rule", "Rule id", 14, "id")])
+        cols = _cols(s.security, SECURITY_SPEC, ("sha",), [Col("rule", "Rule id", 14, "id")])
         _set_aside_table(_data_sheet(wb, s, "Security", s.security, cols), s, len(s.security) + 1, len(cols))
     # Triaged: the findings counsel decided (accepted, false positive, resolved), never dropped.
     df = findings_frame(s.findings, True)

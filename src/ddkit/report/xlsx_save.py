@@ -335,4 +335,13 @@ def save(wb, filename: str | os.PathLike) -> None:
     # what a one-commit re-scan has left to write it).
     archive = ZipFile(filename, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=1)
     wb.properties.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
-    _BookWriter(wb, archive).save()
+    try:
+        _BookWriter(wb, archive).save()
+    except BaseException:
+        # A failed write (a full disk): the file is closed now and its second error dropped (the caller
+        # reports the first and removes the file), not at garbage collection with a traceback printed.
+        try:
+            archive.close()
+        except OSError:
+            pass
+        raise

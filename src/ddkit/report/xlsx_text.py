@@ -25,6 +25,7 @@ LABELS = {
     "period_start": "Period from", "period_end": "Period to", "files_at_stake": "Files at stake",
     "top_files": "Files with most lines", "ip_document": "Document on file", "owner": "Owner", "due_date": "Due date",
     "type": "Type", "emails": "E-mail addresses", "is_bot": "Bot", "departed": "Departed",
+    "departed_status": "Departure",
     "surviving_lines": "Surviving lines", "in_roster": "On the roster", "start_date": "Start date",
     "end_date": "End date", "ip_assignment": "IP assignment", "ip_assignment_date": "Assignment signed on",
     "github": "GitHub account", "module": "Module", "classification": "Classification", "lines": "Lines",
