@@ -104,7 +104,8 @@ class Rules:
 
     @property
     def catalogue(self) -> dict[str, dict[str, Any]]:
-        """Rule id -> {area, severity, title, meaning, remediation, document} (rules/findings.yaml)."""
+        """Rule id -> {area, severity, title, meaning, remediation, and the optional words: document,
+        document_needed, gap, whole_work, rollup_noun, summary} (rules/findings.yaml)."""
         return self.data.get("findings", {}).get("rules", {})
 
     def rule(self, rule_id: str) -> dict[str, Any]:
@@ -245,6 +246,7 @@ def _validate_rules(data: dict) -> None:
         missing = [k for k in ("area", "severity", "title", "meaning", "remediation") if k not in entry]
         if missing:
             raise InputError(f"rules: rule {rule} in the catalogue lacks {', '.join(missing)}")
+        _validate_rule_words(rule, entry)
     catalogue = data.get("findings", {}).get("rules", {})
     for rule in data.get("findings", {}).get("severities", {}):
         if rule not in catalogue:
@@ -254,6 +256,25 @@ def _validate_rules(data: dict) -> None:
         for rule in materiality.get(key, []) or []:
             if rule not in catalogue:
                 raise InputError(f"rules: materiality.{key} names rule '{rule}', which is not in the rule catalogue")
+
+
+def _validate_rule_words(rule: str, entry: dict) -> None:
+    """The catalogue's optional words, checked after an overlay is merged (an overlay may give one half):
+    a Remediation row needs its gap, and the Summary's sentence needs both halves and only the
+    placeholders the report fills in (a typo would otherwise fail when the workbook is written)."""
+    if "document_needed" in entry and "gap" not in entry:
+        raise InputError(f"rules: rule {rule} in the catalogue has a document_needed but no gap")
+    summary = entry.get("summary")
+    if summary is None:
+        return
+    for part in ("problem", "fix"):
+        if part not in summary:
+            raise InputError(f"rules: rule {rule}'s summary lacks {part}")
+        try:
+            str(summary[part]).format(who="", subject="", lines=0)
+        except (KeyError, IndexError, ValueError, AttributeError) as e:
+            raise InputError(f"rules: rule {rule}'s summary.{part} has a placeholder other than {{who}}, "
+                             f"{{subject}} or {{lines}} ({type(e).__name__}: {e})") from None
 
 
 def _validate_secret_patterns(sec: dict) -> None:

@@ -22,7 +22,7 @@ from .analyze import dependencies as dep_mod
 from .analyze import licenses as lic_mod
 from .analyze import people as people_mod
 from .analyze.findings import findings_frame
-from .analyze.remediation import remediation_table
+from .analyze.remediation import remediation_table, whole_work_rules
 from .analyze.trends import trends_table
 from .collect.blame import BlameJob
 from .collect.history import PatchFeed, collect_history, follow_renames, forget_renames, implausible_dates
@@ -343,7 +343,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
             s.warnings.append(f"triage: {len(stale)} decision{'s' if len(stale) != 1 else ''} in {triage_path} name "
                               f"findings that no longer occur (stale): " + ", ".join(e["id"] for e in stale[:10])
                               + (" …" if len(stale) > 10 else ""))
-        s.remediation = _remediation_status(remediation_table(s.findings, people), s.findings)
+        s.remediation = _remediation_status(remediation_table(s.findings, people, catalogue=rules_o.catalogue),
+                                           s.findings)
         # What every departure scenario shares (the source files' authors, the truck factors before), once
         # for the off-boarding simulations and for whom to retain.
         departures = bus_factor.Departures(doa, files, people) if len(doa) else None
@@ -351,7 +352,8 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
         # -- the buyer's next questions: whom to retain, and the rewrite scope of each remediation subject
         from .analyze.retention import retention_table, rewrite_scope_table
         s.retention = retention_table(doa, files, people, departures)
-        s.rewrite_scope = rewrite_scope_table(s.remediation, s.findings, blame, commits, people, doa, files)
+        s.rewrite_scope = rewrite_scope_table(s.remediation, s.findings, blame, commits, people, doa, files,
+                                              whole_work=whole_work_rules(rules_o.catalogue))
         s.summary = _summary(s)
         # What was not assessed, and why: an area whose stage did not run is not scored (never scored as
         # clean), and any gap makes the score partial, which is never green (README: Readiness score).

@@ -20,6 +20,7 @@ import pandas as pd
 from .errors import InputError
 from .isodate import parse_iso_date
 from .schema import PEOPLE_COLUMNS
+from .values import is_missing
 
 TYPES = ("employee", "founder", "contractor", "vendor", "intern", "advisor", "unknown")
 IP_STATUSES = ("signed", "missing", "pending", "not_required")
@@ -421,7 +422,9 @@ def roster_gaps(roster: pd.DataFrame, people: pd.DataFrame | None = None, as_of:
     if people is not None and len(people) and "surviving_lines" in people:
         lines = {p: int(n) for p, n in zip(people["person"], people["surviving_lines"]) if not pd.isna(n)}
     if people is not None and len(people) and "departed_status" in people:
-        unconfirmed = {p for p, st in zip(people["person"], people["departed_status"]) if st == "unconfirmed"}
+        # departed_status is a typed column: pd.NA where the person has not departed (never compared)
+        unconfirmed = {p for p, st in zip(people["person"], people["departed_status"])
+                       if not is_missing(st) and st == "unconfirmed"}
     window_start = (as_of or dt.date.today()) - dt.timedelta(days=inactivity_days)
     recs = []
     for r in roster.itertuples(index=False, name=None):

@@ -22,6 +22,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from ddkit.analyze import bus_factor as B
 from ddkit.analyze import people as P
 from ddkit.analyze import retention as R
+from ddkit.analyze.remediation import whole_work_rules
+from ddkit.config import load_rules
 from ddkit.report import xlsx_layout as L
 from ddkit.report import xlsx_save
 
@@ -396,6 +398,12 @@ def test_rewrite_scope_day_fast_path_equals_the_full_check():
 
 
 # ----------------------------------------------------------------------------- rewrite scope
+# The rules whose gap covers a subject's whole work, as remediation.WHOLE_WORK listed them before they moved
+# into the rule catalogue (rules/findings.yaml, whole_work: true).
+_WHOLE_WORK = ("ip.contractor-no-assignment", "ip.missing-assignment", "ip.unknown-contributor",
+               "ip.unverified-identity", "ip.unclassified-contributor")
+
+
 def _old_rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame: pd.DataFrame,
                         commits: pd.DataFrame, people: pd.DataFrame, doa: pd.DataFrame,
                         files: pd.DataFrame) -> pd.DataFrame:
@@ -422,7 +430,7 @@ def _old_rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, 
         periods = []
         for r in g.itertuples():
             rules = [rule_of.get(i.strip()) for i in str(r.finding_ids).split(",")]
-            whole = any(x in R.WHOLE_WORK for x in rules)
+            whole = any(x in _WHOLE_WORK for x in rules)
             start, end = R._day(r.period_start), R._day(r.period_end)
             if whole or start is None or end is None:
                 keep |= True
@@ -478,7 +486,7 @@ def _rewrite_inputs(rng: random.Random):
                           for _ in range(rng.randint(1, 200))], columns=["path", "sha", "lines"])
     doa = pd.DataFrame([(rng.choice(paths), f"p{rng.randrange(n_people)}", rng.random() < 0.6)
                         for _ in range(rng.randint(0, 80))], columns=["path", "person_id", "author"])
-    rules = list(R.WHOLE_WORK) + ["ip.pre-assignment-work", "ip.work-after-end-date", "own.departed-author"]
+    rules = list(_WHOLE_WORK) + ["ip.pre-assignment-work", "ip.work-after-end-date", "own.departed-author"]
     findings = pd.DataFrame({"id": [f"f{i}" for i in range(20)], "rule": [rng.choice(rules) for _ in range(20)]})
     rem = []
     for _ in range(rng.randint(1, 12)):
@@ -494,9 +502,11 @@ def _rewrite_inputs(rng: random.Random):
 
 def test_rewrite_scope_in_python_equals_the_pandas_version():
     rng = random.Random(31)
+    whole = whole_work_rules(load_rules().catalogue)     # the catalogue's, checked against the list above
+    assert whole == set(_WHOLE_WORK)
     for _ in range(200):
         args = _rewrite_inputs(rng)
-        pd.testing.assert_frame_equal(R.rewrite_scope_table(*args), _old_rewrite_scope_table(*args))
+        pd.testing.assert_frame_equal(R.rewrite_scope_table(*args, whole_work=whole), _old_rewrite_scope_table(*args))
 
 
 # ----------------------------------------------------------------------------- people

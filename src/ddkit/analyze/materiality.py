@@ -21,19 +21,6 @@ from ..config import Rules
 from ..severity import SEVERITIES
 from .findings import finding
 
-# What the roll-up calls its subjects, per rule.
-_NOUN = {
-    "ip.unknown-contributor": "contributors not on the roster",
-    "ip.unverified-identity": "contributors with unverified identities",
-    "own.departed-author": "departed contributors",
-    "ip.pre-incorporation-work": "contributors with pre-incorporation commits",
-    "ip.work-after-end-date": "contributors with work after their end date",
-    "ip.pre-assignment-work": "contributors with work before their assignment was signed",
-    "ip.contractor-no-assignment": "contractors or vendors without a signed assignment",
-    "ip.missing-assignment": "people without a signed invention assignment",
-    "ip.unclassified-contributor": "roster people of unknown type without a signed assignment",
-}
-
 
 def _settings(rules: Rules) -> dict[str, Any]:
     m = rules.get("findings", {}).get("materiality", {})
@@ -166,7 +153,7 @@ def _rollup(rules: Rules, rule: str, g: list[dict], total_lines: int, cfg: dict[
     firsts = [r["first_commit"] for r in g if r.get("first_commit") is not None and not pd.isna(r["first_commit"])]
     lasts = [r["last_commit"] for r in g if r.get("last_commit") is not None and not pd.isna(r["last_commit"])]
     share = lines / total_lines if total_lines else 0.0
-    noun = _NOUN.get(rule, "subjects")
+    noun = str(rules.catalogue.get(rule, {}).get("rollup_noun", "subjects"))   # rules/findings.yaml
     names = [str(r["subject"]) for r in g]
     shown = ", ".join(f"{r['subject']} ({int(r.get('lines_at_stake') or 0)})" for r in g[:10])
     evidence = (f"{len(g)} {noun} own {share:.1%} of the surviving lines ({lines:,} lines, {commits:,} commits"

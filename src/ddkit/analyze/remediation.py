@@ -17,31 +17,20 @@ REMEDIATION_COLUMNS = ["subject", "subject_type", "contact", "gap", "document", 
                        "lines_at_stake", "files_at_stake", "top_files", "rules", "severity", "ip_document",
                        "finding_ids", "status"]
 
-DOCUMENTS = {
-    "ip.pre-incorporation-work": "Technology assignment (confirmatory, nunc pro tunc) covering pre-incorporation work",
-    "ip.pre-assignment-work": "Confirmatory IP assignment (nunc pro tunc) covering work before the assignment date",
-    "ip.contractor-no-assignment": "Written IP assignment (present assignment)",
-    "ip.missing-assignment": "Signed PIIA with present assignment, plus confirmatory assignment of past work",
-    "ip.unknown-contributor": "Identify the contributor; IP assignment or licence confirmation",
-    "ip.unverified-identity": "Identify the contributor; record relationship and IP paperwork",
-    "ip.unclassified-contributor": "Roster type (relationship) and the matching IP assignment",
-    "ip.work-after-end-date": "Confirmatory IP assignment covering work after the end date",
-}
+# A rule's words (the document needed, the gap, whether it covers the subject's whole work) are in the rule
+# catalogue, rules/findings.yaml: the rules that name a document_needed are the gaps listed here.
 
-GAPS = {
-    "ip.pre-incorporation-work": "Work before incorporation",
-    "ip.pre-assignment-work": "Work before the assignment was signed",
-    "ip.contractor-no-assignment": "No signed IP assignment (contractor or vendor)",
-    "ip.missing-assignment": "No signed invention-assignment agreement",
-    "ip.unknown-contributor": "Contributor not on the roster",
-    "ip.unverified-identity": "Identity not verified",
-    "ip.unclassified-contributor": "Relationship not stated on the roster",
-    "ip.work-after-end-date": "Work after the engagement ended",
-}
 
-# Rules about all of a subject's work (no period of their own): they cover the subject's whole history.
-WHOLE_WORK = ("ip.contractor-no-assignment", "ip.missing-assignment", "ip.unknown-contributor",
-              "ip.unverified-identity", "ip.unclassified-contributor")
+def documents(catalogue: dict) -> dict[str, str]:
+    """Rule id -> the document that closes its gap, for every catalogue rule that names one."""
+    return {r: str(e["document_needed"]) for r, e in catalogue.items() if e.get("document_needed")}
+
+
+def whole_work_rules(catalogue: dict) -> frozenset[str]:
+    """Rules about all of a subject's work (no period of their own): they cover the subject's whole history."""
+    return frozenset(r for r, e in catalogue.items() if e.get("whole_work"))
+
+
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 
@@ -70,8 +59,12 @@ def _contacts(people: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
     return person, vendor
 
 
-def remediation_table(findings: pd.DataFrame, people: pd.DataFrame, blame_files: dict | None = None) -> pd.DataFrame:
-    ip = findings[findings["rule"].isin(DOCUMENTS)] if len(findings) else findings
+def remediation_table(findings: pd.DataFrame, people: pd.DataFrame, blame_files: dict | None = None, *,
+                      catalogue: dict) -> pd.DataFrame:
+    """One row per (subject, document needed), from the findings of the catalogue's rules that name one."""
+    docs_needed = documents(catalogue)
+    whole_work = whole_work_rules(catalogue)
+    ip = findings[findings["rule"].isin(list(docs_needed))] if len(findings) else findings
     if ip.empty:
         return pd.DataFrame(columns=REMEDIATION_COLUMNS)
     docs = people.set_index("person")["ip_document"].to_dict() if "ip_document" in people else {}
@@ -80,7 +73,7 @@ def remediation_table(findings: pd.DataFrame, people: pd.DataFrame, blame_files:
     # One group per (subject, document): a subject's gaps that need different documents stay apart.
     groups: dict[tuple[str, str], list[dict]] = {}
     for rec in ip.to_dict(orient="records"):
-        groups.setdefault((rec["subject"], DOCUMENTS[rec["rule"]]), []).append(rec)
+        groups.setdefault((rec["subject"], docs_needed[rec["rule"]]), []).append(rec)
     rows = []
     for (subject, document), g in groups.items():
         files: dict[str, None] = {}
@@ -88,7 +81,7 @@ def remediation_table(findings: pd.DataFrame, people: pd.DataFrame, blame_files:
             for path in (f["files"] if isinstance(f["files"], list) else []):
                 files[path] = None
         is_vendor = any(isinstance(f["vendor"], str) for f in g) and not any(isinstance(f["person"], str) for f in g)
-        whole = [int(f["lines_at_stake"]) for f in g if f["rule"] in WHOLE_WORK]
+        whole = [int(f["lines_at_stake"]) for f in g if f["rule"] in whole_work]
         lines = max(whole) if whole else sum(int(f["lines_at_stake"]) for f in g)
         firsts = [_date(f["first_commit"]) for f in g if _date(f["first_commit"]) is not None]
         lasts = [_date(f["last_commit"]) for f in g if _date(f["last_commit"]) is not None]
@@ -97,7 +90,7 @@ def remediation_table(findings: pd.DataFrame, people: pd.DataFrame, blame_files:
         rows.append(dict(
             subject=subject, subject_type="vendor" if is_vendor else types.get(subject, "unknown"),
             contact=(contact_v if is_vendor else contact_p).get(subject),
-            gap="; ".join(GAPS[r] for r in rules_),
+            gap="; ".join(str(catalogue[r]["gap"]) for r in rules_),
             document=document + f" — from {subject}",
             period_start=min(firsts) if firsts else None, period_end=max(lasts) if lasts else None,
             lines_at_stake=lines, files_at_stake=len(files), top_files="; ".join(list(files)[:5]),

@@ -17,12 +17,12 @@ signature against a rewrite.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 import pandas as pd
 
 from .bus_factor import Departures, source_files
-from .remediation import WHOLE_WORK
 
 RETENTION_COLUMNS = ["rank", "person", "type", "surviving_lines", "files_known", "files_orphaned",
                      "orphaned_files", "modules_losing_knowledge", "truck_factor_drops", "repository_truck_factor_after"]
@@ -98,7 +98,8 @@ def _day(v: Any):
 
 def rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame: pd.DataFrame,
                         commits: pd.DataFrame, people: pd.DataFrame, doa: pd.DataFrame,
-                        files: pd.DataFrame) -> pd.DataFrame:
+                        files: pd.DataFrame, *, whole_work: Collection[str]) -> pd.DataFrame:
+    """*whole_work*: the rules whose gap covers all of a subject's work (remediation.whole_work_rules)."""
     if remediation is None or remediation.empty or blame is None or blame.empty:
         return pd.DataFrame(columns=REWRITE_COLUMNS)
     # Plain Python over lists: a few pandas operations per subject cost more than all the subjects' rows
@@ -144,7 +145,7 @@ def rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame
         periods = []
         for _subject, _type, finding_ids, period_start, period_end in g:
             rules = [rule_of.get(i.strip()) for i in str(finding_ids).split(",")]
-            whole = any(x in WHOLE_WORK for x in rules)
+            whole = any(x in whole_work for x in rules)
             start, end = _day(period_start), _day(period_end)
             if whole or start is None or end is None:
                 whole_all = True

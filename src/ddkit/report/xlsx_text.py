@@ -110,28 +110,10 @@ def _first_sentence(text: Any) -> str:
     return t[:1].lower() + t[1:] if t[:2] != t[:2].upper() else t
 
 
-# The IP rules' sentences: (problem, fix); the problem is followed by the period, then "→ fix".
-_IP_SENTENCES = {
-    "ip.pre-incorporation-work": ("{who} wrote {lines} surviving lines before the company was incorporated",
-                                  "founder technology assignment (confirmatory, nunc pro tunc) from {subject}"),
-    "ip.pre-assignment-work": ("{who} wrote {lines} surviving lines before signing the IP assignment",
-                               "confirmatory assignment (nunc pro tunc) of that period from {subject}"),
-    "ip.missing-assignment": ("{who} has no signed invention-assignment agreement; {lines} surviving lines",
-                              "signed PIIA/CIIAA with a present assignment, plus a confirmatory assignment of past work"),
-    "ip.unknown-contributor": ("{subject} is not on the roster and wrote {lines} surviving lines",
-                               "identify the person, then obtain the matching assignment"),
-    "ip.unverified-identity": ("{subject} (personal address, no roster entry) wrote {lines} surviving lines",
-                               "roster entry and the matching assignment"),
-    "ip.unclassified-contributor": ("{subject} (on the roster, type unknown) wrote {lines} surviving lines",
-                                    "the roster's type for the person and the matching assignment"),
-    "ip.work-after-end-date": ("{who} wrote {lines} surviving lines after the engagement ended",
-                               "confirmatory assignment covering that work"),
-}
-
-
-def headline(group: list[dict], types: dict[str, str], title: str) -> str:
+def headline(group: list[dict], types: dict[str, str], title: str, summary: dict | None = None) -> str:
     """One sentence for counsel: the problem, then → the fix. *group* is one finding, or several that are
-    one event (a key id and its secret in the same commit; files brought in by one commit)."""
+    one event (a key id and its secret in the same commit; files brought in by one commit). *summary* is the
+    rule's {problem, fix} from the catalogue (rules/findings.yaml); the problem is followed by the period."""
     f = group[0]
     rule = str(f["rule"])
     subject = str(plain(f.get("subject")) or "")
@@ -139,6 +121,9 @@ def headline(group: list[dict], types: dict[str, str], title: str) -> str:
     per = _period(f)
     per_s = f" ({per})" if per else ""
     who = _who(subject, types)
+    if summary:    # the catalogue's sentence wins over the built-in ones below
+        return (str(summary["problem"]).format(who=who, subject=subject, lines=lines) + per_s + " → "
+                + str(summary["fix"]).format(who=who, subject=subject, lines=lines))
     if rule.startswith("sec.secret"):
         dets = list(dict.fromkeys(str(plain(g.get("detector")) or str(g.get("subject", "")).split(" in ")[0])
                                   for g in group))
@@ -160,10 +145,6 @@ def headline(group: list[dict], types: dict[str, str], title: str) -> str:
         return (f"{w} has no signed IP assignment for {lines} surviving lines{per_s}; commissioned software is not "
                 f"work made for hire → written IP assignment from {subject}" +
                 (" under its MSA/SOW, covering its staff" if kind else ""))
-    if rule in _IP_SENTENCES:
-        problem, fix = _IP_SENTENCES[rule]
-        return (problem.format(who=who, subject=subject, lines=lines) + per_s + " → "
-                + fix.format(who=who, subject=subject))
     if rule.startswith(("lic.", "dep.")):
         subjects = ", ".join(dict.fromkeys(str(plain(g.get("subject"))) for g in group))
         by = plain(f.get("person"))
@@ -204,8 +185,8 @@ def top_findings(findings: pd.DataFrame, people: pd.DataFrame, catalogue: dict, 
     seen: set[str] = set()
     for key in order:
         g = groups[key]
-        title = str((catalogue.get(str(g[0]["rule"])) or {}).get("title", g[0]["rule"]))
-        text = headline(g, types, title)
+        entry = catalogue.get(str(g[0]["rule"])) or {}
+        text = headline(g, types, str(entry.get("title", g[0]["rule"])), entry.get("summary"))
         if text in seen:
             continue
         seen.add(text)
