@@ -31,6 +31,7 @@ import pandas as pd
 from ..collect.dependencies import norm_name
 from ..collect.vulndb import OSV_ECOSYSTEM, Advisory, Affected, VulnDB
 from ..config import Rules
+from ..disjoint import DisjointSets
 from ..severity import SEVERITIES
 from . import vuln_versions as vv
 from .findings import finding
@@ -170,18 +171,11 @@ def alias_groups(advisories: list[Advisory]) -> dict[str, tuple[str, list[str]]]
     """{advisory id: (primary id, every other id and alias)}: advisories sharing an id or alias are one
     vulnerability. The primary is a GHSA id when there is one (the contract's example), else the first id
     of the database's own advisories in alphabetical order."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+    sets = DisjointSets()
+    find = sets.find
     for a in advisories:
         for al in a.aliases:
-            ra, rb = find(a.id), find(al)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
+            sets.union(a.id, al)
     members: dict[str, set[str]] = {}
     own: dict[str, set[str]] = {}
     for a in advisories:

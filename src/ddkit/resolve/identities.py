@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..config import Company, Rules
+from ..disjoint import DisjointSets
 from ..values import is_missing
 from .mailmap import Mailmap
 
@@ -272,19 +273,8 @@ def suggest_roster_match(p, roster: list[RosterKey], irules: IdentityRules) -> t
 
 def _link_unmatched(rows: list[dict], irules: IdentityRules) -> None:
     """Identities that match nobody are one person when they share an address or a (strong) name."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(a: str, b: str) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
+    sets = DisjointSets()
+    find, union = sets.find, sets.union
     loose = [r for r in rows if r["person_id"] is None]
     for r in loose:
         e = "e:" + (r["email_key"] or "name:" + r["name"])
