@@ -44,6 +44,21 @@ def yaml_recursive() -> str:
     return "name: &x [1, *x]\n"
 
 
+def write_yaml_bombs(folder):
+    """The YAML inputs a user hands over, each a bomb: a --rules overlay folder, a company profile, a triage
+    file, and a 3,000-deep file. Returns (rules folder, company, triage, deep)."""
+    rules = folder / "rules"
+    rules.mkdir()
+    (rules / "findings.yaml").write_text(yaml_laughs(key="thresholds"))
+    company = folder / "company.yaml"
+    company.write_text(yaml_laughs(key="vendors"))
+    triage = folder / "triage.yaml"
+    triage.write_text(yaml_laughs())
+    deep = folder / "deep.yaml"
+    deep.write_text(yaml_deep(3000))
+    return rules, company, triage, deep
+
+
 def expanded_nodes(value, cap: int) -> int:
     """Nodes of a loaded YAML value once its shared parts are walked again (what json.dumps, a schema
     validation or a merge does), counted up to *cap* (iterative: a recursive structure counts to cap)."""

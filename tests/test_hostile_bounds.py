@@ -48,15 +48,7 @@ SCAN = ("--no-licenses", "--no-secrets", "--as-of", "2024-01-01")
 # ----------------------------------------------------------------------------- YAML
 def test_yaml_bombs_on_the_command_line(make_repo, tmp_path):
     r = _repo(make_repo)
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "findings.yaml").write_text(H.yaml_laughs(key="thresholds"))
-    company = tmp_path / "company.yaml"
-    company.write_text(H.yaml_laughs(key="vendors"))
-    triage = tmp_path / "triage.yaml"
-    triage.write_text(H.yaml_laughs())
-    deep = tmp_path / "deep.yaml"
-    deep.write_text(H.yaml_deep(3000))
+    rules, company, triage, deep = H.write_yaml_bombs(tmp_path)
     # positive control: loaded without limits, each is a billion-node walk
     cap = 10 * limits.MAX_YAML_NODES
     for f in (rules / "findings.yaml", company, triage):

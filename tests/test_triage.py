@@ -11,17 +11,11 @@ from openpyxl import load_workbook
 from ddkit.errors import InputError
 from ddkit.triage import load_triage
 from gitrepo import ddkit_cli as _cli
+from test_hostile_git import _seller
 
 
 def _repo(make_repo):
-    r = make_repo()
-    r.commit({"app.py": "".join(f"a{i}\n" for i in range(50))}, name="Alice Main", email="alice@acme.example",
-             date="2020-01-01T10:00:00+00:00")
-    r.commit({"lib.py": "".join(f"b{i}\n" for i in range(40))}, name="Bob Outside", email="bob@else.example",
-             date="2020-02-01T10:00:00+00:00")
-    r.commit({"x.py": "".join(f"c{i}\n" for i in range(30))}, name="Carl Contract", email="carl@acme.example",
-             date="2020-03-01T10:00:00+00:00")
-    return r
+    return _seller(make_repo, "repo")   # the same three people as the hostile triage tests
 
 
 def test_workbook_triage_round_trip(make_repo, tmp_path):

@@ -76,15 +76,7 @@ def test_every_yaml_input_goes_through_the_limits(tmp_path):
     """A rules overlay, a company profile and a triage file: the same refusal, exit-2 errors naming the file."""
     from ddkit.config import load_company, load_rules
     from ddkit.triage import load_triage
-    overlay = tmp_path / "rules"
-    overlay.mkdir()
-    (overlay / "findings.yaml").write_text(H.yaml_laughs(key="thresholds"))
-    company = tmp_path / "company.yaml"
-    company.write_text(H.yaml_laughs(key="vendors"))
-    triage = tmp_path / "triage.yaml"
-    triage.write_text(H.yaml_laughs())
-    deep = tmp_path / "deep.yaml"
-    deep.write_text(H.yaml_deep(3000))
+    overlay, company, triage, deep = H.write_yaml_bombs(tmp_path)
     for load, path in ((load_rules, overlay), (load_company, company), (load_triage, triage),
                        (load_company, deep), (load_triage, deep)):
         t = time.perf_counter()
