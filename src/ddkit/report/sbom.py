@@ -26,6 +26,16 @@ if TYPE_CHECKING:
     from ..model import Portfolio, Scan
 
 
+
+def _occurrence(component_ref: str, location: str, line: int | None = None):
+    """One place a component was seen, with a bom-ref derived from it. Why the bom-ref: cyclonedx-python-lib
+    keeps occurrences in a sorted set ordered by bom-ref first, and occurrences without one compare neither
+    less nor greater, so their order followed Python's per-process string hashing and two scans of the same
+    commit wrote different SBOMs."""
+    from cyclonedx.model.component_evidence import Occurrence
+    return Occurrence(bom_ref=f"{component_ref}#{location}" + (f":{line}" if line is not None else ""),
+                      location=location, line=line)
+
 def _licenses(expr: Any):
     from cyclonedx.factory.license import LicenseFactory
     if not isinstance(expr, str) or not expr:
@@ -50,7 +60,7 @@ def build_bom(deps: pd.DataFrame, licenses: pd.DataFrame | None, name: str, vers
     from cyclonedx.model import Property
     from cyclonedx.model.bom import Bom, BomMetaData
     from cyclonedx.model.component import Component, ComponentScope, ComponentType
-    from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
+    from cyclonedx.model.component_evidence import ComponentEvidence
 
     project = Component(name=name, version=version, type=ComponentType.APPLICATION, bom_ref="project")
     bom = Bom(serial_number=uuid.uuid5(uuid.NAMESPACE_URL, f"ddkit:{serial_seed}"),
@@ -77,12 +87,12 @@ def build_bom(deps: pd.DataFrame, licenses: pd.DataFrame | None, name: str, vers
             if ref in used_refs:
                 continue
             used_refs.add(ref)
-            occ = [Occurrence(location=r["manifest"], line=int(r["line"]) if pd.notna(r.get("line")) else None)
+            occ = [_occurrence(ref, r["manifest"], int(r["line"]) if pd.notna(r.get("line")) else None)
                    for r in rows]
             vend = vend_by_key.get(norm_name("pypi", rows[0]["name"]))
             if vend:
                 vendored_matched.add(vend["directory"])
-                occ += [Occurrence(location=f) for f in vend["files"]]
+                occ += [_occurrence(ref, f) for f in vend["files"]]
             props = [Property(name="ddkit:license_source", value=str(lic_row.get("license_source") or "none")),
                      Property(name="ddkit:scope", value=scope),
                      Property(name="ddkit:direct", value=str(any(bool(r["direct"]) for r in rows)).lower())]
@@ -102,7 +112,7 @@ def build_bom(deps: pd.DataFrame, licenses: pd.DataFrame | None, name: str, vers
                       licenses=_licenses(v["license_spdx"]),
                       properties=[Property(name="ddkit:license_source", value="vendored" if v["license_spdx"] else "none"),
                                   Property(name="ddkit:vendored_directory", value=v["directory"])],
-                      evidence=ComponentEvidence(occurrences=[Occurrence(location=f) for f in v["files"]]))
+                      evidence=ComponentEvidence(occurrences=[_occurrence(ref, f) for f in v["files"]]))
         bom.components.add(c)
         direct_refs.append(c)
     bom.register_dependency(project, direct_refs)
