@@ -462,7 +462,7 @@ class _Background:
                 self._err = e
             self.seconds = time.perf_counter() - t0
         self._t = threading.Thread(target=target, name="ddkit-secrets-history", daemon=True)
-        self._target = target
+        self._target: Any = target      # None once run here (DDKIT_OVERLAP=0)
         if _OVERLAP:
             self._t.start()
 

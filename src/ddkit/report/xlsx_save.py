@@ -291,7 +291,7 @@ class _BookWriter(ExcelWriter):
         entry = ZipInfo(ws.path[1:], time.localtime()[:6])
         entry.external_attr = _TEMP_FILE_MODE << 16
         entry.compress_type = archive.compression
-        entry._compresslevel = archive.compresslevel
+        entry._compresslevel = archive.compresslevel  # type: ignore[attr-defined]  # (what ZipFile.writestr sets)
         archive.writestr(entry, data)
         self.manifest.append(ws)
 
