@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .errors import DdkitError
+from .errors import InputError
 from .gitutil import GitError, strip_credentials
 from .progress import Progress
 from .severity import SEVERITIES, count_at_or_above
@@ -130,7 +130,7 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (DdkitError, GitError) as e:
+        except (InputError, GitError) as e:     # the user's input; any other error is internal (exit 3)
             raise _fail(str(e)) from None
         except KeyboardInterrupt:
             raise _fail("interrupted", 130) from None

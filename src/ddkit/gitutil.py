@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import overload
 
-from .errors import InputError
+from .errors import DdkitError, InputError
 
 # ddkit treats a scanned repository as untrusted input (README, "Threat model"): its configuration,
 # attributes and hooks come from the other side of a deal, and git would happily run programs they name
@@ -237,7 +237,9 @@ def stream(repo: str | os.PathLike, *args: str, bufsize: int = 1 << 20) -> Itera
         raise GitError(args, rc, err.decode("utf-8", "replace"))
 
 
-class GitError(RuntimeError):
+class GitError(DdkitError, RuntimeError):
+    """A git command failed on the scanned repository: its input (the command line: exit 2, as an InputError)."""
+
     def __init__(self, args: Sequence[str], returncode: int, stderr: str):
         self.git_args = list(args)
         self.returncode = returncode

@@ -22,7 +22,7 @@ from . import gitutil
 from ._version import __version__
 from .cache import cache_dir, read_sealed, write_sealed
 from .config import load_rules
-from .errors import DdkitError, InputError
+from .errors import InputError
 from .model import Portfolio, RepoResult
 from .remote import is_url, materialize
 from .report.sarif import anchors_of
@@ -129,7 +129,7 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
         if cfile is not None:
             write_sealed(cfile, pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL), _MAGIC)
         return res
-    except (DdkitError, gitutil.GitError) as e:
+    except (InputError, gitutil.GitError) as e:   # the input; an InternalError is reported as one below
         return RepoResult(repo=display, ref=ref, status="failed", error=gitutil.strip_credentials(str(e)),
                           seconds=time.perf_counter() - t0)
     except Exception as e:  # a bug must not stop the portfolio either

@@ -36,6 +36,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from .errors import InternalError
+
 _LEN = struct.Struct("!Q")
 
 
@@ -118,7 +120,7 @@ def _worker_main() -> None:
 
 
 # ----------------------------------------------------------------------------- parent side
-class WorkerError(RuntimeError):
+class WorkerError(InternalError, RuntimeError):
     """A task failed in the worker, or the worker died while running it."""
 
 
