@@ -1,4 +1,4 @@
-"""Builders of hostile input files, shared by the tests (tests/unit/test_input_bounds.py,
+"""Builders of hostile input files, shared by the tests (tests/unit/test_limits.py,
 tests/test_hostile_bounds.py) and the benchmark (benchmarks/bench_hostile_inputs.py).
 
 Each builder writes a small file that asks a parser for far more than it is: the tests check that ddkit

@@ -2,7 +2,7 @@
 exit 2 with one line naming the file (or a recorded warning), within 10 s and 500 MB, never exit 3.
 
 Each test has a positive control: the input really asks for what is refused (the unit layer,
-tests/unit/test_input_bounds.py, has the parsers' own controls). benchmarks/bench_hostile_inputs.py
+tests/unit/test_limits.py, has the parsers' own controls). benchmarks/bench_hostile_inputs.py
 prints the time and peak memory of each.
 """
 
