@@ -120,7 +120,7 @@ def _key() -> bytes:
             st = os.stat(path, follow_symlinks=False)
             if (st.st_ino, st.st_mtime_ns, st.st_mode, st.st_uid) == known[0]:
                 return known[1]
-        except OSError:
+        except OSError:   # vanished: read again below
             pass
     for _ in range(3):
         try:
@@ -148,7 +148,7 @@ def _new_key(path: Path) -> None:
         os.close(fd)
         try:
             os.link(tmp, path)
-        except FileExistsError:
+        except FileExistsError:   # another process made it first: its key is read below
             pass
     finally:
         os.unlink(tmp)
@@ -181,5 +181,5 @@ def write_sealed(path: Path, body: bytes, magic: bytes = b"") -> None:
         atomic_write(path, magic + _mac(magic, body) + body, mode=0o600)
     except OSError as e:      # a full disk, say: counted, and reported once as a warning
         write_failed(e)
-    except InputError:
+    except InputError:   # a path the cache refuses (not private): an entry not kept only costs time
         pass

@@ -697,7 +697,7 @@ def run() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):
+        except (OSError, ValueError):   # a closed stream: nothing more can be said on it
             pass
     os._exit(code)
 
@@ -731,7 +731,7 @@ class _ClosedPipeSafe:
                 os.dup2(null, self._stream.fileno())
             finally:
                 os.close(null)
-        except (OSError, ValueError):
+        except (OSError, ValueError):   # a closed stream: nothing more can be said on it
             pass
 
     def __getattr__(self, name: str) -> Any:

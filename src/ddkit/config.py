@@ -215,7 +215,7 @@ def validate_rules_file(stem: str, content: Any, path: Path) -> None:
             try:
                 from .fsutil import atomic_write
                 atomic_write(marker, b"")
-            except OSError:
+            except OSError:   # the marker only saves time
                 pass
         return
     keys = list(err.absolute_path)

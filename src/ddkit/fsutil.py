@@ -19,7 +19,7 @@ def current_umask() -> int:
             for line in fh:
                 if line.startswith(b"Umask:"):
                     return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
+    except (OSError, ValueError, IndexError):   # no /proc: read with os.umask below
         pass
     mask = os.umask(0o022)
     os.umask(mask)

@@ -143,7 +143,7 @@ def _config_stamp(repo: str) -> tuple:
         try:
             st = os.stat(os.path.join(repo, name))
             stamps.append((name, st.st_mtime_ns, st.st_size))
-        except OSError:
+        except OSError:   # absent: no such config file
             pass
     return tuple(stamps)
 
@@ -421,7 +421,7 @@ def _not_a_repository(path: str | os.PathLike, stderr: str) -> str:
             uids = [os.stat(x).st_uid for x in (path, os.path.join(path, ".git")) if os.path.exists(x)]
             uid = next(u for u in uids if u != os.geteuid())
             owner = f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
-        except (OSError, KeyError, ImportError, StopIteration, AttributeError):
+        except (OSError, KeyError, ImportError, StopIteration, AttributeError):   # the owner's name unknown: the message says so
             pass
         return (f"{path}: owned by {owner}, not by you, and git refuses to read another user's repository "
                 f"(its configuration could run programs); if you trust it, scan it with --allow-other-owner "
@@ -622,12 +622,12 @@ def iter_objects(repo: str | os.PathLike, specs: Sequence[bytes | str]) -> Itera
         try:
             for s in specs:
                 stdin.write((s.encode("utf-8", "surrogateescape") if isinstance(s, str) else s) + b"\0")
-        except BrokenPipeError:
+        except BrokenPipeError:   # git stopped reading: its exit status says why
             pass
         finally:
             try:
                 stdin.close()
-            except BrokenPipeError:
+            except BrokenPipeError:   # git stopped reading: its exit status says why
                 pass
 
     import threading

@@ -422,7 +422,7 @@ def _digest(obj: Any) -> str | None:
     import pickle
     try:
         return hashlib.sha256(pickle.dumps(obj, protocol=4)).hexdigest()
-    except Exception:
+    except Exception:   # an input that cannot be pickled: not cached, only costs time
         return None
 
 

@@ -481,7 +481,7 @@ def _filled(v: Any) -> bool:
     try:
         if pd.isna(v):
             return False
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):   # a list or an array: not a missing value
         pass
     return str(v).strip() != ""
 

@@ -76,7 +76,7 @@ def _die() -> None:
     for fn in _on_exit:
         try:
             fn()
-        except Exception:
+        except Exception:   # the worker is ending: a cleanup that fails leaves a temporary folder
             pass
     os._exit(0)
 
@@ -225,7 +225,7 @@ class WorkerPool:
             elif p.stdin:
                 try:
                     p.stdin.close()        # end of file: the worker exits
-                except OSError:
+                except OSError:   # the worker is gone already
                     pass
         for p in self.procs:
             try:
@@ -237,7 +237,7 @@ class WorkerPool:
                 try:
                     if f:
                         f.close()
-                except OSError:
+                except OSError:   # already closed
                     pass
         self.procs = []
 
@@ -310,7 +310,7 @@ class WorkerExecutor(concurrent.futures.Executor):
             while True:
                 try:
                     item = self._q.get_nowait()
-                except queue.Empty:
+                except queue.Empty:   # drained
                     break
                 if item is not None:
                     item[0].cancel()

@@ -260,7 +260,7 @@ def classify(expression: str | None, spdx_cat: dict[str, str], pol: dict, order:
         from license_expression import get_spdx_licensing
         lic = get_spdx_licensing()
         parsed = lic.parse(expression, strict=False)
-    except Exception:
+    except Exception:   # an expression the parser refuses: classified as Unknown, as a missing one
         parsed = None
     rank = {r: i for i, r in enumerate(order)}
     none_rank = len(order) + 1

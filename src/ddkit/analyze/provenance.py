@@ -209,7 +209,7 @@ def _header_facts(repo: str, files: pd.DataFrame, paths: list[str], company: Com
                         continue
                     if url not in found:
                         found.append(url)
-    except gitutil.GitError:
+    except gitutil.GitError:   # a blob git cannot read (a damaged repository): the facts read so far are kept
         pass
     return found, others
 

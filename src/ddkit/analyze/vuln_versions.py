@@ -64,7 +64,7 @@ def parse(cls_name: str, text: str):
 def _lt(a, b) -> bool:
     try:
         return bool(a < b)
-    except Exception:
+    except Exception:   # versions of kinds that do not compare: neither is lower (OSV's order keeps them)
         return False
 
 

@@ -63,7 +63,7 @@ def _parse_incremental(out: bytes) -> dict[str, int]:
         if len(parts) == 4 and len(parts[0]) in (40, 64) and _HEX.fullmatch(parts[0]):
             try:
                 n = int(parts[3])
-            except ValueError:
+            except ValueError:   # not a blame header line (git's own output): skipped
                 continue
             sha = parts[0].decode()
             counts[sha] = counts.get(sha, 0) + n

@@ -56,7 +56,7 @@ def normalize_license(text: str | None) -> str | None:
             parsed = _licensing().parse(t, validate=True, strict=False)
             if parsed is not None:
                 return str(_licensing().dedup(parsed)) if hasattr(_licensing(), "dedup") else str(parsed)
-        except Exception:
+        except Exception:   # an expression the parser refuses: kept whole as a LicenseRef below
             pass
     first = t.splitlines()[0][:60] if t else t
     return "LicenseRef-" + re.sub(r"[^A-Za-z0-9.\-]+", "-", first).strip("-")
@@ -113,7 +113,7 @@ def read_environment(path: str | os.PathLike) -> pd.DataFrame:
         for meta in sorted(list(sp.glob("*.dist-info/METADATA")) + list(sp.glob("*.egg-info/PKG-INFO"))):
             try:
                 msg = HeaderParser().parsestr(meta.read_text(encoding="utf-8", errors="replace"))
-            except OSError:
+            except OSError:   # unreadable: its license comes from the other sources
                 continue
             name = msg.get("Name")
             if not name:
@@ -313,7 +313,7 @@ def statement_to_spdx(stmt) -> str | None:
         try:   # text from the scanned repository's manifest: the bounded loader (aliases, depth)
             from ..limits import load_yaml_text
             doc = load_yaml_text(stmt, "license statement")
-        except Exception:
+        except Exception:   # not YAML: read as a license name below
             doc = None
         if isinstance(doc, (dict, list)):
             return statement_to_spdx(doc)

@@ -60,7 +60,7 @@ def _reuse_requirements_line_parser() -> None:
     accumulate into the parser's default lists; building it is about 1 ms, most of the time of reading a
     requirements file, and a history holds thousands of lines. The same result, cheaper: one parser, and
     a deep copy of its default values for each line (nothing accumulates). Checked against the original
-    in tests/unit/test_dependency_parsing.py."""
+    in tests/unit/collect/test_dependencies.py."""
     import copy
     import shlex
 
@@ -133,13 +133,13 @@ def _pattern_sets() -> tuple[tuple[str, ...], tuple[str, ...]]:
         sets = (doc["manifest"], doc["lockfile"])
         if all(isinstance(x, list) and x and all(isinstance(p, str) and p for p in x) for x in sets):
             return tuple(sets[0]), tuple(sets[1])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError):   # no cache or a damaged one: computed again
         pass
     man = tuple(sorted({pat for h in handlers() if h.datasource_id in MANIFEST_IDS for pat in h.path_patterns}))
     lock = tuple(sorted({pat for h in handlers() if h.datasource_id in LOCKFILE_IDS for pat in h.path_patterns}))
     try:
         atomic_write(path, json.dumps({"manifest": man, "lockfile": lock}).encode())
-    except OSError:
+    except OSError:   # not cached: only costs time
         pass
     return man, lock
 
@@ -369,7 +369,7 @@ def _line_of(lines: _Lines, ecosystem: str, name: str, kind: str,
     """The first line that names the dependency (ScanCode does not give line numbers).
 
     Each pattern is searched in the whole text once (the first match's line by bisection), the same
-    answers as searching line by line (``tests/unit/test_input_bounds.py``)."""
+    answers as searching line by line (``tests/unit/test_limits.py``)."""
     if not name or _LINE_BREAK.search(name):
         return None
     if index is not None:
@@ -480,7 +480,7 @@ def _parse_manifest(path: str, data: bytes, scratch: Scratch | None) -> tuple[li
             try:
                 from packageurl import PackageURL
                 pu = PackageURL.from_string(purl)
-            except ValueError:
+            except ValueError:   # not a purl: no package to name
                 continue
             eco = ecosystem_of(pu.type)
             name = display_name(pu.type, pu.namespace, pu.name)

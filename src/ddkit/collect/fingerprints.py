@@ -258,7 +258,7 @@ def _code_entries(root: Path) -> Iterator[tuple[str, os.stat_result]]:
         try:
             with os.scandir(d) as it:
                 ents = sorted(it, key=lambda e: e.name)
-        except OSError:
+        except OSError:   # an unreadable folder of the reference: nothing in it to compare
             continue
         subdirs = []
         for e in ents:
@@ -268,7 +268,7 @@ def _code_entries(root: Path) -> Iterator[tuple[str, os.stat_result]]:
                         subdirs.append((prefix + e.name + "/", e.path))
                 elif e.is_file(follow_symlinks=False) and _is_code(e.name):
                     yield prefix + e.name, e.stat(follow_symlinks=False)
-            except OSError:
+            except OSError:   # vanished while listed: nothing to compare
                 continue
         stack.extend(reversed(subdirs))
 
@@ -279,7 +279,7 @@ def _walk_dir(root: Path) -> Iterator[tuple[str, bytes]]:
             continue
         try:
             yield rel, (root / rel).read_bytes()
-        except OSError:
+        except OSError:   # vanished or unreadable: nothing to compare
             continue
 
 
@@ -412,7 +412,7 @@ def load_corpus(spec: str, jobs: int = 1) -> Corpus:
     entry: Path | None
     try:
         entry = cache_dir("fingerprints") / key
-    except Exception:
+    except Exception:   # no usable cache folder: fingerprinted without one
         entry = None
     if entry is not None and (entry / "fp.npz").is_file() and (entry / "paths.json").is_file():
         try:

@@ -89,7 +89,7 @@ def repo_key(repo: str) -> str:
     for extra in ("shallow", "info/grafts"):
         try:
             h.update(b"\0" + extra.encode() + b"\0" + Path(objects, extra).read_bytes())
-        except OSError:
+        except OSError:   # absent: a full clone (most repositories)
             pass
     return h.hexdigest()[:16]
 
@@ -167,7 +167,7 @@ class Store:
             return None
         try:
             os.utime(p)                  # most recently used first
-        except OSError:
+        except OSError:   # the order of eviction only
             pass
         return obj["payload"]
 

@@ -77,15 +77,15 @@ def remove_stale_temp_dirs(max_age_unknown: float = 86400.0) -> int:
                 try:
                     os.kill(pid, 0)
                     continue          # its process still runs (or the pid is taken): leave it
-                except ProcessLookupError:
+                except ProcessLookupError:   # its process has ended: removed below
                     pass
-                except PermissionError:
+                except PermissionError:   # another user's process: left
                     continue
             elif time.time() - d.stat().st_mtime < max_age_unknown:
                 continue              # an older ddkit's folder, without a pid: only when a day old
             shutil.rmtree(d, ignore_errors=True)
             n += 1
-        except OSError:
+        except OSError:   # a temporary folder not removed only takes room
             continue
     return n
 
@@ -215,7 +215,7 @@ def _resolve_references(task: tuple[str, list[dict], dict[str, tuple[str, list[d
                 modified = True
         if modified:
             update_expressions_from_license_detections(resource=me, codebase=codebase)
-    except Exception:
+    except Exception:   # ScanCode internals refusing a detection: its own result is kept
         return None
     if not modified:
         return None

@@ -287,7 +287,7 @@ def _dir_files(root: Path) -> Iterator[Path]:
                 p = Path(d) / f
                 try:
                     st = p.lstat()
-                except OSError:
+                except OSError:   # vanished while listed: no data to read
                     continue
                 if stat.S_ISREG(st.st_mode):     # not a link, a FIFO (reading one would wait forever) or a device
                     yield p

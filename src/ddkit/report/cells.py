@@ -62,7 +62,7 @@ def plain(v: Any) -> Any:
     try:
         if pd.isna(v):
             return None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):   # a list or an array: not a missing value
         pass
     return v
 

@@ -345,7 +345,7 @@ def _map_column(col: pd.Series, fn: Callable[[Any], Any]) -> Any:
     if col.dtype != object:
         try:
             return pd.Series(out, index=col.index, dtype=col.dtype)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError):   # a dtype the new values do not fit: kept as objects
             pass
     return pd.Series(out, index=col.index, dtype=object)
 

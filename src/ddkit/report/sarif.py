@@ -70,7 +70,7 @@ def repository_anchor(files: Any, *given: Any, root: str | None = None) -> str |
                 continue
             try:
                 rel = Path(g).resolve().relative_to(Path(root).resolve()).as_posix()
-            except (ValueError, OSError):
+            except (ValueError, OSError):   # outside the repository: not an artifact of it
                 continue
             if rel in tracked:
                 return rel

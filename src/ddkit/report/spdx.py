@@ -127,7 +127,7 @@ def build_document(s: Scan):
             return SpdxNoAssertion()
         try:
             parsed = licensing.parse(expr, validate=False, strict=False)
-        except Exception:
+        except Exception:   # an expression the parser refuses: NOASSERTION
             parsed = None
         if parsed is None:
             return SpdxNoAssertion()

@@ -656,7 +656,7 @@ def set_default_font(wb) -> None:
     """Make Arial 10 the workbook's Normal style (column widths are measured in its digit width)."""
     try:
         wb._fonts[0] = Font(name=FONT_NAME, size=FONT_SIZE)   # the default font every style starts from
-    except (AttributeError, IndexError, TypeError):
+    except (AttributeError, IndexError, TypeError):   # another openpyxl: its own default font
         pass
     for st in getattr(wb, "_named_styles", []):
         if getattr(st, "name", None) == "Normal":

@@ -342,6 +342,6 @@ def save(wb, filename: str | os.PathLike) -> None:
         # reports the first and removes the file), not at garbage collection with a traceback printed.
         try:
             archive.close()
-        except OSError:
+        except OSError:   # the first error is raised
             pass
         raise

@@ -147,7 +147,7 @@ def _screen_database(exprs: list[bytes], flags: list[int]):
     try:
         from importlib.metadata import version
         hs_version = version("hyperscan")
-    except Exception:
+    except Exception:   # only part of the cache key
         hs_version = "unknown"
     key = hashlib.sha256(repr((exprs, flags, hs_version, platform.machine(), platform.python_implementation(),
                                _DB_FORMAT)).encode()).hexdigest()[:24]
