@@ -85,7 +85,8 @@ def cyclonedx_components(deps: pd.DataFrame | None, licenses: pd.DataFrame | Non
                              purl=None, scope=None, direct=True, license_spdx=v["license_spdx"] or None,
                              license_source="vendored" if v["license_spdx"] else "none",
                              vendored_directory=v["directory"], occurrences=[(f, None) for f in v["files"]]))
-    return pd.DataFrame(rows_out, columns=COMPONENT_COLUMNS).astype(object)
+    # object columns: None stays None (pandas would make a text column of str and None a str dtype with NaN)
+    return pd.DataFrame(rows_out, columns=COMPONENT_COLUMNS, dtype=object)
 
 
 def spdx_components(deps: pd.DataFrame | None, licenses: pd.DataFrame | None) -> list[dict[str, Any]]:

@@ -68,7 +68,7 @@ def build_bom(components: pd.DataFrame, name: str, version: str | None, when: dt
     for c in components.to_dict(orient="records"):
         ref = c["ref"]
         occ = [_occurrence(ref, location, line) for location, line in c["occurrences"]]
-        if c["vendored_directory"] is not None:
+        if isinstance(c["vendored_directory"], str):
             props = [Property(name="ddkit:license_source", value=c["license_source"]),
                      Property(name="ddkit:vendored_directory", value=c["vendored_directory"])]
             comp = Component(name=c["name"], type=ComponentType.LIBRARY, bom_ref=ref,
