@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ddkit.analyze.components import COMPONENT_COLUMNS, cyclonedx_components
+from ddkit.analyze.components import COMPONENT_COLUMNS, cyclonedx_components, vulnerable_components
 
 
 def _dep(name, version, kind, manifest, line, purl, scope="runtime", direct=True, license_spdx=None,
@@ -41,7 +41,7 @@ def test_components_group_choose_and_match_vendored_copies():
     fb = rows["pypi:foo-bar@1.2.0"]
     assert (fb["name"], fb["version"], fb["purl"], fb["scope"], fb["direct"]) == \
         ("Foo_Bar", "1.2.0", "pkg:pypi/foo-bar@1.2.0", "runtime", True)
-    assert (fb["license_spdx"], fb["license_source"]) == ("MIT", "lockfile")
+    assert (fb["license_spdx"], fb["license_source"], fb["key"]) == ("MIT", "lockfile", "foo-bar")
     assert fb["occurrences"] == [("requirements.in", 3), ("requirements.txt", 7)]
     six = rows["pypi:six@"]
     assert six["version"] is None and six["vendored_directory"] is None
@@ -55,3 +55,20 @@ def test_components_group_choose_and_match_vendored_copies():
 def test_no_tables_no_components():
     assert cyclonedx_components(None, None).empty
     assert list(cyclonedx_components(None, None).columns) == COMPONENT_COLUMNS
+
+
+def test_vulnerabilities_point_at_the_component_of_their_package():
+    comps = cyclonedx_components(DEPS, LICENSES)
+    vulns = pd.DataFrame([
+        # the package as the advisory spells it, pinned: its version named
+        dict(advisory="GHSA-b", ecosystem="pypi", name="FOO.BAR", version="1.2.0", match="exact", current=True),
+        # an unpinned requirement: the range is ddkit's table's, no version named; the same ref once
+        dict(advisory="GHSA-b", ecosystem="pypi", name="foo_bar", version=">=1.0", match="range", current=True),
+        dict(advisory="GHSA-a", ecosystem="npm", name="left-pad", version="1.3.0", match="exact", current=True),
+        # past (fixed since): not in the SBOM; a package the SBOM does not list: no target
+        dict(advisory="GHSA-c", ecosystem="pypi", name="six", version="1.0", match="exact", current=False),
+        dict(advisory="GHSA-d", ecosystem="pypi", name="zlib", version="1.0", match="exact", current=True),
+    ])
+    assert vulnerable_components(comps, vulns) == {
+        "GHSA-a": [("npm:left-pad@1.3.0", "1.3.0")], "GHSA-b": [("pypi:foo-bar@1.2.0", "1.2.0")], "GHSA-d": []}
+    assert vulnerable_components(comps, None) == {}

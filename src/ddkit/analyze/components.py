@@ -15,10 +15,12 @@ from typing import Any
 import pandas as pd
 
 from ..collect.dependencies import norm_name
+from ..config import Company
 from .dependencies import SCOPE_ORDER, vendored_components
+from .licenses import is_company
 
 # Scan.components / Portfolio.components (docs/outputs.md): one row per CycloneDX component.
-COMPONENT_COLUMNS = ["ref", "name", "version", "ecosystem", "purl", "scope", "direct", "license_spdx",
+COMPONENT_COLUMNS = ["ref", "name", "version", "ecosystem", "key", "purl", "scope", "direct", "license_spdx",
                      "license_source", "vendored_directory", "occurrences"]
 
 
@@ -73,7 +75,7 @@ def cyclonedx_components(deps: pd.DataFrame | None, licenses: pd.DataFrame | Non
             vendored_matched.add(vend["directory"])
             occ += [(f, None) for f in vend["files"]]
         spdx = lic_row.get("license_spdx")
-        rows_out.append(dict(ref=ref, name=rows[0]["name"], version=ver, ecosystem=eco, purl=best["purl"],
+        rows_out.append(dict(ref=ref, name=rows[0]["name"], version=ver, ecosystem=eco, key=key, purl=best["purl"],
                              scope=scope, direct=any(bool(r["direct"]) for r in rows),
                              license_spdx=spdx if isinstance(spdx, str) and spdx else None,
                              license_source=str(lic_row.get("license_source") or "none"),
@@ -82,11 +84,32 @@ def cyclonedx_components(deps: pd.DataFrame | None, licenses: pd.DataFrame | Non
         if v["directory"] in vendored_matched:
             continue
         rows_out.append(dict(ref=f"vendored:{v['directory']}", name=v["name"], version=None, ecosystem=None,
-                             purl=None, scope=None, direct=True, license_spdx=v["license_spdx"] or None,
+                             key=v["key"], purl=None, scope=None, direct=True, license_spdx=v["license_spdx"] or None,
                              license_source="vendored" if v["license_spdx"] else "none",
                              vendored_directory=v["directory"], occurrences=[(f, None) for f in v["files"]]))
     # object columns: None stays None (pandas would make a text column of str and None a str dtype with NaN)
     return pd.DataFrame(rows_out, columns=COMPONENT_COLUMNS, dtype=object)
+
+
+def vulnerable_components(components: pd.DataFrame, vulns: pd.DataFrame | None) -> dict[str, list[tuple[str, str | None]]]:
+    """advisory -> the declared components (CycloneDX ``ref``) that the scan's current matches of it affect, in
+    the vulnerabilities table's order, each with the version affected (None: an unpinned requirement, whose
+    range is in ddkit's own table). Matched by ecosystem and normalised name; advisories sorted."""
+    if vulns is None or vulns.empty:
+        return {}
+    refs: dict[tuple[str, str], list[str]] = {}
+    for c in components.to_dict(orient="records"):
+        if not isinstance(c["vendored_directory"], str):
+            refs.setdefault((c["ecosystem"], c["key"]), []).append(c["ref"])
+    out: dict[str, list[tuple[str, str | None]]] = {}
+    cur = vulns[vulns["current"].astype(bool)]
+    for adv, g in cur.groupby("advisory", sort=True):
+        targets = out.setdefault(str(adv), [])
+        for r in g.itertuples():
+            for ref in refs.get((r.ecosystem, norm_name(r.ecosystem, r.name)), []):
+                if ref not in [t for t, _ in targets]:
+                    targets.append((ref, str(r.version) if r.match != "range" else None))
+    return out
 
 
 def spdx_components(deps: pd.DataFrame | None, licenses: pd.DataFrame | None) -> list[dict[str, Any]]:
@@ -127,3 +150,51 @@ def ntia_minimum_elements(comps: list[dict[str, Any]]) -> dict[str, Any]:
             "missing_version": names(lambda c: not c.get("version")),
             "missing_identifier": names(lambda c: not c.get("purl")),
             "note": "supplier names are not recorded in manifests or lockfiles and ddkit runs offline"}
+
+
+def attribution(licenses: pd.DataFrame | None, dependencies: pd.DataFrame | None,
+                company: Company) -> dict[str, Any]:
+    """What the attribution pack (``--notices-out``, report/notices.py) lists: {'components': [...], 'files':
+    [...]}. A component per declared package (ecosystem and normalised name; the repository's own package is
+    none) with its versions, whether any use is direct, its first known license and the copyright holders
+    of its vendored copy's files; a file per license-scan row with a third-party holder, a license, or in
+    a vendored directory (the company's own notices and mere mentions in documentation are not)."""
+    lic = licenses if licenses is not None else pd.DataFrame()
+    holders_of_file: dict[str, list[str]] = {}
+    files = []
+    if len(lic):
+        for r in lic.to_dict(orient="records"):
+            cat = str(r.get("category") or "")
+            if "company's own notice" in cat or "mentioned in documentation" in cat:
+                continue
+            hs = [h for h in (r.get("holders") if isinstance(r.get("holders"), list) else []) if not is_company(h, company)]
+            holders_of_file[r["path"]] = hs
+            if hs or r.get("vendored") or isinstance(r.get("license_spdx"), str):
+                files.append(dict(path=r["path"], license=r.get("license_spdx") if isinstance(r.get("license_spdx"), str)
+                                  else None, holders=hs, vendored=bool(r.get("vendored")),
+                                  copyrights=[c for c in (r.get("copyrights") or []) if isinstance(c, str)]))
+    vc = vendored_components(lic if len(lic) else None)
+    vend_files = {r["key"]: r["files"] for r in vc.to_dict(orient="records")}
+    comps: dict[tuple[str, str], dict] = {}
+    deps = dependencies if dependencies is not None else pd.DataFrame()
+    for r in deps.to_dict(orient="records") if len(deps) else []:
+        if r.get("license_source") == "first-party":
+            continue
+        k = (r["ecosystem"], norm_name(r["ecosystem"], r["name"]))
+        c = comps.setdefault(k, dict(name=r["name"], ecosystem=r["ecosystem"], versions=[], direct=False, license=None,
+                                     license_source="none", holders=[], purl=r.get("purl"), manifests=[]))
+        v = r.get("version")
+        if isinstance(v, str) and v and v not in c["versions"]:
+            c["versions"].append(v)
+        c["direct"] = c["direct"] or bool(r.get("direct"))
+        if c["license"] is None and isinstance(r.get("license_spdx"), str) and r["license_spdx"]:
+            c["license"], c["license_source"] = r["license_spdx"], r.get("license_source")
+        if r["manifest"] not in c["manifests"]:
+            c["manifests"].append(r["manifest"])
+    for c in comps.values():
+        for f in vend_files.get(norm_name("pypi", c["name"]), []):
+            for h in holders_of_file.get(f, []):
+                if h not in c["holders"]:
+                    c["holders"].append(h)
+    return {"components": sorted(comps.values(), key=lambda c: (c["name"].lower(), c["ecosystem"])),
+            "files": sorted(files, key=lambda f: f["path"])}

@@ -104,10 +104,11 @@ def _write(text: str, path: Path | None) -> dict:
 
 def write_sbom(s: Scan, path: Path | None) -> dict:
     name = s.company.name or Path(s.repo.path).name
-    bom = build_bom(s.components, name, s.repo.commit, s.as_of, f"{s.repo.path}@{s.repo.commit}")
+    components = s.components
+    bom = build_bom(components, name, s.repo.commit, s.as_of, f"{s.repo.path}@{s.repo.commit}")
     _ai_properties(bom, s)
     from .cyclonedx_vulns import add_vulnerabilities  # vulns
-    add_vulnerabilities(bom, getattr(s, "vulnerabilities", None))
+    add_vulnerabilities(bom, components, getattr(s, "vulnerabilities", None))
     return _write(to_json_text(bom), path)
 
 
