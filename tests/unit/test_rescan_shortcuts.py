@@ -1,5 +1,6 @@
-"""The one-commit re-scan's shortcuts (issue 17), each against the way it replaced: the workbook's table
-cells made directly (xlsx_layout.DIRECT) give the file openpyxl's public calls give, byte for byte; plain and json_value's fast paths; the
+"""The one-commit re-scan's shortcuts (issue 17), each against the way it replaced: the workbook's rows
+serialised by ddkit (xlsx_save) and its table cells made directly (xlsx_layout.DIRECT) give the file
+openpyxl's own writer and public calls give, byte for byte; plain and json_value's fast paths; the
 security checklist's globs; and the rewrite scope, people table and bus factor table in plain Python
 against their pandas versions, on random inputs."""
 
@@ -11,8 +12,12 @@ import re
 import zipfile
 
 import pandas as pd
+import pytest
 from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
 
 from ddkit.analyze import bus_factor as B
 from ddkit.analyze import people as P
@@ -20,6 +25,11 @@ from ddkit.analyze import retention as R
 from ddkit.analyze.remediation import whole_work_rules
 from ddkit.config import load_rules
 from ddkit.report import xlsx_layout as L
+from ddkit.report import xlsx_save
+
+# The row writer against the openpyxl it is checked with: with another release it is off (xlsx_save.VERIFIED)
+# and these tests, which turn it on, say whether it still writes what openpyxl writes once it is enabled there.
+needs_verified = pytest.mark.skipif(not xlsx_save.VERIFIED, reason="xlsx_save's row writer is off with this openpyxl")
 
 
 def _parts(path) -> dict[str, bytes]:
@@ -31,8 +41,133 @@ def _parts(path) -> dict[str, bytes]:
     return parts
 
 
+def _saved_both_ways(build, tmp_path, monkeypatch, fast_sheets: int = 2) -> tuple[dict, dict]:
+    """The workbook *build* makes, saved with FAST on and off; *fast_sheets* must have had their rows
+    serialised by ddkit (else the comparison would test openpyxl against itself)."""
+    done: list[str] = []
+    real = xlsx_save._SheetWriter._rows_xml
+
+    def spy(self):
+        xml = real(self)              # raises for a sheet left to openpyxl
+        done.append(self.ws.title)
+        return xml
+    monkeypatch.setattr(xlsx_save._SheetWriter, "_rows_xml", spy)
+    out = {}
+    for fast in (True, False):
+        monkeypatch.setattr(xlsx_save, "FAST", fast)
+        wb = build()
+        wb.properties.created = dt.datetime(2024, 6, 30)
+        path = tmp_path / f"{fast}.xlsx"
+        xlsx_save.save(wb, path)
+        out[fast] = _parts(path)
+        if fast:
+            assert len(done) == fast_sheets, done
+    return out[True], out[False]
+
+
 TEXTS = ["plain", "", " lead", "trail ", "a & b < c > d \" e ' f", "cr\r\nlf\n", "tab\there", "é ü — 漢字",
          "emoji \U0001F600", "]]>", "=1+1", "#N/A", "x" * 3000, "\u00a0nbsp\u00a0"]
+
+
+def _mixed_workbook():
+    rng = random.Random(5)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Mixed"
+    fonts = [Font(name="Arial", size=10), Font(name="Arial", bold=True, color="FFFFFF"), None]
+    fills = [PatternFill("solid", fgColor="1F3864"), None]
+    for r in range(1, 120):
+        for c in range(1, 12):
+            kind = rng.randrange(9)
+            cell = ws.cell(row=r, column=c)
+            if kind == 0:
+                cell.value = rng.choice([t for t in TEXTS if not t.startswith("=")])   # "=..." is a formula
+            elif kind == 1:
+                cell.value = rng.randint(-10**18, 10**18)
+            elif kind == 2:
+                cell.value = rng.random() * 10 ** rng.randint(-5, 20)
+            elif kind == 3:
+                cell.value = rng.random() < 0.5
+            elif kind == 4:
+                cell.value = dt.date(2000, 1, 1) + dt.timedelta(days=rng.randint(0, 9000))
+            elif kind == 5:
+                cell.value = dt.datetime(2020, 5, 6, rng.randint(0, 23), rng.randint(0, 59), 7, 123)
+            elif kind == 6:
+                cell.value = rng.choice(TEXTS)
+                cell.data_type = "s"         # as set_cell stores repository text
+                cell.quotePrefix = rng.random() < 0.5
+            elif kind == 7:
+                pass                          # a styled empty cell, or no cell at all
+            else:
+                cell.value = rng.choice([t for t in TEXTS if not t.startswith("=")])
+                cell.hyperlink = f"https://example.com/{r}/{c}?a=1&b=2"
+            font, fill = rng.choice(fonts), rng.choice(fills)
+            if font is not None:
+                cell.font = font
+            if fill is not None:
+                cell.fill = fill
+            if rng.random() < 0.3:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if rng.random() < 0.2:
+                cell.number_format = rng.choice(["0%", "#,##0", "yyyy-mm-dd"])
+        if rng.random() < 0.5:
+            ws.row_dimensions[r].height = rng.choice([12.75, 15.75, 400.0])
+        if rng.random() < 0.1:
+            ws.row_dimensions[r].hidden = True
+    ws.row_dimensions[200].height = 30          # a row with a height and no cells
+    second = wb.create_sheet("Second")
+    second["B2"] = "after the first sheet's styles"
+    second["B2"].font = Font(name="Arial", italic=True)
+    for j, v in enumerate([0.0, -0.0, 0, False, "0", 1, 1.0, True, "1", float("nan"), 1e300], start=1):
+        second.cell(row=3, column=j, value=v)      # equal as keys, not as text
+    return wb
+
+
+@needs_verified
+def test_rows_serialised_as_openpyxl_does(tmp_path, monkeypatch):
+    fast, slow = _saved_both_ways(_mixed_workbook, tmp_path, monkeypatch)
+    assert fast.keys() == slow.keys()
+    for name in slow:
+        assert fast[name] == slow[name], name
+
+
+@needs_verified
+def test_sheets_zipped_as_from_openpyxls_temporary_files(tmp_path, monkeypatch):
+    """The sheets are written in memory, not to temporary files read back into the zip: each entry still has
+    the attributes, compression method, CRC and size of the one openpyxl makes (its compressed bytes
+    differ: ddkit deflates at the fastest level)."""
+    entries = {}
+    packed = {}
+    for fast in (True, False):
+        monkeypatch.setattr(xlsx_save, "FAST", fast)
+        wb = _mixed_workbook()
+        path = tmp_path / f"{fast}.xlsx"
+        xlsx_save.save(wb, path)
+        with zipfile.ZipFile(path) as z:
+            entries[fast] = [(i.filename, i.compress_type, i.external_attr, i.create_system, i.create_version,
+                              i.extract_version, i.flag_bits, i.CRC, i.file_size)
+                             for i in z.infolist() if i.filename != "docProps/core.xml"]
+            packed[fast] = sum(i.compress_size for i in z.infolist())
+    assert entries[True] == entries[False]
+    assert packed[True] > packed[False]         # the fastest level: a little larger
+
+
+@needs_verified
+@pytest.mark.parametrize("extra", ["formula", "comment", "rich"])
+def test_sheets_the_writer_does_not_reproduce_are_left_to_openpyxl(tmp_path, monkeypatch, extra):
+    def build():
+        wb = _mixed_workbook()
+        ws = wb["Second"]
+        if extra == "formula":
+            ws["C3"] = "=SUM(1,2)"
+        elif extra == "comment":
+            ws["C3"] = "noted"
+            ws["C3"].comment = Comment("a note", "ddkit")
+        else:
+            ws["C3"] = CellRichText(["plain ", TextBlock(InlineFont(b=True), "bold")])
+        return wb
+    fast, slow = _saved_both_ways(build, tmp_path, monkeypatch, fast_sheets=1)   # "Second" left to openpyxl
+    assert fast == slow
 
 
 def test_table_cells_made_directly_as_through_openpyxl(tmp_path, monkeypatch):
@@ -69,6 +204,7 @@ def test_table_cells_made_directly_as_through_openpyxl(tmp_path, monkeypatch):
         L.write_table(wb.create_sheet("Empty"), df.iloc[:0], "E", cols)
         return wb
 
+    monkeypatch.setattr(xlsx_save, "FAST", False)
     out = {}
     for direct in (True, False):
         monkeypatch.setattr(L, "DIRECT", direct)
@@ -76,7 +212,7 @@ def test_table_cells_made_directly_as_through_openpyxl(tmp_path, monkeypatch):
         assert wb.active._current_row == 3 + n
         wb.properties.created = dt.datetime(2024, 6, 30)
         path = tmp_path / f"{direct}.xlsx"
-        wb.save(path)
+        xlsx_save.save(wb, path)
         out[direct] = _parts(path)
     assert out[True] == out[False]
 
@@ -114,7 +250,7 @@ def _severity(cell, col, rec):                  # like the workbook's severity c
 
 
 def _tables_workbook():
-    """Tables as the workbook writes them, with other cells around them and on their rows."""
+    """Tables as the workbook writes them (deferred), with real cells around them and on their rows."""
     df = _table_frame()
     link = lambda sha: f"https://example.com/{sha}?a=1&b=2" if sha.startswith("0") else None
     wb = Workbook()
@@ -122,35 +258,56 @@ def _tables_workbook():
     ws["A1"] = "a title above the table"
     ws["A1"].font = Font(name="Arial", bold=True, size=16)
     L.write_table(ws, df, "T", TABLE_COLS, start_row=3, link=link, style=_severity, style_cols=("severity",),
-                  show_only=("material", "Yes"))
+                  show_only=("material", "Yes"), deferred=True)
     ws.cell(row=10, column=len(TABLE_COLS) + 2, value="beside a table row").font = Font(name="Arial", italic=True)
     ws.cell(row=len(df) + 6, column=2, value="under the table").hyperlink = "https://example.com/under"
     # the style callback on every cell (no style_cols), and a second table on its own sheet
-    L.write_table(wb.create_sheet("Every cell"), df.iloc[::3], "U", TABLE_COLS, link=link, style=_severity)
-    L.write_table(wb.create_sheet("Empty"), df.iloc[:0], "E", TABLE_COLS)
+    L.write_table(wb.create_sheet("Every cell"), df.iloc[::3], "U", TABLE_COLS, link=link, style=_severity,
+                  deferred=True)
+    L.write_table(wb.create_sheet("Empty"), df.iloc[:0], "E", TABLE_COLS, deferred=True)
     last = wb.create_sheet("Changed")             # a table whose cells are changed after it is written
-    L.write_table(last, df.iloc[:40], "C", TABLE_COLS)
+    L.write_table(last, df.iloc[:40], "C", TABLE_COLS, deferred=True)
+    L.materialize(last)
     for r in range(2, 42):
         last.cell(row=r, column=4).number_format = "yyyy-mm-dd"
     return wb
 
 
-def test_tables_made_directly_as_through_openpyxl(tmp_path, monkeypatch):
-    """Tables with a filter that hides rows, links, a style callback, an empty table and cells changed after
-    the table is written: the file the direct cells give (DIRECT) is the one openpyxl's public calls give."""
+def test_row_writer_on_only_with_the_openpyxl_it_is_checked_against():
+    import openpyxl
+    assert xlsx_save.VERIFIED == (openpyxl.__version__.split(".")[:2] == ["3", "1"])
+    assert xlsx_save.FAST == xlsx_save.VERIFIED
+
+
+@needs_verified
+def test_deferred_table_rows_saved_as_their_cells(tmp_path, monkeypatch):
+    """write_table(deferred=True) keeps the rows as values and xlsx_save serialises them: the file is the one
+    the table's cells give, saved by ddkit's row writer or openpyxl's own (DEFERRED off: the cells)."""
     out = {}
-    for direct in (True, False):
-        monkeypatch.setattr(L, "DIRECT", direct)
+    for deferred, fast in ((True, True), (False, True), (True, False), (False, False)):
+        monkeypatch.setattr(L, "DEFERRED", deferred)
+        monkeypatch.setattr(xlsx_save, "FAST", fast)
         wb = _tables_workbook()
+        assert bool(L.deferred_tables(wb.active)) == deferred
         wb.properties.created = dt.datetime(2024, 6, 30)
-        path = tmp_path / f"{direct}.xlsx"
-        wb.save(path)
-        out[direct] = _parts(path)
-    ref = out[False]
+        path = tmp_path / f"{deferred}-{fast}.xlsx"
+        xlsx_save.save(wb, path)
+        out[deferred, fast] = _parts(path)
+    ref = out[False, False]          # cells, written by openpyxl
     assert b"<hyperlink " in ref["xl/worksheets/sheet1.xml"] and b'hidden="1"' in ref["xl/worksheets/sheet1.xml"]
-    assert out[True].keys() == ref.keys()
-    for name in ref:
-        assert out[True][name] == ref[name], name
+    for key, parts in out.items():
+        assert parts.keys() == ref.keys(), key
+        for name in ref:
+            assert parts[name] == ref[name], (key, name)
+
+
+def test_cell_made_over_a_deferred_row_is_refused(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    L.write_table(ws, _table_frame(5), "T", TABLE_COLS, deferred=True)
+    ws.cell(row=3, column=2).number_format = "0%"       # without materialize(ws) first
+    with pytest.raises(RuntimeError, match="materialize"):
+        xlsx_save.save(wb, tmp_path / "t.xlsx")
 
 
 def _old_json_value(v):

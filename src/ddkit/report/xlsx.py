@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zipfile import ZIP_DEFLATED, ZipFile
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.writer.excel import ExcelWriter
 
 from .._version import __version__
 from ..fsutil import atomic_write
 from ..severity import SEVERITIES
+from . import xlsx_save
 from .dependency_sheet import DEPENDENCY_SPEC  # deps
 from .methodology_sheet import add_methodology_sheet
 from .summary_sheet import add_summary_sheet
@@ -108,7 +106,7 @@ def write_workbook(s: Scan, path: Path) -> Path:
     add_rules_sheet(wb, s)
     add_methodology_sheet(wb, s)
     _stamp(wb, s.as_of)
-    atomic_write(path, functools.partial(save, wb))
+    atomic_write(path, functools.partial(xlsx_save.save, wb))
     return path
 
 
@@ -119,23 +117,6 @@ def _stamp(wb: Workbook, as_of: dt.date) -> None:
     wb.properties.created = stamp
     wb.properties.modified = stamp
     wb.properties.creator = "ddkit"
-
-
-def save(wb: Workbook, filename: str | os.PathLike) -> None:
-    """``wb.save(filename)``: openpyxl's own ``save_workbook`` (a deflated zip, the modification time stamped,
-    openpyxl's ``ExcelWriter``), except that a failed write (a full disk) closes the file here and drops its
-    second error, so the caller reports the first as one line and removes the file, rather than the zip
-    being closed at garbage collection with a traceback printed."""
-    archive = ZipFile(filename, "w", ZIP_DEFLATED, allowZip64=True)
-    wb.properties.modified = dt.datetime.now(tz=dt.timezone.utc).replace(tzinfo=None)
-    try:
-        ExcelWriter(wb, archive).save()
-    except BaseException:
-        try:
-            archive.close()
-        except OSError:
-            pass
-        raise
 
 
 def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
@@ -169,7 +150,8 @@ def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
         order = [c for c in df.columns if c not in ids] + ids
         cols = [Col(c, label(c), wide.get(c, 14 if kinds.get(c) != "id" else 13), kinds.get(c, "text")) for c in order]
         sheet = wb.create_sheet(name)
-        last = write_cols(sheet, df, name, cols, style=severity_style, style_cols=SEVERITY_COLS)
+        last = write_cols(sheet, df, name, cols, style=severity_style, style_cols=SEVERITY_COLS,
+                          deferred=True)
         page_setup(sheet, "Portfolio", as_of, len(cols), last)
     meth = wb.create_sheet("Methodology")
     meth.column_dimensions["A"].width, meth.column_dimensions["B"].width = 30, 110
@@ -184,7 +166,7 @@ def write_portfolio_workbook(p: Portfolio, path: Path) -> Path:
     ], 1, (30, 110))
     page_setup(meth, "Portfolio", as_of, 2, last)
     _stamp(wb, p.as_of)
-    atomic_write(path, functools.partial(save, wb))
+    atomic_write(path, functools.partial(xlsx_save.save, wb))
     return path
 
 

@@ -176,7 +176,7 @@ def add_data_sheet(wb, s: Scan, title: str, df: pd.DataFrame | None, cols: list[
                 show = ("material", "Yes")
                 note = f"{hidden} rows about de-minimis contributors hidden by the filter"
     last = write_cols(ws, df, title, cols, link=lambda sha: commit_url(remote, sha), style=style or severity_style,
-                      style_cols=None if style else SEVERITY_COLS, show_only=show)
+                      style_cols=None if style else SEVERITY_COLS, show_only=show, deferred=True)
     page_setup(ws, company_name(s), s.as_of.isoformat(), len(cols), last, note=note)
     return ws
 

@@ -13,6 +13,7 @@ from ..values import is_missing
 from .cells import plain
 from .xlsx_layout import (
     Col,
+    materialize,
     page_setup,
     set_cell,
 )
@@ -138,6 +139,7 @@ def add_remediation_sheet(wb, s: Scan) -> None:
     if len(df):
         keys = [c.key for c in cols]
         status_and_date(ws, cols, len(df), ["Open", "Requested", "Signed", "Not needed"], "due_date")
+        materialize(ws)       # the table's cells, to change them
         for r in range(2, len(df) + 2):
             ws.cell(row=r, column=keys.index("due_date") + 1).number_format = "yyyy-mm-dd"
 
@@ -317,7 +319,7 @@ def add_set_aside_table(ws, s: Scan, last: int, width: int) -> None:
         freeze, titles = ws.freeze_panes, ws.print_title_rows
         end = write_cols(ws, pd.DataFrame(rows, columns=["path", "line", "detector", "reason"]), "SecretsSetAside",
                          [Col(c.key, c.label, c.width, c.kind) for c in SET_ASIDE_SPEC], start_row=end + 1,
-                         style=severity_style)
+                         style=severity_style, deferred=True)
         for k, w in widths.items():
             ws.column_dimensions[k].width = max(w or 0, ws.column_dimensions[k].width or 0)
         ws.freeze_panes, ws.print_title_rows = freeze, titles
