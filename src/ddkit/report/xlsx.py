@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from .._version import __version__
 from ..fsutil import atomic_write
 from ..gitutil import strip_credentials
+from ..isodate import format_period
 from ..severity import SEVERITIES
 from ..values import is_missing, records
 from . import xlsx_save
@@ -193,11 +194,7 @@ def remediation_frame(df: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def _period(r: dict) -> str | None:
-    a, b = plain(r.get("period_start")), plain(r.get("period_end"))
-    a, b = (str(a)[:10] if a is not None else None), (str(b)[:10] if b is not None else None)
-    if a and b:
-        return a if a == b else f"{a} to {b}"
-    return a or b
+    return format_period(plain(r.get("period_start")), plain(r.get("period_end")))
 
 
 REMEDIATION_SPEC = [
