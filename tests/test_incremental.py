@@ -34,6 +34,8 @@ def _cold(repo, tmp_path, monkeypatch, label):
     if kf.is_dir():
         cold.mkdir(mode=0o700)
         (cold / "kingfisher").symlink_to(kf)
+        # (sealed with the warm cache's key: the same user's cache, only without its results)
+        shutil.copy(tmp_path / "warm" / cache.KEY_FILE, cold / cache.KEY_FILE)
     monkeypatch.setenv("DDKIT_CACHE_DIR", str(cold))
     return _json(repo, cold, monkeypatch, tmp_path, label)
 
