@@ -93,14 +93,22 @@ def take_write_failures() -> str | None:
     """The warning for the cache writes that failed and the entries refused (:func:`load`) since the last
     call, or None; the counts start again. The command line prints it as one line on stderr."""
     refused = take_rejected()
-    if not _write_failures:
+    taken = _take(_write_failures)
+    if taken is None:
         return refused
-    n = sum(_write_failures.values())
-    why = ", ".join(sorted(_write_failures))
-    _write_failures.clear()
+    n, why = taken
     return (f"cache: {n} cache entr{'y' if n == 1 else 'ies'} could not be written ({why}); the results are not "
             f"affected, only the next scan's time (free space in {cache_root()} or set DDKIT_CACHE_DIR)"
             + (f"; {refused.removeprefix('cache: ')}" if refused else ""))
+
+
+def _take(counts: dict[str, int]) -> tuple[int, str] | None:
+    """(how many, the reasons or kinds, sorted) of *counts*, emptied; None when there are none."""
+    if not counts:
+        return None
+    n, why = sum(counts.values()), ", ".join(sorted(counts))
+    counts.clear()
+    return n, why
 
 
 def _private_parts(root: Path, parts: tuple[str, ...]) -> None:
@@ -347,10 +355,9 @@ def inspect(path: Path) -> tuple[str, bytes] | None:
 def take_rejected() -> str | None:
     """The warning for the cache entries refused since the last call, or None; the count starts again."""
     with _rejected_lock:
-        if not _rejected:
-            return None
-        n = sum(_rejected.values())
-        kinds = ", ".join(sorted(_rejected))
-        _rejected.clear()
+        taken = _take(_rejected)
+    if taken is None:
+        return None
+    n, kinds = taken
     return (f"cache: {n} cache entr{'y was' if n == 1 else 'ies were'} not written by this user's ddkit or "
             f"damaged ({kinds}) and {'was' if n == 1 else 'were'} recomputed; the results are not affected")

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import cache, gitutil
-from ..cache import cache_dir, code_fingerprint, entry_key  # noqa: F401  (code_fingerprint: kept importable here)
+from ..cache import cache_dir, entry_key
 
 KEEP = 6            # entries kept per (repository, stage, parameters): branches switched between
 CANDIDATES = 3      # entries tried as an ancestor base, newest first
