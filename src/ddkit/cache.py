@@ -249,10 +249,8 @@ def code_fingerprint() -> str:
 
 @functools.cache
 def tool_version(tool: str) -> str:
-    """The version of a tool a cached value depends on: ``git``, or an installed distribution's name."""
-    if tool == "git":
-        from .gitutil import git_version
-        return git_version()
+    """The version of an installed distribution a cached value depends on (git's own version, which only
+    gitutil asks git for, is given by its callers as a part of the key)."""
     from ._version import installed_version
     return installed_version(tool)
 

@@ -237,6 +237,7 @@ class BlameJob:
         self._ignore_file: str | None = None
         self._ignored: set[str] = set()
         self._ign_hash = "none"
+        self._git = ""                       # git's version (set up once, part of every key)
         self._changes: pd.DataFrame | None = None
         self._single: dict[str, tuple[str, str]] | None = None
         self._env: dict[str, str] = {}
@@ -326,13 +327,14 @@ class BlameJob:
                     f = _temporary_file(text)
             self._ignore_file = str(f)
         self._env = gitutil.git_env(commit_graph_env(self.repo))
+        self._git = gitutil.git_version()
         if self._bc.dir is not None:
             self._store = incremental.Store("blame", self.repo, {},
                                             lambda v: isinstance(v, dict))
             self._recent = self._store.load("keys") or {}
 
     def _key(self, path: str, blob: str) -> str:
-        return cache_mod.entry_key(path, blob, self._last.get(path, ""), self._ign_hash, tools=("git",))
+        return cache_mod.entry_key(path, blob, self._last.get(path, ""), self._ign_hash, self._git)
 
     def _from_history(self, path: str, blob: str, lines: int) -> dict[str, int] | None:
         """What ``git blame`` gives a file the history shows added once and never changed: every line to

@@ -54,7 +54,7 @@ def read_mailmap(repo: str, commit: str | None, identities: Iterable[tuple[str, 
     # What git answers for a pair depends only on the .mailmap's content (and git): kept per blob, so a
     # re-scan asks git only about identities it has not seen with this .mailmap.
     from ..collect import incremental
-    store = incremental.Store("mailmap", repo, {"blob": blob}, _valid_answers, tools=("git",))
+    store = incremental.Store("mailmap", repo, {"blob": blob, "git": gitutil.git_version()}, _valid_answers)
     known: dict[tuple[str, str], tuple[str, str] | None] = store.load("answers") or {}
     todo = [p for p in pairs if p not in known]
     if todo:
