@@ -37,6 +37,7 @@ from .progress import Progress
 from .resolve.identities import resolve_identities
 from .resolve.mailmap import read_mailmap
 from .roster import gaps_warning, load_roster, roster_gaps
+from .schema import Finding
 from .score import not_assessed, readiness
 from .severity import SEVERITIES
 
@@ -45,13 +46,10 @@ AS_OF_RANGE = (dt.date(1970, 1, 1), dt.date(2200, 12, 31))
 
 
 def _as_of(value: str | dt.date | None) -> dt.date:
-    from .isodate import parse_iso_date
+    from .isodate import parse_date
     if value is None:
         return dt.date.today()
-    try:
-        d = parse_iso_date(value)
-    except ValueError:
-        d = None
+    d = parse_date(value, "--as-of")
     if d is None:
         raise InputError(f"--as-of '{value}' is not an ISO date (YYYY-MM-DD)")
     if not AS_OF_RANGE[0] <= d <= AS_OF_RANGE[1]:
@@ -221,7 +219,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
 
     # -- collect and analyze: licenses and third-party notices (skipped entirely with licenses=False)
     lic_table = pd.DataFrame(columns=lic_mod.LICENSE_COLUMNS)
-    found_licenses: list[dict] = []
+    found_licenses: list[Finding] = []
     not_scanned = None
     versions = {"ddkit": __version__, "git": gitutil.git_version()}
     if licenses:
@@ -262,7 +260,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
         blame, blame_warnings, stats.blame = blamer.result(progress)
     progress.timings["blame (overlapped)"] = blamer.seconds
     warnings += blame_warnings + late_warnings
-    found: list[dict] = []   # finding records from every analysis, in stage order
+    found: list[Finding] = []   # finding records from every analysis, in stage order
     with progress.stage("ownership"):
         own = ownership.ownership_table(blame, commits, people, files)
         totals = own.groupby("person_id")["lines"].sum() if len(own) else pd.Series(dtype=int)
