@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 ENGINE_CACHES = ("kingfisher", "hyperscan", "packagedcode")     # compiled rule databases only (see above)
 DEFAULT_REPOS = ("/work/.mirror/pypa+pip/repo@6d30920", "/work/.mirror/psf+requests/repo@HEAD")
-SCENARIOS = ("cold", "again", "commit")
+SCENARIOS = ["cold", "again", "commit"]    # --scenarios may leave some out
 
 # Each trick of the baseline's cli.py and the text that removes it: (old, new) replacements, all of which
 # must apply for the variant to be made.
@@ -106,10 +106,12 @@ class Variant:
         self.out = work / "out" / label
         self.out.mkdir(parents=True)
         self.times: dict[str, list[float]] = {s: [] for s in SCENARIOS}
+        self.cpu: dict[str, list[float]] = {s: [] for s in SCENARIOS}
         self.rss: dict[str, list[float]] = {s: [] for s in SCENARIOS}
 
-    def run(self, repo: str) -> tuple[float, float]:
-        """One scan: wall seconds and the peak resident memory (MB) of the ddkit process or a child it waited for."""
+    def run(self, repo: str) -> tuple[float, float, float]:
+        """One scan: wall seconds, CPU seconds (user + system, of the process and the children it waited for:
+        git, workers) and the peak resident memory (MB) of the process or of one such child."""
         env = {**os.environ, "PYTHONPATH": str(self.src), "DDKIT_CACHE_DIR": str(self.cache)}
         cmd = [PY, "-m", "ddkit", "scan", repo, "--no-licenses", "--out", str(self.out / "r.xlsx"),
                "--json", str(self.out / "r.json")]
@@ -122,7 +124,7 @@ class Variant:
         p.returncode = os.waitstatus_to_exitcode(status)
         if p.returncode not in (0, 1):
             raise SystemExit(f"{self.label}: {' '.join(cmd)} failed ({p.returncode}): {err[-800:].decode(errors='replace')}")
-        return dt, usage.ru_maxrss / 1024
+        return dt, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
     def empty_cache(self) -> None:
         """Everything about any repository removed; the compiled rule databases kept."""
@@ -155,23 +157,29 @@ def bench_repo(spec: str, variants_src: list[tuple[str, Path]], rounds: int, wor
             for v in order:
                 if scenario == "cold":
                     v.empty_cache()
-                dt, rss = v.run(repo)
+                dt, cpu, rss = v.run(repo)
                 v.times[scenario].append(dt)
+                v.cpu[scenario].append(cpu)
                 v.rss[scenario].append(rss)
         print(f"round {r + 1} (load {load()}): " + "; ".join(
-            f"{v.label} " + "/".join(f"{v.times[s][-1]:.2f}" for s in SCENARIOS) for v in variants), flush=True)
+            f"{v.label} " + "/".join(f"{v.times[s][-1]:.2f} ({v.cpu[s][-1]:.2f} CPU)" for s in SCENARIOS)
+            for v in variants), flush=True)
     base = variants[0]
-    print(f"\n{name}: medians of {rounds} round(s), seconds (min-max); ratio = median / {base.label}'s median; "
-          f"load average after: {load()}")
-    print(f"{'':12}" + "".join(f"{s:>34}" for s in SCENARIOS))
-    for v in variants:
-        cells = []
-        for s in SCENARIOS:
-            m, bm = statistics.median(v.times[s]), statistics.median(base.times[s])
-            cells.append(f"{m:6.2f} ({min(v.times[s]):.2f}-{max(v.times[s]):.2f}) {m / bm:5.2f}x {m - bm:+6.2f}s")
-        print(f"{v.label:12}" + "".join(f"{c:>34}" for c in cells))
+    for title, attr in (("wall", "times"), ("CPU (user + system, with children)", "cpu")):
+        print(f"\n{name}, {title}: medians of {rounds} round(s), seconds (min-max); ratio = median / "
+              f"{base.label}'s median; load average after: {load()}")
+        print(f"{'':12}" + "".join(f"{s:>34}" for s in SCENARIOS))
+        for v in variants:
+            cells = []
+            for s in SCENARIOS:
+                xs, bs = getattr(v, attr)[s], getattr(base, attr)[s]
+                m, bm = statistics.median(xs), statistics.median(bs)
+                cells.append(f"{m:6.2f} ({min(xs):.2f}-{max(xs):.2f}) {m / bm:5.2f}x {m - bm:+6.2f}s")
+            print(f"{v.label:12}" + "".join(f"{c:>34}" for c in cells))
     print("peak RSS, MB (median)  " + "; ".join(
         f"{v.label} " + "/".join(f"{statistics.median(v.rss[s]):.0f}" for s in SCENARIOS) for v in variants))
+    if SCENARIOS != ["cold", "again", "commit"]:
+        return
     cold = statistics.median(base.times["cold"])
     for v in variants:
         own, again, inc = (statistics.median(v.times[s]) for s in SCENARIOS)
@@ -188,7 +196,10 @@ def main() -> int:
     ap.add_argument("--variant", action="append", default=[], metavar="LABEL=SRC", help="another source tree")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repo", action="append", default=[], metavar="PATH[@REF]")
+    ap.add_argument("--scenarios", default="cold,again,commit",
+                    help="which of cold, again, commit to run (comma-separated; e.g. again,commit for many cheap rounds)")
     a = ap.parse_args()
+    SCENARIOS[:] = [x for x in ("cold", "again", "commit") if x in a.scenarios.split(",")]
     work = Path(tempfile.mkdtemp(prefix="ddkit-tricks-"))
     given: list[tuple[str, Path]] = [("baseline", a.baseline.resolve())]
     if not a.no_tree:
