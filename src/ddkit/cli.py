@@ -35,8 +35,14 @@ for _command in (scan, scan_many_cmd, diff, demo, triage, roster):
 
 def run() -> None:
     """The command line's entry point (``ddkit``, ``python -m ddkit``): :func:`main`, its standard streams
-    made safe for a reader that stops reading (:class:`_ClosedPipeSafe`)."""
+    made safe for a reader that stops reading (:class:`_ClosedPipeSafe`), and the garbage collector set for
+    one command (kept by #26 on measurement: docs/performance.md, "Process tricks removed (#26)")."""
+    import gc
+
+    from .commands import common
+    common.OWN_PROCESS = True
     sys.stdout, sys.stderr = _ClosedPipeSafe(sys.stdout), _ClosedPipeSafe(sys.stderr)
+    gc.set_threshold(10000, 20, 20)      # fewer collections of young objects: a scan makes millions
     main()
 
 

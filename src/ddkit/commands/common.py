@@ -20,6 +20,7 @@ from ..severity import SEVERITIES
 from ..text import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+OWN_PROCESS = False     # set by cli.run(): this process is the command line's, not a library caller's or a test's
 
 
 def fail(msg: str, code: int = EXIT_INPUT) -> click.exceptions.Exit:

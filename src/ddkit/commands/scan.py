@@ -30,8 +30,19 @@ def scan(repo: str, **kw) -> None:
 
 def run_scan(repo: str, o: RunOptions) -> int:
     """Scan *repo*, write the reports and print the summary; the exit code (``scan`` and ``demo``)."""
+    from . import common
+    if common.OWN_PROCESS:
+        # The command line's own process (cli.run), for one scan: the cyclic garbage collector is off from
+        # here, for the imports and the scan, whose tables hold few reference cycles, and what the imports
+        # built is frozen (scan-many keeps the collector on: one process scans many repositories there).
+        # Kept by #26 because it alone measured about 10-12% of a re-scan's CPU (docs/performance.md,
+        # "Process tricks removed (#26)").
+        import gc
+        gc.disable()
     from ..pipeline import scan as do_scan
     from ..report import write
+    if common.OWN_PROCESS:
+        gc.freeze()
     check_run_paths(o)
     progress = progress_for(o.quiet)
     try:
