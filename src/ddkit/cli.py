@@ -202,8 +202,8 @@ def _fork_allowed() -> bool:
     with no other Python thread alive, and DDKIT_OVERLAP not 0."""
     import threading
 
-    from . import pipeline
-    return (_ENTRY and sys.platform.startswith("linux") and hasattr(os, "fork") and pipeline._OVERLAP
+    from .stages import overlap
+    return (_ENTRY and sys.platform.startswith("linux") and hasattr(os, "fork") and overlap.ENABLED
             and threading.active_count() == 1)
 
 
@@ -418,7 +418,8 @@ def run_scan(repo: str, o: RunOptions) -> int:
         progress = _progress(o.quiet)
         if child is not None:
             # The scan's last stage: the threads reading git (blame, the secrets history) are done.
-            progress = _OnStage(progress, "analyses", child.ready)
+            from .stages import LAST
+            progress = _OnStage(progress, LAST, child.ready)
         with deferred_saves() as pending:
             try:
                 s = do_scan(repo, progress=progress, **o.inputs)
