@@ -1,7 +1,9 @@
-"""The pipeline, in one sitting: collect → resolve → analyze → score → report.
+"""The pipeline: collect → resolve → analyze → score → report.
 
-``scan()`` is the whole of it; each step is a small function in its own module that takes and
-returns DataFrames. The :class:`Scan` it returns holds every table and writes the reports.
+``scan()`` checks and loads every input before any work starts, answers from the cache when the same
+commit was scanned with the same inputs, and otherwise walks the list of stages (``ddkit.stages``: one
+module per stage or group, each step's computation in its own collect/resolve/analyze module). The
+:class:`Scan` it returns holds every table and writes the reports.
 """
 
 from __future__ import annotations
