@@ -23,6 +23,7 @@ test: $(STAMP)
 	bash scripts/system-deps.sh
 	$(PY) -m ruff check src tests benchmarks scripts sample_repos
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(PY) -m pytest -q -p no:cacheprovider
 
 unit: $(STAMP)

@@ -42,7 +42,8 @@ OUTS = {"--out": "report.xlsx", "--json": "report.json", "--sarif": "report.sari
 # Keys whose values record when or how long, or which build of ddkit: they differ between any two runs.
 VOLATILE_KEYS = re.compile(r"(generated|timestamp|created|duration|elapsed|seconds|_at$|^version$|"
                            r"ddkit_version|documentNamespace|serialNumber|toolVersion|runtime)", re.I)
-VOLATILE_TEXT = re.compile(r"\S*/ddkit-golden-samples(-[^/\s]+)?|/[^\s;]*?/(?=(sample_repos|rules)/)|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?|urn:uuid:[0-9a-f-]+|"
+VOLATILE_TEXT = re.compile(r"\S*/ddkit-golden-samples(-[^/\s]+)?|/[^\s;]*?/(?=(sample_repos|rules)/)|"
+                           r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?|urn:uuid:[0-9a-f-]+|"
                            r"\b\d+(\.\d+)?\s*s\b")
 
 

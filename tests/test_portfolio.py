@@ -121,6 +121,8 @@ def test_portfolio_workbook_tables_deferred_as_with_cells(portfolio_list, tmp_pa
     cells give, part by part (saved with ddkit's row writer and with openpyxl's own)."""
     from ddkit.report import xlsx, xlsx_layout, xlsx_save
     from gitrepo import workbook_parts
+    if not xlsx_save.VERIFIED:
+        pytest.skip("xlsx_save's row writer is off with this openpyxl")
     root, lst, acme, globex = portfolio_list
     p = _scan(lst)
     out = {}

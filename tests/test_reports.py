@@ -327,7 +327,7 @@ def test_diff_bring_down(acme, tmp_path):
 
 
 def test_commit_links():
-    from ddkit.report.xlsx import commit_url
+    from ddkit.report.xlsx_sheet import commit_url
     sha = "0123456789abcdef0123456789abcdef01234567"
     assert commit_url("https://github.com/acme/pay.git", sha) == f"https://github.com/acme/pay/commit/{sha}"
     assert commit_url("git@github.com:acme/pay.git", sha) == f"https://github.com/acme/pay/commit/{sha}"

@@ -24,7 +24,7 @@ from ddkit.cache import read_sealed, write_sealed
 from ddkit.collect import dependencies as deps_mod
 from ddkit.collect import incremental
 from ddkit.report import xlsx_layout as L
-from ddkit.report.xlsx import ownership_by_file
+from ddkit.report.xlsx_tables import ownership_by_file
 
 AS_OF = "2024-06-30"
 

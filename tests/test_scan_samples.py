@@ -278,6 +278,8 @@ def test_workbook_tables_deferred_as_with_cells(sample_scans, name, tmp_path, mo
     part by part (each saved with ddkit's row writer and with openpyxl's own)."""
     from ddkit.report import xlsx, xlsx_layout, xlsx_save
     from gitrepo import workbook_parts
+    if not xlsx_save.VERIFIED:
+        pytest.skip("xlsx_save's row writer is off with this openpyxl")
     s = sample_scans[name][2]
     out = {}
     for deferred, fast in ((True, True), (False, True), (False, False)):

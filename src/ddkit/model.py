@@ -1,8 +1,12 @@
 """The domain objects every stage produces and every report reads: plain dataclasses of DataFrames.
 
 Reports import this module, never the orchestrator (``pipeline.py``) or ``portfolio.py``; the stages fill
-it. Each table that leaves the pipeline has its columns declared once here (``*_COLUMNS``), and the
-severity order is one enum (:data:`SEVERITIES`), also used as an ordered categorical so that
+it. It imports no stage and no report: what its methods do beyond holding data (writing a report, merging a
+portfolio's findings, simulating a departure) is done by those layers, asked for by name through
+:mod:`ddkit.operations` (the layer check: pyproject.toml ``[tool.importlinter]``).
+
+Each table that leaves the pipeline has its columns declared once here (``*_COLUMNS``), and the severity
+order is one enum (:data:`SEVERITIES`), also used as an ordered categorical so that
 ``findings.sort_values("severity")`` puts the worst first.
 """
 
@@ -20,6 +24,7 @@ if TYPE_CHECKING:
     from .config import Company, Rules
     from .gitutil import RepoInfo
 
+from .operations import operation
 from .schema import (  # noqa: F401  (re-exported: the model's vocabulary)
     FINDING_COLUMNS,
     LICENSE_PUBLIC,
@@ -94,31 +99,31 @@ class Scan:
     copied_code: pd.DataFrame | None = None   # matches against --reference corpora; None without one
     cache_key: str | None = None        # inputs + commit this result stands for (None: not cached); see report.write
 
-    # -- reports: each goes through the reporter registry (ddkit.report)
+    # -- reports: each goes through the reporter registry (ddkit.report), provided by the facade
     def to_excel(self, path: str | os.PathLike, pseudonymize: bool = False) -> Path:
-        from .report import write
-        write("xlsx", self, Path(path), pseudonymize=pseudonymize)
+        operation("write")("xlsx", self, Path(path), pseudonymize=pseudonymize)
         return Path(path)
 
     def to_json(self, path: str | os.PathLike | None = None, pseudonymize: bool = False) -> dict:
-        from .report import write
-        return write("json", self, None if path is None else Path(path), pseudonymize=pseudonymize)
+        return operation("write")("json", self, None if path is None else Path(path), pseudonymize=pseudonymize)
 
     def to_sarif(self, path: str | os.PathLike, pseudonymize: bool = False) -> dict:
-        from .report import write
-        return write("sarif", self, Path(path), pseudonymize=pseudonymize)
+        return operation("write")("sarif", self, Path(path), pseudonymize=pseudonymize)
 
     def to_sbom(self, path: str | os.PathLike) -> dict:   # deps: CycloneDX 1.6 JSON
-        from .report import write
-        return write("cyclonedx", self, Path(path))
+        return operation("write")("cyclonedx", self, Path(path))
 
     def to_spdx(self, path: str | os.PathLike | None = None) -> dict:   # SPDX 2.3 JSON, validated
-        from .report import write
-        return write("spdx", self, None if path is None else Path(path))
+        return operation("write")("spdx", self, None if path is None else Path(path))
 
     def to_notices(self, path: str | os.PathLike | None = None) -> str:   # the attribution pack (.md or .txt)
-        from .report import write
-        return write("notices", self, None if path is None else Path(path))
+        return operation("write")("notices", self, None if path is None else Path(path))
+
+    @property
+    def components(self) -> pd.DataFrame:
+        """The third-party components the CycloneDX SBOM lists (docs/outputs.md), from the tables as they are
+        now: one row per declared package or vendored directory (analyze/components.py)."""
+        return operation("components")(self.dependencies, self.licenses)
 
     @property
     def notices(self) -> str:
@@ -128,13 +133,12 @@ class Scan:
     def simulate_departure(self, people_or_vendors) -> pd.DataFrame:
         """Per module: the files left without an author, and the truck factor before and after, if these
         people (or all staff of these vendors) left."""
-        from .analyze.bus_factor import simulate_departure
         from .schema import typed
         from .values import records
         doa = self.doa if len(self.doa.columns) else pd.DataFrame(columns=["path", "person_id", "author"])
         # The analysis works on plain values (missing: None); the answer is a public table (typed, module).
         people = pd.DataFrame(records(self.people), columns=self.people.columns)
-        out = simulate_departure(doa, self.files, people, people_or_vendors)
+        out = operation("simulate_departure")(doa, self.files, people, people_or_vendors)
         if "scope" in out:
             out = _with(out, "module", out["scope"].tolist(), "scenario")
         return typed(out, "simulate_departure")
@@ -207,8 +211,7 @@ class Portfolio:
         if not frames:
             return _typed(pd.DataFrame(columns=["repository", "id", "rule", "area", "severity", "subject", "path",
                                                 "lines_at_stake", "evidence", "remediation"]), "portfolio_findings")
-        from .analyze.findings import findings_frame
-        df = findings_frame(pd.concat(frames, ignore_index=True))
+        df = operation("findings_frame")(pd.concat(frames, ignore_index=True))
         cols = ["repository"] + [c for c in df.columns if c != "repository"]
         return _typed(df[cols], "portfolio_findings")
 
@@ -242,8 +245,14 @@ class Portfolio:
     @property
     def dependencies(self) -> pd.DataFrame:   # deps
         """Dependencies merged across repositories: one row per package, version, license and scope."""
-        from .analyze.dependencies import merge_portfolio
-        return _typed(merge_portfolio(self._tagged("dependencies")), "portfolio_dependencies")
+        return _typed(operation("merge_dependencies")(self._tagged("dependencies")), "portfolio_dependencies")
+
+    @property
+    def components(self) -> pd.DataFrame:   # deps
+        """The third-party components of the portfolio's CycloneDX SBOM: every repository's dependencies."""
+        frames = [r.dependencies for r in self.results
+                  if r.status == "ok" and r.dependencies is not None and len(r.dependencies)]
+        return operation("components")(pd.concat(frames, ignore_index=True) if frames else None, None)
 
     @property
     def remediation(self) -> pd.DataFrame:
@@ -270,26 +279,21 @@ class Portfolio:
 
     # -- reports: through the reporter registry, like a single scan's
     def to_json(self, path: str | os.PathLike | None = None, pseudonymize: bool = False) -> dict[str, Any]:
-        from .report import write_portfolio
-        return write_portfolio("json", self, None if path is None else Path(path), pseudonymize=pseudonymize)
+        return operation("write_portfolio")("json", self, None if path is None else Path(path), pseudonymize=pseudonymize)
 
     def to_sarif(self, path: str | os.PathLike, pseudonymize: bool = False) -> dict[str, Any]:
-        from .report import write_portfolio
-        return write_portfolio("sarif", self, Path(path), pseudonymize=pseudonymize)
+        return operation("write_portfolio")("sarif", self, Path(path), pseudonymize=pseudonymize)
 
     def to_sbom(self, path: str | os.PathLike) -> dict:   # deps: one CycloneDX document for the portfolio
-        from .report import write_portfolio
-        return write_portfolio("cyclonedx", self, Path(path))
+        return operation("write_portfolio")("cyclonedx", self, Path(path))
 
     def to_excel(self, path: str | os.PathLike, pseudonymize: bool = False) -> Path:
-        from .report import write_portfolio
-        write_portfolio("xlsx", self, Path(path), pseudonymize=pseudonymize)
+        operation("write_portfolio")("xlsx", self, Path(path), pseudonymize=pseudonymize)
         return Path(path)
 
     def pseudonymized(self) -> Portfolio:
         """The same portfolio with people replaced by pseudonyms consistent across repositories."""
-        from .report.pseudonym import pseudonymized_portfolio
-        return pseudonymized_portfolio(self)
+        return operation("pseudonymized_portfolio")(self)
 
 
 # ------------------------------------------------------------------ the public tables, as users get them

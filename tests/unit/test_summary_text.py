@@ -1,6 +1,6 @@
 """The Summary's share figures: a share that rounds to 0.0% but is not zero is never shown as 0.0%."""
 
-from ddkit.report.xlsx import _share_text
+from ddkit.report.summary_sheet import _share_text
 
 
 def test_small_nonzero_share_is_not_shown_as_zero():

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..collect.dependencies import norm_name
+from ..analyze.components import vulnerable_components
 
 _SEVERITY = {"critical": "CRITICAL", "high": "HIGH", "medium": "MEDIUM", "low": "LOW", "info": "INFO"}
 
@@ -21,8 +21,9 @@ def _source(advisory: str):
     return VulnerabilitySource(name="OSV", url=XsUri(f"https://osv.dev/vulnerability/{advisory}"))
 
 
-def add_vulnerabilities(bom: Any, vulns: pd.DataFrame | None) -> None:
-    """Add the current rows of the scan's vulnerabilities table to *bom* (built by ``sbom.build_bom``)."""
+def add_vulnerabilities(bom: Any, components: pd.DataFrame, vulns: pd.DataFrame | None) -> None:
+    """Add the current rows of the scan's vulnerabilities table to *bom* (built by ``sbom.build_bom`` from
+    *components*; which of them each advisory affects: analyze/components.py)."""
     if vulns is None or vulns.empty:
         return
     from decimal import Decimal
@@ -37,23 +38,14 @@ def add_vulnerabilities(bom: Any, vulns: pd.DataFrame | None) -> None:
         VulnerabilityScoreSource,
         VulnerabilitySeverity,
     )
-    refs: dict[tuple[str, str], list[str]] = {}
-    for c in bom.components:
-        ref = str(c.bom_ref.value or "")
-        if "@" in ref and ":" in ref and not ref.startswith("vendored:"):
-            eco, rest = ref.split(":", 1)
-            refs.setdefault((eco, rest.rsplit("@", 1)[0]), []).append(ref)
+    affected = vulnerable_components(components, vulns)
     cur = vulns[vulns["current"].astype(bool)]
     for adv, g in cur.groupby("advisory", sort=True):
         first = g.iloc[0]
-        targets: list[Any] = []
-        for r in g.itertuples():
-            for ref in refs.get((r.ecosystem, norm_name(r.ecosystem, r.name)), []):
-                if ref not in [t.ref for t in targets]:
-                    # A pinned version is named; an unpinned requirement's range is in ddkit's own table.
-                    exact = r.match != "range"
-                    targets.append(BomTarget(ref=ref, versions=[BomTargetVersionRange(
-                        version=str(r.version), status=ImpactAnalysisAffectedStatus.AFFECTED)] if exact else []))
+        # A pinned version is named; an unpinned requirement's range is in ddkit's own table.
+        targets = [BomTarget(ref=ref, versions=[] if version is None else [BomTargetVersionRange(
+                       version=version, status=ImpactAnalysisAffectedStatus.AFFECTED)])
+                   for ref, version in affected[str(adv)]]
         sev = first.get("advisory_severity") if isinstance(first.get("advisory_severity"), str) else None
         score = first.get("cvss_score")
         rating = VulnerabilityRating(

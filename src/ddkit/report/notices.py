@@ -19,9 +19,6 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from ..collect.dependencies import norm_name
 from ..fsutil import atomic_write
 
 if TYPE_CHECKING:
@@ -75,48 +72,9 @@ def _unknown(expr: Any) -> bool:
 
 
 def collect(s: Scan) -> dict[str, Any]:
-    """{'components': [...], 'files': [...]} for the pack (also what the tests check against the tables)."""
-    from ..analyze.dependencies import vendored_components
-    from ..analyze.licenses import is_company
-    lic = s.licenses if s.licenses is not None else pd.DataFrame()
-    holders_of_file: dict[str, list[str]] = {}
-    files = []
-    if len(lic):
-        for r in lic.to_dict(orient="records"):
-            cat = str(r.get("category") or "")
-            if "company's own notice" in cat or "mentioned in documentation" in cat:
-                continue
-            hs = [h for h in (r.get("holders") if isinstance(r.get("holders"), list) else []) if not is_company(h, s.company)]
-            holders_of_file[r["path"]] = hs
-            if hs or r.get("vendored") or isinstance(r.get("license_spdx"), str):
-                files.append(dict(path=r["path"], license=r.get("license_spdx") if isinstance(r.get("license_spdx"), str)
-                                  else None, holders=hs, vendored=bool(r.get("vendored")),
-                                  copyrights=[c for c in (r.get("copyrights") or []) if isinstance(c, str)]))
-    vc = vendored_components(lic if len(lic) else None)
-    vend_files = {r["key"]: r["files"] for r in vc.to_dict(orient="records")}
-    comps: dict[tuple[str, str], dict] = {}
-    deps = s.dependencies if s.dependencies is not None else pd.DataFrame()
-    for r in deps.to_dict(orient="records") if len(deps) else []:
-        if r.get("license_source") == "first-party":
-            continue
-        k = (r["ecosystem"], norm_name(r["ecosystem"], r["name"]))
-        c = comps.setdefault(k, dict(name=r["name"], ecosystem=r["ecosystem"], versions=[], direct=False, license=None,
-                                     license_source="none", holders=[], purl=r.get("purl"), manifests=[]))
-        v = r.get("version")
-        if isinstance(v, str) and v and v not in c["versions"]:
-            c["versions"].append(v)
-        c["direct"] = c["direct"] or bool(r.get("direct"))
-        if c["license"] is None and isinstance(r.get("license_spdx"), str) and r["license_spdx"]:
-            c["license"], c["license_source"] = r["license_spdx"], r.get("license_source")
-        if r["manifest"] not in c["manifests"]:
-            c["manifests"].append(r["manifest"])
-    for c in comps.values():
-        for f in vend_files.get(norm_name("pypi", c["name"]), []):
-            for h in holders_of_file.get(f, []):
-                if h not in c["holders"]:
-                    c["holders"].append(h)
-    return {"components": sorted(comps.values(), key=lambda c: (c["name"].lower(), c["ecosystem"])),
-            "files": sorted(files, key=lambda f: f["path"])}
+    """{'components': [...], 'files': [...]} for the pack (analyze/components.py ``attribution``)."""
+    from ..analyze.components import attribution
+    return attribution(s.licenses, s.dependencies, s.company)
 
 
 def render(s: Scan, markdown: bool = True) -> str:

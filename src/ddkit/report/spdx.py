@@ -1,15 +1,14 @@
-"""An SPDX 2.3 JSON document (``--spdx-out``), written and validated with ``spdx-tools``; and the NTIA
-minimum-elements check of the components both SBOMs (this one and CycloneDX) describe.
+"""An SPDX 2.3 JSON document (``--spdx-out``), written and validated with ``spdx-tools``.
 
-The same components as the CycloneDX SBOM (``report/sbom.py``): each declared package once (at the
-lockfile's or the pin's version when there is one) and each vendored directory the license scan found
-that is not a declared package. The scanned project is the described package; it DEPENDS_ON every
-component (a transitive one says so in the relationship's comment). Declared licenses are the SPDX
-expressions ddkit found (ScanCode's ``LicenseRef-scancode-*`` ids are declared as extracted licensing
-info with their text from ScanCode's license data); concluded licenses are NOASSERTION (ddkit records
-what the sources say, it does not conclude). Suppliers are not known offline: NOASSERTION, and the NTIA
-check says so. Namespace and creation time derive from the commit and the as-of date, so the same scan
-gives the same document.
+The components (chosen by analyze/components.py ``spdx_components``, which the summary's NTIA check counts
+too): each declared package once (at the lockfile's or the pin's version when there is one) and each
+vendored directory the license scan found that is not a declared package. The scanned project is the
+described package; it DEPENDS_ON every component (a transitive one says so in the relationship's comment).
+Declared licenses are the SPDX expressions ddkit found (ScanCode's ``LicenseRef-scancode-*`` ids are
+declared as extracted licensing info with their text from ScanCode's license data); concluded licenses are
+NOASSERTION (ddkit records what the sources say, it does not conclude). Suppliers are not known offline:
+NOASSERTION, and the NTIA check says so. Namespace and creation time derive from the commit and the as-of
+date, so the same scan gives the same document.
 """
 
 from __future__ import annotations
@@ -18,70 +17,15 @@ import datetime as dt
 import re
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .._version import __version__
-from ..analyze.dependencies import SCOPE_ORDER, vendored_components
-from ..collect.dependencies import norm_name
+from ..analyze.components import spdx_components
 from ..errors import InputError
 from ..fsutil import atomic_write
 
 if TYPE_CHECKING:
     from ..model import Portfolio, Scan
-
-
-def _purl_version(purl: Any) -> str | None:
-    from packageurl import PackageURL
-    try:
-        return PackageURL.from_string(purl).version if isinstance(purl, str) and purl.startswith("pkg:") else None
-    except ValueError:
-        return None
-
-
-def components(deps: pd.DataFrame | None, licenses: pd.DataFrame | None) -> list[dict[str, Any]]:
-    """One record per component (name, version, purl, license, scope, direct, vendored directory)."""
-    out: list[dict[str, Any]] = []
-    vc = vendored_components(licenses)
-    vend_by_key = {r["key"]: r for r in vc.to_dict(orient="records")}
-    matched: set[str] = set()
-    if deps is not None and len(deps):
-        groups: dict[tuple[str, str], list[dict]] = {}
-        for r in deps.to_dict(orient="records"):
-            if r.get("license_source") == "first-party":
-                continue
-            groups.setdefault((r["ecosystem"], norm_name(r["ecosystem"], r["name"])), []).append(r)
-        for (_eco, _key), rows in sorted(groups.items()):
-            lock = [r for r in rows if r.get("kind") == "lockfile" and isinstance(r.get("version"), str)]
-            pinned = [r for r in rows if _purl_version(r.get("purl"))]
-            best = (lock or pinned or rows)[0]
-            ver = _purl_version(best.get("purl")) or (best["version"] if best in lock else None)
-            lic_row = next((r for r in rows if isinstance(r.get("license_spdx"), str)), rows[0])
-            vend = vend_by_key.get(norm_name("pypi", rows[0]["name"]))
-            if vend:
-                matched.add(vend["directory"])
-            out.append(dict(name=rows[0]["name"], version=ver, purl=best.get("purl"), ecosystem=rows[0]["ecosystem"],
-                            license=lic_row.get("license_spdx") if isinstance(lic_row.get("license_spdx"), str) else None,
-                            scope=min((r["scope"] for r in rows), key=lambda s: SCOPE_ORDER.get(s, 9)),
-                            direct=any(bool(r["direct"]) for r in rows), vendored=None))
-    for v in vc.to_dict(orient="records"):
-        if v["directory"] not in matched:
-            out.append(dict(name=v["name"], version=None, purl=None, ecosystem=None, license=v["license_spdx"],
-                            scope="runtime", direct=True, vendored=v["directory"]))
-    return out
-
-
-def ntia_minimum_elements(comps: list[dict[str, Any]]) -> dict[str, Any]:
-    """The NTIA minimum elements (2021) a component can miss in ddkit's SBOMs: supplier name, version and a
-    unique identifier (a purl). Name, dependency relationship, the SBOM's author and timestamp are always
-    written. Suppliers are never known offline, so every component lacks one; said, not invented."""
-    def names(pred) -> list[str]:
-        return [c["name"] + (f" ({c['vendored']})" if c.get("vendored") else "") for c in comps if pred(c)]
-    return {"components": len(comps), "missing_supplier": names(lambda c: True),
-            "missing_version": names(lambda c: not c.get("version")),
-            "missing_identifier": names(lambda c: not c.get("purl")),
-            "note": "supplier names are not recorded in manifests or lockfiles and ddkit runs offline"}
 
 
 def _ref(i: int, name: str) -> str:
@@ -139,7 +83,7 @@ def build_document(s: Scan):
             elif not k.startswith("LicenseRef-") and licensing.known_symbols.get(k) is None:
                 return SpdxNoAssertion()       # not an SPDX id: the validator would refuse the document
         return parsed
-    for i, c in enumerate(components(s.dependencies, s.licenses), start=1):
+    for i, c in enumerate(spdx_components(s.dependencies, s.licenses), start=1):
         refs = [ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", c["purl"])] if c["purl"] else []
         p = Package(spdx_id=_ref(i, c["name"]), name=c["name"], download_location=SpdxNoAssertion(),
                     version=c["version"], files_analyzed=False, supplier=SpdxNoAssertion(),

@@ -106,7 +106,7 @@ class Resolution:
 def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Company, rules: Rules,
                        mailmap: Mailmap) -> Resolution:
     irules = IdentityRules.from_rules(rules)
-    from ..analyze.ai import AI_TYPE, AiRules
+    from .ai_tools import AI_TYPE, AiRules
     ai_rules = AiRules.from_rules(rules)   # an AI tool's identity is never a person (rules/ai.yaml)
     # Commits per distinct (name, e-mail), sorted: what a sorted groupby().size() gives, counted over plain
     # lists (the groupby and its itertuples cost 3 ms on pip's 17k rows).

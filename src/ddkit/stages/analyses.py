@@ -119,8 +119,8 @@ def _vuln_summary(summary: dict[str, Any], info: dict[str, Any], rules: Rules) -
 
 def _ntia(s: Scan) -> dict[str, Any]:
     """The NTIA minimum elements the components of --sbom-out and --spdx-out miss (counts, first 50 names)."""
-    from ..report.spdx import components, ntia_minimum_elements
-    got = ntia_minimum_elements(components(s.dependencies, s.licenses))
+    from ..analyze.components import ntia_minimum_elements, spdx_components
+    got = ntia_minimum_elements(spdx_components(s.dependencies, s.licenses))
     return {k: (v[:50] if isinstance(v, list) else v) for k, v in got.items()} | {
         f"{k}_count": len(v) for k, v in got.items() if isinstance(v, list)}
 
