@@ -125,6 +125,7 @@ def main() -> int:
         for engine in ENGINE_CACHES:
             if (cache / engine).is_dir():
                 shutil.copytree(cache / engine, fresh / engine)
+        shutil.copy(cache / ".ddkit-key", fresh / ".ddkit-key")   # (the entries are sealed with that cache's key)
         news.append(ddkit(fresh, "--no-licenses"))
         warms.append(ddkit(cache, "--no-licenses"))
         n += 1

@@ -14,8 +14,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from ddkit import gitutil
-from ddkit.cache import read_sealed, write_sealed
+from ddkit import cache, gitutil
 from ddkit.collect import blame as blame_mod
 from ddkit.collect import history as history_mod
 from ddkit.collect import incremental, tree
@@ -129,10 +128,11 @@ def test_damaged_line_counts_entry_is_recomputed(sample, tmp_path, monkeypatch, 
         entry.write_bytes(raw[:-20] + b"x" * 20)
     else:
         # Well sealed, but a count that cannot be one: not trusted.
-        obj = pickle.loads(read_sealed(entry, incremental.MAGIC))
-        path = next(iter(obj["payload"]))
-        obj["payload"][path] = (obj["payload"][path][0], obj["payload"][path][1], "many")
-        write_sealed(entry, pickle.dumps(obj), incremental.MAGIC)
+        kind, body = cache.inspect(entry)
+        payload = pickle.loads(body)
+        path = next(iter(payload))
+        payload[path] = (payload[path][0], payload[path][1], "many")
+        cache.save(entry, cache.pickle_codec(kind), payload)
     calls = _diffs(monkeypatch)
     pd.testing.assert_frame_equal(_files(sample, True, monkeypatch), first)
     assert len(calls) == 1 and calls[0][-1] == "--"                 # recomputed whole
@@ -195,9 +195,10 @@ def _entry(tmp_path):
 
 
 def _reseal(entry, edit):
-    obj = pickle.loads(read_sealed(entry, incremental.MAGIC))
-    edit(obj["payload"])
-    write_sealed(entry, pickle.dumps(obj), incremental.MAGIC)
+    kind, body = cache.inspect(entry)
+    payload = pickle.loads(body)
+    edit(payload)
+    cache.save(entry, cache.pickle_codec(kind), payload)
 
 
 @pytest.mark.parametrize("speculate", [False, True])
@@ -221,7 +222,7 @@ def test_blame_rescan_reads_one_entry_and_equals_cold(sample, tmp_path, monkeypa
     plain, _, _ = _blame(sample, monkeypatch)
     pd.testing.assert_frame_equal(after, plain)
     monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "c"))
-    keys = pickle.loads(read_sealed(entry, incremental.MAGIC))["payload"]
+    keys = pickle.loads(cache.inspect(entry)[1])
     assert len(keys) == plain["path"].nunique()       # this scan's files only
 
 

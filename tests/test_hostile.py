@@ -230,12 +230,13 @@ def _fresh_cache_with_license_db(d: Path) -> str:
     """An empty cache but for ScanCode's license table (seconds to build; no part of what is tested)."""
     import shutil
 
-    from ddkit.cache import cache_dir
-    from ddkit.collect.licenses import license_db_summary, scancode_version
+    from ddkit.cache import KEY_FILE, cache_dir, cache_root, entry_key
+    from ddkit.collect.licenses import license_db_summary
     license_db_summary()
-    name = f"db-{scancode_version()}.json"
+    name = f"db-{entry_key(tools=('scancode-toolkit',))}.json"
     (d / "licenses").mkdir(parents=True)
     shutil.copy(cache_dir("licenses") / name, d / "licenses" / name)
+    shutil.copy(cache_root() / KEY_FILE, d / KEY_FILE)     # the entry is sealed with that cache's key
     return str(d)
 
 

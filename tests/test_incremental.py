@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import ddkit
-from ddkit.cache import read_sealed, write_sealed
+from ddkit import cache
 from ddkit.collect import history as history_mod
 from ddkit.collect import incremental
 from ddkit.collect import secrets as secrets_mod
@@ -34,6 +34,8 @@ def _cold(repo, tmp_path, monkeypatch, label):
     if kf.is_dir():
         cold.mkdir(mode=0o700)
         (cold / "kingfisher").symlink_to(kf)
+        # (sealed with the warm cache's key: the same user's cache, only without its results)
+        shutil.copy(tmp_path / "warm" / cache.KEY_FILE, cold / cache.KEY_FILE)
     monkeypatch.setenv("DDKIT_CACHE_DIR", str(cold))
     return _json(repo, cold, monkeypatch, tmp_path, label)
 
@@ -121,13 +123,18 @@ def test_corrupt_cache_entry_is_recomputed(make_repo, tmp_path, monkeypatch, dam
         elif damage == "garbage":
             p.write_bytes(raw[:-10] + b"0123456789")
         else:
-            # A well-formed entry (sealed with this cache's key) whose content cannot be right.
-            obj = pickle.loads(read_sealed(p, incremental.MAGIC))
+            # A well-formed entry (sealed with this cache's key) whose content cannot be right: a payload of
+            # another shape, or one sealed for another commit and copied over this one's name.
+            kind, body = cache.inspect(p)
+            codec = cache.pickle_codec(kind)
             if damage == "wrong-shape":
-                obj["payload"] = {"commits": "not a table", "rows": [1, 2]}
+                cache.save(p, codec, {"commits": "not a table", "rows": [1, 2]})
             else:
-                obj["commit"] = "0" * 40
-            write_sealed(p, pickle.dumps(obj), incremental.MAGIC)
+                other = p.with_name(p.name.replace(head, "0" * 40))
+                cache.save(other, codec, pickle.loads(body))
+                assert cache.load(other, codec) is not None          # positive control: sealed right there
+                p.write_bytes(other.read_bytes())
+                other.unlink()
     reads = []
     real = history_mod._read
     monkeypatch.setattr(history_mod, "_read", lambda repo, c, excl, ren, *a: reads.append(excl) or real(repo, c, excl, ren, *a))

@@ -109,127 +109,10 @@ def test_ignore_revs_list_leaves_no_temporary_file_even_when_a_scan_stops(make_r
     assert [p.read_text() for p in (tmp_path / "cache" / "blame-ignore-revs").iterdir()] == [f"{fmt}\n"]
 
 
-def _forked_writes(tmp_path, monkeypatch, fail: bool):
-    """_write_scan_reports as the command line runs it (its own process, on Linux): the workbook by a child."""
-    import os
-    import sys
-
-    import pytest
-
-    from ddkit import cli
-    if not sys.platform.startswith("linux"):
-        pytest.skip("the forked workbook writer runs on Linux only")
-    monkeypatch.setattr(cli, "_ENTRY", True)
-    monkeypatch.setattr(overlap_mod, "ENABLED", True)
-    saved, written = [], []
-
-    def writer(fmt, s, path, pseudonymize=False):
-        if fmt == "xlsx" and fail:
-            raise ValueError("disk says no")
-        path.write_text(f"{fmt} {os.getpid()} {s}")
-        written.append(fmt)
-
-    o = cli.RunOptions(inputs={}, outputs={"xlsx": str(tmp_path / "r.xlsx"), "json": str(tmp_path / "r.json")},
-                       quiet=True)
-    return cli, o, writer, saved, written
-
-
-def test_workbook_written_by_a_forked_child_while_the_result_is_saved(tmp_path, monkeypatch):
-    import os
-
-    import pytest
-    cli, o, writer, saved, written = _forked_writes(tmp_path, monkeypatch, fail=False)
-    child = cli._WorkbookChild.start(o, writer)        # forked before the scan
-    assert child is not None and child.pid != os.getpid()
-    child.ready()
-    child.ready()                                      # (once)
-    cli._write_scan_reports(o, writer, "the scan", [lambda: saved.append(os.getpid())], child)
-    me = str(os.getpid())
-    assert saved == [os.getpid()]                                       # the result is saved here
-    assert (tmp_path / "r.json").read_text() == f"json {me} the scan"   # the other formats are written here
-    xlsx = (tmp_path / "r.xlsx").read_text().split()
-    assert xlsx[0] == "xlsx" and xlsx[1] == str(child.pid)              # the workbook by the child
-    assert xlsx[2:] == ["the", "scan"]                                  # from the scan it was sent
-    assert written == ["json"]
-    with pytest.raises(ChildProcessError):                              # the child was waited for
-        os.waitpid(child.pid, 0)
-
-
-def test_workbook_child_not_made_ready_during_the_scan_still_writes(tmp_path, monkeypatch):
-    """A scan whose last stage did not signal (a renamed stage, say) costs the imports at the end, nothing else."""
-    import os
-    cli, o, writer, saved, written = _forked_writes(tmp_path, monkeypatch, fail=False)
-    child = cli._WorkbookChild.start(o, writer)
-    cli._write_scan_reports(o, writer, "the scan", [lambda: saved.append(1)], child)
-    assert (tmp_path / "r.xlsx").read_text() == f"xlsx {child.pid} the scan" and child.pid != os.getpid()
-
-
-def test_forked_workbook_writer_failure_is_raised_by_the_command(tmp_path, monkeypatch):
-    import pytest
-    cli, o, writer, saved, written = _forked_writes(tmp_path, monkeypatch, fail=True)
-    child = cli._WorkbookChild.start(o, writer)
-    with pytest.raises(ValueError, match="disk says no"):
-        cli._write_scan_reports(o, writer, "the scan", [lambda: saved.append(1)], child)
-    assert saved == [1] and written == ["json"]                     # the rest is still done
-    assert not (tmp_path / "r.xlsx").exists()
-
-
-def test_workbook_child_killed_is_reported(tmp_path, monkeypatch):
-    """A child that dies without an answer (killed, out of memory) is an error of the command, not a
-    workbook silently missing."""
-    import os
-    import signal
-
-    import pytest
-    cli, o, writer, saved, written = _forked_writes(tmp_path, monkeypatch, fail=False)
-    child = cli._WorkbookChild.start(o, writer)
-    os.kill(child.pid, signal.SIGKILL)
-    with pytest.raises(RuntimeError, match="signal 9"):
-        cli._write_scan_reports(o, writer, "the scan", [lambda: saved.append(1)], child)
-    assert saved == [1] and written == ["json"]
-
-
-def test_no_fork_without_a_result_to_save_or_outside_the_command_line(tmp_path, monkeypatch):
-    import os
-
-    import pytest
-    cli, o, writer, saved, written = _forked_writes(tmp_path, monkeypatch, fail=False)
-    child = cli._WorkbookChild.start(o, writer)
-    cli._write_scan_reports(o, writer, "the scan", [], child)      # a cached result: nothing to save
-    assert (tmp_path / "r.xlsx").read_text() == f"xlsx {os.getpid()} the scan"
-    with pytest.raises(ChildProcessError):                          # the unused child was ended
-        os.waitpid(child.pid, 0)
-    o_json = cli.RunOptions(inputs={}, outputs={"json": str(tmp_path / "r.json")}, quiet=True)
-    assert cli._WorkbookChild.start(o_json, writer) is None         # no workbook asked for
-    monkeypatch.setattr(cli, "_ENTRY", False)                       # a library caller or a test calling main()
-    assert cli._WorkbookChild.start(o, writer) is None
-    cli._write_scan_reports(o, writer, "the scan", [lambda: saved.append(1)], None)
-    assert (tmp_path / "r.xlsx").read_text() == f"xlsx {os.getpid()} the scan" and saved == [1]
-
-
-def test_on_stage_calls_once_when_the_stage_starts_and_keeps_the_timings():
-    from ddkit import cli
-    from ddkit.progress import Progress
-    seen, calls = [], []
-
-    class Inner(Progress):
-        def start(self, name, total):
-            seen.append(("start", name, len(calls)))
-
-        def end(self, name):
-            seen.append(("end", name))
-    p = cli._OnStage(Inner(), "analyses", lambda: calls.append(1))
-    for name in ("files", "analyses", "analyses"):
-        with p.stage(name):
-            pass
-    assert calls == [1]
-    assert seen[2] == ("start", "analyses", 1)          # called before the inner display hears of the stage
-    assert set(p.timings) == {"files", "analyses"}
-
-
-def test_command_line_scan_with_forked_workbook_equals_one_written_in_turn(make_repo, tmp_path):
-    """The whole command, twice (a new commit between): the workbook the child writes is the one written
-    without forking (DDKIT_OVERLAP=0), byte for byte, and the deferred result is in the cache afterwards."""
+def test_command_line_scan_overlapped_equals_one_run_in_turn(make_repo, tmp_path):
+    """The whole command, twice (a new commit between): the workbook and JSON of an overlapped scan are
+    the ones written one thing at a time (DDKIT_OVERLAP=0), byte for byte, and the result and the
+    history are in the cache afterwards."""
     import os
     import subprocess
     import sys
@@ -247,15 +130,15 @@ def test_command_line_scan_with_forked_workbook_equals_one_written_in_turn(make_
         return parts, (tmp_path / f"{out}.json").read_bytes()
 
     for i in range(2):
-        forked, in_turn = run("a", "forked", "1"), run("b", "in-turn", "0")
-        assert forked[0].keys() == in_turn[0].keys() and forked[1] == in_turn[1]
-        for name in forked[0]:
+        overlapped, in_turn = run("a", "overlapped", "1"), run("b", "in-turn", "0")
+        assert overlapped[0].keys() == in_turn[0].keys() and overlapped[1] == in_turn[1]
+        for name in overlapped[0]:
             if name != "docProps/core.xml":   # its modification time is the clock's (openpyxl's save)
-                assert forked[0][name] == in_turn[0][name], name
+                assert overlapped[0][name] == in_turn[0][name], name
         r.commit({"more.py": f"y = {i}\n"}, name="Ann", email="ann@acme.com", date=f"2021-05-0{i + 1}T10:00:00+00:00")
     head = r.git("rev-parse", "HEAD").strip()
-    run("a", "forked", "1")
-    for stage in ("scan", "history"):    # the result and the history the parent saved while the child wrote
+    run("a", "overlapped", "1")
+    for stage in ("scan", "history"):    # the result and the history kept for the next scan
         assert len(list((tmp_path / "a" / "incremental").glob(f"*/{stage}/*-{head}.pkl"))) == 1, stage
 
 
@@ -338,9 +221,9 @@ def test_added_once_blames_of_pip_equal_git_blame():
         assert blame_mod._parse_incremental(out) == ({once[path][0]: int(n)} if n else {}), path
 
 
-def test_command_line_bad_input_ends_the_workbook_child(make_repo, tmp_path):
-    """An input refused once the scan has started (the child is forked before it) is one line and exit 2,
-    and the child is gone: the command's output pipes close at once (a child left waiting would hold them)."""
+def test_command_line_bad_input_once_the_scan_started_is_one_line(make_repo, tmp_path):
+    """An input refused once the scan has started (a ref that does not exist) is one line and exit 2, the
+    command's output pipes closed at its end (nothing left holding them), and no workbook written."""
     import os
     import subprocess
     import sys

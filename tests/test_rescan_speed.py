@@ -20,9 +20,9 @@ import pytest
 from openpyxl import Workbook
 
 import ddkit
-from ddkit.cache import read_sealed, write_sealed
+from ddkit import cache as cache_mod
 from ddkit.collect import dependencies as deps_mod
-from ddkit.collect import incremental
+from ddkit.collect import manifests as manifests_mod
 from ddkit.report import xlsx_layout as L
 from ddkit.report.xlsx_tables import ownership_by_file
 
@@ -80,10 +80,11 @@ def test_corrupt_manifest_entry_is_recomputed(make_repo, tmp_path, monkeypatch, 
     if damage == "garbage":
         p.write_bytes(raw[:-10] + b"0123456789")
     else:     # a well-formed entry (header and checksum right) holding rows of another shape
-        obj = pickle.loads(read_sealed(p, incremental.MAGIC))
-        key = next(iter(obj["payload"]))
-        obj["payload"][key] = ([{"purl": "pkg:pypi/evil"}], {}, [])
-        write_sealed(p, pickle.dumps(obj), incremental.MAGIC)
+        kind, body = cache_mod.inspect(p)
+        payload = pickle.loads(body)
+        key = next(iter(payload))
+        payload[key] = ([{"purl": "pkg:pypi/evil"}], {}, [])
+        cache_mod.save(p, cache_mod.pickle_codec(kind), payload)
     # The scan result itself is cached too: drop it, so the dependencies stage runs again.
     for q in (cache / "incremental").rglob("scan/*.pkl"):
         q.unlink()
@@ -122,9 +123,8 @@ def test_manifest_path_flags_kept_and_equal_to_matching_each_path(make_repo, tmp
     if damage == "garbage":
         entries[0].write_bytes(raw[:-10] + b"0123456789")
     else:     # sealed with this cache's key, a payload of another shape (a path's answer not a bool)
-        obj = pickle.loads(read_sealed(entries[0], incremental.MAGIC))
-        obj["payload"] = {p: "yes" for p in obj["payload"]}
-        write_sealed(entries[0], pickle.dumps(obj), incremental.MAGIC)
+        kind, body = cache_mod.inspect(entries[0])
+        cache_mod.save(entries[0], cache_mod.pickle_codec(kind), {p: "yes" for p in pickle.loads(body)})
     calls.clear()
     assert deps_mod.manifest_paths(str(r.path), paths) == want
     assert sorted(calls) == sorted(paths)                       # matched again
@@ -132,23 +132,23 @@ def test_manifest_path_flags_kept_and_equal_to_matching_each_path(make_repo, tmp
 
 def test_manifest_patterns_cached_and_matched_like_fnmatch(tmp_path, monkeypatch):
     monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "c"))
-    deps_mod._pattern_sets.cache_clear()
-    deps_mod._matchers.cache_clear()
+    manifests_mod._pattern_sets.cache_clear()
+    manifests_mod._matchers.cache_clear()
     try:
-        hs = deps_mod.handlers()
+        hs = manifests_mod.handlers()
         every = sorted({p for h in hs for p in h.path_patterns})
-        lock = {p for h in hs if h.datasource_id in deps_mod.LOCKFILE_IDS for p in h.path_patterns}
-        man = {p for h in hs if h.datasource_id in deps_mod.MANIFEST_IDS for p in h.path_patterns}
-        assert deps_mod._patterns() == tuple(every)
+        lock = {p for h in hs if h.datasource_id in manifests_mod.LOCKFILE_IDS for p in h.path_patterns}
+        man = {p for h in hs if h.datasource_id in manifests_mod.MANIFEST_IDS for p in h.path_patterns}
+        assert manifests_mod._patterns() == tuple(every)
         files = list((tmp_path / "c" / "packagedcode").glob("patterns-*.json"))
         assert len(files) == 1
         # A damaged file is read again from ScanCode (and rewritten).
         for bad in ("{not json", '{"manifest": [], "lockfile": ["*.lock"]}', '{"manifest": [1], "lockfile": []}'):
             files[0].write_text(bad)
-            deps_mod._pattern_sets.cache_clear()
-            assert deps_mod._patterns() == tuple(every)
-        deps_mod._pattern_sets.cache_clear()
-        deps_mod._matchers.cache_clear()
+            manifests_mod._pattern_sets.cache_clear()
+            assert manifests_mod._patterns() == tuple(every)
+        manifests_mod._pattern_sets.cache_clear()
+        manifests_mod._matchers.cache_clear()
         paths = ["package.json", "a/package-lock.json", ".package-lock.json", "x/yarn.lock", "go.sum", "go.mod",
                  "Cargo.lock", "Cargo.toml", "requirements-dev.txt", "requirements/base.txt", "setup.py", "setup.cfg",
                  "Pipfile", "Pipfile.lock", "composer.lock", "a/b/pom.xml", "build.gradle", "foo.gemspec",
@@ -163,8 +163,8 @@ def test_manifest_patterns_cached_and_matched_like_fnmatch(tmp_path, monkeypatch
                 fnmatch.fnmatchcase("/" + p, pat) for pat in man)
             assert deps_mod.is_lockfile_path(p) == want_lock, p
     finally:
-        deps_mod._pattern_sets.cache_clear()
-        deps_mod._matchers.cache_clear()
+        manifests_mod._pattern_sets.cache_clear()
+        manifests_mod._matchers.cache_clear()
 
 
 # ----------------------------------------------------------------------------- secrets screen
@@ -187,7 +187,7 @@ def test_hyperscan_database_cached_and_corrupt_file_recompiled(tmp_path, monkeyp
         for bad in (raw[:-100] + b"x" * 100, raw[:64], b"", raw[:64] + raw[64:200]):
             f.write_bytes(bad)
             assert DetectorSet(screen=True).candidates(text, starts) == want  # compiled again
-            assert f.read_bytes() == raw or read_sealed(f) is not None        # rewritten, sealed
+            assert f.read_bytes() == raw or cache_mod.inspect(f) is not None   # rewritten, sealed
 
 
 # ----------------------------------------------------------------------------- workbook
@@ -381,8 +381,8 @@ def test_file_kinds_kept_per_blob_and_damaged_entry_recomputed(make_repo, tmp_pa
 
 # ----------------------------------------------------------------------------- the command line's exit
 def test_command_line_exit_runs_exit_handlers_and_keeps_the_status(tmp_path):
-    """run() ends the process at once after the command, but only after the exit handlers ran and the
-    output was flushed, with the command's own exit status."""
+    """The entry point (run()) ends the process as Python does: the exit handlers run, the output is
+    flushed, and the exit status is the command's own."""
     import subprocess
     import sys
     v = subprocess.run([sys.executable, "-m", "ddkit", "--version"], capture_output=True, text=True)

@@ -12,14 +12,22 @@ not hold the key (another user, a file copied in from elsewhere) is never deseri
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import json
 import os
 import stat
 import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from .errors import InputError
+
+T = TypeVar("T")
 
 _checked: set[Path] = set()   # cache roots known to be private and writable in this process
 _keys: dict[Path, tuple[tuple[int, ...], bytes]] = {}   # root -> (the key file's stat, key)
@@ -82,14 +90,25 @@ def write_failed(err: OSError) -> None:
 
 
 def take_write_failures() -> str | None:
-    """The warning for the cache writes that failed since the last call, or None; the count starts again."""
-    if not _write_failures:
-        return None
-    n = sum(_write_failures.values())
-    why = ", ".join(sorted(_write_failures))
-    _write_failures.clear()
+    """The warning for the cache writes that failed and the entries refused (:func:`load`) since the last
+    call, or None; the counts start again. The command line prints it as one line on stderr."""
+    refused = take_rejected()
+    taken = _take(_write_failures)
+    if taken is None:
+        return refused
+    n, why = taken
     return (f"cache: {n} cache entr{'y' if n == 1 else 'ies'} could not be written ({why}); the results are not "
-            f"affected, only the next scan's time (free space in {cache_root()} or set DDKIT_CACHE_DIR)")
+            f"affected, only the next scan's time (free space in {cache_root()} or set DDKIT_CACHE_DIR)"
+            + (f"; {refused.removeprefix('cache: ')}" if refused else ""))
+
+
+def _take(counts: dict[str, int]) -> tuple[int, str] | None:
+    """(how many, the reasons or kinds, sorted) of *counts*, emptied; None when there are none."""
+    if not counts:
+        return None
+    n, why = sum(counts.values()), ", ".join(sorted(counts))
+    counts.clear()
+    return n, why
 
 
 def _private_parts(root: Path, parts: tuple[str, ...]) -> None:
@@ -164,13 +183,9 @@ def read_sealed(path: Path, magic: bytes = b"") -> bytes | None:
     match). The only way into the cache for anything that is deserialised into code-bearing objects."""
     try:
         raw = path.read_bytes()
-        n = len(magic)
-        digest, body = raw[n:n + 64], raw[n + 64:]
-        if raw[:n] != magic or not hmac.compare_digest(_mac(magic, body), digest):
-            return None
-    except (OSError, InputError):
+    except OSError:
         return None
-    return body
+    return _unseal(raw, magic)
 
 
 def write_sealed(path: Path, body: bytes, magic: bytes = b"") -> None:
@@ -183,3 +198,164 @@ def write_sealed(path: Path, body: bytes, magic: bytes = b"") -> None:
         write_failed(e)
     except InputError:
         pass
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The one entry format. Every cache user keeps only a Codec (how its value becomes bytes and back, and what a
+# value must look like) and a key made by entry_key; load/save do the rest: the seal, the entry's place bound
+# into it, the atomic write, and a miss for anything that is not exactly what this user's ddkit wrote there.
+
+FORMAT = b"ddkit-cache-1"
+
+
+@dataclass(frozen=True)
+class Codec(Generic[T]):
+    """How one kind of entry is stored. *name* is sealed into the entry (an entry of one kind is never read as
+    another's); *decode* turns the body back into a value and *valid* says whether that value has the shape
+    its user relies on: a decode that raises, or a value *valid* refuses, is a miss."""
+    name: str
+    encode: Callable[[T], bytes]
+    decode: Callable[[bytes], Any]
+    valid: Callable[[Any], bool] = field(default=lambda v: True)
+
+    @property
+    def magic(self) -> bytes:
+        return FORMAT + b" " + self.name.encode() + b"\n"
+
+
+def pickle_codec(name: str, valid: Callable[[Any], bool] = lambda v: True) -> Codec[Any]:
+    """Python objects (tables, results): only ever unpickled from a sealed entry (threat model)."""
+    import pickle
+    return Codec(name, lambda v: pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL), pickle.loads, valid)
+
+
+def json_codec(name: str, valid: Callable[[Any], bool] = lambda v: True) -> Codec[Any]:
+    import json
+    return Codec(name, lambda v: json.dumps(v).encode(), json.loads, valid)
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """ddkit's own code and data files (name, size, modification time): a cached result is only reused by
+    the same code, also between two builds that carry the same version number (a source checkout)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*")):
+        if f.suffix in (".py", ".json", ".yaml") and f.is_file():
+            st = f.stat()
+            h.update(f"{f.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()[:16]
+
+
+@functools.cache
+def tool_version(tool: str) -> str:
+    """The version of an installed distribution a cached value depends on (git's own version, which only
+    gitutil asks git for, is given by its callers as a part of the key)."""
+    from ._version import installed_version
+    return installed_version(tool)
+
+
+@functools.lru_cache(maxsize=64)
+def _key_base(tools: tuple[str, ...]) -> bytes:
+    from ._version import __version__
+    return json.dumps([__version__, code_fingerprint(), {t: tool_version(t) for t in tools}]).encode()
+
+
+def entry_key(*parts: Any, tools: tuple[str, ...] = (), length: int = 64) -> str:
+    """The one key builder: a SHA-256 (hex, *length* digits) of ddkit's version and code fingerprint, the
+    versions of *tools*, and *parts* (JSON; anything else by ``str``). A value cached by other code or other
+    tools is simply never looked up again (old entries only take room)."""
+    h = hashlib.sha256(_key_base(tuple(tools)))
+    h.update(b"\0" + json.dumps(parts, sort_keys=True, default=str).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()[:length]
+
+
+_rejected: dict[str, int] = {}   # codec name -> entries refused (not sealed by this cache's key, or invalid)
+_rejected_lock = threading.Lock()
+
+
+def _place(path: Path) -> bytes:
+    # The entry's place under the root is sealed with it: an entry moved or copied to another key (another
+    # commit, another blob) does not authenticate there.
+    try:
+        return path.relative_to(cache_root()).as_posix().encode("utf-8", "surrogateescape")
+    except ValueError:
+        return path.name.encode("utf-8", "surrogateescape")
+
+
+def load(path: Path | None, codec: Codec[Any], *, drop: bool = False) -> Any:
+    """The value stored at *path* by :func:`save` with *codec*, or None: missing, unreadable, not sealed with
+    this cache's key for this place and kind (planted, copied, damaged, written by an older format), not
+    decodable or refused by ``codec.valid``. A refused entry that exists is counted for the warning
+    (:func:`take_write_failures`) and, with *drop*, removed so that it is recomputed and rewritten."""
+    if path is None:
+        return None
+    magic = codec.magic + _place(path) + b"\n"
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    body = _unseal(raw, magic)
+    value: Any = None
+    if body is not None:
+        try:
+            value = codec.decode(body)
+            if not codec.valid(value):
+                value = None
+        except Exception:   # whatever a damaged body makes the decoder raise: a miss, recomputed
+            value = None
+    if value is None:
+        with _rejected_lock:
+            _rejected[codec.name] = _rejected.get(codec.name, 0) + 1
+        if drop:
+            path.unlink(missing_ok=True)
+    return value
+
+
+def save(path: Path | None, codec: Codec[T], value: T) -> None:
+    """*value* at *path*, sealed (:func:`write_sealed`); one that cannot be encoded or written only costs time."""
+    if path is None:
+        return
+    try:
+        body = codec.encode(value)
+    except Exception:       # a value the codec cannot store (an unpicklable object): not cached
+        return
+    write_sealed(path, body, codec.magic + _place(path) + b"\n")
+
+
+def _unseal(raw: bytes, magic: bytes) -> bytes | None:
+    n = len(magic)
+    digest, body = raw[n:n + 64], raw[n + 64:]
+    try:
+        if raw[:n] != magic or not hmac.compare_digest(_mac(magic, body), digest):
+            return None
+    except (OSError, InputError):
+        return None
+    return body
+
+
+def inspect(path: Path) -> tuple[str, bytes] | None:
+    """(kind, body) of the entry at *path* when it is sealed by this cache for this place, else None (for
+    tests and for looking into a cache by hand; a user reads an entry with :func:`load` and its codec)."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    head = FORMAT + b" "
+    end = raw.find(b"\n")
+    if not raw.startswith(head) or end < 0:
+        return None
+    name = raw[len(head):end].decode("utf-8", "replace")
+    body = _unseal(raw, raw[:end + 1] + _place(path) + b"\n")
+    return None if body is None else (name, body)
+
+
+def take_rejected() -> str | None:
+    """The warning for the cache entries refused since the last call, or None; the count starts again."""
+    with _rejected_lock:
+        taken = _take(_rejected)
+    if taken is None:
+        return None
+    n, kinds = taken
+    return (f"cache: {n} cache entr{'y was' if n == 1 else 'ies were'} not written by this user's ddkit or "
+            f"damaged ({kinds}) and {'was' if n == 1 else 'were'} recomputed; the results are not affected")

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from .cache import json_codec, pickle_codec
 from .errors import InputError
 
 
@@ -37,35 +38,32 @@ def _load_yaml(path: Path) -> Any:
     return _parse_yaml(yaml_text(path), path)
 
 
-_YAML_MAGIC = b"ddkit-yaml\n"
-
-
 def _parse_yaml(text: str, path: Path) -> Any:
     """``yaml.safe_load(text)``, kept in the cache per text (SHA-256): the rules files are read at every run
     and PyYAML's pure-Python parser took 30 ms of each (a tenth of a re-scan's time outside imports). An entry
-    is a pickle sealed with the cache's HMAC key (:func:`ddkit.cache.read_sealed`: nothing this user's ddkit
-    did not write is unpickled); a missing, damaged, unreadable or unsealed entry is parsed again
+    is a pickle in the cache's sealed format (:func:`ddkit.cache.load`: nothing this user's ddkit did not
+    write is unpickled); a missing, damaged, unreadable or unsealed entry is parsed again
     (``tests/unit/test_rules_and_model.py``)."""
-    import pickle
-    # (limits-1: entries from before the YAML limits are not trusted to be within them)
-    key = hashlib.sha256(f"{yaml.__version__}\0{getattr(yaml, '__with_libyaml__', '')}\0limits-1\0".encode()
-                         + text.encode("utf-8", "surrogatepass")).hexdigest()
-    from .cache import cache_dir, read_sealed, write_sealed
+    from . import cache
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     entry: Path | None = None
     try:
-        entry = cache_dir("yaml") / f"{key}.pkl"
-        body = read_sealed(entry, _YAML_MAGIC)
-        if body is not None:
-            return pickle.loads(body)
-    except Exception:   # no cache folder, or an entry that does not unpickle: parse
+        key = cache.entry_key(digest, getattr(yaml, "__with_libyaml__", ""), tools=("PyYAML",))
+        entry = cache.cache_dir("yaml") / f"{key}.pkl"
+    except InputError:   # no usable cache folder (a scan reports it itself): parse
         pass
+    data = cache.load(entry, YAML_CODEC)
+    if data is not None:
+        return data[0]
     data = _safe_load(text, path)
-    if entry is not None:
-        try:
-            write_sealed(entry, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), _YAML_MAGIC)
-        except Exception:   # a value that cannot be pickled only costs time
-            pass
+    cache.save(entry, YAML_CODEC, (data,))   # a value that cannot be pickled is not kept: only the time
     return data
+
+
+# The cache's codecs for this module (ddkit.cache). A parse is kept as a 1-tuple, so that an empty document
+# (None) is still a hit; a validation is remembered as ``true``.
+YAML_CODEC = pickle_codec("yaml", lambda v: isinstance(v, tuple) and len(v) == 1)
+VALIDATED_CODEC = json_codec("rules-validated", lambda v: v is True)
 
 
 def _safe_load(text: str, path: Path) -> Any:
@@ -205,18 +203,14 @@ def validate_rules_file(stem: str, content: Any, path: Path) -> None:
         raise InputError(f"{path}: unknown rules file '{stem}.yaml' (known: "
                          + ", ".join(sorted(q.name.split(".")[0] for q in _schema_dir().iterdir()))
                          + ")")
+    from . import cache
     marker = _validated_marker(content, schema)
-    if marker is not None and marker.is_file():
+    if cache.load(marker, VALIDATED_CODEC):
         return
     import jsonschema
     err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(content))
     if err is None:
-        if marker is not None:
-            try:
-                from .fsutil import atomic_write
-                atomic_write(marker, b"")
-            except OSError:
-                pass
+        cache.save(marker, VALIDATED_CODEC, True)
         return
     keys = list(err.absolute_path)
     if err.validator == "additionalProperties":
@@ -230,12 +224,11 @@ def validate_rules_file(stem: str, content: Any, path: Path) -> None:
 
 
 def _validated_marker(content: Any, schema: dict) -> Path | None:
-    from importlib.metadata import version
-
-    from .cache import cache_dir
+    """Where a rules file's content that passed *schema* is remembered (an entry holding ``true``)."""
+    from .cache import cache_dir, entry_key
     try:
-        blob = json.dumps([content, schema, version("jsonschema")], sort_keys=True, default=repr).encode()
-        return cache_dir("rules-validated") / hashlib.sha256(blob).hexdigest()
+        blob = json.dumps([content, schema], sort_keys=True, default=repr).encode()
+        return cache_dir("rules-validated") / entry_key(hashlib.sha256(blob).hexdigest(), tools=("jsonschema",))
     except Exception:   # no usable cache (the scan reports it itself) or an unserialisable value: validate
         return None
 
@@ -319,13 +312,8 @@ class Company:
 
 
 def _as_date(value: Any, what: str, where: str) -> dt.date | None:
-    from .isodate import parse_iso_date
-    if isinstance(value, str) and not value.strip():
-        return None
-    try:
-        return parse_iso_date(value)
-    except ValueError:
-        raise InputError(f"{where}: {what} '{value}' is not an ISO date (YYYY-MM-DD)") from None
+    from .isodate import parse_date
+    return parse_date(value, what, where)
 
 
 def _str_list(value: Any, what: str, where: str) -> list[str]:

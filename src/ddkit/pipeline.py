@@ -33,13 +33,10 @@ AS_OF_RANGE = (dt.date(1970, 1, 1), dt.date(2200, 12, 31))
 
 
 def _as_of(value: str | dt.date | None) -> dt.date:
-    from .isodate import parse_iso_date
+    from .isodate import parse_date
     if value is None:
         return dt.date.today()
-    try:
-        d = parse_iso_date(value)
-    except ValueError:
-        d = None
+    d = parse_date(value, "--as-of")
     if d is None:
         raise InputError(f"--as-of '{value}' is not an ISO date (YYYY-MM-DD)")
     if not AS_OF_RANGE[0] <= d <= AS_OF_RANGE[1]:

@@ -9,7 +9,6 @@ moved since the last run (same commit, same inputs, same ddkit) is answered from
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pickle
 import time
@@ -18,16 +17,15 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
-from . import gitutil
-from ._version import __version__
-from .cache import cache_dir, read_sealed, write_sealed
+from . import cache, gitutil
+from .cache import cache_dir
 from .config import load_rules
 from .errors import DdkitError, InputError
 from .model import Portfolio, RepoResult
 from .remote import is_url, materialize
 from .report.sarif import anchors_of
 
-_MAGIC = b"ddkit-portfolio\n"
+_CODEC = cache.pickle_codec("portfolio", lambda v: isinstance(v, RepoResult))
 
 
 def read_list(path: str | os.PathLike) -> list[tuple[str, ...]]:
@@ -78,7 +76,7 @@ def _file_hash(path: Any) -> str | None:
 
 def _cache_key(display: str, commit: str, opts: dict[str, Any]) -> str:
     rules = load_rules(opts.get("rules"))
-    parts = [__version__, display, commit, rules.sha256, _file_hash(opts.get("roster")),
+    parts = [display, commit, rules.sha256, _file_hash(opts.get("roster")),
              _file_hash(opts.get("company")), _file_hash(opts.get("triage") or opts.get("triage_default")),
              str(opts.get("as_of")),
              str(opts.get("licenses")),
@@ -87,7 +85,7 @@ def _cache_key(display: str, commit: str, opts: dict[str, Any]) -> str:
              list(opts.get("reference_ids") or []),
              opts.get("vuln_db_digest"),   # vulns
              *(["secrets-strict"] if opts.get("secrets_strict") else [])]
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+    return cache.entry_key(*parts)
 
 
 def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
@@ -100,16 +98,11 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
         info = gitutil.open_repo(path, ref, allow_other_owner=opts.get("allow_other_owner", False))
         key = _cache_key(display, info.commit or "empty", opts) if opts.get("cache", True) else None
         cfile = cache_dir("portfolio") / f"{key}.pickle" if key else None
-        body = read_sealed(cfile, _MAGIC) if cfile is not None else None
-        if body is not None:     # only an entry this user's ddkit sealed is unpickled (ddkit.cache)
-            try:
-                res = pickle.loads(body)
-                if isinstance(res, RepoResult):
-                    res.cached, res.repo = True, display
-                    if not opts.get("fingerprint") or getattr(res, "fingerprints", None) is not None:
-                        return res   # (a result cached without the fingerprints this portfolio needs: scanned again)
-            except Exception:
-                pass  # a damaged cache entry is ignored and rewritten
+        res = cache.load(cfile, _CODEC)   # only an entry this user's ddkit sealed is unpickled (ddkit.cache)
+        if res is not None:
+            res.cached, res.repo = True, display
+            if not opts.get("fingerprint") or getattr(res, "fingerprints", None) is not None:
+                return res   # (a result cached without the fingerprints this portfolio needs: scanned again)
         s = scan(path, roster=opts.get("roster"), company=opts.get("company"), rules=opts.get("rules"), ref=ref,
                  as_of=opts.get("as_of"), licenses=opts.get("licenses", True), jobs=1,
                  secrets=opts.get("secrets", True), triage=opts.get("triage"), progress=False,
@@ -126,8 +119,7 @@ def _scan_one(repo: str, ref: str, opts: dict[str, Any]) -> RepoResult:
                          warnings=list(s.warnings), seconds=time.perf_counter() - t0,
                          sarif_anchors=anchors_of(s),
                          peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-        if cfile is not None:
-            write_sealed(cfile, pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL), _MAGIC)
+        cache.save(cfile, _CODEC, res)
         return res
     except (DdkitError, gitutil.GitError) as e:
         return RepoResult(repo=display, ref=ref, status="failed", error=gitutil.strip_credentials(str(e)),

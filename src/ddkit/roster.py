@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .isodate import parse_iso_date
+from .isodate import parse_date, parse_iso_date
 from .schema import PEOPLE_COLUMNS
 from .values import is_missing
 
@@ -271,10 +271,7 @@ def normalize_header(h: str) -> str:
 
 
 def _date(v: str, col: str, where: str) -> dt.date | None:
-    try:
-        return parse_iso_date(v)
-    except ValueError:
-        raise InputError(f"{where}: {col} '{v}' is not an ISO date (YYYY-MM-DD)") from None
+    return parse_date(v, col, where)
 
 
 def _near_known(col: str) -> str | None:

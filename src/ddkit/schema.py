@@ -11,6 +11,7 @@ from the rest of ddkit, so any module can use it.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,56 @@ SEVERITY_TYPE = pd.CategoricalDtype(list(reversed(SEVERITIES)), ordered=True)
 FINDING_COLUMNS = ["id", "rule", "area", "severity", "subject", "path", "lines_at_stake", "evidence",
                    "remediation", "person", "vendor", "commits", "first_commit", "last_commit",
                    "first_sha", "last_sha", "files", "line", "end_line"]
+
+
+class _FindingColumns(TypedDict):
+    # FINDING_COLUMNS, in order: every finding has them (None where they do not apply).
+    id: str
+    rule: str
+    area: str
+    severity: str
+    subject: str | None
+    path: str | None
+    lines_at_stake: int
+    evidence: str
+    remediation: str
+    person: str | None
+    vendor: str | None
+    commits: int | None
+    first_commit: Any           # a day (datetime.date) or None
+    last_commit: Any
+    first_sha: str | None
+    last_sha: str | None
+    files: list[str] | None
+    line: int | None
+    end_line: int | None
+
+
+class Finding(_FindingColumns, total=False):
+    """One finding as the analyses emit it (``analyze.findings.finding``) and every report writes it: the
+    columns above, then the keys below, set by the analyses or stages that have them (a report gives every
+    finding the same keys, null where missing). docs/outputs.md lists them; ``tests/unit/test_schema.py``
+    holds the two to each other."""
+    # set by triage (every report has them)
+    status: str
+    triage: dict[str, Any] | None
+    # internal: the person's key within one scan (never in JSON or the workbook)
+    person_id: str | None
+    # roll-ups
+    rolled_up: bool
+    subjects: list[str]
+    # IP findings
+    possible_roster_match: str | None
+    # secrets
+    tier: str
+    detector: str
+    detector_id: str
+    engine: str
+    context: str
+    paths: str | list[str]
+    fingerprint: str
+
+
 # The one People schema: the analysis table has these columns; JSON, workbook and portfolio show the
 # public subset PEOPLE_PUBLIC (person_id and raw names stay internal).
 PEOPLE_COLUMNS = ["person", "type", "vendor", "emails", "is_bot", "commits", "first_commit", "last_commit",

@@ -34,7 +34,7 @@ import pandas as pd
 import yaml
 
 from .errors import InputError
-from .isodate import parse_iso_date
+from .isodate import parse_date
 
 STATUSES = ("open", "accepted", "false-positive", "resolved")
 NOT_COUNTED = ("accepted", "false-positive", "resolved")
@@ -202,11 +202,8 @@ def parse_triage(text: str, path: str) -> dict[str, dict[str, Any]]:
         status = e.get("status")
         if not isinstance(status, str) or status not in STATUSES:
             raise InputError(f"{where}: status '{status}' is not one of {', '.join(STATUSES)}")
-        date = e.get("date")
-        try:
-            date = parse_iso_date(date)     # ISO only: 26/11/2026 or 20261126 is an error, never dropped
-        except ValueError:
-            raise InputError(f"{where}: date '{date}' is not an ISO date (YYYY-MM-DD)") from None
+        # ISO only: 26/11/2026 or 20261126 is an error, never dropped
+        date = parse_date(e.get("date"), "date", where)
         out[str(fid)] = {"status": status, "reason": _text(e.get("reason")), "by": _text(e.get("by")), "date": date}
     return out
 
@@ -370,14 +367,9 @@ def _blank(v: Any) -> bool:
 
 
 def _as_date(v: Any, where: str) -> dt.date:
-    """A triage date typed into the workbook: a date cell, or ISO text (YYYY-MM-DD)."""
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    text = str(v).strip()
-    try:
-        # An ISO date, or an ISO date and time (a date cell written back as text).
-        return dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text).date()
-    except ValueError:
-        raise InputError(f"{where}: triage date '{text}' is not an ISO date (YYYY-MM-DD)") from None
+    """A triage date typed into the workbook: a date cell, or ISO text (YYYY-MM-DD; a date and time: a date
+    cell written back as text)."""
+    d = parse_date(v.strip() if isinstance(v, str) else v, "triage date", where, any_time=True)
+    if d is None:     # (the caller passes only filled cells)
+        raise InputError(f"{where}: triage date '{v}' is not an ISO date (YYYY-MM-DD)")
+    return d

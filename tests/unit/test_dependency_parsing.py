@@ -1,7 +1,7 @@
 """ddkit reuses pip-requirements-parser's option parser (one per run, not one per line): the result must be
 the same as the library's own per-line parser, including options that accumulate (--hash, -r, -c)."""
 
-from ddkit.collect.dependencies import _reuse_requirements_line_parser
+from ddkit.collect.manifests import _reuse_requirements_line_parser
 
 REQS = """\
 --index-url https://pypi.example.org/simple
@@ -57,7 +57,7 @@ def _accepts(h, loc):
 
 def test_handler_screen_gives_is_datafiles_answers(tmp_path):
     """The path screen in front of ScanCode's is_datafile drops only handlers that would say no."""
-    from ddkit.collect.dependencies import _handlers_for, handlers
+    from ddkit.collect.manifests import _handlers_for, handlers
     for name in MANIFEST_NAMES:
         for body in ("{}\n", "flask==2.0\n"):
             loc = tmp_path / name

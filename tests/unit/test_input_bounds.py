@@ -225,7 +225,7 @@ def test_sbom_wrong_type_messages(tmp_path):
 def test_lockfile_and_environment_json_nested_deep(tmp_path):
     """The scanned repository's lockfile and an installed package's package.json: no RecursionError."""
     from ddkit.collect.dep_licenses import read_environment
-    from ddkit.collect.dependencies import _lock_licenses
+    from ddkit.collect.manifests import _lock_licenses
     deep = ('{"packages": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + "}").encode()
     assert H.json_overflows(deep.decode())      # positive control
     assert _lock_licenses("package-lock.json", deep) == {}
@@ -356,7 +356,7 @@ def _old_line_of(text_lines, ecosystem, name, kind):
 
 
 def test_line_lookup_same_answers_as_line_by_line():
-    from ddkit.collect.dependencies import _line_of, _Lines
+    from ddkit.collect.manifests import _line_of, _Lines
     rnd = random.Random(3)
     words = ["foo", "Foo-Bar", "foo_bar", "foo.bar", "@scope/pkg", "pkg", "org.x:art", "art", "bar", "x"]
     seps = [" ", "\n", "\r\n", "\r", '"', "/", ".", "@", ":", "-", "\u2028", "\x0c", "node_modules/", '"\n']
@@ -373,7 +373,7 @@ def test_line_lookup_same_answers_as_line_by_line():
 def test_one_line_package_json_is_linear():
     """20,000 dependencies on one line (0.4 MB): the line lookup was one search of the line per
     dependency (285 s for the whole scan); now linear, with every line number right."""
-    from ddkit.collect.dependencies import _SEARCH_BUDGET, _line_of, _Lines, _token_index, parse_manifest
+    from ddkit.collect.manifests import _SEARCH_BUDGET, _line_of, _Lines, _token_index, parse_manifest
     data = H.one_line_package_json(20_000)
     t = time.perf_counter()
     rows, _own, warnings = parse_manifest("package.json", data)
@@ -407,7 +407,7 @@ def test_one_line_package_json_is_linear():
 def test_pom_entity_bomb_warned_not_expanded(where):
     from lxml import etree
 
-    from ddkit.collect.dependencies import parse_manifest
+    from ddkit.collect.manifests import parse_manifest
     text = H.pom_with_entities(levels=5, fan=100, where=where)     # 10**10 "lol"s if expanded
     # positive control: an expanding parser reads the (small) entity as the dependency's name
     small = H.pom_with_entities(levels=2, fan=3).encode()
@@ -424,7 +424,7 @@ def test_pom_entity_bomb_warned_not_expanded(where):
 
 
 def test_pom_external_entity_not_read():
-    from ddkit.collect.dependencies import parse_manifest
+    from ddkit.collect.manifests import parse_manifest
     hostname = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").is_file() else None
     rows, own, warnings = parse_manifest("pom.xml", H.pom_with_entities(levels=0).encode())
     assert warnings and "declares XML entities" in warnings[0]
@@ -440,7 +440,7 @@ def _enospc(*_a, **_k):
 def test_report_on_a_full_disk_is_an_input_error(tmp_path):
     """A report writer that hits a full disk: on the command line exit 2 naming the path, not an internal
     error (exit 3); the library still raises the OSError (tests/test_hostile.py)."""
-    from ddkit.cli import RunOptions, _write_reports
+    from ddkit.commands.common import RunOptions, write_reports
 
     def full(fmt, result, path, pseudonymize=False):
         _enospc()
@@ -449,7 +449,7 @@ def test_report_on_a_full_disk_is_an_input_error(tmp_path):
         full("json", None, tmp_path / "r.json")
     o = RunOptions(inputs={}, outputs={"json": str(tmp_path / "r.json")})
     with pytest.raises(InputError) as e:
-        _write_reports(o, full, None)
+        write_reports(o, full, None)
     assert str(e.value) == f"{tmp_path / 'r.json'}: cannot write the report (No space left on device)"
 
 
@@ -523,7 +523,7 @@ def test_damaged_sheet_is_an_input_error(tmp_path):
 def test_yaml_manifest_bomb_not_given_to_scancode():
     """A pubspec.yaml in the scanned repository whose description is an alias bomb: ScanCode's reading
     walks the expansion (a scan did not end); it is not read, with a warning naming it."""
-    from ddkit.collect.dependencies import parse_manifest
+    from ddkit.collect.manifests import parse_manifest
     text = H.pubspec_bomb()
     cap = 10 * limits.MAX_YAML_NODES      # positive control: the file expands to billions of nodes
     assert H.expanded_nodes(yaml.safe_load(text), cap) > cap

@@ -252,7 +252,8 @@ def test_yaml_parses_kept_per_text_and_damaged_entries_parsed_again(tmp_path, mo
     calls = []
     monkeypatch.setattr(config, "_safe_load", lambda text, path: calls.append(text) or real(text, path))
     import pickle
-    head = len(config._YAML_MAGIC) + 64      # magic, then the HMAC-SHA256 of the pickle (hex)
+    # the format's line and the entry's place, then the HMAC-SHA256 of the pickle (hex)
+    head = entries[4].read_bytes().index(b".pkl\n") + len(b".pkl\n") + 64
     for i, damage in enumerate([lambda b: b[:-3], lambda b: b[:20], lambda b: b[:-1] + bytes([b[-1] ^ 1]),
                                 lambda b: b"junk", lambda b: b[:head] + pickle.dumps({"another": "value"})]):
         e = entries[i]

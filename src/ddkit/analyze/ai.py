@@ -26,6 +26,7 @@ import pandas as pd
 from ..config import Rules
 from ..globs import any_regex
 from ..resolve.ai_tools import AI_TYPE, AiRules
+from ..schema import Finding
 from ..values import is_missing
 from .findings import finding
 from .ownership import fmt_files
@@ -280,11 +281,11 @@ def band(ai: AiRules, share: float) -> str | None:
     return sev
 
 
-def ai_findings(rules: Rules, led: Ledger, people: pd.DataFrame | None = None, roster_given: bool = False) -> list[dict]:
+def ai_findings(rules: Rules, led: Ledger, people: pd.DataFrame | None = None, roster_given: bool = False) -> list[Finding]:
     """``ai.code-share`` and ``ai.recent-share`` (severity from the policy bands), ``ai.agent-config``;
     with *people*, ``ip.ai-authored-code``."""
     ai = AiRules.from_rules(rules)
-    out: list[dict] = unowned_findings(rules, led, people, roster_given) if people is not None else []
+    out: list[Finding] = unowned_findings(rules, led, people, roster_given) if people is not None else []
     tools = ", ".join(f"{t} {n} lines" for t, n in led.by_tool.items()) or "none still surviving"
     people = ", ".join(f"{p} {n}" for p, n in list(led.by_person.items())[:5])
     sev = band(ai, led.share)
@@ -298,8 +299,8 @@ def ai_findings(rules: Rules, led: Ledger, people: pd.DataFrame | None = None, r
         rec["severity"] = _override(rules, "ai.code-share", sev)
         if len(led.commits):
             dates = [d for d in led.commits["date"].tolist() if isinstance(d, dt.date)]
-            rec.update(commits=int(len(led.commits)),
-                       first_commit=min(dates) if dates else None, last_commit=max(dates) if dates else None)
+            rec["commits"] = int(len(led.commits))
+            rec["first_commit"], rec["last_commit"] = (min(dates), max(dates)) if dates else (None, None)
         out.append(rec)
     elif len(led.commits):   # marked commits, but none of their lines survive: said, at no cost
         rec = finding(rules, "ai.code-share", "(repository)",
@@ -326,7 +327,7 @@ def ai_findings(rules: Rules, led: Ledger, people: pd.DataFrame | None = None, r
     return out
 
 
-def unowned_findings(rules: Rules, led: Ledger, people: pd.DataFrame, roster_given: bool) -> list[dict]:
+def unowned_findings(rules: Rules, led: Ledger, people: pd.DataFrame, roster_given: bool) -> list[Finding]:
     """``ip.ai-authored-code``: the surviving lines of commits whose only author is an AI tool identity (no
     human author or co-author) are owned by no person. Whoever committed them put them there (a person may
     well commit under a tool's address: git records what it is told) and is named as responsible; their IP
@@ -342,7 +343,7 @@ def unowned_findings(rules: Rules, led: Ledger, people: pd.DataFrame, roster_giv
     if sel.empty:
         return []
     by_name = people.drop_duplicates("person").set_index("person") if len(people) else None
-    out: list[dict] = []
+    out: list[Finding] = []
     groups: dict[str | None, list[dict]] = {}
     for r in sel.to_dict(orient="records"):
         groups.setdefault(None if is_missing(r["person"]) else r["person"], []).append(r)

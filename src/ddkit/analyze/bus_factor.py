@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..collect.history import follow_renames
 from ..config import Rules
+from ..schema import Finding
 from ..values import is_missing
 from .findings import finding
 
@@ -145,7 +146,7 @@ def bus_factor_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFram
     return pd.DataFrame(rows, columns=BUS_COLUMNS)
 
 
-def knowledge_findings(rules: Rules, bus: pd.DataFrame) -> list[dict]:
+def knowledge_findings(rules: Rules, bus: pd.DataFrame) -> list[Finding]:
     th = rules.get("findings", {}).get("thresholds", {})
     tf_max = int(th.get("truck_factor_threshold", 1))
     min_files = int(th.get("module_min_files", 3))

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..collect.dependencies import norm_name, vendored_component
 from ..config import Company, Rules
-from ..schema import DEPENDENCY_PUBLIC
+from ..schema import DEPENDENCY_PUBLIC, Finding
 from ..values import records
 from .findings import finding
 
@@ -353,7 +353,7 @@ def components(deps: pd.DataFrame) -> list[dict]:
     return list(out.values())
 
 
-def dependency_findings(rules: Rules, deps: pd.DataFrame) -> list[dict]:
+def dependency_findings(rules: Rules, deps: pd.DataFrame) -> list[Finding]:
     """One finding per package whose worst row raises a rule (a package in package.json and its lockfile is
     one component, one finding)."""
     order = (rules.get("licenses", {}).get("dependencies", {}) or {}).get("rule_order", [])
@@ -390,7 +390,7 @@ def dependency_findings(rules: Rules, deps: pd.DataFrame) -> list[dict]:
     return recs
 
 
-def fold_vendored(found: list[dict], deps: pd.DataFrame) -> list[dict]:
+def fold_vendored(found: list[Finding], deps: pd.DataFrame) -> list[Finding]:
     """Drop the file-level license findings (lic.*copyleft, …) that the dependency analysis already reports:
     on a vendored copy of a package that is also a declared dependency with its own dep.* finding (one
     component, one finding), and on the manifests and lockfiles themselves (the license names a lockfile
@@ -426,7 +426,7 @@ def load_inputs(sbom: Iterable[str] | str | None, environment: Iterable[str] | s
 
 def analyze(repo: str, files: pd.DataFrame, changes: pd.DataFrame, commits: pd.DataFrame, people: pd.DataFrame,
             rules: Rules, company: Company, license_table: pd.DataFrame | None, inputs: dict | None,
-            db: dict | None = None) -> tuple[pd.DataFrame, list[dict], list[str]]:
+            db: dict | None = None) -> tuple[pd.DataFrame, list[Finding], list[str]]:
     """(dependency table with helper columns, dep.* findings, warnings) for one repository."""
     from .. import globs
     from ..collect.dependencies import inventory, manifest_history

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from ..config import Rules
-from ..schema import FINDING_COLUMNS, SEVERITIES, typed_findings
+from ..schema import FINDING_COLUMNS, SEVERITIES, Finding, typed_findings
 
 
 def finding_id(rule: str, subject: str | None, path: str | None = None, extra: str = "") -> str:
@@ -19,16 +19,16 @@ def finding_id(rule: str, subject: str | None, path: str | None = None, extra: s
 
 
 def finding(rules: Rules, rule: str, subject: str, evidence: str, remediation: str, *,
-            path: str | None = None, lines_at_stake: int = 0, id_extra: str = "", **extra: Any) -> dict:
+            path: str | None = None, lines_at_stake: int = 0, id_extra: str = "", **extra: Any) -> Finding:
     rec: dict[str, Any] = {c: None for c in FINDING_COLUMNS}
     rec.update(id=finding_id(rule, subject, path, id_extra), rule=rule, area=rules.area(rule),
                severity=rules.severity(rule), subject=subject, path=path,
                lines_at_stake=int(lines_at_stake or 0), evidence=evidence, remediation=remediation)
     rec.update(extra)
-    return rec
+    return cast(Finding, rec)
 
 
-def findings_frame(records: Iterable[dict] | pd.DataFrame) -> pd.DataFrame:
+def findings_frame(records: Iterable[Finding] | Iterable[dict] | pd.DataFrame) -> pd.DataFrame:
     """Sorted by severity (worst first), then lines at stake (most first), then rule and subject."""
     df = records if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
     for c in FINDING_COLUMNS:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Company, Rules
+from ..schema import Finding
 from .findings import finding
 from .ownership import fmt_files
 
@@ -136,11 +137,11 @@ def _counts(info: dict) -> str:
 
 
 def ip_findings(rules: Rules, company: Company, people: pd.DataFrame, commits: pd.DataFrame,
-                blame: pd.DataFrame, roster_given: bool, coauthored: pd.DataFrame | None = None) -> list[dict]:
+                blame: pd.DataFrame, roster_given: bool, coauthored: pd.DataFrame | None = None) -> list[Finding]:
     """Every ip.* finding. *coauthored*: co-authored commits as rows of their co-authors, who are authors
     for copyright (they need paperwork too): their windows and lines at stake include those commits."""
     stake = _Stake(blame)
-    recs: list[dict] = []
+    recs: list[Finding] = []
     humans = people[~people["is_bot"]] if len(people) else people
     rows = _Rows(commits, coauthored) if len(commits) else None
     by_person = rows.windows() if rows is not None else {}

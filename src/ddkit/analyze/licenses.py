@@ -9,12 +9,13 @@ file (renames followed), its author, and that author's classification and IP sta
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from .. import globs
 from ..config import Company, Rules
+from ..schema import Finding
 from ..severity import SEVERITIES
 from .findings import finding
 
@@ -211,8 +212,8 @@ REMEDIATION = {
 
 
 def license_findings(rules: Rules, company: Company, lic: pd.DataFrame, files: pd.DataFrame,
-                     scanned_paths: set[str]) -> list[dict]:
-    recs: list[dict] = []
+                     scanned_paths: set[str]) -> list[Finding]:
+    recs: list[Finding] = []
     for row in lic.to_dict(orient="records"):
         if not isinstance(row["rule"], str):
             continue
@@ -293,14 +294,14 @@ def license_findings(rules: Rules, company: Company, lic: pd.DataFrame, files: p
             f"Add a LICENSE file at the root: for a proprietary product, a copyright and all-rights-reserved notice "
             f"naming {company.name or 'the company'}; for an open-source product, the license text."))
     for r in recs:
-        over = r.pop("severity_override", None)
+        over = cast(dict, r).pop("severity_override", None)   # (asked for by the emitters above)
         if over:
             r["severity"] = over
     return recs
 
 
 def _holders_rollup(rules: Rules, group: dict[str, list[dict]], subject: str, evidence: str, remediation: str,
-                    id_extra: str, sev: str | None, shown: int | None = None, **fields: str) -> dict:
+                    id_extra: str, sev: str | None, shown: int | None = None, **fields: str) -> Finding:
     """One lic.third-party-copyright finding for several holders: *subject* and *evidence* are templates
     with {n} (holders), {files} (files naming them), {names} (the holders, the first *shown* of them) and
     the other *fields* (values are inserted, never read as templates)."""

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import Rules
+from ..schema import Finding
 from ..severity import SEVERITIES
 from .findings import finding
 
@@ -28,10 +29,10 @@ def _settings(rules: Rules) -> dict[str, Any]:
             "rules": list(m.get("rules", [])), "rollup_severity": str(m.get("rollup_severity", "low"))}
 
 
-def _split(records: list[dict], small) -> tuple[list[dict], dict[str, list[dict]]]:
+def _split(records: list[Finding], small) -> tuple[list[Finding], dict[str, list[Finding]]]:
     """(the records kept as they are, the de-minimis ones grouped by rule) for a predicate *small*."""
-    keep: list[dict] = []
-    groups: dict[str, list[dict]] = {}
+    keep: list[Finding] = []
+    groups: dict[str, list[Finding]] = {}
     for rec in records:
         (groups.setdefault(rec["rule"], []) if small(rec) else keep).append(rec)
     return keep, groups
@@ -42,7 +43,7 @@ def is_de_minimis(lines: int, total_lines: int, min_lines: int, min_share: float
     return lines <= 0 or lines < min_lines or share < min_share
 
 
-def roll_up(rules: Rules, records: list[dict], people: pd.DataFrame, total_lines: int) -> list[dict]:
+def roll_up(rules: Rules, records: list[Finding], people: pd.DataFrame, total_lines: int) -> list[Finding]:
     """Replace the de-minimis person findings of each rule in ``materiality.rules`` by one roll-up.
 
     Materiality is by lines at stake, for everyone: a person on the roster with no surviving line is no more
@@ -78,7 +79,7 @@ _MODULE_NOUN = {
 }
 
 
-def roll_up_modules(rules: Rules, records: list[dict], module_lines: dict[str, int], total_lines: int) -> list[dict]:
+def roll_up_modules(rules: Rules, records: list[Finding], module_lines: dict[str, int], total_lines: int) -> list[Finding]:
     """Replace the findings about de-minimis modules (less than min_share of the surviving lines) of each
     module rule by one roll-up that names every module. The repository itself is never rolled up."""
     cfg = _settings(rules)
@@ -113,7 +114,7 @@ _SUBJECT_NOUN = {
 }
 
 
-def roll_up_subjects(rules: Rules, records: list[dict], total_lines: int) -> list[dict]:
+def roll_up_subjects(rules: Rules, records: list[Finding], total_lines: int) -> list[Finding]:
     """Replace the de-minimis findings of each rule in ``materiality.subject_rules`` (a holder whose files,
     or a file whose lines, are under the threshold) by one roll-up naming every subject."""
     cfg = _settings(rules)
@@ -128,7 +129,7 @@ def roll_up_subjects(rules: Rules, records: list[dict], total_lines: int) -> lis
         noun, verb = _SUBJECT_NOUN.get(rule, ("other subjects", "hold"))
         lines = sum(int(r.get("lines_at_stake") or 0) for r in g)
         share = lines / total_lines if total_lines else 0.0
-        files = sorted({f for r in g for f in (r.get("files") or ([r["path"]] if r.get("path") else []))})
+        files = sorted({f for r in g for f in (r.get("files") or ([str(r["path"])] if r.get("path") else []))})
         shown = ", ".join(f"{r['subject']} ({int(r.get('lines_at_stake') or 0):,})" for r in g[:10])
         rec = finding(rules, rule, f"{len(g)} {noun}",
                       f"{len(g)} {noun} {verb} {lines:,} lines ({share:.1%} of the surviving lines); each is below the "
@@ -146,7 +147,7 @@ def roll_up_subjects(rules: Rules, records: list[dict], total_lines: int) -> lis
     return keep
 
 
-def _rollup(rules: Rules, rule: str, g: list[dict], total_lines: int, cfg: dict[str, Any]) -> dict:
+def _rollup(rules: Rules, rule: str, g: list[Finding], total_lines: int, cfg: dict[str, Any]) -> Finding:
     g = sorted(g, key=lambda r: (-int(r.get("lines_at_stake") or 0), str(r["subject"])))
     lines = sum(int(r.get("lines_at_stake") or 0) for r in g)
     commits = sum(int(r.get("commits") or 0) for r in g)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Rules
+from ..schema import Finding
 from .findings import finding
 
 OWNERSHIP_COLUMNS = ["path", "module", "person", "type", "vendor", "classification", "departed", "lines",
@@ -109,8 +110,8 @@ def fmt_files(files: list[tuple[str, int]]) -> str:
     return "; ".join(f"{p} ({n})" for p, n in files)
 
 
-def departed_findings(rules: Rules, own: pd.DataFrame, people: pd.DataFrame) -> list[dict]:
-    recs: list[dict] = []
+def departed_findings(rules: Rules, own: pd.DataFrame, people: pd.DataFrame) -> list[Finding]:
+    recs: list[Finding] = []
     if own.empty:
         return recs
     per_person: dict[str, list[tuple[str, int]]] = {}
@@ -141,10 +142,10 @@ def departed_findings(rules: Rules, own: pd.DataFrame, people: pd.DataFrame) -> 
     return recs
 
 
-def orphaned_module_findings(rules: Rules, own: pd.DataFrame) -> list[dict]:
+def orphaned_module_findings(rules: Rules, own: pd.DataFrame) -> list[Finding]:
     share_min = float(rules.threshold("orphaned_module_share"))
     min_lines = int(rules.threshold("module_min_lines"))
-    recs: list[dict] = []
+    recs: list[Finding] = []
     if own.empty:
         return recs
     total_of: dict[str, int] = {}

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import globs
 from ..config import Company, Rules
+from ..schema import Finding
 from .findings import finding
 from .ownership import fmt_files
 
@@ -44,7 +45,7 @@ _HEAD_LINES = 40
 
 def bulk_imports(rules: Rules, company: Company, commits: pd.DataFrame, changes: pd.DataFrame, blame: pd.DataFrame,
                  files: pd.DataFrame, people: pd.DataFrame, licenses: pd.DataFrame | None,
-                 messages: pd.DataFrame | None, repo: str | None = None, roster_given: bool = False) -> list[dict]:
+                 messages: pd.DataFrame | None, repo: str | None = None, roster_given: bool = False) -> list[Finding]:
     """``prov.bulk-import``: commits that created many files at once whose surviving lines are material.
 
     A commit qualifies when the files it *created* (status A; not binary, not vendored, generated or
@@ -92,7 +93,7 @@ def bulk_imports(rules: Rules, company: Company, commits: pd.DataFrame, changes:
                 holders_of[path] = foreign
             if isinstance(spdx, str) and spdx:
                 license_of[path] = spdx
-    out: list[dict] = []
+    out: list[Finding] = []
     for sha, created_files in cand.items():
         kept = held.get(sha, {})
         lines = sum(kept.values())
@@ -283,7 +284,7 @@ def per_file(corpus) -> list[tuple]:
 
 
 def copied_code(rules: Rules, corpora: list, repo: str, files: pd.DataFrame, blame: pd.DataFrame,
-                commits: pd.DataFrame, prints: RepoPrints | None = None) -> tuple[list[dict], pd.DataFrame]:
+                commits: pd.DataFrame, prints: RepoPrints | None = None) -> tuple[list[Finding], pd.DataFrame]:
     """``prov.copied-code``: one finding per target file whose code matches a reference corpus.
 
     Every text file at the ref (not vendored, generated or excluded) with a code extension is fingerprinted
@@ -298,7 +299,7 @@ def copied_code(rules: Rules, corpora: list, repo: str, files: pd.DataFrame, bla
     if not corpora or files.empty:
         return [], pd.DataFrame(columns=_COPIED_COLUMNS)
     prints = prints or target_prints(repo, files, blame, commits)
-    findings: list[dict] = []
+    findings: list[Finding] = []
     rows: list[dict] = []
     for fi, (th, ts, te) in enumerate(per_file(prints.corpus)):
         got = copied_file(rules, prints, fi, th, ts, te, len(th), corpora)
@@ -310,7 +311,7 @@ def copied_code(rules: Rules, corpora: list, repo: str, files: pd.DataFrame, bla
 
 def copied_file(rules: Rules, target: RepoPrints, fi: int, th, ts, te, n_prints: int, corpora: list,
                 others: list[RepoPrints] | None = None, intro: str = "matches reference code",
-                id_extra: str = "") -> tuple[dict, list[dict]] | None:
+                id_extra: str = "") -> tuple[Finding, list[dict]] | None:
     """The ``prov.copied-code`` finding of the target's file *fi* (its fingerprints *th*, *ts*, *te*, of
     *n_prints* in all) against *corpora*, and its table rows; None when it matches too little. With
     *others* (one per corpus: another repository of the portfolio), each match also says who committed the

@@ -16,12 +16,12 @@ signature against a rewrite.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
 import pandas as pd
 
+from ..isodate import format_day as _day
 from .bus_factor import Departures, source_files
 
 RETENTION_COLUMNS = ["rank", "person", "type", "surviving_lines", "files_known", "files_orphaned",
@@ -83,17 +83,6 @@ def retention_table(doa: pd.DataFrame, files: pd.DataFrame, people: pd.DataFrame
 
 def _int(v: Any) -> int | None:
     return None if v is None or (not isinstance(v, str) and pd.isna(v)) else int(v)
-
-
-def _day(v: Any):
-    t = type(v)   # the common types first (the check below is pandas' and costs more than the rest)
-    if t is str:
-        return v[:10]
-    if t is dt.date:
-        return v.isoformat()       # str() of a date
-    if v is None or (not isinstance(v, str) and pd.isna(v)):
-        return None
-    return str(v)[:10]
 
 
 def rewrite_scope_table(remediation: pd.DataFrame, findings: pd.DataFrame, blame: pd.DataFrame,

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..config import Rules
 from ..globs import fnmatch_any
+from ..schema import Finding
 from ..values import is_missing
 from .findings import finding
 
@@ -109,7 +110,7 @@ def set_aside(history: pd.DataFrame, tree: pd.DataFrame) -> tuple[list[dict[str,
 
 
 def secret_findings(rules: Rules, history: pd.DataFrame, tree: pd.DataFrame,
-                    commits: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+                    commits: pd.DataFrame) -> tuple[list[Finding], list[dict]]:
     """One finding per distinct secret (by fingerprint), naming every path it was found in.
 
     In the tree (``sec.secret-in-tree``) if still present at the ref. Severity comes from the tier of its
@@ -186,7 +187,7 @@ def secret_findings(rules: Rules, history: pd.DataFrame, tree: pd.DataFrame,
     return recs, rows
 
 
-def checklist(rules: Rules, files: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+def checklist(rules: Rules, files: pd.DataFrame) -> tuple[list[Finding], list[dict]]:
     """The security-policy checklist at the ref: one row per check, a finding per missing item."""
     sec = rules.get("security", {})
     paths = ([p for p, c in zip(files["path"].tolist(), files["category"].tolist()) if c != "vendored"]

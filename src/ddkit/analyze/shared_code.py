@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Company, Rules
+from ..schema import Finding
 
 _BUDGET = 1 << 24          # hashes held at once while finding the shared ones (16 Mi x 8 bytes = 128 MiB)
 _ARRAYS = ("hashes", "file", "start", "end")
@@ -129,7 +130,7 @@ class SharedCode:
         for i, target in restricted.items():
             others = [j for j in restricted if self.keys[j] != self.keys[i]]
             corpora = [restricted[j] for j in others]
-            found: list[dict] = []
+            found: list[Finding] = []
             t_prints = self.meta[i][0]
             t_prints = type(t_prints)(target, t_prints.owners)
             for fi, (th, ts, te) in enumerate(per_file(target)):

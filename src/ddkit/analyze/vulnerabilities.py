@@ -32,6 +32,7 @@ from ..collect.dependencies import norm_name
 from ..collect.vulndb import OSV_ECOSYSTEM, Advisory, Affected, VulnDB
 from ..config import Rules
 from ..disjoint import DisjointSets
+from ..schema import Finding
 from ..severity import SEVERITIES
 from . import vuln_versions as vv
 from .findings import finding
@@ -306,7 +307,7 @@ def tokens_of(db: VulnDB) -> set[str]:
 
 
 def assess(rules: Rules, db: VulnDB, deps: pd.DataFrame, hist: pd.DataFrame | None, commits: pd.DataFrame,
-           people: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, list[dict], list[str]]:
+           people: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, list[Finding], list[str]]:
     """(vulnerabilities table, dep.known-vulnerability findings, warnings)."""
     warnings: list[str] = []
     matcher = Matcher(db)
@@ -392,7 +393,7 @@ def assess(rules: Rules, db: VulnDB, deps: pd.DataFrame, hist: pd.DataFrame | No
         _absorb(row, adv, [], [])
     # A current row's severity: the advisory's, one level lower for a dev/test dependency or an unpinned
     # requirement (it may resolve to a fixed version); never above the advisory's.
-    findings: list[dict] = []
+    findings: list[Finding] = []
     for row in out:
         adv_sev = _worst(row["_sevs"])
         sev = adv_sev or rules.severity(RULE)
@@ -490,7 +491,7 @@ def _who_table(commits: pd.DataFrame, people: pd.DataFrame) -> dict[str, tuple[A
                                                                 commits["author_day"].tolist())}
 
 
-def _findings(rules: Rules, rows: list[dict]) -> list[dict]:
+def _findings(rules: Rules, rows: list[dict]) -> list[Finding]:
     """One finding per (package, vulnerability) at the ref; its location is the lockfile row when there is one,
     else the manifest (the line to change)."""
     by: dict[tuple, list[dict]] = {}
@@ -548,7 +549,7 @@ def summary(db: VulnDB | None, table: pd.DataFrame, as_of: dt.date) -> tuple[dic
 
 def run(rules: Rules, db: VulnDB | None, repo: str, deps: pd.DataFrame, changes: pd.DataFrame, commits: pd.DataFrame,
         people: pd.DataFrame, as_of: dt.date, is_vendored: Callable[[str], bool], files: pd.DataFrame | None = None,
-        commit: str | None = None) -> tuple[pd.DataFrame, list[dict], list[str], dict[str, Any]]:
+        commit: str | None = None) -> tuple[pd.DataFrame, list[Finding], list[str], dict[str, Any]]:
     """The stage: (table, findings, warnings, summary entry); without a database, nothing is assessed.
 
     Besides the dependency table, the vendor lists at the ref (``_vendor/vendor.txt``: the versions of the

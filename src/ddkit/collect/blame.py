@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import json
 import operator
 import os
 import re
@@ -40,7 +39,6 @@ from ..text import encode_path
 from . import incremental
 
 BLAME_COLUMNS = ["path", "sha", "lines"]
-_CACHE_VERSION = "1"
 _HEX = re.compile(rb"[0-9a-fA-F]{4,64}")
 
 
@@ -109,6 +107,9 @@ def _trusted(value, known: set[str] | None) -> bool:
     return True
 
 
+_CODEC = cache_mod.json_codec("blame", lambda v: _trusted(v, None))
+
+
 class BlameCache:
     def __init__(self, enabled: bool = True):
         self.dir = cache_dir("blame") if enabled else None
@@ -119,31 +120,15 @@ class BlameCache:
     def get(self, key: str, known: set[str] | None = None) -> dict[str, int] | None:
         """The cached result, or None when there is none or it cannot be trusted.
 
-        The cache is outside the repository but still only a file: an entry of the wrong shape, or one
-        naming a commit that is not in the scanned history (damaged, or rewritten to credit someone
-        else), is treated as missing and recomputed, never used.
+        The cache is outside the repository but still only a file: an entry not sealed by this cache, of
+        the wrong shape, or naming a commit that is not in the scanned history (damaged, or rewritten to
+        credit someone else), is treated as missing and recomputed, never used.
         """
-        f = self._file(key)
-        if f is None or not f.exists():
-            return None
-        try:
-            value = json.loads(f.read_text())
-        except (OSError, ValueError):
-            return None
-        return value if _trusted(value, known) else None
+        value = cache_mod.load(self._file(key), _CODEC)
+        return value if value is not None and _trusted(value, known) else None
 
     def put(self, key: str, value: dict[str, int]) -> None:
-        f = self._file(key)
-        if f is None:
-            return
-        tmp = f.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            f.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(value))
-            tmp.replace(f)
-        except OSError as e:     # a full disk: the entry is only lost time
-            tmp.unlink(missing_ok=True)
-            cache_mod.write_failed(e)
+        cache_mod.save(self._file(key), _CODEC, value)    # a full disk: the entry is only lost time
 
 
 def _temporary_file(text: str) -> Path:
@@ -252,6 +237,7 @@ class BlameJob:
         self._ignore_file: str | None = None
         self._ignored: set[str] = set()
         self._ign_hash = "none"
+        self._git = ""                       # git's version (set up once, part of every key)
         self._changes: pd.DataFrame | None = None
         self._single: dict[str, tuple[str, str]] | None = None
         self._env: dict[str, str] = {}
@@ -341,14 +327,14 @@ class BlameJob:
                     f = _temporary_file(text)
             self._ignore_file = str(f)
         self._env = gitutil.git_env(commit_graph_env(self.repo))
+        self._git = gitutil.git_version()
         if self._bc.dir is not None:
-            self._store = incremental.Store("blame", self.repo, {"cache": _CACHE_VERSION},
+            self._store = incremental.Store("blame", self.repo, {},
                                             lambda v: isinstance(v, dict))
             self._recent = self._store.load("keys") or {}
 
     def _key(self, path: str, blob: str) -> str:
-        return hashlib.sha256("\x1f".join([_CACHE_VERSION, path, blob, self._last.get(path, ""), self._ign_hash]
-                                          ).encode("utf-8", "surrogateescape")).hexdigest()
+        return cache_mod.entry_key(path, blob, self._last.get(path, ""), self._ign_hash, self._git)
 
     def _from_history(self, path: str, blob: str, lines: int) -> dict[str, int] | None:
         """What ``git blame`` gives a file the history shows added once and never changed: every line to

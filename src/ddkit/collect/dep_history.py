@@ -150,9 +150,8 @@ def manifest_versions(repo: str, changes: pd.DataFrame, commits: pd.DataFrame, i
                         f"the oldest version read")
         wanted = wanted[-MAX_VERSIONS:]
     from . import incremental
-    from .dependencies import scancode_version
-    store = incremental.Store("manifest-versions", repo, {"parser": "scancode", "scancode": scancode_version(),
-                                                         "format": 3}, _valid)
+    store = incremental.Store("manifest-versions", repo, {"parser": "scancode", "format": 3}, _valid,
+                              tools=("scancode-toolkit",))
     cache: dict[tuple[str, str], tuple] = store.load("parsed") or {}
     todo = [b for p, b in wanted if (p, b) not in cache]
     path_of = {b: p for p, b in wanted}

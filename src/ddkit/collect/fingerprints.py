@@ -17,7 +17,7 @@ forms of the common languages; that is all normalisation needs.
 The reference is read without running anything or extracting anything to disk: a directory (walked, links
 not followed), a git repository (through ``gitutil``, at HEAD or ``PATH@REF``) or a zip/tar archive (read in
 memory, member by member, size-capped). Its fingerprints are cached per reference content (no pickle:
-numpy arrays in an ``.npz`` loaded with ``allow_pickle=False``, paths in JSON).
+numpy arrays in an ``.npz`` loaded with ``allow_pickle=False``, paths in JSON, in ddkit.cache's sealed entry).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import cache
 from ..errors import InputError
 
 K = 12          # tokens per k-gram: a dozen normalised tokens is about one or two lines of code
@@ -407,36 +408,47 @@ def load_corpus(spec: str, jobs: int = 1) -> Corpus:
     """The fingerprints of the reference *spec*, from the cache when its content has not changed (*jobs*:
     worker processes for a corpus not yet cached; the result is the same)."""
     name, walk, identity, reader = _source(spec)
-    from ..cache import cache_dir
-    key = hashlib.sha256(f"{_CACHE_VERSION}\0{K}\0{W}\0{identity}".encode("utf-8", "surrogateescape")).hexdigest()
     entry: Path | None
     try:
-        entry = cache_dir("fingerprints") / key
+        entry = cache.cache_dir("fingerprints") / f"{cache.entry_key(_CACHE_VERSION, K, W, identity)}.npz"
     except Exception:
         entry = None
-    if entry is not None and (entry / "fp.npz").is_file() and (entry / "paths.json").is_file():
-        try:
-            with np.load(entry / "fp.npz", allow_pickle=False) as z:
-                arrays = {k: z["fid" if k == "file" else k] for k in ("hashes", "file", "start", "end", "lines")}
-            listed = json.loads((entry / "paths.json").read_text(encoding="utf-8"))
-            if isinstance(listed, list) and len(listed) == len(arrays["lines"]):
-                return Corpus(name, listed, cached=True, identity=identity, reader=reader, **arrays)
-        except (OSError, ValueError, KeyError):
-            pass        # a damaged entry: fingerprint again
+    hit = cache.load(entry, _CODEC)
+    if hit is not None:
+        return Corpus(name, hit.pop("paths"), cached=True, identity=identity, reader=reader, **hit)
     corpus = build_corpus(name, _fingerprinted(walk, jobs), identity)
     corpus.reader = reader
-    if entry is not None:
-        try:
-            from ..fsutil import atomic_write
-            entry.mkdir(parents=True, exist_ok=True)
-            buf = io.BytesIO()
-            # ("fid": np.savez's own first parameter is called file)
-            np.savez(buf, hashes=corpus.hashes, fid=corpus.file, start=corpus.start, end=corpus.end, lines=corpus.lines)
-            atomic_write(entry / "paths.json", json.dumps(corpus.paths, ensure_ascii=False))
-            atomic_write(entry / "fp.npz", buf.getvalue())
-        except OSError:
-            pass        # no cache: only the time
+    cache.save(entry, _CODEC, corpus)        # not written (no cache): only the time
     return corpus
+
+
+_ARRAYS = ("hashes", "file", "start", "end", "lines")
+
+
+def _encode_entry(corpus: Corpus) -> bytes:
+    # Arrays without pickle (np.load with allow_pickle=False reads them back); the paths as UTF-8 JSON in
+    # one byte array. ("fid": np.savez's own first parameter is called file.)
+    buf = io.BytesIO()
+    paths = np.frombuffer(json.dumps(corpus.paths, ensure_ascii=False).encode("utf-8", "surrogatepass"), np.uint8)
+    np.savez(buf, hashes=corpus.hashes, fid=corpus.file, start=corpus.start, end=corpus.end, lines=corpus.lines,
+             paths=paths)
+    return buf.getvalue()
+
+
+def _decode_entry(body: bytes) -> dict[str, Any]:
+    with np.load(io.BytesIO(body), allow_pickle=False) as z:
+        out: dict[str, Any] = {k: z["fid" if k == "file" else k] for k in _ARRAYS}
+        out["paths"] = json.loads(z["paths"].tobytes().decode("utf-8", "surrogatepass"))
+    return out
+
+
+def _valid_entry(v: dict[str, Any]) -> bool:
+    paths = v["paths"]
+    return (isinstance(paths, list) and all(isinstance(p, str) for p in paths) and len(paths) == len(v["lines"])
+            and len(v["hashes"]) == len(v["file"]) == len(v["start"]) == len(v["end"]))
+
+
+_CODEC = cache.Codec("fingerprints", _encode_entry, _decode_entry, _valid_entry)
 
 
 def build_corpus(name: str, printed, identity: str = "") -> Corpus:

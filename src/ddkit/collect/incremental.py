@@ -9,12 +9,12 @@ scan of the same repository takes:
   --is-ancestor``: detected, never assumed), and reads only ``OLD..NEW``; or else
 * nothing (a rewritten or moved-back ref, a first scan): a cold run.
 
-An entry is one pickle sealed with :func:`ddkit.cache.write_sealed` (an HMAC-SHA256 with the cache's
-private key, written atomically): a truncated or corrupt file, a file this user's ddkit did not write
-(planted by another user, copied from elsewhere), a pickle of another shape or from another ddkit
-version is dropped and recomputed, and only a sealed entry is ever unpickled. The stage's own
-``validate`` checks the payload's shape (columns and types) on top. Nothing in the cache comes from a
-pickle a repository holds.
+An entry is one pickle in the cache's one sealed format (:func:`ddkit.cache.load`: an HMAC-SHA256 with
+the cache's private key over the entry and its place, written atomically): a truncated or corrupt file, a
+file this user's ddkit did not write (planted by another user, copied from elsewhere or from another
+commit's name), a pickle from other ddkit code is dropped and recomputed, and only a sealed entry is ever
+unpickled. The stage's own ``validate`` (the codec's) checks the payload's shape (columns and types) on
+top. Nothing in the cache comes from a pickle a repository holds.
 """
 
 from __future__ import annotations
@@ -23,38 +23,21 @@ import contextlib
 import contextvars
 import functools
 import hashlib
-import json
 import os
-import pickle
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .. import gitutil
-from .._version import __version__
-from ..cache import cache_dir, read_sealed, write_sealed
+from .. import cache, gitutil
+from ..cache import cache_dir, entry_key
 
-SCHEMA = 1
-MAGIC = b"ddkit-incremental\n"
 KEEP = 6            # entries kept per (repository, stage, parameters): branches switched between
 CANDIDATES = 3      # entries tried as an ancestor base, newest first
 
 
-@functools.lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """ddkit's own code and data files (name, size, modification time): a cached result is only reused by
-    the same code, also between two builds that carry the same version number (a source checkout)."""
-    root = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256()
-    for f in sorted(root.rglob("*")):
-        if f.suffix in (".py", ".json", ".yaml") and f.is_file():
-            st = f.stat()
-            h.update(f"{f.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
-    return h.hexdigest()[:16]
-
-
 def params_hash(params: Any) -> str:
-    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    """A store's parameters as a file-name prefix (:func:`ddkit.cache.entry_key`: ddkit's code and the tools)."""
+    return entry_key(params, length=16)
 
 
 def _stamp(path: str) -> tuple | None:
@@ -139,12 +122,17 @@ def is_ancestor(repo: str, old: str, new: str) -> bool:
 
 
 class Store:
-    def __init__(self, stage: str, repo: str, params: Any, validate: Callable[[Any], bool]):
+    """One stage's entries for one repository: ``<stage>/<parameters>-<commit>.pkl``, each a pickle in the
+    cache's one sealed format (:func:`ddkit.cache.load`), its place (repository, stage, parameters, commit)
+    sealed with it and its payload checked by *validate*. *tools*: the tools whose versions the payload
+    depends on (part of the parameters, :func:`ddkit.cache.entry_key`)."""
+
+    def __init__(self, stage: str, repo: str, params: Any, validate: Callable[[Any], bool],
+                 tools: tuple[str, ...] = ()):
         self.stage = stage
         self.repo = repo
-        self.params = params_hash({"params": params, "ddkit": __version__, "code": code_fingerprint(),
-                                   "schema": SCHEMA})
-        self.validate = validate
+        self.params = entry_key(stage, params, tools=tools, length=16)
+        self.codec = cache.pickle_codec(f"incremental/{stage}", validate)
         self.dir = cache_dir("incremental", repo_key(repo), stage)
 
     def _path(self, commit: str) -> Path:
@@ -152,29 +140,18 @@ class Store:
 
     def load(self, commit: str) -> Any | None:
         p = self._path(commit)
-        body = read_sealed(p, MAGIC)
-        if body is None:
-            p.unlink(missing_ok=True)     # damaged or not ours: never read; recomputed and rewritten
-            return None
-        try:
-            obj = pickle.loads(body)
-            if not (isinstance(obj, dict) and obj.get("schema") == SCHEMA and obj.get("stage") == self.stage
-                    and obj.get("params") == self.params and obj.get("commit") == commit
-                    and self.validate(obj.get("payload"))):
-                raise ValueError("unexpected shape")
-        except Exception:
-            p.unlink(missing_ok=True)     # never trusted; recomputed and rewritten by the caller
+        # Damaged, not ours or not of the stage's shape: dropped, recomputed and rewritten by the caller.
+        payload = cache.load(p, self.codec, drop=True)
+        if payload is None:
             return None
         try:
             os.utime(p)                  # most recently used first
         except OSError:
             pass
-        return obj["payload"]
+        return payload
 
     def save(self, commit: str, payload: Any) -> None:
-        body = pickle.dumps({"schema": SCHEMA, "stage": self.stage, "params": self.params, "commit": commit,
-                             "payload": payload}, protocol=pickle.HIGHEST_PROTOCOL)
-        write_sealed(self._path(commit), body, MAGIC)
+        cache.save(self._path(commit), self.codec, payload)
         try:
             def newest(pattern: str) -> list[Path]:
                 return sorted(self.dir.glob(pattern), key=lambda q: q.stat().st_mtime, reverse=True)

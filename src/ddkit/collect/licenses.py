@@ -21,7 +21,6 @@ A file that fails or times out is recorded as a ``scan-error`` row and a warning
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing as mp
 import os
 import posixpath
@@ -35,14 +34,14 @@ from typing import Any
 
 import pandas as pd
 
+from .. import cache as cache_mod
 from .. import gitutil, globs
-from ..cache import cache_dir
+from ..cache import cache_dir, entry_key
 from ..workerpool import WorkerPool, at_parent_exit
-from .dependencies import scancode_version
+from .dependencies import scancode_version  # noqa: F401  (the pipeline imports it from here)
 
 SCAN_COLUMNS = ["path", "blob", "license_expression", "license_spdx", "detections", "copyrights", "holders",
                 "error"]
-_CACHE_VERSION = "4"
 
 
 # ----------------------------------------------------------------------------- worker side
@@ -265,15 +264,14 @@ def _windows(data: bytes, screen: re.Pattern[bytes], around: int) -> bytes:
 
 def license_db_summary() -> dict[str, dict[str, str | None]]:
     """ScanCode license key -> {category, spdx}, cached per ScanCode version (loading the DB is slow)."""
-    f = cache_dir("licenses") / f"db-{scancode_version()}.json"
-    hit = _cache_get(f, lambda v: isinstance(v, dict) and all(
-        isinstance(x, dict) and _is_opt_str(x.get("category")) and _is_opt_str(x.get("spdx")) for x in v.values()))
+    f = cache_dir("licenses") / f"db-{entry_key(tools=('scancode-toolkit',))}.json"
+    hit = cache_mod.load(f, _DB)
     if hit:
         return hit
     from licensedcode.cache import get_licenses_db
     out = {k: {"category": lic.category, "spdx": lic.spdx_license_key, "name": lic.short_name}
            for k, lic in get_licenses_db().items()}
-    _write_entry(f, out)
+    cache_mod.save(f, _DB, out)
     return out
 
 
@@ -306,30 +304,19 @@ def _valid_reference(v: Any) -> bool:
                                                   and all(isinstance(d, dict) for d in v["detections"]))))
 
 
-def _cache_get(f: Path, valid) -> Any | None:
-    """A cache entry, or None when it is missing, unreadable or not of the expected shape."""
-    try:
-        v = json.loads(f.read_text())
-    except (OSError, ValueError):
-        return None
-    return v if valid(v) else None
+def _entry(cdir: Path, key: str) -> Path:
+    return cdir / key[:2] / f"{key}.json"
 
 
-def _cache_put(cdir: Path, key: str, value: dict) -> None:
-    _write_entry(cdir / key[:2] / f"{key}.json", value)
+def _valid_db(v: Any) -> bool:
+    return isinstance(v, dict) and all(isinstance(x, dict) and _is_opt_str(x.get("category"))
+                                       and _is_opt_str(x.get("spdx")) for x in v.values())
 
 
-def _write_entry(f: Path, value: Any) -> None:
-    """A cache entry, written beside then renamed; one that cannot be written (a full disk) only costs time."""
-    tmp = f.with_suffix(f".{os.getpid()}.tmp")
-    try:
-        f.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(value))
-        tmp.replace(f)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        from ..cache import write_failed
-        write_failed(e)
+# The codecs of this stage's entries (ddkit.cache: one sealed format; a value of another shape is a miss).
+_RESULT = cache_mod.json_codec("licenses/file", _valid_result)
+_REFERENCE = cache_mod.json_codec("licenses/reference", _valid_reference)
+_DB = cache_mod.json_codec("licenses/db", _valid_db)
 
 
 class PackageDirs:
@@ -435,7 +422,7 @@ def _reference_target(path: str, name: str, results: dict, packages: PackageDirs
     return rel if usable(rel) else None
 
 
-def _follow_references(results: dict, hashes: dict, cdir: Path | None, version: str, pool: WorkerPool | None,
+def _follow_references(results: dict, hashes: dict, cdir: Path | None, pool: WorkerPool | None,
                        in_process: bool, stats: dict, packages: PackageDirs | None = None) -> None:
     """Resolve "see LICENSE.txt"-style references as ScanCode's post-scan steps do (``_reference_target``
     says which file), cached by the blobs involved. A referenced file that itself refers on
@@ -458,11 +445,11 @@ def _follow_references(results: dict, hashes: dict, cdir: Path | None, version: 
             targets = sorted({t for t, _d in refs.values()})
             if any(c in pending and c not in done for c in targets):
                 continue  # resolve what it refers to first
-            key = hashlib.sha256("\x1f".join([_CACHE_VERSION, "ref2", version, path, hashes.get(path, "")] +
-                                              sorted(f"{n}={t}={hashes.get(t, '')}" for n, (t, _d) in refs.items())).encode(
-                "utf-8", "surrogateescape")).hexdigest()
+            key = entry_key("ref2", path, hashes.get(path, ""),
+                            sorted(f"{n}={t}={hashes.get(t, '')}" for n, (t, _d) in refs.items()),
+                            tools=("scancode-toolkit",))
             if cdir is not None:
-                hit = _cache_get(cdir / key[:2] / f"{key}.json", _valid_reference)
+                hit = cache_mod.load(_entry(cdir, key), _REFERENCE)
                 if hit is not None:
                     _apply_reference(r, hit)
                     done.add(path)
@@ -492,7 +479,7 @@ def _follow_references(results: dict, hashes: dict, cdir: Path | None, version: 
             _apply_reference(results[path], value)
             done.add(path)
             if cdir is not None:
-                _cache_put(cdir, key, value)
+                cache_mod.save(_entry(cdir, key), _REFERENCE, value)
 
 
 def _apply_reference(r: dict, value: dict) -> None:
@@ -526,7 +513,6 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
     stats["files"] = len(keep)
     screen, always = _screen(rules)
     cdir = cache_dir("licenses", "files") if cache else None
-    version = scancode_version()
     results: dict[str, dict[str, Any]] = {}
     hashes: dict[str, str] = {}
     todo: list[tuple[str, str, bytes, str]] = []   # path, blob, data, cache key
@@ -544,10 +530,9 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
         if not forced and b"\0" not in data[:8000]:
             data = _windows(data, screen, WINDOW)
         hashes[path] = hashlib.sha1(data).hexdigest()
-        key = hashlib.sha256("\x1f".join([_CACHE_VERSION, version, name, hashes[path]]).encode(
-            "utf-8", "surrogateescape")).hexdigest()
+        key = entry_key(name, hashes[path], tools=("scancode-toolkit",))
         if cdir is not None:
-            hit = _cache_get(cdir / key[:2] / f"{key}.json", _valid_result)
+            hit = cache_mod.load(_entry(cdir, key), _RESULT)
             if hit is not None:
                 results[path] = hit
                 stats["cached"] += 1
@@ -580,8 +565,8 @@ def scan_licenses(repo: str, commit: str | None, files: pd.DataFrame, rules: dic
                 results[path] = out
                 stats["scanned"] += 1
                 if cdir is not None and not out.get("error"):
-                    _cache_put(cdir, key, out)
-        _follow_references(results, hashes, cdir, version, pool, in_process, stats, PackageDirs(repo, files))
+                    cache_mod.save(_entry(cdir, key), _RESULT, out)
+        _follow_references(results, hashes, cdir, pool, in_process, stats, PackageDirs(repo, files))
     except BaseException:
         if pool is not None:
             pool.close(kill=True)   # Ctrl-C or an error: stop the workers now, not after their files

@@ -14,6 +14,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
+from ..isodate import format_period
 from .cells import plain
 from .xlsx_layout import (
     Col,
@@ -110,11 +111,7 @@ def status_and_date(ws, cols: list[Col], n: int, choices: list[str], date_key: s
 
 
 def period_text(r: dict) -> str | None:
-    a, b = plain(r.get("period_start")), plain(r.get("period_end"))
-    a, b = (str(a)[:10] if a is not None else None), (str(b)[:10] if b is not None else None)
-    if a and b:
-        return a if a == b else f"{a} to {b}"
-    return a or b
+    return format_period(plain(r.get("period_start")), plain(r.get("period_end")))
 
 
 def list_text(v: Any, n: int = 10) -> str | None:

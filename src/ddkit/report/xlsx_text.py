@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..isodate import format_day
 from ..values import records
 from .cells import plain
 
@@ -82,8 +83,7 @@ def is_low_tier_secret(f: dict) -> bool:
 
 
 def _day(v: Any) -> str | None:
-    v = plain(v)
-    return None if v is None else str(v)[:10]
+    return format_day(plain(v))
 
 
 def _period(f: dict) -> str:

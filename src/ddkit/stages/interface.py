@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..schema import Finding
+
 # What the runner gathers from the stages listed before a stage that needs them (the last stage, which
 # assembles the Scan): every finding and warning in list order, the collectors' statistics and the tool
 # versions.
@@ -24,11 +26,11 @@ class StageResult:
     """What one stage gives back."""
 
     tables: dict[str, Any] = field(default_factory=dict)   # its products, by the names in Stage.produces
-    findings: list[dict] = field(default_factory=list)     # finding records (analyze/findings.py's fields)
+    findings: list[Finding] = field(default_factory=list)  # finding records (schema.Finding)
     warnings: list[str] = field(default_factory=list)      # one line each (summary and console)
     # How this stage revises the findings of the stages listed before it (the dependencies stage drops the
     # file-level license findings a dependency already reports): applied before its own are added.
-    revise: Callable[[list[dict]], list[dict]] | None = None
+    revise: Callable[[list[Finding]], list[Finding]] | None = None
     stats: dict[str, Any] | None = None     # what the collector did: Scan.stats.<stage name>
     versions: dict[str, str] = field(default_factory=dict)   # tools it ran: Scan.versions
     timings: dict[str, float] = field(default_factory=dict)  # background work it waited for, by name

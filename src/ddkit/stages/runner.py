@@ -8,6 +8,7 @@ from typing import Any
 
 from ..model import StageStats
 from ..progress import Progress
+from ..schema import Finding
 from .interface import GATHERED, Needs, Stage, StageResult
 
 
@@ -80,7 +81,7 @@ def walk(stages: Sequence[Stage], inputs: dict[str, Any], progress: Progress, wa
 
 def gather(done: Sequence[tuple[Stage, StageResult]], warnings: list[str], versions: dict[str, str]) -> dict[str, Any]:
     """The findings, warnings, statistics and versions of *done* (stages with their results), in list order."""
-    found: list[dict] = []
+    found: list[Finding] = []
     out_warnings = list(warnings)
     out_versions = dict(versions)
     stats: dict[str, Any] = {}

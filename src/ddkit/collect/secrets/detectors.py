@@ -137,29 +137,25 @@ def hyperscan_available() -> bool:
 
 def _screen_database(exprs: list[bytes], flags: list[int]):
     """The Hyperscan database of the screen. Compiling it takes about 0.2 s (holding the GIL, beside the
-    pipeline's main thread), so the compiled database is kept in the cache folder, keyed by the
-    expressions, flags, Hyperscan version and machine, behind a SHA-256 of its bytes: a file that is not
-    what was written, or that Hyperscan refuses, is compiled again and rewritten."""
-    import hashlib
+    pipeline's main thread), so the compiled database is kept in the cache folder (ddkit.cache's sealed
+    format), keyed by the expressions, flags, Hyperscan version and machine: a file that is not what this
+    user's ddkit wrote, or that Hyperscan refuses, is compiled again and rewritten."""
     import platform
 
     import hyperscan
-    try:
-        from importlib.metadata import version
-        hs_version = version("hyperscan")
-    except Exception:
-        hs_version = "unknown"
-    key = hashlib.sha256(repr((exprs, flags, hs_version, platform.machine(), platform.python_implementation(),
-                               _DB_FORMAT)).encode()).hexdigest()[:24]
-    from ...cache import cache_dir, read_sealed, write_sealed
+
+    from ... import cache
     path = None
     try:
-        path = cache_dir("hyperscan") / f"{key}.hsdb"
-        body = read_sealed(path)
-        if body is not None:
-            return hyperscan.loadb(body, hyperscan.HS_MODE_BLOCK)
-    except Exception:       # no cache folder, or a database Hyperscan refuses: compiled below
+        key = cache.entry_key(repr(exprs), flags, platform.machine(), platform.python_implementation(),
+                              tools=("hyperscan",), length=24)
+        path = cache.cache_dir("hyperscan") / f"{key}.hsdb"
+    except Exception:       # no cache folder: compiled below
         pass
+    codec = cache.Codec("hyperscan", hyperscan.dumpb, lambda body: hyperscan.loadb(body, hyperscan.HS_MODE_BLOCK))
+    found = cache.load(path, codec)
+    if found is not None:
+        return found
     db = hyperscan.Database()
     try:
         db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
@@ -175,15 +171,8 @@ def _screen_database(exprs: list[bytes], flags: list[int]):
                 bad.append(x.decode("utf-8", "replace"))
         raise InputError("rules: security.yaml secrets: a detector pattern the Hyperscan screen cannot compile "
                          f"(use the subset Python's re and Hyperscan share): {'; '.join(bad) or e}") from None
-    if path is not None:
-        try:
-            write_sealed(path, hyperscan.dumpb(db))
-        except Exception:   # a database that cannot be serialised only costs time
-            pass
+    cache.save(path, codec, db)       # a database that cannot be serialised only costs time
     return db
-
-
-_DB_FORMAT = 1
 
 
 class DetectorSet:

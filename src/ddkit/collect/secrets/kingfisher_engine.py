@@ -9,9 +9,15 @@ Validation and revocation (which would contact providers) are never used.
 
 from __future__ import annotations
 
+import re
+import shutil
+import tempfile
 import threading
+from pathlib import Path
+from typing import Any
 
-from ...cache import cache_dir
+from ... import cache
+from ...errors import InputError
 
 _LOCAL = threading.local()
 
@@ -42,9 +48,42 @@ def _rules():
     with _RULES_LOCK:
         if not _RULES:
             from kingfisher_sdk import Rules
-            # The compiled-rule cache goes to ddkit's cache folder (nowhere else is written).
-            _RULES.append(Rules(confidence="medium", cache_dir=str(cache_dir("kingfisher"))))
+            _RULES.append(_load_rules(Rules))
         return _RULES[0]
+
+
+def _valid_files(v: Any) -> bool:
+    return isinstance(v, dict) and all(isinstance(k, str) and _NAME.fullmatch(k) and isinstance(x, bytes)
+                                       for k, x in v.items())
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_CODEC = cache.pickle_codec("kingfisher-rules", _valid_files)
+
+
+def _load_rules(rules_class: Any) -> Any:
+    """The SDK's rules, its compiled database kept in ddkit's one sealed entry format: the database is read
+    by native code, so (threat model) only what this user's ddkit sealed is handed to it. The SDK reads and
+    writes its cache in a private folder made for this one load inside ddkit's cache (nowhere else is
+    written), which holds the sealed copy; a database it compiled is sealed from there."""
+    try:
+        entry = cache.cache_dir("kingfisher") / f"rules-{cache.entry_key('medium', tools=('kingfisher-secret-scanner',))}.pkl"
+        staging = Path(tempfile.mkdtemp(prefix=".load-", dir=entry.parent))
+    except (InputError, OSError):    # no usable cache: the SDK compiles without one
+        return rules_class(confidence="medium", cache=False)
+    try:
+        try:
+            for name, data in (cache.load(entry, _CODEC) or {}).items():
+                (staging / name).write_bytes(data)
+        except OSError as e:             # a full disk: compiled again, only the time
+            cache.write_failed(e)
+        rules = rules_class(confidence="medium", cache_dir=str(staging))
+        if getattr(rules, "cache_status", None) == "stored":
+            cache.save(entry, _CODEC, {p.name: p.read_bytes() for p in staging.iterdir()
+                                       if p.is_file() and _NAME.fullmatch(p.name)})
+        return rules
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def preload() -> None:
