@@ -17,7 +17,8 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 COMMANDS = (["scan"], ["scan-many"], ["diff"], ["roster", "init"], ["roster", "check"], ["triage", "import"],
             ["demo"], [])
 RULE_ID = re.compile(r"\b(?:ip|own|lic|kn|sec|dep|prov|ai)\.(?!(?:py|yaml|json|md)\b)[a-z][a-z-]*[a-z]\b")
-EXAMPLE_RULES = {"ip.moonlighting-work"}     # the worked example of a new rule (docs/architecture.md)
+EXAMPLE_RULES = {"ip.moonlighting-work",    # the worked example of a new rule (docs/architecture.md)
+                 "ip.assignment-undated"}   # and the one tried on a scratch branch (docs/extending.md)
 
 
 def slug(heading: str) -> str:

@@ -376,7 +376,8 @@ def test_blank_roster_is_partial_like_no_roster(make_repo, tmp_path, monkeypatch
     assert blank["partial"] and blank["rating"] != "green" and blank["readiness_score"] <= base["readiness_score"]
     assert any("2 roster rows with blank cells" in x for x in blank["not_assessed"])
     # Positive control: were the blanks not counted as unanswered, the blank roster would score green.
-    real = pipeline.not_assessed
-    monkeypatch.setattr(pipeline, "not_assessed", lambda *a, **k: real(*a, **{**k, "roster_rows_to_complete": 0}))
+    from ddkit.stages import analyses
+    real = analyses.not_assessed
+    monkeypatch.setattr(analyses, "not_assessed", lambda *a, **k: real(*a, **{**k, "roster_rows_to_complete": 0}))
     kw["as_of"] = "2024-06-29"      # (another input: not the result kept in the cache for the scan above)
     assert ddkit.scan(r.path, roster=init, **kw).summary["rating"] == "green"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 import ddkit
-from ddkit import gitutil, pipeline
+from ddkit import gitutil
 from ddkit.collect import blame as blame_mod
 from ddkit.collect import history as history_mod
 from ddkit.collect.tree import list_files
 from ddkit.config import load_company, load_rules
+from ddkit.stages import overlap as overlap_mod
 
 _RECORDS = history_mod.records
 TOKEN = "ghp_" + "R7mQ2xK9pL4vN8wT3zY6bC1dF5gH0jS2aE7u"   # GitHub token format (fake)
@@ -28,7 +29,7 @@ def _repo(make_repo):
 
 def _scan(r, cache, monkeypatch, overlap: bool):
     monkeypatch.setenv("DDKIT_CACHE_DIR", str(cache))
-    monkeypatch.setattr(pipeline, "_OVERLAP", overlap)
+    monkeypatch.setattr(overlap_mod, "ENABLED", overlap)
     reads = []
     monkeypatch.setattr(history_mod, "records", lambda *a, **k: reads.append(a[2]) or _RECORDS(*a, **k))
     s = ddkit.scan(str(r.path), as_of="2024-06-30", licenses=False)
