@@ -42,7 +42,7 @@ OUTS = {"--out": "report.xlsx", "--json": "report.json", "--sarif": "report.sari
 # Keys whose values record when or how long, or which build of ddkit: they differ between any two runs.
 VOLATILE_KEYS = re.compile(r"(generated|timestamp|created|duration|elapsed|seconds|_at$|^version$|"
                            r"ddkit_version|documentNamespace|serialNumber|toolVersion|runtime)", re.I)
-VOLATILE_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?|urn:uuid:[0-9a-f-]+|"
+VOLATILE_TEXT = re.compile(r"\S*/ddkit-golden-samples(-[^/\s]+)?|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?|urn:uuid:[0-9a-f-]+|"
                            r"\b\d+(\.\d+)?\s*s\b")
 
 
@@ -63,9 +63,9 @@ def _scan(name: str, repo: str, args: list[str], dest: Path) -> None:
 def write(outdir: Path, only: list[str], real: bool) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     from ddkit.samples import build_sample
-    # A fixed place: the repository's path is printed in the reports, and must be the same in both runs.
-    work = Path(tempfile.gettempdir()) / "ddkit-golden-samples"
-    shutil.rmtree(work, ignore_errors=True)
+    # The repository's path is printed in the reports: the comparison masks this folder's name, so runs
+    # in parallel each have their own.
+    work = Path(tempfile.mkdtemp(prefix="ddkit-golden-samples-"))
     for name in SAMPLES:
         if only and name not in only:
             continue

@@ -55,7 +55,7 @@ def _numstat_u0(path) -> dict:
     import subprocess
     out = subprocess.run(["git", "-C", str(path), "-c", "diff.context=0", "-c", "core.quotepath=off", "log", "-z",
                           "--numstat", "-M", "--no-ext-diff", "--no-textconv", "--format=%x01%x02%H",
-                          # ddkit never counts a submodule's pointer as code (README: Threat model)
+                          # ddkit never counts a submodule's pointer as code (docs/threat-model.md)
                           "--ignore-submodules=all"],
                          capture_output=True, check=True).stdout
     got = {}

@@ -1,4 +1,4 @@
-"""The scanned repository is the other side's input (issue 23, part 3; README, "Threat model").
+"""The scanned repository is the other side's input (issue 23, part 3; docs/threat-model.md).
 
 Its files are evidence, never instructions: a triage file it carries is listed as its claims and applied
 only when the user names it; git's own ways of rewriting or completing a repository (grafts, a partial

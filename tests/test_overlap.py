@@ -1,4 +1,4 @@
-"""What runs beside what in a scan (README: Speed) gives the same result as running it in turn."""
+"""What runs beside what in a scan (docs/performance.md: Beside one another) gives the same result as running it in turn."""
 
 from __future__ import annotations
 

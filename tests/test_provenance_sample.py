@@ -39,7 +39,7 @@ def test_copied_code(hooli):
     best = s.copied_code.drop_duplicates("path").set_index("path")   # rows: best reference file first
     for path, x in ans["copied_code"].items():
         assert best.loc[path, "reference_path"] == x["reference_path"], path
-        # Exact (README: Reference corpora): each copy is a whole file, so the match runs from the first to the
+        # Exact (docs/decisions.md: Reference corpora): each copy is a whole file, so the match runs from the first to the
         # last line holding code on both sides (the generator's bookkeeping), although winnowing misses up to
         # 7 tokens at each end and the prologue every generated function shares is boilerplate.
         a, b = x["target_range"]

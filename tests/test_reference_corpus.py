@@ -73,7 +73,7 @@ def test_copied_code_found_after_renaming(make_repo, tmp_path):
     assert f["path"].tolist() == ["acme/pricing.py"]
     row = f.iloc[0]
     # The copy's code starts at its class line (line 4 is its new comment, the original's docstring, then two
-    # blank lines) and ends with the file; the match is exactly that (README: Reference corpora), on both sides.
+    # blank lines) and ends with the file; the match is exactly that (docs/decisions.md: Reference corpora), on both sides.
     lines, orig = copy.splitlines(), ORIGINAL.splitlines()
     first_copied = 3 + next(k for k, t in enumerate(lines, start=1) if t.startswith("class "))
     last_copied = 3 + len(lines)
@@ -106,7 +106,7 @@ def test_no_reference_no_finding_and_bad_reference_is_an_input_error(make_repo, 
     r.commit({"a.py": UNRELATED})
     s = ddkit.scan(r.path, licenses=False, secrets=False, as_of="2024-06-30")
     assert "prov.copied-code" not in set(s.findings["rule"]) and s.copied_code is None
-    # No reference is no gap in the score (README: Reference corpora): nothing about copied code or references
+    # No reference is no gap in the score (docs/decisions.md: Reference corpora): nothing about copied code or references
     # in not_assessed (which does list the missing vulnerability database), and the Methodology says it.
     na = s.summary.get("not_assessed") or []
     assert any("vuln" in x for x in na)         # positive control: not_assessed is filled for what is a gap

@@ -64,7 +64,7 @@ def test_shared_code_between_companies(portfolio):
     last = len(OWN.splitlines()) + len(lines)
     assert first == 7
     rb = got.loc[str(b.path)]
-    assert (rb["line"], rb["end_line"]) == (first, last)      # exact (README: Reference corpora)
+    assert (rb["line"], rb["end_line"]) == (first, last)      # exact (docs/decisions.md: Reference corpora)
     orig = ORIGINAL.splitlines()
     r_first = next(k for k, t in enumerate(orig, start=1) if t.startswith("class "))
     row = p.copied_code[(p.copied_code["repository"] == str(b.path)) & (p.copied_code["reference"].str.contains("acme-billing"))]
