@@ -68,6 +68,23 @@ def _parse_incremental(out: bytes) -> dict[str, int]:
     return counts
 
 
+def ignored_authors_warning(repo: str, valid: list[str]) -> str:
+    """Who wrote the commits the ref's ``.git-blame-ignore-revs`` hides from blame. The file is honoured (it
+    lists reformatting commits, whose lines belong to whoever wrote them before), but it is the repository's
+    own file, and every line those commits touched is credited to an earlier author: the report names the
+    authors so a reader can see whose work the file moves (one ``git log``, the commit ids on its input)."""
+    raw = gitutil.run(repo, "log", "--no-walk=unsorted", "--stdin", "--format=%an <%ae>",
+                      input="".join(f"{v}\n" for v in valid).encode())
+    by: dict[str, int] = {}
+    for line in raw.decode("utf-8", "replace").splitlines():
+        by[line] = by.get(line, 0) + 1
+    shown = ", ".join(f"{a} ({n})" for a, n in sorted(by.items(), key=lambda x: (-x[1], x[0]))[:5])
+    more = f" and {len(by) - 5} more" if len(by) > 5 else ""
+    return (f".git-blame-ignore-revs (the repository's own file) makes blame skip {len(valid)} "
+            f"commit{'s' if len(valid) != 1 else ''}, crediting the lines they changed to earlier authors; "
+            f"their authors: {shown}{more}")
+
+
 def ignore_revs(repo: str, data: bytes) -> tuple[list[str], list[str]]:
     """The full commit ids named by a ``.git-blame-ignore-revs`` file, and the entries that name none.
 
@@ -308,6 +325,8 @@ class BlameJob:
                 shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
                 self.warnings.append(f".git-blame-ignore-revs: {len(bad)} entries are not commits of this "
                                      f"repository and were not ignored: {shown}")
+            if valid:
+                self.warnings.append(ignored_authors_warning(self.repo, valid))
             # Keyed by the normalized list: what blame was actually told to ignore.
             self._ign_hash = hashlib.sha256(" ".join(valid).encode()).hexdigest()[:16]
             self._ignored = set(valid)

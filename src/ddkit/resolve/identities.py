@@ -119,6 +119,7 @@ def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Com
     have_roster = len(roster) > 0
 
     rows = []
+    claims: list[tuple[str, str, int, str]] = []    # (.mailmap's commit address, its proper address, commits, to what)
     for (name_raw, email_raw), n in pairs:
         name, email = mailmap.map(name_raw, email_raw)
         mapped = (name, email) != (name_raw, email_raw)
@@ -127,7 +128,16 @@ def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Com
         dclass, vendor = domain_class(key, company, irules)
         # The raw identity is tested only when it differs (most are not mapped): the patterns are most of the loop.
         bot = irules.is_bot(name, key) or ((name_raw, raw_key) != (name, key) and irules.is_bot(name_raw, raw_key))
-        r_idx = roster_by_email.get(key, roster_by_email.get(raw_key))
+        # The roster is the authority on whose address is whose; the .mailmap is the repository's own
+        # (the seller's) file. So the address the commit was made with is looked up first: a .mailmap line
+        # cannot move a contractor's roster address onto a founder.
+        r_idx = roster_by_email.get(raw_key, roster_by_email.get(key))
+        if mapped and key != raw_key:
+            raw_class = domain_class(raw_key, company, irules)[0]
+            if have_roster and r_idx is not None and raw_key not in roster_by_email:
+                claims.append((email_raw, email, n, "roster"))
+            elif not have_roster and dclass in ("company", "vendor") and raw_class != dclass:
+                claims.append((email_raw, email, n, dclass))
         ai_tool = ai_rules.identity_tool(name, key) or ai_rules.identity_tool(name_raw, raw_key)
         if ai_tool and r_idx is None:
             pid = "ai:" + ai_tool.lower()
@@ -149,7 +159,7 @@ def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Com
     ident = pd.DataFrame(rows, columns=[*IDENTITY_COLUMNS, "vendor_guess"])
 
     people_rows = []
-    warnings: list[str] = []
+    warnings: list[str] = _mailmap_claims(claims)
     # One person per person_id, in order of first appearance (groupby(sort=False), without a frame each).
     groups: dict[str, list[dict]] = {}
     for row in rows:
@@ -209,6 +219,31 @@ def resolve_identities(commits: pd.DataFrame, roster: pd.DataFrame, company: Com
                             f"roster entry or a company/vendor domain (listed on the People sheet, type unknown), e.g. "
                             f"{shown}{' …' if len(unresolved) > 5 else ''}")
     return Resolution(ident.drop(columns=["vendor_guess"]), people, warnings)
+
+
+def _mailmap_claims(claims: list[tuple[str, str, int, str]]) -> list[str]:
+    """One warning line per kind of .mailmap rewrite that decides who a contributor is: an address the roster
+    does not list, attributed by the .mailmap to a roster person; without a roster, an address outside the
+    company's (or a vendor's) domains moved onto them, which makes its author an employee (or vendor staff).
+    Both are applied, since that is what a .mailmap is for (a personal address of a known employee), but the
+    .mailmap is the seller's own file, so the report says which attributions rest on it alone."""
+    total: dict[tuple[str, str, str], int] = {}
+    for a, b, n, kind in claims:      # one address may commit under several names
+        total[(a, b, kind)] = total.get((a, b, kind), 0) + n
+    claims = [(a, b, n, kind) for (a, b, kind), n in total.items()]
+    out = []
+    for kind, what in (("roster", "roster people whose roster rows do not list them"),
+                       ("company", "company addresses (so their authors count as employees)"),
+                       ("vendor", "vendor addresses (so their authors count as vendor staff)")):
+        rows = sorted((c for c in claims if c[3] == kind), key=lambda c: (-c[2], c[0]))
+        if not rows:
+            continue
+        shown = ", ".join(f"{a} → {b} ({n} commit{'s' if n != 1 else ''})" for a, b, n, _ in rows[:5])
+        more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+        out.append(f"the repository's .mailmap attributes {len(rows)} address{'es' if len(rows) != 1 else ''} to "
+                   f"{what}: {shown}{more}; the .mailmap is the repository's own claim: confirm these addresses "
+                   "in the roster")
+    return out
 
 
 # Second-level labels under which organisations register (wellcome.ac.uk is "wellcome", not "ac").
