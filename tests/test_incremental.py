@@ -224,12 +224,10 @@ def test_library_reports_reflect_the_tables_not_cached_bytes(make_repo, tmp_path
     assert json.loads(js.read_text())["findings"] == []
 
 
-def test_deferred_saves_write_the_entries_the_scan_would_have_written(make_repo, tmp_path, monkeypatch):
-    """Inside deferred_saves (the command line), the history's and the result's entries are written only
-    when the caller runs the pending saves, and they are what the scan computed: the next scan of the same
-    commit reads them (no git log) and equals a cold scan."""
+def test_the_scan_writes_the_entries_the_next_scan_reads(make_repo, tmp_path, monkeypatch):
+    """A scan writes the history's and the result's entries, and they are what it computed: the next scan
+    of the same commit reads them (no git log) and equals a cold scan."""
     import ddkit
-    from ddkit.collect.incremental import deferred_saves
     monkeypatch.setenv("DDKIT_CACHE_DIR", str(tmp_path / "c"))
     r = make_repo()
     r.commit({"a.py": "x = 1\n"}, name="Ann", email="ann@x.example", date="2021-01-01T10:00:00+00:00")
@@ -237,17 +235,14 @@ def test_deferred_saves_write_the_entries_the_scan_would_have_written(make_repo,
     r.commit({"c.py": "y = 2\n"}, name="Bob", email="bob@x.example", date="2021-02-01T10:00:00+00:00")
     head = r.git("rev-parse", "HEAD")
     entries = lambda stage: list((tmp_path / "c" / "incremental").glob(f"*/{stage}/*-{head}.pkl"))
-    with deferred_saves() as pending:
-        s = ddkit.scan(str(r.path), as_of="2024-06-30", licenses=False)
-    assert entries("history") == [] and entries("scan") == [] and len(pending) == 2
-    for save in pending:
-        save()
+    assert entries("history") == [] and entries("scan") == []
+    s = ddkit.scan(str(r.path), as_of="2024-06-30", licenses=False)
     assert len(entries("history")) == 1 and len(entries("scan")) == 1
     cold = history_mod.collect_history(str(r.path), head, cache=False)
     reads = []
     monkeypatch.setattr(history_mod, "records", lambda *a, **k: reads.append(a) or iter(()))
     inc = history_mod.collect_history(str(r.path), head)
-    assert reads == []                                    # read from the entry written late
+    assert reads == []                                    # read from the entry the scan wrote
     pd.testing.assert_frame_equal(inc.commits, cold.commits)
     pd.testing.assert_frame_equal(inc.changes, cold.changes)
     again = ddkit.scan(str(r.path), as_of="2024-06-30", licenses=False)

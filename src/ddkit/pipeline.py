@@ -20,7 +20,6 @@ from . import triage as triage_mod
 from ._version import __version__, installed_version
 from .analyze import dependencies as dep_mod
 from .collect.history import forget_renames
-from .collect.incremental import save_soon
 from .config import Company, Rules, load_company, load_rules
 from .errors import InputError
 from .model import Scan
@@ -135,7 +134,7 @@ def scan(repo: str | os.PathLike, roster: str | os.PathLike | pd.DataFrame | lis
     s.timings = dict(progress.timings)
     if store is not None and info.commit:
         s.cache_key = store.params
-        save_soon(store, info.commit, s)   # nothing changes a finished result
+        store.save(info.commit, s)   # nothing changes a finished result
     return s
 
 

@@ -181,8 +181,7 @@ def collect_history(repo: str, commit: str | None, *, renames: bool = True, cach
             from . import incremental
             payload = _combine(new, cached, incremental.rev_list(repo, commit, "--date-order"))
     if payload is not None:
-        from .incremental import save_soon
-        save_soon(store, commit, payload)     # callers get copies of its tables (_history): nothing changes it
+        store.save(commit, payload)     # callers get copies of its tables (_history): nothing changes it
     else:   # the pieces did not add up (cannot happen with an ancestor; never guessed): read it all
         payload = _read(repo, commit, None, renames)
     return _history(payload)

@@ -19,12 +19,9 @@ top. Nothing in the cache comes from a pickle a repository holds.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import functools
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,34 +72,6 @@ def repo_key(repo: str) -> str:
         except OSError:   # absent: a full clone (most repositories)
             pass
     return h.hexdigest()[:16]
-
-
-_DEFERRED: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar("ddkit_deferred_saves",
-                                                                                          default=None)
-
-
-@contextlib.contextmanager
-def deferred_saves() -> Iterator[list[Callable[[], None]]]:
-    """Within this block, :func:`save_soon` does not write its entry: it appends the call that does to the
-    list given, for the caller to make (the command line makes them while a child process writes the
-    workbook). An entry not written only costs time at the next scan."""
-    pending: list[Callable[[], None]] = []
-    token = _DEFERRED.set(pending)
-    try:
-        yield pending
-    finally:
-        _DEFERRED.reset(token)
-
-
-def save_soon(store: Store, commit: str, payload: Any) -> None:
-    """``store.save(commit, payload)``, now or (inside :func:`deferred_saves`) when the caller says: only for
-    a payload nothing changes afterwards (the history's tables, of which callers get copies; a finished
-    scan's result)."""
-    pending = _DEFERRED.get()
-    if pending is None:
-        store.save(commit, payload)
-    else:
-        pending.append(functools.partial(store.save, commit, payload))
 
 
 _ANCESTORS: set[tuple[str, str, str]] = set()
