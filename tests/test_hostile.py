@@ -368,7 +368,10 @@ def test_ctrl_c_stops_promptly_with_one_line(make_repo, tmp_path):
     import signal
     import time
     r = _license_repo(make_repo)
-    p, tmp = _start_license_scan(r, tmp_path, start_new_session=True)
+    # SIGINT as a terminal leaves it: a test run started in the background by a shell without job control
+    # (nohup … &) ignores SIGINT, and a child inherits that, so Ctrl-C would mean nothing to it.
+    p, tmp = _start_license_scan(r, tmp_path, start_new_session=True,
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         workers = _wait_for(lambda: _workers_of(p.pid), 60)
         assert workers, "no worker started"
