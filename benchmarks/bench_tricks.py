@@ -130,7 +130,9 @@ class Variant:
         """Everything about any repository removed; the compiled rule databases kept."""
         if self.cache.is_dir():
             for entry in self.cache.iterdir():
-                if entry.name not in ENGINE_CACHES:
+                # The key file too: the compiled databases are sealed with it (#26's one cache store), and
+                # without it they are recompiled, which is not what a new repository costs.
+                if entry.name not in (*ENGINE_CACHES, ".ddkit-key"):
                     shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
 
 

@@ -9,7 +9,7 @@ here, at the lower of the two layers, so that resolution does not import an anal
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Rules
@@ -36,6 +36,10 @@ class AiRules:
     config_files: list[tuple[str, str]]
     bands: list[tuple[float, str]]
     recent_days: int
+    # identity_tool's answers, by (name, email): the ledger asks once per commit and co-author (pip: 18,618
+    # questions about some 1,000 identities), and the answer depends only on the pair and the rules.
+    _known: dict[tuple[str | None, str | None], str | None] = field(default_factory=dict, repr=False,
+                                                                     compare=False)
 
     @classmethod
     def from_rules(cls, rules: Rules) -> AiRules:
@@ -52,11 +56,15 @@ class AiRules:
 
     def identity_tool(self, name: str | None, email: str | None) -> str | None:
         """The tool whose known identity this is, or None (a person, or a bot that is no AI tool)."""
+        key = (name, email)
+        if key in self._known:
+            return self._known[key]
         n, e = (name or "").strip(), (email or "").strip().strip("<>").lower()
-        for t in self.tools:
-            if (e and any(p.search(e) for p in t.emails)) or (n and any(p.search(n) for p in t.names)):
-                return t.tool
-        return None
+        tool = next((t.tool for t in self.tools
+                     if (e and any(p.search(e) for p in t.emails)) or (n and any(p.search(n) for p in t.names))),
+                    None)
+        self._known[key] = tool
+        return tool
 
     def assisted_tool(self, value: str) -> str | None:
         """The tool an ``Assisted-by:`` value names, or None when it names a person (or nothing known).
