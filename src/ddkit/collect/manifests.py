@@ -224,8 +224,13 @@ def _parse_with_scancode(path: str, data: bytes, scratch: Scratch | None = None)
             return _parse_with_scancode(path, data, one)
     out: list[dict] = []
     errors: list[str] = []
-    loc = os.path.join(scratch.dir, posixpath.basename(path) or "manifest")
+    # The file's own folder is kept: some of ScanCode's patterns name it (``*requirements/*.txt``), and a
+    # requirements/base.txt written as base.txt was recognised by no handler and silently gave nothing.
+    parent = posixpath.basename(posixpath.dirname(path))
+    folder = os.path.join(scratch.dir, parent) if parent not in ("", ".", "..") else scratch.dir
+    loc = os.path.join(folder, posixpath.basename(path) or "manifest")
     try:
+        os.makedirs(folder, exist_ok=True)
         with open(loc, "wb") as fh:
             fh.write(data)
         for h in _handlers_for(loc):

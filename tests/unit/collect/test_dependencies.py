@@ -66,3 +66,14 @@ def test_handler_screen_gives_is_datafiles_answers(tmp_path):
             screened = [(h.datasource_id, _accepts(h, str(loc))) for h in _handlers_for(str(loc))]
             assert [x for x in every if x[1]] == [x for x in screened if x[1]], name
     assert len(_handlers_for(str(tmp_path / "requirements.txt"))) < len(handlers())
+
+
+def test_requirements_in_a_requirements_folder_are_read():
+    """ScanCode recognises requirements/base.txt by its folder (``*requirements/*.txt``): the parse keeps the
+    file's folder, and the same text as a bare base.txt (which no pattern names) gives nothing."""
+    from ddkit.collect.manifests import parse_manifest
+    text = b"requests==2.31.0\nflask==3.0.0\n"
+    rows, _own, warnings = parse_manifest("requirements/base.txt", text)
+    assert sorted(r["name"] for r in rows) == ["flask", "requests"] and warnings == []
+    assert parse_manifest("app/requirements/dev.txt", text)[0]
+    assert parse_manifest("base.txt", text)[0] == []
