@@ -36,3 +36,8 @@ def printable(s: object) -> str:
     t = str(s).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
                             else f"\\u{ord(m.group()):04x}", t)
+
+
+def first_few(items: list[str], n: int = 5) -> str:
+    """The first *n* items joined by commas, then "and K more": how a warning names examples of a long list."""
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")

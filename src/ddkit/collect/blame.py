@@ -35,7 +35,7 @@ from .. import cache as cache_mod
 from .. import gitutil
 from ..cache import cache_dir
 from ..fsutil import atomic_write
-from ..text import encode_path
+from ..text import encode_path, first_few
 from . import incremental
 
 BLAME_COLUMNS = ["path", "sha", "lines"]
@@ -75,14 +75,11 @@ def ignored_authors_warning(repo: str, valid: list[str]) -> str:
     authors so a reader can see whose work the file moves (one ``git log``, the commit ids on its input)."""
     raw = gitutil.run(repo, "log", "--no-walk=unsorted", "--stdin", "--format=%an <%ae>",
                       input="".join(f"{v}\n" for v in valid).encode())
-    by: dict[str, int] = {}
-    for line in raw.decode("utf-8", "replace").splitlines():
-        by[line] = by.get(line, 0) + 1
-    shown = ", ".join(f"{a} ({n})" for a, n in sorted(by.items(), key=lambda x: (-x[1], x[0]))[:5])
-    more = f" and {len(by) - 5} more" if len(by) > 5 else ""
+    by = collections.Counter(raw.decode("utf-8", "replace").splitlines())
+    authors = [f"{a} ({n})" for a, n in sorted(by.items(), key=lambda x: (-x[1], x[0]))]
     return (f".git-blame-ignore-revs (the repository's own file) makes blame skip {len(valid)} "
             f"commit{'s' if len(valid) != 1 else ''}, crediting the lines they changed to earlier authors; "
-            f"their authors: {shown}{more}")
+            f"their authors: {first_few(authors)}")
 
 
 def ignore_revs(repo: str, data: bytes) -> tuple[list[str], list[str]]:
@@ -322,9 +319,8 @@ class BlameJob:
         if ignore is not None:
             valid, bad = ignore_revs(self.repo, ignore)
             if bad:
-                shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
                 self.warnings.append(f".git-blame-ignore-revs: {len(bad)} entries are not commits of this "
-                                     f"repository and were not ignored: {shown}")
+                                     f"repository and were not ignored: {first_few(bad)}")
             if valid:
                 self.warnings.append(ignored_authors_warning(self.repo, valid))
             # Keyed by the normalized list: what blame was actually told to ignore.

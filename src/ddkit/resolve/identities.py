@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..config import Company, Rules
 from ..disjoint import DisjointSets
+from ..text import first_few
 from ..values import is_missing
 from .mailmap import Mailmap
 
@@ -238,10 +239,9 @@ def _mailmap_claims(claims: list[tuple[str, str, int, str]]) -> list[str]:
         rows = sorted((c for c in claims if c[3] == kind), key=lambda c: (-c[2], c[0]))
         if not rows:
             continue
-        shown = ", ".join(f"{a} → {b} ({n} commit{'s' if n != 1 else ''})" for a, b, n, _ in rows[:5])
-        more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+        shown = first_few([f"{a} → {b} ({n} commit{'s' if n != 1 else ''})" for a, b, n, _ in rows])
         out.append(f"the repository's .mailmap attributes {len(rows)} address{'es' if len(rows) != 1 else ''} to "
-                   f"{what}: {shown}{more}; the .mailmap is the repository's own claim: confirm these addresses "
+                   f"{what}: {shown}; the .mailmap is the repository's own claim: confirm these addresses "
                    "in the roster")
     return out
 
